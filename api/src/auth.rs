@@ -1,0 +1,468 @@
+//! JWT issue and verification, and the caller a request acts for.
+//!
+//! Tokens are HS256 JWTs whose header names the signing key (`kid`). Verification pins the
+//! algorithm, requires every registered claim we issue, checks issuer, audience, `exp` and
+//! `nbf` with at most [`LEEWAY`] of clock skew, and refuses unknown key ids.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+use jobs::db::{Db, StoredKey};
+use jobs::user::{Membership, ProjectId, Role, UserId};
+
+/// `iss` of every token we issue and accept.
+pub const ISSUER: &str = "toygres";
+/// `aud` of every token we issue and accept.
+pub const AUDIENCE: &str = "toygres-api";
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY: Duration = Duration::from_secs(5);
+/// The shortest HMAC key we accept: HS256 wants at least the hash's 256 bits.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// Claims of a Toygres access token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer, always [`ISSUER`].
+    pub iss: String,
+    /// Audience, always [`AUDIENCE`].
+    pub aud: String,
+    /// The user's id.
+    pub sub: Uuid,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Not valid before, seconds since the epoch.
+    pub nbf: i64,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+}
+
+/// Why a token was refused. Deliberately vague towards clients.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Malformed, badly signed, expired, not yet valid, or from an unknown key.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The token is fine but its user no longer exists or is disabled.
+    #[error("user disabled or deleted")]
+    UserGone,
+    /// We could not check.
+    #[error(transparent)]
+    Internal(#[from] jobs::Error),
+}
+
+/// The keys that sign and verify tokens.
+#[derive(Clone)]
+pub struct Keys {
+    signing_kid: String,
+    signing: EncodingKey,
+    verifying: HashMap<String, DecodingKey>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("signing_kid", &self.signing_kid)
+            .field("verifying", &self.verifying.keys().collect::<Vec<_>>())
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    /// Keys from a configured secret (`TOYGRES_JWT_SECRET`), whose bytes are the HMAC key as
+    /// they are. Its `kid` is derived from the secret, so every process sharing it agrees.
+    pub fn from_secret(secret: &[u8], ttl: Duration) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            secret.len() >= MIN_SECRET_LEN,
+            "TOYGRES_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes (it is {})",
+            secret.len()
+        );
+        let kid = format!(
+            "cfg-{}",
+            &hex::encode(
+                Sha256::new()
+                    .chain_update(b"toygres kid\0")
+                    .chain_update(secret)
+                    .finalize()
+            )[..16]
+        );
+        Ok(Self::from_stored(
+            &[StoredKey {
+                kid: kid.clone(),
+                secret: secret.to_vec(),
+            }],
+            &kid,
+            ttl,
+        ))
+    }
+
+    /// Keys from the database: the active key signs, it and retiring keys verify. Without a
+    /// stored key, one is generated and stored (safe when several processes start together).
+    pub async fn load_or_generate(db: &Db, ttl: Duration) -> jobs::Result<Self> {
+        let active = db.active_signing_key(generate_key).await?;
+        let verifying = db.verifying_keys().await?;
+        Ok(Self::from_stored(&verifying, &active.kid, ttl))
+    }
+
+    fn from_stored(keys: &[StoredKey], signing_kid: &str, ttl: Duration) -> Self {
+        let signing = keys
+            .iter()
+            .find(|k| k.kid == signing_kid)
+            .map(|k| EncodingKey::from_secret(&k.secret))
+            .expect("the signing key is among the verifying keys");
+        Self {
+            signing_kid: signing_kid.to_owned(),
+            signing,
+            verifying: keys
+                .iter()
+                .map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret)))
+                .collect(),
+            ttl,
+        }
+    }
+
+    /// The id of the key that signs new tokens.
+    pub fn signing_kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    /// A token for `user`, valid from now for the configured lifetime.
+    pub fn issue(&self, user: UserId) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let now = Utc::now().timestamp();
+        let exp = now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = Claims {
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            sub: user.0,
+            exp,
+            nbf: now,
+            iat: now,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.signing_kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.signing)?;
+        let expires_at = Utc
+            .timestamp_opt(exp, 0)
+            .single()
+            .ok_or_else(|| anyhow::anyhow!("token expiry out of range"))?;
+        Ok((token, expires_at))
+    }
+
+    /// Check a token's signature and claims. Says nothing about whether its user still exists.
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken)?;
+        // Only the algorithm we sign with; `alg: none` and RS/ES "key confusion" fail here.
+        if header.alg != Algorithm::HS256 {
+            return Err(AuthError::InvalidToken);
+        }
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.verifying.get(kid))
+            .ok_or(AuthError::InvalidToken)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY.as_secs();
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| AuthError::InvalidToken)
+    }
+}
+
+fn generate_key() -> StoredKey {
+    use rand::RngCore as _;
+    let mut secret = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let mut kid = [0u8; 8];
+    rand::rng().fill_bytes(&mut kid);
+    StoredKey {
+        kid: format!("gen-{}", hex::encode(kid)),
+        secret,
+    }
+}
+
+/// Who a request acts for: a verified token's user, loaded fresh from the database.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The user.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Whether they manage the whole installation.
+    pub is_site_admin: bool,
+    /// Their role in each project they belong to.
+    pub memberships: Vec<Membership>,
+    /// When their token expires; a subscription ends then.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Caller {
+    /// Verify `token` and load its user. Disabled and deleted users are refused.
+    pub async fn from_token(keys: &Keys, db: &Db, token: &str) -> Result<Self, AuthError> {
+        let claims = keys.verify(token)?;
+        let user = match db.user(UserId(claims.sub)).await {
+            Ok(user) => user,
+            Err(jobs::Error::NotFound { .. }) => return Err(AuthError::UserGone),
+            Err(e) => return Err(e.into()),
+        };
+        if user.disabled_at.is_some() {
+            return Err(AuthError::UserGone);
+        }
+        let memberships = db.memberships(user.id).await?;
+        Ok(Self {
+            user_id: user.id,
+            email: user.email,
+            is_site_admin: user.is_site_admin,
+            memberships,
+            expires_at: Utc
+                .timestamp_opt(claims.exp, 0)
+                .single()
+                .unwrap_or_else(Utc::now),
+        })
+    }
+
+    /// The caller's role in `project`; site admins act as admins everywhere.
+    pub fn role_in(&self, project: ProjectId) -> Option<Role> {
+        if self.is_site_admin {
+            return Some(Role::Admin);
+        }
+        self.memberships
+            .iter()
+            .find(|m| m.project_id == project)
+            .map(|m| m.role)
+    }
+
+    /// The projects whose resources the caller may see.
+    pub fn visible_projects(&self) -> Vec<ProjectId> {
+        self.memberships.iter().map(|m| m.project_id).collect()
+    }
+
+    /// Whether the caller may see resources of `project`.
+    pub fn can_see(&self, project: ProjectId) -> bool {
+        self.role_in(project).is_some()
+    }
+}
+
+/// The token in an `Authorization: Bearer <token>` value.
+pub fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn keys() -> Keys {
+        Keys::from_secret(SECRET, Duration::from_secs(3600)).unwrap()
+    }
+
+    fn user() -> UserId {
+        UserId(Uuid::now_v7())
+    }
+
+    /// Sign arbitrary header and claims JSON with `secret`, as an attacker with the key could.
+    fn forge(header: serde_json::Value, claims: serde_json::Value, secret: &[u8]) -> String {
+        let signing_input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string())
+        );
+        let sig = hmac_sha256(secret, signing_input.as_bytes());
+        format!("{signing_input}.{}", B64.encode(sig))
+    }
+
+    fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        // HMAC by its definition (RFC 2104), so the test does not trust the library under test.
+        let mut k = [0u8; 64];
+        if key.len() > 64 {
+            k[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+        let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+        let inner = Sha256::new()
+            .chain_update(&ipad)
+            .chain_update(msg)
+            .finalize();
+        Sha256::new()
+            .chain_update(&opad)
+            .chain_update(inner)
+            .finalize()
+            .to_vec()
+    }
+
+    fn good_claims(sub: Uuid) -> serde_json::Value {
+        let now = Utc::now().timestamp();
+        serde_json::json!({"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "exp": now + 600, "nbf": now, "iat": now})
+    }
+
+    fn header(keys: &Keys) -> serde_json::Value {
+        serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": keys.signing_kid()})
+    }
+
+    #[test]
+    fn an_issued_token_verifies_and_names_its_user() {
+        let keys = keys();
+        let id = user();
+        let (token, exp) = keys.issue(id).unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(claims.sub, id.0);
+        assert_eq!(claims.iss, ISSUER);
+        assert_eq!(claims.aud, AUDIENCE);
+        assert_eq!(claims.exp, exp.timestamp());
+        assert!(jsonwebtoken::decode_header(&token).unwrap().kid.is_some());
+    }
+
+    #[test]
+    fn the_forging_helper_produces_tokens_the_verifier_accepts() {
+        let keys = keys();
+        let token = forge(header(&keys), good_claims(Uuid::now_v7()), SECRET);
+        assert!(keys.verify(&token).is_ok());
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        assert!(Keys::from_secret(b"too short", Duration::from_secs(60)).is_err());
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let keys = keys();
+        let signing_input = format!(
+            "{}.{}",
+            B64.encode(serde_json::json!({"alg": "none", "kid": keys.signing_kid()}).to_string()),
+            B64.encode(good_claims(Uuid::now_v7()).to_string())
+        );
+        assert!(keys.verify(&format!("{signing_input}.")).is_err());
+    }
+
+    #[test]
+    fn another_algorithm_with_the_same_key_is_refused() {
+        let keys = keys();
+        for alg in ["HS384", "HS512", "RS256", "ES256"] {
+            let mut h = header(&keys);
+            h["alg"] = alg.into();
+            assert!(
+                keys.verify(&forge(h, good_claims(Uuid::now_v7()), SECRET))
+                    .is_err(),
+                "{alg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tampered_payload_is_refused() {
+        let keys = keys();
+        let (token, _) = keys.issue(user()).unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
+        claims["sub"] = serde_json::json!(Uuid::now_v7());
+        parts[1] = B64.encode(claims.to_string());
+        assert!(keys.verify(&parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn another_secret_is_refused() {
+        let keys = keys();
+        let token = forge(
+            header(&keys),
+            good_claims(Uuid::now_v7()),
+            b"another-secret-another-secret-!!",
+        );
+        assert!(keys.verify(&token).is_err());
+    }
+
+    #[test]
+    fn an_unknown_or_missing_kid_is_refused() {
+        let keys = keys();
+        let mut h = header(&keys);
+        h["kid"] = "someone-elses".into();
+        assert!(
+            keys.verify(&forge(h.clone(), good_claims(Uuid::now_v7()), SECRET))
+                .is_err()
+        );
+        h.as_object_mut().unwrap().remove("kid");
+        assert!(
+            keys.verify(&forge(h, good_claims(Uuid::now_v7()), SECRET))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn every_missing_claim_is_refused() {
+        let keys = keys();
+        for claim in ["iss", "aud", "sub", "exp", "nbf", "iat"] {
+            let mut c = good_claims(Uuid::now_v7());
+            c.as_object_mut().unwrap().remove(claim);
+            assert!(
+                keys.verify(&forge(header(&keys), c, SECRET)).is_err(),
+                "without {claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_issuer_or_audience_is_refused() {
+        let keys = keys();
+        for (claim, value) in [("iss", "someone-else"), ("aud", "another-api")] {
+            let mut c = good_claims(Uuid::now_v7());
+            c[claim] = value.into();
+            assert!(
+                keys.verify(&forge(header(&keys), c, SECRET)).is_err(),
+                "{claim}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn expiry_and_not_before_allow_five_seconds_of_skew_and_no_more() {
+        let keys = keys();
+        let now = Utc::now().timestamp();
+        let with = |exp: i64, nbf: i64| {
+            let mut c = good_claims(Uuid::now_v7());
+            c["exp"] = exp.into();
+            c["nbf"] = nbf.into();
+            keys.verify(&forge(header(&keys), c, SECRET))
+        };
+        assert!(
+            with(now - 2, now - 100).is_ok(),
+            "2 s past exp is within leeway"
+        );
+        assert!(with(now - 30, now - 100).is_err(), "30 s past exp");
+        assert!(
+            with(now + 600, now + 2).is_ok(),
+            "nbf 2 s ahead is within leeway"
+        );
+        assert!(with(now + 600, now + 60).is_err(), "nbf a minute ahead");
+    }
+
+    #[test]
+    fn bearer_values_are_parsed_strictly() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("abc"), None);
+    }
+}

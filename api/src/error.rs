@@ -1,0 +1,75 @@
+//! GraphQL errors with a stable `extensions.code`.
+//!
+//! User errors keep their message; internal ones say "internal error" to the client and are
+//! logged here, with detail, once.
+
+use async_graphql::{Error as GqlError, ErrorExtensions as _};
+
+/// `extensions.code` values clients can rely on.
+pub mod code {
+    /// No valid token.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// A valid caller whose role may not do this.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The thing does not exist, or the caller may not see it.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The request collides with current state.
+    pub const CONFLICT: &str = "CONFLICT";
+    /// The request is malformed or out of bounds.
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// The subscriber fell behind and missed events.
+    pub const LAGGED: &str = "LAGGED";
+    /// Something broke on our side.
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// A GraphQL error with `message` and `extensions.code = code`.
+pub fn coded(code: &'static str, message: impl Into<String>) -> GqlError {
+    GqlError::new(message).extend_with(|_, e| e.set("code", code))
+}
+
+/// The caller has no valid token.
+pub fn unauthenticated() -> GqlError {
+    coded(
+        code::UNAUTHENTICATED,
+        "authentication required: send `Authorization: Bearer <token>`",
+    )
+}
+
+/// The caller's role may not do this.
+pub fn forbidden(what: &str) -> GqlError {
+    coded(code::FORBIDDEN, format!("your role may not {what}"))
+}
+
+/// Bad input, with a message that says what to change.
+pub fn invalid(message: impl Into<String>) -> GqlError {
+    coded(code::INVALID_INPUT, message)
+}
+
+/// Turn a domain error into a GraphQL error, logging internal ones.
+pub fn from_jobs(err: jobs::Error) -> GqlError {
+    match err {
+        jobs::Error::NotFound { kind } => coded(code::NOT_FOUND, format!("{kind} not found")),
+        jobs::Error::Conflict(m) => coded(code::CONFLICT, m),
+        jobs::Error::InvalidInput(m) => coded(code::INVALID_INPUT, m),
+        other => internal(&other),
+    }
+}
+
+/// Log an internal failure and hide its detail from the client.
+pub fn internal(err: &dyn std::fmt::Display) -> GqlError {
+    tracing::error!("failed to serve request: {err:#}");
+    coded(code::INTERNAL, "internal error")
+}
+
+/// `?` on a domain result inside a resolver.
+pub trait OrGql<T> {
+    /// Map the error with [`from_jobs`].
+    fn or_gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> OrGql<T> for jobs::Result<T> {
+    fn or_gql(self) -> async_graphql::Result<T> {
+        self.map_err(from_jobs)
+    }
+}

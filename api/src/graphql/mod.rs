@@ -1,0 +1,75 @@
+//! The GraphQL schema: one file per domain, merged into the three roots.
+
+mod account;
+mod operation;
+
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+
+use crate::ApiContext;
+use crate::auth::Caller;
+use crate::error::unauthenticated;
+
+/// The schema type served at `/graphql`.
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(account::AccountQuery, operation::OperationQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(account::AccountMutation, operation::OperationMutation);
+
+/// Every subscription.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(operation::OperationSubscription);
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Most complex query accepted (each field costs 1, a connection `first × child cost`).
+pub const MAX_COMPLEXITY: usize = 2000;
+/// The largest page a connection returns.
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// The page size when `first` is not given.
+pub(crate) const DEFAULT_PAGE_SIZE: i32 = 20;
+
+/// The schema with its limits and no data; `schema` adds the context.
+pub(crate) fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(10)
+    .disable_suggestions()
+}
+
+/// The caller, or `UNAUTHENTICATED`.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    ctx.data_opt::<Caller>().ok_or_else(unauthenticated)
+}
+
+/// The shared dependencies.
+pub(crate) fn api<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ApiContext> {
+    ctx.data::<ApiContext>()
+}
+
+/// Check a connection's `first` argument.
+pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
+    match first.unwrap_or(DEFAULT_PAGE_SIZE) {
+        n @ 0..=MAX_PAGE_SIZE => Ok(i64::from(n)),
+        n => Err(crate::error::invalid(format!(
+            "`first` must be between 0 and {MAX_PAGE_SIZE} (got {n})"
+        ))),
+    }
+}
+
+/// Parse an `ID` argument holding a UUID.
+pub(crate) fn parse_id(id: &async_graphql::ID, what: &str) -> async_graphql::Result<uuid::Uuid> {
+    id.parse().map_err(|_| {
+        crate::error::invalid(format!("{what} id {:?} is not a valid id", id.as_str()))
+    })
+}

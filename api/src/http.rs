@@ -1,0 +1,291 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP specification has it, and the health probes.
+//!
+//! * `Accept: application/graphql-response+json` gets that media type, and a request that
+//!   cannot be executed (unparsable, invalid) gets 400 with no `data`.
+//! * `Accept: application/json`, a wildcard, or no `Accept` gets `application/json` and 200 for
+//!   every well-formed request, errors in the body.
+//! * Anything else is 406. A body that is not a JSON GraphQL request is 400; a body that is not
+//!   `application/json` is 415; a body over the limit is 413.
+//! * A token that is present but invalid is 401. A missing token lets `login` through; every
+//!   other field answers `UNAUTHENTICATED`, and a response made only of such errors is 401.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts as _, Request, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::{AuthError, Caller, bearer};
+use crate::error::code;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The response media types we can produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MediaType {
+    /// `application/graphql-response+json`.
+    GraphqlResponse,
+    /// `application/json`.
+    Json,
+}
+
+impl MediaType {
+    fn as_str(self) -> &'static str {
+        match self {
+            MediaType::GraphqlResponse => GRAPHQL_RESPONSE_JSON,
+            MediaType::Json => JSON,
+        }
+    }
+}
+
+/// Pick a response media type from `Accept`: the acceptable one with the highest `q`, the
+/// earlier on ties; none listed means `application/json`.
+pub(crate) fn negotiate(accept: Option<&str>) -> Option<MediaType> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Some(MediaType::Json);
+    };
+    let mut best: Option<(f32, MediaType)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let candidate = match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => MediaType::GraphqlResponse,
+            JSON | "application/*" | "*/*" => MediaType::Json,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, candidate));
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
+fn errors_response(status: StatusCode, media: MediaType, message: &str, code: &str) -> Response {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    with_media(status, media, body.to_string())
+}
+
+fn with_media(status: StatusCode, media: MediaType, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.as_str()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn unauthorized(media: MediaType, message: &str) -> Response {
+    let mut resp = errors_response(
+        StatusCode::UNAUTHORIZED,
+        media,
+        message,
+        code::UNAUTHENTICATED,
+    );
+    resp.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    resp
+}
+
+/// The caller named by `Authorization`, `None` without the header, or the response refusing
+/// a bad token.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+) -> Result<Option<Caller>, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(bearer)
+        .ok_or_else(|| unauthorized(media, "Authorization must be `Bearer <token>`"))?;
+    match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
+        Ok(caller) => Ok(Some(caller)),
+        Err(AuthError::InvalidToken | AuthError::UserGone) => {
+            Err(unauthorized(media, "invalid or expired token"))
+        }
+        Err(AuthError::Internal(e)) => {
+            tracing::error!("failed to authenticate: {e:#}");
+            Err(errors_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                "internal error",
+                code::INTERNAL,
+            ))
+        }
+    }
+}
+
+/// `POST /graphql`.
+pub(crate) async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(media) = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
+        return (
+            StatusCode::NOT_ACCEPTABLE,
+            format!("this endpoint answers {JSON} or {GRAPHQL_RESPONSE_JSON}"),
+        )
+            .into_response();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if content_type.as_deref() != Some(JSON) {
+        return errors_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "send the request as Content-Type: application/json",
+            code::INVALID_INPUT,
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return errors_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("the body is not a GraphQL request: {e}"),
+                code::INVALID_INPUT,
+            );
+        }
+    };
+    let caller = match authenticate(&state, &headers, media).await {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    execute(&state, request, caller, media).await
+}
+
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    caller: Option<Caller>,
+    media: MediaType,
+) -> Response {
+    let anonymous = caller.is_none();
+    let request = match caller {
+        Some(caller) => request.data(caller),
+        None => request.disable_introspection(),
+    };
+    let response = state.schema.execute(request).await;
+    let no_data = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    // Parse and validation errors carry no path; a resolver's error always has one.
+    let request_error = no_data && response.errors.iter().all(|e| e.path.is_empty());
+    let only_unauthenticated = no_data
+        && anonymous
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(code::UNAUTHENTICATED))
+        });
+    if request_error && media == MediaType::GraphqlResponse {
+        let body = json!({"errors": response.errors});
+        return with_media(StatusCode::BAD_REQUEST, media, body.to_string());
+    }
+    let body = match serde_json::to_string(&response) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("failed to serialize response: {e}");
+            return errors_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                "internal error",
+                code::INTERNAL,
+            );
+        }
+    };
+    if only_unauthenticated {
+        let mut resp = with_media(StatusCode::UNAUTHORIZED, media, body);
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return resp;
+    }
+    with_media(StatusCode::OK, media, body)
+}
+
+/// `GET /graphql`: a WebSocket upgrade for subscriptions; plain GETs are refused, since
+/// queries and mutations travel by POST.
+pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let wants_upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_upgrade {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(ws) => crate::ws::upgrade(ws, state),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "POST")],
+        "send queries and mutations by POST; subscriptions by WebSocket (graphql-transport-ws)",
+    )
+        .into_response()
+}
+
+/// `GET /healthz`: the process is alive.
+pub(crate) async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers and its migrations are applied.
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    if state.cx.db.is_ready().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable or migrations pending",
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_choose_the_media_type() {
+        assert_eq!(negotiate(None), Some(MediaType::Json));
+        assert_eq!(negotiate(Some("application/json")), Some(MediaType::Json));
+        assert_eq!(negotiate(Some("*/*")), Some(MediaType::Json));
+        assert_eq!(
+            negotiate(Some(GRAPHQL_RESPONSE_JSON)),
+            Some(MediaType::GraphqlResponse)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(MediaType::GraphqlResponse)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Some(MediaType::Json)
+        );
+        assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+}

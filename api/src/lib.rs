@@ -1,0 +1,97 @@
+//! The GraphQL API: schema, HTTP and WebSocket transport, and authentication.
+//!
+//! # Layout
+//! * `graphql`: the schema, one file per domain, merged into the query, mutation and
+//!   subscription roots. Resolvers authorize, call `jobs`, and map errors; nothing else.
+//! * `http`: GraphQL over HTTP (`POST /graphql`), `/healthz` and `/readyz`.
+//! * `ws`: the `graphql-transport-ws` protocol on `GET /graphql`, close codes included.
+//! * `auth`: JWT keys, token issue and verification, and the [`Caller`] a request acts for.
+//! * `error`: GraphQL errors with a stable `extensions.code`.
+
+pub mod auth;
+pub mod error;
+mod graphql;
+mod http;
+mod ws;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+pub use auth::{Caller, Keys};
+pub use graphql::{ApiSchema, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
+use jobs::db::Db;
+use jobs::events::EventBus;
+
+/// What resolvers need: the database, the event bus and the token keys.
+#[derive(Clone, Debug)]
+pub struct ApiContext {
+    /// Metadata and queue database.
+    pub db: Db,
+    /// This process's fan-out of committed changes.
+    pub bus: EventBus,
+    /// Token signing and verification keys.
+    pub keys: Arc<Keys>,
+}
+
+/// Transport limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a WebSocket client has to send `connection_init`.
+    pub ws_init_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            ws_init_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    schema: ApiSchema,
+    cx: ApiContext,
+    limits: Limits,
+}
+
+impl AppState {
+    /// Build the schema over `cx`.
+    pub fn new(cx: ApiContext, limits: Limits) -> Self {
+        Self {
+            schema: schema(cx.clone()),
+            cx,
+            limits,
+        }
+    }
+}
+
+/// The schema, with `cx` as its data.
+pub fn schema(cx: ApiContext) -> ApiSchema {
+    graphql::builder().data(cx).finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    graphql::builder().finish().sdl()
+}
+
+/// The HTTP router: `/graphql` (POST, and WebSocket on GET), `/healthz`, `/readyz`.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/graphql", get(http::graphql_get).post(http::graphql_post))
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,91 @@
+//! Every SQL query Toygres runs, and `MIGRATOR`.
+//!
+//! # What we store and why
+//! * `projects`, `users`, `memberships`: who may do what where. A user's role is per project;
+//!   site admins manage the installation.
+//! * `api_tokens`: hashes of long-lived program credentials.
+//! * `signing_keys`: JWT keys with a `kid`, when they were not given in the configuration.
+//! * `instances`, `servers`: intent plus the phase a workflow has reached. What can be derived
+//!   (connection strings, counts) is derived, not stored.
+//! * `operations`, `operation_steps`: the user-visible record of every job and its timeline.
+//!   The job queue's own tables belong to apalis and are created by its setup, not by us.
+//! * `scaling_operations`, `cluster_events`, `server_metrics`: the fleet's history.
+//!
+//! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
+//! events reach `LISTEN`ers exactly when the change commits.
+
+mod operations;
+mod signing_keys;
+mod users;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::time::Duration;
+
+pub use operations::{NewOperation, OperationFilter, OperationPage};
+pub use signing_keys::StoredKey;
+
+/// The metadata schema's migrations, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// How long a caller waits for a pooled connection before the request fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The database handle every part of Toygres shares.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connect a pool of at most `max_connections`.
+    pub async fn connect(opts: PgConnectOptions, max_connections: u32) -> sqlx::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(opts)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Wrap an existing pool (tests get one from `#[sqlx::test]`).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Apply every pending migration.
+    pub async fn migrate(&self) -> crate::Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| anyhow::anyhow!(e).context("apply migrations"))?;
+        Ok(())
+    }
+
+    /// Whether the database answers and every embedded migration has been applied.
+    pub async fn is_ready(&self) -> bool {
+        let applied: sqlx::Result<Vec<i64>> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await;
+        match applied {
+            Ok(applied) => MIGRATOR
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .all(|m| applied.binary_search(&m.version).is_ok()),
+            Err(_) => false,
+        }
+    }
+}
+
+/// The name of the constraint a database error violated, if any.
+pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    err.as_database_error().and_then(|e| e.constraint())
+}

@@ -1,0 +1,269 @@
+//! Operations and their steps.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::{Db, violated_constraint};
+use crate::operation::{Operation, OperationId, OperationStatus, OperationStep, TargetKind};
+use crate::user::{ProjectId, UserId};
+use crate::{Error, Result};
+
+/// The longest error text we store (NOTIFY payloads are capped at 8,000 bytes).
+const MAX_ERROR_LEN: usize = 2000;
+
+/// What a new operation is.
+#[derive(Clone, Debug)]
+pub struct NewOperation {
+    /// The project it belongs to.
+    pub project_id: ProjectId,
+    /// The workflow.
+    pub kind: String,
+    /// What it acts on.
+    pub target_kind: TargetKind,
+    /// The id of what it acts on, unless global.
+    pub target_id: Option<Uuid>,
+    /// The workflow's first step.
+    pub first_step: String,
+    /// Tries allowed.
+    pub max_attempts: i32,
+    /// The workflow's parameters.
+    pub input: serde_json::Value,
+    /// Who asked.
+    pub requested_by: Option<UserId>,
+}
+
+/// Which operations to list.
+#[derive(Clone, Debug, Default)]
+pub struct OperationFilter {
+    /// Only these projects (the ones the caller may see). Empty means none.
+    pub projects: Vec<ProjectId>,
+    /// Only this status.
+    pub status: Option<OperationStatus>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only operations on this target.
+    pub target_id: Option<Uuid>,
+}
+
+/// One page of operations, newest first.
+#[derive(Clone, Debug)]
+pub struct OperationPage {
+    /// The operations on this page.
+    pub items: Vec<Operation>,
+    /// Whether more follow.
+    pub has_next_page: bool,
+}
+
+fn truncate_error(msg: &str) -> String {
+    if msg.len() <= MAX_ERROR_LEN {
+        return msg.to_owned();
+    }
+    let mut end = MAX_ERROR_LEN;
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &msg[..end])
+}
+
+impl Db {
+    /// Record a new operation in `tx` (the caller enqueues its job in the same transaction).
+    /// A second active operation on the same target is a `Conflict`.
+    pub async fn insert_operation(
+        tx: &mut Transaction<'_, Postgres>,
+        new: &NewOperation,
+    ) -> Result<Operation> {
+        let op: Operation = sqlx::query_as(
+            "INSERT INTO operations \
+                 (id, project_id, kind, target_kind, target_id, step, max_attempts, input, requested_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+        )
+        .bind(Uuid::now_v7())
+        .bind(new.project_id)
+        .bind(&new.kind)
+        .bind(new.target_kind)
+        .bind(new.target_id)
+        .bind(&new.first_step)
+        .bind(new.max_attempts)
+        .bind(&new.input)
+        .bind(new.requested_by)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| match violated_constraint(&e) {
+            Some("operations_one_active_per_target") => Error::Conflict(
+                "another operation is already queued or running on this target; wait for it to finish".to_owned(),
+            ),
+            _ => e.into(),
+        })?;
+        sqlx::query("INSERT INTO operation_steps (operation_id, seq, step) VALUES ($1, 1, $2)")
+            .bind(op.id)
+            .bind(&op.step)
+            .execute(&mut **tx)
+            .await?;
+        Ok(op)
+    }
+
+    /// One operation.
+    pub async fn operation(&self, id: OperationId) -> Result<Operation> {
+        sqlx::query_as("SELECT * FROM operations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(Error::NotFound { kind: "operation" })
+    }
+
+    /// A page of operations, newest first, after the operation `after` (ids are UUIDv7, so
+    /// they sort by creation time).
+    pub async fn operations(
+        &self,
+        filter: &OperationFilter,
+        after: Option<OperationId>,
+        first: i64,
+    ) -> Result<OperationPage> {
+        let projects: Vec<Uuid> = filter.projects.iter().map(|p| p.0).collect();
+        let mut items: Vec<Operation> = sqlx::query_as(
+            "SELECT * FROM operations \
+             WHERE project_id = ANY($1) \
+               AND ($2::operation_status IS NULL OR status = $2) \
+               AND ($3::text IS NULL OR kind = $3) \
+               AND ($4::uuid IS NULL OR target_id = $4) \
+               AND ($5::uuid IS NULL OR id < $5) \
+             ORDER BY id DESC LIMIT $6",
+        )
+        .bind(&projects)
+        .bind(filter.status)
+        .bind(filter.kind.as_deref())
+        .bind(filter.target_id)
+        .bind(after.map(|a| a.0))
+        .bind(first + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_next_page = items.len() as i64 > first;
+        items.truncate(usize::try_from(first).unwrap_or(0));
+        Ok(OperationPage {
+            items,
+            has_next_page,
+        })
+    }
+
+    /// The steps an operation has entered, in order.
+    pub async fn operation_steps(&self, id: OperationId) -> Result<Vec<OperationStep>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, step, entered_at FROM operation_steps WHERE operation_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A worker picked the operation up: it is `running`. `new_attempt` counts this run as one
+    /// more try (a first run, a retry, or a run after a worker died). Returns `None` when the
+    /// operation is already final, so a duplicate delivery does nothing.
+    pub async fn begin_run(&self, id: OperationId, new_attempt: bool) -> Result<Option<Operation>> {
+        Ok(sqlx::query_as(
+            "UPDATE operations SET \
+                 status = 'running', \
+                 attempts = CASE WHEN $2 THEN least(attempts + 1, max_attempts) ELSE attempts END, \
+                 started_at = coalesce(started_at, now()), \
+                 updated_at = now() \
+             WHERE id = $1 AND status IN ('queued', 'running') RETURNING *",
+        )
+        .bind(id)
+        .bind(new_attempt)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Move the operation to `step`, recording it in the timeline.
+    pub async fn hop(&self, id: OperationId, step: &str) -> Result<Operation> {
+        let mut tx = self.pool.begin().await?;
+        let op: Operation = sqlx::query_as(
+            "UPDATE operations SET step = $2, updated_at = now() \
+             WHERE id = $1 AND status = 'running' RETURNING *",
+        )
+        .bind(id)
+        .bind(step)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::Conflict("operation is no longer running".to_owned()))?;
+        sqlx::query(
+            "INSERT INTO operation_steps (operation_id, seq, step) \
+             SELECT $1, coalesce(max(seq), 0) + 1, $2 FROM operation_steps WHERE operation_id = $1",
+        )
+        .bind(id)
+        .bind(step)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(op)
+    }
+
+    /// The operation finished as asked.
+    pub async fn succeed(&self, id: OperationId) -> Result<()> {
+        sqlx::query(
+            "UPDATE operations SET status = 'succeeded', error = NULL, finished_at = now(), updated_at = now() \
+             WHERE id = $1 AND status = 'running'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The operation gave up, with a reason a user can act on.
+    pub async fn fail(&self, id: OperationId, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE operations SET status = 'failed', error = $2, finished_at = now(), updated_at = now() \
+             WHERE id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(id)
+        .bind(truncate_error(error))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A try failed and another is due: back to `queued` with the error, in `tx` (the caller
+    /// schedules the retry's job in the same transaction).
+    pub async fn requeue_after_failure(
+        tx: &mut Transaction<'_, Postgres>,
+        id: OperationId,
+        error: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE operations SET status = 'queued', error = $2, updated_at = now() \
+             WHERE id = $1 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(truncate_error(error))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Start a transaction.
+    pub async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// The database's clock, so that schedules do not depend on this host's.
+    pub async fn now(&self) -> Result<DateTime<Utc>> {
+        Ok(sqlx::query_scalar("SELECT now()")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_errors_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MAX_ERROR_LEN);
+        let cut = truncate_error(&long);
+        assert!(cut.len() <= MAX_ERROR_LEN + '…'.len_utf8());
+        assert!(cut.ends_with('…'));
+        assert_eq!(truncate_error("short"), "short");
+    }
+}

@@ -1,0 +1,127 @@
+//! Live events: every committed change to a watched row, fanned out to this process's
+//! subscribers.
+//!
+//! The database announces each change with `pg_notify('toygres_events', …)` from a trigger in
+//! the changing transaction (see the `notify_changes` migration). Each process LISTENs on one
+//! connection, parses each payload once into an [`Event`], and broadcasts an `Arc` of it, so a
+//! thousand subscribers cost one parse, not a thousand.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::Result;
+use crate::db::Db;
+use crate::operation::Operation;
+
+/// The one channel every change is announced on.
+pub const CHANNEL: &str = "toygres_events";
+/// How many events a subscriber may fall behind before it is told it lagged.
+const BROADCAST_CAPACITY: usize = 4096;
+/// How long to wait before listening again after the listener connection failed.
+const RELISTEN_DELAY: Duration = Duration::from_secs(1);
+
+/// A change a client may want to see.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// An operation was created or changed.
+    Operation(Operation),
+    /// An instance was created or changed (its row as JSON, typed by later layers).
+    Instance(serde_json::Value),
+    /// A server was created or changed.
+    Server(serde_json::Value),
+    /// A cluster event was recorded.
+    ClusterEvent(serde_json::Value),
+    /// The listener lost its connection: events may have been missed, so subscribers should
+    /// refetch what they show.
+    Resync,
+}
+
+#[derive(Deserialize)]
+struct Notification {
+    table: String,
+    row: serde_json::Value,
+}
+
+impl Event {
+    /// Parse a notification payload.
+    pub fn parse(payload: &str) -> anyhow::Result<Self> {
+        let n: Notification = serde_json::from_str(payload)?;
+        Ok(match n.table.as_str() {
+            "operations" => Event::Operation(serde_json::from_value(n.row)?),
+            "instances" => Event::Instance(n.row),
+            "servers" => Event::Server(n.row),
+            "cluster_events" => Event::ClusterEvent(n.row),
+            other => anyhow::bail!("notification from unexpected table {other}"),
+        })
+    }
+}
+
+/// This process's fan-out of database events.
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl EventBus {
+    /// LISTEN on the events channel and fan out until `shutdown`. Returns once the LISTEN is in
+    /// place, so that every change committed afterwards is seen.
+    pub async fn start(db: &Db, shutdown: CancellationToken) -> Result<Self> {
+        let (tx, _) = broadcast::channel(BROADCAST_CAPACITY);
+        let mut listener = PgListener::connect_with(db.pool()).await?;
+        listener.listen(CHANNEL).await?;
+        let bus = Self { tx };
+        let fanout = bus.tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let received = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    r = listener.try_recv() => r,
+                };
+                match received {
+                    Ok(Some(n)) => match Event::parse(n.payload()) {
+                        // No receivers is fine: nobody is subscribed right now.
+                        Ok(event) => drop(fanout.send(Arc::new(event))),
+                        Err(e) => tracing::warn!("failed to parse event: {e:#}"),
+                    },
+                    // The connection dropped; sqlx reconnects and re-LISTENs on the next call,
+                    // but anything sent in between is lost.
+                    Ok(None) => {
+                        tracing::warn!("event listener reconnecting; subscribers will resync");
+                        drop(fanout.send(Arc::new(Event::Resync)));
+                    }
+                    Err(e) => {
+                        tracing::warn!("event listener failed: {e:#}");
+                        drop(fanout.send(Arc::new(Event::Resync)));
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(RELISTEN_DELAY) => {}
+                        }
+                    }
+                }
+            }
+        });
+        Ok(bus)
+    }
+
+    /// A bus fed by nothing but [`EventBus::publish`], for tests of subscribers.
+    pub fn detached() -> Self {
+        Self {
+            tx: broadcast::channel(BROADCAST_CAPACITY).0,
+        }
+    }
+
+    /// Hand an event to this process's subscribers directly.
+    pub fn publish(&self, event: Event) {
+        drop(self.tx.send(Arc::new(event)));
+    }
+
+    /// A receiver of every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}

@@ -1,0 +1,41 @@
+//! The domain model, the store (all SQL), the job queue and its worker pools, workflows, and
+//! the event bus.
+//!
+//! # Layout
+//! * `db`: every SQL query, and `MIGRATOR`.
+//! * `queue`: the only module that names apalis; enqueueing and worker pools.
+//! * `workflow`: the step engine that moves operations on, with retries and backoff.
+//! * `system_check`: the diagnostic workflow.
+//! * `events`: LISTEN once per process, fan out committed changes to subscribers.
+//! * `user`, `operation`: domain types.
+//!
+//! # Operation lifecycle
+//! ```text
+//!            start (row + job in one transaction)
+//!                 │
+//!                 ▼
+//!   ┌──────── queued ◀──────────── transient error, tries left (after backoff)
+//!   │             │ a worker picks the job up
+//!   │             ▼
+//!   │          running ── Hop: next step, same delivery
+//!   │             │    ── Nap: same step, a later delivery
+//!   │             ├──── Done ──────────────▶ succeeded
+//!   │             └──── permanent error, or
+//!   │                   no tries left ────▶ failed
+//!   └── (cancel) ──────────────────────────▶ cancelled
+//! ```
+
+pub mod db;
+mod error;
+pub mod events;
+pub mod operation;
+pub mod queue;
+pub mod system_check;
+pub mod user;
+pub mod workflow;
+
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
+
+pub use error::{Error, Result};
+pub use workflow::{Context, Next, RetryPolicy};

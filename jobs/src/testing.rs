@@ -1,0 +1,102 @@
+//! Test helpers: a scripted workflow for the engine's own tests.
+//!
+//! A `test_script` operation's input says how each step behaves:
+//! `{"fail_transient": n}` fails its first `n` tries transiently, `{"fail_permanent": true}`
+//! fails at once, `{"nap_ms": m}` naps until `m` ms after entering step `nap`, `{"hold": "name"}` waits until
+//! [`release`] is called with that name, and steps `one → two → done` are walked otherwise.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::db::{Db, NewOperation};
+use crate::operation::{Operation, TargetKind};
+use crate::user::{DEFAULT_PROJECT_ID, ProjectId};
+use crate::workflow::{self, Context, Kind, Next};
+use crate::{Error, Result};
+
+static HOLDS: LazyLock<Mutex<HashMap<String, std::sync::Arc<Notify>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn hold(name: &str) -> std::sync::Arc<Notify> {
+    HOLDS
+        .lock()
+        .expect("holds lock is never poisoned")
+        .entry(name.to_owned())
+        .or_default()
+        .clone()
+}
+
+/// Let every step waiting on `name` go on.
+pub fn release(name: &str) {
+    hold(name).notify_waiters();
+}
+
+/// Queue a `test_script` operation with `input` in the default project.
+pub async fn start_script(db: &Db, input: serde_json::Value) -> Result<Operation> {
+    start_script_in(db, DEFAULT_PROJECT_ID, input).await
+}
+
+/// Queue a `test_script` operation with `input` in `project`.
+pub async fn start_script_in(
+    db: &Db,
+    project: ProjectId,
+    input: serde_json::Value,
+) -> Result<Operation> {
+    workflow::start(
+        db,
+        NewOperation {
+            project_id: project,
+            kind: Kind::TestScript.as_str().to_owned(),
+            target_kind: TargetKind::System,
+            target_id: None,
+            first_step: "one".to_owned(),
+            max_attempts: Kind::TestScript.max_attempts(),
+            input,
+            requested_by: None,
+        },
+    )
+    .await
+}
+
+pub(crate) async fn script_step(op: &Operation, _cx: &Context) -> Result<Next> {
+    let input = &op.input;
+    if let Some(name) = input.get("hold").and_then(|h| h.as_str()) {
+        if op.step == "one" {
+            hold(name).notified().await;
+        }
+    }
+    if input.get("fail_permanent").and_then(|f| f.as_bool()) == Some(true) {
+        return Err(Error::InvalidInput("scripted permanent failure".to_owned()));
+    }
+    let transient = input
+        .get("fail_transient")
+        .and_then(|f| f.as_i64())
+        .unwrap_or(0);
+    if i64::from(op.attempts) <= transient {
+        return Err(anyhow::anyhow!("scripted transient failure {}", op.attempts).into());
+    }
+    match op.step.as_str() {
+        "one" => Ok(Next::Hop("two")),
+        "two" if input.get("nap_ms").is_some() => Ok(Next::Hop("nap")),
+        "two" => Ok(Next::Done),
+        // Naps until `nap_ms` after entering the step, then finishes.
+        "nap" => {
+            let nap =
+                Duration::from_millis(input.get("nap_ms").and_then(|n| n.as_u64()).unwrap_or(0));
+            let elapsed = (chrono::Utc::now() - op.updated_at)
+                .to_std()
+                .unwrap_or_default();
+            Ok(if elapsed < nap {
+                Next::Nap(nap - elapsed)
+            } else {
+                Next::Done
+            })
+        }
+        other => Err(Error::InvalidInput(format!(
+            "test_script has no step {other}"
+        ))),
+    }
+}

@@ -1,0 +1,300 @@
+//! The step engine: run an operation's workflow one idempotent step at a time.
+//!
+//! A delivery of an operation's job loads the operation, then loops: run the current step,
+//! persist what it says comes next, go on. A step answers with a [`Next`]:
+//!
+//! ```text
+//!   Hop(step) ── store the step, run it now (same delivery)
+//!   Nap(d)    ── store nothing new; schedule a fresh delivery in d, end this one
+//!   Done      ── mark the operation succeeded
+//!   Err(e)    ── permanent: mark it failed at once
+//!                transient: back to queued with the error, retried after next_retry(attempt),
+//!                           failed once max_attempts tries have failed
+//! ```
+//!
+//! A worker that dies mid-step leaves the job locked; the queue hands it to another worker
+//! once the dead one misses its heartbeats, and that delivery counts as a new attempt and
+//! resumes from the stored step. Steps are idempotent, so running one twice is safe.
+
+use std::time::Duration;
+
+use rand::Rng as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{Db, NewOperation};
+use crate::operation::{Operation, OperationId};
+use crate::queue::{self, Queue};
+use crate::{Error, Result};
+
+/// Most steps one delivery runs before handing over to a fresh delivery, so that a workflow
+/// that hops in a circle cannot hold a worker forever.
+const MAX_HOPS_PER_DELIVERY: usize = 100;
+
+/// What a step says happens next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Go on to this step now.
+    Hop(&'static str),
+    /// Wait this long, then run the current step again (polling something outside).
+    Nap(Duration),
+    /// The workflow is finished.
+    Done,
+}
+
+/// The exponential backoff between failed tries.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// The delay after the first failure.
+    pub base: Duration,
+    /// The longest delay.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 2 s, 4 s, 8 s … doubling per failed try, capped at 10 min.
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(2),
+            cap: Duration::from_secs(600),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before the try after `failed` failed tries: `base × 2^(failed−1)`, capped,
+    /// then scaled by a random factor in [0.5, 1.5) so that retries of many jobs spread out.
+    pub fn next_retry(&self, failed: u32) -> Duration {
+        let exp = failed.saturating_sub(1).min(30);
+        let raw = self.base.saturating_mul(1u32 << exp).min(self.cap);
+        raw.mul_f64(rand::rng().random_range(0.5..1.5))
+    }
+}
+
+/// What the workers need.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The metadata and queue database.
+    pub db: Db,
+    /// Cancelled when the process shuts down: steps in flight finish, no new one starts.
+    pub shutdown: CancellationToken,
+    /// Backoff between failed tries.
+    pub retry: RetryPolicy,
+}
+
+/// A workflow that operations can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Check that the database and the job queue work.
+    SystemCheck,
+    /// Scripted behaviour for the engine's own tests.
+    #[cfg(any(test, feature = "test-util"))]
+    TestScript,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::SystemCheck => "system_check",
+            #[cfg(any(test, feature = "test-util"))]
+            Kind::TestScript => "test_script",
+        }
+    }
+
+    /// The kind stored as `name`, if this build knows it.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "system_check" => Some(Kind::SystemCheck),
+            #[cfg(any(test, feature = "test-util"))]
+            "test_script" => Some(Kind::TestScript),
+            _ => None,
+        }
+    }
+
+    /// The worker pool that runs it.
+    pub fn queue(self) -> Queue {
+        match self {
+            Kind::SystemCheck => Queue::System,
+            #[cfg(any(test, feature = "test-util"))]
+            Kind::TestScript => Queue::System,
+        }
+    }
+
+    /// How many tries an operation of this kind gets.
+    pub fn max_attempts(self) -> i32 {
+        match self {
+            Kind::SystemCheck => 3,
+            #[cfg(any(test, feature = "test-util"))]
+            Kind::TestScript => 4,
+        }
+    }
+}
+
+/// Record an operation and enqueue its first job in one transaction: either both exist or
+/// neither does.
+pub async fn start(db: &Db, new: NewOperation) -> Result<Operation> {
+    let kind = Kind::parse(&new.kind)
+        .ok_or_else(|| Error::InvalidInput(format!("unknown operation kind {}", new.kind)))?;
+    let mut tx = db.begin().await?;
+    let op = Db::insert_operation(&mut tx, &new).await?;
+    queue::enqueue(&mut tx, kind.queue(), op.id, Duration::ZERO).await?;
+    tx.commit().await?;
+    tracing::info!(operation = %op.id, kind = %op.kind, "operation queued");
+    Ok(op)
+}
+
+/// Run one delivery of an operation's job. `redelivered` says an earlier delivery of the same
+/// job did not finish (its worker died), which counts as a failed try.
+#[tracing::instrument(skip(cx), fields(kind))]
+pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Result<()> {
+    let Some(current) = cx
+        .db
+        .operation(operation)
+        .await
+        .map(Some)
+        .or_else(|e| match e {
+            Error::NotFound { .. } => Ok(None),
+            e => Err(e),
+        })?
+    else {
+        tracing::warn!("job for a missing operation; dropping it");
+        return Ok(());
+    };
+    if current.status.is_final() {
+        return Ok(()); // a duplicate delivery
+    }
+    // A first run, a retry after a failure (status queued), or a run after a worker died.
+    let new_attempt = current.status == crate::operation::OperationStatus::Queued || redelivered;
+    if redelivered && current.attempts >= current.max_attempts {
+        cx.db
+            .fail(
+                operation,
+                &format!(
+                    "gave up after {} tries: the worker running it stopped",
+                    current.attempts
+                ),
+            )
+            .await?;
+        return Ok(());
+    }
+    let Some(mut op) = cx.db.begin_run(operation, new_attempt).await? else {
+        return Ok(());
+    };
+    tracing::Span::current().record("kind", op.kind.as_str());
+    let Some(kind) = Kind::parse(&op.kind) else {
+        cx.db
+            .fail(
+                operation,
+                &format!("this Toygres does not know operation kind {}", op.kind),
+            )
+            .await?;
+        return Ok(());
+    };
+    for _ in 0..MAX_HOPS_PER_DELIVERY {
+        match step(kind, &op, cx).await {
+            Ok(Next::Hop(next)) => {
+                tracing::info!(operation = %op.id, from = %op.step, to = next, "operation step");
+                op = cx.db.hop(op.id, next).await?;
+                if cx.shutdown.is_cancelled() {
+                    // Hand the rest to whichever worker is up next.
+                    let mut tx = cx.db.begin().await?;
+                    queue::enqueue(&mut tx, kind.queue(), op.id, Duration::ZERO).await?;
+                    tx.commit().await?;
+                    return Ok(());
+                }
+            }
+            Ok(Next::Nap(delay)) => {
+                let mut tx = cx.db.begin().await?;
+                queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            Ok(Next::Done) => {
+                cx.db.succeed(op.id).await?;
+                tracing::info!(operation = %op.id, "operation succeeded");
+                return Ok(());
+            }
+            Err(e) => return fail_try(kind, &op, &e, cx).await,
+        }
+    }
+    let mut tx = cx.db.begin().await?;
+    queue::enqueue(&mut tx, kind.queue(), op.id, Duration::ZERO).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Record a failed try: fail the operation if retrying cannot help or no tries are left,
+/// else requeue it with backoff.
+async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Result<()> {
+    let message = user_message(err);
+    if err.is_permanent() || op.attempts >= op.max_attempts {
+        tracing::warn!(operation = %op.id, error = err.metric_label(), "operation failed: {err:#}");
+        let message = if err.is_permanent() {
+            message
+        } else {
+            format!("gave up after {} tries: {message}", op.attempts)
+        };
+        cx.db.fail(op.id, &message).await?;
+        return Ok(());
+    }
+    let delay = cx.retry.next_retry(u32::try_from(op.attempts).unwrap_or(1));
+    tracing::warn!(operation = %op.id, attempt = op.attempts, ?delay, "failed to {err:#}; will retry");
+    let mut tx = cx.db.begin().await?;
+    Db::requeue_after_failure(&mut tx, op.id, &message).await?;
+    queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a user is told about a failure: the domain's own words, or a generic line for
+/// internal errors whose detail (which might name hosts or paths) stays in the logs.
+fn user_message(err: &Error) -> String {
+    match err {
+        Error::Db(_) => "database error (see the server logs)".to_owned(),
+        other => format!("{other:#}"),
+    }
+}
+
+async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
+    match kind {
+        Kind::SystemCheck => crate::system_check::step(op, cx).await,
+        #[cfg(any(test, feature = "test-util"))]
+        Kind::TestScript => crate::testing::script_step(op, cx).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_double_from_the_base_and_stop_at_the_cap_with_jitter() {
+        let policy = RetryPolicy::default();
+        for _ in 0..50 {
+            let first = policy.next_retry(1);
+            assert!(
+                first >= Duration::from_secs(1) && first < Duration::from_secs(3),
+                "{first:?}"
+            );
+            let third = policy.next_retry(3);
+            assert!(
+                third >= Duration::from_secs(4) && third < Duration::from_secs(12),
+                "{third:?}"
+            );
+            let late = policy.next_retry(40);
+            assert!(
+                late >= Duration::from_secs(300) && late < Duration::from_secs(900),
+                "{late:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_stored_names() {
+        for kind in [Kind::SystemCheck, Kind::TestScript] {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+            assert!(kind.max_attempts() >= 1);
+        }
+        assert_eq!(Kind::parse("no_such_kind"), None);
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE servers;
+DROP TYPE server_state;
+DROP TYPE server_provider;

@@ -1,0 +1,169 @@
+//! The command line and its configuration, parsed once in `main`. Every setting has a flag
+//! and a `TOYGRES_*` variable (also read from a `.env` file).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Toygres: a control plane that hosts PostgreSQL as a service.
+#[derive(Debug, Parser)]
+#[command(name = "toygres", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    #[command(flatten)]
+    pub(crate) db: DbConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Serve the GraphQL API and run the workers.
+    Serve(Box<ServeConfig>),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create a user. The password is read from standard input, or generated and printed once
+    /// when standard input is a terminal or empty.
+    Create {
+        /// The user's email address.
+        #[arg(long)]
+        email: String,
+        /// Make the user a site admin (and admin of the default project).
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// Where the metadata database is.
+#[derive(Debug, Args)]
+pub(crate) struct DbConfig {
+    /// A PostgreSQL server to use. Without it, Toygres runs its own in the data directory.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub(crate) database_url: Option<String>,
+    /// Where Toygres keeps its embedded database and instance data.
+    #[arg(
+        long,
+        global = true,
+        env = "TOYGRES_DATA_DIR",
+        default_value = "./.toygres"
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// The directory holding the PostgreSQL server binaries (`postgres`, `initdb`); found
+    /// automatically when unset.
+    #[arg(long, global = true, env = "TOYGRES_PG_BIN_DIR")]
+    pub(crate) pg_bin_dir: Option<PathBuf>,
+    /// The unprivileged system user that runs PostgreSQL when Toygres runs as root.
+    #[arg(
+        long,
+        global = true,
+        env = "TOYGRES_PG_USER",
+        default_value = "postgres"
+    )]
+    pub(crate) pg_user: String,
+    /// Most connections to the metadata database from this process.
+    #[arg(
+        long,
+        global = true,
+        env = "TOYGRES_DB_POOL_SIZE",
+        default_value_t = 40
+    )]
+    pub(crate) pool_size: u32,
+}
+
+/// Which parts of Toygres this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Role {
+    /// The GraphQL API only.
+    Api,
+    /// The job workers only.
+    Worker,
+    /// Both.
+    All,
+}
+
+impl Role {
+    pub(crate) fn runs_api(self) -> bool {
+        matches!(self, Role::Api | Role::All)
+    }
+
+    pub(crate) fn runs_workers(self) -> bool {
+        matches!(self, Role::Worker | Role::All)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeConfig {
+    /// Address to serve HTTP on.
+    #[arg(long, env = "TOYGRES_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// Which parts to run; several processes may share one database.
+    #[arg(long, env = "TOYGRES_ROLE", value_enum, default_value_t = Role::All)]
+    pub(crate) role: Role,
+    /// HMAC key for signing tokens, used as its bytes (at least 32). Generated and stored in
+    /// the database when unset.
+    #[arg(long, env = "TOYGRES_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: Option<String>,
+    /// How long a login token lasts, in seconds.
+    #[arg(long, env = "TOYGRES_TOKEN_TTL_SECS", default_value_t = 3600)]
+    pub(crate) token_ttl_secs: u64,
+    /// Email of the admin created at startup when no user exists.
+    #[arg(long, env = "TOYGRES_BOOTSTRAP_ADMIN_EMAIL")]
+    pub(crate) bootstrap_admin_email: Option<String>,
+    /// Password of that admin.
+    #[arg(long, env = "TOYGRES_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub(crate) bootstrap_admin_password: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "TOYGRES_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub(crate) max_body_bytes: usize,
+    /// Seconds a WebSocket client has to send `connection_init`.
+    #[arg(long, env = "TOYGRES_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub(crate) ws_init_timeout_secs: u64,
+    /// Jobs each queue runs at once in this process.
+    #[arg(long, env = "TOYGRES_WORKER_CONCURRENCY", default_value_t = 8)]
+    pub(crate) worker_concurrency: usize,
+    /// Seconds between worker heartbeats.
+    #[arg(long, env = "TOYGRES_WORKER_HEARTBEAT_SECS", default_value_t = 10)]
+    pub(crate) worker_heartbeat_secs: u64,
+    /// Heartbeats a worker may miss before its jobs are handed to another worker.
+    #[arg(long, env = "TOYGRES_WORKER_MISSED_HEARTBEATS", default_value_t = 3)]
+    pub(crate) worker_missed_heartbeats: usize,
+    /// Milliseconds between polls for delayed jobs that came due.
+    #[arg(long, env = "TOYGRES_WORKER_POLL_MS", default_value_t = 1000)]
+    pub(crate) worker_poll_ms: u64,
+    /// Seconds running jobs get to finish on shutdown.
+    #[arg(long, env = "TOYGRES_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub(crate) shutdown_timeout_secs: u64,
+    /// Milliseconds before the first retry of a failed step (doubling after each failure).
+    #[arg(long, env = "TOYGRES_RETRY_BASE_MS", default_value_t = 2000)]
+    pub(crate) retry_base_ms: u64,
+}
+
+impl ServeConfig {
+    pub(crate) fn worker_config(&self) -> jobs::queue::WorkerConfig {
+        jobs::queue::WorkerConfig {
+            concurrency: self.worker_concurrency.max(1),
+            batch_size: self.worker_concurrency.max(1),
+            heartbeat: Duration::from_secs(self.worker_heartbeat_secs.max(1)),
+            missed_heartbeats: self.worker_missed_heartbeats.max(1),
+            poll_interval: Duration::from_millis(self.worker_poll_ms.max(10)),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+        }
+    }
+
+    pub(crate) fn retry_policy(&self) -> jobs::RetryPolicy {
+        jobs::RetryPolicy {
+            base: Duration::from_millis(self.retry_base_ms.max(1)),
+            ..jobs::RetryPolicy::default()
+        }
+    }
+}

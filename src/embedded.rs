@@ -1,0 +1,201 @@
+//! The embedded metadata database: a PostgreSQL server of our own in the data directory, for
+//! when no `DATABASE_URL` is given.
+//!
+//! ```text
+//! <TOYGRES_DATA_DIR>/
+//!   toygres.lock        held (flock) by the one `serve` using this directory
+//!   postgres/           the cluster: private (0700), owned by the Postgres user; its Unix
+//!                       socket lives inside it, so only that user and root can connect
+//!   postgres.init/      a cluster being initialized; renamed to postgres/ when complete
+//! ```
+//!
+//! The cluster trusts local connections: its socket is in a directory nobody else can enter.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use providers::local::{Cluster, PgBinaries, Postmaster, RunAs, StartOptions};
+use sqlx::postgres::PgConnectOptions;
+
+/// The port number only names the socket file: the server listens on no TCP address.
+const SOCKET_PORT: u16 = 5432;
+/// The bootstrap superuser of the embedded cluster.
+const SUPERUSER: &str = "postgres";
+/// The database holding Toygres's metadata and job queue.
+const DATABASE: &str = "toygres";
+
+/// The embedded server, while this process owns it.
+pub(crate) struct Embedded {
+    postmaster: Option<Postmaster>,
+    _lock: Option<File>,
+}
+
+impl Embedded {
+    /// Stop the server if we started it.
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(pm) = self.postmaster.take() {
+            tracing::info!("stopping embedded PostgreSQL");
+            pm.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// How a command uses the data directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// `serve`: own the directory; refuse if another process does.
+    Exclusive,
+    /// One-off commands: use the server a running `serve` owns, or run one for the duration.
+    Shared,
+}
+
+/// Start (or, with `Access::Shared`, reuse) the embedded server, and return how to connect.
+pub(crate) async fn open(
+    data_dir: &Path,
+    bin_dir: Option<&Path>,
+    pg_user: &str,
+    access: Access,
+) -> anyhow::Result<(Embedded, PgConnectOptions)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("create data directory {}", data_dir.display()))?;
+    let data_dir = data_dir
+        .canonicalize()
+        .with_context(|| format!("resolve {}", data_dir.display()))?;
+    let lock_path = data_dir.join("toygres.lock");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("open {}", lock_path.display()))?;
+    let owned = match lock.try_lock() {
+        Ok(()) => true,
+        Err(std::fs::TryLockError::WouldBlock) => false,
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("lock {}", lock_path.display()));
+        }
+    };
+    let cluster_dir = data_dir.join("postgres");
+    if !owned {
+        if access == Access::Exclusive {
+            bail!(
+                "another toygres is already serving the data directory {}: stop it first, or \
+                 give this one its own TOYGRES_DATA_DIR",
+                data_dir.display()
+            );
+        }
+        // A running `serve` owns the server; connect to it through its socket.
+        return Ok((
+            Embedded {
+                postmaster: None,
+                _lock: None,
+            },
+            connect_options(&cluster_dir),
+        ));
+    }
+
+    let bins = PgBinaries::discover(bin_dir)?;
+    let run_as = RunAs::resolve(pg_user)?;
+    if let Some(user) = &run_as {
+        check_reachable(&data_dir, user.name())?;
+    }
+    let cluster = Cluster::new(bins.clone(), run_as.clone(), cluster_dir.clone());
+    if !cluster.is_initialized() {
+        initialize(&bins, run_as.as_ref(), &data_dir).await?;
+    }
+    // A server left behind by a killed toygres: stop it cleanly and start our own.
+    cluster.stop_orphan().await?;
+    tracing::info!(data_dir = %cluster_dir.display(), version = bins.major(), "starting embedded PostgreSQL");
+    let postmaster = cluster
+        .start(&StartOptions {
+            port: SOCKET_PORT,
+            listen_addresses: String::new(),
+            socket_dir: cluster_dir.clone(),
+            settings: vec![
+                ("unix_socket_permissions".to_owned(), "0700".to_owned()),
+                ("max_connections".to_owned(), "200".to_owned()),
+            ],
+        })
+        .await?;
+    let embedded = Embedded {
+        postmaster: Some(postmaster),
+        _lock: Some(lock),
+    };
+    let opts = connect_options(&cluster_dir);
+    if let Err(e) = create_database(&opts).await {
+        embedded.stop().await?;
+        return Err(e);
+    }
+    Ok((embedded, opts.database(DATABASE)))
+}
+
+fn connect_options(cluster_dir: &Path) -> PgConnectOptions {
+    PgConnectOptions::new()
+        .socket(cluster_dir)
+        .port(SOCKET_PORT)
+        .username(SUPERUSER)
+        .database(DATABASE)
+}
+
+/// `initdb` into a scratch directory, renamed into place only when complete, so that a crash
+/// mid-way never leaves a half-made cluster that looks whole.
+async fn initialize(
+    bins: &PgBinaries,
+    run_as: Option<&RunAs>,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    let scratch: PathBuf = data_dir.join("postgres.init");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)
+            .with_context(|| format!("remove {}", scratch.display()))?;
+    }
+    tracing::info!(data_dir = %data_dir.display(), "initializing embedded PostgreSQL (first start)");
+    Cluster::new(bins.clone(), run_as.cloned(), scratch.clone())
+        .init(SUPERUSER, None)
+        .await?;
+    std::fs::rename(&scratch, data_dir.join("postgres"))
+        .context("move the new cluster into place")?;
+    Ok(())
+}
+
+async fn create_database(opts: &PgConnectOptions) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect_with(&opts.clone().database("postgres"))
+        .await
+        .context("connect to embedded PostgreSQL")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+            .bind(DATABASE)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        sqlx::query("CREATE DATABASE toygres")
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+/// The Postgres user must be able to enter every directory above the data directory.
+fn check_reachable(data_dir: &Path, user: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for dir in data_dir.ancestors().skip(1) {
+        let mode = std::fs::metadata(dir)
+            .with_context(|| format!("inspect {}", dir.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o001 == 0 {
+            bail!(
+                "PostgreSQL runs as the system user `{user}`, which cannot enter {} (mode {:o}): \
+                 choose a TOYGRES_DATA_DIR outside it, or allow traversal with `chmod o+x {}`",
+                dir.display(),
+                mode & 0o777,
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! The `toygres` binary: parse the configuration once, wire the parts together, serve.
+
+mod config;
+mod embedded;
+
+use std::io::{IsTerminal as _, Read as _};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use jobs::db::Db;
+use jobs::events::EventBus;
+use jobs::user::{self, DEFAULT_PROJECT_ID, Role};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Cli, Command, DbConfig, ServeConfig, UserCommand};
+use crate::embedded::{Access, Embedded};
+
+/// The email of the admin created on first start when none is configured.
+const DEFAULT_ADMIN_EMAIL: &str = "admin@toygres.local";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // A missing .env is fine; a malformed one is not silently half-read.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        return Err(e).context("read .env");
+    }
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,apalis=warn,apalis_core=warn,apalis_postgres=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Schema => {
+            print!("{}", api::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            let (embedded, db) = connect(&cli.db, Access::Shared).await?;
+            let result = migrate(&db).await;
+            embedded_stop(embedded).await;
+            result?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User(UserCommand::Create { email, admin }) => {
+            let (embedded, db) = connect(&cli.db, Access::Shared).await?;
+            let result = create_user(&db, &email, admin).await;
+            embedded_stop(embedded).await;
+            result
+        }
+        Command::Serve(serve_config) => serve(&cli.db, &serve_config).await,
+    }
+}
+
+/// Connect to `DATABASE_URL`, or to the embedded server (started if needed).
+async fn connect(cfg: &DbConfig, access: Access) -> anyhow::Result<(Option<Embedded>, Db)> {
+    let (embedded, opts) = match &cfg.database_url {
+        Some(url) => (None, url.parse().context("parse DATABASE_URL")?),
+        None => {
+            let (embedded, opts) = embedded::open(
+                &cfg.data_dir,
+                cfg.pg_bin_dir.as_deref(),
+                &cfg.pg_user,
+                access,
+            )
+            .await?;
+            (Some(embedded), opts)
+        }
+    };
+    match Db::connect(opts, cfg.pool_size).await {
+        Ok(db) => Ok((embedded, db)),
+        Err(e) => {
+            embedded_stop(embedded).await;
+            Err(anyhow::Error::from(e).context("connect to the database"))
+        }
+    }
+}
+
+async fn embedded_stop(embedded: Option<Embedded>) {
+    if let Some(embedded) = embedded
+        && let Err(e) = embedded.stop().await
+    {
+        tracing::error!("failed to stop embedded PostgreSQL: {e:#}");
+    }
+}
+
+async fn migrate(db: &Db) -> anyhow::Result<()> {
+    db.migrate().await?;
+    jobs::queue::setup(db).await?;
+    Ok(())
+}
+
+async fn create_user(db: &Db, email: &str, admin: bool) -> anyhow::Result<()> {
+    migrate(db).await?;
+    let email = user::normalize_email(email)?;
+    let mut input = String::new();
+    if !std::io::stdin().is_terminal() {
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("read the password from standard input")?;
+    }
+    let given = input.trim_end_matches(['\n', '\r']);
+    let (password, generated) = if given.is_empty() {
+        (user::generate_password(), true)
+    } else {
+        (given.to_owned(), false)
+    };
+    user::check_password_strength(&password)?;
+    let hash = user::hash_password(&password).await?;
+    let role = if admin { Role::Admin } else { Role::Viewer };
+    let created = db
+        .create_user(&email, &hash, admin, DEFAULT_PROJECT_ID, role)
+        .await?;
+    println!("created user {} ({})", created.email, created.id);
+    if generated {
+        println!("password (shown once): {password}");
+    }
+    Ok(())
+}
+
+async fn serve(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(shutdown_on_signal(shutdown.clone()));
+
+    let (embedded, db) = connect(db_cfg, Access::Exclusive).await?;
+    let result = run(db_cfg, cfg, db, shutdown).await;
+    embedded_stop(embedded).await;
+    tracing::info!("stopped");
+    result
+}
+
+async fn run(
+    db_cfg: &DbConfig,
+    cfg: &ServeConfig,
+    db: Db,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    migrate(&db).await?;
+    bootstrap_admin(&db, db_cfg, cfg).await?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if cfg.role.runs_api() {
+        let ttl = Duration::from_secs(cfg.token_ttl_secs);
+        let keys = match &cfg.jwt_secret {
+            Some(secret) => api::Keys::from_secret(secret.as_bytes(), ttl)?,
+            None => api::Keys::load_or_generate(&db, ttl).await?,
+        };
+        let bus = EventBus::start(&db, shutdown.clone()).await?;
+        let state = api::AppState::new(
+            api::ApiContext {
+                db: db.clone(),
+                bus,
+                keys: Arc::new(keys),
+            },
+            api::Limits {
+                max_body_bytes: cfg.max_body_bytes,
+                ws_init_timeout: Duration::from_secs(cfg.ws_init_timeout_secs),
+            },
+        );
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("listen on {}", cfg.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!("serving GraphQL on http://{addr}/graphql");
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, api::app(state))
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await
+                .context("serve HTTP")
+        });
+    }
+    if cfg.role.runs_workers() {
+        let cx = jobs::Context {
+            db: db.clone(),
+            shutdown: shutdown.clone(),
+            retry: cfg.retry_policy(),
+        };
+        let workers = cfg.worker_config();
+        let shutdown = shutdown.clone();
+        tracing::info!(concurrency = workers.concurrency, "running workers");
+        tasks.spawn(async move {
+            jobs::queue::run_workers(cx, workers, shutdown)
+                .await
+                .map_err(anyhow::Error::from)
+        });
+    }
+    let mut result = Ok(());
+    while let Some(done) = tasks.join_next().await {
+        let outcome = done.context("a server task panicked").and_then(|r| r);
+        if let Err(e) = outcome {
+            tracing::error!("failed to {e:#}");
+            shutdown.cancel();
+            result = Err(e);
+        } else if !shutdown.is_cancelled() {
+            shutdown.cancel();
+        }
+    }
+    result
+}
+
+/// Make sure someone can log in: with no users, create the configured admin, or one with a
+/// generated password that is shown once on the terminal and never logged.
+async fn bootstrap_admin(db: &Db, db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<()> {
+    if db.count_users().await? > 0 {
+        return Ok(());
+    }
+    let email = user::normalize_email(
+        cfg.bootstrap_admin_email
+            .as_deref()
+            .unwrap_or(DEFAULT_ADMIN_EMAIL),
+    )?;
+    let (password, generated) = match &cfg.bootstrap_admin_password {
+        Some(p) => {
+            user::check_password_strength(p).context("TOYGRES_BOOTSTRAP_ADMIN_PASSWORD")?;
+            (p.clone(), false)
+        }
+        None => (user::generate_password(), true),
+    };
+    let hash = user::hash_password(&password).await?;
+    match db
+        .create_user(&email, &hash, true, DEFAULT_PROJECT_ID, Role::Admin)
+        .await
+    {
+        Ok(_) => {}
+        // Another process bootstrapped at the same moment.
+        Err(jobs::Error::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(%email, "created the first admin");
+    if generated {
+        if std::io::stderr().is_terminal() {
+            eprintln!("\n  First admin: {email}\n  Password (shown once): {password}\n");
+        } else {
+            let path = db_cfg.data_dir.join("initial-admin-password");
+            std::fs::create_dir_all(&db_cfg.data_dir)?;
+            write_private(&path, &format!("{email}\n{password}\n"))?;
+            tracing::info!(path = %path.display(), "the first admin's generated password was written to a private file");
+        }
+    }
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// Cancel `shutdown` on SIGINT or SIGTERM.
+async fn shutdown_on_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        tracing::error!("failed to install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+    }
+    shutdown.cancel();
+}
