@@ -2,7 +2,7 @@
 //!
 //! A `test_script` operation's input says how each step behaves:
 //! `{"fail_transient": n}` fails its first `n` tries transiently, `{"fail_permanent": true}`
-//! fails at once, `{"nap_ms": m}` naps until `m` ms after entering step `nap`, `{"hold": "name"}` waits until
+//! fails at once, `{"nap_ms": m}` naps until `m` ms after entering step `nap`, `{"hold": "name"}` waits on its first try until
 //! [`release`] is called with that name, and steps `one → two → done` are walked otherwise.
 
 use std::collections::HashMap;
@@ -61,12 +61,13 @@ pub async fn start_script_in(
     .await
 }
 
-pub(crate) async fn script_step(op: &Operation, _cx: &Context) -> Result<Next> {
+pub(crate) async fn script_step(op: &Operation, cx: &Context) -> Result<Next> {
     let input = &op.input;
-    if let Some(name) = input.get("hold").and_then(|h| h.as_str()) {
-        if op.step == "one" {
-            hold(name).notified().await;
-        }
+    if let Some(name) = input.get("hold").and_then(|h| h.as_str())
+        && op.step == "one"
+        && op.attempts == 1
+    {
+        hold(name).notified().await;
     }
     if input.get("fail_permanent").and_then(|f| f.as_bool()) == Some(true) {
         return Err(Error::InvalidInput("scripted permanent failure".to_owned()));
@@ -86,9 +87,9 @@ pub(crate) async fn script_step(op: &Operation, _cx: &Context) -> Result<Next> {
         "nap" => {
             let nap =
                 Duration::from_millis(input.get("nap_ms").and_then(|n| n.as_u64()).unwrap_or(0));
-            let elapsed = (chrono::Utc::now() - op.updated_at)
-                .to_std()
-                .unwrap_or_default();
+            let steps = cx.db.operation_steps(op.id).await?;
+            let entered = steps.last().map_or(op.created_at, |s| s.entered_at);
+            let elapsed = (chrono::Utc::now() - entered).to_std().unwrap_or_default();
             Ok(if elapsed < nap {
                 Next::Nap(nap - elapsed)
             } else {

@@ -1,0 +1,314 @@
+//! The job engine run for real: operations through apalis's Postgres queue and our workers.
+
+use std::time::Duration;
+
+use jobs::db::{Db, NewOperation};
+use jobs::events::{Event, EventBus};
+use jobs::operation::{Operation, OperationStatus, TargetKind};
+use jobs::queue::{self, WorkerConfig};
+use jobs::user::DEFAULT_PROJECT_ID;
+use jobs::{Context, RetryPolicy, testing};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for an operation to get somewhere before it fails.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn fast_workers() -> WorkerConfig {
+    WorkerConfig {
+        concurrency: 4,
+        batch_size: 4,
+        heartbeat: Duration::from_secs(1),
+        missed_heartbeats: 1,
+        poll_interval: Duration::from_millis(50),
+        shutdown_timeout: Duration::from_secs(5),
+    }
+}
+
+/// The test database with room for every queue's listener plus the workers' queries: each
+/// worker pool holds one connection for LISTEN.
+async fn setup(_parent: PgPoolOptions, connect: PgConnectOptions) -> Db {
+    let pool = PgPoolOptions::new()
+        .max_connections(30)
+        .connect_with(connect)
+        .await
+        .expect("connect");
+    let db = Db::from_pool(pool);
+    queue::setup(&db).await.expect("apalis setup");
+    db
+}
+
+/// Start a worker process's pools; the handle stands for the process.
+fn spawn_workers(
+    db: &Db,
+    config: WorkerConfig,
+) -> (JoinHandle<jobs::Result<()>>, CancellationToken) {
+    let shutdown = CancellationToken::new();
+    let cx = Context {
+        db: db.clone(),
+        shutdown: shutdown.clone(),
+        retry: RetryPolicy {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(200),
+        },
+    };
+    (
+        tokio::spawn(queue::run_workers(cx, config, shutdown.clone())),
+        shutdown,
+    )
+}
+
+/// Poll the operation until `done` holds, or fail after [`PATIENCE`].
+async fn wait_for(db: &Db, op: &Operation, done: impl Fn(&Operation) -> bool) -> Operation {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let now = db.operation(op.id).await.expect("load operation");
+        if done(&now) {
+            return now;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "operation stuck: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn steps(db: &Db, op: &Operation) -> Vec<String> {
+    db.operation_steps(op.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.step)
+        .collect()
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn an_operation_walks_every_step_to_success(opts: PgPoolOptions, connect: PgConnectOptions) {
+    let db = setup(opts, connect).await;
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
+    let op = testing::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(op.status, OperationStatus::Queued);
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.attempts, 1);
+    assert!(done.started_at.is_some() && done.finished_at.is_some());
+    assert_eq!(steps(&db, &op).await, ["one", "two"]);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn transient_failures_are_retried_until_the_step_succeeds(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
+    let op = testing::start_script(&db, serde_json::json!({"fail_transient": 2}))
+        .await
+        .unwrap();
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded, "{done:?}");
+    assert_eq!(done.attempts, 3);
+    assert_eq!(done.error, None, "success clears the last error");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn an_operation_that_keeps_failing_gives_up_after_max_attempts(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
+    let op = testing::start_script(&db, serde_json::json!({"fail_transient": 99}))
+        .await
+        .unwrap();
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Failed);
+    assert_eq!(done.attempts, done.max_attempts);
+    let error = done.error.unwrap();
+    assert!(error.starts_with("gave up after 4 tries"), "{error}");
+    assert!(error.contains("scripted transient failure"), "{error}");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_permanent_failure_stops_at_once(opts: PgPoolOptions, connect: PgConnectOptions) {
+    let db = setup(opts, connect).await;
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
+    let op = testing::start_script(&db, serde_json::json!({"fail_permanent": true}))
+        .await
+        .unwrap();
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Failed);
+    assert_eq!(done.attempts, 1);
+    assert_eq!(done.error.as_deref(), Some("scripted permanent failure"));
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_napping_step_is_run_again_by_a_later_delivery(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
+    let op = testing::start_script(&db, serde_json::json!({"nap_ms": 300}))
+        .await
+        .unwrap();
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.attempts, 1, "a nap is not a failed try");
+    assert_eq!(steps(&db, &op).await, ["one", "two", "nap"]);
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(jobs >= 2, "the nap was a second, delayed job ({jobs} jobs)");
+}
+
+/// A worker process dies mid-step (its tasks are dropped, its heartbeats stop); another
+/// worker picks the job up, counts the dead try, and finishes from the stored step.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_job_whose_worker_died_is_finished_by_another_worker(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (first, _stop_first) = spawn_workers(&db, fast_workers());
+    let hold = format!("crash-{}", uuid::Uuid::new_v4());
+    let op = testing::start_script(&db, serde_json::json!({"hold": hold}))
+        .await
+        .unwrap();
+    wait_for(&db, &op, |o| o.status == OperationStatus::Running).await;
+    first.abort();
+    let _ = first.await;
+
+    let (_second, _stop_second) = spawn_workers(&db, fast_workers());
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded, "{done:?}");
+    assert_eq!(done.attempts, 2, "the dead worker's try counts");
+    assert_eq!(steps(&db, &op).await, ["one", "two"]);
+    testing::release(&hold);
+}
+
+/// Shutdown lets the running step finish, then hands the rest of the workflow to the next
+/// worker instead of dropping it.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn shutdown_finishes_the_running_step_and_loses_nothing(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (workers, stop) = spawn_workers(&db, fast_workers());
+    let hold = format!("shutdown-{}", uuid::Uuid::new_v4());
+    let op = testing::start_script(&db, serde_json::json!({"hold": hold}))
+        .await
+        .unwrap();
+    wait_for(&db, &op, |o| o.status == OperationStatus::Running).await;
+    stop.cancel();
+    testing::release(&hold);
+    tokio::time::timeout(PATIENCE, workers)
+        .await
+        .expect("workers stop within the shutdown timeout")
+        .unwrap()
+        .unwrap();
+    let paused = db.operation(op.id).await.unwrap();
+    assert_eq!(paused.status, OperationStatus::Running);
+    assert_eq!(paused.step, "two", "the step in flight completed");
+
+    let (_next, _stop_next) = spawn_workers(&db, fast_workers());
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.attempts, 1, "a hand-over at shutdown is not a failure");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_second_active_operation_on_a_target_is_refused_and_enqueues_nothing(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let target = uuid::Uuid::now_v7();
+    let new = || NewOperation {
+        project_id: DEFAULT_PROJECT_ID,
+        kind: "test_script".to_owned(),
+        target_kind: TargetKind::Instance,
+        target_id: Some(target),
+        first_step: "one".to_owned(),
+        max_attempts: 2,
+        input: serde_json::json!({}),
+        requested_by: None,
+    };
+    jobs::workflow::start(&db, new()).await.unwrap();
+    let err = jobs::workflow::start(&db, new()).await.unwrap_err();
+    assert!(matches!(err, jobs::Error::Conflict(_)), "{err:?}");
+    let (ops, queued): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM operations), (SELECT count(*) FROM apalis.jobs)",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (ops, queued),
+        (1, 1),
+        "the refused operation left neither row nor job"
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (workers, stop) = spawn_workers(&db, fast_workers());
+    let op = testing::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    stop.cancel();
+    workers.await.unwrap().unwrap();
+    let cx = Context {
+        db: db.clone(),
+        shutdown: CancellationToken::new(),
+        retry: RetryPolicy::default(),
+    };
+    jobs::workflow::run(op.id, true, &cx).await.unwrap();
+    assert_eq!(db.operation(op.id).await.unwrap(), done);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn committed_changes_reach_subscribers_and_rolled_back_ones_do_not(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let shutdown = CancellationToken::new();
+    let bus = EventBus::start(&db, shutdown.clone()).await.unwrap();
+    let mut events = bus.subscribe();
+
+    // Rolled back: no event.
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO cluster_events (id, kind, message) VALUES ($1, 'test_event', 'never')",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+
+    let op = testing::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(PATIENCE, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    match &*event {
+        Event::Operation(seen) => assert_eq!(seen, &op),
+        other => panic!("expected the new operation, got {other:?}"),
+    }
+    shutdown.cancel();
+}
