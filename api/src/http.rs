@@ -164,6 +164,14 @@ pub(crate) async fn graphql_post(
             );
         }
     };
+    if request.query.trim().is_empty() {
+        return errors_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            "the request has no `query`",
+            code::INVALID_INPUT,
+        );
+    }
     let caller = match authenticate(&state, &headers, media).await {
         Ok(c) => c,
         Err(resp) => return resp,

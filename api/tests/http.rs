@@ -1,0 +1,474 @@
+//! GraphQL over HTTP against a real server: auth, media types, status codes, limits, roles.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Options, PASSWORD, error_code, start};
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token expiresAt user { id email isSiteAdmin roles { projectName role } } } }";
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn login_returns_a_token_that_me_accepts(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let (status, body) = s
+        .gql(
+            None,
+            LOGIN,
+            json!({"e": "Admin@Example.com", "p": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let login = &body["data"]["login"];
+    assert_eq!(login["user"]["email"], "admin@example.com");
+    assert_eq!(
+        login["user"]["roles"],
+        json!([{"projectName": "default", "role": "ADMIN"}])
+    );
+    let token = login["token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
+    assert!(header.kid.is_some());
+
+    let (status, body) = s
+        .gql(Some(token), "{ me { id email isSiteAdmin } }", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["me"]["email"], "admin@example.com");
+    assert_eq!(body["data"]["me"]["isSiteAdmin"], true);
+    assert_eq!(body["data"]["me"]["id"], login["user"]["id"]);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_wrong_password_and_an_unknown_email_are_refused_alike(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let (s1, wrong_password) = s
+        .gql(
+            None,
+            LOGIN,
+            json!({"e": "admin@example.com", "p": "not-the-password"}),
+        )
+        .await;
+    let (s2, unknown_email) = s
+        .gql(
+            None,
+            LOGIN,
+            json!({"e": "nobody@example.com", "p": PASSWORD}),
+        )
+        .await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(
+        wrong_password["errors"][0]["message"],
+        unknown_email["errors"][0]["message"]
+    );
+    assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
+    assert!(
+        !wrong_password.to_string().contains("not-the-password"),
+        "the password is not echoed"
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_request_without_a_token_is_refused_with_401(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let (status, body) = s.gql(None, "{ me { id } }", json!({})).await;
+    assert_eq!(status, 401);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    let (status, body) = s
+        .gql(None, "mutation { runSystemCheck { id } }", json!({}))
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_bad_token_is_refused_with_401(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let foreign = api::Keys::from_secret(
+        b"some-other-secret-some-other-secret",
+        Duration::from_secs(60),
+    )
+    .unwrap()
+    .issue(s.users.admin)
+    .unwrap()
+    .0;
+    for token in ["garbage", "a.b.c", foreign.as_str()] {
+        let (status, body) = s.gql(Some(token), "{ me { id } }", json!({})).await;
+        assert_eq!(status, 401, "{token}");
+        assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    }
+    let resp = s
+        .post_raw(
+            &[
+                ("content-type", "application/json"),
+                ("authorization", "Basic Zm9vOmJhcg=="),
+            ],
+            r#"{"query":"{ me { id } }"}"#,
+        )
+        .await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_disabled_users_token_stops_working(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    assert_eq!(s.gql(Some(&token), "{ me { id } }", json!({})).await.0, 200);
+    sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1")
+        .bind(s.users.operator)
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(s.gql(Some(&token), "{ me { id } }", json!({})).await.0, 401);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn json_clients_get_application_json_and_200_even_for_invalid_queries(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.admin);
+    let auth = format!("Bearer {token}");
+    for (accept, query) in [
+        ("application/json", "{ me { id "),
+        ("application/json", "{ me { noSuchField } }"),
+        ("*/*", "{ me { noSuchField } }"),
+    ] {
+        let resp = s
+            .post_raw(
+                &[
+                    ("content-type", "application/json"),
+                    ("accept", accept),
+                    ("authorization", &auth),
+                ],
+                json!({"query": query}).to_string(),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{accept} {query}");
+        assert_eq!(resp.headers()["content-type"], "application/json");
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()));
+    }
+    // No Accept header at all: a legacy client, answered in application/json.
+    let resp = s
+        .post_raw(
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
+            r#"{"query":"{ me { id } }"}"#,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn graphql_response_clients_get_400_without_data_for_requests_that_cannot_run(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let auth = format!("Bearer {}", s.token(s.users.admin));
+    let headers = [
+        ("content-type", "application/json"),
+        ("accept", "application/graphql-response+json"),
+        ("authorization", auth.as_str()),
+    ];
+    for query in [
+        "{ me { id ",
+        "{ me { noSuchField } }",
+        "query A { me { id } } query A { me { id } }",
+    ] {
+        let resp = s
+            .post_raw(&headers, json!({"query": query}).to_string())
+            .await;
+        assert_eq!(resp.status(), 400, "{query}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/graphql-response+json"
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert!(body.get("data").is_none(), "no data entry: {body}");
+        assert!(!body["errors"].as_array().unwrap().is_empty());
+    }
+    let resp = s
+        .post_raw(&headers, r#"{"query":"{ me { email } }"}"#)
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn malformed_requests_get_the_matching_http_status(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let json_ct = ("content-type", "application/json");
+    assert_eq!(
+        s.post_raw(
+            &[json_ct, ("accept", "text/html")],
+            r#"{"query":"{ me { id } }"}"#
+        )
+        .await
+        .status(),
+        406
+    );
+    assert_eq!(
+        s.post_raw(&[("content-type", "text/plain")], "{ me { id } }")
+            .await
+            .status(),
+        415
+    );
+    assert_eq!(s.post_raw(&[json_ct], "{not json").await.status(), 400);
+    assert_eq!(
+        s.post_raw(&[json_ct], r#"{"no_query": true}"#)
+            .await
+            .status(),
+        400
+    );
+    let huge =
+        json!({"query": format!("{{ me {{ id }} }} #{}", "x".repeat(100 * 1024))}).to_string();
+    assert_eq!(s.post_raw(&[json_ct], huge).await.status(), 413);
+    let resp = s.http.get(s.url()).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn queries_past_the_depth_limit_are_refused(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.admin);
+    // `__typename` nested through `__type`-free fields: build depth with introspection types.
+    let mut deep = String::from("name");
+    for _ in 0..api::MAX_DEPTH + 2 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let query = format!("{{ __type(name: \"Operation\") {{ {deep} }} }}");
+    let (_, body) = s.gql(Some(&token), &query, json!({})).await;
+    let msg = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("nested too deep"), "{body}");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn pages_are_capped(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.admin);
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "{ operations(first: 1000) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "INVALID_INPUT", "{body}");
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "{ operations(first: 100) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn introspection_and_suggestions_are_withheld_from_strangers(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let (_, anonymous) = s
+        .gql(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(anonymous["data"]["__schema"], Value::Null, "{anonymous}");
+    let token = s.token(s.users.viewer);
+    let (_, member) = s
+        .gql(
+            Some(&token),
+            "{ __schema { queryType { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(member["data"]["__schema"]["queryType"]["name"], "QueryRoot");
+    let (_, typo) = s.gql(Some(&token), "{ mee { id } }", json!({})).await;
+    let msg = typo["errors"][0]["message"].as_str().unwrap();
+    assert!(!msg.contains("Did you mean"), "{msg}");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_viewer_may_not_start_operations_and_an_operator_may(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.viewer)),
+            "mutation { runSystemCheck { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.operator)),
+            "mutation { runSystemCheck { id status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["runSystemCheck"]["status"], "QUEUED", "{body}");
+    let (ops,): (i64,) = sqlx::query_as("SELECT count(*) FROM operations")
+        .fetch_one(s.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(ops, 1, "the refused request recorded nothing");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn operations_are_visible_only_inside_the_callers_projects(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.admin)),
+            "mutation { runSystemCheck { id } }",
+            json!({}),
+        )
+        .await;
+    let id = body["data"]["runSystemCheck"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outsider = s.token(s.users.outsider);
+    let (_, body) = s
+        .gql(
+            Some(&outsider),
+            "query($id: ID!) { operation(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(body["data"]["operation"], Value::Null);
+    let (_, body) = s
+        .gql(
+            Some(&outsider),
+            "{ operations { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["operations"]["edges"], json!([]));
+    let (_, body) = s
+        .gql(Some(&outsider), "mutation { runSystemCheck(projectId: \"00000000-0000-0000-0000-000000000001\") { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.viewer)),
+            "{ operations { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["operations"]["edges"][0]["node"]["id"],
+        id.as_str()
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn bad_ids_and_missing_operations_are_told_apart(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.admin);
+    let q = "query($id: ID!) { operation(id: $id) { id } }";
+    let (_, body) = s.gql(Some(&token), q, json!({"id": "not-a-uuid"})).await;
+    assert_eq!(error_code(&body), "INVALID_INPUT");
+    let (_, body) = s
+        .gql(Some(&token), q, json!({"id": uuid::Uuid::now_v7()}))
+        .await;
+    assert_eq!(body["data"]["operation"], Value::Null);
+    assert!(body.get("errors").is_none());
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_system_check_can_be_followed_to_success_by_query(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(
+        c,
+        Options {
+            workers: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let token = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "mutation { runSystemCheck { id status } }",
+            json!({}),
+        )
+        .await;
+    let id = body["data"]["runSystemCheck"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q = "query($id: ID!) { operation(id: $id) { status step attempts steps { seq step } } }";
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    let op = loop {
+        let (_, body) = s.gql(Some(&token), q, json!({"id": id})).await;
+        let op = body["data"]["operation"].clone();
+        if op["status"] == "SUCCEEDED" || op["status"] == "FAILED" {
+            break op;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "stuck: {op}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(op["status"], "SUCCEEDED");
+    assert_eq!(op["attempts"], 1);
+    assert_eq!(
+        op["steps"],
+        json!([{"seq": 1, "step": "check_database"}, {"seq": 2, "step": "check_queue"}])
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn health_probes_answer_without_a_token(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let healthz = s
+        .http
+        .get(format!("http://{}/healthz", s.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), 200);
+    let readyz = s
+        .http
+        .get(format!("http://{}/readyz", s.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readyz.status(), 200);
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .execute(s.db.pool())
+    .await
+    .unwrap();
+    let readyz = s
+        .http
+        .get(format!("http://{}/readyz", s.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readyz.status(), 503, "a pending migration means not ready");
+}
