@@ -177,6 +177,19 @@ async fn run(
                 .context("serve HTTP")
         });
     }
+    if !cfg.role.runs_api() {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("listen on {}", cfg.listen))?;
+        tracing::info!("serving /healthz and /readyz on http://{}", listener.local_addr()?);
+        let (probes, shutdown) = (api::probes(db.clone()), shutdown.clone());
+        tasks.spawn(async move {
+            axum::serve(listener, probes)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await
+                .context("serve probes")
+        });
+    }
     if cfg.role.runs_workers() {
         let cx = jobs::Context {
             db: db.clone(),

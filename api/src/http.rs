@@ -256,8 +256,8 @@ pub(crate) async fn healthz() -> &'static str {
 }
 
 /// `GET /readyz`: the database answers and its migrations are applied.
-pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    if state.cx.db.is_ready().await {
+pub(crate) async fn readyz(State(db): State<jobs::db::Db>) -> Response {
+    if db.is_ready().await {
         (StatusCode::OK, "ready").into_response()
     } else {
         (

@@ -89,9 +89,17 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state.clone())
+        .merge(probes(state.cx.db))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// `/healthz` (alive) and `/readyz` (database reachable, migrations applied), for every role:
+/// worker-only processes serve these and nothing else.
+pub fn probes(db: Db) -> Router {
+    Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(db)
 }

@@ -1,0 +1,232 @@
+//! Run the real `toygres` binary and talk to it over HTTP and WebSocket.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt as _, StreamExt as _};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
+/// How long a test waits for the binary to do something it should.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A scratch directory that the unprivileged Postgres user can enter.
+pub fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("toygres-e2e").tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+pub fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// A running `toygres` process.
+pub struct Toygres {
+    child: Child,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+}
+
+impl Drop for Toygres {
+    fn drop(&mut self) {
+        // Politely first, so its embedded Postgres stops too.
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// `toygres <args>` with `envs`, logging to a file in `dir`; does not wait for readiness.
+pub fn spawn(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> Toygres {
+    let addr = free_addr();
+    let log = dir.join(format!("{name}.log"));
+    let out = std::fs::File::create(&log).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_toygres"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("TOYGRES_LISTEN", addr.to_string())
+        .env("TOYGRES_DATA_DIR", dir.join("data"))
+        .env("TOYGRES_WORKER_POLL_MS", "100")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    Toygres {
+        child: cmd.spawn().unwrap(),
+        addr,
+        log,
+    }
+}
+
+/// `toygres serve` with the bootstrap admin, ready to answer.
+pub async fn serve(dir: &Path, name: &str, envs: &[(&str, &str)]) -> Toygres {
+    let mut all = vec![
+        ("TOYGRES_BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("TOYGRES_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ];
+    all.extend_from_slice(envs);
+    let mut t = spawn(dir, name, &["serve"], &all);
+    t.wait_ready().await;
+    t
+}
+
+impl Toygres {
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Poll `/readyz` until it answers 200; fail with the log if the process exits.
+    pub async fn wait_ready(&mut self) {
+        let url = format!("http://{}/readyz", self.addr);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("toygres exited ({status}) before ready:\n{}", self.log_text());
+            }
+            if let Ok(resp) = reqwest::get(&url).await
+                && resp.status() == 200
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "not ready in time:\n{}", self.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait for the process to exit by itself.
+    pub async fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "did not exit:\n{}", self.log_text());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn signal(&self, signal: Signal) {
+        kill(self.pid(), signal).unwrap();
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .post(self.url())
+            .header("accept", "application/json")
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .gql(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({"e": email, "p": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["login"]["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn ws_as(&self, token: &str) -> Ws {
+        let mut req = format!("ws://{}/graphql", self.addr).into_client_request().unwrap();
+        req.headers_mut()
+            .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        send(&mut ws, json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}})).await;
+        assert_eq!(recv(&mut ws).await["type"], "connection_ack");
+        ws
+    }
+}
+
+pub async fn send(ws: &mut Ws, message: Value) {
+    ws.send(Message::Text(message.to_string().into())).await.unwrap();
+}
+
+pub async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(PATIENCE, ws.next()).await.expect("a message in time") {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+}
+
+/// Subscribe to every operation and wait (after a ping round trip) until the subscription is
+/// live.
+pub async fn subscribe_operations(ws: &mut Ws) {
+    send(ws, json!({"id": "ops", "type": "subscribe", "payload": {"query": "subscription { operationUpdated { id status step } }"}})).await;
+    send(ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(ws).await["type"], "pong");
+}
+
+/// Read `operationUpdated` events until operation `id` reaches a final status; returns it.
+pub async fn follow_to_the_end(ws: &mut Ws, id: &str) -> String {
+    loop {
+        let msg = recv(ws).await;
+        let op = &msg["payload"]["data"]["operationUpdated"];
+        if op["id"] == id {
+            let status = op["status"].as_str().unwrap().to_owned();
+            if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&status.as_str()) {
+                return status;
+            }
+        }
+    }
+}
+
+/// A fresh database on the `DATABASE_URL` server, for tests of several processes sharing one.
+pub async fn fresh_database() -> String {
+    use sqlx::Connection as _;
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL must name a PostgreSQL superuser for these tests");
+    let name = format!("toygres_e2e_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    with_database(&base, &name)
+}
+
+/// `url` with its database replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (main, query) = url.split_once('?').map_or((url, None), |(m, q)| (m, Some(q)));
+    let authority = main.find("://").map_or(0, |i| i + 3);
+    let base = main[authority..].find('/').map_or(main, |i| &main[..authority + i]);
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
