@@ -181,7 +181,10 @@ async fn run(
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .with_context(|| format!("listen on {}", cfg.listen))?;
-        tracing::info!("serving /healthz and /readyz on http://{}", listener.local_addr()?);
+        tracing::info!(
+            "serving /healthz and /readyz on http://{}",
+            listener.local_addr()?
+        );
         let (probes, shutdown) = (api::probes(db.clone()), shutdown.clone());
         tasks.spawn(async move {
             axum::serve(listener, probes)

@@ -6,7 +6,9 @@ mod common;
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
-use common::{ADMIN_EMAIL, ADMIN_PASSWORD, follow_to_the_end, scratch, serve, spawn, subscribe_operations};
+use common::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, follow_to_the_end, scratch, serve, spawn, subscribe_operations,
+};
 use nix::sys::signal::Signal;
 use serde_json::json;
 
@@ -20,7 +22,9 @@ async fn the_binary_serves_its_embedded_database_from_login_to_a_finished_operat
     let mut t = serve(dir.path(), "serve", &[]).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
-    let (status, body) = t.gql(Some(&token), "{ me { email roles { role } } }", json!({})).await;
+    let (status, body) = t
+        .gql(Some(&token), "{ me { email roles { role } } }", json!({}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["me"]["email"], ADMIN_EMAIL);
     let (status, body) = t.gql(None, "{ me { email } }", json!({})).await;
@@ -30,10 +34,17 @@ async fn the_binary_serves_its_embedded_database_from_login_to_a_finished_operat
     let mut ws = t.ws_as(&token).await;
     subscribe_operations(&mut ws).await;
     let (_, body) = t.gql(Some(&token), CHECK, json!({})).await;
-    let id = body["data"]["runSystemCheck"]["id"].as_str().unwrap().to_owned();
+    let id = body["data"]["runSystemCheck"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(follow_to_the_end(&mut ws, &id).await, "SUCCEEDED");
     let (_, body) = t
-        .gql(Some(&token), "query($id: ID!) { operation(id: $id) { status } }", json!({"id": id}))
+        .gql(
+            Some(&token),
+            "query($id: ID!) { operation(id: $id) { status } }",
+            json!({"id": id}),
+        )
         .await;
     assert_eq!(body["data"]["operation"]["status"], "SUCCEEDED");
 
@@ -43,7 +54,10 @@ async fn the_binary_serves_its_embedded_database_from_login_to_a_finished_operat
         !dir.path().join("data/postgres/postmaster.pid").exists(),
         "the embedded Postgres stopped with it"
     );
-    assert!(!t.log_text().contains(ADMIN_PASSWORD), "no secret reaches the log");
+    assert!(
+        !t.log_text().contains(ADMIN_PASSWORD),
+        "no secret reaches the log"
+    );
 }
 
 #[tokio::test]
@@ -53,7 +67,10 @@ async fn a_second_serve_on_the_same_data_directory_is_refused() {
     let mut second = spawn(dir.path(), "second", &["serve"], &[]);
     assert!(!second.wait_exit().await.success());
     let log = second.log_text();
-    assert!(log.contains("another toygres is already serving the data directory"), "{log}");
+    assert!(
+        log.contains("another toygres is already serving the data directory"),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -61,7 +78,12 @@ async fn missing_postgres_binaries_are_a_clear_error_not_a_panic() {
     let dir = scratch();
     let empty = dir.path().join("no-binaries-here");
     std::fs::create_dir(&empty).unwrap();
-    let mut t = spawn(dir.path(), "nobins", &["serve"], &[("TOYGRES_PG_BIN_DIR", empty.to_str().unwrap())]);
+    let mut t = spawn(
+        dir.path(),
+        "nobins",
+        &["serve"],
+        &[("TOYGRES_PG_BIN_DIR", empty.to_str().unwrap())],
+    );
     assert!(!t.wait_exit().await.success());
     let log = t.log_text();
     assert!(log.contains("apt-get install postgresql"), "{log}");
@@ -71,11 +93,19 @@ async fn missing_postgres_binaries_are_a_clear_error_not_a_panic() {
 #[tokio::test]
 async fn a_short_jwt_secret_is_refused_at_startup() {
     let dir = scratch();
-    let mut t = spawn(dir.path(), "short", &["serve"], &[("TOYGRES_JWT_SECRET", "too-short")]);
+    let mut t = spawn(
+        dir.path(),
+        "short",
+        &["serve"],
+        &[("TOYGRES_JWT_SECRET", "too-short")],
+    );
     assert!(!t.wait_exit().await.success());
     let log = t.log_text();
     assert!(log.contains("at least 32 bytes"), "{log}");
-    assert!(!log.contains("too-short"), "the secret itself is not echoed: {log}");
+    assert!(
+        !log.contains("too-short"),
+        "the secret itself is not echoed: {log}"
+    );
 }
 
 /// With no users and no bootstrap variables, the generated admin password goes to a private
@@ -104,7 +134,10 @@ async fn a_killed_toygres_restarts_on_its_data_directory_with_its_data() {
     let t = serve(dir.path(), "before", &[]).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, body) = t.gql(Some(&token), CHECK, json!({})).await;
-    let id = body["data"]["runSystemCheck"]["id"].as_str().unwrap().to_owned();
+    let id = body["data"]["runSystemCheck"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     t.signal(Signal::SIGKILL);
     drop(t);
 
@@ -129,19 +162,43 @@ async fn a_job_finished_by_a_worker_process_reaches_a_subscriber_of_an_api_proce
     let dir = scratch();
     let url = common::fresh_database().await;
     let db = [("DATABASE_URL", url.as_str())];
-    let api = serve(dir.path(), "api", &[db[0], ("TOYGRES_ROLE", "api"), ("TOYGRES_JWT_SECRET", "shared-secret-shared-secret-shared!")]).await;
+    let api = serve(
+        dir.path(),
+        "api",
+        &[
+            db[0],
+            ("TOYGRES_ROLE", "api"),
+            ("TOYGRES_JWT_SECRET", "shared-secret-shared-secret-shared!"),
+        ],
+    )
+    .await;
     let token = api.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut ws = api.ws_as(&token).await;
     subscribe_operations(&mut ws).await;
     let (_, body) = api.gql(Some(&token), CHECK, json!({})).await;
-    let id = body["data"]["runSystemCheck"]["id"].as_str().unwrap().to_owned();
+    let id = body["data"]["runSystemCheck"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     use sqlx::Connection as _;
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-    let workers: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers").fetch_one(&mut conn).await.unwrap();
+    let workers: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(workers, 0, "the API process runs no workers");
 
-    let _worker = serve(dir.path(), "worker", &[db[0], ("TOYGRES_ROLE", "worker"), ("TOYGRES_DATA_DIR", dir.path().join("w").to_str().unwrap())]).await;
+    let _worker = serve(
+        dir.path(),
+        "worker",
+        &[
+            db[0],
+            ("TOYGRES_ROLE", "worker"),
+            ("TOYGRES_DATA_DIR", dir.path().join("w").to_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(follow_to_the_end(&mut ws, &id).await, "SUCCEEDED");
 }
 
@@ -158,13 +215,31 @@ async fn user_create_takes_the_password_on_stdin_and_the_user_can_log_in() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a-password-from-stdin\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-password-from-stdin\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("a-password-from-stdin"));
 
     let t = serve(dir.path(), "serve", &[("DATABASE_URL", url.as_str())]).await;
     let token = t.login("ops@example.com", "a-password-from-stdin").await;
-    let (_, body) = t.gql(Some(&token), "{ me { isSiteAdmin roles { role } } }", json!({})).await;
-    assert_eq!(body["data"]["me"], json!({"isSiteAdmin": false, "roles": [{"role": "VIEWER"}]}));
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "{ me { isSiteAdmin roles { role } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["me"],
+        json!({"isSiteAdmin": false, "roles": [{"role": "VIEWER"}]})
+    );
 }

@@ -280,7 +280,7 @@ mod tests {
     }
 
     /// Sign arbitrary header and claims JSON with `secret`, as an attacker with the key could.
-    fn forge(header: serde_json::Value, claims: serde_json::Value, secret: &[u8]) -> String {
+    fn forge(header: &serde_json::Value, claims: &serde_json::Value, secret: &[u8]) -> String {
         let signing_input = format!(
             "{}.{}",
             B64.encode(header.to_string()),
@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn the_forging_helper_produces_tokens_the_verifier_accepts() {
         let keys = keys();
-        let token = forge(header(&keys), good_claims(Uuid::now_v7()), SECRET);
+        let token = forge(&header(&keys), &good_claims(Uuid::now_v7()), SECRET);
         assert!(keys.verify(&token).is_ok());
     }
 
@@ -363,7 +363,7 @@ mod tests {
             let mut h = header(&keys);
             h["alg"] = alg.into();
             assert!(
-                keys.verify(&forge(h, good_claims(Uuid::now_v7()), SECRET))
+                keys.verify(&forge(&h, &good_claims(Uuid::now_v7()), SECRET))
                     .is_err(),
                 "{alg}"
             );
@@ -386,8 +386,8 @@ mod tests {
     fn another_secret_is_refused() {
         let keys = keys();
         let token = forge(
-            header(&keys),
-            good_claims(Uuid::now_v7()),
+            &header(&keys),
+            &good_claims(Uuid::now_v7()),
             b"another-secret-another-secret-!!",
         );
         assert!(keys.verify(&token).is_err());
@@ -399,12 +399,12 @@ mod tests {
         let mut h = header(&keys);
         h["kid"] = "someone-elses".into();
         assert!(
-            keys.verify(&forge(h.clone(), good_claims(Uuid::now_v7()), SECRET))
+            keys.verify(&forge(&h, &good_claims(Uuid::now_v7()), SECRET))
                 .is_err()
         );
         h.as_object_mut().unwrap().remove("kid");
         assert!(
-            keys.verify(&forge(h, good_claims(Uuid::now_v7()), SECRET))
+            keys.verify(&forge(&h, &good_claims(Uuid::now_v7()), SECRET))
                 .is_err()
         );
     }
@@ -416,7 +416,7 @@ mod tests {
             let mut c = good_claims(Uuid::now_v7());
             c.as_object_mut().unwrap().remove(claim);
             assert!(
-                keys.verify(&forge(header(&keys), c, SECRET)).is_err(),
+                keys.verify(&forge(&header(&keys), &c, SECRET)).is_err(),
                 "without {claim}"
             );
         }
@@ -429,7 +429,7 @@ mod tests {
             let mut c = good_claims(Uuid::now_v7());
             c[claim] = value.into();
             assert!(
-                keys.verify(&forge(header(&keys), c, SECRET)).is_err(),
+                keys.verify(&forge(&header(&keys), &c, SECRET)).is_err(),
                 "{claim}={value}"
             );
         }
@@ -443,7 +443,7 @@ mod tests {
             let mut c = good_claims(Uuid::now_v7());
             c["exp"] = exp.into();
             c["nbf"] = nbf.into();
-            keys.verify(&forge(header(&keys), c, SECRET))
+            keys.verify(&forge(&header(&keys), &c, SECRET))
         };
         assert!(
             with(now - 2, now - 100).is_ok(),

@@ -48,7 +48,7 @@ enum ClientMessage {
     Pong {},
     Subscribe {
         id: String,
-        payload: async_graphql::Request,
+        payload: Box<async_graphql::Request>,
     },
     Complete {
         id: String,
@@ -146,7 +146,7 @@ async fn serve(socket: WebSocket, state: AppState) {
                         if subscriptions.contains_key(&id) {
                             break Some(close(4409, "Subscriber for this id already exists"));
                         }
-                        let handle = spawn_subscription(&state, caller.clone(), id.clone(), payload, out_tx.clone());
+                        let handle = spawn_subscription(&state, caller.clone(), id.clone(), *payload, out_tx.clone());
                         subscriptions.insert(id, handle);
                         continue;
                     }

@@ -20,17 +20,24 @@ pub const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
 /// How long a test waits for the binary to do something it should.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A scratch directory that the unprivileged Postgres user can enter.
 pub fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("toygres-e2e").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("toygres-e2e")
+        .tempdir()
+        .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
 
 pub fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 /// A running `toygres` process.
@@ -107,14 +114,21 @@ impl Toygres {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("toygres exited ({status}) before ready:\n{}", self.log_text());
+                panic!(
+                    "toygres exited ({status}) before ready:\n{}",
+                    self.log_text()
+                );
             }
             if let Ok(resp) = reqwest::get(&url).await
                 && resp.status() == 200
             {
                 return;
             }
-            assert!(Instant::now() < deadline, "not ready in time:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "not ready in time:\n{}",
+                self.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -126,7 +140,11 @@ impl Toygres {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "did not exit:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "did not exit:\n{}",
+                self.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -164,9 +182,13 @@ impl Toygres {
     }
 
     pub async fn ws_as(&self, token: &str) -> Ws {
-        let mut req = format!("ws://{}/graphql", self.addr).into_client_request().unwrap();
-        req.headers_mut()
-            .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let mut req = format!("ws://{}/graphql", self.addr)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
         let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
         send(&mut ws, json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}})).await;
         assert_eq!(recv(&mut ws).await["type"], "connection_ack");
@@ -175,12 +197,17 @@ impl Toygres {
 }
 
 pub async fn send(ws: &mut Ws, message: Value) {
-    ws.send(Message::Text(message.to_string().into())).await.unwrap();
+    ws.send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
 }
 
 pub async fn recv(ws: &mut Ws) -> Value {
     loop {
-        match tokio::time::timeout(PATIENCE, ws.next()).await.expect("a message in time") {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("a message in time")
+        {
             Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             other => panic!("expected a text message, got {other:?}"),
@@ -213,18 +240,26 @@ pub async fn follow_to_the_end(ws: &mut Ws, id: &str) -> String {
 /// A fresh database on the `DATABASE_URL` server, for tests of several processes sharing one.
 pub async fn fresh_database() -> String {
     use sqlx::Connection as _;
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL must name a PostgreSQL superuser for these tests");
+    let base = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must name a PostgreSQL superuser for these tests");
     let name = format!("toygres_e2e_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     with_database(&base, &name)
 }
 
 /// `url` with its database replaced by `db`.
 fn with_database(url: &str, db: &str) -> String {
-    let (main, query) = url.split_once('?').map_or((url, None), |(m, q)| (m, Some(q)));
+    let (main, query) = url
+        .split_once('?')
+        .map_or((url, None), |(m, q)| (m, Some(q)));
     let authority = main.find("://").map_or(0, |i| i + 3);
-    let base = main[authority..].find('/').map_or(main, |i| &main[..authority + i]);
+    let base = main[authority..]
+        .find('/')
+        .map_or(main, |i| &main[..authority + i]);
     match query {
         Some(q) => format!("{base}/{db}?{q}"),
         None => format!("{base}/{db}"),

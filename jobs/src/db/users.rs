@@ -55,27 +55,13 @@ impl Db {
 
     /// A user and their password hash, by email, for login.
     pub async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row: Option<(uuid::Uuid, String, bool, Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, String)> =
-            sqlx::query_as(
-                "SELECT id, email, is_site_admin, disabled_at, created_at, password_hash FROM users WHERE email = $1",
-            )
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(
-            |(id, email, is_site_admin, disabled_at, created_at, hash)| {
-                (
-                    User {
-                        id: UserId(id),
-                        email,
-                        is_site_admin,
-                        disabled_at,
-                        created_at,
-                    },
-                    hash,
-                )
-            },
-        ))
+        let row: Option<LoginRow> = sqlx::query_as(
+            "SELECT id, email, is_site_admin, disabled_at, created_at, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.user, r.password_hash)))
     }
 
     /// A user by id.
@@ -100,4 +86,11 @@ impl Db {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    #[sqlx(flatten)]
+    user: User,
+    password_hash: String,
 }
