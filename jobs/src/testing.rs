@@ -1,7 +1,7 @@
 //! Test helpers: a scripted workflow for the engine's own tests.
 //!
 //! A `test_script` operation's input says how each step behaves:
-//! `{"fail_transient": n}` fails its first `n` tries transiently, `{"fail_permanent": true}`
+//! `{"noop": true}` finishes at once (for benchmarks), `{"fail_transient": n}` fails its first `n` tries transiently, `{"fail_permanent": true}`
 //! fails at once, `{"nap_ms": m}` naps until `m` ms after entering step `nap`, `{"hold": "name"}` waits on its first try until
 //! [`release`] is called with that name, and steps `one → two → done` are walked otherwise.
 
@@ -80,6 +80,7 @@ pub(crate) async fn script_step(op: &Operation, cx: &Context) -> Result<Next> {
         return Err(anyhow::anyhow!("scripted transient failure {}", op.attempts).into());
     }
     match op.step.as_str() {
+        "one" if input.get("noop").is_some() => Ok(Next::Done),
         "one" => Ok(Next::Hop("two")),
         "two" if input.get("nap_ms").is_some() => Ok(Next::Hop("nap")),
         "two" => Ok(Next::Done),

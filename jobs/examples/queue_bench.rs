@@ -1,0 +1,133 @@
+//! Benchmark of the job engine: no-op operations through the same code the product uses
+//! (`workflow::start` writes the operation and its job in one transaction; the apalis worker
+//! pools pick it up; the step engine runs it and records the outcome).
+//!
+//! ```sh
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!   cargo run --release -p jobs --features test-util --example queue_bench -- [jobs] [concurrency]
+//! ```
+//!
+//! Reports enqueue, process and end-to-end throughput, and the idle enqueue-to-start latency
+//! (from the operation's `created_at` to its `started_at`, both database clock).
+
+use std::time::{Duration, Instant};
+
+use jobs::db::Db;
+use jobs::queue::{self, WorkerConfig};
+use jobs::{Context, RetryPolicy, testing};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio_util::sync::CancellationToken;
+
+/// Clients enqueueing at once, as concurrent API requests would.
+const ENQUEUERS: usize = 16;
+/// Samples of idle latency.
+const LATENCY_SAMPLES: usize = 100;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let jobs: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5000);
+    let concurrency: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(32);
+    let base: PgConnectOptions = std::env::var("DATABASE_URL")?.parse()?;
+    let name = format!("toygres_bench_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect_with(&base).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+
+    let pool = PgPoolOptions::new()
+        .max_connections(64)
+        .connect_with(base.clone().database(&name))
+        .await?;
+    let db = Db::from_pool(pool);
+    db.migrate().await?;
+    queue::setup(&db).await?;
+
+    let config = WorkerConfig {
+        concurrency,
+        batch_size: concurrency,
+        poll_interval: Duration::from_millis(100),
+        ..WorkerConfig::default()
+    };
+    println!("{jobs} no-op jobs, {ENQUEUERS} enqueueing clients, worker concurrency {concurrency}");
+
+    // 1. Enqueue with no workers running.
+    let start = Instant::now();
+    enqueue(&db, jobs).await?;
+    let enqueue_rate = jobs as f64 / start.elapsed().as_secs_f64();
+
+    // 2. Process the backlog.
+    let shutdown = CancellationToken::new();
+    let cx = Context {
+        db: db.clone(),
+        shutdown: shutdown.clone(),
+        retry: RetryPolicy::default(),
+    };
+    let start = Instant::now();
+    let workers = tokio::spawn(queue::run_workers(cx, config, shutdown.clone()));
+    wait_succeeded(&db, jobs).await?;
+    let process_rate = jobs as f64 / start.elapsed().as_secs_f64();
+
+    // 3. Enqueue and process at once.
+    let start = Instant::now();
+    enqueue(&db, jobs).await?;
+    wait_succeeded(&db, 2 * jobs).await?;
+    let e2e_rate = jobs as f64 / start.elapsed().as_secs_f64();
+
+    // 4. Idle latency: one job at a time into idle workers.
+    let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
+    for i in 0..LATENCY_SAMPLES {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let op = testing::start_script(&db, serde_json::json!({"noop": true})).await?;
+        wait_succeeded(&db, 2 * jobs + i + 1).await?;
+        let op = db.operation(op.id).await?;
+        let started = op.started_at.expect("a succeeded operation has started");
+        latencies.push((started - op.created_at).to_std()?);
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+
+    shutdown.cancel();
+    workers.await??;
+    db.pool().close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&mut admin).await?;
+
+    println!("enqueue      {enqueue_rate:>8.0} jobs/s");
+    println!("process      {process_rate:>8.0} jobs/s");
+    println!("end-to-end   {e2e_rate:>8.0} jobs/s");
+    println!(
+        "idle enqueue-to-start latency: median {:.1} ms, p90 {:.1} ms",
+        pct(0.5).as_secs_f64() * 1e3,
+        pct(0.9).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+async fn enqueue(db: &Db, jobs: usize) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..ENQUEUERS {
+        let db = db.clone();
+        let share = jobs / ENQUEUERS + usize::from(client < jobs % ENQUEUERS);
+        tasks.spawn(async move {
+            for _ in 0..share {
+                testing::start_script(&db, serde_json::json!({"noop": true})).await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+async fn wait_succeeded(db: &Db, total: usize) -> anyhow::Result<()> {
+    loop {
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM operations WHERE status = 'succeeded'")
+            .fetch_one(db.pool())
+            .await?;
+        if done as usize >= total {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
