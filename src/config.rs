@@ -143,6 +143,18 @@ pub(crate) struct ServeConfig {
     /// Seconds running jobs get to finish on shutdown.
     #[arg(long, env = "TOYGRES_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub(crate) shutdown_timeout_secs: u64,
+    /// Address local instances listen on.
+    #[arg(long, env = "TOYGRES_INSTANCE_LISTEN", default_value = "127.0.0.1")]
+    pub(crate) instance_listen: std::net::IpAddr,
+    /// Seconds between health checks of each running instance.
+    #[arg(long, env = "TOYGRES_HEALTH_INTERVAL_SECS", default_value_t = 30)]
+    pub(crate) health_interval_secs: u64,
+    /// Health checks in flight at once.
+    #[arg(long, env = "TOYGRES_HEALTH_CONCURRENCY", default_value_t = 16)]
+    pub(crate) health_concurrency: usize,
+    /// Start instances whose server process died (`true` or `false`).
+    #[arg(long, env = "TOYGRES_AUTO_RESTART", default_value_t = true, action = clap::ArgAction::Set)]
+    pub(crate) auto_restart: bool,
     /// Milliseconds before the first retry of a failed step (doubling after each failure).
     #[arg(long, env = "TOYGRES_RETRY_BASE_MS", default_value_t = 2000)]
     pub(crate) retry_base_ms: u64,
@@ -157,6 +169,15 @@ impl ServeConfig {
             missed_heartbeats: self.worker_missed_heartbeats.max(1),
             poll_interval: Duration::from_millis(self.worker_poll_ms.max(10)),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+        }
+    }
+
+    pub(crate) fn health_config(&self) -> jobs::health::HealthConfig {
+        jobs::health::HealthConfig {
+            interval: Duration::from_secs(self.health_interval_secs.max(1)),
+            concurrency: self.health_concurrency.max(1),
+            auto_restart: self.auto_restart,
+            ..jobs::health::HealthConfig::default()
         }
     }
 

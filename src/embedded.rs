@@ -106,7 +106,7 @@ pub(crate) async fn open(
         initialize(&bins, run_as.as_ref(), &data_dir).await?;
     }
     // A server left behind by a killed toygres: stop it cleanly and start our own.
-    cluster.stop_orphan().await?;
+    cluster.stop_running().await?;
     tracing::info!(data_dir = %cluster_dir.display(), version = bins.major(), "starting embedded PostgreSQL");
     let postmaster = cluster
         .start(&StartOptions {

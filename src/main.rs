@@ -144,6 +144,7 @@ async fn run(
 ) -> anyhow::Result<()> {
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
+    let local = Arc::new(local_host(db_cfg, cfg)?);
 
     let mut tasks = tokio::task::JoinSet::new();
     if cfg.role.runs_api() {
@@ -158,6 +159,7 @@ async fn run(
                 db: db.clone(),
                 bus,
                 keys: Arc::new(keys),
+                versions: local.versions(),
             },
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
@@ -198,7 +200,13 @@ async fn run(
             db: db.clone(),
             shutdown: shutdown.clone(),
             retry: cfg.retry_policy(),
+            local: local.clone(),
         };
+        tokio::spawn(jobs::health::run(
+            cx.clone(),
+            cfg.health_config(),
+            shutdown.clone(),
+        ));
         let workers = cfg.worker_config();
         let shutdown = shutdown.clone();
         tracing::info!(concurrency = workers.concurrency, "running workers");
@@ -220,6 +228,24 @@ async fn run(
         }
     }
     result
+}
+
+/// The local provider: instances under the data directory, run as the Postgres user.
+fn local_host(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<providers::local::LocalHost> {
+    let versions = match &db_cfg.pg_bin_dir {
+        Some(dir) => vec![providers::local::PgBinaries::at(dir)?],
+        None => providers::local::PgBinaries::installed(),
+    };
+    let run_as = providers::local::RunAs::resolve(&db_cfg.pg_user)?;
+    std::fs::create_dir_all(&db_cfg.data_dir)
+        .with_context(|| format!("create data directory {}", db_cfg.data_dir.display()))?;
+    let root = db_cfg.data_dir.canonicalize()?;
+    Ok(providers::local::LocalHost::new(
+        root,
+        run_as,
+        cfg.instance_listen,
+        versions,
+    ))
 }
 
 /// Make sure someone can log in: with no users, create the configured admin, or one with a

@@ -35,6 +35,8 @@ pub struct ApiContext {
     pub bus: EventBus,
     /// Token signing and verification keys.
     pub keys: Arc<Keys>,
+    /// The PostgreSQL major versions instances can run here.
+    pub versions: Vec<u32>,
 }
 
 /// Transport limits.

@@ -32,7 +32,9 @@ async fn main() -> anyhow::Result<()> {
     let base: PgConnectOptions = std::env::var("DATABASE_URL")?.parse()?;
     let name = format!("toygres_bench_{}", std::process::id());
     let mut admin = sqlx::PgConnection::connect_with(&base).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await?;
 
     let pool = PgPoolOptions::new()
         .max_connections(64)
@@ -89,7 +91,9 @@ async fn main() -> anyhow::Result<()> {
     shutdown.cancel();
     workers.await??;
     db.pool().close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&mut admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .execute(&mut admin)
+        .await?;
 
     println!("enqueue      {enqueue_rate:>8.0} jobs/s");
     println!("process      {process_rate:>8.0} jobs/s");
@@ -122,9 +126,10 @@ async fn enqueue(db: &Db, jobs: usize) -> anyhow::Result<()> {
 
 async fn wait_succeeded(db: &Db, total: usize) -> anyhow::Result<()> {
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM operations WHERE status = 'succeeded'")
-            .fetch_one(db.pool())
-            .await?;
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM operations WHERE status = 'succeeded'")
+                .fetch_one(db.pool())
+                .await?;
         if done as usize >= total {
             return Ok(());
         }

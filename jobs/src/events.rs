@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Result;
 use crate::db::Db;
+use crate::instance::Instance;
 use crate::operation::Operation;
 
 /// The one channel every change is announced on.
@@ -30,8 +31,8 @@ const RELISTEN_DELAY: Duration = Duration::from_secs(1);
 pub enum Event {
     /// An operation was created or changed.
     Operation(Operation),
-    /// An instance was created or changed (its row as JSON, typed by later layers).
-    Instance(serde_json::Value),
+    /// An instance was created or changed.
+    Instance(Instance),
     /// A server was created or changed.
     Server(serde_json::Value),
     /// A cluster event was recorded.
@@ -53,7 +54,7 @@ impl Event {
         let n: Notification = serde_json::from_str(payload)?;
         Ok(match n.table.as_str() {
             "operations" => Event::Operation(serde_json::from_value(n.row)?),
-            "instances" => Event::Instance(n.row),
+            "instances" => Event::Instance(serde_json::from_value(n.row)?),
             "servers" => Event::Server(n.row),
             "cluster_events" => Event::ClusterEvent(n.row),
             other => anyhow::bail!("notification from unexpected table {other}"),

@@ -5,6 +5,8 @@
 //! * `db`: every SQL query, and `MIGRATOR`.
 //! * `queue`: the only module that names apalis; enqueueing and worker pools.
 //! * `workflow`: the step engine that moves operations on, with retries and backoff.
+//! * `instance`: Postgres instances: validation, operations, and their workflow steps.
+//! * `health`: the health sweep that checks every running instance.
 //! * `system_check`: the diagnostic workflow.
 //! * `events`: LISTEN once per process, fan out committed changes to subscribers.
 //! * `user`, `operation`: domain types.
@@ -28,6 +30,8 @@
 pub mod db;
 mod error;
 pub mod events;
+pub mod health;
+pub mod instance;
 pub mod operation;
 pub mod queue;
 pub mod system_check;

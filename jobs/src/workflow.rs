@@ -16,9 +16,12 @@
 //! once the dead one misses its heartbeats, and that delivery counts as a new attempt and
 //! resumes from the stored step. Steps are idempotent, so running one twice is safe.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use providers::local::LocalHost;
 use rand::Rng as _;
+use sqlx::{Postgres, Transaction};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{Db, NewOperation};
@@ -79,6 +82,8 @@ pub struct Context {
     pub shutdown: CancellationToken,
     /// Backoff between failed tries.
     pub retry: RetryPolicy,
+    /// The local provider: Postgres processes on this host.
+    pub local: Arc<LocalHost>,
 }
 
 /// A workflow that operations can run.
@@ -86,6 +91,18 @@ pub struct Context {
 pub enum Kind {
     /// Check that the database and the job queue work.
     SystemCheck,
+    /// Make a new instance and start it.
+    CreateInstance,
+    /// Stop an instance and remove it with its data.
+    DeleteInstance,
+    /// Stop an instance, keeping its data.
+    StopInstance,
+    /// Start a stopped (or failed) instance.
+    StartInstance,
+    /// Stop and start an instance.
+    RestartInstance,
+    /// Start an instance whose server died behind our back (the health sweep asks).
+    RecoverInstance,
     /// Scripted behaviour for the engine's own tests.
     #[cfg(any(test, feature = "test-util"))]
     TestScript,
@@ -96,6 +113,12 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::SystemCheck => "system_check",
+            Kind::CreateInstance => "create_instance",
+            Kind::DeleteInstance => "delete_instance",
+            Kind::StopInstance => "stop_instance",
+            Kind::StartInstance => "start_instance",
+            Kind::RestartInstance => "restart_instance",
+            Kind::RecoverInstance => "recover_instance",
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => "test_script",
         }
@@ -105,6 +128,12 @@ impl Kind {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "system_check" => Some(Kind::SystemCheck),
+            "create_instance" => Some(Kind::CreateInstance),
+            "delete_instance" => Some(Kind::DeleteInstance),
+            "stop_instance" => Some(Kind::StopInstance),
+            "start_instance" => Some(Kind::StartInstance),
+            "restart_instance" => Some(Kind::RestartInstance),
+            "recover_instance" => Some(Kind::RecoverInstance),
             #[cfg(any(test, feature = "test-util"))]
             "test_script" => Some(Kind::TestScript),
             _ => None,
@@ -115,6 +144,12 @@ impl Kind {
     pub fn queue(self) -> Queue {
         match self {
             Kind::SystemCheck => Queue::System,
+            Kind::CreateInstance
+            | Kind::StopInstance
+            | Kind::StartInstance
+            | Kind::RestartInstance
+            | Kind::RecoverInstance => Queue::Deploy,
+            Kind::DeleteInstance => Queue::Delete,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => Queue::System,
         }
@@ -124,6 +159,12 @@ impl Kind {
     pub fn max_attempts(self) -> i32 {
         match self {
             Kind::SystemCheck => 3,
+            Kind::CreateInstance
+            | Kind::DeleteInstance
+            | Kind::StopInstance
+            | Kind::StartInstance
+            | Kind::RestartInstance
+            | Kind::RecoverInstance => 5,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => 4,
         }
@@ -133,12 +174,19 @@ impl Kind {
 /// Record an operation and enqueue its first job in one transaction: either both exist or
 /// neither does.
 pub async fn start(db: &Db, new: NewOperation) -> Result<Operation> {
+    let mut tx = db.begin().await?;
+    let op = start_in(&mut tx, new).await?;
+    tx.commit().await?;
+    Ok(op)
+}
+
+/// Record an operation and enqueue its first job in the caller's transaction, which may
+/// change the operation's target too.
+pub async fn start_in(tx: &mut Transaction<'_, Postgres>, new: NewOperation) -> Result<Operation> {
     let kind = Kind::parse(&new.kind)
         .ok_or_else(|| Error::InvalidInput(format!("unknown operation kind {}", new.kind)))?;
-    let mut tx = db.begin().await?;
-    let op = Db::insert_operation(&mut tx, &new).await?;
-    queue::enqueue(&mut tx, kind.queue(), op.id, Duration::ZERO).await?;
-    tx.commit().await?;
+    let op = Db::insert_operation(tx, &new).await?;
+    queue::enqueue(tx, kind.queue(), op.id, Duration::ZERO).await?;
     tracing::info!(operation = %op.id, kind = %op.kind, "operation queued");
     Ok(op)
 }
@@ -235,6 +283,7 @@ async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Resu
             format!("gave up after {} tries: {message}", op.attempts)
         };
         cx.db.fail(op.id, &message).await?;
+        crate::instance::on_failed(op, &message, cx).await?;
         return Ok(());
     }
     let delay = cx.retry.next_retry(u32::try_from(op.attempts).unwrap_or(1));
@@ -258,6 +307,12 @@ fn user_message(err: &Error) -> String {
 async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
     match kind {
         Kind::SystemCheck => crate::system_check::step(op, cx).await,
+        Kind::CreateInstance
+        | Kind::DeleteInstance
+        | Kind::StopInstance
+        | Kind::StartInstance
+        | Kind::RestartInstance
+        | Kind::RecoverInstance => crate::instance::step(kind, op, cx).await,
         #[cfg(any(test, feature = "test-util"))]
         Kind::TestScript => crate::testing::script_step(op, cx).await,
     }
@@ -291,7 +346,16 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_stored_names() {
-        for kind in [Kind::SystemCheck, Kind::TestScript] {
+        for kind in [
+            Kind::SystemCheck,
+            Kind::CreateInstance,
+            Kind::DeleteInstance,
+            Kind::StopInstance,
+            Kind::StartInstance,
+            Kind::RestartInstance,
+            Kind::RecoverInstance,
+            Kind::TestScript,
+        ] {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));
             assert!(kind.max_attempts() >= 1);
         }

@@ -1,6 +1,7 @@
 //! The GraphQL schema: one file per domain, merged into the three roots.
 
 mod account;
+mod instance;
 mod operation;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -14,15 +15,26 @@ pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(account::AccountQuery, operation::OperationQuery);
+pub struct QueryRoot(
+    account::AccountQuery,
+    instance::InstanceQuery,
+    operation::OperationQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(account::AccountMutation, operation::OperationMutation);
+pub struct MutationRoot(
+    account::AccountMutation,
+    instance::InstanceMutation,
+    operation::OperationMutation,
+);
 
 /// Every subscription.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(operation::OperationSubscription);
+pub struct SubscriptionRoot(
+    instance::InstanceSubscription,
+    operation::OperationSubscription,
+);
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;

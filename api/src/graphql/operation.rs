@@ -80,7 +80,7 @@ impl From<TargetKind> for TargetKindValue {
 }
 
 /// The user-visible record of one durable job.
-pub(crate) struct OperationNode(pub Operation);
+pub(crate) struct OperationNode(pub(crate) Operation);
 
 #[Object(name = "Operation")]
 impl OperationNode {

@@ -14,6 +14,7 @@
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
 
+mod instances;
 mod operations;
 mod signing_keys;
 mod users;
@@ -23,6 +24,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::time::Duration;
 
+pub use instances::{InstanceFilter, InstancePage, NewInstance};
 pub use operations::{NewOperation, OperationFilter, OperationPage};
 pub use signing_keys::StoredKey;
 

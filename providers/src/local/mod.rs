@@ -15,6 +15,8 @@
 //! Postgres refuses to run as root, so when we are root every command runs as an unprivileged
 //! system user ([`RunAs`]), `postgres` by default.
 
+mod host;
 mod process;
 
+pub use host::{LocalHost, SUPERUSER};
 pub use process::{Cluster, PgBinaries, Postmaster, RunAs, StartOptions};

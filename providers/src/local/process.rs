@@ -261,13 +261,13 @@ impl Cluster {
         kill(Pid::from_raw(pid), None).ok().map(|()| pid)
     }
 
-    /// Stop a postmaster that no [`Postmaster`] handle owns, such as one left behind by a
-    /// killed control plane: fast shutdown, then immediate.
-    pub async fn stop_orphan(&self) -> Result<()> {
+    /// Stop the postmaster serving this data directory, whoever started it (for example one
+    /// left behind by a killed control plane): fast shutdown, then immediate.
+    pub async fn stop_running(&self) -> Result<()> {
         let Some(pid) = self.running_pid() else {
             return Ok(());
         };
-        tracing::warn!(pid, data_dir = %self.data_dir.display(), "stopping a postmaster left running");
+        tracing::info!(pid, data_dir = %self.data_dir.display(), "stopping postmaster");
         let pid = Pid::from_raw(pid);
         for (signal, timeout) in [
             (Signal::SIGINT, FAST_STOP_TIMEOUT),
@@ -364,6 +364,27 @@ impl Cluster {
         })
     }
 
+    /// Wait until the running postmaster `pid` accepts connections (it may be one we found
+    /// running, still starting).
+    pub async fn wait_ready(&self, pid: i32) -> Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !self.pidfile_says_ready(pid) {
+            if kill(Pid::from_raw(pid), None).is_err() {
+                return Err(Error::Transient(anyhow!(
+                    "postgres exited during startup: {}",
+                    log_tail(&self.data_dir.join("server.log"))
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Transient(anyhow!(
+                    "postgres did not accept connections within {START_TIMEOUT:?}"
+                )));
+            }
+            tokio::time::sleep(READY_POLL).await;
+        }
+        Ok(())
+    }
+
     /// `postmaster.pid` names `pid` and its status line (the 8th) reads "ready".
     fn pidfile_says_ready(&self, pid: i32) -> bool {
         let Ok(text) = std::fs::read_to_string(self.data_dir.join("postmaster.pid")) else {
@@ -386,7 +407,16 @@ impl Cluster {
         cmd
     }
 
-    fn make_private_dir(&self, dir: &Path) -> Result<()> {
+    /// Give `path` to the user that runs Postgres.
+    pub fn own(&self, path: &Path) -> Result<()> {
+        match &self.run_as {
+            Some(run_as) => run_as.chown(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Make `dir` private (0700) and owned by the user that runs Postgres.
+    pub fn make_private_dir(&self, dir: &Path) -> Result<()> {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::create_dir_all(dir)
             .with_context(|| format!("create {}", dir.display()))
@@ -435,6 +465,12 @@ impl Postmaster {
         }
         let _ = self.child.wait().await;
         Ok(())
+    }
+
+    /// Let the server run on by itself: we no longer wait for it (tokio reaps it when it
+    /// exits). Whoever stops it later finds it through `postmaster.pid`.
+    pub fn detach(self) {
+        drop(self.child);
     }
 
     /// Wait until the process exits by itself.

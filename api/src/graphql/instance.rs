@@ -1,0 +1,507 @@
+//! Postgres instances: create, follow, connect, stop, start, restart, delete.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt as _};
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use super::operation::OperationNode;
+use super::{api, caller, page_size, parse_id};
+use crate::auth::Caller;
+use crate::error::{OrGql as _, code, coded, forbidden};
+use jobs::events::Event;
+use jobs::instance::{self as inst, Health, Instance, InstanceId, InstanceState, Provider};
+
+use jobs::user::{DEFAULT_PROJECT_ID, ProjectId};
+use jobs::workflow::Kind;
+
+/// The most health checks one request returns.
+const MAX_HEALTH_CHECKS: i32 = 100;
+
+/// Where an instance is in its life.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "InstanceState")]
+pub(crate) enum InstanceStateValue {
+    /// Being made.
+    Creating,
+    /// Serving.
+    Running,
+    /// Being stopped.
+    Stopping,
+    /// Stopped on request; its data is kept.
+    Stopped,
+    /// Being started again.
+    Starting,
+    /// Being deleted.
+    Deleting,
+    /// Gone, data included.
+    Deleted,
+    /// An operation on it gave up; `failureReason` says why.
+    Failed,
+}
+
+/// Whether an instance answers.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "Health")]
+pub(crate) enum HealthValue {
+    /// The last check connected and queried.
+    Healthy,
+    /// The last check failed.
+    Unhealthy,
+    /// Not checked since it last started.
+    Unknown,
+}
+
+/// Where an instance runs.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "Provider")]
+pub(crate) enum ProviderValue {
+    /// A PostgreSQL process on the control plane's host.
+    Local,
+    /// A StatefulSet on Kubernetes.
+    Kubernetes,
+}
+
+macro_rules! mirror {
+    ($ours:ident, $theirs:ident, $($v:ident),+) => {
+        impl From<$theirs> for $ours {
+            fn from(x: $theirs) -> Self {
+                match x { $($theirs::$v => Self::$v),+ }
+            }
+        }
+        impl From<$ours> for $theirs {
+            fn from(x: $ours) -> Self {
+                match x { $($ours::$v => Self::$v),+ }
+            }
+        }
+    };
+}
+mirror!(
+    InstanceStateValue,
+    InstanceState,
+    Creating,
+    Running,
+    Stopping,
+    Stopped,
+    Starting,
+    Deleting,
+    Deleted,
+    Failed
+);
+mirror!(HealthValue, Health, Healthy, Unhealthy, Unknown);
+mirror!(ProviderValue, Provider, Local, Kubernetes);
+
+/// A Postgres database server.
+pub(crate) struct InstanceNode(pub(crate) Instance);
+
+#[Object(name = "Instance")]
+impl InstanceNode {
+    /// The instance's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The project it belongs to.
+    async fn project_id(&self) -> ID {
+        ID(self.0.project_id.0.to_string())
+    }
+    /// Its name: a DNS-1123 label, unique among the project's live instances.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Where it runs.
+    async fn provider(&self) -> ProviderValue {
+        self.0.provider.into()
+    }
+    /// PostgreSQL major version.
+    async fn version(&self) -> i32 {
+        self.0.pg_version
+    }
+    /// Storage asked for, in GB (recorded; the local provider does not cap disk use).
+    async fn storage_gb(&self) -> i32 {
+        self.0.storage_gb
+    }
+    /// Where it is in its life.
+    async fn state(&self) -> InstanceStateValue {
+        self.0.state.into()
+    }
+    /// Whether it answers.
+    async fn health(&self) -> HealthValue {
+        self.0.health.into()
+    }
+    /// Why it failed, when it did.
+    async fn failure_reason(&self) -> Option<&str> {
+        self.0.failure_reason.as_deref()
+    }
+    /// The login role clients use.
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    /// The database clients use.
+    async fn database(&self) -> &str {
+        &self.0.database_name
+    }
+    /// The address clients connect to, once it runs.
+    async fn host(&self) -> Option<&str> {
+        self.0.host.as_deref()
+    }
+    /// The port clients connect to, once allocated.
+    async fn port(&self) -> Option<i32> {
+        self.0.port
+    }
+    /// `postgresql://user:password@host:port/database`. The password is included for admins
+    /// and operators of the project, and left out for viewers.
+    async fn connection_string(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let me = caller(ctx)?;
+        if me.role_in(self.0.project_id).is_some_and(|r| r.can_write()) {
+            let password = api(ctx)?.db.instance_password(self.0.id).await.or_gql()?;
+            Ok(self.0.connection_string(Some(&password)))
+        } else {
+            Ok(self.0.connection_string(None))
+        }
+    }
+    /// When health was last recorded on the instance.
+    async fn last_checked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_checked_at
+    }
+    /// The last recorded check's round trip, in milliseconds.
+    async fn latency_ms(&self) -> Option<f64> {
+        self.0.latency_ms
+    }
+    /// The server's version, as it reports it.
+    async fn server_version(&self) -> Option<&str> {
+        self.0.server_version.as_deref()
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Its latest health checks, newest first.
+    async fn health_checks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] last: i32,
+    ) -> async_graphql::Result<Vec<HealthCheckNode>> {
+        if !(0..=MAX_HEALTH_CHECKS).contains(&last) {
+            return Err(crate::error::invalid(format!(
+                "`last` must be between 0 and {MAX_HEALTH_CHECKS}"
+            )));
+        }
+        Ok(api(ctx)?
+            .db
+            .health_checks(self.0.id, i64::from(last))
+            .await
+            .or_gql()?
+            .into_iter()
+            .map(|c| HealthCheckNode {
+                checked_at: c.checked_at,
+                healthy: c.healthy,
+                latency_ms: c.latency_ms,
+                server_version: c.server_version,
+                error: c.error,
+            })
+            .collect())
+    }
+    /// Its operations, newest first.
+    async fn operations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<OperationNode>> {
+        let page = api(ctx)?
+            .db
+            .operations(
+                &jobs::db::OperationFilter {
+                    projects: vec![self.0.project_id],
+                    target_id: Some(self.0.id.0),
+                    ..Default::default()
+                },
+                None,
+                page_size(Some(first))?,
+            )
+            .await
+            .or_gql()?;
+        Ok(page.items.into_iter().map(OperationNode).collect())
+    }
+}
+
+/// One health check.
+#[derive(SimpleObject)]
+#[graphql(name = "HealthCheck")]
+pub(crate) struct HealthCheckNode {
+    /// When it ran.
+    checked_at: DateTime<Utc>,
+    /// Whether it connected and queried.
+    healthy: bool,
+    /// Round trip of the query, in milliseconds.
+    latency_ms: Option<f64>,
+    /// The server's version.
+    server_version: Option<String>,
+    /// Why it failed.
+    error: Option<String>,
+}
+
+/// What to create.
+#[derive(InputObject)]
+pub(crate) struct CreateInstanceInput {
+    /// A DNS-1123 label, unique among the project's live instances.
+    name: String,
+    /// PostgreSQL major version; the newest installed if omitted (see `versions`).
+    version: Option<i32>,
+    /// Storage in GB, 1 to 16384; 10 if omitted.
+    storage_gb: Option<i32>,
+    /// The login role; `app` if omitted.
+    username: Option<String>,
+    /// The database; named after the role if omitted.
+    database: Option<String>,
+    /// The role's password, at least 12 characters; a strong one is generated if omitted.
+    password: Option<String>,
+    /// Where to run it; `LOCAL` if omitted.
+    provider: Option<ProviderValue>,
+    /// The project; the default project if omitted.
+    project_id: Option<ID>,
+}
+
+/// What `createInstance` returns.
+#[derive(SimpleObject)]
+pub(crate) struct CreateInstancePayload {
+    /// The new instance, `CREATING`.
+    instance: InstanceNode,
+    /// The operation that makes it; follow it with `operationUpdated`.
+    operation: OperationNode,
+}
+
+/// Which instances to list.
+#[derive(InputObject, Default)]
+pub(crate) struct InstanceFilterInput {
+    /// Only this state; without it, deleted instances are left out.
+    state: Option<InstanceStateValue>,
+    /// Only this health.
+    health: Option<HealthValue>,
+    /// Only this provider.
+    provider: Option<ProviderValue>,
+    /// Only names containing this text.
+    name_contains: Option<String>,
+}
+
+#[derive(Default)]
+pub(crate) struct InstanceQuery;
+
+#[Object]
+impl InstanceQuery {
+    /// One instance, if the caller may see it. A deleted instance stays visible as `DELETED`.
+    async fn instance(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<InstanceNode>> {
+        let me = caller(ctx)?;
+        let id = InstanceId(parse_id(&id, "instance")?);
+        match api(ctx)?.db.instance(id).await {
+            Ok(i) if me.can_see(i.project_id) => Ok(Some(InstanceNode(i))),
+            Ok(_) | Err(jobs::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(crate::error::from_jobs(e)),
+        }
+    }
+
+    /// Instances the caller may see, newest first.
+    async fn instances(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<InstanceFilterInput>,
+    ) -> async_graphql::Result<Connection<String, InstanceNode, EmptyFields, EmptyFields>> {
+        let me = caller(ctx)?;
+        let first = page_size(first)?;
+        let after = after
+            .map(|a| parse_id(&ID(a), "cursor").map(InstanceId))
+            .transpose()?;
+        let filter = filter.unwrap_or_default();
+        let page = api(ctx)?
+            .db
+            .instances(
+                &jobs::db::InstanceFilter {
+                    projects: me.visible_projects(),
+                    state: filter.state.map(Into::into),
+                    health: filter.health.map(Into::into),
+                    provider: filter.provider.map(Into::into),
+                    name_contains: filter.name_contains,
+                },
+                after,
+                first,
+            )
+            .await
+            .or_gql()?;
+        let mut conn = Connection::new(after.is_some(), page.has_next_page);
+        conn.edges.extend(
+            page.items
+                .into_iter()
+                .map(|i| Edge::new(i.id.to_string(), InstanceNode(i))),
+        );
+        Ok(conn)
+    }
+
+    /// The PostgreSQL major versions instances can run on this installation.
+    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<i32>> {
+        caller(ctx)?;
+        Ok(api(ctx)?
+            .versions
+            .iter()
+            .filter_map(|v| i32::try_from(*v).ok())
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct InstanceMutation;
+
+/// The instance, if the caller may change it: `NOT_FOUND` if they may not see it,
+/// `FORBIDDEN` if they only read.
+async fn writable(ctx: &Context<'_>, me: &Caller, id: &ID) -> async_graphql::Result<Instance> {
+    let id = InstanceId(parse_id(id, "instance")?);
+    let instance = match api(ctx)?.db.instance(id).await {
+        Ok(i) if me.can_see(i.project_id) => i,
+        Ok(_) | Err(jobs::Error::NotFound { .. }) => {
+            return Err(coded(code::NOT_FOUND, "instance not found"));
+        }
+        Err(e) => return Err(crate::error::from_jobs(e)),
+    };
+    match me.role_in(instance.project_id) {
+        Some(role) if role.can_write() => Ok(instance),
+        _ => Err(forbidden("change instances in this project")),
+    }
+}
+
+async fn change(ctx: &Context<'_>, id: &ID, kind: Kind) -> async_graphql::Result<OperationNode> {
+    let me = caller(ctx)?;
+    let instance = writable(ctx, me, id).await?;
+    let op = inst::change(&api(ctx)?.db, instance.id, kind, Some(me.user_id))
+        .await
+        .or_gql()?;
+    Ok(OperationNode(op))
+}
+
+#[Object]
+impl InstanceMutation {
+    /// Ask for a new instance. Returns at once with the instance (`CREATING`) and the
+    /// operation that makes it; bad input creates nothing.
+    async fn create_instance(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInstanceInput,
+    ) -> async_graphql::Result<CreateInstancePayload> {
+        let me = caller(ctx)?;
+        let project = match &input.project_id {
+            Some(id) => ProjectId(parse_id(id, "project")?),
+            None => DEFAULT_PROJECT_ID,
+        };
+        match me.role_in(project) {
+            Some(role) if role.can_write() => {}
+            Some(_) => return Err(forbidden("create instances in this project")),
+            None => return Err(coded(code::NOT_FOUND, "project not found")),
+        }
+        let api = api(ctx)?;
+        let request = inst::CreateInstance {
+            project_id: Some(project),
+            name: input.name,
+            version: input.version,
+            storage_gb: input.storage_gb,
+            username: input.username,
+            database: input.database,
+            password: input.password,
+            provider: input.provider.map(Into::into),
+        };
+        let (instance, op) =
+            inst::create(&api.db, &request, &api.versions, project, Some(me.user_id))
+                .await
+                .or_gql()?;
+        Ok(CreateInstancePayload {
+            instance: InstanceNode(instance),
+            operation: OperationNode(op),
+        })
+    }
+
+    /// Stop the instance and remove it with all its data.
+    async fn delete_instance(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<OperationNode> {
+        change(ctx, &id, Kind::DeleteInstance).await
+    }
+
+    /// Stop a running instance, keeping its data.
+    async fn stop_instance(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<OperationNode> {
+        change(ctx, &id, Kind::StopInstance).await
+    }
+
+    /// Start a stopped or failed instance.
+    async fn start_instance(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<OperationNode> {
+        change(ctx, &id, Kind::StartInstance).await
+    }
+
+    /// Stop and start a running instance.
+    async fn restart_instance(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<OperationNode> {
+        change(ctx, &id, Kind::RestartInstance).await
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct InstanceSubscription;
+
+#[Subscription]
+impl InstanceSubscription {
+    /// Every state and health change of one instance (`id`), or of every instance the caller
+    /// may see. A subscriber that falls behind gets a `LAGGED` error and should refetch.
+    async fn instance_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<InstanceNode>> + use<>>
+    {
+        let me = caller(ctx)?.clone();
+        let only = id
+            .map(|i| parse_id(&i, "instance").map(InstanceId))
+            .transpose()?;
+        let events = BroadcastStream::new(api(ctx)?.bus.subscribe());
+        Ok(events.filter_map(move |event| {
+            let item = match event {
+                Ok(event) => match &*event {
+                    Event::Instance(i)
+                        if me.can_see(i.project_id) && only.is_none_or(|id| id == i.id) =>
+                    {
+                        Some(Ok(InstanceNode(i.clone())))
+                    }
+                    Event::Resync => Some(Err(coded(
+                        code::LAGGED,
+                        "events may have been missed while reconnecting; refetch",
+                    ))),
+                    _ => None,
+                },
+                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(coded(
+                    code::LAGGED,
+                    format!("this subscription fell behind and missed {missed} events; refetch"),
+                ))),
+            };
+            futures::future::ready(item)
+        }))
+    }
+}

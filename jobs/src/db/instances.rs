@@ -1,0 +1,387 @@
+//! Instances, their secrets and their health history.
+
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::{Db, violated_constraint};
+use crate::instance::{
+    DesiredState, Health, HealthCheck, Instance, InstanceId, InstanceState, Provider,
+};
+use crate::user::{ProjectId, UserId};
+use crate::{Error, Result};
+
+/// Health checks kept per instance; older ones are pruned as new ones arrive.
+const HEALTH_HISTORY: i64 = 100;
+
+/// A new instance's row and secret.
+#[derive(Clone)]
+pub struct NewInstance {
+    /// The project.
+    pub project_id: ProjectId,
+    /// DNS-1123 label.
+    pub name: String,
+    /// Where it runs.
+    pub provider: Provider,
+    /// Major version.
+    pub pg_version: i32,
+    /// Storage in GB.
+    pub storage_gb: i32,
+    /// Login role.
+    pub username: String,
+    /// Database.
+    pub database_name: String,
+    /// The role's password.
+    pub password: String,
+    /// Who asked.
+    pub created_by: Option<UserId>,
+}
+
+/// Which instances to list.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceFilter {
+    /// Only these projects (the ones the caller may see).
+    pub projects: Vec<ProjectId>,
+    /// Only this state; without it, deleted instances are left out.
+    pub state: Option<InstanceState>,
+    /// Only this health.
+    pub health: Option<Health>,
+    /// Only this provider.
+    pub provider: Option<Provider>,
+    /// Only names containing this.
+    pub name_contains: Option<String>,
+}
+
+/// One page of instances, newest first.
+#[derive(Clone, Debug)]
+pub struct InstancePage {
+    /// The instances on this page.
+    pub items: Vec<Instance>,
+    /// Whether more follow.
+    pub has_next_page: bool,
+}
+
+impl Db {
+    /// Record a new instance (state `creating`) and its password in `tx`.
+    pub async fn insert_instance(
+        tx: &mut Transaction<'_, Postgres>,
+        new: &NewInstance,
+    ) -> Result<Instance> {
+        let instance: Instance = sqlx::query_as(
+            "INSERT INTO instances \
+                 (id, project_id, name, provider, pg_version, storage_gb, username, database_name, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+        )
+        .bind(Uuid::now_v7())
+        .bind(new.project_id)
+        .bind(&new.name)
+        .bind(new.provider)
+        .bind(new.pg_version)
+        .bind(new.storage_gb)
+        .bind(&new.username)
+        .bind(&new.database_name)
+        .bind(new.created_by)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| match violated_constraint(&e) {
+            Some("instances_project_name_key") => Error::Conflict(format!(
+                "an instance named {} already exists in this project",
+                new.name
+            )),
+            _ => e.into(),
+        })?;
+        sqlx::query("INSERT INTO instance_secrets (instance_id, password) VALUES ($1, $2)")
+            .bind(instance.id)
+            .bind(&new.password)
+            .execute(&mut **tx)
+            .await?;
+        Ok(instance)
+    }
+
+    /// An instance, deleted ones included.
+    pub async fn instance(&self, id: InstanceId) -> Result<Instance> {
+        sqlx::query_as("SELECT * FROM instances WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(Error::NotFound { kind: "instance" })
+    }
+
+    /// A live instance, locked for the rest of `tx`.
+    pub async fn lock_instance(
+        tx: &mut Transaction<'_, Postgres>,
+        id: InstanceId,
+    ) -> Result<Instance> {
+        sqlx::query_as("SELECT * FROM instances WHERE id = $1 AND state <> 'deleted' FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(Error::NotFound { kind: "instance" })
+    }
+
+    /// Set an instance's state (and, if given, what the user wants it to be) in `tx`.
+    pub async fn set_instance_state(
+        tx: &mut Transaction<'_, Postgres>,
+        id: InstanceId,
+        state: InstanceState,
+        desired: Option<DesiredState>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE instances SET state = $2, desired_state = coalesce($3, desired_state), \
+                 failure_reason = CASE WHEN $2 = 'failed' THEN failure_reason END, updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(desired)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Move an instance from state `from` to `to`; nothing if it is not in `from`.
+    pub async fn move_instance(
+        &self,
+        id: InstanceId,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE instances SET state = $3, health = CASE WHEN $3 = 'running' THEN health ELSE 'unknown' END, \
+                 updated_at = now() WHERE id = $1 AND state = $2",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The instance serves at `host`; its health is unknown until the next check.
+    pub async fn mark_instance_running(&self, id: InstanceId, host: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE instances SET state = 'running', host = $2, failure_reason = NULL, \
+                 health = CASE WHEN state = 'running' THEN health ELSE 'unknown' END, updated_at = now() \
+             WHERE id = $1 AND state <> 'deleted'",
+        )
+        .bind(id)
+        .bind(host)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The instance is gone.
+    pub async fn mark_instance_deleted(&self, id: InstanceId) -> Result<()> {
+        sqlx::query(
+            "UPDATE instances SET state = 'deleted', health = 'unknown', deleted_at = now(), updated_at = now() \
+             WHERE id = $1 AND state <> 'deleted'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An operation on the instance gave up.
+    pub async fn mark_instance_failed(&self, id: InstanceId, reason: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE instances SET state = 'failed', failure_reason = $2, health = 'unknown', updated_at = now() \
+             WHERE id = $1 AND state <> 'deleted'",
+        )
+        .bind(id)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ports held by live local instances.
+    pub async fn local_ports_in_use(&self) -> Result<Vec<i32>> {
+        Ok(sqlx::query_scalar(
+            "SELECT port FROM instances WHERE provider = 'local' AND state <> 'deleted' AND port IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Give the instance `port` unless it has one: `true` if claimed now, `false` if it had
+    /// one, `Conflict` if another live instance holds `port`.
+    pub async fn claim_port(&self, id: InstanceId, port: u16) -> Result<bool> {
+        let claimed = sqlx::query(
+            "UPDATE instances SET port = $2, updated_at = now() WHERE id = $1 AND port IS NULL",
+        )
+        .bind(id)
+        .bind(i32::from(port))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match violated_constraint(&e) {
+            Some("instances_local_port_key") => Error::Conflict(format!("port {port} is taken")),
+            _ => e.into(),
+        })?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// The instance role's password.
+    pub async fn instance_password(&self, id: InstanceId) -> Result<String> {
+        sqlx::query_scalar("SELECT password FROM instance_secrets WHERE instance_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(Error::NotFound {
+                kind: "instance secret",
+            })
+    }
+
+    /// A page of instances, newest first.
+    pub async fn instances(
+        &self,
+        filter: &InstanceFilter,
+        after: Option<InstanceId>,
+        first: i64,
+    ) -> Result<InstancePage> {
+        let projects: Vec<Uuid> = filter.projects.iter().map(|p| p.0).collect();
+        let mut items: Vec<Instance> = sqlx::query_as(
+            "SELECT * FROM instances \
+             WHERE project_id = ANY($1) \
+               AND (CASE WHEN $2::instance_state IS NULL THEN state <> 'deleted' ELSE state = $2 END) \
+               AND ($3::health_status IS NULL OR health = $3) \
+               AND ($4::instance_provider IS NULL OR provider = $4) \
+               AND ($5::text IS NULL OR strpos(name, $5) > 0) \
+               AND ($6::uuid IS NULL OR id < $6) \
+             ORDER BY id DESC LIMIT $7",
+        )
+        .bind(&projects)
+        .bind(filter.state)
+        .bind(filter.health)
+        .bind(filter.provider)
+        .bind(filter.name_contains.as_deref())
+        .bind(after.map(|a| a.0))
+        .bind(first + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_next_page = items.len() as i64 > first;
+        items.truncate(usize::try_from(first).unwrap_or(0));
+        Ok(InstancePage {
+            items,
+            has_next_page,
+        })
+    }
+
+    /// Every local instance that should be serving, with its password, for the health sweep.
+    pub async fn instances_to_check(&self) -> Result<Vec<(Instance, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            instance: Instance,
+            password: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT i.*, s.password FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
+             WHERE i.provider = 'local' AND i.state = 'running' AND i.port IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.instance, r.password)).collect())
+    }
+
+    /// Local instances in any live state, for finding orphans.
+    pub async fn live_local_instances(&self) -> Result<Vec<Instance>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM instances WHERE provider = 'local' AND state <> 'deleted'",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Record a health check, prune old ones, and update the instance's health when it changed
+    /// or when `refresh` asks (the row's last check is due for renewal). Only a row update is
+    /// an event. Returns whether the health changed.
+    pub async fn record_health(
+        &self,
+        id: InstanceId,
+        check: &HealthCheck,
+        refresh: bool,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO instance_health_checks (instance_id, checked_at, healthy, latency_ms, server_version, error) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(check.checked_at)
+        .bind(check.healthy)
+        .bind(check.latency_ms)
+        .bind(&check.server_version)
+        .bind(&check.error)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM instance_health_checks WHERE instance_id = $1 AND id < \
+                 (SELECT min(id) FROM (SELECT id FROM instance_health_checks WHERE instance_id = $1 \
+                  ORDER BY id DESC LIMIT $2) newest)",
+        )
+        .bind(id)
+        .bind(HEALTH_HISTORY)
+        .execute(&mut *tx)
+        .await?;
+        let health = if check.healthy {
+            Health::Healthy
+        } else {
+            Health::Unhealthy
+        };
+        let changed = sqlx::query(
+            "UPDATE instances SET health = $2, last_checked_at = $3, latency_ms = $4, \
+                 server_version = coalesce($5, server_version), updated_at = now() \
+             WHERE id = $1 AND state = 'running' AND (health <> $2 OR $6)",
+        )
+        .bind(id)
+        .bind(health)
+        .bind(check.checked_at)
+        .bind(check.latency_ms)
+        .bind(&check.server_version)
+        .bind(refresh)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// The newest `limit` health checks of an instance, newest first.
+    pub async fn health_checks(&self, id: InstanceId, limit: i64) -> Result<Vec<HealthCheck>> {
+        Ok(sqlx::query_as(
+            "SELECT checked_at, healthy, latency_ms, server_version, error FROM instance_health_checks \
+             WHERE instance_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Record a cluster event.
+    pub async fn cluster_event(
+        &self,
+        kind: &str,
+        severity: &str,
+        message: &str,
+        instance: Option<InstanceId>,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cluster_events (id, project_id, instance_id, kind, severity, message, details) \
+             VALUES ($1, (SELECT project_id FROM instances WHERE id = $2), $2, $3, $4::event_severity, $5, $6)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(instance)
+        .bind(kind)
+        .bind(severity)
+        .bind(message)
+        .bind(details)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

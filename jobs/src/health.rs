@@ -1,0 +1,271 @@
+//! The health sweep: every running instance is checked every interval, with its own
+//! credentials, by one process at a time.
+//!
+//! One worker process leads (it holds a session advisory lock); the others wait to take over
+//! if its connection drops. Each sweep checks every running local instance with at most
+//! `concurrency` checks in flight, reusing one connection per instance (up to
+//! `max_connections`; beyond that a check connects and disconnects). A check is recorded in
+//! the instance's history every time; the instance row, and so an event, changes only when its
+//! health changes or its last recorded check is ten intervals old.
+//!
+//! An instance found unhealthy whose server process is gone is started again by a
+//! `recover_instance` operation (unless `auto_restart` is off). When it takes the lead, a
+//! process also reports orphans: data directories with no instance, and instances whose data
+//! directory is missing. Nothing is deleted.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions as _, Connection as _, PgConnection};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::instance::{HealthCheck, Instance, InstanceId};
+use crate::workflow::{Context, Kind};
+use crate::{Error, Result};
+
+/// The advisory lock whose holder sweeps ("toygres" in ASCII).
+const LEADER_LOCK: i64 = 0x0074_6f79_6772_6573;
+
+/// How the sweep runs.
+#[derive(Clone, Debug)]
+pub struct HealthConfig {
+    /// Time between checks of one instance.
+    pub interval: Duration,
+    /// Checks in flight at once.
+    pub concurrency: usize,
+    /// Connections kept open between sweeps.
+    pub max_connections: usize,
+    /// How long one check may take before it counts as failed.
+    pub timeout: Duration,
+    /// Start instances whose server died.
+    pub auto_restart: bool,
+}
+
+impl Default for HealthConfig {
+    /// Every 30 s, 16 checks at once, up to 256 kept connections, 5 s per check, auto-restart on.
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(30),
+            concurrency: 16,
+            max_connections: 256,
+            timeout: Duration::from_secs(5),
+            auto_restart: true,
+        }
+    }
+}
+
+type Pool = Arc<Mutex<HashMap<InstanceId, PgConnection>>>;
+
+/// Lead the sweep whenever no other process does, until `shutdown`.
+pub async fn run(cx: Context, config: HealthConfig, shutdown: CancellationToken) {
+    let connections: Pool = Arc::default();
+    while !shutdown.is_cancelled() {
+        match lead(&cx, &config, &connections, &shutdown).await {
+            Ok(()) => {}
+            Err(e) => tracing::warn!("health sweep interrupted: {e:#}"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(config.interval.min(Duration::from_secs(5))) => {}
+        }
+    }
+}
+
+/// Take the lead if free, then sweep every interval while it is held.
+async fn lead(
+    cx: &Context,
+    config: &HealthConfig,
+    connections: &Pool,
+    shutdown: &CancellationToken,
+) -> Result<()> {
+    let mut lock = cx.db.pool().acquire().await?.detach();
+    let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(LEADER_LOCK)
+        .fetch_one(&mut lock)
+        .await?;
+    if !leader {
+        return Ok(());
+    }
+    tracing::info!("leading the health sweep");
+    report_orphans(cx).await?;
+    loop {
+        let started = Instant::now();
+        sweep(cx, config, connections).await?;
+        let rest = config.interval.saturating_sub(started.elapsed());
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep(rest) => {}
+        }
+        // Still leading? A dropped lock connection means another process may lead now.
+        sqlx::query("SELECT 1").execute(&mut lock).await?;
+    }
+}
+
+/// Check every running instance once.
+pub async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Result<()> {
+    let instances = cx.db.instances_to_check().await?;
+    let live: std::collections::HashSet<InstanceId> = instances.iter().map(|(i, _)| i.id).collect();
+    connections.lock().await.retain(|id, _| live.contains(id));
+    let results: Vec<(Instance, HealthCheck)> = futures::stream::iter(instances)
+        .map(|(inst, password)| async move {
+            let check = check(&inst, &password, config, connections).await;
+            (inst, check)
+        })
+        .buffer_unordered(config.concurrency.max(1))
+        .collect()
+        .await;
+    let due = chrono::Duration::from_std(config.interval * 10).unwrap_or(chrono::Duration::MAX);
+    for (inst, check) in results {
+        let refresh = inst
+            .last_checked_at
+            .is_none_or(|at| check.checked_at - at >= due);
+        if cx.db.record_health(inst.id, &check, refresh).await? {
+            tracing::info!(instance = %inst.id, healthy = check.healthy, "instance health changed");
+        }
+        if !check.healthy && config.auto_restart && !cx.local.is_running(&inst.resource_name()) {
+            match crate::instance::change(&cx.db, inst.id, Kind::RecoverInstance, None).await {
+                Ok(op) => {
+                    tracing::warn!(instance = %inst.id, operation = %op.id, "instance server is gone; restarting it")
+                }
+                // Another operation is on it already, or it changed state meanwhile.
+                Err(Error::Conflict(_) | Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Connect (or reuse a connection) with the instance's own credentials and ask its version.
+async fn check(
+    inst: &Instance,
+    password: &str,
+    config: &HealthConfig,
+    connections: &Pool,
+) -> HealthCheck {
+    let checked_at = chrono::Utc::now();
+    let cached = connections.lock().await.remove(&inst.id);
+    let mut outcome = match cached {
+        Some(conn) => query(conn, config.timeout).await,
+        None => Err("no connection".to_owned()),
+    };
+    if outcome.is_err() {
+        // A cached connection may have died with a restart; try once afresh.
+        outcome = match connect(inst, password, config.timeout).await {
+            Ok(conn) => query(conn, config.timeout).await,
+            Err(e) => Err(e),
+        };
+    }
+    match outcome {
+        Ok((conn, version, latency)) => {
+            let mut pool = connections.lock().await;
+            if pool.len() < config.max_connections {
+                pool.insert(inst.id, conn);
+            }
+            HealthCheck {
+                checked_at,
+                healthy: true,
+                latency_ms: Some(latency.as_secs_f64() * 1e3),
+                server_version: Some(version),
+                error: None,
+            }
+        }
+        Err(error) => HealthCheck {
+            checked_at,
+            healthy: false,
+            latency_ms: None,
+            server_version: None,
+            error: Some(error),
+        },
+    }
+}
+
+async fn connect(
+    inst: &Instance,
+    password: &str,
+    timeout: Duration,
+) -> Result<PgConnection, String> {
+    let (Some(host), Some(port)) = (
+        inst.host.as_deref(),
+        inst.port.and_then(|p| u16::try_from(p).ok()),
+    ) else {
+        return Err("no address yet".to_owned());
+    };
+    let opts = PgConnectOptions::new()
+        .host(host)
+        .port(port)
+        .username(&inst.username)
+        .password(password)
+        .database(&inst.database_name)
+        .application_name("toygres-health")
+        .disable_statement_logging();
+    match tokio::time::timeout(timeout, PgConnection::connect_with(&opts)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(format!("connect: {e}")),
+        Err(_) => Err(format!("connect: no answer within {timeout:?}")),
+    }
+}
+
+async fn query(
+    mut conn: PgConnection,
+    timeout: Duration,
+) -> Result<(PgConnection, String, Duration), String> {
+    let start = Instant::now();
+    match tokio::time::timeout(
+        timeout,
+        sqlx::query_scalar::<_, String>("SHOW server_version").fetch_one(&mut conn),
+    )
+    .await
+    {
+        Ok(Ok(version)) => Ok((conn, version, start.elapsed())),
+        Ok(Err(e)) => Err(format!("query: {e}")),
+        Err(_) => Err(format!("query: no answer within {timeout:?}")),
+    }
+}
+
+/// Report data directories with no instance and instances with no data directory.
+async fn report_orphans(cx: &Context) -> Result<()> {
+    let instances = cx.db.live_local_instances().await?;
+    let names: std::collections::HashSet<String> =
+        instances.iter().map(Instance::resource_name).collect();
+    for dir in cx.local.instance_names() {
+        if !names.contains(&dir) {
+            let path = cx.local.instance_dir(&dir);
+            tracing::warn!(path = %path.display(), "data directory with no instance");
+            cx.db
+                .cluster_event(
+                    "orphan_data_directory",
+                    "warning",
+                    &format!(
+                        "data directory {} belongs to no instance; it was left in place",
+                        path.display()
+                    ),
+                    None,
+                    serde_json::json!({"path": path}),
+                )
+                .await?;
+        }
+    }
+    let present: std::collections::HashSet<String> =
+        cx.local.instance_names().into_iter().collect();
+    for inst in instances {
+        let made = inst.port.is_some() && inst.state != crate::instance::InstanceState::Creating;
+        if made && !present.contains(&inst.resource_name()) {
+            tracing::warn!(instance = %inst.id, "instance has no data directory");
+            cx.db
+                .cluster_event(
+                    "missing_data_directory",
+                    "critical",
+                    &format!("instance {} has no data directory", inst.name),
+                    Some(inst.id),
+                    serde_json::json!({"path": cx.local.instance_dir(&inst.resource_name())}),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}

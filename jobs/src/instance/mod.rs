@@ -1,0 +1,558 @@
+//! Postgres instances: the domain type, input validation, and the operations that change them.
+//!
+//! # Instance states
+//! ```text
+//! creating ──▶ running ──stop──▶ stopping ──▶ stopped ──start──▶ starting ──▶ running
+//!                 │  └─restart─▶ stopping ──▶ starting ──▶ running
+//!                 └─(any state)──delete──▶ deleting ──▶ deleted
+//! any operation that gives up ──▶ failed (failure_reason says why; start or delete it)
+//! ```
+//! Health (`healthy | unhealthy | unknown`) is orthogonal: the health sweep sets it for
+//! running instances.
+
+mod steps;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::db::{Db, NewOperation};
+use crate::operation::{Operation, TargetKind};
+use crate::user::{self, ProjectId, UserId};
+use crate::workflow::{self, Kind};
+use crate::{Error, Result};
+
+pub(crate) use steps::{on_failed, step};
+
+/// The default storage size, in GB.
+pub const DEFAULT_STORAGE_GB: i32 = 10;
+/// The largest storage size accepted, in GB.
+pub const MAX_STORAGE_GB: i32 = 16384;
+/// The role and database a new instance gets when none is named.
+pub const DEFAULT_USERNAME: &str = "app";
+
+/// An instance's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct InstanceId(pub Uuid);
+
+impl std::fmt::Display for InstanceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where an instance is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "instance_state", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceState {
+    /// Being made.
+    Creating,
+    /// Serving.
+    Running,
+    /// Being stopped.
+    Stopping,
+    /// Stopped on request; its data is kept.
+    Stopped,
+    /// Being started again.
+    Starting,
+    /// Being deleted.
+    Deleting,
+    /// Gone, data included.
+    Deleted,
+    /// An operation on it gave up; `failure_reason` says why.
+    Failed,
+}
+
+/// Whether an instance answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "health_status", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// The last check connected and queried.
+    Healthy,
+    /// The last check failed.
+    Unhealthy,
+    /// Not checked since it last started.
+    Unknown,
+}
+
+/// Where an instance runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "instance_provider", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// A PostgreSQL process on the control plane's host.
+    Local,
+    /// A StatefulSet on Kubernetes.
+    Kubernetes,
+}
+
+/// What the user wants an instance to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "instance_desired_state", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum DesiredState {
+    /// Serving.
+    Running,
+    /// Stopped, data kept.
+    Stopped,
+    /// Gone.
+    Deleted,
+}
+
+/// One instance, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Instance {
+    /// Its id.
+    pub id: InstanceId,
+    /// The project it belongs to.
+    pub project_id: ProjectId,
+    /// DNS-1123 label, unique among the project's live instances.
+    pub name: String,
+    /// Where it runs.
+    pub provider: Provider,
+    /// PostgreSQL major version.
+    pub pg_version: i32,
+    /// Storage size asked for, in GB.
+    pub storage_gb: i32,
+    /// Where it is in its life.
+    pub state: InstanceState,
+    /// Whether it answers.
+    pub health: Health,
+    /// Why it failed, when it did.
+    pub failure_reason: Option<String>,
+    /// Who created it.
+    pub created_by: Option<UserId>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// What the user wants it to be.
+    pub desired_state: DesiredState,
+    /// The login role clients use.
+    pub username: String,
+    /// The database clients use.
+    pub database_name: String,
+    /// The address clients connect to, once known.
+    pub host: Option<String>,
+    /// The port clients connect to, once allocated.
+    pub port: Option<i32>,
+    /// When health was last recorded on the row.
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// The last check's round trip, in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// The server's version, as it reports it.
+    pub server_version: Option<String>,
+    /// When it was deleted.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl Instance {
+    /// The name of everything we make for it outside our database (data directory,
+    /// Kubernetes objects): derived from the id, so a retried step finds what the last made.
+    pub fn resource_name(&self) -> String {
+        format!("tg-{}", self.id.0.simple())
+    }
+
+    /// `postgresql://user[:password]@host:port/database`, once it has an address. The
+    /// password is included only when given.
+    pub fn connection_string(&self, password: Option<&str>) -> Option<String> {
+        let (host, port) = (self.host.as_deref()?, self.port?);
+        let auth = match password {
+            Some(pw) => format!("{}:{}", percent_encode(&self.username), percent_encode(pw)),
+            None => percent_encode(&self.username),
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        Some(format!(
+            "postgresql://{auth}@{host}:{port}/{}",
+            percent_encode(&self.database_name)
+        ))
+    }
+}
+
+/// One health check, as recorded.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct HealthCheck {
+    /// When it ran.
+    pub checked_at: DateTime<Utc>,
+    /// Whether it connected and queried.
+    pub healthy: bool,
+    /// Round trip of the query, in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// The server's version.
+    pub server_version: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// What a user asks for.
+#[derive(Clone, Debug, Default)]
+pub struct CreateInstance {
+    /// The project.
+    pub project_id: Option<ProjectId>,
+    /// DNS-1123 label.
+    pub name: String,
+    /// Major version; the newest installed when absent.
+    pub version: Option<i32>,
+    /// Storage in GB; [`DEFAULT_STORAGE_GB`] when absent.
+    pub storage_gb: Option<i32>,
+    /// Login role; [`DEFAULT_USERNAME`] when absent.
+    pub username: Option<String>,
+    /// Database; the username when absent.
+    pub database: Option<String>,
+    /// Password; generated when absent.
+    pub password: Option<String>,
+    /// Where to run it; local when absent.
+    pub provider: Option<Provider>,
+}
+
+/// A checked [`CreateInstance`].
+struct ValidInstance {
+    name: String,
+    version: i32,
+    storage_gb: i32,
+    username: String,
+    database: String,
+    password: String,
+    provider: Provider,
+}
+
+/// Check a create request against the rules and the installed `versions`.
+fn validate(input: &CreateInstance, versions: &[u32]) -> Result<ValidInstance> {
+    let name = input.name.trim().to_owned();
+    if !is_dns1123_label(&name) {
+        return Err(Error::InvalidInput(format!(
+            "name {name:?} must be a DNS-1123 label: 1 to 63 lower-case letters, digits or '-', \
+             starting and ending with a letter or digit"
+        )));
+    }
+    let newest = versions.iter().max().copied();
+    let version = match input.version {
+        Some(v) if u32::try_from(v).is_ok_and(|v| versions.contains(&v)) => v,
+        Some(v) => {
+            return Err(Error::InvalidInput(format!(
+                "PostgreSQL {v} is not available; available versions: {versions:?}"
+            )));
+        }
+        None => newest.and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
+            Error::InvalidInput("no PostgreSQL version is installed on this host".to_owned())
+        })?,
+    };
+    let storage_gb = input.storage_gb.unwrap_or(DEFAULT_STORAGE_GB);
+    if !(1..=MAX_STORAGE_GB).contains(&storage_gb) {
+        return Err(Error::InvalidInput(format!(
+            "storageGb must be between 1 and {MAX_STORAGE_GB} (got {storage_gb})"
+        )));
+    }
+    let username = input
+        .username
+        .clone()
+        .unwrap_or_else(|| DEFAULT_USERNAME.to_owned());
+    check_identifier("username", &username)?;
+    let database = input.database.clone().unwrap_or_else(|| username.clone());
+    check_identifier("database", &database)?;
+    let password = match &input.password {
+        Some(p) => {
+            user::check_password_strength(p)?;
+            if p.eq_ignore_ascii_case(&username)
+                || p.chars().collect::<std::collections::HashSet<_>>().len() < 5
+            {
+                return Err(Error::InvalidInput(
+                    "password is too weak: use at least 12 characters, not the username, not repetitive".to_owned(),
+                ));
+            }
+            p.clone()
+        }
+        None => user::generate_password(),
+    };
+    let provider = input.provider.unwrap_or(Provider::Local);
+    if provider != Provider::Local {
+        return Err(Error::InvalidInput(
+            "only the LOCAL provider is available on this installation".to_owned(),
+        ));
+    }
+    Ok(ValidInstance {
+        name,
+        version,
+        storage_gb,
+        username,
+        database,
+        password,
+        provider,
+    })
+}
+
+/// Whether `s` is a DNS-1123 label.
+pub fn is_dns1123_label(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+fn check_identifier(what: &str, s: &str) -> Result<()> {
+    let ok = (1..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && !s.starts_with("pg_")
+        && !["postgres", "template0", "template1", "public"].contains(&s);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "{what} {s:?} must be 1 to 63 lower-case letters, digits or '_', start with a letter, \
+             and not be reserved (postgres, pg_*)"
+        )))
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Record a new instance and its `create_instance` operation, and enqueue it, in one
+/// transaction. `versions` are the installed majors.
+pub async fn create(
+    db: &Db,
+    input: &CreateInstance,
+    versions: &[u32],
+    project: ProjectId,
+    requested_by: Option<UserId>,
+) -> Result<(Instance, Operation)> {
+    let valid = validate(input, versions)?;
+    let mut tx = db.begin().await?;
+    let instance = Db::insert_instance(
+        &mut tx,
+        &crate::db::NewInstance {
+            project_id: project,
+            name: valid.name,
+            provider: valid.provider,
+            pg_version: valid.version,
+            storage_gb: valid.storage_gb,
+            username: valid.username,
+            database_name: valid.database,
+            password: valid.password,
+            created_by: requested_by,
+        },
+    )
+    .await?;
+    let op = workflow::start_in(
+        &mut tx,
+        new_operation(&instance, Kind::CreateInstance, requested_by),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(instance = %instance.id, name = %instance.name, "instance creating");
+    Ok((instance, op))
+}
+
+fn new_operation(instance: &Instance, kind: Kind, requested_by: Option<UserId>) -> NewOperation {
+    NewOperation {
+        project_id: instance.project_id,
+        kind: kind.as_str().to_owned(),
+        target_kind: TargetKind::Instance,
+        target_id: Some(instance.id.0),
+        first_step: steps::sequence(kind)[0].to_owned(),
+        max_attempts: kind.max_attempts(),
+        input: serde_json::json!({}),
+        requested_by,
+    }
+}
+
+/// Start an operation of `kind` on an existing instance: check that its state allows it, move
+/// it to the operation's first state, record the operation and enqueue it, in one transaction.
+pub async fn change(
+    db: &Db,
+    id: InstanceId,
+    kind: Kind,
+    requested_by: Option<UserId>,
+) -> Result<Operation> {
+    use InstanceState as S;
+    let (allowed, entering, desired): (&[S], S, Option<DesiredState>) = match kind {
+        Kind::DeleteInstance => (
+            &[
+                S::Creating,
+                S::Running,
+                S::Stopping,
+                S::Stopped,
+                S::Starting,
+                S::Failed,
+            ],
+            S::Deleting,
+            Some(DesiredState::Deleted),
+        ),
+        Kind::StopInstance => (&[S::Running], S::Stopping, Some(DesiredState::Stopped)),
+        Kind::StartInstance => (
+            &[S::Stopped, S::Failed],
+            S::Starting,
+            Some(DesiredState::Running),
+        ),
+        Kind::RestartInstance => (&[S::Running], S::Stopping, Some(DesiredState::Running)),
+        Kind::RecoverInstance => (&[S::Running], S::Running, None),
+        other => {
+            return Err(Error::InvalidInput(format!(
+                "{} does not change an instance",
+                other.as_str()
+            )));
+        }
+    };
+    let mut tx = db.begin().await?;
+    let instance = Db::lock_instance(&mut tx, id).await?;
+    if !allowed.contains(&instance.state) {
+        return Err(Error::Conflict(
+            format!(
+                "instance {} is {:?}; {} needs it to be one of {:?}",
+                instance.name,
+                instance.state,
+                kind.as_str(),
+                allowed
+            )
+            .to_lowercase(),
+        ));
+    }
+    let op = workflow::start_in(&mut tx, new_operation(&instance, kind, requested_by)).await?;
+    Db::set_instance_state(&mut tx, id, entering, desired).await?;
+    tx.commit().await?;
+    tracing::info!(instance = %id, kind = kind.as_str(), "instance operation queued");
+    Ok(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str) -> CreateInstance {
+        CreateInstance {
+            name: name.to_owned(),
+            ..CreateInstance::default()
+        }
+    }
+
+    #[test]
+    fn names_must_be_dns1123_labels() {
+        for good in ["a", "db-1", "0abc", &"a".repeat(63)] {
+            assert!(is_dns1123_label(good), "{good}");
+        }
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(64), "é"] {
+            assert!(!is_dns1123_label(bad), "{bad}");
+            assert!(matches!(
+                validate(&input(bad), &[15]),
+                Err(Error::InvalidInput(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn defaults_fill_in_version_size_role_and_a_strong_password() {
+        let v = validate(&input("db"), &[14, 15]).unwrap();
+        assert_eq!((v.version, v.storage_gb), (15, DEFAULT_STORAGE_GB));
+        assert_eq!((v.username.as_str(), v.database.as_str()), ("app", "app"));
+        assert!(v.password.len() >= 20);
+        assert_eq!(v.provider, Provider::Local);
+    }
+
+    #[test]
+    fn out_of_bounds_input_is_refused_with_a_reason() {
+        let bad = [
+            CreateInstance {
+                version: Some(9),
+                ..input("db")
+            },
+            CreateInstance {
+                storage_gb: Some(0),
+                ..input("db")
+            },
+            CreateInstance {
+                storage_gb: Some(MAX_STORAGE_GB + 1),
+                ..input("db")
+            },
+            CreateInstance {
+                username: Some("postgres".into()),
+                ..input("db")
+            },
+            CreateInstance {
+                username: Some("Robert'); DROP".into()),
+                ..input("db")
+            },
+            CreateInstance {
+                database: Some("pg_catalog".into()),
+                ..input("db")
+            },
+            CreateInstance {
+                password: Some("short".into()),
+                ..input("db")
+            },
+            CreateInstance {
+                password: Some("aaaaaaaaaaaaaaaa".into()),
+                ..input("db")
+            },
+            CreateInstance {
+                provider: Some(Provider::Kubernetes),
+                ..input("db")
+            },
+        ];
+        for b in bad {
+            assert!(
+                matches!(validate(&b, &[15]), Err(Error::InvalidInput(_))),
+                "{b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_strings_encode_what_needs_encoding() {
+        let now = Utc::now();
+        let inst = Instance {
+            id: InstanceId(Uuid::now_v7()),
+            project_id: crate::user::DEFAULT_PROJECT_ID,
+            name: "db".into(),
+            provider: Provider::Local,
+            pg_version: 15,
+            storage_gb: 1,
+            state: InstanceState::Running,
+            health: Health::Unknown,
+            failure_reason: None,
+            created_by: None,
+            created_at: now,
+            updated_at: now,
+            desired_state: DesiredState::Running,
+            username: "app".into(),
+            database_name: "app".into(),
+            host: Some("127.0.0.1".into()),
+            port: Some(15432),
+            last_checked_at: None,
+            latency_ms: None,
+            server_version: None,
+            deleted_at: None,
+        };
+        assert_eq!(
+            inst.connection_string(Some("p@ss:w/rd")).unwrap(),
+            "postgresql://app:p%40ss%3Aw%2Frd@127.0.0.1:15432/app"
+        );
+        assert_eq!(
+            inst.connection_string(None).unwrap(),
+            "postgresql://app@127.0.0.1:15432/app"
+        );
+        assert!(inst.resource_name().starts_with("tg-"));
+    }
+}

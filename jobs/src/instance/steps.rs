@@ -1,0 +1,192 @@
+//! The instance workflows, one function per step. Every step is idempotent: it asks the host
+//! for what the last try may have made (by the instance's resource name) before making it.
+//!
+//! ```text
+//! create_instance:  allocate_port → prepare_data_dir → start_server → create_role → mark_running
+//! delete_instance:  stop_server → remove_data → mark_deleted
+//! stop_instance:    stop_server → mark_stopped
+//! start_instance:   start_server → mark_running
+//! restart_instance: stop_server → start_server → mark_running
+//! recover_instance: start_server → mark_running      (the health sweep's automatic restart)
+//! ```
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions as _, Connection as _};
+
+use super::{Instance, InstanceId, InstanceState};
+use crate::operation::{Operation, TargetKind};
+use crate::workflow::{Context, Kind, Next};
+use crate::{Error, Result};
+
+/// The lowest port a local instance gets.
+pub(crate) const FIRST_PORT: u16 = 15432;
+/// How many ports local instances may use, from [`FIRST_PORT`] up.
+pub(crate) const PORT_RANGE: u16 = 10000;
+
+/// The steps of each instance workflow, in order.
+pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::CreateInstance => &[
+            "allocate_port",
+            "prepare_data_dir",
+            "start_server",
+            "create_role",
+            "mark_running",
+        ],
+        Kind::DeleteInstance => &["stop_server", "remove_data", "mark_deleted"],
+        Kind::StopInstance => &["stop_server", "mark_stopped"],
+        Kind::StartInstance | Kind::RecoverInstance => &["start_server", "mark_running"],
+        Kind::RestartInstance => &["stop_server", "start_server", "mark_running"],
+        Kind::SystemCheck => &[],
+        #[cfg(any(test, feature = "test-util"))]
+        Kind::TestScript => &[],
+    }
+}
+
+/// Run the operation's current step on its instance, then say what comes next.
+pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
+    let id = InstanceId(op.target_id.ok_or(Error::NotFound { kind: "instance" })?);
+    let inst = cx.db.instance(id).await?;
+    let name = inst.resource_name();
+    let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
+    match op.step.as_str() {
+        "allocate_port" => allocate_port(&inst, cx).await?,
+        "prepare_data_dir" => cx.local.ensure_data_dir(&name, major).await?,
+        "start_server" => {
+            if inst.state == InstanceState::Stopping {
+                cx.db
+                    .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
+                    .await?;
+            }
+            cx.local.ensure_running(&name, major, port(&inst)?).await?;
+        }
+        "create_role" => create_role(&inst, cx).await?,
+        "mark_running" => {
+            cx.db
+                .mark_instance_running(id, &cx.local.listen().to_string())
+                .await?
+        }
+        "stop_server" => cx.local.ensure_stopped(&name).await?,
+        "mark_stopped" => {
+            cx.db
+                .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
+                .await?
+        }
+        "remove_data" => cx.local.remove(&name).await?,
+        "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
+        other => {
+            return Err(Error::InvalidInput(format!(
+                "{} has no step {other}",
+                kind.as_str()
+            )));
+        }
+    }
+    let steps = sequence(kind);
+    let at = steps.iter().position(|s| *s == op.step);
+    Ok(match at.and_then(|i| steps.get(i + 1)) {
+        Some(next) => Next::Hop(next),
+        None => Next::Done,
+    })
+}
+
+fn port(inst: &Instance) -> Result<u16> {
+    inst.port
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| Error::Other(anyhow::anyhow!("instance {} has no port", inst.name)))
+}
+
+/// Give the instance the lowest port that no live instance holds and nothing else listens
+/// on. The unique index on live ports settles races between concurrent creates.
+async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
+    if inst.port.is_some() {
+        return Ok(());
+    }
+    let taken = cx.db.local_ports_in_use().await?;
+    for port in FIRST_PORT..FIRST_PORT.saturating_add(PORT_RANGE) {
+        if taken.contains(&i32::from(port)) || !cx.local.port_is_free(port) {
+            continue;
+        }
+        match cx.db.claim_port(inst.id, port).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => return Ok(()), // an earlier try claimed one already
+            Err(Error::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Other(anyhow::anyhow!(
+        "no free port in {FIRST_PORT}..{}",
+        FIRST_PORT + PORT_RANGE
+    )))
+}
+
+/// Create (or update) the login role with the instance's password, and its database. The SQL
+/// is built by Postgres's `format('%I', '%L')` from bound parameters, never by us, and the
+/// connection logs no statements (they carry the password).
+async fn create_role(inst: &Instance, cx: &Context) -> Result<()> {
+    let password = cx.db.instance_password(inst.id).await?;
+    let opts = PgConnectOptions::new()
+        .socket(cx.local.socket_dir(&inst.resource_name()))
+        .port(port(inst)?)
+        .username(providers::local::SUPERUSER)
+        .database("postgres")
+        .disable_statement_logging();
+    let mut conn = sqlx::PgConnection::connect_with(&opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("connect to the new instance as superuser: {e}"))?;
+    let role_exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)")
+            .bind(&inst.username)
+            .fetch_one(&mut conn)
+            .await?;
+    let verb = if role_exists { "ALTER" } else { "CREATE" };
+    let sql: String =
+        sqlx::query_scalar("SELECT format($1 || ' ROLE %I LOGIN PASSWORD %L', $2, $3)")
+            .bind(verb)
+            .bind(&inst.username)
+            .bind(&password)
+            .fetch_one(&mut conn)
+            .await?;
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await?;
+    let db_exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+            .bind(&inst.database_name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !db_exists {
+        let sql: String =
+            sqlx::query_scalar("SELECT format('CREATE DATABASE %I OWNER %I', $1, $2)")
+                .bind(&inst.database_name)
+                .bind(&inst.username)
+                .fetch_one(&mut conn)
+                .await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+/// An instance operation gave up: mark the instance `failed` with the reason, and stop its
+/// server so that nothing half-made keeps running. Its data directory is kept for inspection
+/// (`server.log` is inside); `deleteInstance` removes it.
+pub(crate) async fn on_failed(op: &Operation, reason: &str, cx: &Context) -> Result<()> {
+    if op.target_kind != TargetKind::Instance {
+        return Ok(());
+    }
+    let Some(target) = op.target_id else {
+        return Ok(());
+    };
+    let id = InstanceId(target);
+    let inst = match cx.db.instance(id).await {
+        Ok(inst) => inst,
+        Err(Error::NotFound { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if let Err(e) = cx.local.ensure_stopped(&inst.resource_name()).await {
+        tracing::warn!(instance = %id, "failed to stop a failed instance: {e:#}");
+    }
+    cx.db.mark_instance_failed(id, reason).await
+}

@@ -1,0 +1,19 @@
+DROP TABLE instance_health_checks;
+DROP TABLE instance_secrets;
+DROP INDEX instances_project_idx;
+DROP INDEX instances_local_port_key;
+ALTER TABLE instances
+    DROP CONSTRAINT instances_deleted_at_iff_deleted,
+    DROP CONSTRAINT instances_database_identifier,
+    DROP CONSTRAINT instances_username_identifier,
+    DROP CONSTRAINT instances_port_range,
+    DROP COLUMN deleted_at,
+    DROP COLUMN server_version,
+    DROP COLUMN latency_ms,
+    DROP COLUMN last_checked_at,
+    DROP COLUMN port,
+    DROP COLUMN host,
+    DROP COLUMN database_name,
+    DROP COLUMN username,
+    DROP COLUMN desired_state;
+DROP TYPE instance_desired_state;
