@@ -146,6 +146,12 @@ pub(crate) struct ServeConfig {
     /// Address local instances listen on.
     #[arg(long, env = "TOYGRES_INSTANCE_LISTEN", default_value = "127.0.0.1")]
     pub(crate) instance_listen: std::net::IpAddr,
+    /// The first of the ports local instances listen on.
+    #[arg(long, env = "TOYGRES_INSTANCE_PORT_MIN", default_value_t = 15432)]
+    pub(crate) instance_port_min: u16,
+    /// How many ports, from the first, local instances may use.
+    #[arg(long, env = "TOYGRES_INSTANCE_PORT_COUNT", default_value_t = 10000)]
+    pub(crate) instance_port_count: u16,
     /// Seconds between health checks of each running instance.
     #[arg(long, env = "TOYGRES_HEALTH_INTERVAL_SECS", default_value_t = 30)]
     pub(crate) health_interval_secs: u64,
@@ -155,6 +161,9 @@ pub(crate) struct ServeConfig {
     /// Start instances whose server process died (`true` or `false`).
     #[arg(long, env = "TOYGRES_AUTO_RESTART", default_value_t = true, action = clap::ArgAction::Set)]
     pub(crate) auto_restart: bool,
+    /// For crash tests only: abort right after an operation of KIND records entering STEP.
+    #[arg(long, env = "TOYGRES_FAILPOINT", value_name = "KIND:STEP", hide = true)]
+    pub(crate) failpoint: Option<String>,
     /// Milliseconds before the first retry of a failed step (doubling after each failure).
     #[arg(long, env = "TOYGRES_RETRY_BASE_MS", default_value_t = 2000)]
     pub(crate) retry_base_ms: u64,

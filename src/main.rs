@@ -201,6 +201,7 @@ async fn run(
             shutdown: shutdown.clone(),
             retry: cfg.retry_policy(),
             local: local.clone(),
+            failpoint: cfg.failpoint.clone(),
         };
         tokio::spawn(jobs::health::run(
             cx.clone(),
@@ -240,10 +241,15 @@ fn local_host(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<providers:
     std::fs::create_dir_all(&db_cfg.data_dir)
         .with_context(|| format!("create data directory {}", db_cfg.data_dir.display()))?;
     let root = db_cfg.data_dir.canonicalize()?;
+    let ports = cfg.instance_port_min
+        ..cfg
+            .instance_port_min
+            .saturating_add(cfg.instance_port_count);
     Ok(providers::local::LocalHost::new(
         root,
         run_as,
         cfg.instance_listen,
+        ports,
         versions,
     ))
 }

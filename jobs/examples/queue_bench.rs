@@ -63,6 +63,8 @@ async fn main() -> anyhow::Result<()> {
         db: db.clone(),
         shutdown: shutdown.clone(),
         retry: RetryPolicy::default(),
+        local: testing::local_host(),
+        failpoint: None,
     };
     let start = Instant::now();
     let workers = tokio::spawn(queue::run_workers(cx, config, shutdown.clone()));

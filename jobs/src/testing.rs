@@ -29,6 +29,25 @@ fn hold(name: &str) -> std::sync::Arc<Notify> {
         .clone()
 }
 
+/// A local provider rooted in a fresh private scratch directory (leaked for the test's life),
+/// running Postgres as the `postgres` user when tests run as root.
+pub fn local_host() -> std::sync::Arc<providers::local::LocalHost> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = std::env::temp_dir().join(format!("toygres-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("create scratch directory");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod scratch directory");
+    let run_as =
+        providers::local::RunAs::resolve("postgres").expect("the postgres system user exists");
+    std::sync::Arc::new(providers::local::LocalHost::new(
+        dir,
+        run_as,
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        20000..30000,
+        Vec::new(),
+    ))
+}
+
 /// Let every step waiting on `name` go on.
 pub fn release(name: &str) {
     hold(name).notify_waiters();

@@ -84,6 +84,9 @@ pub struct Context {
     pub retry: RetryPolicy,
     /// The local provider: Postgres processes on this host.
     pub local: Arc<LocalHost>,
+    /// A crash to inject, for crash tests: `kind:step` aborts the process right after an
+    /// operation of `kind` has recorded that it entered `step`. `None` in production.
+    pub failpoint: Option<String>,
 }
 
 /// A workflow that operations can run.
@@ -243,6 +246,10 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
             Ok(Next::Hop(next)) => {
                 tracing::info!(operation = %op.id, from = %op.step, to = next, "operation step");
                 op = cx.db.hop(op.id, next).await?;
+                if cx.failpoint.as_deref() == Some(&format!("{}:{next}", op.kind)) {
+                    tracing::error!(failpoint = next, "failpoint reached: aborting the process");
+                    std::process::abort();
+                }
                 if cx.shutdown.is_cancelled() {
                     // Hand the rest to whichever worker is up next.
                     let mut tx = cx.db.begin().await?;

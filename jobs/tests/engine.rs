@@ -52,6 +52,8 @@ fn spawn_workers(
             base: Duration::from_millis(20),
             cap: Duration::from_millis(200),
         },
+        local: testing::local_host(),
+        failpoint: None,
     };
     (
         tokio::spawn(queue::run_workers(cx, config, shutdown.clone())),
@@ -273,6 +275,8 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         db: db.clone(),
         shutdown: CancellationToken::new(),
         retry: RetryPolicy::default(),
+        local: testing::local_host(),
+        failpoint: None,
     };
     jobs::workflow::run(op.id, true, &cx).await.unwrap();
     assert_eq!(db.operation(op.id).await.unwrap(), done);

@@ -17,6 +17,9 @@ pub enum Error {
     /// Retrying cannot help: missing binaries, bad token, invalid spec.
     #[error("permanent: {0:#}")]
     Permanent(#[source] anyhow::Error),
+    /// Something else listens on the port a server was to use; pick another.
+    #[error("port {port} is already in use")]
+    AddressInUse { port: u16 },
     /// The named resource does not exist.
     #[error("{kind} {name} not found")]
     NotFound { kind: &'static str, name: String },
@@ -28,6 +31,7 @@ impl Error {
         match self {
             Error::Transient(_) => "transient",
             Error::Permanent(_) => "permanent",
+            Error::AddressInUse { .. } => "address_in_use",
             Error::NotFound { .. } => "not_found",
         }
     }

@@ -73,6 +73,12 @@ pub fn spawn(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> To
         .env("TOYGRES_LISTEN", addr.to_string())
         .env("TOYGRES_DATA_DIR", dir.join("data"))
         .env("TOYGRES_WORKER_POLL_MS", "100")
+        // Tests run side by side: each control plane gets its own instance ports.
+        .env(
+            "TOYGRES_INSTANCE_PORT_MIN",
+            (20000 + (addr.port() % 400) * 100).to_string(),
+        )
+        .env("TOYGRES_INSTANCE_PORT_COUNT", "100")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
@@ -264,4 +270,109 @@ fn with_database(url: &str, db: &str) -> String {
         Some(q) => format!("{base}/{db}?{q}"),
         None => format!("{base}/{db}"),
     }
+}
+
+/// Subscribe to every instance's changes (live after a ping round trip).
+pub async fn subscribe_instances(ws: &mut Ws) {
+    send(ws, json!({"id": "instances", "type": "subscribe", "payload": {"query": "subscription { instanceUpdated { id state health connectionString } }"}})).await;
+    send(ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(ws).await["type"], "pong");
+}
+
+/// Read `instanceUpdated` events of instance `id` until `done(state, health)`; returns every
+/// (state, health) seen, in order.
+pub async fn follow_instance(
+    ws: &mut Ws,
+    id: &str,
+    done: impl Fn(&str, &str) -> bool,
+) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    loop {
+        let msg = recv(ws).await;
+        let inst = &msg["payload"]["data"]["instanceUpdated"];
+        if inst["id"] != id {
+            continue;
+        }
+        let (state, health) = (
+            inst["state"].as_str().unwrap().to_owned(),
+            inst["health"].as_str().unwrap().to_owned(),
+        );
+        let finished = done(&state, &health);
+        seen.push((state, health));
+        if finished {
+            return seen;
+        }
+        assert!(seen.len() < 50, "no end in sight: {seen:?}");
+    }
+}
+
+impl Toygres {
+    /// `createInstance(name)`; returns the instance id and operation id.
+    pub async fn create_instance(&self, token: &str, name: &str) -> (String, String) {
+        let (_, body) = self
+            .gql(
+                Some(token),
+                "mutation($n: String!) { createInstance(input: {name: $n}) { instance { id state } operation { id } } }",
+                json!({"n": name}),
+            )
+            .await;
+        let payload = &body["data"]["createInstance"];
+        assert_eq!(payload["instance"]["state"], "CREATING", "{body}");
+        (
+            payload["instance"]["id"].as_str().unwrap().to_owned(),
+            payload["operation"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The instance's fields named in `fields`.
+    pub async fn instance(&self, token: &str, id: &str, fields: &str) -> Value {
+        let (_, body) = self
+            .gql(
+                Some(token),
+                &format!("query($id: ID!) {{ instance(id: $id) {{ {fields} }} }}"),
+                json!({"id": id}),
+            )
+            .await;
+        body["data"]["instance"].clone()
+    }
+
+    /// Run an instance mutation (`stopInstance`, …) and return its operation id.
+    pub async fn instance_op(&self, token: &str, mutation: &str, id: &str) -> String {
+        let (_, body) = self
+            .gql(
+                Some(token),
+                &format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ id }} }}"),
+                json!({"id": id}),
+            )
+            .await;
+        body["data"][mutation]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+}
+
+/// The pids of postgres postmasters serving a data directory under `dir`.
+pub fn postmasters_under(dir: &Path) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_postmaster = args.first().is_some_and(|a| a.ends_with("/postgres"));
+        let serves = args
+            .windows(2)
+            .any(|w| w[0] == "-D" && Path::new(&w[1]).starts_with(dir));
+        if is_postmaster && serves {
+            pids.push(pid);
+        }
+    }
+    pids
 }

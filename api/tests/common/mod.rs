@@ -115,6 +115,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         other_project,
     };
     let shutdown = CancellationToken::new();
+    let local = jobs::testing::local_host();
     let keys = Arc::new(Keys::from_secret(SECRET, options.token_ttl).unwrap());
     let bus = EventBus::start(&db, shutdown.clone()).await.unwrap();
     let state = AppState::new(
@@ -122,6 +123,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             db: db.clone(),
             bus,
             keys: keys.clone(),
+            versions: local.versions(),
         },
         Limits {
             max_body_bytes: options.max_body_bytes,
@@ -142,6 +144,8 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             db: db.clone(),
             shutdown: shutdown.clone(),
             retry: jobs::RetryPolicy::default(),
+            local: local.clone(),
+            failpoint: None,
         };
         let config = jobs::queue::WorkerConfig {
             poll_interval: Duration::from_millis(50),

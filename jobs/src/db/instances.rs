@@ -222,6 +222,15 @@ impl Db {
         Ok(claimed.rows_affected() == 1)
     }
 
+    /// Forget the instance's port, so that `allocate_port` picks another.
+    pub async fn release_port(&self, id: InstanceId) -> Result<()> {
+        sqlx::query("UPDATE instances SET port = NULL, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The instance role's password.
     pub async fn instance_password(&self, id: InstanceId) -> Result<String> {
         sqlx::query_scalar("SELECT password FROM instance_secrets WHERE instance_id = $1")

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! create_instance:  allocate_port → prepare_data_dir → start_server → create_role → mark_running
+//!                   (start_server hops back to allocate_port if another process took the port)
 //! delete_instance:  stop_server → remove_data → mark_deleted
 //! stop_instance:    stop_server → mark_stopped
 //! start_instance:   start_server → mark_running
@@ -17,11 +18,6 @@ use super::{Instance, InstanceId, InstanceState};
 use crate::operation::{Operation, TargetKind};
 use crate::workflow::{Context, Kind, Next};
 use crate::{Error, Result};
-
-/// The lowest port a local instance gets.
-pub(crate) const FIRST_PORT: u16 = 15432;
-/// How many ports local instances may use, from [`FIRST_PORT`] up.
-pub(crate) const PORT_RANGE: u16 = 10000;
 
 /// The steps of each instance workflow, in order.
 pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
@@ -58,7 +54,15 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
                     .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
-            cx.local.ensure_running(&name, major, port(&inst)?).await?;
+            match cx.local.ensure_running(&name, major, port(&inst)?).await {
+                // Something else took the port between allocation and start: take another.
+                Err(providers::Error::AddressInUse { port }) => {
+                    tracing::warn!(instance = %id, port, "port taken by another process; allocating another");
+                    cx.db.release_port(id).await?;
+                    return Ok(Next::Hop("allocate_port"));
+                }
+                other => other?,
+            }
         }
         "create_role" => create_role(&inst, cx).await?,
         "mark_running" => {
@@ -102,7 +106,7 @@ async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
         return Ok(());
     }
     let taken = cx.db.local_ports_in_use().await?;
-    for port in FIRST_PORT..FIRST_PORT.saturating_add(PORT_RANGE) {
+    for port in cx.local.ports() {
         if taken.contains(&i32::from(port)) || !cx.local.port_is_free(port) {
             continue;
         }
@@ -113,9 +117,11 @@ async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
+    let ports = cx.local.ports();
     Err(Error::Other(anyhow::anyhow!(
-        "no free port in {FIRST_PORT}..{}",
-        FIRST_PORT + PORT_RANGE
+        "no free port in {}..{}",
+        ports.start,
+        ports.end
     )))
 }
 

@@ -40,17 +40,20 @@ pub struct LocalHost {
     run_as: Option<RunAs>,
     versions: Vec<PgBinaries>,
     listen: IpAddr,
+    /// The ports instances may listen on.
+    ports: std::ops::Range<u16>,
     /// Held while a template is made, so concurrent creates make it once.
     template_lock: Mutex<()>,
 }
 
 impl LocalHost {
-    /// Instances under `root`, run as `run_as`, listening on `listen`, with the versions in
-    /// `versions` (the installed ones when empty).
+    /// Instances under `root`, run as `run_as`, listening on `listen` at a port in `ports`,
+    /// with the versions in `versions` (the installed ones when empty).
     pub fn new(
         root: PathBuf,
         run_as: Option<RunAs>,
         listen: IpAddr,
+        ports: std::ops::Range<u16>,
         versions: Vec<PgBinaries>,
     ) -> Self {
         let versions = if versions.is_empty() {
@@ -63,6 +66,7 @@ impl LocalHost {
             run_as,
             versions,
             listen,
+            ports,
             template_lock: Mutex::new(()),
         }
     }
@@ -75,6 +79,11 @@ impl LocalHost {
     /// The address instances listen on.
     pub fn listen(&self) -> IpAddr {
         self.listen
+    }
+
+    /// The ports instances may listen on.
+    pub fn ports(&self) -> std::ops::Range<u16> {
+        self.ports.clone()
     }
 
     /// Whether nothing else listens on `port` of the listen address right now.

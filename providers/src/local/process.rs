@@ -340,6 +340,9 @@ impl Cluster {
                 .context("poll postgres")
                 .map_err(Error::Transient)?
             {
+                if log_tail(&log_path).contains("Address already in use") {
+                    return Err(Error::AddressInUse { port: opts.port });
+                }
                 return Err(Error::Transient(anyhow!(
                     "postgres exited during startup ({status}): {}",
                     log_tail(&log_path)

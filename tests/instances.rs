@@ -1,0 +1,252 @@
+//! Postgres instances on the local provider, end to end through the public API: create and
+//! watch live, connect, stop, start, delete; crashes of the control plane mid-create; an
+//! instance killed behind the control plane's back.
+
+mod common;
+
+use std::path::Path;
+
+use common::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, follow_instance, postmasters_under, scratch, serve,
+    subscribe_instances,
+};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use sqlx::Connection as _;
+
+/// Checks every second, so that health changes show within a test's patience.
+const FAST_HEALTH: (&str, &str) = ("TOYGRES_HEALTH_INTERVAL_SECS", "1");
+
+async fn connect_and_query(connection_string: &str) -> Result<i32, sqlx::Error> {
+    let mut conn = sqlx::PgConnection::connect(connection_string).await?;
+    let n: i32 = sqlx::query_scalar("SELECT 40 + 2")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(n)
+}
+
+fn instance_dirs(data: &Path) -> Vec<String> {
+    std::fs::read_dir(data.join("instances"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_instance_is_created_watched_connected_to_stopped_started_and_deleted() {
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", &[FAST_HEALTH]).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut ws = t.ws_as(&token).await;
+    subscribe_instances(&mut ws).await;
+
+    let (id, _) = t.create_instance(&token, "orders").await;
+    let seen = follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    assert_eq!(seen[0].0, "CREATING", "{seen:?}");
+    assert!(seen.iter().any(|(s, _)| s == "RUNNING"), "{seen:?}");
+
+    let cs = t.instance(&token, &id, "connectionString").await["connectionString"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(cs.starts_with("postgresql://app:"), "{cs}");
+    assert_eq!(connect_and_query(&cs).await.unwrap(), 42);
+    let wrong = cs.replacen("postgresql://app:", "postgresql://app:x", 1);
+    assert!(
+        connect_and_query(&wrong).await.is_err(),
+        "a wrong password is refused (scram, not trust)"
+    );
+
+    t.instance_op(&token, "stopInstance", &id).await;
+    follow_instance(&mut ws, &id, |s, _| s == "STOPPED").await;
+    assert!(
+        connect_and_query(&cs).await.is_err(),
+        "a stopped instance refuses connections"
+    );
+
+    t.instance_op(&token, "startInstance", &id).await;
+    follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    assert_eq!(
+        connect_and_query(&cs).await.unwrap(),
+        42,
+        "the same data directory, the same role"
+    );
+
+    t.instance_op(&token, "deleteInstance", &id).await;
+    follow_instance(&mut ws, &id, |s, _| s == "DELETED").await;
+    assert_eq!(t.instance(&token, &id, "state").await["state"], "DELETED");
+    assert!(
+        instance_dirs(&dir.path().join("data")).is_empty(),
+        "its data directory is gone"
+    );
+    assert!(postmasters_under(&dir.path().join("data/instances")).is_empty());
+    assert!(connect_and_query(&cs).await.is_err());
+}
+
+/// Kill the control plane right after each create step is recorded (a crash injected at a
+/// named point, so that every step is covered, not only the one a timer happens to hit);
+/// the restarted control plane finishes the create with one server and nothing left over.
+#[tokio::test]
+async fn a_control_plane_killed_at_any_step_of_a_create_finishes_it_after_a_restart() {
+    for step in [
+        "prepare_data_dir",
+        "start_server",
+        "create_role",
+        "mark_running",
+    ] {
+        let dir = scratch();
+        let failpoint = format!("create_instance:{step}");
+        let quick_takeover = [
+            ("TOYGRES_WORKER_HEARTBEAT_SECS", "1"),
+            ("TOYGRES_WORKER_MISSED_HEARTBEATS", "1"),
+            FAST_HEALTH,
+        ];
+        let mut crashing: Vec<(&str, &str)> = quick_takeover.to_vec();
+        crashing.push(("TOYGRES_FAILPOINT", &failpoint));
+        let mut t = serve(dir.path(), "crashing", &crashing).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let (id, op) = t.create_instance(&token, "crashy").await;
+        let status = t.wait_exit().await;
+        assert!(
+            !status.success(),
+            "the failpoint at {step} crashed the process"
+        );
+        drop(t);
+
+        let t = serve(dir.path(), "restarted", &quick_takeover).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let mut ws = t.ws_as(&token).await;
+        subscribe_instances(&mut ws).await;
+        let now = t.instance(&token, &id, "state health").await;
+        if !(now["state"] == "RUNNING" && now["health"] == "HEALTHY") {
+            follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+        }
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "query($id: ID!) { operation(id: $id) { status attempts } }",
+                serde_json::json!({"id": op}),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["operation"]["status"], "SUCCEEDED",
+            "{step}: {body}"
+        );
+        assert_eq!(
+            body["data"]["operation"]["attempts"], 2,
+            "{step}: the crashed try counted"
+        );
+        let data = dir.path().join("data");
+        assert_eq!(
+            postmasters_under(&data.join("instances")).len(),
+            1,
+            "{step}: exactly one server"
+        );
+        assert_eq!(
+            instance_dirs(&data).len(),
+            1,
+            "{step}: no stray copy: {:?}",
+            instance_dirs(&data)
+        );
+        let cs = t.instance(&token, &id, "connectionString").await["connectionString"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(connect_and_query(&cs).await.unwrap(), 42, "{step}");
+    }
+}
+
+/// The same with a plain SIGKILL at an arbitrary moment of the create.
+#[tokio::test]
+async fn a_control_plane_killed_mid_create_finishes_it_after_a_restart() {
+    let dir = scratch();
+    let quick = [
+        ("TOYGRES_WORKER_HEARTBEAT_SECS", "1"),
+        ("TOYGRES_WORKER_MISSED_HEARTBEATS", "1"),
+        FAST_HEALTH,
+    ];
+    let t = serve(dir.path(), "killed", &quick).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut ws = t.ws_as(&token).await;
+    subscribe_instances(&mut ws).await;
+    let (id, _) = t.create_instance(&token, "killed").await;
+    t.signal(Signal::SIGKILL);
+    drop(t);
+    drop(ws);
+
+    let t = serve(dir.path(), "restarted", &quick).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    wait_until_running_and_healthy(&t, &token, &id).await;
+    assert_eq!(
+        postmasters_under(&dir.path().join("data/instances")).len(),
+        1
+    );
+    assert_eq!(instance_dirs(&dir.path().join("data")).len(), 1);
+}
+
+async fn wait_until_running_and_healthy(t: &Toygres, token: &str, id: &str) {
+    let mut ws = t.ws_as(token).await;
+    subscribe_instances(&mut ws).await;
+    let now = t.instance(token, id, "state health").await;
+    if !(now["state"] == "RUNNING" && now["health"] == "HEALTHY") {
+        let follow = follow_instance(&mut ws, id, |s, h| s == "RUNNING" && h == "HEALTHY");
+        if tokio::time::timeout(common::PATIENCE / 2, follow)
+            .await
+            .is_err()
+        {
+            panic!(
+                "not running and healthy in time: {}\n{}",
+                t.instance(
+                    token,
+                    id,
+                    "state health operations { kind status step attempts error }"
+                )
+                .await,
+                t.log_text()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_instance_killed_behind_our_back_goes_unhealthy_and_comes_back() {
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", &[FAST_HEALTH]).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut ws = t.ws_as(&token).await;
+    subscribe_instances(&mut ws).await;
+    let (id, _) = t.create_instance(&token, "fragile").await;
+    follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+
+    let pids = postmasters_under(&dir.path().join("data/instances"));
+    assert_eq!(pids.len(), 1);
+    kill(Pid::from_raw(pids[0]), Signal::SIGKILL).unwrap();
+    let seen = follow_instance(&mut ws, &id, |_, h| h == "UNHEALTHY").await;
+    assert_eq!(seen.last().unwrap().0, "RUNNING");
+    follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "query($id: ID!) { instance(id: $id) { operations { kind status } } }",
+            serde_json::json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["instance"]["operations"][0]["kind"], "recover_instance",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["instance"]["operations"][0]["status"],
+        "SUCCEEDED"
+    );
+    let cs = t.instance(&token, &id, "connectionString").await["connectionString"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(connect_and_query(&cs).await.unwrap(), 42);
+}
