@@ -278,6 +278,7 @@ pub(crate) struct CreateInstancePayload {
 
 /// Which instances to list.
 #[derive(InputObject, Default)]
+#[graphql(name = "InstanceFilter")]
 pub(crate) struct InstanceFilterInput {
     /// Only this state; without it, deleted instances are left out.
     state: Option<InstanceStateValue>,

@@ -175,6 +175,7 @@ pub(crate) struct OperationStepNode {
 
 /// Which operations to list.
 #[derive(InputObject, Default)]
+#[graphql(name = "OperationFilter")]
 pub(crate) struct OperationFilterInput {
     /// Only this status.
     pub status: Option<OperationStatusValue>,

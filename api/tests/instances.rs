@@ -1,0 +1,300 @@
+//! The instance API's contract: validation that leaves nothing behind, roles, visibility.
+//! (Instances actually running are covered end to end in the workspace's `tests/`.)
+
+mod common;
+
+use common::{Options, error_code, start};
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+const CREATE: &str = "mutation($i: CreateInstanceInput!) { createInstance(input: $i) { instance { id name state health version storageGb username database connectionString } operation { id kind status } } }";
+
+async fn counts(s: &common::Server) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM instances), (SELECT count(*) FROM operations), (SELECT count(*) FROM apalis.jobs)",
+    )
+    .fetch_one(s.db.pool())
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn create_returns_the_instance_and_its_queued_operation_at_once(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            CREATE,
+            json!({"i": {"name": "orders", "storageGb": 5}}),
+        )
+        .await;
+    let payload = &body["data"]["createInstance"];
+    assert_eq!(payload["instance"]["state"], "CREATING", "{body}");
+    assert_eq!(payload["instance"]["health"], "UNKNOWN");
+    assert_eq!(payload["instance"]["storageGb"], 5);
+    assert_eq!(payload["instance"]["username"], "app");
+    assert_eq!(payload["instance"]["database"], "app");
+    assert_eq!(
+        payload["instance"]["connectionString"],
+        Value::Null,
+        "no address until it runs"
+    );
+    assert_eq!(payload["operation"]["kind"], "create_instance");
+    assert_eq!(payload["operation"]["status"], "QUEUED");
+    assert_eq!(counts(&s).await, (1, 1, 1));
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn bad_input_gets_a_clear_error_and_creates_nothing(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let cases = [
+        (json!({"name": "Not_A_Label"}), "DNS-1123"),
+        (json!({"name": "-leading"}), "DNS-1123"),
+        (json!({"name": "a".repeat(64)}), "DNS-1123"),
+        (json!({"name": "db", "version": 9}), "not available"),
+        (json!({"name": "db", "storageGb": 0}), "storageGb"),
+        (json!({"name": "db", "storageGb": 100000}), "storageGb"),
+        (json!({"name": "db", "password": "short"}), "at least 12"),
+        (
+            json!({"name": "db", "password": "aaaaaaaaaaaaaaaa"}),
+            "too weak",
+        ),
+        (json!({"name": "db", "username": "postgres"}), "reserved"),
+        (
+            json!({"name": "db", "username": "x; DROP TABLE y"}),
+            "username",
+        ),
+        (json!({"name": "db", "provider": "KUBERNETES"}), "LOCAL"),
+    ];
+    for (input, says) in cases {
+        let (_, body) = s.gql(Some(&token), CREATE, json!({"i": input})).await;
+        assert_eq!(error_code(&body), "INVALID_INPUT", "{input}: {body}");
+        let msg = body["errors"][0]["message"].as_str().unwrap();
+        assert!(msg.contains(says), "{input}: {msg}");
+    }
+    assert_eq!(counts(&s).await, (0, 0, 0));
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_taken_name_is_a_conflict_and_creates_nothing_more(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    s.gql(Some(&token), CREATE, json!({"i": {"name": "taken"}}))
+        .await;
+    let (_, body) = s
+        .gql(Some(&token), CREATE, json!({"i": {"name": "taken"}}))
+        .await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+    assert_eq!(counts(&s).await, (1, 1, 1));
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_second_operation_on_a_busy_instance_is_a_conflict(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(Some(&token), CREATE, json!({"i": {"name": "busy"}}))
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"].clone();
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { deleteInstance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "CONFLICT",
+        "the create is still queued: {body}"
+    );
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { stopInstance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "CONFLICT",
+        "a creating instance cannot stop: {body}"
+    );
+    assert_eq!(counts(&s).await, (1, 1, 1));
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn ids_that_do_not_exist_are_not_found_and_malformed_ones_invalid(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.admin);
+    for mutation in [
+        "deleteInstance",
+        "stopInstance",
+        "startInstance",
+        "restartInstance",
+    ] {
+        let q = format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ id }} }}");
+        let (_, body) = s
+            .gql(Some(&token), &q, json!({"id": uuid::Uuid::now_v7()}))
+            .await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{mutation}: {body}");
+        let (_, body) = s.gql(Some(&token), &q, json!({"id": "nope"})).await;
+        assert_eq!(error_code(&body), "INVALID_INPUT", "{mutation}: {body}");
+    }
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "query($id: ID!) { instance(id: $id) { id } }",
+            json!({"id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(body["data"]["instance"], Value::Null);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn viewers_read_but_do_not_change_or_see_passwords(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let viewer = s.token(s.users.viewer);
+    let (_, body) = s
+        .gql(Some(&viewer), CREATE, json!({"i": {"name": "nope"}}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.operator)),
+            CREATE,
+            json!({"i": {"name": "shown", "password": "a-secret-password-1"}}),
+        )
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"].clone();
+    sqlx::query("UPDATE instances SET host = '127.0.0.1', port = 15999 WHERE id = $1::uuid")
+        .bind(id.as_str().unwrap())
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    let q = "query($id: ID!) { instance(id: $id) { connectionString } }";
+    let (_, body) = s.gql(Some(&viewer), q, json!({"id": id})).await;
+    assert_eq!(
+        body["data"]["instance"]["connectionString"],
+        "postgresql://app@127.0.0.1:15999/app"
+    );
+    let (_, body) = s
+        .gql(Some(&s.token(s.users.operator)), q, json!({"id": id}))
+        .await;
+    assert_eq!(
+        body["data"]["instance"]["connectionString"],
+        "postgresql://app:a-secret-password-1@127.0.0.1:15999/app"
+    );
+    for mutation in ["deleteInstance", "stopInstance", "restartInstance"] {
+        let (_, body) = s
+            .gql(
+                Some(&viewer),
+                &format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ id }} }}"),
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{mutation}: {body}");
+    }
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn other_projects_instances_are_invisible_and_untouchable(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.admin)),
+            CREATE,
+            json!({"i": {"name": "private"}}),
+        )
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"].clone();
+    let outsider = s.token(s.users.outsider);
+    let (_, body) = s
+        .gql(
+            Some(&outsider),
+            "query($id: ID!) { instance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(body["data"]["instance"], Value::Null);
+    let (_, body) = s
+        .gql(
+            Some(&outsider),
+            "{ instances { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["instances"]["edges"], json!([]));
+    let (_, body) = s
+        .gql(
+            Some(&outsider),
+            "mutation($id: ID!) { deleteInstance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "NOT_FOUND",
+        "indistinguishable from a missing id: {body}"
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn instances_are_listed_with_filters_and_pages(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    for name in ["alpha", "beta", "alphabet"] {
+        s.gql(Some(&token), CREATE, json!({"i": {"name": name}}))
+            .await;
+    }
+    let q = "query($f: InstanceFilter, $after: String) { instances(first: 2, after: $after, filter: $f) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }";
+    let (_, body) = s
+        .gql(Some(&token), q, json!({"f": {"nameContains": "alpha"}}))
+        .await;
+    let names: Vec<&str> = body["data"]["instances"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alphabet", "alpha"]);
+    let (_, page1) = s.gql(Some(&token), q, json!({})).await;
+    assert_eq!(page1["data"]["instances"]["pageInfo"]["hasNextPage"], true);
+    let after = page1["data"]["instances"]["pageInfo"]["endCursor"].clone();
+    let (_, page2) = s.gql(Some(&token), q, json!({"after": after})).await;
+    assert_eq!(
+        page2["data"]["instances"]["edges"][0]["node"]["name"],
+        "alpha"
+    );
+    assert_eq!(page2["data"]["instances"]["pageInfo"]["hasNextPage"], false);
+    let (_, body) = s
+        .gql(Some(&token), q, json!({"f": {"state": "RUNNING"}}))
+        .await;
+    assert_eq!(body["data"]["instances"]["edges"], json!([]));
+    let (_, body) = s.gql(Some(&token), "{ versions }", json!({})).await;
+    assert!(!body["data"]["versions"].as_array().unwrap().is_empty());
+}
