@@ -128,7 +128,10 @@ pub(crate) struct ServeConfig {
     /// Seconds a WebSocket client has to send `connection_init`.
     #[arg(long, env = "TOYGRES_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub(crate) ws_init_timeout_secs: u64,
-    /// Jobs each queue runs at once in this process.
+    /// Fetching workers per queue in this process.
+    #[arg(long, env = "TOYGRES_WORKERS_PER_QUEUE", default_value_t = 1)]
+    pub(crate) workers_per_queue: usize,
+    /// Jobs each worker runs at once.
     #[arg(long, env = "TOYGRES_WORKER_CONCURRENCY", default_value_t = 8)]
     pub(crate) worker_concurrency: usize,
     /// Seconds between worker heartbeats.
@@ -172,6 +175,7 @@ pub(crate) struct ServeConfig {
 impl ServeConfig {
     pub(crate) fn worker_config(&self) -> jobs::queue::WorkerConfig {
         jobs::queue::WorkerConfig {
+            workers_per_queue: self.workers_per_queue.max(1),
             concurrency: self.worker_concurrency.max(1),
             batch_size: self.worker_concurrency.max(1),
             heartbeat: Duration::from_secs(self.worker_heartbeat_secs.max(1)),

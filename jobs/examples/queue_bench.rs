@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!   cargo run --release -p jobs --features test-util --example queue_bench -- [jobs] [concurrency]
+//!   cargo run --release -p jobs --features test-util --example queue_bench -- [jobs] [concurrency] [workers]
 //! ```
 //!
 //! Reports enqueue, process and end-to-end throughput, and the idle enqueue-to-start latency
@@ -44,13 +44,17 @@ async fn main() -> anyhow::Result<()> {
     db.migrate().await?;
     queue::setup(&db).await?;
 
+    let workers: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1);
     let config = WorkerConfig {
+        workers_per_queue: workers,
         concurrency,
         batch_size: concurrency,
         poll_interval: Duration::from_millis(100),
         ..WorkerConfig::default()
     };
-    println!("{jobs} no-op jobs, {ENQUEUERS} enqueueing clients, worker concurrency {concurrency}");
+    println!(
+        "{jobs} no-op jobs, {ENQUEUERS} enqueueing clients, {workers} workers × concurrency {concurrency}"
+    );
 
     // 1. Enqueue with no workers running.
     let start = Instant::now();

@@ -83,7 +83,10 @@ pub struct RunOperation {
 /// How the worker pools run.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
-    /// Jobs run at once, per queue.
+    /// Fetching workers per queue. Each fetches a batch, runs it, and acknowledges it;
+    /// several overlap those round trips.
+    pub workers_per_queue: usize,
+    /// Jobs run at once, per worker.
     pub concurrency: usize,
     /// Jobs fetched per poll, per queue (at most `concurrency`, so no process hoards work).
     pub batch_size: usize,
@@ -102,6 +105,7 @@ impl Default for WorkerConfig {
     /// re-enqueued, delayed jobs found within 1 s, 30 s to finish on shutdown.
     fn default() -> Self {
         Self {
+            workers_per_queue: 1,
             concurrency: 8,
             batch_size: 8,
             heartbeat: Duration::from_secs(10),
@@ -172,7 +176,10 @@ pub async fn run_workers(
     // predecessor's name would keep that predecessor's orphaned jobs locked for good.
     let instance = ulid::Ulid::from_bytes(*Uuid::now_v7().as_bytes());
     let mut monitor = Monitor::new();
-    for queue in Queue::ALL {
+    for (queue, n) in Queue::ALL
+        .into_iter()
+        .flat_map(|q| (0..config.workers_per_queue.max(1)).map(move |n| (q, n)))
+    {
         let cx = cx.clone();
         let config = config.clone();
         monitor = monitor.register(move |restarts| {
@@ -186,7 +193,7 @@ pub async fn run_workers(
             let backend = storage
                 .with_pubsub()
                 .poll_with_interval(config.poll_interval);
-            WorkerBuilder::new(format!("{}-{instance}-{restarts}", queue.name()))
+            WorkerBuilder::new(format!("{}-{instance}-{n}-{restarts}", queue.name()))
                 .backend(backend)
                 .data(cx.clone())
                 .concurrency(config.concurrency)

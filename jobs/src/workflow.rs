@@ -198,37 +198,26 @@ pub async fn start_in(tx: &mut Transaction<'_, Postgres>, new: NewOperation) -> 
 /// job did not finish (its worker died), which counts as a failed try.
 #[tracing::instrument(skip(cx), fields(kind))]
 pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Result<()> {
-    let Some(current) = cx
-        .db
-        .operation(operation)
-        .await
-        .map(Some)
-        .or_else(|e| match e {
-            Error::NotFound { .. } => Ok(None),
-            e => Err(e),
-        })?
-    else {
-        tracing::warn!("job for a missing operation; dropping it");
-        return Ok(());
-    };
-    if current.status.is_final() {
-        return Ok(()); // a duplicate delivery
+    if redelivered {
+        // The worker that had it died; if that was its last try, give up.
+        let current = match cx.db.operation(operation).await {
+            Ok(op) => op,
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if !current.status.is_final() && current.attempts >= current.max_attempts {
+            let message = format!(
+                "gave up after {} tries: the worker running it stopped",
+                current.attempts
+            );
+            cx.db.fail(operation, &message).await?;
+            crate::instance::on_failed(&current, &message, cx).await?;
+            return Ok(());
+        }
     }
-    // A first run, a retry after a failure (status queued), or a run after a worker died.
-    let new_attempt = current.status == crate::operation::OperationStatus::Queued || redelivered;
-    if redelivered && current.attempts >= current.max_attempts {
-        cx.db
-            .fail(
-                operation,
-                &format!(
-                    "gave up after {} tries: the worker running it stopped",
-                    current.attempts
-                ),
-            )
-            .await?;
-        return Ok(());
-    }
-    let Some(mut op) = cx.db.begin_run(operation, new_attempt).await? else {
+    // One statement marks it running and counts the try; `None` means it is missing or
+    // already final (a duplicate delivery).
+    let Some(mut op) = cx.db.begin_run(operation, redelivered).await? else {
         return Ok(());
     };
     tracing::Span::current().record("kind", op.kind.as_str());

@@ -17,6 +17,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 fn fast_workers() -> WorkerConfig {
     WorkerConfig {
+        workers_per_queue: 2,
         concurrency: 4,
         batch_size: 4,
         heartbeat: Duration::from_secs(1),

@@ -156,20 +156,21 @@ impl Db {
         .await?)
     }
 
-    /// A worker picked the operation up: it is `running`. `new_attempt` counts this run as one
-    /// more try (a first run, a retry, or a run after a worker died). Returns `None` when the
-    /// operation is already final, so a duplicate delivery does nothing.
-    pub async fn begin_run(&self, id: OperationId, new_attempt: bool) -> Result<Option<Operation>> {
+    /// A worker picked the operation up: it is `running`. A first run or a retry (status
+    /// `queued`) counts as one more try, and so does a run after a worker died
+    /// (`redelivered`). Returns `None` when the operation is missing or already final, so a
+    /// duplicate delivery does nothing.
+    pub async fn begin_run(&self, id: OperationId, redelivered: bool) -> Result<Option<Operation>> {
         Ok(sqlx::query_as(
             "UPDATE operations SET \
                  status = 'running', \
-                 attempts = CASE WHEN $2 THEN least(attempts + 1, max_attempts) ELSE attempts END, \
+                 attempts = CASE WHEN status = 'queued' OR $2 THEN least(attempts + 1, max_attempts) ELSE attempts END, \
                  started_at = coalesce(started_at, now()), \
                  updated_at = now() \
              WHERE id = $1 AND status IN ('queued', 'running') RETURNING *",
         )
         .bind(id)
-        .bind(new_attempt)
+        .bind(redelivered)
         .fetch_optional(&self.pool)
         .await?)
     }
