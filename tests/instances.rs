@@ -37,7 +37,7 @@ fn instance_dirs(data: &Path) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn an_instance_is_created_watched_connected_to_stopped_started_and_deleted() {
+async fn an_instance_is_created_watched_connected_to_stopped_started_restarted_and_deleted() {
     let dir = scratch();
     let t = serve(dir.path(), "serve", &[FAST_HEALTH]).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -75,6 +75,11 @@ async fn an_instance_is_created_watched_connected_to_stopped_started_and_deleted
         42,
         "the same data directory, the same role"
     );
+
+    t.instance_op(&token, "restartInstance", &id).await;
+    let seen = follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    assert!(seen.iter().any(|(s, _)| s == "STOPPING"), "{seen:?}");
+    assert_eq!(connect_and_query(&cs).await.unwrap(), 42);
 
     t.instance_op(&token, "deleteInstance", &id).await;
     follow_instance(&mut ws, &id, |s, _| s == "DELETED").await;
@@ -119,12 +124,7 @@ async fn a_control_plane_killed_at_any_step_of_a_create_finishes_it_after_a_rest
 
         let t = serve(dir.path(), "restarted", &quick_takeover).await;
         let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let mut ws = t.ws_as(&token).await;
-        subscribe_instances(&mut ws).await;
-        let now = t.instance(&token, &id, "state health").await;
-        if !(now["state"] == "RUNNING" && now["health"] == "HEALTHY") {
-            follow_instance(&mut ws, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
-        }
+        wait_until_running_and_healthy(&t, &token, &id).await;
         let (_, body) = t
             .gql(
                 Some(&token),

@@ -3,9 +3,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt as _};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use futures::Stream;
 
 use super::operation::OperationNode;
 use super::{api, caller, page_size, parse_id};
@@ -482,27 +480,11 @@ impl InstanceSubscription {
         let only = id
             .map(|i| parse_id(&i, "instance").map(InstanceId))
             .transpose()?;
-        let events = BroadcastStream::new(api(ctx)?.bus.subscribe());
-        Ok(events.filter_map(move |event| {
-            let item = match event {
-                Ok(event) => match &*event {
-                    Event::Instance(i)
-                        if me.can_see(i.project_id) && only.is_none_or(|id| id == i.id) =>
-                    {
-                        Some(Ok(InstanceNode(i.clone())))
-                    }
-                    Event::Resync => Some(Err(coded(
-                        code::LAGGED,
-                        "events may have been missed while reconnecting; refetch",
-                    ))),
-                    _ => None,
-                },
-                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(coded(
-                    code::LAGGED,
-                    format!("this subscription fell behind and missed {missed} events; refetch"),
-                ))),
-            };
-            futures::future::ready(item)
+        Ok(super::watch(&api(ctx)?.bus, move |event| match event {
+            Event::Instance(i) if me.can_see(i.project_id) && only.is_none_or(|id| id == i.id) => {
+                Some(InstanceNode(i.clone()))
+            }
+            _ => None,
         }))
     }
 }

@@ -5,10 +5,14 @@ mod instance;
 mod operation;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use futures::{Stream, StreamExt as _};
+use jobs::events::{Event, EventBus};
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::ApiContext;
 use crate::auth::Caller;
-use crate::error::unauthenticated;
+use crate::error::{code, coded, unauthenticated};
 
 /// The schema type served at `/graphql`.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -83,5 +87,34 @@ pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
 pub(crate) fn parse_id(id: &async_graphql::ID, what: &str) -> async_graphql::Result<uuid::Uuid> {
     id.parse().map_err(|_| {
         crate::error::invalid(format!("{what} id {:?} is not a valid id", id.as_str()))
+    })
+}
+
+/// The events of `bus` that `pick` keeps, as a subscription stream. A subscriber that falls
+/// behind, or whose process lost its LISTEN connection for a moment, gets a `LAGGED` error
+/// (and should refetch) instead of silently missing events.
+pub(crate) fn watch<T, F>(
+    bus: &EventBus,
+    pick: F,
+) -> impl Stream<Item = async_graphql::Result<T>> + use<T, F>
+where
+    T: Send + 'static,
+    F: Fn(&Event) -> Option<T> + Send + 'static,
+{
+    BroadcastStream::new(bus.subscribe()).filter_map(move |event| {
+        let item = match event {
+            Ok(event) => match &*event {
+                Event::Resync => Some(Err(coded(
+                    code::LAGGED,
+                    "events may have been missed while reconnecting; refetch",
+                ))),
+                other => pick(other).map(Ok),
+            },
+            Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(coded(
+                code::LAGGED,
+                format!("this subscription fell behind and missed {missed} events; refetch"),
+            ))),
+        };
+        futures::future::ready(item)
     })
 }

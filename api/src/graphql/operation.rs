@@ -4,9 +4,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt as _};
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use futures::Stream;
 
 use super::{api, caller, page_size, parse_id};
 use crate::error::{OrGql as _, code, coded, forbidden};
@@ -295,27 +293,13 @@ impl OperationSubscription {
         let only = id
             .map(|i| parse_id(&i, "operation").map(OperationId))
             .transpose()?;
-        let events = BroadcastStream::new(api(ctx)?.bus.subscribe());
-        Ok(events.filter_map(move |event| {
-            let item = match event {
-                Ok(event) => match &*event {
-                    Event::Operation(op)
-                        if me.can_see(op.project_id) && only.is_none_or(|id| id == op.id) =>
-                    {
-                        Some(Ok(OperationNode(op.clone())))
-                    }
-                    Event::Resync => Some(Err(coded(
-                        code::LAGGED,
-                        "events may have been missed while reconnecting; refetch",
-                    ))),
-                    _ => None,
-                },
-                Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(coded(
-                    code::LAGGED,
-                    format!("this subscription fell behind and missed {missed} events; refetch"),
-                ))),
-            };
-            futures::future::ready(item)
+        Ok(super::watch(&api(ctx)?.bus, move |event| match event {
+            Event::Operation(op)
+                if me.can_see(op.project_id) && only.is_none_or(|id| id == op.id) =>
+            {
+                Some(OperationNode(op.clone()))
+            }
+            _ => None,
         }))
     }
 }

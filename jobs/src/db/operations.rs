@@ -161,7 +161,8 @@ impl Db {
     /// (`redelivered`). Returns `None` when the operation is missing or already final, so a
     /// duplicate delivery does nothing.
     pub async fn begin_run(&self, id: OperationId, redelivered: bool) -> Result<Option<Operation>> {
-        Ok(sqlx::query_as(
+        let mut tx = self.worker_tx().await?;
+        let op = sqlx::query_as(
             "UPDATE operations SET \
                  status = 'running', \
                  attempts = CASE WHEN status = 'queued' OR $2 THEN least(attempts + 1, max_attempts) ELSE attempts END, \
@@ -171,13 +172,15 @@ impl Db {
         )
         .bind(id)
         .bind(redelivered)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(op)
     }
 
     /// Move the operation to `step`, recording it in the timeline.
     pub async fn hop(&self, id: OperationId, step: &str) -> Result<Operation> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.worker_tx().await?;
         let op: Operation = sqlx::query_as(
             "UPDATE operations SET step = $2, updated_at = now() \
              WHERE id = $1 AND status = 'running' RETURNING *",
@@ -201,13 +204,15 @@ impl Db {
 
     /// The operation finished as asked.
     pub async fn succeed(&self, id: OperationId) -> Result<()> {
+        let mut tx = self.worker_tx().await?;
         sqlx::query(
             "UPDATE operations SET status = 'succeeded', error = NULL, finished_at = now(), updated_at = now() \
              WHERE id = $1 AND status = 'running'",
         )
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -240,6 +245,18 @@ impl Db {
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// A transaction for a worker's bookkeeping inside a job, committed without waiting for
+    /// the WAL flush. Safe because the queue acknowledges the job afterwards with an ordinary
+    /// (flushed) commit, which flushes everything before it; if the database crashes first,
+    /// both are lost together and the job is delivered again, and its steps are idempotent.
+    async fn worker_tx(&self) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT set_config('synchronous_commit', 'off', true)")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     /// Start a transaction.

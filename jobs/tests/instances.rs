@@ -1,0 +1,130 @@
+//! Instance workflows through the real engine and the real local provider: failures, and a
+//! port taken between allocation and start.
+
+use std::time::Duration;
+
+use jobs::db::Db;
+use jobs::instance::{self, CreateInstance, InstanceState};
+use jobs::operation::OperationStatus;
+use jobs::queue::{self, WorkerConfig};
+use jobs::user::DEFAULT_PROJECT_ID;
+use jobs::{Context, RetryPolicy, testing};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio_util::sync::CancellationToken;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
+    let pool = PgPoolOptions::new()
+        .max_connections(30)
+        .connect_with(connect)
+        .await
+        .unwrap();
+    let db = Db::from_pool(pool);
+    queue::setup(&db).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let cx = Context {
+        db: db.clone(),
+        shutdown: shutdown.clone(),
+        retry: RetryPolicy {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(100),
+        },
+        local: testing::local_host(),
+        failpoint: None,
+    };
+    (db, cx, shutdown)
+}
+
+fn start_workers(cx: &Context, shutdown: &CancellationToken) {
+    let config = WorkerConfig {
+        poll_interval: Duration::from_millis(50),
+        ..WorkerConfig::default()
+    };
+    tokio::spawn(queue::run_workers(cx.clone(), config, shutdown.clone()));
+}
+
+async fn wait_final(db: &Db, op: jobs::operation::OperationId) -> jobs::operation::Operation {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let now = db.operation(op).await.unwrap();
+        if now.status.is_final() {
+            return now;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "stuck: {now:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A version the API accepted but this host cannot run is a permanent failure: no retries,
+/// the operation says why, and the instance is `failed` with the same reason.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_create_that_cannot_succeed_fails_at_once_and_marks_the_instance_failed(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let (db, cx, stop) = setup(c).await;
+    start_workers(&cx, &stop);
+    let input = CreateInstance {
+        name: "impossible".into(),
+        version: Some(99),
+        ..CreateInstance::default()
+    };
+    let (inst, op) = instance::create(&db, &input, &[99], DEFAULT_PROJECT_ID, None)
+        .await
+        .unwrap();
+    let done = wait_final(&db, op.id).await;
+    assert_eq!(done.status, OperationStatus::Failed);
+    assert_eq!(done.attempts, 1, "a permanent error is not retried");
+    let error = done.error.unwrap();
+    assert!(error.contains("PostgreSQL 99 is not installed"), "{error}");
+    let inst = db.instance(inst.id).await.unwrap();
+    assert_eq!(inst.state, InstanceState::Failed);
+    assert_eq!(inst.failure_reason.as_deref(), Some(error.as_str()));
+}
+
+/// Something else listens on the instance's port by the time it starts: the create takes
+/// another port instead of failing.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_port_taken_before_start_is_exchanged_for_a_free_one(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let (db, cx, stop) = setup(c).await;
+    let versions = cx.local.versions();
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = squatter.local_addr().unwrap().port();
+    let input = CreateInstance {
+        name: "squatted".into(),
+        ..CreateInstance::default()
+    };
+    let (inst, op) = instance::create(&db, &input, &versions, DEFAULT_PROJECT_ID, None)
+        .await
+        .unwrap();
+    // Claim the squatted port before any worker runs, as if allocation had raced the squatter.
+    assert!(db.claim_port(inst.id, taken).await.unwrap());
+    start_workers(&cx, &stop);
+    let done = wait_final(&db, op.id).await;
+    assert_eq!(done.status, OperationStatus::Succeeded, "{done:?}");
+    let inst = db.instance(inst.id).await.unwrap();
+    assert_eq!(inst.state, InstanceState::Running);
+    assert_ne!(
+        inst.port,
+        Some(i32::from(taken)),
+        "it moved off the taken port"
+    );
+    let steps: Vec<String> = db
+        .operation_steps(op.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.step)
+        .collect();
+    assert_eq!(
+        steps.iter().filter(|s| *s == "allocate_port").count(),
+        2,
+        "{steps:?}"
+    );
+    drop(squatter);
+    cx.local.remove(&inst.resource_name()).await.unwrap();
+}
