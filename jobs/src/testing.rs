@@ -33,7 +33,8 @@ fn hold(name: &str) -> std::sync::Arc<Notify> {
 /// running Postgres as the `postgres` user when tests run as root.
 pub fn local_host() -> std::sync::Arc<providers::local::LocalHost> {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = std::env::temp_dir().join(format!("toygres-test-{}", uuid::Uuid::new_v4().simple()));
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("tg-test-{}", &id[..12]));
     std::fs::create_dir_all(&dir).expect("create scratch directory");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
         .expect("chmod scratch directory");

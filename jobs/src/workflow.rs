@@ -210,9 +210,7 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
                 "gave up after {} tries: the worker running it stopped",
                 current.attempts
             );
-            cx.db.fail(operation, &message).await?;
-            crate::instance::on_failed(&current, &message, cx).await?;
-            return Ok(());
+            return give_up(&current, &message, cx).await;
         }
     }
     // One statement marks it running and counts the try; `None` means it is missing or
@@ -222,13 +220,8 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
     };
     tracing::Span::current().record("kind", op.kind.as_str());
     let Some(kind) = Kind::parse(&op.kind) else {
-        cx.db
-            .fail(
-                operation,
-                &format!("this Toygres does not know operation kind {}", op.kind),
-            )
-            .await?;
-        return Ok(());
+        let message = format!("this Toygres does not know operation kind {}", op.kind);
+        return give_up(&op, &message, cx).await;
     };
     for _ in 0..MAX_HOPS_PER_DELIVERY {
         match step(kind, &op, cx).await {
@@ -278,15 +271,28 @@ async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Resu
         } else {
             format!("gave up after {} tries: {message}", op.attempts)
         };
-        cx.db.fail(op.id, &message).await?;
-        crate::instance::on_failed(op, &message, cx).await?;
-        return Ok(());
+        return give_up(op, &message, cx).await;
     }
     let delay = cx.retry.next_retry(u32::try_from(op.attempts).unwrap_or(1));
     tracing::warn!(operation = %op.id, attempt = op.attempts, ?delay, "failed to {err:#}; will retry");
     let mut tx = cx.db.begin().await?;
     Db::requeue_after_failure(&mut tx, op.id, &message).await?;
     queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The operation failed for good: clean up what must not keep running, then mark the
+/// operation and its target failed in one transaction, so nobody sees one without the other.
+async fn give_up(op: &Operation, message: &str, cx: &Context) -> Result<()> {
+    crate::instance::stop_after_failure(op, cx).await;
+    let mut tx = cx.db.begin().await?;
+    Db::fail(&mut tx, op.id, message).await?;
+    if op.target_kind == crate::operation::TargetKind::Instance
+        && let Some(target) = op.target_id
+    {
+        Db::mark_instance_failed(&mut tx, crate::instance::InstanceId(target), message).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -128,3 +128,34 @@ async fn a_port_taken_before_start_is_exchanged_for_a_free_one(
     drop(squatter);
     cx.local.remove(&inst.resource_name()).await.unwrap();
 }
+
+/// A data directory no instance owns is reported as a cluster event and left in place.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn an_orphan_data_directory_is_reported_and_kept(_p: PgPoolOptions, c: PgConnectOptions) {
+    let (db, cx, stop) = setup(c).await;
+    let stray = cx.local.instance_dir("tg-stray");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("PG_VERSION"), "15\n").unwrap();
+    tokio::spawn(jobs::health::run(
+        cx.clone(),
+        jobs::health::HealthConfig::default(),
+        stop.clone(),
+    ));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT message FROM cluster_events WHERE kind = 'orphan_data_directory'",
+        )
+        .fetch_optional(db.pool())
+        .await
+        .unwrap();
+        if let Some(message) = found {
+            assert!(message.contains("tg-stray"), "{message}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no orphan reported");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    assert!(stray.join("PG_VERSION").exists(), "nothing was deleted");
+}

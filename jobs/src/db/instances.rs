@@ -183,15 +183,19 @@ impl Db {
         Ok(())
     }
 
-    /// An operation on the instance gave up.
-    pub async fn mark_instance_failed(&self, id: InstanceId, reason: &str) -> Result<()> {
+    /// An operation on the instance gave up, in `tx`.
+    pub async fn mark_instance_failed(
+        tx: &mut Transaction<'_, Postgres>,
+        id: InstanceId,
+        reason: &str,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE instances SET state = 'failed', failure_reason = $2, health = 'unknown', updated_at = now() \
              WHERE id = $1 AND state <> 'deleted'",
         )
         .bind(id)
         .bind(reason)
-        .execute(&self.pool)
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }

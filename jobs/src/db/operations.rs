@@ -216,15 +216,19 @@ impl Db {
         Ok(())
     }
 
-    /// The operation gave up, with a reason a user can act on.
-    pub async fn fail(&self, id: OperationId, error: &str) -> Result<()> {
+    /// The operation gave up, with a reason a user can act on, in `tx`.
+    pub async fn fail(
+        tx: &mut Transaction<'_, Postgres>,
+        id: OperationId,
+        error: &str,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE operations SET status = 'failed', error = $2, finished_at = now(), updated_at = now() \
              WHERE id = $1 AND status IN ('queued', 'running')",
         )
         .bind(id)
         .bind(truncate_error(error))
-        .execute(&self.pool)
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }

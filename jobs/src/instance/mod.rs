@@ -22,7 +22,7 @@ use crate::user::{self, ProjectId, UserId};
 use crate::workflow::{self, Kind};
 use crate::{Error, Result};
 
-pub(crate) use steps::{on_failed, step};
+pub(crate) use steps::{step, stop_after_failure};
 
 /// The default storage size, in GB.
 pub const DEFAULT_STORAGE_GB: i32 = 10;
@@ -153,8 +153,11 @@ pub struct Instance {
 impl Instance {
     /// The name of everything we make for it outside our database (data directory,
     /// Kubernetes objects): derived from the id, so a retried step finds what the last made.
+    /// Short, because a Unix socket path inside the data directory must fit in 107 bytes: the
+    /// id's last 12 hex digits, which are random in a UUIDv7 (48 bits).
     pub fn resource_name(&self) -> String {
-        format!("tg-{}", self.id.0.simple())
+        let hex = self.id.0.simple().to_string();
+        format!("tg-{}", &hex[hex.len() - 12..])
     }
 
     /// `postgresql://user[:password]@host:port/database`, once it has an address. The
@@ -554,5 +557,10 @@ mod tests {
             "postgresql://app@127.0.0.1:15432/app"
         );
         assert!(inst.resource_name().starts_with("tg-"));
+        assert_eq!(
+            inst.resource_name().len(),
+            15,
+            "short enough for socket paths"
+        );
     }
 }

@@ -175,24 +175,26 @@ async fn create_role(inst: &Instance, cx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// An instance operation gave up: mark the instance `failed` with the reason, and stop its
-/// server so that nothing half-made keeps running. Its data directory is kept for inspection
-/// (`server.log` is inside); `deleteInstance` removes it.
-pub(crate) async fn on_failed(op: &Operation, reason: &str, cx: &Context) -> Result<()> {
+/// An instance operation is giving up: stop the instance's server so that nothing half-made
+/// keeps running (the caller then marks it `failed`). Its data directory is kept for
+/// inspection (`server.log` is inside); `deleteInstance` removes it. Best effort: a failure
+/// to stop is logged, not raised.
+pub(crate) async fn stop_after_failure(op: &Operation, cx: &Context) {
     if op.target_kind != TargetKind::Instance {
-        return Ok(());
+        return;
     }
     let Some(target) = op.target_id else {
-        return Ok(());
+        return;
     };
     let id = InstanceId(target);
     let inst = match cx.db.instance(id).await {
         Ok(inst) => inst,
-        Err(Error::NotFound { .. }) => return Ok(()),
-        Err(e) => return Err(e),
+        Err(e) => {
+            tracing::warn!(instance = %id, "failed to load a failing instance: {e:#}");
+            return;
+        }
     };
     if let Err(e) = cx.local.ensure_stopped(&inst.resource_name()).await {
         tracing::warn!(instance = %id, "failed to stop a failed instance: {e:#}");
     }
-    cx.db.mark_instance_failed(id, reason).await
 }
