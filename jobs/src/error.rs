@@ -46,7 +46,9 @@ impl Error {
             Error::NotFound { .. }
                 | Error::Conflict(_)
                 | Error::InvalidInput(_)
-                | Error::Provider(providers::Error::Permanent(_))
+                | Error::Provider(
+                    providers::Error::Permanent(_) | providers::Error::NotFound { .. }
+                )
         )
     }
 }

@@ -234,18 +234,10 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
                 }
                 if cx.shutdown.is_cancelled() {
                     // Hand the rest to whichever worker is up next.
-                    let mut tx = cx.db.begin().await?;
-                    queue::enqueue(&mut tx, kind.queue(), op.id, Duration::ZERO).await?;
-                    tx.commit().await?;
-                    return Ok(());
+                    return deliver_again(kind, &op, Duration::ZERO, cx).await;
                 }
             }
-            Ok(Next::Nap(delay)) => {
-                let mut tx = cx.db.begin().await?;
-                queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
-                tx.commit().await?;
-                return Ok(());
-            }
+            Ok(Next::Nap(delay)) => return deliver_again(kind, &op, delay, cx).await,
             Ok(Next::Done) => {
                 cx.db.succeed(op.id).await?;
                 tracing::info!(operation = %op.id, "operation succeeded");
@@ -254,8 +246,13 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
             Err(e) => return fail_try(kind, &op, &e, cx).await,
         }
     }
+    deliver_again(kind, &op, Duration::ZERO, cx).await
+}
+
+/// End this delivery and enqueue another of the same operation, due after `delay`.
+async fn deliver_again(kind: Kind, op: &Operation, delay: Duration, cx: &Context) -> Result<()> {
     let mut tx = cx.db.begin().await?;
-    queue::enqueue(&mut tx, kind.queue(), op.id, Duration::ZERO).await?;
+    queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -96,7 +96,12 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
 fn port(inst: &Instance) -> Result<u16> {
     inst.port
         .and_then(|p| u16::try_from(p).ok())
-        .ok_or_else(|| Error::Other(anyhow::anyhow!("instance {} has no port", inst.name)))
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "instance {} was never given a port (its create failed early); delete and recreate it",
+                inst.name
+            ))
+        })
 }
 
 /// Give the instance the lowest port that no live instance holds and nothing else listens
