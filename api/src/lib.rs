@@ -5,6 +5,7 @@
 //!   subscription roots. Resolvers authorize, call `jobs`, and map errors; nothing else.
 //! * `http`: GraphQL over HTTP (`POST /graphql`), `/healthz` and `/readyz`.
 //! * `ws`: the `graphql-transport-ws` protocol on `GET /graphql`, close codes included.
+//! * `ui`: the dashboard's static files, embedded at build time, on every other path.
 //! * `auth`: JWT keys, token issue and verification, and the [`Caller`] a request acts for.
 //! * `error`: GraphQL errors with a stable `extensions.code`.
 
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod error;
 mod graphql;
 mod http;
+mod ui;
 mod ws;
 
 use std::sync::Arc;
@@ -86,7 +88,8 @@ pub fn sdl() -> String {
     graphql::builder().finish().sdl()
 }
 
-/// The HTTP router: `/graphql` (POST, and WebSocket on GET), `/healthz`, `/readyz`.
+/// The HTTP router: `/graphql` (POST, and WebSocket on GET), `/healthz`, `/readyz`, and the
+/// dashboard on every other `GET`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
@@ -94,6 +97,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state.clone())
         .merge(probes(state.cx.db))
+        .fallback(get(ui::serve))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

@@ -472,3 +472,25 @@ async fn health_probes_answer_without_a_token(_p: PgPoolOptions, c: PgConnectOpt
         .unwrap();
     assert_eq!(readyz.status(), 503, "a pending migration means not ready");
 }
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn the_dashboard_is_served_with_client_routes_falling_back_to_index(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let get = |path: &str| s.http.get(format!("http://{}{path}", s.addr)).send();
+    let root = get("/").await.unwrap();
+    assert_eq!(root.status(), 200);
+    assert_eq!(root.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(root.headers()["cache-control"], "no-cache");
+    let index = root.text().await.unwrap();
+    let route = get("/instances/some-id").await.unwrap();
+    assert_eq!(
+        route.status(),
+        200,
+        "a client-side route reloads into the app"
+    );
+    assert_eq!(route.text().await.unwrap(), index);
+    assert_eq!(get("/no-such-file.js").await.unwrap().status(), 404);
+}
