@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure this machine has what Toygres needs beyond the Rust toolchain: the PostgreSQL
-# server binaries (for the embedded database, local instances and tests) and the unprivileged
-# `postgres` user that runs them when Toygres runs as root. Installs them on Debian/Ubuntu as
+# server binaries (for the embedded database, local instances and tests), the unprivileged
+# `postgres` user that runs them when Toygres runs as root, and VictoriaMetrics (for the
+# metrics tests). Installs them on Debian/Ubuntu as
 # root; otherwise names the exact command to run.
 set -euo pipefail
 
@@ -14,17 +15,26 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-if have_server_binaries && id postgres >/dev/null 2>&1; then
+# `--test`: also what the test suite needs.
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
+
+have_victoria() {
+    ! $for_tests || command -v victoria-metrics >/dev/null 2>&1
+}
+
+if have_server_binaries && id postgres >/dev/null 2>&1 && have_victoria; then
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "PostgreSQL server binaries are missing. Install them, for example:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y postgresql" >&2
+    echo "PostgreSQL server binaries or VictoriaMetrics (for the metrics tests) are missing." >&2
+    echo "Install them, for example:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y postgresql victoria-metrics" >&2
     exit 1
 fi
 
-echo "installing the PostgreSQL server binaries (Debian package postgresql)" >&2
+echo "installing PostgreSQL server binaries and VictoriaMetrics (Debian packages postgresql, victoria-metrics)" >&2
 # Toygres runs its own clusters: don't let the package create and start a system-wide one.
 mkdir -p /etc/postgresql-common
 if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
@@ -32,6 +42,10 @@ if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; 
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq postgresql >/dev/null
+# victoria-metrics is for the metrics tests; its packaged service is not started here.
+packages=(postgresql)
+$for_tests && packages+=(victoria-metrics)
+apt-get install -y -qq "${packages[@]}" >/dev/null
 have_server_binaries
+have_victoria
 id postgres >/dev/null

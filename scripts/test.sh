@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 if [ -z "${DATABASE_URL:-}" ]; then
     dir=$(mktemp -d /tmp/toygres-testdb.XXXXXX)

@@ -164,6 +164,22 @@ pub(crate) struct ServeConfig {
     /// Start instances whose server process died (`true` or `false`).
     #[arg(long, env = "TOYGRES_AUTO_RESTART", default_value_t = true, action = clap::ArgAction::Set)]
     pub(crate) auto_restart: bool,
+    /// A Prometheus query API (VictoriaMetrics or Prometheus) for server CPU and memory;
+    /// without it, the cluster is this host.
+    #[arg(long, env = "TOYGRES_METRICS_URL")]
+    pub(crate) metrics_url: Option<String>,
+    /// Seconds between CPU and memory samples.
+    #[arg(long, env = "TOYGRES_METRICS_INTERVAL_SECS", default_value_t = 30)]
+    pub(crate) metrics_interval_secs: u64,
+    /// Hours samples are kept.
+    #[arg(long, env = "TOYGRES_METRICS_RETENTION_HOURS", default_value_t = 168)]
+    pub(crate) metrics_retention_hours: u64,
+    /// Cluster CPU percentage above which a `cpu_high` event is raised.
+    #[arg(long, env = "TOYGRES_CPU_ALERT_PERCENT", default_value_t = 90.0)]
+    pub(crate) cpu_alert_percent: f64,
+    /// Cluster memory percentage above which a `memory_high` event is raised.
+    #[arg(long, env = "TOYGRES_MEMORY_ALERT_PERCENT", default_value_t = 90.0)]
+    pub(crate) memory_alert_percent: f64,
     /// For crash tests only: abort right after an operation of KIND records entering STEP.
     #[arg(long, env = "TOYGRES_FAILPOINT", value_name = "KIND:STEP", hide = true)]
     pub(crate) failpoint: Option<String>,
@@ -192,6 +208,25 @@ impl ServeConfig {
             auto_restart: self.auto_restart,
             ..jobs::health::HealthConfig::default()
         }
+    }
+
+    pub(crate) fn metrics_config(&self) -> anyhow::Result<jobs::metrics::MetricsConfig> {
+        let source = self
+            .metrics_url
+            .as_deref()
+            .map(providers::metrics::PromClient::new)
+            .transpose()?;
+        Ok(jobs::metrics::MetricsConfig {
+            interval: Duration::from_secs(self.metrics_interval_secs.max(1)),
+            retention: Duration::from_secs(self.metrics_retention_hours.max(1) * 3600),
+            cpu_alert_percent: self.cpu_alert_percent,
+            memory_alert_percent: self.memory_alert_percent,
+            source,
+            source_name: self
+                .metrics_url
+                .clone()
+                .unwrap_or_else(|| "host".to_owned()),
+        })
     }
 
     pub(crate) fn retry_policy(&self) -> jobs::RetryPolicy {

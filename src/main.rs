@@ -208,6 +208,11 @@ async fn run(
             cfg.health_config(),
             shutdown.clone(),
         ));
+        tokio::spawn(jobs::metrics::run(
+            cx.clone(),
+            cfg.metrics_config()?,
+            shutdown.clone(),
+        ));
         let workers = cfg.worker_config();
         let shutdown = shutdown.clone();
         tracing::info!(concurrency = workers.concurrency, "running workers");

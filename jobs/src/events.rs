@@ -35,6 +35,8 @@ pub enum Event {
     Instance(Instance),
     /// A server was created or changed.
     Server(serde_json::Value),
+    /// A CPU and memory sample was recorded.
+    MetricSample(crate::db::MetricSample),
     /// A cluster event was recorded.
     ClusterEvent(serde_json::Value),
     /// The listener lost its connection: events may have been missed, so subscribers should
@@ -57,6 +59,7 @@ impl Event {
             "instances" => Event::Instance(serde_json::from_value(n.row)?),
             "servers" => Event::Server(n.row),
             "cluster_events" => Event::ClusterEvent(n.row),
+            "server_metrics" => Event::MetricSample(serde_json::from_value(n.row)?),
             other => anyhow::bail!("notification from unexpected table {other}"),
         })
     }

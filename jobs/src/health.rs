@@ -62,46 +62,36 @@ type Pool = Arc<Mutex<HashMap<InstanceId, PgConnection>>>;
 
 /// Lead the sweep whenever no other process does, until `shutdown`.
 pub async fn run(cx: Context, config: HealthConfig, shutdown: CancellationToken) {
-    let connections: Pool = Arc::default();
-    while !shutdown.is_cancelled() {
-        match lead(&cx, &config, &connections, &shutdown).await {
-            Ok(()) => {}
-            Err(e) => tracing::warn!("health sweep interrupted: {e:#}"),
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(config.interval.min(Duration::from_secs(5))) => {}
-        }
-    }
+    let interval = config.interval;
+    let mut duty = Sweeper {
+        cx,
+        config,
+        connections: Arc::default(),
+    };
+    crate::leader::run(
+        &duty.cx.db.clone(),
+        LEADER_LOCK,
+        interval,
+        &shutdown,
+        "health sweep",
+        &mut duty,
+    )
+    .await;
 }
 
-/// Take the lead if free, then sweep every interval while it is held.
-async fn lead(
-    cx: &Context,
-    config: &HealthConfig,
-    connections: &Pool,
-    shutdown: &CancellationToken,
-) -> Result<()> {
-    let mut lock = cx.db.pool().acquire().await?.detach();
-    let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(LEADER_LOCK)
-        .fetch_one(&mut lock)
-        .await?;
-    if !leader {
-        return Ok(());
+struct Sweeper {
+    cx: Context,
+    config: HealthConfig,
+    connections: Pool,
+}
+
+impl crate::leader::Duty for Sweeper {
+    async fn on_lead(&mut self) -> Result<()> {
+        report_orphans(&self.cx).await
     }
-    tracing::info!("leading the health sweep");
-    report_orphans(cx).await?;
-    loop {
-        let started = Instant::now();
-        sweep(cx, config, connections).await?;
-        let rest = config.interval.saturating_sub(started.elapsed());
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            () = tokio::time::sleep(rest) => {}
-        }
-        // Still leading? A dropped lock connection means another process may lead now.
-        sqlx::query("SELECT 1").execute(&mut lock).await?;
+
+    async fn tick(&mut self) -> Result<()> {
+        sweep(&self.cx, &self.config, &self.connections).await
     }
 }
 

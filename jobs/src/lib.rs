@@ -7,6 +7,8 @@
 //! * `workflow`: the step engine that moves operations on, with retries and backoff.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `health`: the health sweep that checks every running instance.
+//! * `metrics`: the sampler of cluster CPU and memory.
+//! * `leader`: one process at a time for periodic housekeeping.
 //! * `system_check`: the diagnostic workflow.
 //! * `events`: LISTEN once per process, fan out committed changes to subscribers.
 //! * `user`, `operation`: domain types.
@@ -32,6 +34,8 @@ mod error;
 pub mod events;
 pub mod health;
 pub mod instance;
+mod leader;
+pub mod metrics;
 pub mod operation;
 pub mod queue;
 pub mod system_check;

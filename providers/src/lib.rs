@@ -4,9 +4,11 @@
 //! # Layout
 //! * `local`: PostgreSQL server processes on this host, run from the installed binaries. The
 //!   embedded metadata database and the `local` instance provider both stand on it.
+//! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
 //! * `Error`: every provider sorts its failures by what the caller should do next.
 
 pub mod local;
+pub mod metrics;
 
 /// What went wrong talking to a provider, sorted by what the caller should do next.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! The GraphQL schema: one file per domain, merged into the three roots.
 
 mod account;
+mod cluster;
 mod instance;
 mod operation;
 
@@ -21,6 +22,7 @@ pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     account::AccountQuery,
+    cluster::ClusterQuery,
     instance::InstanceQuery,
     operation::OperationQuery,
 );
@@ -36,6 +38,7 @@ pub struct MutationRoot(
 /// Every subscription.
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(
+    cluster::ClusterSubscription,
     instance::InstanceSubscription,
     operation::OperationSubscription,
 );

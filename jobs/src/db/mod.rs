@@ -15,6 +15,7 @@
 //! events reach `LISTEN`ers exactly when the change commits.
 
 mod instances;
+mod metrics;
 mod operations;
 mod signing_keys;
 mod users;
@@ -25,6 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::time::Duration;
 
 pub use instances::{InstanceFilter, InstancePage, NewInstance};
+pub use metrics::{MetricPoint, MetricSample};
 pub use operations::{NewOperation, OperationFilter, OperationPage};
 pub use signing_keys::StoredKey;
 
