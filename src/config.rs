@@ -180,6 +180,9 @@ pub(crate) struct ServeConfig {
     /// Cluster memory percentage above which a `memory_high` event is raised.
     #[arg(long, env = "TOYGRES_MEMORY_ALERT_PERCENT", default_value_t = 90.0)]
     pub(crate) memory_alert_percent: f64,
+    /// Bearer token `GET /metrics` requires; open on the main listener when unset.
+    #[arg(long, env = "TOYGRES_METRICS_TOKEN", hide_env_values = true)]
+    pub(crate) metrics_token: Option<String>,
     /// For crash tests only: abort right after an operation of KIND records entering STEP.
     #[arg(long, env = "TOYGRES_FAILPOINT", value_name = "KIND:STEP", hide = true)]
     pub(crate) failpoint: Option<String>,

@@ -164,6 +164,7 @@ async fn run(
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
                 ws_init_timeout: Duration::from_secs(cfg.ws_init_timeout_secs),
+                metrics_token: cfg.metrics_token.clone(),
             },
         );
         let listener = tokio::net::TcpListener::bind(cfg.listen)

@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::error::code;
+use jobs::telemetry::TELEMETRY;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -248,6 +249,67 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request)
         "send queries and mutations by POST; subscriptions by WebSocket (graphql-transport-ws)",
     )
         .into_response()
+}
+
+/// Count and time every request, labelled by its route (not its path, which would let
+/// clients mint label values).
+pub(crate) async fn measure(request: Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "dashboard".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let start = std::time::Instant::now();
+    let response = next.run(request).await;
+    TELEMETRY
+        .http_requests
+        .with_label_values(&[route.as_str(), method.as_str(), response.status().as_str()])
+        .inc();
+    TELEMETRY
+        .http_duration
+        .with_label_values(&[route.as_str()])
+        .observe(start.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: Toygres's own metrics in the Prometheus text format; behind a bearer
+/// token when one is configured.
+pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.limits.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer)
+            .unwrap_or_default();
+        let matches = given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !matches {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "metrics need a token",
+            )
+                .into_response();
+        }
+    }
+    match TELEMETRY.render(&state.cx.db).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("failed to render metrics: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
 }
 
 /// `GET /healthz`: the process is alive.

@@ -48,6 +48,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// How long a WebSocket client has to send `connection_init`.
     pub ws_init_timeout: Duration,
+    /// The bearer token `GET /metrics` requires; open when `None`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Limits {
@@ -55,6 +57,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
+            metrics_token: None,
         }
     }
 }
@@ -88,16 +91,18 @@ pub fn sdl() -> String {
     graphql::builder().finish().sdl()
 }
 
-/// The HTTP router: `/graphql` (POST, and WebSocket on GET), `/healthz`, `/readyz`, and the
-/// dashboard on every other `GET`.
+/// The HTTP router: `/graphql` (POST, and WebSocket on GET), `/healthz`, `/readyz`, `/metrics`,
+/// and the dashboard on every other `GET`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
+        .route("/metrics", get(http::metrics))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state.clone())
         .merge(probes(state.cx.db))
         .fallback(get(ui::serve))
+        .layer(axum::middleware::from_fn(http::measure))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

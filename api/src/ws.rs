@@ -198,6 +198,7 @@ fn spawn_subscription(
 ) -> AbortHandle {
     let mut responses = state.schema.execute_stream(request.data(caller));
     tokio::spawn(async move {
+        let _open = OpenSubscription::new();
         while let Some(response) = responses.next().await {
             let message = json!({"type": "next", "id": id, "payload": response}).to_string();
             if out.send(Outgoing::Next(id.clone(), message)).await.is_err() {
@@ -207,4 +208,20 @@ fn spawn_subscription(
         let _ = out.send(Outgoing::Done(id)).await;
     })
     .abort_handle()
+}
+
+/// Counts an open subscription for as long as it lives, however its task ends.
+struct OpenSubscription;
+
+impl OpenSubscription {
+    fn new() -> Self {
+        jobs::telemetry::TELEMETRY.active_subscriptions.inc();
+        Self
+    }
+}
+
+impl Drop for OpenSubscription {
+    fn drop(&mut self) {
+        jobs::telemetry::TELEMETRY.active_subscriptions.dec();
+    }
 }

@@ -494,3 +494,144 @@ async fn the_dashboard_is_served_with_client_routes_falling_back_to_index(
     assert_eq!(route.text().await.unwrap(), index);
     assert_eq!(get("/no-such-file.js").await.unwrap().status(), 404);
 }
+
+/// `/metrics` in the Prometheus text format, read by the reference parser
+/// (Python's `prometheus_client`).
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn metrics_are_exposed_in_a_format_a_real_parser_reads(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(
+        c,
+        Options {
+            workers: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let token = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "mutation Check { runSystemCheck { id } }",
+            json!({}),
+        )
+        .await;
+    let id = body["data"]["runSystemCheck"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    loop {
+        let (_, b) = s
+            .gql(
+                Some(&token),
+                "query($id: ID!) { operation(id: $id) { status } }",
+                json!({"id": id}),
+            )
+            .await;
+        if b["data"]["operation"]["status"] == "SUCCEEDED" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resp = s
+        .http
+        .get(format!("http://{}/metrics", s.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = resp.text().await.unwrap();
+    let file = std::env::temp_dir().join(format!("toygres-metrics-{}.txt", uuid::Uuid::new_v4()));
+    std::fs::write(&file, &text).unwrap();
+    let parsed = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import json, sys\n\
+             from prometheus_client.parser import text_string_to_metric_families as parse\n\
+             samples = [s for f in parse(open(sys.argv[1]).read()) for s in f.samples]\n\
+             print(json.dumps([[s.name, s.labels, s.value] for s in samples]))",
+        )
+        .arg(&file)
+        .output()
+        .expect("python3 with prometheus_client (scripts/install-deps.sh --test installs it)");
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let samples: Vec<(String, std::collections::HashMap<String, String>, f64)> =
+        serde_json::from_slice(&parsed.stdout).unwrap();
+    let has = |name: &str, label: (&str, &str)| {
+        samples
+            .iter()
+            .any(|(n, l, _)| n == name && l.get(label.0).map(String::as_str) == Some(label.1))
+    };
+    assert!(
+        has("toygres_http_requests_total", ("route", "/graphql")),
+        "{text}"
+    );
+    assert!(has(
+        "toygres_http_request_duration_seconds_bucket",
+        ("route", "/graphql")
+    ));
+    assert!(has(
+        "toygres_graphql_operations_total",
+        ("operation", "Check")
+    ));
+    assert!(
+        has("toygres_job_runs_total", ("kind", "system_check")),
+        "{text}"
+    );
+    assert!(has("toygres_queue_depth", ("queue", "deploy")));
+    assert!(has("toygres_db_pool_connections", ("state", "idle")));
+    assert!(
+        samples
+            .iter()
+            .any(|(n, _, _)| n == "toygres_graphql_active_subscriptions")
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn metrics_behind_a_token_refuse_everyone_else(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(
+        c,
+        Options {
+            metrics_token: Some("scrape-me-please".into()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = format!("http://{}/metrics", s.addr);
+    assert_eq!(s.http.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(
+        s.http
+            .get(&url)
+            .bearer_auth("wrong-token-here")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        s.http
+            .get(&url)
+            .bearer_auth("scrape-me-please")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

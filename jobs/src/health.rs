@@ -110,6 +110,15 @@ pub async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> R
         .await;
     let due = chrono::Duration::from_std(config.interval * 10).unwrap_or(chrono::Duration::MAX);
     for (inst, check) in results {
+        let outcome = if check.healthy {
+            "healthy"
+        } else {
+            "unhealthy"
+        };
+        crate::telemetry::TELEMETRY
+            .health_checks
+            .with_label_values(&[outcome])
+            .inc();
         let refresh = inst
             .last_checked_at
             .is_none_or(|at| check.checked_at - at >= due);

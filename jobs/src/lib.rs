@@ -9,6 +9,7 @@
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
+//! * `telemetry`: Toygres's own Prometheus metrics.
 //! * `system_check`: the diagnostic workflow.
 //! * `events`: LISTEN once per process, fan out committed changes to subscribers.
 //! * `user`, `operation`: domain types.
@@ -39,6 +40,7 @@ pub mod metrics;
 pub mod operation;
 pub mod queue;
 pub mod system_check;
+pub mod telemetry;
 pub mod user;
 pub mod workflow;
 

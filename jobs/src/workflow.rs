@@ -223,6 +223,7 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
         let message = format!("this Toygres does not know operation kind {}", op.kind);
         return give_up(&op, &message, cx).await;
     };
+    let mut measured = crate::telemetry::JobMeasurer::new(kind.queue().name(), &op.kind);
     for _ in 0..MAX_HOPS_PER_DELIVERY {
         match step(kind, &op, cx).await {
             Ok(Next::Hop(next)) => {
@@ -234,19 +235,32 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
                 }
                 if cx.shutdown.is_cancelled() {
                     // Hand the rest to whichever worker is up next.
-                    return deliver_again(kind, &op, Duration::ZERO, cx).await;
+                    deliver_again(kind, &op, Duration::ZERO, cx).await?;
+                    measured.outcome = "handed_over";
+                    return Ok(());
                 }
             }
-            Ok(Next::Nap(delay)) => return deliver_again(kind, &op, delay, cx).await,
+            Ok(Next::Nap(delay)) => {
+                deliver_again(kind, &op, delay, cx).await?;
+                measured.outcome = "napped";
+                return Ok(());
+            }
             Ok(Next::Done) => {
                 cx.db.succeed(op.id).await?;
+                measured.outcome = "succeeded";
                 tracing::info!(operation = %op.id, "operation succeeded");
                 return Ok(());
             }
-            Err(e) => return fail_try(kind, &op, &e, cx).await,
+            Err(e) => {
+                fail_try(kind, &op, &e, cx).await?;
+                measured.outcome = "step_failed";
+                return Ok(());
+            }
         }
     }
-    deliver_again(kind, &op, Duration::ZERO, cx).await
+    deliver_again(kind, &op, Duration::ZERO, cx).await?;
+    measured.outcome = "handed_over";
+    Ok(())
 }
 
 /// End this delivery and enqueue another of the same operation, due after `delay`.

@@ -3,6 +3,7 @@
 mod account;
 mod cluster;
 mod instance;
+mod measure;
 mod operation;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -64,6 +65,7 @@ pub(crate) fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
     .limit_recursive_depth(32)
     .limit_directives(10)
     .disable_suggestions()
+    .extension(measure::Measure)
 }
 
 /// The caller, or `UNAUTHENTICATED`.

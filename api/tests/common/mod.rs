@@ -31,6 +31,7 @@ pub struct Options {
     pub ws_init_timeout: Duration,
     pub workers: bool,
     pub max_body_bytes: usize,
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Options {
@@ -40,6 +41,7 @@ impl Default for Options {
             ws_init_timeout: Duration::from_secs(10),
             workers: false,
             max_body_bytes: 64 * 1024,
+            metrics_token: None,
         }
     }
 }
@@ -128,6 +130,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         Limits {
             max_body_bytes: options.max_body_bytes,
             ws_init_timeout: options.ws_init_timeout,
+            metrics_token: options.metrics_token.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

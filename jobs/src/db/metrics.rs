@@ -131,6 +131,17 @@ impl Db {
         )
     }
 
+    /// Rows of `table` (`instances` or `servers`) by state, for the metrics endpoint.
+    pub async fn count_by_state(&self, table: &'static str) -> Result<Vec<(String, i64)>> {
+        let sql = match table {
+            "instances" => {
+                "SELECT state::text, count(*) FROM instances WHERE state <> 'deleted' GROUP BY 1"
+            }
+            _ => "SELECT state::text, count(*) FROM servers WHERE state <> 'removed' GROUP BY 1",
+        };
+        Ok(sqlx::query_as(sql).fetch_all(&self.pool).await?)
+    }
+
     /// How many live instances the caller's projects hold, by state and health.
     pub async fn instance_counts(
         &self,

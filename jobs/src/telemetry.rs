@@ -1,0 +1,182 @@
+//! Toygres's own metrics, in one Prometheus registry that `GET /metrics` exposes.
+//!
+//! Counters and histograms are updated where things happen (requests, GraphQL operations,
+//! jobs, health checks); gauges of state (instances and servers by state, queue depth, pool
+//! use) are read from the database when scraped, so every process reports the same truth.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use prometheus::{
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+use crate::db::Db;
+use crate::queue::{self, Queue};
+
+/// Every metric Toygres exports.
+pub struct Telemetry {
+    registry: Registry,
+    /// HTTP requests by route, method and status.
+    pub http_requests: IntCounterVec,
+    /// HTTP request latency by route.
+    pub http_duration: HistogramVec,
+    /// GraphQL operations by name and outcome (`ok`, `error`).
+    pub graphql_operations: IntCounterVec,
+    /// Subscriptions open now.
+    pub active_subscriptions: IntGauge,
+    /// Job deliveries by queue, kind and outcome.
+    pub job_runs: IntCounterVec,
+    /// Job delivery time by kind.
+    pub job_duration: HistogramVec,
+    /// Health checks by outcome (`healthy`, `unhealthy`).
+    pub health_checks: IntCounterVec,
+    instances: IntGaugeVec,
+    servers: IntGaugeVec,
+    queue_depth: IntGaugeVec,
+    pool_connections: IntGaugeVec,
+}
+
+/// The process's metrics.
+pub static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(Telemetry::new);
+
+impl Telemetry {
+    fn new() -> Self {
+        let registry =
+            Registry::new_custom(Some("toygres".to_owned()), None).expect("a valid prefix");
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid counter");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let h =
+                HistogramVec::new(HistogramOpts::new(name, help), labels).expect("valid histogram");
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
+            h
+        };
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid gauge");
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric");
+            g
+        };
+        let active_subscriptions = IntGauge::new(
+            "graphql_active_subscriptions",
+            "GraphQL subscriptions open now",
+        )
+        .expect("valid gauge");
+        registry
+            .register(Box::new(active_subscriptions.clone()))
+            .expect("unique metric");
+        Self {
+            http_requests: counter(
+                "http_requests_total",
+                "HTTP requests",
+                &["route", "method", "status"],
+            ),
+            http_duration: histogram(
+                "http_request_duration_seconds",
+                "HTTP request latency",
+                &["route"],
+            ),
+            graphql_operations: counter(
+                "graphql_operations_total",
+                "GraphQL operations",
+                &["operation", "outcome"],
+            ),
+            active_subscriptions,
+            job_runs: counter(
+                "job_runs_total",
+                "Job deliveries",
+                &["queue", "kind", "outcome"],
+            ),
+            job_duration: histogram("job_duration_seconds", "Job delivery time", &["kind"]),
+            health_checks: counter(
+                "health_checks_total",
+                "Instance health checks",
+                &["outcome"],
+            ),
+            instances: gauge("instances", "Live instances by state", &["state"]),
+            servers: gauge("servers", "Servers by state", &["state"]),
+            queue_depth: gauge(
+                "queue_depth",
+                "Jobs waiting or running, by queue",
+                &["queue"],
+            ),
+            pool_connections: gauge(
+                "db_pool_connections",
+                "Metadata database connections",
+                &["state"],
+            ),
+            registry,
+        }
+    }
+
+    /// Refresh the state gauges from `db` and render everything in the text format.
+    pub async fn render(&self, db: &Db) -> crate::Result<String> {
+        self.instances.reset();
+        for (state, count) in db.count_by_state("instances").await? {
+            self.instances.with_label_values(&[&state]).set(count);
+        }
+        self.servers.reset();
+        for (state, count) in db.count_by_state("servers").await? {
+            self.servers.with_label_values(&[&state]).set(count);
+        }
+        for q in Queue::ALL {
+            self.queue_depth
+                .with_label_values(&[q.name()])
+                .set(queue::depth(db, q).await?);
+        }
+        let pool = db.pool();
+        let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
+        self.pool_connections.with_label_values(&["idle"]).set(idle);
+        self.pool_connections
+            .with_label_values(&["in_use"])
+            .set(i64::from(pool.size()) - idle);
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .map_err(|e| anyhow::anyhow!("encode metrics: {e}"))?;
+        Ok(String::from_utf8(out).map_err(|e| anyhow::anyhow!("metrics are not UTF-8: {e}"))?)
+    }
+}
+
+/// Times one job delivery and counts its outcome when dropped, on every exit path.
+pub(crate) struct JobMeasurer {
+    queue: &'static str,
+    kind: String,
+    start: Instant,
+    /// Set to the outcome before the guard drops; `error` when never set (a panic, an early `?`).
+    pub(crate) outcome: &'static str,
+}
+
+impl JobMeasurer {
+    pub(crate) fn new(queue: &'static str, kind: &str) -> Self {
+        Self {
+            queue,
+            kind: kind.to_owned(),
+            start: Instant::now(),
+            outcome: "error",
+        }
+    }
+}
+
+impl Drop for JobMeasurer {
+    fn drop(&mut self) {
+        TELEMETRY
+            .job_runs
+            .with_label_values(&[self.queue, &self.kind, self.outcome])
+            .inc();
+        TELEMETRY
+            .job_duration
+            .with_label_values(&[&self.kind])
+            .observe(self.start.elapsed().as_secs_f64());
+    }
+}
