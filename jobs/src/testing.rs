@@ -49,9 +49,9 @@ pub fn local_host() -> std::sync::Arc<providers::local::LocalHost> {
     ))
 }
 
-/// Let every step waiting on `name` go on.
+/// Let the step holding on `name` go on, even if it has not started waiting yet.
 pub fn release(name: &str) {
-    hold(name).notify_waiters();
+    hold(name).notify_one();
 }
 
 /// Queue a `test_script` operation with `input` in the default project.
