@@ -29,14 +29,23 @@ if $for_tests && ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
         || { echo "install prometheus-client for python3 (pip install prometheus-client)" >&2; exit 1; }
 fi
 
-if have_server_binaries && id postgres >/dev/null 2>&1 && have_victoria; then
+have_browser() {
+    ! $for_tests || command -v chromium >/dev/null 2>&1
+}
+
+if $for_tests && ! command -v npm >/dev/null 2>&1; then
+    echo "node and npm are needed for the dashboard's tests: install Node.js 20 or newer" >&2
+    exit 1
+fi
+
+if have_server_binaries && id postgres >/dev/null 2>&1 && have_victoria && have_browser; then
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "PostgreSQL server binaries or VictoriaMetrics (for the metrics tests) are missing." >&2
+    echo "PostgreSQL server binaries (or, for the tests, VictoriaMetrics and Chromium) are missing." >&2
     echo "Install them, for example:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y postgresql victoria-metrics" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y postgresql victoria-metrics chromium" >&2
     exit 1
 fi
 
@@ -48,10 +57,11 @@ if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; 
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# victoria-metrics is for the metrics tests; its packaged service is not started here.
+# victoria-metrics and chromium are for the tests; the packaged service is not started here.
 packages=(postgresql)
-$for_tests && packages+=(victoria-metrics)
+$for_tests && packages+=(victoria-metrics chromium)
 apt-get install -y -qq "${packages[@]}" >/dev/null
 have_server_binaries
 have_victoria
+have_browser
 id postgres >/dev/null

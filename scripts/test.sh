@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite. Uses DATABASE_URL (a PostgreSQL superuser) if set; otherwise starts a
+# The whole test suite: the dashboard's checks, every cargo test, and the dashboard in a real
+# browser. Uses DATABASE_URL (a PostgreSQL superuser) if set; otherwise starts a
 # throwaway PostgreSQL for the run and removes it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,12 @@ if [ -z "${DATABASE_URL:-}" ]; then
     export DATABASE_URL
 fi
 
+# The dashboard first: its types must match schema.graphql, its component tests pass, and its
+# build is what the binary embeds for the browser tests below.
+(cd ui && npm ci --no-audit --no-fund && npm run codegen:check && npm test && npm run build)
+
 cargo test --workspace --all-targets --locked --no-fail-fast
+
+# The dashboard in Debian's chromium against the binary just built, which serves it itself.
+cargo build --locked
+(cd ui && env -u DATABASE_URL E2E_UI=embedded TOYGRES_BIN=../target/debug/toygres node e2e/run.mjs)

@@ -1,0 +1,304 @@
+// End-to-end tests: the real toygres binary, the built dashboard served by `vite preview`
+// (which proxies /graphql to the binary), and Debian's chromium driven by playwright-core.
+//
+//   npm run e2e                 build, then run everything
+//   TOYGRES_BIN=...             the binary (default ../target/debug/toygres)
+//   CHROMIUM=...                the browser (default /usr/bin/chromium)
+//   E2E_KEEP=1                  leave the server's data directory behind
+//   E2E_UI=embedded             use the dashboard the binary serves itself (built into it by
+//                               `cargo build` from ui/dist) instead of `vite preview`
+//
+// Screenshots go to test-results/screenshots/.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ui = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shots = join(ui, 'test-results', 'screenshots');
+mkdirSync(shots, { recursive: true });
+const BIN = process.env.TOYGRES_BIN ?? resolve(ui, '../target/debug/toygres');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ADMIN = { email: 'admin@example.com', password: 'correct-horse-battery' };
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(url, what, ms = 60_000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${what} did not come up at ${url} within ${ms / 1000}s`);
+}
+
+function stop(child) {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+if (!existsSync(BIN)) {
+  console.error(`no toygres binary at ${BIN}; build it or set TOYGRES_BIN`);
+  process.exit(2);
+}
+const embedded = process.env.E2E_UI === 'embedded';
+if (!embedded && !existsSync(join(ui, 'dist', 'index.html'))) {
+  console.error('no dist/: run `npm run build` first (`npm run e2e` does)');
+  process.exit(2);
+}
+
+const dataRoot = mkdtempSync('/tmp/toygres-e2e-');
+chmodSync(dataRoot, 0o755);
+const apiPort = await freePort();
+const uiPort = await freePort();
+const api = `http://127.0.0.1:${apiPort}`;
+const base = embedded ? api : `http://127.0.0.1:${uiPort}`;
+const serverLog = join(ui, 'test-results', 'toygres.log');
+
+let server, preview, browser, failPage;
+const results = [];
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e });
+    await failPage?.screenshot({ path: join(shots, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
+    console.log(`  ✗ ${name}\n    ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n    ')}`);
+  }
+}
+
+try {
+  const logFd = openSync(serverLog, 'w');
+  server = spawn(BIN, ['serve'], {
+    env: {
+      ...process.env,
+      TOYGRES_DATA_DIR: join(dataRoot, 'data'),
+      TOYGRES_LISTEN: `127.0.0.1:${apiPort}`,
+      TOYGRES_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      TOYGRES_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      TOYGRES_HEALTH_INTERVAL_SECS: '5',
+    },
+    stdio: ['ignore', logFd, logFd],
+  });
+  await waitFor(`${api}/readyz`, 'toygres', 120_000);
+  preview = embedded ? null : spawn(join(ui, 'node_modules', '.bin', 'vite'), ['preview', '--host', '127.0.0.1', '--port', String(uiPort), '--strictPort'], {
+    cwd: ui,
+    env: { ...process.env, TOYGRES_API: api },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor(`${base}/`, 'vite preview');
+  console.log(`toygres at ${api}, dashboard at ${base}`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, baseURL: base });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = await context.newPage();
+  failPage = page;
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(15_000);
+  const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const name = `e2e-${Date.now().toString(36)}`;
+  let instanceUrl = '';
+
+  await test('a failed login says so and stays on the login page', async () => {
+    await page.goto('/instances');
+    await page.waitForURL(/\/login/);
+    await page.fill('#email', ADMIN.email);
+    await page.fill('#password', 'not-the-password');
+    await page.click('button[type=submit]');
+    const err = page.getByTestId('login-error');
+    await err.waitFor();
+    if (!/invalid email or password/i.test(await err.innerText())) throw new Error(`unexpected error text: ${await err.innerText()}`);
+    await shot('01-login-failed');
+  });
+
+  await test('logging in lands on the instances list', async () => {
+    await page.fill('#password', ADMIN.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/instances$/);
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    await page.getByText('No instances yet').waitFor();
+    await shot('02-instances-empty');
+  });
+
+  await test('the create form shows field-level errors, client-side and from the server', async () => {
+    await page.getByRole('link', { name: /new instance/i }).first().click();
+    await page.waitForURL(/\/instances\/new$/);
+    await page.fill('#f-name', 'Bad_Name');
+    await page.fill('#f-password', 'short');
+    await page.click('button[type=submit]');
+    await page.locator('#f-name-error').waitFor();
+    await page.locator('#f-password-error').waitFor();
+    await shot('03-create-invalid');
+    // A password the form accepts but the server refuses (repetitive): the server's
+    // INVALID_INPUT message must land under the password field.
+    await page.fill('#f-name', name);
+    await page.fill('#f-password', 'aaaaaaaaaaaa');
+    await page.click('button[type=submit]');
+    const pw = page.locator('#f-password-error');
+    await pw.waitFor();
+    if (!/password/i.test(await pw.innerText())) throw new Error(`password error: ${await pw.innerText()}`);
+    await shot('04-create-server-error');
+  });
+
+  await test('creating an instance goes RUNNING and HEALTHY without a reload', async () => {
+    await page.fill('#f-password', '');
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => /^\/instances\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith('/new'));
+    instanceUrl = new URL(page.url()).pathname;
+    await page.getByRole('link', { name: 'Instances', exact: true }).first().click();
+    await page.waitForURL(/\/instances$/);
+    const row = page.locator(`tr[data-instance="${name}"]`);
+    await row.waitFor();
+    await shot('05-list-creating');
+    let navigations = 0;
+    page.on('framenavigated', (f) => f === page.mainFrame() && navigations++);
+    await row.getByTestId('state').getByText('RUNNING').waitFor({ timeout: 120_000 });
+    await row.getByTestId('health').getByText('HEALTHY').waitFor({ timeout: 60_000 });
+    if (navigations) throw new Error('the page reloaded');
+    await shot('06-list-running-healthy');
+  });
+
+  await test('the detail page hides the password until revealed, copies the connection string, and survives a reload', async () => {
+    await page.locator(`tr[data-instance="${name}"] a`).first().click();
+    await page.waitForURL(instanceUrl);
+    await page.reload();
+    const conn = page.getByTestId('connection-string');
+    await conn.waitFor();
+    const masked = await conn.innerText();
+    if (!masked.includes('••••')) throw new Error(`password not hidden: ${masked}`);
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    const revealed = await conn.innerText();
+    if (revealed.includes('••••') || !revealed.startsWith('postgresql://')) throw new Error(`not revealed: ${revealed}`);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('button', { name: /Copied/ }).waitFor();
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    if (clip !== revealed) throw new Error(`clipboard has ${clip}, expected ${revealed}`);
+    await page.getByTestId('health-chart').locator('.recharts-surface').first().waitFor({ timeout: 30_000 });
+    await shot('07-detail');
+  });
+
+  await test('the operation detail shows its step timeline', async () => {
+    await page.locator('a[href^="/operations/"]').first().click();
+    await page.waitForURL(/\/operations\/[^/]+$/);
+    await page.getByRole('list', { name: 'Steps' }).waitFor();
+    await page.getByText('SUCCEEDED').first().waitFor({ timeout: 30_000 });
+    await shot('08-operation');
+    await page.goBack();
+  });
+
+  await test('stop and start follow their operations live', async () => {
+    await page.goto(instanceUrl);
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('link', { name: 'Follow the operation' }).click();
+    await page.waitForURL(/\/operations\/[^/]+$/);
+    await page.getByRole('list', { name: 'Steps' }).waitFor();
+    await page.getByRole('heading').getByText('SUCCEEDED').waitFor({ timeout: 60_000 });
+    await shot('09-stop-operation');
+    await page.goto(instanceUrl);
+    await page.getByRole('heading').getByText('STOPPED').waitFor();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('heading').getByText('RUNNING').waitFor({ timeout: 60_000 });
+  });
+
+  await test('a change made by another client shows up live (subscription, not polling)', async () => {
+    await page.goto('/instances');
+    const state = page.locator(`tr[data-instance="${name}"]`).getByTestId('state');
+    await state.getByText('RUNNING').waitFor({ timeout: 60_000 });
+    // Nothing polls while every instance is settled, so only instanceUpdated can bring this.
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('toygres.session')).token);
+    const id = instanceUrl.split('/').pop();
+    const gql = async (query) => {
+      const r = await fetch(`${api}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+      });
+      const body = await r.json();
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+    };
+    await gql(`mutation { stopInstance(id: "${id}") { id } }`);
+    await state.getByText(/STOPPING|STOPPED/).waitFor({ timeout: 2500 });
+    await state.getByText('STOPPED').waitFor({ timeout: 30_000 });
+    await shot('10-list-stopped-elsewhere');
+    await gql(`mutation { startInstance(id: "${id}") { id } }`);
+    await state.getByText('RUNNING').waitFor({ timeout: 60_000 });
+  });
+
+  await test('deleting needs the name typed, then the instance leaves the list', async () => {
+    await page.goto(instanceUrl);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const confirm = page.getByRole('button', { name: 'Delete instance' });
+    if (!(await confirm.isDisabled())) throw new Error('delete enabled before the name was typed');
+    await page.getByRole('dialog').locator('input').fill(name.slice(0, -1));
+    if (!(await confirm.isDisabled())) throw new Error('delete enabled with a wrong name');
+    await page.getByRole('dialog').locator('input').fill(name);
+    await shot('11-delete-confirm');
+    await confirm.click();
+    await page.waitForURL(/\/instances$/);
+    await page.getByText(`Deleting ${name}`).waitFor();
+    // The only instance: the list empties once the instance is DELETED, pushed by instanceUpdated.
+    await page.getByText('No instances yet').waitFor({ timeout: 90_000 });
+    await shot('12-deleted');
+  });
+
+  await test('the dark theme toggles and persists', async () => {
+    await page.getByRole('button', { name: /Switch to (dark|light) theme/ }).click();
+    const t1 = await page.evaluate(() => document.documentElement.dataset.theme);
+    await page.reload();
+    const t2 = await page.evaluate(() => document.documentElement.dataset.theme);
+    if (t1 !== t2) throw new Error(`theme ${t1} became ${t2} after reload`);
+    await shot(`13-theme-${t2}`);
+  });
+
+  await test('logging out returns to the login page', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login/);
+  });
+
+  await test('no uncaught page errors', async () => {
+    if (pageErrors.length) throw new Error(pageErrors.join('\n'));
+  });
+} catch (e) {
+  console.error(e);
+  results.push({ name: 'setup', ok: false, error: e });
+} finally {
+  await browser?.close().catch(() => {});
+  await stop(preview);
+  await stop(server);
+  if (!process.env.E2E_KEEP) rmSync(dataRoot, { recursive: true, force: true });
+}
+
+const failed = results.filter((r) => !r.ok);
+console.log(`\n${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${shots}; server log in ${serverLog}`);
+process.exit(failed.length ? 1 : 0);

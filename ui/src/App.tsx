@@ -1,0 +1,76 @@
+import { lazy, Suspense } from 'react';
+import { BrowserRouter, Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router-dom';
+import { AuthProvider, useAuth } from './lib/auth';
+import { ApiProvider } from './lib/client';
+import { Layout } from './components/Layout';
+import { Empty, Loading } from './components/States';
+import { LoginPage } from './pages/Login';
+import { InstancesPage } from './pages/Instances';
+import { CreateInstancePage } from './pages/CreateInstance';
+// The detail page carries the charting library: load it when first needed.
+const InstanceDetailPage = lazy(() => import('./pages/InstanceDetail').then((m) => ({ default: m.InstanceDetailPage })));
+import { OperationDetailPage, OperationsPage } from './pages/Operations';
+
+function RequireAuth() {
+  const { session } = useAuth();
+  const location = useLocation();
+  if (!session) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  return <Outlet />;
+}
+
+function NotFound() {
+  return (
+    <Empty title="Page not found">
+      <p className="muted">There is nothing at this address.</p>
+      <Link className="btn" to="/instances">
+        Go to instances
+      </Link>
+    </Empty>
+  );
+}
+
+function PlaygroundPending() {
+  return (
+    <Empty title="The GraphQL playground is not available yet">
+      <p className="muted">
+        This server does not serve <code>/playground</code> yet. Send queries to <code>POST /graphql</code> meanwhile.
+      </p>
+      <Link className="btn" to="/instances">
+        Go to instances
+      </Link>
+    </Empty>
+  );
+}
+
+export function App() {
+  return (
+    <AuthProvider>
+      <ApiProvider>
+        <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route element={<Layout />}>
+              <Route element={<RequireAuth />}>
+                <Route index element={<Navigate to="/instances" replace />} />
+                <Route path="/instances" element={<InstancesPage />} />
+                <Route path="/instances/new" element={<CreateInstancePage />} />
+                <Route
+                  path="/instances/:id"
+                  element={
+                    <Suspense fallback={<Loading what="Loading" />}>
+                      <InstanceDetailPage />
+                    </Suspense>
+                  }
+                />
+                <Route path="/operations" element={<OperationsPage />} />
+                <Route path="/operations/:id" element={<OperationDetailPage />} />
+              </Route>
+              <Route path="/playground" element={<PlaygroundPending />} />
+              <Route path="*" element={<NotFound />} />
+            </Route>
+          </Routes>
+        </BrowserRouter>
+      </ApiProvider>
+    </AuthProvider>
+  );
+}

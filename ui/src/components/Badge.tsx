@@ -1,0 +1,75 @@
+import type { Health, InstanceState, OperationStatus } from '../gql/graphql';
+
+type Tone = 'ok' | 'warn' | 'bad' | 'busy' | 'muted' | 'info';
+
+export function Badge({ tone, children, title }: { tone: Tone; children: React.ReactNode; title?: string }) {
+  return (
+    <span className={`badge badge-${tone}`} title={title}>
+      {children}
+    </span>
+  );
+}
+
+const STATE_TONE: Record<InstanceState, Tone> = {
+  CREATING: 'busy',
+  RUNNING: 'ok',
+  STOPPING: 'busy',
+  STOPPED: 'muted',
+  STARTING: 'busy',
+  DELETING: 'busy',
+  DELETED: 'muted',
+  FAILED: 'bad',
+};
+
+const STATE_HELP: Record<InstanceState, string> = {
+  CREATING: 'Being made',
+  RUNNING: 'Serving',
+  STOPPING: 'Being stopped',
+  STOPPED: 'Stopped on request; its data is kept',
+  STARTING: 'Being started again',
+  DELETING: 'Being deleted',
+  DELETED: 'Gone, data included',
+  FAILED: 'An operation on it gave up',
+};
+
+export function StateBadge({ state }: { state: InstanceState }) {
+  return (
+    <Badge tone={STATE_TONE[state] ?? 'info'} title={STATE_HELP[state]}>
+      {STATE_TONE[state] === 'busy' && <span className="spinner-dot" aria-hidden />}
+      {state}
+    </Badge>
+  );
+}
+
+const HEALTH_TONE: Record<Health, Tone> = { HEALTHY: 'ok', UNHEALTHY: 'bad', UNKNOWN: 'muted' };
+const HEALTH_HELP: Record<Health, string> = {
+  HEALTHY: 'The last check connected and queried',
+  UNHEALTHY: 'The last check failed',
+  UNKNOWN: 'Not checked since it last started',
+};
+
+export function HealthBadge({ health }: { health: Health }) {
+  return (
+    <Badge tone={HEALTH_TONE[health] ?? 'info'} title={HEALTH_HELP[health]}>
+      <span className="dot" aria-hidden />
+      {health}
+    </Badge>
+  );
+}
+
+const STATUS_TONE: Record<OperationStatus, Tone> = {
+  QUEUED: 'info',
+  RUNNING: 'busy',
+  SUCCEEDED: 'ok',
+  FAILED: 'bad',
+  CANCELLED: 'muted',
+};
+
+export function StatusBadge({ status }: { status: OperationStatus }) {
+  return (
+    <Badge tone={STATUS_TONE[status] ?? 'info'}>
+      {STATUS_TONE[status] === 'busy' && <span className="spinner-dot" aria-hidden />}
+      {status}
+    </Badge>
+  );
+}

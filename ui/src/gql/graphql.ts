@@ -1,0 +1,681 @@
+/* eslint-disable */
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /**
+   * Implement the DateTime<Utc> scalar
+   *
+   * The input/output is a string in RFC3339 format.
+   */
+  DateTime: { input: string; output: string; }
+};
+
+/** How loaded the cluster is, as of its newest sample. */
+export type ClusterHealth = {
+  __typename?: 'ClusterHealth';
+  /** Whether the newest sample has figures. */
+  available: Scalars['Boolean']['output'];
+  /** Busy CPU of the cluster, 0 to 100; null when there is no current figure. */
+  cpuPercent: Maybe<Scalars['Float']['output']>;
+  /** Live instances the caller may see, by state and health. */
+  instances: Array<InstanceCount>;
+  /** Memory in use, 0 to 100; null when there is no current figure. */
+  memoryPercent: Maybe<Scalars['Float']['output']>;
+  /** Why there are no figures, when there are none. */
+  message: Maybe<Scalars['String']['output']>;
+  /** When the newest sample was taken. */
+  sampledAt: Maybe<Scalars['DateTime']['output']>;
+  /** Each server's newest figures. */
+  servers: Array<ServerHealth>;
+  /** Where the figures come from: `host`, or the metrics source's URL. */
+  source: Maybe<Scalars['String']['output']>;
+  /** Since when the source has been failing, when it is. */
+  unavailableSince: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** What to create. */
+export type CreateInstanceInput = {
+  /** The database; named after the role if omitted. */
+  database?: InputMaybe<Scalars['String']['input']>;
+  /** A DNS-1123 label, unique among the project's live instances. */
+  name: Scalars['String']['input'];
+  /** The role's password, at least 12 characters; a strong one is generated if omitted. */
+  password?: InputMaybe<Scalars['String']['input']>;
+  /** The project; the default project if omitted. */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  /** Where to run it; `LOCAL` if omitted. */
+  provider?: InputMaybe<Provider>;
+  /** Storage in GB, 1 to 16384; 10 if omitted. */
+  storageGb?: InputMaybe<Scalars['Int']['input']>;
+  /** The login role; `app` if omitted. */
+  username?: InputMaybe<Scalars['String']['input']>;
+  /** PostgreSQL major version; the newest installed if omitted (see `versions`). */
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** What `createInstance` returns. */
+export type CreateInstancePayload = {
+  __typename?: 'CreateInstancePayload';
+  /** The new instance, `CREATING`. */
+  instance: Instance;
+  /** The operation that makes it; follow it with `operationUpdated`. */
+  operation: Operation;
+};
+
+/** Whether an instance answers. */
+export type Health =
+  /** The last check connected and queried. */
+  | 'HEALTHY'
+  /** The last check failed. */
+  | 'UNHEALTHY'
+  /** Not checked since it last started. */
+  | 'UNKNOWN';
+
+/** One health check. */
+export type HealthCheck = {
+  __typename?: 'HealthCheck';
+  /** When it ran. */
+  checkedAt: Scalars['DateTime']['output'];
+  /** Why it failed. */
+  error: Maybe<Scalars['String']['output']>;
+  /** Whether it connected and queried. */
+  healthy: Scalars['Boolean']['output'];
+  /** Round trip of the query, in milliseconds. */
+  latencyMs: Maybe<Scalars['Float']['output']>;
+  /** The server's version. */
+  serverVersion: Maybe<Scalars['String']['output']>;
+};
+
+export type Instance = {
+  __typename?: 'Instance';
+  /**
+   * `postgresql://user:password@host:port/database`. The password is included for admins
+   * and operators of the project, and left out for viewers.
+   */
+  connectionString: Maybe<Scalars['String']['output']>;
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The database clients use. */
+  database: Scalars['String']['output'];
+  /** Why it failed, when it did. */
+  failureReason: Maybe<Scalars['String']['output']>;
+  /** Whether it answers. */
+  health: Health;
+  /** Its latest health checks, newest first. */
+  healthChecks: Array<HealthCheck>;
+  /** The address clients connect to, once it runs. */
+  host: Maybe<Scalars['String']['output']>;
+  /** The instance's id. */
+  id: Scalars['ID']['output'];
+  /** When health was last recorded on the instance. */
+  lastCheckedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The last recorded check's round trip, in milliseconds. */
+  latencyMs: Maybe<Scalars['Float']['output']>;
+  /** Its name: a DNS-1123 label, unique among the project's live instances. */
+  name: Scalars['String']['output'];
+  /** Its operations, newest first. */
+  operations: Array<Operation>;
+  /** The port clients connect to, once allocated. */
+  port: Maybe<Scalars['Int']['output']>;
+  /** The project it belongs to. */
+  projectId: Scalars['ID']['output'];
+  /** Where it runs. */
+  provider: Provider;
+  /** The server's version, as it reports it. */
+  serverVersion: Maybe<Scalars['String']['output']>;
+  /** Where it is in its life. */
+  state: InstanceState;
+  /** Storage asked for, in GB (recorded; the local provider does not cap disk use). */
+  storageGb: Scalars['Int']['output'];
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** The login role clients use. */
+  username: Scalars['String']['output'];
+  /** PostgreSQL major version. */
+  version: Scalars['Int']['output'];
+};
+
+
+export type InstanceHealthChecksArgs = {
+  last?: Scalars['Int']['input'];
+};
+
+
+export type InstanceOperationsArgs = {
+  first?: Scalars['Int']['input'];
+};
+
+export type InstanceConnection = {
+  __typename?: 'InstanceConnection';
+  /** A list of edges. */
+  edges: Array<InstanceEdge>;
+  /** A list of nodes. */
+  nodes: Array<Instance>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** How many instances are in one state with one health. */
+export type InstanceCount = {
+  __typename?: 'InstanceCount';
+  /** How many. */
+  count: Scalars['Int']['output'];
+  /** The health, as in `Health`. */
+  health: Scalars['String']['output'];
+  /** The state, as in `InstanceState`. */
+  state: Scalars['String']['output'];
+};
+
+/** An edge in a connection. */
+export type InstanceEdge = {
+  __typename?: 'InstanceEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Instance;
+};
+
+/** Which instances to list. */
+export type InstanceFilter = {
+  /** Only this health. */
+  health?: InputMaybe<Health>;
+  /** Only names containing this text. */
+  nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** Only this provider. */
+  provider?: InputMaybe<Provider>;
+  /** Only this state; without it, deleted instances are left out. */
+  state?: InputMaybe<InstanceState>;
+};
+
+/** Where an instance is in its life. */
+export type InstanceState =
+  /** Being made. */
+  | 'CREATING'
+  /** Gone, data included. */
+  | 'DELETED'
+  /** Being deleted. */
+  | 'DELETING'
+  /** An operation on it gave up; `failureReason` says why. */
+  | 'FAILED'
+  /** Serving. */
+  | 'RUNNING'
+  /** Being started again. */
+  | 'STARTING'
+  /** Stopped on request; its data is kept. */
+  | 'STOPPED'
+  /** Being stopped. */
+  | 'STOPPING';
+
+/** What `login` returns. */
+export type LoginPayload = {
+  __typename?: 'LoginPayload';
+  /** When the token stops working. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** A bearer token for `Authorization: Bearer <token>` and for `connection_init`. */
+  token: Scalars['String']['output'];
+  /** Who logged in. */
+  user: User;
+};
+
+/** One point of a CPU and memory time series. */
+export type MetricPoint = {
+  __typename?: 'MetricPoint';
+  /** The start of the step. */
+  at: Scalars['DateTime']['output'];
+  /** Average busy CPU over the step. */
+  cpuPercent: Maybe<Scalars['Float']['output']>;
+  /** Average memory in use over the step. */
+  memoryPercent: Maybe<Scalars['Float']['output']>;
+};
+
+/** Every mutation. */
+export type MutationRoot = {
+  __typename?: 'MutationRoot';
+  /**
+   * Ask for a new instance. Returns at once with the instance (`CREATING`) and the
+   * operation that makes it; bad input creates nothing.
+   */
+  createInstance: CreateInstancePayload;
+  /** Stop the instance and remove it with all its data. */
+  deleteInstance: Operation;
+  /** Exchange an email and password for a token. Needs no token. */
+  login: LoginPayload;
+  /** Stop and start a running instance. */
+  restartInstance: Operation;
+  /**
+   * Check that Toygres's database and job queue work, as an operation that a worker runs
+   * step by step. Returns at once; follow it with `operation(id)` or `operationUpdated`.
+   */
+  runSystemCheck: Operation;
+  /** Start a stopped or failed instance. */
+  startInstance: Operation;
+  /** Stop a running instance, keeping its data. */
+  stopInstance: Operation;
+};
+
+
+/** Every mutation. */
+export type MutationRootCreateInstanceArgs = {
+  input: CreateInstanceInput;
+};
+
+
+/** Every mutation. */
+export type MutationRootDeleteInstanceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootLoginArgs = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRestartInstanceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRunSystemCheckArgs = {
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Every mutation. */
+export type MutationRootStartInstanceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootStopInstanceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type Operation = {
+  __typename?: 'Operation';
+  /** Tries so far. */
+  attempts: Scalars['Int']['output'];
+  /** When it was asked for. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The last failure, if any. */
+  error: Maybe<Scalars['String']['output']>;
+  /** When it finished. */
+  finishedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The operation's id. */
+  id: Scalars['ID']['output'];
+  /** The workflow, such as `system_check`. */
+  kind: Scalars['String']['output'];
+  /** Tries allowed before it fails. */
+  maxAttempts: Scalars['Int']['output'];
+  /** The project it belongs to. */
+  projectId: Scalars['ID']['output'];
+  /** Who asked for it. */
+  requestedBy: Maybe<Scalars['ID']['output']>;
+  /** When a worker first picked it up. */
+  startedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Where it is in its life. */
+  status: OperationStatus;
+  /** The workflow's current step. */
+  step: Scalars['String']['output'];
+  /** Every step it has entered, in order. */
+  steps: Array<OperationStep>;
+  /** The id of what it acts on, unless it acts on Toygres or the fleet as a whole. */
+  targetId: Maybe<Scalars['ID']['output']>;
+  /** What it acts on. */
+  targetKind: OperationTarget;
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type OperationConnection = {
+  __typename?: 'OperationConnection';
+  /** A list of edges. */
+  edges: Array<OperationEdge>;
+  /** A list of nodes. */
+  nodes: Array<Operation>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** An edge in a connection. */
+export type OperationEdge = {
+  __typename?: 'OperationEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Operation;
+};
+
+/** Which operations to list. */
+export type OperationFilter = {
+  /** Only this kind, such as `system_check`. */
+  kind?: InputMaybe<Scalars['String']['input']>;
+  /** Only this status. */
+  status?: InputMaybe<OperationStatus>;
+  /** Only operations on this target. */
+  targetId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Where an operation is in its life. */
+export type OperationStatus =
+  /** Stopped on request. */
+  | 'CANCELLED'
+  /** Gave up; `error` says why. */
+  | 'FAILED'
+  /** Waiting for a worker: a first run, or a retry after a failure. */
+  | 'QUEUED'
+  /** A worker is on it, or it waits on something outside between steps. */
+  | 'RUNNING'
+  /** Finished as asked. */
+  | 'SUCCEEDED';
+
+/** A step an operation entered. */
+export type OperationStep = {
+  __typename?: 'OperationStep';
+  /** When it was entered. */
+  enteredAt: Scalars['DateTime']['output'];
+  /** 1 for the first step. */
+  seq: Scalars['Int']['output'];
+  /** The step's name. */
+  step: Scalars['String']['output'];
+};
+
+/** What an operation acts on. */
+export type OperationTarget =
+  /** The fleet as a whole. */
+  | 'CLUSTER'
+  /** A Postgres instance. */
+  | 'INSTANCE'
+  /** A fleet server. */
+  | 'SERVER'
+  /** Toygres itself. */
+  | 'SYSTEM';
+
+/** Information about pagination in a connection */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** When paginating forwards, the cursor to continue. */
+  endCursor: Maybe<Scalars['String']['output']>;
+  /** When paginating forwards, are there more items? */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** When paginating backwards, are there more items? */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** When paginating backwards, the cursor to continue. */
+  startCursor: Maybe<Scalars['String']['output']>;
+};
+
+/** A user's role in one project. */
+export type ProjectRole = {
+  __typename?: 'ProjectRole';
+  /** The project's id. */
+  projectId: Scalars['ID']['output'];
+  /** The project's name. */
+  projectName: Scalars['String']['output'];
+  /** The role there. */
+  role: Role;
+};
+
+/** Where an instance runs. */
+export type Provider =
+  /** A StatefulSet on Kubernetes. */
+  | 'KUBERNETES'
+  /** A PostgreSQL process on the control plane's host. */
+  | 'LOCAL';
+
+/** Every query. */
+export type QueryRoot = {
+  __typename?: 'QueryRoot';
+  /**
+   * CPU and memory of the cluster and its servers as of the newest sample, and instance
+   * counts. When the metrics source is unreachable the figures are null and `message`
+   * says since when: never zeros, never stale figures shown as current.
+   */
+  clusterHealth: ClusterHealth;
+  /** One instance, if the caller may see it. A deleted instance stays visible as `DELETED`. */
+  instance: Maybe<Instance>;
+  /** Instances the caller may see, newest first. */
+  instances: InstanceConnection;
+  /** The caller. */
+  me: User;
+  /** One operation, if the caller may see it. */
+  operation: Maybe<Operation>;
+  /** Operations the caller may see, newest first. */
+  operations: OperationConnection;
+  /**
+   * CPU and memory of one server (or, without `serverId`, of the cluster) from `from` to
+   * `to`, averaged per `step` seconds.
+   */
+  serverMetrics: Array<MetricPoint>;
+  /** The PostgreSQL major versions instances can run on this installation. */
+  versions: Array<Scalars['Int']['output']>;
+};
+
+
+/** Every query. */
+export type QueryRootInstanceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every query. */
+export type QueryRootInstancesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<InstanceFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Every query. */
+export type QueryRootOperationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every query. */
+export type QueryRootOperationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<OperationFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Every query. */
+export type QueryRootServerMetricsArgs = {
+  from: Scalars['DateTime']['input'];
+  serverId?: InputMaybe<Scalars['ID']['input']>;
+  step?: Scalars['Int']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+/** A role in a project. */
+export type Role =
+  /** Everything an operator may, plus managing members. */
+  | 'ADMIN'
+  /** Create, change and delete resources. */
+  | 'OPERATOR'
+  /** Read only. */
+  | 'VIEWER';
+
+/** One server's newest figures. */
+export type ServerHealth = {
+  __typename?: 'ServerHealth';
+  /** Busy CPU, 0 to 100. */
+  cpuPercent: Maybe<Scalars['Float']['output']>;
+  /** Memory in use, 0 to 100. */
+  memoryPercent: Maybe<Scalars['Float']['output']>;
+  /** When the sample was taken. */
+  sampledAt: Scalars['DateTime']['output'];
+  /** The server. */
+  serverId: Scalars['ID']['output'];
+};
+
+/** Every subscription. */
+export type SubscriptionRoot = {
+  __typename?: 'SubscriptionRoot';
+  /** The cluster's health after each new sample. */
+  clusterHealthUpdated: ClusterHealth;
+  /**
+   * Every state and health change of one instance (`id`), or of every instance the caller
+   * may see. A subscriber that falls behind gets a `LAGGED` error and should refetch.
+   */
+  instanceUpdated: Instance;
+  /**
+   * Every change to one operation (`id`), or to every operation the caller may see. A
+   * subscriber that falls behind gets a `LAGGED` error and should refetch.
+   */
+  operationUpdated: Operation;
+};
+
+
+/** Every subscription. */
+export type SubscriptionRootInstanceUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Every subscription. */
+export type SubscriptionRootOperationUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Someone who logs in. */
+export type User = {
+  __typename?: 'User';
+  /** Their email address. */
+  email: Scalars['String']['output'];
+  /** The user's id. */
+  id: Scalars['ID']['output'];
+  /** Whether they manage the whole installation. */
+  isSiteAdmin: Scalars['Boolean']['output'];
+  /** Their role in each project they belong to. */
+  roles: Array<ProjectRole>;
+};
+
+export type LoginMutationVariables = Exact<{
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+}>;
+
+
+export type LoginMutation = { __typename?: 'MutationRoot', login: { __typename?: 'LoginPayload', token: string, expiresAt: string, user: { __typename?: 'User', id: string, email: string, isSiteAdmin: boolean, roles: Array<{ __typename?: 'ProjectRole', projectId: string, projectName: string, role: Role }> } } };
+
+export type InstancesQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<InstanceFilter>;
+}>;
+
+
+export type InstancesQuery = { __typename?: 'QueryRoot', instances: { __typename?: 'InstanceConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'Instance', id: string, name: string, provider: Provider, version: number, storageGb: number, state: InstanceState, health: Health, host: string | null, port: number | null, latencyMs: number | null, lastCheckedAt: string | null, createdAt: string, updatedAt: string }> } };
+
+export type InstanceUpdatedSubscriptionVariables = Exact<{
+  id?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type InstanceUpdatedSubscription = { __typename?: 'SubscriptionRoot', instanceUpdated: { __typename?: 'Instance', id: string, name: string, state: InstanceState, health: Health, failureReason: string | null, host: string | null, port: number | null, latencyMs: number | null, lastCheckedAt: string | null, serverVersion: string | null, updatedAt: string } };
+
+export type InstanceDetailQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  checks: Scalars['Int']['input'];
+}>;
+
+
+export type InstanceDetailQuery = { __typename?: 'QueryRoot', instance: { __typename?: 'Instance', id: string, projectId: string, name: string, provider: Provider, version: number, storageGb: number, state: InstanceState, health: Health, failureReason: string | null, username: string, database: string, host: string | null, port: number | null, connectionString: string | null, lastCheckedAt: string | null, latencyMs: number | null, serverVersion: string | null, createdAt: string, updatedAt: string, healthChecks: Array<{ __typename?: 'HealthCheck', checkedAt: string, healthy: boolean, latencyMs: number | null, error: string | null }>, operations: Array<{ __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, attempts: number, error: string | null, createdAt: string, finishedAt: string | null }> } | null };
+
+export type VersionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type VersionsQuery = { __typename?: 'QueryRoot', versions: Array<number> };
+
+export type CreateInstanceMutationVariables = Exact<{
+  input: CreateInstanceInput;
+}>;
+
+
+export type CreateInstanceMutation = { __typename?: 'MutationRoot', createInstance: { __typename?: 'CreateInstancePayload', instance: { __typename?: 'Instance', id: string, name: string, state: InstanceState }, operation: { __typename?: 'Operation', id: string } } };
+
+export type StopInstanceMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type StopInstanceMutation = { __typename?: 'MutationRoot', stopInstance: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type StartInstanceMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type StartInstanceMutation = { __typename?: 'MutationRoot', startInstance: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type RestartInstanceMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RestartInstanceMutation = { __typename?: 'MutationRoot', restartInstance: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type DeleteInstanceMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type DeleteInstanceMutation = { __typename?: 'MutationRoot', deleteInstance: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type OperationsQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<OperationFilter>;
+}>;
+
+
+export type OperationsQuery = { __typename?: 'QueryRoot', operations: { __typename?: 'OperationConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'Operation', id: string, kind: string, targetKind: OperationTarget, targetId: string | null, status: OperationStatus, step: string, attempts: number, maxAttempts: number, error: string | null, createdAt: string, updatedAt: string, finishedAt: string | null }> } };
+
+export type OperationDetailQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type OperationDetailQuery = { __typename?: 'QueryRoot', operation: { __typename?: 'Operation', id: string, projectId: string, kind: string, targetKind: OperationTarget, targetId: string | null, status: OperationStatus, step: string, attempts: number, maxAttempts: number, error: string | null, createdAt: string, updatedAt: string, startedAt: string | null, finishedAt: string | null, steps: Array<{ __typename?: 'OperationStep', seq: number, step: string, enteredAt: string }> } | null };
+
+export type OperationFullFragment = { __typename?: 'Operation', id: string, projectId: string, kind: string, targetKind: OperationTarget, targetId: string | null, status: OperationStatus, step: string, attempts: number, maxAttempts: number, error: string | null, createdAt: string, updatedAt: string, startedAt: string | null, finishedAt: string | null, steps: Array<{ __typename?: 'OperationStep', seq: number, step: string, enteredAt: string }> };
+
+export type OperationUpdatedSubscriptionVariables = Exact<{
+  id?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type OperationUpdatedSubscription = { __typename?: 'SubscriptionRoot', operationUpdated: { __typename?: 'Operation', id: string, projectId: string, kind: string, targetKind: OperationTarget, targetId: string | null, status: OperationStatus, step: string, attempts: number, maxAttempts: number, error: string | null, createdAt: string, updatedAt: string, startedAt: string | null, finishedAt: string | null, steps: Array<{ __typename?: 'OperationStep', seq: number, step: string, enteredAt: string }> } };
+
+export const OperationFullFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationFullFragment, unknown>;
+export const LoginDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Login"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"email"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"password"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"login"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"email"},"value":{"kind":"Variable","name":{"kind":"Name","value":"email"}}},{"kind":"Argument","name":{"kind":"Name","value":"password"},"value":{"kind":"Variable","name":{"kind":"Name","value":"password"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"isSiteAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"projectName"}},{"kind":"Field","name":{"kind":"Name","value":"role"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LoginMutation, LoginMutationVariables>;
+export const InstancesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Instances"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"InstanceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instances"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<InstancesQuery, InstancesQueryVariables>;
+export const InstanceUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"InstanceUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<InstanceUpdatedSubscription, InstanceUpdatedSubscriptionVariables>;
+export const InstanceDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"InstanceDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"checks"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"database"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"connectionString"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthChecks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"Variable","name":{"kind":"Name","value":"checks"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthy"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}}]}}]}}]} as unknown as DocumentNode<InstanceDetailQuery, InstanceDetailQueryVariables>;
+export const VersionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Versions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"versions"}}]}}]} as unknown as DocumentNode<VersionsQuery, VersionsQueryVariables>;
+export const CreateInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateInstanceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]} as unknown as DocumentNode<CreateInstanceMutation, CreateInstanceMutationVariables>;
+export const StopInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StopInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"stopInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<StopInstanceMutation, StopInstanceMutationVariables>;
+export const StartInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<StartInstanceMutation, StartInstanceMutationVariables>;
+export const RestartInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RestartInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"restartInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<RestartInstanceMutation, RestartInstanceMutationVariables>;
+export const DeleteInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<DeleteInstanceMutation, DeleteInstanceMutationVariables>;
+export const OperationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Operations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"OperationFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}}]}}]}}]} as unknown as DocumentNode<OperationsQuery, OperationsQueryVariables>;
+export const OperationDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OperationDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"OperationFull"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationDetailQuery, OperationDetailQueryVariables>;
+export const OperationUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OperationUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operationUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"OperationFull"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationUpdatedSubscription, OperationUpdatedSubscriptionVariables>;

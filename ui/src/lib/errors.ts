@@ -1,0 +1,79 @@
+import type { CombinedError } from 'urql';
+
+/** The `extensions.code` values the API promises. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'INVALID_INPUT'
+  | 'LAGGED'
+  | 'INTERNAL';
+
+export interface ApiError {
+  code: ErrorCode | 'NETWORK' | 'UNKNOWN';
+  message: string;
+}
+
+/** The first error of a urql result, with its code. */
+export function apiError(error: CombinedError | undefined | null): ApiError | null {
+  if (!error) return null;
+  const gql = error.graphQLErrors[0];
+  if (gql) {
+    const code = (gql.extensions?.code as ErrorCode | undefined) ?? 'UNKNOWN';
+    return { code, message: gql.message };
+  }
+  if (error.networkError) {
+    return {
+      code: 'NETWORK',
+      message: `Cannot reach the Toygres API (${error.networkError.message}). Check that the server is running.`,
+    };
+  }
+  return { code: 'UNKNOWN', message: error.message };
+}
+
+export function hasCode(error: CombinedError | undefined | null, code: ErrorCode): boolean {
+  return !!error?.graphQLErrors.some((e) => e.extensions?.code === code);
+}
+
+/** What to tell the user to do about an error on a page. */
+export function advice(err: ApiError): string {
+  switch (err.code) {
+    case 'UNAUTHENTICATED':
+      return 'Your session has ended. Log in again.';
+    case 'FORBIDDEN':
+      return 'Your role in this project does not allow this. Ask a project admin.';
+    case 'NOT_FOUND':
+      return 'It may have been deleted, or you may not have access to it.';
+    case 'INVALID_INPUT':
+      return 'Check the address, or the values you entered.';
+    case 'NETWORK':
+      return 'Check that the Toygres server is running, then retry.';
+    case 'INTERNAL':
+      return 'Something broke on the server. Retry; if it persists, check the server log.';
+    default:
+      return 'Retry, or reload the page.';
+  }
+}
+
+export type CreateField = 'name' | 'version' | 'storageGb' | 'username' | 'database' | 'password';
+
+/**
+ * Attach a createInstance error to the form field it is about. The server says which field in
+ * the message's first word(s) (see jobs/src/instance/mod.rs `validate`); anything else is a
+ * form-level error.
+ */
+export function createErrorField(err: ApiError): CreateField | null {
+  if (err.code !== 'INVALID_INPUT' && err.code !== 'CONFLICT') return null;
+  const m = err.message.trim();
+  if (err.code === 'CONFLICT') {
+    return /^an instance named /i.test(m) ? 'name' : null;
+  }
+  if (/^name\b/i.test(m)) return 'name';
+  if (/^PostgreSQL \S+ is not available/i.test(m) || /no PostgreSQL version/i.test(m)) return 'version';
+  if (/^storageGb\b/i.test(m)) return 'storageGb';
+  if (/^username\b/i.test(m)) return 'username';
+  if (/^database\b/i.test(m)) return 'database';
+  if (/^password\b/i.test(m)) return 'password';
+  return null;
+}

@@ -1,0 +1,274 @@
+import { useCallback, useEffect, useState } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
+import { useMutation, useQuery } from 'urql';
+import {
+  DeleteInstanceMutation,
+  InstanceDetailQuery,
+  InstanceUpdatedSubscription,
+  OperationUpdatedSubscription,
+  RestartInstanceMutation,
+  StartInstanceMutation,
+  StopInstanceMutation,
+} from '../lib/documents';
+import type { InstanceUpdatedSubscription as Update } from '../gql/graphql';
+import { HealthBadge, StateBadge, StatusBadge } from '../components/Badge';
+import { CopyButton } from '../components/CopyButton';
+import { ConfirmDelete } from '../components/ConfirmDelete';
+import { HealthChart } from '../components/HealthChart';
+import { Empty, ErrorState, Loading, Notice } from '../components/States';
+import { apiError } from '../lib/errors';
+import { dateTime, hasPassword, kindLabel, maskPassword, relativeTime } from '../lib/format';
+import { useLive, usePollWhile } from '../lib/live';
+import { canOperate, useAuth } from '../lib/auth';
+
+const CHECKS = 40;
+
+export function ConnectionString({ value }: { value: string | null }) {
+  const [revealed, setRevealed] = useState(false);
+  if (!value) return <p className="muted">Available once the instance has a port.</p>;
+  const secret = hasPassword(value);
+  return (
+    <div className="conn">
+      <code className="conn-value" data-testid="connection-string">
+        {revealed || !secret ? value : maskPassword(value)}
+      </code>
+      <div className="conn-actions">
+        {secret && (
+          <button type="button" className="btn btn-sm" onClick={() => setRevealed((r) => !r)} aria-pressed={revealed}>
+            {revealed ? 'Hide password' : 'Reveal password'}
+          </button>
+        )}
+        <CopyButton text={value} />
+      </div>
+      {!secret && <p className="muted small">The password is shown only to admins and operators of the project.</p>}
+    </div>
+  );
+}
+
+export function InstanceDetailPage() {
+  const { id = '' } = useParams();
+  const { session } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [result, reexecute] = useQuery({ query: InstanceDetailQuery, variables: { id, checks: CHECKS }, requestPolicy: 'cache-and-network' });
+  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  const [live, setLive] = useState<Update['instanceUpdated'] | null>(null);
+  const [notice, setNotice] = useState<{ tone: 'ok' | 'bad' | 'info'; text: React.ReactNode } | null>(
+    () => {
+      const st = location.state as { created?: boolean; operationId?: string } | null;
+      if (!st?.created) return null;
+      return {
+        tone: 'ok',
+        text: (
+          <>
+            Instance requested. It is being created; this page updates by itself.{' '}
+            {st.operationId && <Link to={`/operations/${st.operationId}`}>Follow the operation</Link>}
+          </>
+        ),
+      };
+    },
+  );
+  const [confirming, setConfirming] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+
+  useEffect(() => setLive(null), [id]);
+
+  useLive(InstanceUpdatedSubscription, { id }, (d) => {
+    setLive(d.instanceUpdated);
+    refetch();
+  }, refetch);
+  useLive(OperationUpdatedSubscription, {}, (d) => {
+    if (d.operationUpdated.targetId === id) refetch();
+  }, refetch);
+
+  // Health checks are recorded without a state change: refresh the chart now and then, and
+  // more often while the instance is changing state.
+  const st = (live ?? result.data?.instance)?.state;
+  usePollWhile(true, refetch, st && ['CREATING', 'STOPPING', 'STARTING', 'DELETING'].includes(st) ? 3000 : 10_000);
+
+  const [stop, doStop] = useMutation(StopInstanceMutation);
+  const [start, doStart] = useMutation(StartInstanceMutation);
+  const [restart, doRestart] = useMutation(RestartInstanceMutation);
+  const [del, doDelete] = useMutation(DeleteInstanceMutation);
+
+  const err = apiError(result.error);
+  if (err && !result.data) return <ErrorState error={err} onRetry={refetch} title="Could not load the instance" />;
+  if (!result.data) return <Loading what="Loading instance" />;
+  if (!result.data.instance)
+    return (
+      <Empty title="Instance not found">
+        <p className="muted">It may have been deleted, or you may not have access to it.</p>
+        <Link className="btn" to="/instances">
+          Back to instances
+        </Link>
+      </Empty>
+    );
+
+  const base = result.data.instance;
+  const inst = live && live.id === base.id && Date.parse(live.updatedAt) >= Date.parse(base.updatedAt) ? { ...base, ...live } : base;
+  const operate = canOperate(session);
+  const busy = stop.fetching || start.fetching || restart.fetching || del.fetching;
+
+  const act = async (label: string, run: () => Promise<{ error?: Parameters<typeof apiError>[0]; data?: unknown }>, opId: (d: unknown) => string | undefined) => {
+    const res = await run();
+    const e = apiError(res.error);
+    if (e) setNotice({ tone: 'bad', text: `${label} refused: ${e.message}` });
+    else {
+      const op = opId(res.data);
+      setNotice({ tone: 'info', text: <>{label} requested. {op && <Link to={`/operations/${op}`}>Follow the operation</Link>}</> });
+      refetch();
+    }
+  };
+
+  return (
+    <section>
+      <p className="crumbs">
+        <Link to="/instances">Instances</Link> / {inst.name}
+      </p>
+      <div className="page-head">
+        <h1>
+          {inst.name} <StateBadge state={inst.state} /> <HealthBadge health={inst.health} />
+        </h1>
+        {operate && inst.state !== 'DELETED' && (
+          <div className="actions">
+            <button className="btn" disabled={busy || inst.state !== 'RUNNING'} onClick={() => act('Stop', () => doStop({ id }), (d) => (d as { stopInstance?: { id: string } })?.stopInstance?.id)}>
+              Stop
+            </button>
+            <button
+              className="btn"
+              disabled={busy || !(inst.state === 'STOPPED' || inst.state === 'FAILED')}
+              onClick={() => act('Start', () => doStart({ id }), (d) => (d as { startInstance?: { id: string } })?.startInstance?.id)}
+            >
+              Start
+            </button>
+            <button
+              className="btn"
+              disabled={busy || inst.state !== 'RUNNING'}
+              onClick={() => act('Restart', () => doRestart({ id }), (d) => (d as { restartInstance?: { id: string } })?.restartInstance?.id)}
+            >
+              Restart
+            </button>
+            <button className="btn btn-danger" disabled={busy || inst.state === 'DELETING'} onClick={() => { setDeleteError(null); setConfirming(true); }}>
+              Delete…
+            </button>
+          </div>
+        )}
+      </div>
+      {notice && (
+        <Notice tone={notice.tone} onClose={() => setNotice(null)}>
+          {notice.text}
+        </Notice>
+      )}
+      {inst.state === 'FAILED' && inst.failureReason && (
+        <Notice tone="bad">
+          <strong>Failed:</strong> {inst.failureReason}. {operate && 'Start it to try again, or delete it.'}
+        </Notice>
+      )}
+
+      <div className="grid-2">
+        <div className="card">
+          <h2>Connection</h2>
+          <ConnectionString value={inst.connectionString} />
+          <dl className="props">
+            <dt>Host</dt>
+            <dd className="mono">{inst.host ?? '—'}</dd>
+            <dt>Port</dt>
+            <dd className="mono">{inst.port ?? '—'}</dd>
+            <dt>User</dt>
+            <dd className="mono">{inst.username}</dd>
+            <dt>Database</dt>
+            <dd className="mono">{inst.database}</dd>
+          </dl>
+        </div>
+        <div className="card">
+          <h2>Details</h2>
+          <dl className="props">
+            <dt>PostgreSQL</dt>
+            <dd>
+              {inst.version} {inst.serverVersion && <span className="muted small">({inst.serverVersion})</span>}
+            </dd>
+            <dt>Provider</dt>
+            <dd>{inst.provider}</dd>
+            <dt>Storage</dt>
+            <dd>{inst.storageGb} GB</dd>
+            <dt>Created</dt>
+            <dd title={inst.createdAt}>{dateTime(inst.createdAt)}</dd>
+            <dt>Last check</dt>
+            <dd>
+              {relativeTime(inst.lastCheckedAt)} {inst.latencyMs != null && <span className="muted small">({inst.latencyMs.toFixed(1)} ms)</span>}
+            </dd>
+            <dt>ID</dt>
+            <dd className="mono small">{inst.id}</dd>
+          </dl>
+        </div>
+      </div>
+
+      <div className="card">
+        <h2>Health history</h2>
+        {base.healthChecks.length === 0 ? (
+          <p className="muted">No checks yet. The first runs shortly after the instance is RUNNING.</p>
+        ) : (
+          <HealthChart checks={base.healthChecks} />
+        )}
+      </div>
+
+      <div className="card">
+        <div className="page-head">
+          <h2>Recent operations</h2>
+          <Link to={`/operations?target=${inst.id}`} className="small">
+            All operations on {inst.name} →
+          </Link>
+        </div>
+        {base.operations.length === 0 ? (
+          <p className="muted">No operations yet.</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Kind</th>
+                <th>Status</th>
+                <th>Step</th>
+                <th>Attempts</th>
+                <th>Started</th>
+              </tr>
+            </thead>
+            <tbody>
+              {base.operations.map((o) => (
+                <tr key={o.id}>
+                  <td>
+                    <Link to={`/operations/${o.id}`}>{kindLabel(o.kind)}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={o.status} />
+                  </td>
+                  <td className="mono small">{o.step}</td>
+                  <td>{o.attempts}</td>
+                  <td className="small muted">{relativeTime(o.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+
+      {confirming && (
+        <ConfirmDelete
+          name={inst.name}
+          busy={del.fetching}
+          error={deleteError}
+          onCancel={() => setConfirming(false)}
+          onConfirm={async () => {
+            const res = await doDelete({ id });
+            const e = apiError(res.error);
+            if (e) {
+              setDeleteError(e.message);
+              return;
+            }
+            setConfirming(false);
+            navigate('/instances', { state: { deleted: inst.name } });
+          }}
+        />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,232 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Link, useLocation, useSearchParams } from 'react-router-dom';
+import { useClient, useQuery } from 'urql';
+import { InstanceUpdatedSubscription, InstancesQuery } from '../lib/documents';
+import type { InstanceState, InstanceUpdatedSubscription as Update, InstancesQuery as Data } from '../gql/graphql';
+import { HealthBadge, StateBadge } from '../components/Badge';
+import { Empty, ErrorState, Loading, Notice } from '../components/States';
+import { apiError } from '../lib/errors';
+import { relativeTime } from '../lib/format';
+import { useLive, usePollWhile } from '../lib/live';
+import { canOperate, useAuth } from '../lib/auth';
+
+const PAGE = 20;
+export const STATES: InstanceState[] = ['CREATING', 'RUNNING', 'STOPPING', 'STOPPED', 'STARTING', 'DELETING', 'DELETED', 'FAILED'];
+type Row = Data['instances']['nodes'][number];
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+export function InstancesPage() {
+  const { session } = useAuth();
+  const location = useLocation();
+  const [deleted, setDeleted] = useState<string | null>((location.state as { deleted?: string } | null)?.deleted ?? null);
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const stateParam = params.get('state') as InstanceState | null;
+  const state = stateParam && STATES.includes(stateParam) ? stateParam : null;
+  const [search, setSearch] = useState(q);
+  const debounced = useDebounced(search, 250);
+
+  useEffect(() => {
+    if (debounced === q) return;
+    const next = new URLSearchParams(params);
+    if (debounced) next.set('q', debounced);
+    else next.delete('q');
+    setParams(next, { replace: true });
+  }, [debounced, q, params, setParams]);
+
+  const filter = useMemo(() => ({ ...(q ? { nameContains: q } : {}), ...(state ? { state } : {}) }), [q, state]);
+  const [result, reexecute] = useQuery({ query: InstancesQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
+  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+
+  // Pages after the first, fetched by "Load more"; reset when the filter changes.
+  const client = useClient();
+  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  useEffect(() => setMore(null), [filter]);
+
+  // Live changes from instanceUpdated, by id, laid over what the queries returned.
+  const [live, setLive] = useState<Record<string, Update['instanceUpdated']>>({});
+  const known = useMemo(() => {
+    const ids = new Set<string>();
+    result.data?.instances.nodes.forEach((n) => ids.add(n.id));
+    more?.rows.forEach((n) => ids.add(n.id));
+    return ids;
+  }, [result.data, more]);
+
+  useLive(
+    InstanceUpdatedSubscription,
+    {},
+    (d) => {
+      const u = d.instanceUpdated;
+      setLive((prev) => ({ ...prev, [u.id]: u }));
+      // An instance we have not listed (made elsewhere): fetch the first page again.
+      if (!known.has(u.id) && u.state !== 'DELETED') refetch();
+    },
+    refetch,
+  );
+
+  const pageInfo = more ?? result.data?.instances.pageInfo;
+  const rows: Row[] = useMemo(() => {
+    const all = [...(result.data?.instances.nodes ?? []), ...(more?.rows ?? [])];
+    const seen = new Set<string>();
+    return all
+      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
+      .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r))
+      .filter((r) => (state ? true : r.state !== 'DELETED'));
+  }, [result.data, more, live, state]);
+
+  const TRANSITIONAL: InstanceState[] = ['CREATING', 'STOPPING', 'STARTING', 'DELETING'];
+  usePollWhile(rows.some((r) => TRANSITIONAL.includes(r.state)), refetch, 4000);
+
+  const loadMore = async () => {
+    if (!pageInfo?.endCursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    const res = await client.query(InstancesQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
+    setLoadingMore(false);
+    const err = apiError(res.error);
+    if (err || !res.data) {
+      setMoreError(err?.message ?? 'no data');
+      return;
+    }
+    const page = res.data.instances;
+    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
+  };
+
+  const err = apiError(result.error);
+  const filtered = !!(q || state);
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Instances</h1>
+        {canOperate(session) && (
+          <Link className="btn btn-primary" to="/instances/new">
+            + New instance
+          </Link>
+        )}
+      </div>
+      {deleted && (
+        <Notice tone="info" onClose={() => setDeleted(null)}>
+          Deleting <strong>{deleted}</strong>. It leaves this list once it is gone.
+        </Notice>
+      )}
+      <div className="toolbar">
+        <input
+          className="input"
+          type="search"
+          placeholder="Search by name"
+          aria-label="Search by name"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <select
+          className="input"
+          aria-label="Filter by state"
+          value={state ?? ''}
+          onChange={(e) => {
+            const next = new URLSearchParams(params);
+            if (e.target.value) next.set('state', e.target.value);
+            else next.delete('state');
+            setParams(next, { replace: true });
+          }}
+        >
+          <option value="">All states (except deleted)</option>
+          {STATES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        {result.fetching && result.data && <span className="spinner" aria-label="Refreshing" />}
+      </div>
+
+      {err && !result.data ? (
+        <ErrorState error={err} onRetry={refetch} title="Could not load instances" />
+      ) : !result.data ? (
+        <Loading what="Loading instances" />
+      ) : rows.length === 0 ? (
+        filtered ? (
+          <Empty title="No instances match">
+            <p className="muted">Change the search or the state filter.</p>
+            <button className="btn" onClick={() => { setSearch(''); setParams(new URLSearchParams(), { replace: true }); }}>
+              Clear filters
+            </button>
+          </Empty>
+        ) : (
+          <Empty title="No instances yet">
+            <p className="muted">Create a PostgreSQL instance to get a connection string in seconds.</p>
+            {canOperate(session) ? (
+              <Link className="btn btn-primary" to="/instances/new">
+                Create your first instance
+              </Link>
+            ) : (
+              <p className="muted">Your role is read-only; ask a project operator to create one.</p>
+            )}
+          </Empty>
+        )
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table" data-testid="instances-table">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>State</th>
+                  <th>Health</th>
+                  <th>Version</th>
+                  <th>Endpoint</th>
+                  <th>Latency</th>
+                  <th>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.id} data-instance={r.name}>
+                    <td>
+                      <Link to={`/instances/${r.id}`} className="strong">
+                        {r.name}
+                      </Link>
+                    </td>
+                    <td data-testid="state">
+                      <StateBadge state={r.state} />
+                    </td>
+                    <td data-testid="health">
+                      <HealthBadge health={r.health} />
+                    </td>
+                    <td>PG {r.version}</td>
+                    <td className="mono small">{r.host && r.port ? `${r.host}:${r.port}` : '—'}</td>
+                    <td className="small">{r.latencyMs != null ? `${r.latencyMs.toFixed(1)} ms` : '—'}</td>
+                    <td className="small muted" title={r.createdAt}>
+                      {relativeTime(r.createdAt)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="list-foot">
+            <span className="muted small">
+              {rows.length} shown{pageInfo?.hasNextPage ? ', more available' : ''}
+            </span>
+            {pageInfo?.hasNextPage && (
+              <button className="btn" onClick={loadMore} disabled={loadingMore}>
+                {loadingMore ? 'Loading…' : 'Load more'}
+              </button>
+            )}
+            {moreError && <span className="field-error">Could not load more: {moreError}. Try again.</span>}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,236 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { useClient, useQuery } from 'urql';
+import { OperationDetailQuery, OperationUpdatedSubscription, OperationsQuery } from '../lib/documents';
+import type { OperationFullFragment, OperationStatus, OperationsQuery as Data } from '../gql/graphql';
+import { StatusBadge } from '../components/Badge';
+import { StepTimeline } from '../components/StepTimeline';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { apiError } from '../lib/errors';
+import { dateTime, duration, kindLabel, relativeTime } from '../lib/format';
+import { useLive, usePollWhile } from '../lib/live';
+
+const PAGE = 25;
+const STATUSES: OperationStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+type Row = Data['operations']['nodes'][number];
+
+function Target({ kind, id }: { kind: string; id: string | null }) {
+  if (kind === 'INSTANCE' && id) return <Link to={`/instances/${id}`}>instance</Link>;
+  return <span className="muted">{kind.toLowerCase()}</span>;
+}
+
+export function OperationsPage() {
+  const [params, setParams] = useSearchParams();
+  const s = params.get('status') as OperationStatus | null;
+  const status = s && STATUSES.includes(s) ? s : null;
+  const target = params.get('target');
+  const filter = useMemo(() => ({ ...(status ? { status } : {}), ...(target ? { targetId: target } : {}) }), [status, target]);
+  const [result, reexecute] = useQuery({ query: OperationsQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
+  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  const client = useClient();
+  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [live, setLive] = useState<Record<string, OperationFullFragment>>({});
+  useEffect(() => setMore(null), [filter]);
+
+  const known = useMemo(() => new Set([...(result.data?.operations.nodes ?? []), ...(more?.rows ?? [])].map((r) => r.id)), [result.data, more]);
+  useLive(
+    OperationUpdatedSubscription,
+    {},
+    (d) => {
+      const u = d.operationUpdated;
+      setLive((p) => ({ ...p, [u.id]: u }));
+      if (!known.has(u.id) && (!target || u.targetId === target)) refetch();
+    },
+    refetch,
+  );
+
+  const pageInfo = more ?? result.data?.operations.pageInfo;
+  const rows = useMemo(() => {
+    const seen = new Set<string>();
+    return [...(result.data?.operations.nodes ?? []), ...(more?.rows ?? [])]
+      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
+      .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r));
+  }, [result.data, more, live]);
+
+  const loadMore = async () => {
+    if (!pageInfo?.endCursor) return;
+    setLoadingMore(true);
+    const res = await client.query(OperationsQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
+    setLoadingMore(false);
+    if (res.data) {
+      const page = res.data.operations;
+      setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
+    }
+  };
+
+  const err = apiError(result.error);
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Operations</h1>
+      </div>
+      <div className="toolbar">
+        <select
+          className="input"
+          aria-label="Filter by status"
+          value={status ?? ''}
+          onChange={(e) => {
+            const next = new URLSearchParams(params);
+            if (e.target.value) next.set('status', e.target.value);
+            else next.delete('status');
+            setParams(next, { replace: true });
+          }}
+        >
+          <option value="">All statuses</option>
+          {STATUSES.map((x) => (
+            <option key={x}>{x}</option>
+          ))}
+        </select>
+        {target && (
+          <span className="badge badge-info">
+            One target only{' '}
+            <Link to={status ? `/operations?status=${status}` : '/operations'} aria-label="Show operations on every target">
+              ×
+            </Link>
+          </span>
+        )}
+      </div>
+      {err && !result.data ? (
+        <ErrorState error={err} onRetry={refetch} title="Could not load operations" />
+      ) : !result.data ? (
+        <Loading what="Loading operations" />
+      ) : rows.length === 0 ? (
+        <Empty title={status ? `No ${status.toLowerCase()} operations` : 'No operations yet'}>
+          <p className="muted">
+            {status ? 'Choose another status.' : <>Operations appear when you create, stop, start, restart or delete an instance. <Link to="/instances">Go to instances</Link>.</>}
+          </p>
+        </Empty>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>Kind</th>
+                  <th>Target</th>
+                  <th>Status</th>
+                  <th>Step</th>
+                  <th>Attempts</th>
+                  <th>Created</th>
+                  <th>Took</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((o) => (
+                  <tr key={o.id}>
+                    <td>
+                      <Link to={`/operations/${o.id}`} className="strong">
+                        {kindLabel(o.kind)}
+                      </Link>
+                    </td>
+                    <td>
+                      <Target kind={o.targetKind} id={o.targetId} />
+                    </td>
+                    <td>
+                      <StatusBadge status={o.status} />
+                    </td>
+                    <td className="mono small">{o.step}</td>
+                    <td>
+                      {o.attempts}/{o.maxAttempts}
+                    </td>
+                    <td className="small muted" title={o.createdAt}>
+                      {relativeTime(o.createdAt)}
+                    </td>
+                    <td className="small">{o.finishedAt ? duration(o.createdAt, o.finishedAt) : '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="list-foot">
+            <span className="muted small">{rows.length} shown</span>
+            {pageInfo?.hasNextPage && (
+              <button className="btn" onClick={loadMore} disabled={loadingMore}>
+                {loadingMore ? 'Loading…' : 'Load more'}
+              </button>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+export function OperationDetailPage() {
+  const { id = '' } = useParams();
+  const [result, reexecute] = useQuery({ query: OperationDetailQuery, variables: { id }, requestPolicy: 'cache-and-network' });
+  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  const [live, setLive] = useState<OperationFullFragment | null>(null);
+  useEffect(() => setLive(null), [id]);
+  useLive(OperationUpdatedSubscription, { id }, (d) => setLive(d.operationUpdated), refetch);
+  const current = live ?? result.data?.operation;
+  usePollWhile(!!current && (current.status === 'QUEUED' || current.status === 'RUNNING'), refetch, 3000);
+
+  const err = apiError(result.error);
+  if (err && !result.data) return <ErrorState error={err} onRetry={refetch} title="Could not load the operation" />;
+  if (!result.data) return <Loading what="Loading operation" />;
+  const base = result.data.operation;
+  if (!base)
+    return (
+      <Empty title="Operation not found">
+        <p className="muted">You may not have access to it.</p>
+        <Link className="btn" to="/operations">
+          Back to operations
+        </Link>
+      </Empty>
+    );
+  const op = live && live.id === base.id && Date.parse(live.updatedAt) >= Date.parse(base.updatedAt) ? live : base;
+
+  return (
+    <section>
+      <p className="crumbs">
+        <Link to="/operations">Operations</Link> / {kindLabel(op.kind)}
+      </p>
+      <div className="page-head">
+        <h1>
+          {kindLabel(op.kind)} <StatusBadge status={op.status} />
+        </h1>
+      </div>
+      {op.error && (
+        <div className={`notice ${op.status === 'FAILED' ? 'notice-bad' : 'notice-info'}`} role="alert">
+          <strong>{op.status === 'FAILED' ? 'Failed' : 'Last failure (will retry)'}:</strong> {op.error}
+        </div>
+      )}
+      <div className="grid-2">
+        <div className="card">
+          <h2>Steps</h2>
+          <StepTimeline steps={op.steps} status={op.status} finishedAt={op.finishedAt} />
+        </div>
+        <div className="card">
+          <h2>Details</h2>
+          <dl className="props">
+            <dt>Target</dt>
+            <dd>
+              <Target kind={op.targetKind} id={op.targetId} />
+            </dd>
+            <dt>Current step</dt>
+            <dd className="mono">{op.step}</dd>
+            <dt>Attempts</dt>
+            <dd>
+              {op.attempts} of {op.maxAttempts}
+            </dd>
+            <dt>Requested</dt>
+            <dd>{dateTime(op.createdAt)}</dd>
+            <dt>Started</dt>
+            <dd>{dateTime(op.startedAt)}</dd>
+            <dt>Finished</dt>
+            <dd>{dateTime(op.finishedAt)}</dd>
+            <dt>ID</dt>
+            <dd className="mono small">{op.id}</dd>
+          </dl>
+        </div>
+      </div>
+    </section>
+  );
+}
