@@ -15,6 +15,10 @@ export default defineConfig({
     // Hashed names under assets/: the server caches these for a year.
     assetsDir: 'assets',
     sourcemap: false,
+    // Two pages: the dashboard, and the GraphQL playground served at /playground.
+    rollupOptions: {
+      input: { main: 'index.html', playground: 'playground.html' },
+    },
   },
   test: {
     environment: 'jsdom',

@@ -228,8 +228,8 @@ async fn execute(
     with_media(StatusCode::OK, media, body)
 }
 
-/// `GET /graphql`: a WebSocket upgrade for subscriptions; plain GETs are refused, since
-/// queries and mutations travel by POST.
+/// `GET /graphql`: a WebSocket upgrade for subscriptions, the playground for a browser; other
+/// GETs are refused, since queries and mutations travel by POST.
 pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     let wants_upgrade = parts
@@ -242,6 +242,14 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request)
             Ok(ws) => crate::ws::upgrade(ws, state),
             Err(rejection) => rejection.into_response(),
         };
+    }
+    let from_browser = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if from_browser {
+        return crate::ui::playground_page();
     }
     (
         StatusCode::METHOD_NOT_ALLOWED,

@@ -98,6 +98,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route("/metrics", get(http::metrics))
+        .route("/playground", get(ui::playground))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state.clone())
         .merge(probes(state.cx.db))

@@ -1,6 +1,7 @@
 //! The dashboard's static files, embedded at build time (see `build.rs`).
 //!
-//! Files under `assets/` have content hashes in their names, so they are cached for a year;
+//! `/playground` is GraphiQL, a second page of the same build. Files under `assets/` have
+//! content hashes in their names, so they are cached for a year;
 //! `index.html` is never cached, so a new build is picked up at once. Any other path without
 //! a file extension is a client-side route and gets `index.html`.
 
@@ -12,6 +13,22 @@ static DIST: Dir<'_> = include_dir!("$OUT_DIR/ui");
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const NO_CACHE: &str = "no-cache";
+
+/// `GET /playground`: GraphiQL, bundled with the dashboard so it works offline.
+pub(crate) async fn playground() -> Response {
+    playground_page()
+}
+
+/// The playground page, or the dashboard's placeholder when the dashboard was not built.
+pub(crate) fn playground_page() -> Response {
+    match DIST
+        .get_file("playground.html")
+        .or_else(|| DIST.get_file("index.html"))
+    {
+        Some(page) => file_response(page.contents(), "text/html; charset=utf-8", NO_CACHE),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
 
 /// `GET` of anything the API does not route.
 pub(crate) async fn serve(uri: Uri) -> Response {

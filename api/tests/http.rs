@@ -635,3 +635,26 @@ async fn metrics_behind_a_token_refuse_everyone_else(_p: PgPoolOptions, c: PgCon
         200
     );
 }
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn browsers_get_the_playground_at_its_path_and_on_get_graphql(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    for path in ["/playground", "/graphql"] {
+        let resp = s
+            .http
+            .get(format!("http://{}{path}", s.addr))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+    }
+}

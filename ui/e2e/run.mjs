@@ -281,6 +281,24 @@ try {
     await shot(`13-theme-${t2}`);
   });
 
+  await test('the playground runs a query with the session token, with no request off this host', async () => {
+    const offHost = [];
+    await page.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+      offHost.push(url.href);
+      return route.abort();
+    });
+    await page.goto('/playground');
+    await page.locator('.graphiql-container').waitFor();
+    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.graphiql-response').getByText(ADMIN.email).waitFor();
+    await shot('08-playground');
+    await page.unroute('**/*');
+    if (offHost.length) throw new Error(`the playground asked for ${offHost.join(', ')}`);
+    await page.goto('/');
+  });
+
   await test('logging out returns to the login page', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
