@@ -255,6 +255,25 @@ try {
     await state.getByText('RUNNING').waitFor({ timeout: 60_000 });
   });
 
+  await test('the activity feed shows changes as they happen', async () => {
+    await page.goto('/activity');
+    await page.getByText('Nothing has happened yet').waitFor();
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('toygres.session')).token);
+    const id = instanceUrl.split('/').pop();
+    const r = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `mutation { restartInstance(id: "${id}") { id } }` }),
+    });
+    const body = await r.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    const feed = page.getByRole('table', { name: 'Activity' });
+    await feed.getByText('STOPPING').first().waitFor({ timeout: 10_000 });
+    await feed.getByText('SUCCEEDED').first().waitFor({ timeout: 30_000 });
+    await feed.getByRole('link', { name: /restart instance/i }).first().waitFor();
+    await shot('11-activity');
+  });
+
   await test('deleting needs the name typed, then the instance leaves the list', async () => {
     await page.goto(instanceUrl);
     await page.getByRole('button', { name: 'Delete…' }).click();

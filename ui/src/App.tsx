@@ -1,4 +1,5 @@
 import { lazy, Suspense } from 'react';
+import { ActivityPage } from './pages/Activity';
 import { BrowserRouter, Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router-dom';
 import { AuthProvider, useAuth } from './lib/auth';
 import { ApiProvider } from './lib/client';
@@ -29,18 +30,6 @@ function NotFound() {
   );
 }
 
-function PlaygroundPending() {
-  return (
-    <Empty title="The GraphQL playground is not available yet">
-      <p className="muted">
-        This server does not serve <code>/playground</code> yet. Send queries to <code>POST /graphql</code> meanwhile.
-      </p>
-      <Link className="btn" to="/instances">
-        Go to instances
-      </Link>
-    </Empty>
-  );
-}
 
 export function App() {
   return (
@@ -64,8 +53,8 @@ export function App() {
                 />
                 <Route path="/operations" element={<OperationsPage />} />
                 <Route path="/operations/:id" element={<OperationDetailPage />} />
+                <Route path="/activity" element={<ActivityPage />} />
               </Route>
-              <Route path="/playground" element={<PlaygroundPending />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Routes>

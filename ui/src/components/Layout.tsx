@@ -25,6 +25,7 @@ export function Layout() {
         <nav className="nav" aria-label="Main">
           <NavLink to="/instances">Instances</NavLink>
           <NavLink to="/operations">Operations</NavLink>
+          <NavLink to="/activity">Activity</NavLink>
           {/* Served by the backend, not a client-side route: a full page load. */}
           <a href="/playground">Playground</a>
         </nav>
