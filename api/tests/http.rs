@@ -422,17 +422,9 @@ async fn a_system_check_can_be_followed_to_success_by_query(
         .as_str()
         .unwrap()
         .to_owned();
-    let q = "query($id: ID!) { operation(id: $id) { status step attempts steps { seq step } } }";
-    let deadline = tokio::time::Instant::now() + common::PATIENCE;
-    let op = loop {
-        let (_, body) = s.gql(Some(&token), q, json!({"id": id})).await;
-        let op = body["data"]["operation"].clone();
-        if op["status"] == "SUCCEEDED" || op["status"] == "FAILED" {
-            break op;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "stuck: {op}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let op = s
+        .wait_operation_final(&token, &id, "step attempts steps { seq step }")
+        .await;
     assert_eq!(op["status"], "SUCCEEDED");
     assert_eq!(op["attempts"], 1);
     assert_eq!(
@@ -522,21 +514,8 @@ async fn metrics_are_exposed_in_a_format_a_real_parser_reads(
         .as_str()
         .unwrap()
         .to_owned();
-    let deadline = tokio::time::Instant::now() + common::PATIENCE;
-    loop {
-        let (_, b) = s
-            .gql(
-                Some(&token),
-                "query($id: ID!) { operation(id: $id) { status } }",
-                json!({"id": id}),
-            )
-            .await;
-        if b["data"]["operation"]["status"] == "SUCCEEDED" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let op = s.wait_operation_final(&token, &id, "").await;
+    assert_eq!(op["status"], "SUCCEEDED");
     let resp = s
         .http
         .get(format!("http://{}/metrics", s.addr))

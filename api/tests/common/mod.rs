@@ -190,6 +190,25 @@ impl Server {
         (status, resp.json().await.unwrap())
     }
 
+    /// Poll `operation(id) { status <fields> }` until the status is final; returns the
+    /// operation.
+    pub async fn wait_operation_final(&self, token: &str, id: &str, fields: &str) -> Value {
+        let q = format!("query($id: ID!) {{ operation(id: $id) {{ status {fields} }} }}");
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let (_, body) = self.gql(Some(token), &q, json!({"id": id})).await;
+            let op = body["data"]["operation"].clone();
+            if ["SUCCEEDED", "FAILED", "CANCELLED"]
+                .iter()
+                .any(|s| op["status"] == *s)
+            {
+                return op;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "stuck: {op}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// A raw POST with the given headers and body.
     pub async fn post_raw(
         &self,
