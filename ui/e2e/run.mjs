@@ -103,6 +103,7 @@ try {
       TOYGRES_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       TOYGRES_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       TOYGRES_HEALTH_INTERVAL_SECS: '5',
+      TOYGRES_METRICS_INTERVAL_SECS: '1',
     },
     stdio: ['ignore', logFd, logFd],
   });
@@ -272,6 +273,22 @@ try {
     await feed.getByText('SUCCEEDED').first().waitFor({ timeout: 30_000 });
     await feed.getByRole('link', { name: /restart instance/i }).first().waitFor();
     await shot('11-activity');
+  });
+
+  await test('the cluster view shows this host\'s CPU and memory and moves live', async () => {
+    await page.goto('/cluster');
+    const cpu = page.getByTestId('cluster-cpu');
+    await cpu.getByText(/\d+\.\d %/).waitFor({ timeout: 20_000 });
+    await page.getByTestId('cluster-memory').getByText(/\d+\.\d %/).waitFor();
+    await page.getByText('Source: ').waitFor();
+    const sampled = async () => (await page.locator('.page-head .muted').textContent()) ?? '';
+    const first = await sampled();
+    // A new sample arrives by subscription (TOYGRES_METRICS_INTERVAL_SECS=1 here); no reload.
+    await page.waitForFunction((before) => document.querySelector('.page-head .muted')?.textContent !== before, first, { timeout: 15_000 });
+    await page.getByTestId('cluster-chart').waitFor();
+    await shot('12-cluster');
+    await page.getByRole('table', { name: 'Instance counts' }).getByRole('link').first().click();
+    await page.waitForURL(/\/instances\?state=/);
   });
 
   await test('deleting needs the name typed, then the instance leaves the list', async () => {

@@ -1,5 +1,6 @@
 import { lazy, Suspense } from 'react';
 import { ActivityPage } from './pages/Activity';
+import { ClusterPage } from './pages/Cluster';
 import { BrowserRouter, Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router-dom';
 import { AuthProvider, useAuth } from './lib/auth';
 import { ApiProvider } from './lib/client';
@@ -54,6 +55,7 @@ export function App() {
                 <Route path="/operations" element={<OperationsPage />} />
                 <Route path="/operations/:id" element={<OperationDetailPage />} />
                 <Route path="/activity" element={<ActivityPage />} />
+                <Route path="/cluster" element={<ClusterPage />} />
               </Route>
               <Route path="*" element={<NotFound />} />
             </Route>

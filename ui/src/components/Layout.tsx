@@ -26,6 +26,7 @@ export function Layout() {
           <NavLink to="/instances">Instances</NavLink>
           <NavLink to="/operations">Operations</NavLink>
           <NavLink to="/activity">Activity</NavLink>
+          <NavLink to="/cluster">Cluster</NavLink>
           {/* Served by the backend, not a client-side route: a full page load. */}
           <a href="/playground">Playground</a>
         </nav>

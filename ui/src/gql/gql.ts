@@ -28,6 +28,9 @@ type Documents = {
     "\n  query OperationDetail($id: ID!) {\n    operation(id: $id) {\n      ...OperationFull\n    }\n  }\n": typeof types.OperationDetailDocument,
     "\n  fragment OperationFull on Operation {\n    id\n    projectId\n    kind\n    targetKind\n    targetId\n    status\n    step\n    attempts\n    maxAttempts\n    error\n    createdAt\n    updatedAt\n    startedAt\n    finishedAt\n    steps {\n      seq\n      step\n      enteredAt\n    }\n  }\n": typeof types.OperationFullFragmentDoc,
     "\n  subscription OperationUpdated($id: ID) {\n    operationUpdated(id: $id) {\n      ...OperationFull\n    }\n  }\n": typeof types.OperationUpdatedDocument,
+    "\n  fragment ClusterHealthFields on ClusterHealth {\n    cpuPercent\n    memoryPercent\n    sampledAt\n    source\n    available\n    unavailableSince\n    message\n    servers {\n      serverId\n      cpuPercent\n      memoryPercent\n      sampledAt\n    }\n    instances {\n      state\n      health\n      count\n    }\n  }\n": typeof types.ClusterHealthFieldsFragmentDoc,
+    "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n": typeof types.ClusterDocument,
+    "\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n": typeof types.ClusterHealthUpdatedDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": types.LoginDocument,
@@ -44,6 +47,9 @@ const documents: Documents = {
     "\n  query OperationDetail($id: ID!) {\n    operation(id: $id) {\n      ...OperationFull\n    }\n  }\n": types.OperationDetailDocument,
     "\n  fragment OperationFull on Operation {\n    id\n    projectId\n    kind\n    targetKind\n    targetId\n    status\n    step\n    attempts\n    maxAttempts\n    error\n    createdAt\n    updatedAt\n    startedAt\n    finishedAt\n    steps {\n      seq\n      step\n      enteredAt\n    }\n  }\n": types.OperationFullFragmentDoc,
     "\n  subscription OperationUpdated($id: ID) {\n    operationUpdated(id: $id) {\n      ...OperationFull\n    }\n  }\n": types.OperationUpdatedDocument,
+    "\n  fragment ClusterHealthFields on ClusterHealth {\n    cpuPercent\n    memoryPercent\n    sampledAt\n    source\n    available\n    unavailableSince\n    message\n    servers {\n      serverId\n      cpuPercent\n      memoryPercent\n      sampledAt\n    }\n    instances {\n      state\n      health\n      count\n    }\n  }\n": types.ClusterHealthFieldsFragmentDoc,
+    "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n": types.ClusterDocument,
+    "\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n": types.ClusterHealthUpdatedDocument,
 };
 
 /**
@@ -116,6 +122,18 @@ export function graphql(source: "\n  fragment OperationFull on Operation {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription OperationUpdated($id: ID) {\n    operationUpdated(id: $id) {\n      ...OperationFull\n    }\n  }\n"): (typeof documents)["\n  subscription OperationUpdated($id: ID) {\n    operationUpdated(id: $id) {\n      ...OperationFull\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ClusterHealthFields on ClusterHealth {\n    cpuPercent\n    memoryPercent\n    sampledAt\n    source\n    available\n    unavailableSince\n    message\n    servers {\n      serverId\n      cpuPercent\n      memoryPercent\n      sampledAt\n    }\n    instances {\n      state\n      health\n      count\n    }\n  }\n"): (typeof documents)["\n  fragment ClusterHealthFields on ClusterHealth {\n    cpuPercent\n    memoryPercent\n    sampledAt\n    source\n    available\n    unavailableSince\n    message\n    servers {\n      serverId\n      cpuPercent\n      memoryPercent\n      sampledAt\n    }\n    instances {\n      state\n      health\n      count\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n"): (typeof documents)["\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n"): (typeof documents)["\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -232,3 +232,47 @@ export const OperationUpdatedSubscription = graphql(`
     }
   }
 `);
+
+export const ClusterHealthFields = graphql(`
+  fragment ClusterHealthFields on ClusterHealth {
+    cpuPercent
+    memoryPercent
+    sampledAt
+    source
+    available
+    unavailableSince
+    message
+    servers {
+      serverId
+      cpuPercent
+      memoryPercent
+      sampledAt
+    }
+    instances {
+      state
+      health
+      count
+    }
+  }
+`);
+
+export const ClusterQuery = graphql(`
+  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {
+    clusterHealth {
+      ...ClusterHealthFields
+    }
+    serverMetrics(from: $from, to: $to, step: $step) {
+      at
+      cpuPercent
+      memoryPercent
+    }
+  }
+`);
+
+export const ClusterHealthUpdatedSubscription = graphql(`
+  subscription ClusterHealthUpdated {
+    clusterHealthUpdated {
+      ...ClusterHealthFields
+    }
+  }
+`);

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { useClient, useQuery } from 'urql';
 import { InstanceUpdatedSubscription, InstancesQuery } from '../lib/documents';
-import type { InstanceState, InstanceUpdatedSubscription as Update, InstancesQuery as Data } from '../gql/graphql';
+import type { Health, InstanceState, InstanceUpdatedSubscription as Update, InstancesQuery as Data } from '../gql/graphql';
 import { HealthBadge, StateBadge } from '../components/Badge';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
@@ -31,6 +31,9 @@ export function InstancesPage() {
   const q = params.get('q') ?? '';
   const stateParam = params.get('state') as InstanceState | null;
   const state = stateParam && STATES.includes(stateParam) ? stateParam : null;
+  const healthParam = params.get('health');
+  const health: Health | null =
+    healthParam === 'HEALTHY' || healthParam === 'UNHEALTHY' || healthParam === 'UNKNOWN' ? (healthParam as Health) : null;
   const [search, setSearch] = useState(q);
   const debounced = useDebounced(search, 250);
 
@@ -42,7 +45,10 @@ export function InstancesPage() {
     setParams(next, { replace: true });
   }, [debounced, q, params, setParams]);
 
-  const filter = useMemo(() => ({ ...(q ? { nameContains: q } : {}), ...(state ? { state } : {}) }), [q, state]);
+  const filter = useMemo(
+    () => ({ ...(q ? { nameContains: q } : {}), ...(state ? { state } : {}), ...(health ? { health } : {}) }),
+    [q, state, health],
+  );
   const [result, reexecute] = useQuery({ query: InstancesQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
 
