@@ -11,7 +11,8 @@
 //! An instance found unhealthy whose server process is gone is started again by a
 //! `recover_instance` operation (unless `auto_restart` is off). When it takes the lead, a
 //! process also reports orphans: data directories with no instance, and instances whose data
-//! directory is missing. Nothing is deleted.
+//! directory is missing. Nothing is deleted. The leader also prunes queue jobs that finished
+//! more than a week ago.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +27,9 @@ use tokio_util::sync::CancellationToken;
 use crate::instance::{HealthCheck, Instance, InstanceId};
 use crate::workflow::{Context, Kind};
 use crate::{Error, Result};
+
+/// How long finished queue jobs are kept (operations keep the history users see).
+const FINISHED_JOB_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The advisory lock whose holder sweeps ("toygres" in ASCII).
 const LEADER_LOCK: i64 = 0x0074_6f79_6772_6573;
@@ -91,7 +95,12 @@ impl crate::leader::Duty for Sweeper {
     }
 
     async fn tick(&mut self) -> Result<()> {
-        sweep(&self.cx, &self.config, &self.connections).await
+        sweep(&self.cx, &self.config, &self.connections).await?;
+        let pruned = crate::queue::prune_finished(&self.cx.db, FINISHED_JOB_RETENTION).await?;
+        if pruned > 0 {
+            tracing::info!(pruned, "pruned finished jobs");
+        }
+        Ok(())
     }
 }
 

@@ -165,6 +165,21 @@ pub async fn depth(db: &Db, queue: Queue) -> Result<i64> {
     .await?)
 }
 
+/// Delete jobs that finished (done, killed, or failed with no tries left) more than
+/// `older_than` ago: apalis keeps every job row forever otherwise. Operations keep the
+/// user-visible history.
+pub async fn prune_finished(db: &Db, older_than: Duration) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM apalis.jobs \
+         WHERE (status IN ('Done', 'Killed') OR (status = 'Failed' AND attempts >= max_attempts)) \
+           AND done_at < now() - make_interval(secs => $1)",
+    )
+    .bind(older_than.as_secs_f64())
+    .execute(db.pool())
+    .await?
+    .rows_affected())
+}
+
 /// Run one worker pool per queue until `shutdown`, then stop fetching and give running jobs
 /// up to `shutdown_timeout` to finish.
 pub async fn run_workers(

@@ -317,3 +317,40 @@ async fn committed_changes_reach_subscribers_and_rolled_back_ones_do_not(
     }
     shutdown.cancel();
 }
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn finished_jobs_are_pruned_after_the_retention_and_others_kept(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (workers, stop) = spawn_workers(&db, fast_workers());
+    let done = testing::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    wait_for(&db, &done, |o| o.status.is_final()).await;
+    stop.cancel();
+    workers.await.unwrap().unwrap();
+    // One finished long ago, one waiting.
+    sqlx::query("UPDATE apalis.jobs SET done_at = now() - interval '8 days' WHERE status = 'Done'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    testing::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    let pruned = queue::prune_finished(&db, Duration::from_secs(7 * 24 * 3600))
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    let left: Vec<String> = sqlx::query_scalar("SELECT status FROM apalis.jobs")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, ["Pending"]);
+    assert_eq!(
+        db.operation(done.id).await.unwrap().status,
+        OperationStatus::Succeeded,
+        "history stays"
+    );
+}
