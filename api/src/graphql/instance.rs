@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use futures::Stream;
 
 use super::operation::OperationNode;
-use super::{api, caller, page_size, parse_id};
+use super::{api, caller, page_size, parse_id, visible};
 use crate::auth::Caller;
 use crate::error::{OrGql as _, code, coded, forbidden};
 use jobs::events::Event;
@@ -301,11 +301,8 @@ impl InstanceQuery {
     ) -> async_graphql::Result<Option<InstanceNode>> {
         let me = caller(ctx)?;
         let id = InstanceId(parse_id(&id, "instance")?);
-        match api(ctx)?.db.instance(id).await {
-            Ok(i) if me.can_see(i.project_id) => Ok(Some(InstanceNode(i))),
-            Ok(_) | Err(jobs::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(crate::error::from_jobs(e)),
-        }
+        let found = api(ctx)?.db.instance(id).await;
+        Ok(visible(me, found, |i| i.project_id)?.map(InstanceNode))
     }
 
     /// Instances the caller may see, newest first.
@@ -364,13 +361,9 @@ pub(crate) struct InstanceMutation;
 /// `FORBIDDEN` if they only read.
 async fn writable(ctx: &Context<'_>, me: &Caller, id: &ID) -> async_graphql::Result<Instance> {
     let id = InstanceId(parse_id(id, "instance")?);
-    let instance = match api(ctx)?.db.instance(id).await {
-        Ok(i) if me.can_see(i.project_id) => i,
-        Ok(_) | Err(jobs::Error::NotFound { .. }) => {
-            return Err(coded(code::NOT_FOUND, "instance not found"));
-        }
-        Err(e) => return Err(crate::error::from_jobs(e)),
-    };
+    let found = api(ctx)?.db.instance(id).await;
+    let instance = visible(me, found, |i| i.project_id)?
+        .ok_or_else(|| coded(code::NOT_FOUND, "instance not found"))?;
     match me.role_in(instance.project_id) {
         Some(role) if role.can_write() => Ok(instance),
         _ => Err(forbidden("change instances in this project")),

@@ -78,6 +78,20 @@ pub(crate) fn api<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ApiContext
     ctx.data::<ApiContext>()
 }
 
+/// What was found, if the caller may see it. Something missing and something in another
+/// project both come back as `None`, so ids of other projects cannot be probed.
+pub(crate) fn visible<T>(
+    me: &Caller,
+    found: jobs::Result<T>,
+    project: impl Fn(&T) -> jobs::user::ProjectId,
+) -> async_graphql::Result<Option<T>> {
+    match found {
+        Ok(t) if me.can_see(project(&t)) => Ok(Some(t)),
+        Ok(_) | Err(jobs::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(crate::error::from_jobs(e)),
+    }
+}
+
 /// Check a connection's `first` argument.
 pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
     match first.unwrap_or(DEFAULT_PAGE_SIZE) {

@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 
-use super::{api, caller, page_size, parse_id};
+use super::{api, caller, page_size, parse_id, visible};
 use crate::error::{OrGql as _, code, coded, forbidden};
 use jobs::events::Event;
 use jobs::operation::{Operation, OperationId, OperationStatus, TargetKind};
@@ -196,11 +196,8 @@ impl OperationQuery {
     ) -> async_graphql::Result<Option<OperationNode>> {
         let me = caller(ctx)?;
         let id = OperationId(parse_id(&id, "operation")?);
-        match api(ctx)?.db.operation(id).await {
-            Ok(op) if me.can_see(op.project_id) => Ok(Some(OperationNode(op))),
-            Ok(_) | Err(jobs::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(crate::error::from_jobs(e)),
-        }
+        let found = api(ctx)?.db.operation(id).await;
+        Ok(visible(me, found, |op| op.project_id)?.map(OperationNode))
     }
 
     /// Operations the caller may see, newest first.
