@@ -105,7 +105,7 @@ impl crate::leader::Duty for Sweeper {
 }
 
 /// Check every running instance once.
-pub async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Result<()> {
+async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Result<()> {
     let instances = cx.db.instances_to_check().await?;
     let live: std::collections::HashSet<InstanceId> = instances.iter().map(|(i, _)| i.id).collect();
     connections.lock().await.retain(|id, _| live.contains(id));

@@ -199,11 +199,6 @@ impl Cluster {
         }
     }
 
-    /// The data directory.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
     /// Whether `initdb` has completed here.
     pub fn is_initialized(&self) -> bool {
         self.data_dir.join("PG_VERSION").is_file()
@@ -360,11 +355,7 @@ impl Cluster {
             }
             tokio::time::sleep(READY_POLL).await;
         }
-        Ok(Postmaster {
-            child,
-            pid,
-            data_dir: self.data_dir.clone(),
-        })
+        Ok(Postmaster { child, pid })
     }
 
     /// Wait until the running postmaster `pid` accepts connections (it may be one we found
@@ -439,7 +430,6 @@ impl Cluster {
 pub struct Postmaster {
     child: Child,
     pid: i32,
-    data_dir: PathBuf,
 }
 
 impl Postmaster {
@@ -474,15 +464,6 @@ impl Postmaster {
     /// exits). Whoever stops it later finds it through `postmaster.pid`.
     pub fn detach(self) {
         drop(self.child);
-    }
-
-    /// Wait until the process exits by itself.
-    pub async fn wait(&mut self) -> Result<std::process::ExitStatus> {
-        self.child
-            .wait()
-            .await
-            .with_context(|| format!("wait for postgres on {}", self.data_dir.display()))
-            .map_err(Error::Transient)
     }
 }
 
