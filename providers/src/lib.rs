@@ -4,9 +4,11 @@
 //! # Layout
 //! * `local`: PostgreSQL server processes on this host, run from the installed binaries. The
 //!   embedded metadata database and the `local` instance provider both stand on it.
+//! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
 //! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
 //! * `Error`: every provider sorts its failures by what the caller should do next.
 
+pub mod cloud;
 pub mod local;
 pub mod metrics;
 
