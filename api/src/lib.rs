@@ -39,6 +39,8 @@ pub struct ApiContext {
     pub keys: Arc<Keys>,
     /// The PostgreSQL major versions instances can run here.
     pub versions: Vec<u32>,
+    /// The server fleet's clouds and settings.
+    pub fleet: Arc<jobs::server::Fleet>,
 }
 
 /// Transport limits.

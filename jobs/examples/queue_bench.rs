@@ -68,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
         shutdown: shutdown.clone(),
         retry: RetryPolicy::default(),
         local: testing::local_host(),
+        fleet: Default::default(),
         failpoint: None,
     };
     let start = Instant::now();

@@ -34,11 +34,11 @@ pub enum Event {
     /// An instance was created or changed.
     Instance(Instance),
     /// A server was created or changed.
-    Server(serde_json::Value),
+    Server(crate::server::Server),
     /// A CPU and memory sample was recorded.
     MetricSample(crate::db::MetricSample),
     /// A cluster event was recorded.
-    ClusterEvent(serde_json::Value),
+    ClusterEvent(crate::server::ClusterEvent),
     /// The listener lost its connection: events may have been missed, so subscribers should
     /// refetch what they show.
     Resync,
@@ -57,8 +57,8 @@ impl Event {
         Ok(match n.table.as_str() {
             "operations" => Event::Operation(serde_json::from_value(n.row)?),
             "instances" => Event::Instance(serde_json::from_value(n.row)?),
-            "servers" => Event::Server(n.row),
-            "cluster_events" => Event::ClusterEvent(n.row),
+            "servers" => Event::Server(serde_json::from_value(n.row)?),
+            "cluster_events" => Event::ClusterEvent(serde_json::from_value(n.row)?),
             "server_metrics" => Event::MetricSample(serde_json::from_value(n.row)?),
             other => anyhow::bail!("notification from unexpected table {other}"),
         })

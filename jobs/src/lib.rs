@@ -6,6 +6,7 @@
 //! * `queue`: the only module that names apalis; enqueueing and worker pools.
 //! * `workflow`: the step engine that moves operations on, with retries and backoff.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
+//! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
@@ -39,6 +40,7 @@ mod leader;
 pub mod metrics;
 pub mod operation;
 pub mod queue;
+pub mod server;
 pub mod system_check;
 pub mod telemetry;
 pub mod user;

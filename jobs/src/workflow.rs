@@ -84,6 +84,8 @@ pub struct Context {
     pub retry: RetryPolicy,
     /// The local provider: Postgres processes on this host.
     pub local: Arc<LocalHost>,
+    /// The server fleet's clouds and settings.
+    pub fleet: Arc<crate::server::Fleet>,
     /// A crash to inject, for crash tests: `kind:step` aborts the process right after an
     /// operation of `kind` has recorded that it entered `step`. `None` in production.
     pub failpoint: Option<String>,
@@ -106,6 +108,18 @@ pub enum Kind {
     RestartInstance,
     /// Start an instance whose server died behind our back (the health sweep asks).
     RecoverInstance,
+    /// Create a VM and bootstrap it into an active server.
+    ProvisionServer,
+    /// Stop placing work on a server and wait for what runs there.
+    DrainServer,
+    /// Drain a server, delete its VM, and mark it removed.
+    RemoveServer,
+    /// Delete the VM of a server whose provisioning failed.
+    DiscardServer,
+    /// Follow the provisions and removals of a scaling decision.
+    ScaleCluster,
+    /// Replace the plan table with a provider's own listing.
+    RefreshPlans,
     /// Scripted behaviour for the engine's own tests.
     #[cfg(any(test, feature = "test-util"))]
     TestScript,
@@ -122,6 +136,12 @@ impl Kind {
             Kind::StartInstance => "start_instance",
             Kind::RestartInstance => "restart_instance",
             Kind::RecoverInstance => "recover_instance",
+            Kind::ProvisionServer => "provision_server",
+            Kind::DrainServer => "drain_server",
+            Kind::RemoveServer => "remove_server",
+            Kind::DiscardServer => "discard_server",
+            Kind::ScaleCluster => "scale_cluster",
+            Kind::RefreshPlans => "refresh_plans",
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => "test_script",
         }
@@ -137,6 +157,12 @@ impl Kind {
             "start_instance" => Some(Kind::StartInstance),
             "restart_instance" => Some(Kind::RestartInstance),
             "recover_instance" => Some(Kind::RecoverInstance),
+            "provision_server" => Some(Kind::ProvisionServer),
+            "drain_server" => Some(Kind::DrainServer),
+            "remove_server" => Some(Kind::RemoveServer),
+            "discard_server" => Some(Kind::DiscardServer),
+            "scale_cluster" => Some(Kind::ScaleCluster),
+            "refresh_plans" => Some(Kind::RefreshPlans),
             #[cfg(any(test, feature = "test-util"))]
             "test_script" => Some(Kind::TestScript),
             _ => None,
@@ -153,6 +179,9 @@ impl Kind {
             | Kind::RestartInstance
             | Kind::RecoverInstance => Queue::Deploy,
             Kind::DeleteInstance => Queue::Delete,
+            Kind::ProvisionServer | Kind::ScaleCluster | Kind::RefreshPlans => Queue::Provision,
+            Kind::DrainServer | Kind::RemoveServer => Queue::Drain,
+            Kind::DiscardServer => Queue::Delete,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => Queue::System,
         }
@@ -168,6 +197,14 @@ impl Kind {
             | Kind::StartInstance
             | Kind::RestartInstance
             | Kind::RecoverInstance => 5,
+            // Transient cloud failures (5xx, rate limits) get more tries; polling naps do
+            // not count as tries.
+            Kind::ProvisionServer
+            | Kind::DrainServer
+            | Kind::RemoveServer
+            | Kind::DiscardServer
+            | Kind::RefreshPlans => 8,
+            Kind::ScaleCluster => 3,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => 4,
         }
@@ -304,6 +341,7 @@ async fn give_up(op: &Operation, message: &str, cx: &Context) -> Result<()> {
     {
         Db::mark_instance_failed(&mut tx, crate::instance::InstanceId(target), message).await?;
     }
+    crate::server::after_failure(&mut tx, op, message, cx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -326,6 +364,12 @@ async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
         | Kind::StartInstance
         | Kind::RestartInstance
         | Kind::RecoverInstance => crate::instance::step(kind, op, cx).await,
+        Kind::ProvisionServer
+        | Kind::DrainServer
+        | Kind::RemoveServer
+        | Kind::DiscardServer
+        | Kind::ScaleCluster
+        | Kind::RefreshPlans => crate::server::step(kind, op, cx).await,
         #[cfg(any(test, feature = "test-util"))]
         Kind::TestScript => crate::testing::script_step(op, cx).await,
     }
@@ -367,6 +411,12 @@ mod tests {
             Kind::StartInstance,
             Kind::RestartInstance,
             Kind::RecoverInstance,
+            Kind::ProvisionServer,
+            Kind::DrainServer,
+            Kind::RemoveServer,
+            Kind::DiscardServer,
+            Kind::ScaleCluster,
+            Kind::RefreshPlans,
             Kind::TestScript,
         ] {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));

@@ -54,6 +54,7 @@ fn spawn_workers(
             cap: Duration::from_millis(200),
         },
         local: testing::local_host(),
+        fleet: Default::default(),
         failpoint: None,
     };
     (
@@ -277,6 +278,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         shutdown: CancellationToken::new(),
         retry: RetryPolicy::default(),
         local: testing::local_host(),
+        fleet: Default::default(),
         failpoint: None,
     };
     jobs::workflow::run(op.id, true, &cx).await.unwrap();

@@ -31,6 +31,7 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
             cap: Duration::from_millis(100),
         },
         local: testing::local_host(),
+        fleet: Default::default(),
         failpoint: None,
     };
     (db, cx, shutdown)

@@ -24,6 +24,7 @@ async fn context(connect: PgConnectOptions) -> Context {
         shutdown: CancellationToken::new(),
         retry: RetryPolicy::default(),
         local: testing::local_host(),
+        fleet: Default::default(),
         failpoint: None,
     }
 }

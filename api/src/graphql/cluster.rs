@@ -38,13 +38,13 @@ pub(crate) struct ClusterHealth {
 #[derive(SimpleObject)]
 pub(crate) struct ServerHealth {
     /// The server.
-    server_id: ID,
+    pub(crate) server_id: ID,
     /// Busy CPU, 0 to 100.
-    cpu_percent: Option<f64>,
+    pub(crate) cpu_percent: Option<f64>,
     /// Memory in use, 0 to 100.
-    memory_percent: Option<f64>,
+    pub(crate) memory_percent: Option<f64>,
     /// When the sample was taken.
-    sampled_at: DateTime<Utc>,
+    pub(crate) sampled_at: DateTime<Utc>,
 }
 
 /// How many instances are in one state with one health.

@@ -62,20 +62,6 @@ pub(crate) enum ProviderValue {
     Kubernetes,
 }
 
-macro_rules! mirror {
-    ($ours:ident, $theirs:ident, $($v:ident),+) => {
-        impl From<$theirs> for $ours {
-            fn from(x: $theirs) -> Self {
-                match x { $($theirs::$v => Self::$v),+ }
-            }
-        }
-        impl From<$ours> for $theirs {
-            fn from(x: $ours) -> Self {
-                match x { $($ours::$v => Self::$v),+ }
-            }
-        }
-    };
-}
 mirror!(
     InstanceStateValue,
     InstanceState,

@@ -1,10 +1,27 @@
 //! The GraphQL schema: one file per domain, merged into the three roots.
 
+/// `From` both ways between a GraphQL enum and the domain enum it mirrors (jobs must not
+/// depend on async-graphql).
+macro_rules! mirror {
+    ($ours:ident, $theirs:ident, $($v:ident),+) => {
+        impl From<$theirs> for $ours {
+            fn from(x: $theirs) -> Self {
+                match x { $($theirs::$v => Self::$v),+ }
+            }
+        }
+        impl From<$ours> for $theirs {
+            fn from(x: $ours) -> Self {
+                match x { $($ours::$v => Self::$v),+ }
+            }
+        }
+    };
+}
 mod account;
 mod cluster;
 mod instance;
 mod measure;
 mod operation;
+mod server;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use futures::{Stream, StreamExt as _};
@@ -26,6 +43,7 @@ pub struct QueryRoot(
     cluster::ClusterQuery,
     instance::InstanceQuery,
     operation::OperationQuery,
+    server::ServerQuery,
 );
 
 /// Every mutation.
@@ -34,6 +52,7 @@ pub struct MutationRoot(
     account::AccountMutation,
     instance::InstanceMutation,
     operation::OperationMutation,
+    server::ServerMutation,
 );
 
 /// Every subscription.
@@ -42,6 +61,7 @@ pub struct SubscriptionRoot(
     cluster::ClusterSubscription,
     instance::InstanceSubscription,
     operation::OperationSubscription,
+    server::ServerSubscription,
 );
 
 /// Deepest query accepted.

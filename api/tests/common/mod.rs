@@ -126,6 +126,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             bus,
             keys: keys.clone(),
             versions: local.versions(),
+            fleet: Default::default(),
         },
         Limits {
             max_body_bytes: options.max_body_bytes,
@@ -148,6 +149,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             shutdown: shutdown.clone(),
             retry: jobs::RetryPolicy::default(),
             local: local.clone(),
+            fleet: Default::default(),
             failpoint: None,
         };
         let config = jobs::queue::WorkerConfig {

@@ -33,9 +33,7 @@ pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
         Kind::StopInstance => &["stop_server", "mark_stopped"],
         Kind::StartInstance | Kind::RecoverInstance => &["start_server", "mark_running"],
         Kind::RestartInstance => &["stop_server", "start_server", "mark_running"],
-        Kind::SystemCheck => &[],
-        #[cfg(any(test, feature = "test-util"))]
-        Kind::TestScript => &[],
+        _ => &[],
     }
 }
 

@@ -11,6 +11,8 @@
 //!   the wait, `locked`, …) or `Permanent` (bad token, invalid plan or region, quota), with
 //!   the provider's own error code and message. Tokens never appear in errors or logs.
 
+pub mod plans;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
