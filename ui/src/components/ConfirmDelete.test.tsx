@@ -36,3 +36,20 @@ describe('ConfirmDelete', () => {
     expect(onCancel).toHaveBeenCalled();
   });
 });
+
+describe('ConfirmDelete for another kind of resource', () => {
+  it('uses its own title, explanation and button', async () => {
+    const onConfirm = vi.fn();
+    render(
+      <ConfirmDelete name="fsn1-a" title="Remove fsn1-a?" confirmLabel="Remove server" busyLabel="Removing…" onConfirm={onConfirm} onCancel={() => {}}>
+        <p>This deletes its VM.</p>
+      </ConfirmDelete>,
+    );
+    expect(screen.getByRole('dialog', { name: 'Remove fsn1-a?' })).toHaveTextContent('This deletes its VM.');
+    expect(screen.queryByText(/with all its data/)).not.toBeInTheDocument();
+    const button = screen.getByRole('button', { name: 'Remove server' });
+    expect(button).toBeDisabled();
+    await userEvent.type(screen.getByLabelText(/Type fsn1-a to confirm/), 'fsn1-a{enter}');
+    expect(onConfirm).toHaveBeenCalledTimes(1);
+  });
+});

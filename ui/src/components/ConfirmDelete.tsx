@@ -1,18 +1,30 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 
-/** Delete only once the user has typed the instance's name. */
+/**
+ * Delete only once the user has typed the resource's name. It says what deleting an
+ * instance means unless given `children`, and `title`, `confirmLabel` and `busyLabel` name
+ * another kind of resource.
+ */
 export function ConfirmDelete({
   name,
   busy = false,
   error,
   onConfirm,
   onCancel,
+  title = `Delete ${name}?`,
+  confirmLabel = 'Delete instance',
+  busyLabel = 'Deleting…',
+  children,
 }: {
   name: string;
   busy?: boolean;
   error?: string | null;
   onConfirm: () => void;
   onCancel: () => void;
+  title?: string;
+  confirmLabel?: string;
+  busyLabel?: string;
+  children?: ReactNode;
 }) {
   const [typed, setTyped] = useState('');
   const id = useId();
@@ -30,10 +42,12 @@ export function ConfirmDelete({
           if (matches && !busy) onConfirm();
         }}
       >
-        <h2 id={`${id}-title`}>Delete {name}?</h2>
-        <p>
-          This stops the instance and removes it <strong>with all its data</strong>. It cannot be undone.
-        </p>
+        <h2 id={`${id}-title`}>{title}</h2>
+        {children ?? (
+          <p>
+            This stops the instance and removes it <strong>with all its data</strong>. It cannot be undone.
+          </p>
+        )}
         <label htmlFor={`${id}-input`}>
           Type <code>{name}</code> to confirm
         </label>
@@ -56,7 +70,7 @@ export function ConfirmDelete({
             Cancel
           </button>
           <button type="submit" className="btn btn-danger" disabled={!matches || busy}>
-            {busy ? 'Deleting…' : 'Delete instance'}
+            {busy ? busyLabel : confirmLabel}
           </button>
         </div>
       </form>

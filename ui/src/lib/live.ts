@@ -57,3 +57,13 @@ export function useLive<Data, Variables extends AnyVariables>(
     };
   }, [client, query, varsKey, pause, attempt]);
 }
+
+/** `value`, once it has stopped changing for `ms` (for search boxes). */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}

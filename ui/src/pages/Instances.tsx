@@ -7,21 +7,12 @@ import { HealthBadge, StateBadge } from '../components/Badge';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { useLive, usePollWhile } from '../lib/live';
+import { useDebounced, useLive, usePollWhile } from '../lib/live';
 import { canOperate, useAuth } from '../lib/auth';
 
 const PAGE = 20;
 export const STATES: InstanceState[] = ['CREATING', 'RUNNING', 'STOPPING', 'STOPPED', 'STARTING', 'DELETING', 'DELETED', 'FAILED'];
 type Row = Data['instances']['nodes'][number];
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 export function InstancesPage() {
   const { session } = useAuth();
