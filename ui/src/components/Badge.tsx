@@ -1,4 +1,4 @@
-import type { Health, InstanceState, OperationStatus } from '../gql/graphql';
+import type { Health, InstanceState, OperationStatus, ServerState } from '../gql/graphql';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'busy' | 'muted' | 'info';
 
@@ -72,4 +72,40 @@ export function StatusBadge({ status }: { status: OperationStatus }) {
       {status}
     </Badge>
   );
+}
+
+const SERVER_TONE: Record<ServerState, Tone> = {
+  PROVISIONING: 'busy',
+  BOOTSTRAPPING: 'busy',
+  ACTIVE: 'ok',
+  DRAINING: 'warn',
+  REMOVING: 'busy',
+  REMOVED: 'muted',
+  FAILED: 'bad',
+};
+
+const SERVER_HELP: Record<ServerState, string> = {
+  PROVISIONING: 'Its VM is being created',
+  BOOTSTRAPPING: 'Its VM runs; its template is being installed',
+  ACTIVE: 'Ready to host instances',
+  DRAINING: 'Nothing new is placed on it',
+  REMOVING: 'Its VM is being deleted',
+  REMOVED: 'Gone',
+  FAILED: 'Provisioning or removal gave up',
+};
+
+export function ServerStateBadge({ state }: { state: ServerState }) {
+  return (
+    <Badge tone={SERVER_TONE[state] ?? 'info'} title={SERVER_HELP[state]}>
+      {SERVER_TONE[state] === 'busy' && <span className="spinner-dot" aria-hidden />}
+      {state}
+    </Badge>
+  );
+}
+
+const SEVERITY_TONE: Record<string, Tone> = { info: 'info', warning: 'warn', critical: 'bad' };
+
+/** A fleet event's severity: `info`, `warning` or `critical`. */
+export function SeverityBadge({ severity }: { severity: string }) {
+  return <Badge tone={SEVERITY_TONE[severity] ?? 'muted'}>{severity}</Badge>;
 }

@@ -29,8 +29,26 @@ type Documents = {
     "\n  fragment OperationFull on Operation {\n    id\n    projectId\n    kind\n    targetKind\n    targetId\n    status\n    step\n    attempts\n    maxAttempts\n    error\n    createdAt\n    updatedAt\n    startedAt\n    finishedAt\n    steps {\n      seq\n      step\n      enteredAt\n    }\n  }\n": typeof types.OperationFullFragmentDoc,
     "\n  subscription OperationUpdated($id: ID) {\n    operationUpdated(id: $id) {\n      ...OperationFull\n    }\n  }\n": typeof types.OperationUpdatedDocument,
     "\n  fragment ClusterHealthFields on ClusterHealth {\n    cpuPercent\n    memoryPercent\n    sampledAt\n    source\n    available\n    unavailableSince\n    message\n    servers {\n      serverId\n      cpuPercent\n      memoryPercent\n      sampledAt\n    }\n    instances {\n      state\n      health\n      count\n    }\n  }\n": typeof types.ClusterHealthFieldsFragmentDoc,
-    "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n": typeof types.ClusterDocument,
+    "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n    # Names for the server ids in the per-server figures and the fleet events.\n    servers(first: 100) {\n      nodes {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ClusterDocument,
     "\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n": typeof types.ClusterHealthUpdatedDocument,
+    "\n  fragment ServerFields on Server {\n    id\n    projectId\n    name\n    provider\n    plan\n    region\n    providerId\n    vmName\n    ipv4\n    ipv6\n    state\n    failureReason\n    template\n    image\n    createdAt\n    updatedAt\n    stateChangedAt\n    removedAt\n  }\n": typeof types.ServerFieldsFragmentDoc,
+    "\n  query Servers($first: Int, $after: String, $filter: ServerFilterInput) {\n    servers(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ServerFields\n        instanceCount\n      }\n    }\n  }\n": typeof types.ServersDocument,
+    "\n  query ConfiguredProviders {\n    configuredProviders\n  }\n": typeof types.ConfiguredProvidersDocument,
+    "\n  subscription ServerUpdated($id: ID) {\n    serverUpdated(id: $id) {\n      ...ServerFields\n    }\n  }\n": typeof types.ServerUpdatedDocument,
+    "\n  query ServerDetail($id: ID!) {\n    server(id: $id) {\n      ...ServerFields\n      labels {\n        key\n        value\n      }\n      instanceCount\n      latestMetrics {\n        cpuPercent\n        memoryPercent\n        sampledAt\n      }\n      operations(first: 10) {\n        id\n        kind\n        status\n        step\n        attempts\n        error\n        createdAt\n        finishedAt\n      }\n    }\n  }\n": typeof types.ServerDetailDocument,
+    "\n  fragment PlanFields on Plan {\n    name\n    cores\n    memoryGb\n    diskGb\n    monthlyPrice\n    currency\n    architecture\n    regions\n    deprecated\n  }\n": typeof types.PlanFieldsFragmentDoc,
+    "\n  query FleetSetup {\n    configuredProviders\n    serverTemplates {\n      name\n      description\n    }\n  }\n": typeof types.FleetSetupDocument,
+    "\n  query CloudOfferings($provider: CloudProvider!) {\n    plans(provider: $provider) {\n      ...PlanFields\n    }\n    regions(provider: $provider)\n  }\n": typeof types.CloudOfferingsDocument,
+    "\n  mutation ProvisionServer($input: ProvisionServerInput!) {\n    provisionServer(input: $input) {\n      server {\n        id\n        name\n        state\n      }\n      operation {\n        id\n      }\n    }\n  }\n": typeof types.ProvisionServerDocument,
+    "\n  mutation DrainServer($id: ID!) {\n    drainServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.DrainServerDocument,
+    "\n  mutation RemoveServer($id: ID!) {\n    removeServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.RemoveServerDocument,
+    "\n  mutation RefreshPlans($provider: CloudProvider!) {\n    refreshPlans(provider: $provider) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.RefreshPlansDocument,
+    "\n  fragment ScalingOperationFields on ScalingOperation {\n    id\n    provider\n    plan\n    region\n    currentCount\n    targetCount\n    dryRun\n    actions {\n      order\n      action\n      serverId\n      serverName\n      monthlyCost\n    }\n    monthlyCostDelta\n    currency\n    createdAt\n    operation {\n      id\n      kind\n      status\n      step\n      error\n      updatedAt\n    }\n  }\n": typeof types.ScalingOperationFieldsFragmentDoc,
+    "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n": typeof types.ScaleClusterDocument,
+    "\n  query ScalingOperations($first: Int, $after: String) {\n    scalingOperations(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ScalingOperationFields\n      }\n    }\n  }\n": typeof types.ScalingOperationsDocument,
+    "\n  fragment ClusterEventFields on ClusterEvent {\n    id\n    serverId\n    instanceId\n    kind\n    severity\n    message\n    createdAt\n  }\n": typeof types.ClusterEventFieldsFragmentDoc,
+    "\n  query ClusterEvents($first: Int, $after: String, $serverId: ID) {\n    clusterEvents(first: $first, after: $after, serverId: $serverId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ClusterEventFields\n      }\n    }\n  }\n": typeof types.ClusterEventsDocument,
+    "\n  subscription ClusterEventAdded($serverId: ID) {\n    clusterEvents(serverId: $serverId) {\n      ...ClusterEventFields\n    }\n  }\n": typeof types.ClusterEventAddedDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": types.LoginDocument,
@@ -48,8 +66,26 @@ const documents: Documents = {
     "\n  fragment OperationFull on Operation {\n    id\n    projectId\n    kind\n    targetKind\n    targetId\n    status\n    step\n    attempts\n    maxAttempts\n    error\n    createdAt\n    updatedAt\n    startedAt\n    finishedAt\n    steps {\n      seq\n      step\n      enteredAt\n    }\n  }\n": types.OperationFullFragmentDoc,
     "\n  subscription OperationUpdated($id: ID) {\n    operationUpdated(id: $id) {\n      ...OperationFull\n    }\n  }\n": types.OperationUpdatedDocument,
     "\n  fragment ClusterHealthFields on ClusterHealth {\n    cpuPercent\n    memoryPercent\n    sampledAt\n    source\n    available\n    unavailableSince\n    message\n    servers {\n      serverId\n      cpuPercent\n      memoryPercent\n      sampledAt\n    }\n    instances {\n      state\n      health\n      count\n    }\n  }\n": types.ClusterHealthFieldsFragmentDoc,
-    "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n": types.ClusterDocument,
+    "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n    # Names for the server ids in the per-server figures and the fleet events.\n    servers(first: 100) {\n      nodes {\n        id\n        name\n      }\n    }\n  }\n": types.ClusterDocument,
     "\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n": types.ClusterHealthUpdatedDocument,
+    "\n  fragment ServerFields on Server {\n    id\n    projectId\n    name\n    provider\n    plan\n    region\n    providerId\n    vmName\n    ipv4\n    ipv6\n    state\n    failureReason\n    template\n    image\n    createdAt\n    updatedAt\n    stateChangedAt\n    removedAt\n  }\n": types.ServerFieldsFragmentDoc,
+    "\n  query Servers($first: Int, $after: String, $filter: ServerFilterInput) {\n    servers(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ServerFields\n        instanceCount\n      }\n    }\n  }\n": types.ServersDocument,
+    "\n  query ConfiguredProviders {\n    configuredProviders\n  }\n": types.ConfiguredProvidersDocument,
+    "\n  subscription ServerUpdated($id: ID) {\n    serverUpdated(id: $id) {\n      ...ServerFields\n    }\n  }\n": types.ServerUpdatedDocument,
+    "\n  query ServerDetail($id: ID!) {\n    server(id: $id) {\n      ...ServerFields\n      labels {\n        key\n        value\n      }\n      instanceCount\n      latestMetrics {\n        cpuPercent\n        memoryPercent\n        sampledAt\n      }\n      operations(first: 10) {\n        id\n        kind\n        status\n        step\n        attempts\n        error\n        createdAt\n        finishedAt\n      }\n    }\n  }\n": types.ServerDetailDocument,
+    "\n  fragment PlanFields on Plan {\n    name\n    cores\n    memoryGb\n    diskGb\n    monthlyPrice\n    currency\n    architecture\n    regions\n    deprecated\n  }\n": types.PlanFieldsFragmentDoc,
+    "\n  query FleetSetup {\n    configuredProviders\n    serverTemplates {\n      name\n      description\n    }\n  }\n": types.FleetSetupDocument,
+    "\n  query CloudOfferings($provider: CloudProvider!) {\n    plans(provider: $provider) {\n      ...PlanFields\n    }\n    regions(provider: $provider)\n  }\n": types.CloudOfferingsDocument,
+    "\n  mutation ProvisionServer($input: ProvisionServerInput!) {\n    provisionServer(input: $input) {\n      server {\n        id\n        name\n        state\n      }\n      operation {\n        id\n      }\n    }\n  }\n": types.ProvisionServerDocument,
+    "\n  mutation DrainServer($id: ID!) {\n    drainServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n": types.DrainServerDocument,
+    "\n  mutation RemoveServer($id: ID!) {\n    removeServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n": types.RemoveServerDocument,
+    "\n  mutation RefreshPlans($provider: CloudProvider!) {\n    refreshPlans(provider: $provider) {\n      id\n      kind\n      status\n    }\n  }\n": types.RefreshPlansDocument,
+    "\n  fragment ScalingOperationFields on ScalingOperation {\n    id\n    provider\n    plan\n    region\n    currentCount\n    targetCount\n    dryRun\n    actions {\n      order\n      action\n      serverId\n      serverName\n      monthlyCost\n    }\n    monthlyCostDelta\n    currency\n    createdAt\n    operation {\n      id\n      kind\n      status\n      step\n      error\n      updatedAt\n    }\n  }\n": types.ScalingOperationFieldsFragmentDoc,
+    "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n": types.ScaleClusterDocument,
+    "\n  query ScalingOperations($first: Int, $after: String) {\n    scalingOperations(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ScalingOperationFields\n      }\n    }\n  }\n": types.ScalingOperationsDocument,
+    "\n  fragment ClusterEventFields on ClusterEvent {\n    id\n    serverId\n    instanceId\n    kind\n    severity\n    message\n    createdAt\n  }\n": types.ClusterEventFieldsFragmentDoc,
+    "\n  query ClusterEvents($first: Int, $after: String, $serverId: ID) {\n    clusterEvents(first: $first, after: $after, serverId: $serverId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ClusterEventFields\n      }\n    }\n  }\n": types.ClusterEventsDocument,
+    "\n  subscription ClusterEventAdded($serverId: ID) {\n    clusterEvents(serverId: $serverId) {\n      ...ClusterEventFields\n    }\n  }\n": types.ClusterEventAddedDocument,
 };
 
 /**
@@ -129,11 +165,83 @@ export function graphql(source: "\n  fragment ClusterHealthFields on ClusterHeal
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n"): (typeof documents)["\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n  }\n"];
+export function graphql(source: "\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n    # Names for the server ids in the per-server figures and the fleet events.\n    servers(first: 100) {\n      nodes {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query Cluster($from: DateTime!, $to: DateTime!, $step: Int!) {\n    clusterHealth {\n      ...ClusterHealthFields\n    }\n    serverMetrics(from: $from, to: $to, step: $step) {\n      at\n      cpuPercent\n      memoryPercent\n    }\n    # Names for the server ids in the per-server figures and the fleet events.\n    servers(first: 100) {\n      nodes {\n        id\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n"): (typeof documents)["\n  subscription ClusterHealthUpdated {\n    clusterHealthUpdated {\n      ...ClusterHealthFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ServerFields on Server {\n    id\n    projectId\n    name\n    provider\n    plan\n    region\n    providerId\n    vmName\n    ipv4\n    ipv6\n    state\n    failureReason\n    template\n    image\n    createdAt\n    updatedAt\n    stateChangedAt\n    removedAt\n  }\n"): (typeof documents)["\n  fragment ServerFields on Server {\n    id\n    projectId\n    name\n    provider\n    plan\n    region\n    providerId\n    vmName\n    ipv4\n    ipv6\n    state\n    failureReason\n    template\n    image\n    createdAt\n    updatedAt\n    stateChangedAt\n    removedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Servers($first: Int, $after: String, $filter: ServerFilterInput) {\n    servers(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ServerFields\n        instanceCount\n      }\n    }\n  }\n"): (typeof documents)["\n  query Servers($first: Int, $after: String, $filter: ServerFilterInput) {\n    servers(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ServerFields\n        instanceCount\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConfiguredProviders {\n    configuredProviders\n  }\n"): (typeof documents)["\n  query ConfiguredProviders {\n    configuredProviders\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ServerUpdated($id: ID) {\n    serverUpdated(id: $id) {\n      ...ServerFields\n    }\n  }\n"): (typeof documents)["\n  subscription ServerUpdated($id: ID) {\n    serverUpdated(id: $id) {\n      ...ServerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServerDetail($id: ID!) {\n    server(id: $id) {\n      ...ServerFields\n      labels {\n        key\n        value\n      }\n      instanceCount\n      latestMetrics {\n        cpuPercent\n        memoryPercent\n        sampledAt\n      }\n      operations(first: 10) {\n        id\n        kind\n        status\n        step\n        attempts\n        error\n        createdAt\n        finishedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query ServerDetail($id: ID!) {\n    server(id: $id) {\n      ...ServerFields\n      labels {\n        key\n        value\n      }\n      instanceCount\n      latestMetrics {\n        cpuPercent\n        memoryPercent\n        sampledAt\n      }\n      operations(first: 10) {\n        id\n        kind\n        status\n        step\n        attempts\n        error\n        createdAt\n        finishedAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PlanFields on Plan {\n    name\n    cores\n    memoryGb\n    diskGb\n    monthlyPrice\n    currency\n    architecture\n    regions\n    deprecated\n  }\n"): (typeof documents)["\n  fragment PlanFields on Plan {\n    name\n    cores\n    memoryGb\n    diskGb\n    monthlyPrice\n    currency\n    architecture\n    regions\n    deprecated\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FleetSetup {\n    configuredProviders\n    serverTemplates {\n      name\n      description\n    }\n  }\n"): (typeof documents)["\n  query FleetSetup {\n    configuredProviders\n    serverTemplates {\n      name\n      description\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CloudOfferings($provider: CloudProvider!) {\n    plans(provider: $provider) {\n      ...PlanFields\n    }\n    regions(provider: $provider)\n  }\n"): (typeof documents)["\n  query CloudOfferings($provider: CloudProvider!) {\n    plans(provider: $provider) {\n      ...PlanFields\n    }\n    regions(provider: $provider)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ProvisionServer($input: ProvisionServerInput!) {\n    provisionServer(input: $input) {\n      server {\n        id\n        name\n        state\n      }\n      operation {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ProvisionServer($input: ProvisionServerInput!) {\n    provisionServer(input: $input) {\n      server {\n        id\n        name\n        state\n      }\n      operation {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DrainServer($id: ID!) {\n    drainServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation DrainServer($id: ID!) {\n    drainServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveServer($id: ID!) {\n    removeServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation RemoveServer($id: ID!) {\n    removeServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RefreshPlans($provider: CloudProvider!) {\n    refreshPlans(provider: $provider) {\n      id\n      kind\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation RefreshPlans($provider: CloudProvider!) {\n    refreshPlans(provider: $provider) {\n      id\n      kind\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ScalingOperationFields on ScalingOperation {\n    id\n    provider\n    plan\n    region\n    currentCount\n    targetCount\n    dryRun\n    actions {\n      order\n      action\n      serverId\n      serverName\n      monthlyCost\n    }\n    monthlyCostDelta\n    currency\n    createdAt\n    operation {\n      id\n      kind\n      status\n      step\n      error\n      updatedAt\n    }\n  }\n"): (typeof documents)["\n  fragment ScalingOperationFields on ScalingOperation {\n    id\n    provider\n    plan\n    region\n    currentCount\n    targetCount\n    dryRun\n    actions {\n      order\n      action\n      serverId\n      serverName\n      monthlyCost\n    }\n    monthlyCostDelta\n    currency\n    createdAt\n    operation {\n      id\n      kind\n      status\n      step\n      error\n      updatedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n"): (typeof documents)["\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ScalingOperations($first: Int, $after: String) {\n    scalingOperations(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ScalingOperationFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query ScalingOperations($first: Int, $after: String) {\n    scalingOperations(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ScalingOperationFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ClusterEventFields on ClusterEvent {\n    id\n    serverId\n    instanceId\n    kind\n    severity\n    message\n    createdAt\n  }\n"): (typeof documents)["\n  fragment ClusterEventFields on ClusterEvent {\n    id\n    serverId\n    instanceId\n    kind\n    severity\n    message\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ClusterEvents($first: Int, $after: String, $serverId: ID) {\n    clusterEvents(first: $first, after: $after, serverId: $serverId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ClusterEventFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query ClusterEvents($first: Int, $after: String, $serverId: ID) {\n    clusterEvents(first: $first, after: $after, serverId: $serverId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ClusterEventFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ClusterEventAdded($serverId: ID) {\n    clusterEvents(serverId: $serverId) {\n      ...ClusterEventFields\n    }\n  }\n"): (typeof documents)["\n  subscription ClusterEventAdded($serverId: ID) {\n    clusterEvents(serverId: $serverId) {\n      ...ClusterEventFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

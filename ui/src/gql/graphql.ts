@@ -22,6 +22,52 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
 };
 
+/** A cloud that rents us servers. */
+export type CloudProvider =
+  /** DigitalOcean. */
+  | 'DIGITALOCEAN'
+  /** Hetzner Cloud. */
+  | 'HETZNER';
+
+export type ClusterEvent = {
+  __typename?: 'ClusterEvent';
+  /** When. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Details, for programs, as JSON text. */
+  details: Scalars['String']['output'];
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** The instance it concerns, if one. */
+  instanceId: Maybe<Scalars['ID']['output']>;
+  /** What happened, in snake_case (`server_active`, `vm_created`, `cpu_high`). */
+  kind: Scalars['String']['output'];
+  /** What happened, for people. */
+  message: Scalars['String']['output'];
+  /** The server it concerns, if one. */
+  serverId: Maybe<Scalars['ID']['output']>;
+  /** `info`, `warning` or `critical`. */
+  severity: Scalars['String']['output'];
+};
+
+export type ClusterEventConnection = {
+  __typename?: 'ClusterEventConnection';
+  /** A list of edges. */
+  edges: Array<ClusterEventEdge>;
+  /** A list of nodes. */
+  nodes: Array<ClusterEvent>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** An edge in a connection. */
+export type ClusterEventEdge = {
+  __typename?: 'ClusterEventEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: ClusterEvent;
+};
+
 /** How loaded the cluster is, as of its newest sample. */
 export type ClusterHealth = {
   __typename?: 'ClusterHealth';
@@ -218,6 +264,23 @@ export type InstanceState =
   /** Being stopped. */
   | 'STOPPING';
 
+/** A label on a server's VM. */
+export type Label = {
+  __typename?: 'Label';
+  /** Its key. */
+  key: Scalars['String']['output'];
+  /** Its value. */
+  value: Scalars['String']['output'];
+};
+
+/** A label on a server's VM. */
+export type LabelInput = {
+  /** Its key. */
+  key: Scalars['String']['input'];
+  /** Its value. */
+  value: Scalars['String']['input'];
+};
+
 /** What `login` returns. */
 export type LoginPayload = {
   __typename?: 'LoginPayload';
@@ -250,8 +313,19 @@ export type MutationRoot = {
   createInstance: CreateInstancePayload;
   /** Stop the instance and remove it with all its data. */
   deleteInstance: Operation;
+  /** Stop placing anything on the server and wait for the operations on it to finish. */
+  drainServer: Operation;
   /** Exchange an email and password for a token. Needs no token. */
   login: LoginPayload;
+  /**
+   * Ask for a new server. Returns at once with the server (`PROVISIONING`) and the
+   * operation that creates and bootstraps it; bad input creates nothing.
+   */
+  provisionServer: ProvisionServerPayload;
+  /** Replace the plan table with the cloud's own listing (site admins). */
+  refreshPlans: Operation;
+  /** Drain the server, delete its VM, and mark it removed. */
+  removeServer: Operation;
   /** Stop and start a running instance. */
   restartInstance: Operation;
   /**
@@ -259,6 +333,11 @@ export type MutationRoot = {
    * step by step. Returns at once; follow it with `operation(id)` or `operationUpdated`.
    */
   runSystemCheck: Operation;
+  /**
+   * Bring a group (cloud, plan, region) to `count` servers. With `dryRun`, only return the
+   * plan: which servers would be added or removed, in what order, at what cost.
+   */
+  scaleCluster: ScalingOperation;
   /** Start a stopped or failed instance. */
   startInstance: Operation;
   /** Stop a running instance, keeping its data. */
@@ -279,9 +358,33 @@ export type MutationRootDeleteInstanceArgs = {
 
 
 /** Every mutation. */
+export type MutationRootDrainServerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
 export type MutationRootLoginArgs = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootProvisionServerArgs = {
+  input: ProvisionServerInput;
+};
+
+
+/** Every mutation. */
+export type MutationRootRefreshPlansArgs = {
+  provider: CloudProvider;
+};
+
+
+/** Every mutation. */
+export type MutationRootRemoveServerArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -294,6 +397,17 @@ export type MutationRootRestartInstanceArgs = {
 /** Every mutation. */
 export type MutationRootRunSystemCheckArgs = {
   projectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Every mutation. */
+export type MutationRootScaleClusterArgs = {
+  count: Scalars['Int']['input'];
+  dryRun?: Scalars['Boolean']['input'];
+  plan: Scalars['String']['input'];
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  provider: CloudProvider;
+  region: Scalars['String']['input'];
 };
 
 
@@ -421,6 +535,29 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['String']['output']>;
 };
 
+/** A plan a cloud offers. */
+export type Plan = {
+  __typename?: 'Plan';
+  /** `x86` or `arm`. */
+  architecture: Scalars['String']['output'];
+  /** vCPUs. */
+  cores: Scalars['Int']['output'];
+  /** Currency of the price. */
+  currency: Scalars['String']['output'];
+  /** Whether the cloud marks it deprecated. */
+  deprecated: Scalars['Boolean']['output'];
+  /** Local disk, in GB. */
+  diskGb: Scalars['Int']['output'];
+  /** Memory, in GB. */
+  memoryGb: Scalars['Float']['output'];
+  /** Monthly price, when known. */
+  monthlyPrice: Maybe<Scalars['Float']['output']>;
+  /** Its name, as `provisionServer` takes it. */
+  name: Scalars['String']['output'];
+  /** Regions offering it; empty when unknown. */
+  regions: Array<Scalars['String']['output']>;
+};
+
 /** A user's role in one project. */
 export type ProjectRole = {
   __typename?: 'ProjectRole';
@@ -439,15 +576,46 @@ export type Provider =
   /** A PostgreSQL process on the control plane's host. */
   | 'LOCAL';
 
+/** What `provisionServer` takes. */
+export type ProvisionServerInput = {
+  /** More labels for the VM. */
+  labels?: Array<LabelInput>;
+  /** A DNS-1123 name; generated from region and plan when absent. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** A plan, by name (see `plans`). */
+  plan: Scalars['String']['input'];
+  /** The project; the default project when absent. */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  /** The cloud. */
+  provider: CloudProvider;
+  /** A region, by name. */
+  region: Scalars['String']['input'];
+  /** A template (see `serverTemplates`); `postgres-host` when absent. */
+  template?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What `provisionServer` returns. */
+export type ProvisionServerPayload = {
+  __typename?: 'ProvisionServerPayload';
+  /** The operation that provisions it. */
+  operation: Operation;
+  /** The new server, `PROVISIONING`. */
+  server: Server;
+};
+
 /** Every query. */
 export type QueryRoot = {
   __typename?: 'QueryRoot';
+  /** Fleet events the caller may see (and the cluster's own), newest first. */
+  clusterEvents: ClusterEventConnection;
   /**
    * CPU and memory of the cluster and its servers as of the newest sample, and instance
    * counts. When the metrics source is unreachable the figures are null and `message`
    * says since when: never zeros, never stale figures shown as current.
    */
   clusterHealth: ClusterHealth;
+  /** The clouds this installation has tokens for. */
+  configuredProviders: Array<CloudProvider>;
   /** One instance, if the caller may see it. A deleted instance stays visible as `DELETED`. */
   instance: Maybe<Instance>;
   /** Instances the caller may see, newest first. */
@@ -458,13 +626,33 @@ export type QueryRoot = {
   operation: Maybe<Operation>;
   /** Operations the caller may see, newest first. */
   operations: OperationConnection;
+  /** The plans a cloud offers: its last refreshed listing, or Toygres's built-in table. */
+  plans: Array<Plan>;
+  /** The regions a cloud offers. */
+  regions: Array<Scalars['String']['output']>;
+  /** Scaling decisions the caller may see, newest first. */
+  scalingOperations: ScalingOperationConnection;
+  /** One server, if the caller may see it. A removed server stays visible as `REMOVED`. */
+  server: Maybe<Server>;
   /**
    * CPU and memory of one server (or, without `serverId`, of the cluster) from `from` to
    * `to`, averaged per `step` seconds.
    */
   serverMetrics: Array<MetricPoint>;
+  /** The templates new servers can boot from. */
+  serverTemplates: Array<ServerTemplate>;
+  /** Servers the caller may see, newest first. */
+  servers: ServerConnection;
   /** The PostgreSQL major versions instances can run on this installation. */
   versions: Array<Scalars['Int']['output']>;
+};
+
+
+/** Every query. */
+export type QueryRootClusterEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  serverId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -497,11 +685,44 @@ export type QueryRootOperationsArgs = {
 
 
 /** Every query. */
+export type QueryRootPlansArgs = {
+  provider: CloudProvider;
+};
+
+
+/** Every query. */
+export type QueryRootRegionsArgs = {
+  provider: CloudProvider;
+};
+
+
+/** Every query. */
+export type QueryRootScalingOperationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Every query. */
+export type QueryRootServerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every query. */
 export type QueryRootServerMetricsArgs = {
   from: Scalars['DateTime']['input'];
   serverId?: InputMaybe<Scalars['ID']['input']>;
   step?: Scalars['Int']['input'];
   to: Scalars['DateTime']['input'];
+};
+
+
+/** Every query. */
+export type QueryRootServersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ServerFilterInput>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A role in a project. */
@@ -512,6 +733,167 @@ export type Role =
   | 'OPERATOR'
   /** Read only. */
   | 'VIEWER';
+
+/** One step of a scaling plan. */
+export type ScaleAction = {
+  __typename?: 'ScaleAction';
+  /** Add or remove. */
+  action: ScaleActionKind;
+  /** What it costs per month, when known. */
+  monthlyCost: Maybe<Scalars['Float']['output']>;
+  /** Its place in the order (from 1). */
+  order: Scalars['Int']['output'];
+  /** The server added (its id to be) or removed. */
+  serverId: Scalars['ID']['output'];
+  /** Its name. */
+  serverName: Scalars['String']['output'];
+};
+
+/** Add a server, or remove one. */
+export type ScaleActionKind =
+  /** Provision a new server. */
+  | 'ADD'
+  /** Remove an active server. */
+  | 'REMOVE';
+
+export type ScalingOperation = {
+  __typename?: 'ScalingOperation';
+  /** The steps, in order. */
+  actions: Array<ScaleAction>;
+  /** When it was asked for. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The currency of the costs. */
+  currency: Maybe<Scalars['String']['output']>;
+  /** Servers in the group when asked (provisioning, bootstrapping or active). */
+  currentCount: Scalars['Int']['output'];
+  /** Whether it only planned. */
+  dryRun: Scalars['Boolean']['output'];
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** The change of the group's monthly cost, when the price is known. */
+  monthlyCostDelta: Maybe<Scalars['Float']['output']>;
+  /** The operation carrying it out; none for a dry run. */
+  operation: Maybe<Operation>;
+  /** The group's plan. */
+  plan: Scalars['String']['output'];
+  /** The cloud. */
+  provider: CloudProvider;
+  /** The group's region. */
+  region: Scalars['String']['output'];
+  /** Servers asked for. */
+  targetCount: Scalars['Int']['output'];
+};
+
+export type ScalingOperationConnection = {
+  __typename?: 'ScalingOperationConnection';
+  /** A list of edges. */
+  edges: Array<ScalingOperationEdge>;
+  /** A list of nodes. */
+  nodes: Array<ScalingOperation>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** An edge in a connection. */
+export type ScalingOperationEdge = {
+  __typename?: 'ScalingOperationEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: ScalingOperation;
+};
+
+export type Server = {
+  __typename?: 'Server';
+  /** When it was asked for. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Its events, newest first. */
+  events: ClusterEventConnection;
+  /** Why it failed, when it did. */
+  failureReason: Maybe<Scalars['String']['output']>;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** The image it boots. */
+  image: Scalars['String']['output'];
+  /** How many live instances it hosts. */
+  instanceCount: Scalars['Int']['output'];
+  /** Public IPv4, once known. */
+  ipv4: Maybe<Scalars['String']['output']>;
+  /** Public IPv6, once known. */
+  ipv6: Maybe<Scalars['String']['output']>;
+  /** Labels asked for at provisioning. */
+  labels: Array<Label>;
+  /** Its newest CPU and memory figures, from the last hour. */
+  latestMetrics: Maybe<ServerHealth>;
+  /** Its name. */
+  name: Scalars['String']['output'];
+  /** Its operations, newest first. */
+  operations: Array<Operation>;
+  /** Its plan (server type or size slug). */
+  plan: Scalars['String']['output'];
+  /** The project it belongs to. */
+  projectId: Scalars['ID']['output'];
+  /** Its cloud. */
+  provider: CloudProvider;
+  /** The cloud's id for its VM, once known. */
+  providerId: Maybe<Scalars['String']['output']>;
+  /** Its region. */
+  region: Scalars['String']['output'];
+  /** When it was removed. */
+  removedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Where it is in its life. */
+  state: ServerState;
+  /** When its state last changed. */
+  stateChangedAt: Scalars['DateTime']['output'];
+  /** The template it boots from. */
+  template: Scalars['String']['output'];
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** The VM's name at the cloud. */
+  vmName: Scalars['String']['output'];
+};
+
+
+export type ServerEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type ServerOperationsArgs = {
+  first?: Scalars['Int']['input'];
+};
+
+export type ServerConnection = {
+  __typename?: 'ServerConnection';
+  /** A list of edges. */
+  edges: Array<ServerEdge>;
+  /** A list of nodes. */
+  nodes: Array<Server>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** An edge in a connection. */
+export type ServerEdge = {
+  __typename?: 'ServerEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Server;
+};
+
+/** Which servers to list. */
+export type ServerFilterInput = {
+  /** Only names containing this. */
+  nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** Only this cloud. */
+  provider?: InputMaybe<CloudProvider>;
+  /** Only this region. */
+  region?: InputMaybe<Scalars['String']['input']>;
+  /** Only this state; without it, removed servers are left out. */
+  state?: InputMaybe<ServerState>;
+};
 
 /** One server's newest figures. */
 export type ServerHealth = {
@@ -526,9 +908,42 @@ export type ServerHealth = {
   serverId: Scalars['ID']['output'];
 };
 
+/** Where a server is in its life. */
+export type ServerState =
+  /** Ready to host instances. */
+  | 'ACTIVE'
+  /** The VM runs; its template is being installed and SSH awaited. */
+  | 'BOOTSTRAPPING'
+  /** Nothing new is placed on it. */
+  | 'DRAINING'
+  /** Provisioning or removal gave up; `failureReason` says why. */
+  | 'FAILED'
+  /** The VM is being created. */
+  | 'PROVISIONING'
+  /** Gone. */
+  | 'REMOVED'
+  /** Its VM is being deleted. */
+  | 'REMOVING';
+
+/** A cloud-init template new servers boot from. */
+export type ServerTemplate = {
+  __typename?: 'ServerTemplate';
+  /** What it installs. */
+  description: Scalars['String']['output'];
+  /** Its name, as `provisionServer` takes it. */
+  name: Scalars['String']['output'];
+  /** The cloud-config document, with `{{placeholders}}` filled per server. */
+  userData: Scalars['String']['output'];
+};
+
 /** Every subscription. */
 export type SubscriptionRoot = {
   __typename?: 'SubscriptionRoot';
+  /**
+   * Every new fleet event the caller may see (and the cluster's own); only one server's
+   * with `serverId`.
+   */
+  clusterEvents: ClusterEvent;
   /** The cluster's health after each new sample. */
   clusterHealthUpdated: ClusterHealth;
   /**
@@ -541,6 +956,17 @@ export type SubscriptionRoot = {
    * subscriber that falls behind gets a `LAGGED` error and should refetch.
    */
   operationUpdated: Operation;
+  /**
+   * Every change of one server (`id`), or of every server the caller may see. A subscriber
+   * that falls behind gets a `LAGGED` error and should refetch.
+   */
+  serverUpdated: Server;
+};
+
+
+/** Every subscription. */
+export type SubscriptionRootClusterEventsArgs = {
+  serverId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -552,6 +978,12 @@ export type SubscriptionRootInstanceUpdatedArgs = {
 
 /** Every subscription. */
 export type SubscriptionRootOperationUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Every subscription. */
+export type SubscriptionRootServerUpdatedArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -674,15 +1106,130 @@ export type ClusterQueryVariables = Exact<{
 }>;
 
 
-export type ClusterQuery = { __typename?: 'QueryRoot', clusterHealth: { __typename?: 'ClusterHealth', cpuPercent: number | null, memoryPercent: number | null, sampledAt: string | null, source: string | null, available: boolean, unavailableSince: string | null, message: string | null, servers: Array<{ __typename?: 'ServerHealth', serverId: string, cpuPercent: number | null, memoryPercent: number | null, sampledAt: string }>, instances: Array<{ __typename?: 'InstanceCount', state: string, health: string, count: number }> }, serverMetrics: Array<{ __typename?: 'MetricPoint', at: string, cpuPercent: number | null, memoryPercent: number | null }> };
+export type ClusterQuery = { __typename?: 'QueryRoot', clusterHealth: { __typename?: 'ClusterHealth', cpuPercent: number | null, memoryPercent: number | null, sampledAt: string | null, source: string | null, available: boolean, unavailableSince: string | null, message: string | null, servers: Array<{ __typename?: 'ServerHealth', serverId: string, cpuPercent: number | null, memoryPercent: number | null, sampledAt: string }>, instances: Array<{ __typename?: 'InstanceCount', state: string, health: string, count: number }> }, serverMetrics: Array<{ __typename?: 'MetricPoint', at: string, cpuPercent: number | null, memoryPercent: number | null }>, servers: { __typename?: 'ServerConnection', nodes: Array<{ __typename?: 'Server', id: string, name: string }> } };
 
 export type ClusterHealthUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ClusterHealthUpdatedSubscription = { __typename?: 'SubscriptionRoot', clusterHealthUpdated: { __typename?: 'ClusterHealth', cpuPercent: number | null, memoryPercent: number | null, sampledAt: string | null, source: string | null, available: boolean, unavailableSince: string | null, message: string | null, servers: Array<{ __typename?: 'ServerHealth', serverId: string, cpuPercent: number | null, memoryPercent: number | null, sampledAt: string }>, instances: Array<{ __typename?: 'InstanceCount', state: string, health: string, count: number }> } };
 
+export type ServerFieldsFragment = { __typename?: 'Server', id: string, projectId: string, name: string, provider: CloudProvider, plan: string, region: string, providerId: string | null, vmName: string, ipv4: string | null, ipv6: string | null, state: ServerState, failureReason: string | null, template: string, image: string, createdAt: string, updatedAt: string, stateChangedAt: string, removedAt: string | null };
+
+export type ServersQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ServerFilterInput>;
+}>;
+
+
+export type ServersQuery = { __typename?: 'QueryRoot', servers: { __typename?: 'ServerConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'Server', instanceCount: number, id: string, projectId: string, name: string, provider: CloudProvider, plan: string, region: string, providerId: string | null, vmName: string, ipv4: string | null, ipv6: string | null, state: ServerState, failureReason: string | null, template: string, image: string, createdAt: string, updatedAt: string, stateChangedAt: string, removedAt: string | null }> } };
+
+export type ConfiguredProvidersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConfiguredProvidersQuery = { __typename?: 'QueryRoot', configuredProviders: Array<CloudProvider> };
+
+export type ServerUpdatedSubscriptionVariables = Exact<{
+  id?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type ServerUpdatedSubscription = { __typename?: 'SubscriptionRoot', serverUpdated: { __typename?: 'Server', id: string, projectId: string, name: string, provider: CloudProvider, plan: string, region: string, providerId: string | null, vmName: string, ipv4: string | null, ipv6: string | null, state: ServerState, failureReason: string | null, template: string, image: string, createdAt: string, updatedAt: string, stateChangedAt: string, removedAt: string | null } };
+
+export type ServerDetailQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ServerDetailQuery = { __typename?: 'QueryRoot', server: { __typename?: 'Server', instanceCount: number, id: string, projectId: string, name: string, provider: CloudProvider, plan: string, region: string, providerId: string | null, vmName: string, ipv4: string | null, ipv6: string | null, state: ServerState, failureReason: string | null, template: string, image: string, createdAt: string, updatedAt: string, stateChangedAt: string, removedAt: string | null, labels: Array<{ __typename?: 'Label', key: string, value: string }>, latestMetrics: { __typename?: 'ServerHealth', cpuPercent: number | null, memoryPercent: number | null, sampledAt: string } | null, operations: Array<{ __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, attempts: number, error: string | null, createdAt: string, finishedAt: string | null }> } | null };
+
+export type PlanFieldsFragment = { __typename?: 'Plan', name: string, cores: number, memoryGb: number, diskGb: number, monthlyPrice: number | null, currency: string, architecture: string, regions: Array<string>, deprecated: boolean };
+
+export type FleetSetupQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FleetSetupQuery = { __typename?: 'QueryRoot', configuredProviders: Array<CloudProvider>, serverTemplates: Array<{ __typename?: 'ServerTemplate', name: string, description: string }> };
+
+export type CloudOfferingsQueryVariables = Exact<{
+  provider: CloudProvider;
+}>;
+
+
+export type CloudOfferingsQuery = { __typename?: 'QueryRoot', regions: Array<string>, plans: Array<{ __typename?: 'Plan', name: string, cores: number, memoryGb: number, diskGb: number, monthlyPrice: number | null, currency: string, architecture: string, regions: Array<string>, deprecated: boolean }> };
+
+export type ProvisionServerMutationVariables = Exact<{
+  input: ProvisionServerInput;
+}>;
+
+
+export type ProvisionServerMutation = { __typename?: 'MutationRoot', provisionServer: { __typename?: 'ProvisionServerPayload', server: { __typename?: 'Server', id: string, name: string, state: ServerState }, operation: { __typename?: 'Operation', id: string } } };
+
+export type DrainServerMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type DrainServerMutation = { __typename?: 'MutationRoot', drainServer: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type RemoveServerMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RemoveServerMutation = { __typename?: 'MutationRoot', removeServer: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type RefreshPlansMutationVariables = Exact<{
+  provider: CloudProvider;
+}>;
+
+
+export type RefreshPlansMutation = { __typename?: 'MutationRoot', refreshPlans: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus } };
+
+export type ScalingOperationFieldsFragment = { __typename?: 'ScalingOperation', id: string, provider: CloudProvider, plan: string, region: string, currentCount: number, targetCount: number, dryRun: boolean, monthlyCostDelta: number | null, currency: string | null, createdAt: string, actions: Array<{ __typename?: 'ScaleAction', order: number, action: ScaleActionKind, serverId: string, serverName: string, monthlyCost: number | null }>, operation: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, error: string | null, updatedAt: string } | null };
+
+export type ScaleClusterMutationVariables = Exact<{
+  provider: CloudProvider;
+  plan: Scalars['String']['input'];
+  region: Scalars['String']['input'];
+  count: Scalars['Int']['input'];
+  dryRun: Scalars['Boolean']['input'];
+}>;
+
+
+export type ScaleClusterMutation = { __typename?: 'MutationRoot', scaleCluster: { __typename?: 'ScalingOperation', id: string, provider: CloudProvider, plan: string, region: string, currentCount: number, targetCount: number, dryRun: boolean, monthlyCostDelta: number | null, currency: string | null, createdAt: string, actions: Array<{ __typename?: 'ScaleAction', order: number, action: ScaleActionKind, serverId: string, serverName: string, monthlyCost: number | null }>, operation: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, error: string | null, updatedAt: string } | null } };
+
+export type ScalingOperationsQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type ScalingOperationsQuery = { __typename?: 'QueryRoot', scalingOperations: { __typename?: 'ScalingOperationConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'ScalingOperation', id: string, provider: CloudProvider, plan: string, region: string, currentCount: number, targetCount: number, dryRun: boolean, monthlyCostDelta: number | null, currency: string | null, createdAt: string, actions: Array<{ __typename?: 'ScaleAction', order: number, action: ScaleActionKind, serverId: string, serverName: string, monthlyCost: number | null }>, operation: { __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, error: string | null, updatedAt: string } | null }> } };
+
+export type ClusterEventFieldsFragment = { __typename?: 'ClusterEvent', id: string, serverId: string | null, instanceId: string | null, kind: string, severity: string, message: string, createdAt: string };
+
+export type ClusterEventsQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  serverId?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type ClusterEventsQuery = { __typename?: 'QueryRoot', clusterEvents: { __typename?: 'ClusterEventConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'ClusterEvent', id: string, serverId: string | null, instanceId: string | null, kind: string, severity: string, message: string, createdAt: string }> } };
+
+export type ClusterEventAddedSubscriptionVariables = Exact<{
+  serverId?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type ClusterEventAddedSubscription = { __typename?: 'SubscriptionRoot', clusterEvents: { __typename?: 'ClusterEvent', id: string, serverId: string | null, instanceId: string | null, kind: string, severity: string, message: string, createdAt: string } };
+
 export const OperationFullFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationFullFragment, unknown>;
 export const ClusterHealthFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterHealthFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterHealth"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"unavailableSince"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<ClusterHealthFieldsFragment, unknown>;
+export const ServerFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServerFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Server"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"providerId"}},{"kind":"Field","name":{"kind":"Name","value":"vmName"}},{"kind":"Field","name":{"kind":"Name","value":"ipv4"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"template"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"removedAt"}}]}}]} as unknown as DocumentNode<ServerFieldsFragment, unknown>;
+export const PlanFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"PlanFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Plan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cores"}},{"kind":"Field","name":{"kind":"Name","value":"memoryGb"}},{"kind":"Field","name":{"kind":"Name","value":"diskGb"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyPrice"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"architecture"}},{"kind":"Field","name":{"kind":"Name","value":"regions"}},{"kind":"Field","name":{"kind":"Name","value":"deprecated"}}]}}]} as unknown as DocumentNode<PlanFieldsFragment, unknown>;
+export const ScalingOperationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ScalingOperationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ScalingOperation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"currentCount"}},{"kind":"Field","name":{"kind":"Name","value":"targetCount"}},{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"order"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"serverName"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCost"}}]}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCostDelta"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<ScalingOperationFieldsFragment, unknown>;
+export const ClusterEventFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventFieldsFragment, unknown>;
 export const LoginDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Login"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"email"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"password"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"login"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"email"},"value":{"kind":"Variable","name":{"kind":"Name","value":"email"}}},{"kind":"Argument","name":{"kind":"Name","value":"password"},"value":{"kind":"Variable","name":{"kind":"Name","value":"password"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"isSiteAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"projectName"}},{"kind":"Field","name":{"kind":"Name","value":"role"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LoginMutation, LoginMutationVariables>;
 export const InstancesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Instances"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"InstanceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instances"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<InstancesQuery, InstancesQueryVariables>;
 export const InstanceUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"InstanceUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<InstanceUpdatedSubscription, InstanceUpdatedSubscriptionVariables>;
@@ -696,5 +1243,19 @@ export const DeleteInstanceDocument = {"kind":"Document","definitions":[{"kind":
 export const OperationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Operations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"OperationFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}}]}}]}}]} as unknown as DocumentNode<OperationsQuery, OperationsQueryVariables>;
 export const OperationDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OperationDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"OperationFull"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationDetailQuery, OperationDetailQueryVariables>;
 export const OperationUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OperationUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operationUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"OperationFull"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationUpdatedSubscription, OperationUpdatedSubscriptionVariables>;
-export const ClusterDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Cluster"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"step"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterHealth"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterHealthFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"serverMetrics"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"step"},"value":{"kind":"Variable","name":{"kind":"Name","value":"step"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterHealthFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterHealth"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"unavailableSince"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<ClusterQuery, ClusterQueryVariables>;
+export const ClusterDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Cluster"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"from"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"to"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"step"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterHealth"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterHealthFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"serverMetrics"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"from"},"value":{"kind":"Variable","name":{"kind":"Name","value":"from"}}},{"kind":"Argument","name":{"kind":"Name","value":"to"},"value":{"kind":"Variable","name":{"kind":"Name","value":"to"}}},{"kind":"Argument","name":{"kind":"Name","value":"step"},"value":{"kind":"Variable","name":{"kind":"Name","value":"step"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterHealthFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterHealth"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"unavailableSince"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<ClusterQuery, ClusterQueryVariables>;
 export const ClusterHealthUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ClusterHealthUpdated"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterHealthUpdated"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterHealthFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterHealthFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterHealth"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"unavailableSince"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<ClusterHealthUpdatedSubscription, ClusterHealthUpdatedSubscriptionVariables>;
+export const ServersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Servers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ServerFilterInput"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"servers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServerFields"}},{"kind":"Field","name":{"kind":"Name","value":"instanceCount"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServerFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Server"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"providerId"}},{"kind":"Field","name":{"kind":"Name","value":"vmName"}},{"kind":"Field","name":{"kind":"Name","value":"ipv4"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"template"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"removedAt"}}]}}]} as unknown as DocumentNode<ServersQuery, ServersQueryVariables>;
+export const ConfiguredProvidersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ConfiguredProviders"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"configuredProviders"}}]}}]} as unknown as DocumentNode<ConfiguredProvidersQuery, ConfiguredProvidersQueryVariables>;
+export const ServerUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ServerUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServerFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServerFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Server"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"providerId"}},{"kind":"Field","name":{"kind":"Name","value":"vmName"}},{"kind":"Field","name":{"kind":"Name","value":"ipv4"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"template"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"removedAt"}}]}}]} as unknown as DocumentNode<ServerUpdatedSubscription, ServerUpdatedSubscriptionVariables>;
+export const ServerDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ServerDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ServerFields"}},{"kind":"Field","name":{"kind":"Name","value":"labels"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instanceCount"}},{"kind":"Field","name":{"kind":"Name","value":"latestMetrics"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServerFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Server"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"providerId"}},{"kind":"Field","name":{"kind":"Name","value":"vmName"}},{"kind":"Field","name":{"kind":"Name","value":"ipv4"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"template"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"removedAt"}}]}}]} as unknown as DocumentNode<ServerDetailQuery, ServerDetailQueryVariables>;
+export const FleetSetupDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FleetSetup"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"configuredProviders"}},{"kind":"Field","name":{"kind":"Name","value":"serverTemplates"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"description"}}]}}]}}]} as unknown as DocumentNode<FleetSetupQuery, FleetSetupQueryVariables>;
+export const CloudOfferingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CloudOfferings"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"provider"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CloudProvider"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"plans"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"PlanFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"regions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}}]}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"PlanFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Plan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cores"}},{"kind":"Field","name":{"kind":"Name","value":"memoryGb"}},{"kind":"Field","name":{"kind":"Name","value":"diskGb"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyPrice"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"architecture"}},{"kind":"Field","name":{"kind":"Name","value":"regions"}},{"kind":"Field","name":{"kind":"Name","value":"deprecated"}}]}}]} as unknown as DocumentNode<CloudOfferingsQuery, CloudOfferingsQueryVariables>;
+export const ProvisionServerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ProvisionServer"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ProvisionServerInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provisionServer"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]} as unknown as DocumentNode<ProvisionServerMutation, ProvisionServerMutationVariables>;
+export const DrainServerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DrainServer"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"drainServer"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<DrainServerMutation, DrainServerMutationVariables>;
+export const RemoveServerDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RemoveServer"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"removeServer"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<RemoveServerMutation, RemoveServerMutationVariables>;
+export const RefreshPlansDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RefreshPlans"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"provider"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CloudProvider"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"refreshPlans"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<RefreshPlansMutation, RefreshPlansMutationVariables>;
+export const ScaleClusterDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ScaleCluster"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"provider"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CloudProvider"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"plan"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"region"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"count"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"dryRun"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"scaleCluster"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}},{"kind":"Argument","name":{"kind":"Name","value":"plan"},"value":{"kind":"Variable","name":{"kind":"Name","value":"plan"}}},{"kind":"Argument","name":{"kind":"Name","value":"region"},"value":{"kind":"Variable","name":{"kind":"Name","value":"region"}}},{"kind":"Argument","name":{"kind":"Name","value":"count"},"value":{"kind":"Variable","name":{"kind":"Name","value":"count"}}},{"kind":"Argument","name":{"kind":"Name","value":"dryRun"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dryRun"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ScalingOperationFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ScalingOperationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ScalingOperation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"currentCount"}},{"kind":"Field","name":{"kind":"Name","value":"targetCount"}},{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"order"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"serverName"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCost"}}]}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCostDelta"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<ScaleClusterMutation, ScaleClusterMutationVariables>;
+export const ScalingOperationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ScalingOperations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"scalingOperations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ScalingOperationFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ScalingOperationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ScalingOperation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"currentCount"}},{"kind":"Field","name":{"kind":"Name","value":"targetCount"}},{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"order"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"serverName"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCost"}}]}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCostDelta"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<ScalingOperationsQuery, ScalingOperationsQueryVariables>;
+export const ClusterEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClusterEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"serverId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventsQuery, ClusterEventsQueryVariables>;
+export const ClusterEventAddedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ClusterEventAdded"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serverId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventAddedSubscription, ClusterEventAddedSubscriptionVariables>;

@@ -74,3 +74,9 @@ export function canOperate(session: Session | null): boolean {
   if (!session) return false;
   return session.user.isSiteAdmin || session.user.roles.some((r) => r.role === 'ADMIN' || r.role === 'OPERATOR');
 }
+
+/** Whether the user may change things in one project (its operator or admin, or site admin). */
+export function canOperateIn(session: Session | null, projectId: string): boolean {
+  if (!session) return false;
+  return session.user.isSiteAdmin || session.user.roles.some((r) => r.projectId === projectId && (r.role === 'ADMIN' || r.role === 'OPERATOR'));
+}

@@ -266,6 +266,13 @@ export const ClusterQuery = graphql(`
       cpuPercent
       memoryPercent
     }
+    # Names for the server ids in the per-server figures and the fleet events.
+    servers(first: 100) {
+      nodes {
+        id
+        name
+      }
+    }
   }
 `);
 
@@ -273,6 +280,252 @@ export const ClusterHealthUpdatedSubscription = graphql(`
   subscription ClusterHealthUpdated {
     clusterHealthUpdated {
       ...ClusterHealthFields
+    }
+  }
+`);
+
+// The server fleet.
+
+export const ServerFields = graphql(`
+  fragment ServerFields on Server {
+    id
+    projectId
+    name
+    provider
+    plan
+    region
+    providerId
+    vmName
+    ipv4
+    ipv6
+    state
+    failureReason
+    template
+    image
+    createdAt
+    updatedAt
+    stateChangedAt
+    removedAt
+  }
+`);
+
+export const ServersQuery = graphql(`
+  query Servers($first: Int, $after: String, $filter: ServerFilterInput) {
+    servers(first: $first, after: $after, filter: $filter) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...ServerFields
+        instanceCount
+      }
+    }
+  }
+`);
+
+export const ConfiguredProvidersQuery = graphql(`
+  query ConfiguredProviders {
+    configuredProviders
+  }
+`);
+
+export const ServerUpdatedSubscription = graphql(`
+  subscription ServerUpdated($id: ID) {
+    serverUpdated(id: $id) {
+      ...ServerFields
+    }
+  }
+`);
+
+export const ServerDetailQuery = graphql(`
+  query ServerDetail($id: ID!) {
+    server(id: $id) {
+      ...ServerFields
+      labels {
+        key
+        value
+      }
+      instanceCount
+      latestMetrics {
+        cpuPercent
+        memoryPercent
+        sampledAt
+      }
+      operations(first: 10) {
+        id
+        kind
+        status
+        step
+        attempts
+        error
+        createdAt
+        finishedAt
+      }
+    }
+  }
+`);
+
+export const PlanFields = graphql(`
+  fragment PlanFields on Plan {
+    name
+    cores
+    memoryGb
+    diskGb
+    monthlyPrice
+    currency
+    architecture
+    regions
+    deprecated
+  }
+`);
+
+export const FleetSetupQuery = graphql(`
+  query FleetSetup {
+    configuredProviders
+    serverTemplates {
+      name
+      description
+    }
+  }
+`);
+
+export const CloudOfferingsQuery = graphql(`
+  query CloudOfferings($provider: CloudProvider!) {
+    plans(provider: $provider) {
+      ...PlanFields
+    }
+    regions(provider: $provider)
+  }
+`);
+
+export const ProvisionServerMutation = graphql(`
+  mutation ProvisionServer($input: ProvisionServerInput!) {
+    provisionServer(input: $input) {
+      server {
+        id
+        name
+        state
+      }
+      operation {
+        id
+      }
+    }
+  }
+`);
+
+export const DrainServerMutation = graphql(`
+  mutation DrainServer($id: ID!) {
+    drainServer(id: $id) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const RemoveServerMutation = graphql(`
+  mutation RemoveServer($id: ID!) {
+    removeServer(id: $id) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const RefreshPlansMutation = graphql(`
+  mutation RefreshPlans($provider: CloudProvider!) {
+    refreshPlans(provider: $provider) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const ScalingOperationFields = graphql(`
+  fragment ScalingOperationFields on ScalingOperation {
+    id
+    provider
+    plan
+    region
+    currentCount
+    targetCount
+    dryRun
+    actions {
+      order
+      action
+      serverId
+      serverName
+      monthlyCost
+    }
+    monthlyCostDelta
+    currency
+    createdAt
+    operation {
+      id
+      kind
+      status
+      step
+      error
+      updatedAt
+    }
+  }
+`);
+
+export const ScaleClusterMutation = graphql(`
+  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {
+    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {
+      ...ScalingOperationFields
+    }
+  }
+`);
+
+export const ScalingOperationsQuery = graphql(`
+  query ScalingOperations($first: Int, $after: String) {
+    scalingOperations(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...ScalingOperationFields
+      }
+    }
+  }
+`);
+
+export const ClusterEventFields = graphql(`
+  fragment ClusterEventFields on ClusterEvent {
+    id
+    serverId
+    instanceId
+    kind
+    severity
+    message
+    createdAt
+  }
+`);
+
+export const ClusterEventsQuery = graphql(`
+  query ClusterEvents($first: Int, $after: String, $serverId: ID) {
+    clusterEvents(first: $first, after: $after, serverId: $serverId) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...ClusterEventFields
+      }
+    }
+  }
+`);
+
+export const ClusterEventAddedSubscription = graphql(`
+  subscription ClusterEventAdded($serverId: ID) {
+    clusterEvents(serverId: $serverId) {
+      ...ClusterEventFields
     }
   }
 `);
