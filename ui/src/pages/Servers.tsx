@@ -1,0 +1,275 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { useClient, useQuery } from 'urql';
+import { ConfiguredProvidersQuery, ServerUpdatedSubscription, ServersQuery } from '../lib/documents';
+import type { CloudProvider, ServerState, ServerUpdatedSubscription as Update, ServersQuery as Data } from '../gql/graphql';
+import { ServerStateBadge } from '../components/Badge';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { apiError } from '../lib/errors';
+import { relativeTime } from '../lib/format';
+import { CLOUDS, SERVER_STATES, SERVER_TRANSITIONAL, TOKEN_VARIABLE, cloudList, cloudName } from '../lib/fleet';
+import { useDebounced, useLive, usePollWhile } from '../lib/live';
+import { canOperate, useAuth } from '../lib/auth';
+
+const PAGE = 20;
+type Row = Data['servers']['nodes'][number];
+
+/** What the empty fleet says: which clouds servers can be made on, or how to configure one. */
+export function NoServers({ configured, operate }: { configured: readonly CloudProvider[] | null; operate: boolean }) {
+  if (configured && configured.length === 0)
+    return (
+      <Empty title="No cloud is configured">
+        <p className="muted">
+          Toygres has no token for any cloud, so it cannot make servers. Set <code>{TOKEN_VARIABLE.HETZNER}</code> or{' '}
+          <code>{TOKEN_VARIABLE.DIGITALOCEAN}</code> (or both) in toygres's environment and restart it.
+        </p>
+      </Empty>
+    );
+  return (
+    <Empty title="No servers yet">
+      <p className="muted" data-testid="configured-clouds">
+        {configured ? (
+          <>
+            Servers can be provisioned on <strong>{cloudList(configured)}</strong>.
+            {configured.length < CLOUDS.length &&
+              ` To add ${cloudList(CLOUDS.filter((c) => !configured.includes(c)))}, set ${CLOUDS.filter((c) => !configured.includes(c))
+                .map((c) => TOKEN_VARIABLE[c])
+                .join(' or ')}.`}
+          </>
+        ) : (
+          'Checking which clouds are configured…'
+        )}
+      </p>
+      {operate ? (
+        <div className="actions center">
+          <Link className="btn btn-primary" to="/servers/new">
+            Provision your first server
+          </Link>
+          <Link className="btn" to="/servers/scale">
+            Scale a group
+          </Link>
+        </div>
+      ) : (
+        <p className="muted">Your role is read-only; ask a project operator to provision one.</p>
+      )}
+    </Empty>
+  );
+}
+
+export function ServersPage() {
+  const { session } = useAuth();
+  const operate = canOperate(session);
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const stateParam = params.get('state') as ServerState | null;
+  const state = stateParam && SERVER_STATES.includes(stateParam) ? stateParam : null;
+  const providerParam = params.get('provider') as CloudProvider | null;
+  const provider = providerParam && CLOUDS.includes(providerParam) ? providerParam : null;
+  const [search, setSearch] = useState(q);
+  const debounced = useDebounced(search, 250);
+
+  useEffect(() => {
+    if (debounced === q) return;
+    const next = new URLSearchParams(params);
+    if (debounced) next.set('q', debounced);
+    else next.delete('q');
+    setParams(next, { replace: true });
+  }, [debounced, q, params, setParams]);
+
+  const setParam = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
+
+  const filter = useMemo(
+    () => ({ ...(q ? { nameContains: q } : {}), ...(state ? { state } : {}), ...(provider ? { provider } : {}) }),
+    [q, state, provider],
+  );
+  const [result, reexecute] = useQuery({ query: ServersQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
+  const [clouds] = useQuery({ query: ConfiguredProvidersQuery });
+  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+
+  // Pages after the first, fetched by "Load more"; reset when the filter changes.
+  const client = useClient();
+  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  useEffect(() => setMore(null), [filter]);
+
+  // Live changes from serverUpdated, by id, laid over what the queries returned.
+  const [live, setLive] = useState<Record<string, Update['serverUpdated']>>({});
+  const known = useMemo(() => {
+    const ids = new Set<string>();
+    result.data?.servers.nodes.forEach((n) => ids.add(n.id));
+    more?.rows.forEach((n) => ids.add(n.id));
+    return ids;
+  }, [result.data, more]);
+
+  useLive(
+    ServerUpdatedSubscription,
+    {},
+    (d) => {
+      const u = d.serverUpdated;
+      setLive((prev) => ({ ...prev, [u.id]: u }));
+      // A server we have not listed (provisioned elsewhere, or by a scaling): fetch the first page again.
+      if (!known.has(u.id) && u.state !== 'REMOVED') refetch();
+    },
+    refetch,
+  );
+
+  const pageInfo = more ?? result.data?.servers.pageInfo;
+  const rows: Row[] = useMemo(() => {
+    const all = [...(result.data?.servers.nodes ?? []), ...(more?.rows ?? [])];
+    const seen = new Set<string>();
+    return all
+      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
+      .map((r) => {
+        const l = live[r.id];
+        return l && Date.parse(l.updatedAt) >= Date.parse(r.updatedAt) ? { ...r, ...l } : r;
+      })
+      .filter((r) => (state ? true : r.state !== 'REMOVED'));
+  }, [result.data, more, live, state]);
+
+  usePollWhile(rows.some((r) => SERVER_TRANSITIONAL.includes(r.state)), refetch, 4000);
+
+  const loadMore = async () => {
+    if (!pageInfo?.endCursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    const res = await client.query(ServersQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
+    setLoadingMore(false);
+    const err = apiError(res.error);
+    if (err || !res.data) {
+      setMoreError(err?.message ?? 'no data');
+      return;
+    }
+    const page = res.data.servers;
+    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
+  };
+
+  const err = apiError(result.error);
+  const filtered = !!(q || state || provider);
+  const configured = clouds.data?.configuredProviders ?? null;
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Servers</h1>
+        {operate && (
+          <div className="actions">
+            <Link className="btn" to="/servers/scale">
+              Scale…
+            </Link>
+            <Link className="btn btn-primary" to="/servers/new">
+              + New server
+            </Link>
+          </div>
+        )}
+      </div>
+      <div className="toolbar">
+        <input
+          className="input"
+          type="search"
+          placeholder="Search by name"
+          aria-label="Search by name"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <select className="input" aria-label="Filter by state" value={state ?? ''} onChange={(e) => setParam('state', e.target.value)}>
+          <option value="">All states (except removed)</option>
+          {SERVER_STATES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <select className="input" aria-label="Filter by cloud" value={provider ?? ''} onChange={(e) => setParam('provider', e.target.value)}>
+          <option value="">All clouds</option>
+          {CLOUDS.map((c) => (
+            <option key={c} value={c}>
+              {cloudName(c)}
+            </option>
+          ))}
+        </select>
+        {result.fetching && result.data && <span className="spinner" aria-label="Refreshing" />}
+      </div>
+
+      {err && !result.data ? (
+        <ErrorState error={err} onRetry={refetch} title="Could not load servers" />
+      ) : !result.data ? (
+        <Loading what="Loading servers" />
+      ) : rows.length === 0 ? (
+        filtered ? (
+          <Empty title="No servers match">
+            <p className="muted">Change the search or the filters.</p>
+            <button
+              className="btn"
+              onClick={() => {
+                setSearch('');
+                setParams(new URLSearchParams(), { replace: true });
+              }}
+            >
+              Clear filters
+            </button>
+          </Empty>
+        ) : (
+          <NoServers configured={configured} operate={operate} />
+        )
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table" data-testid="servers-table">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>State</th>
+                  <th>Cloud</th>
+                  <th>Plan</th>
+                  <th>Region</th>
+                  <th>IPv4</th>
+                  <th className="num">Instances</th>
+                  <th>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.id} data-server={r.name}>
+                    <td>
+                      <Link to={`/servers/${r.id}`} className="strong">
+                        {r.name}
+                      </Link>
+                    </td>
+                    <td data-testid="state">
+                      <ServerStateBadge state={r.state} />
+                    </td>
+                    <td>{cloudName(r.provider)}</td>
+                    <td className="mono small">{r.plan}</td>
+                    <td className="mono small">{r.region}</td>
+                    <td className="mono small">{r.ipv4 ?? '—'}</td>
+                    <td className="num">{r.instanceCount}</td>
+                    <td className="small muted" title={r.createdAt}>
+                      {relativeTime(r.createdAt)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="list-foot">
+            <span className="muted small">
+              {rows.length} shown{pageInfo?.hasNextPage ? ', more available' : ''}
+            </span>
+            {pageInfo?.hasNextPage && (
+              <button className="btn" onClick={loadMore} disabled={loadingMore}>
+                {loadingMore ? 'Loading…' : 'Load more'}
+              </button>
+            )}
+            {moreError && <span className="field-error">Could not load more: {moreError}. Try again.</span>}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
