@@ -12,6 +12,10 @@ import { CreateInstancePage } from './pages/CreateInstance';
 // The detail page carries the charting library: load it when first needed.
 const InstanceDetailPage = lazy(() => import('./pages/InstanceDetail').then((m) => ({ default: m.InstanceDetailPage })));
 import { OperationDetailPage, OperationsPage } from './pages/Operations';
+import { ServersPage } from './pages/Servers';
+import { ProvisionServerPage } from './pages/ProvisionServer';
+import { ServerDetailPage } from './pages/ServerDetail';
+import { ScalePage } from './pages/Scale';
 
 function RequireAuth() {
   const { session } = useAuth();
@@ -52,6 +56,10 @@ export function App() {
                     </Suspense>
                   }
                 />
+                <Route path="/servers" element={<ServersPage />} />
+                <Route path="/servers/new" element={<ProvisionServerPage />} />
+                <Route path="/servers/scale" element={<ScalePage />} />
+                <Route path="/servers/:id" element={<ServerDetailPage />} />
                 <Route path="/operations" element={<OperationsPage />} />
                 <Route path="/operations/:id" element={<OperationDetailPage />} />
                 <Route path="/activity" element={<ActivityPage />} />

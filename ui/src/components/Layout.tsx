@@ -24,6 +24,7 @@ export function Layout() {
         </div>
         <nav className="nav" aria-label="Main">
           <NavLink to="/instances">Instances</NavLink>
+          <NavLink to="/servers">Servers</NavLink>
           <NavLink to="/operations">Operations</NavLink>
           <NavLink to="/activity">Activity</NavLink>
           <NavLink to="/cluster">Cluster</NavLink>

@@ -4,6 +4,7 @@ import { useQuery } from 'urql';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ClusterHealthUpdatedSubscription, ClusterQuery } from '../lib/documents';
 import type { ClusterHealthFieldsFragment } from '../gql/graphql';
+import { ClusterEvents } from '../components/ClusterEvents';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { dateTime, relativeTime } from '../lib/format';
@@ -68,6 +69,8 @@ export function ClusterPage() {
       memory: p.memory == null ? null : Number(p.memory.toFixed(1)),
     }));
   }, [result.data, livePoints]);
+
+  const serverNames = useMemo(() => Object.fromEntries((result.data?.servers.nodes ?? []).map((s) => [s.id, s.name])), [result.data]);
 
   if (result.fetching && !result.data) return <Loading what="Loading cluster health" />;
   const err = apiError(result.error);
@@ -135,7 +138,11 @@ export function ClusterPage() {
             <tbody>
               {health.servers.map((s) => (
                 <tr key={s.serverId}>
-                  <td className="mono small">{s.serverId}</td>
+                  <td>
+                    <Link to={`/servers/${s.serverId}`} className={serverNames[s.serverId] ? undefined : 'mono small'}>
+                      {serverNames[s.serverId] ?? s.serverId}
+                    </Link>
+                  </td>
                   <td>{pct(s.cpuPercent)}</td>
                   <td>{pct(s.memoryPercent)}</td>
                   <td className="muted small">{relativeTime(s.sampledAt)}</td>
@@ -171,6 +178,13 @@ export function ClusterPage() {
             </tbody>
           </table>
         )}
+      </div>
+      <div className="card table-wrap">
+        <div className="page-head">
+          <h2>Fleet events</h2>
+          <span className="muted small">Live: servers made, started, drained and removed, and alerts, newest first.</span>
+        </div>
+        <ClusterEvents serverNames={serverNames} />
       </div>
     </section>
   );

@@ -16,6 +16,9 @@ type Row = Data['operations']['nodes'][number];
 
 function Target({ kind, id }: { kind: string; id: string | null }) {
   if (kind === 'INSTANCE' && id) return <Link to={`/instances/${id}`}>instance</Link>;
+  if (kind === 'SERVER' && id) return <Link to={`/servers/${id}`}>server</Link>;
+  // A fleet-wide operation's target is the scaling it carries out.
+  if (kind === 'CLUSTER') return <Link to="/servers/scale">cluster</Link>;
   return <span className="muted">{kind.toLowerCase()}</span>;
 }
 
