@@ -27,7 +27,8 @@ export function OperationProgress({ id, onChange, title }: { id: string; onChang
     },
     refetch,
   );
-  const base = result.data?.operation ?? null;
+  // Only this operation: the previous one's data stays in `result` until the new one loads.
+  const base = result.data?.operation?.id === id ? result.data.operation : null;
   const op = live && (!base || Date.parse(live.updatedAt) >= Date.parse(base.updatedAt)) ? live : base;
   // A safety net for changes made between the query and the subscription starting.
   usePollWhile(!op || op.status === 'QUEUED' || op.status === 'RUNNING', refetch, 3000);

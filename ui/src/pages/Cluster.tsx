@@ -180,10 +180,8 @@ export function ClusterPage() {
         )}
       </div>
       <div className="card table-wrap">
-        <div className="page-head">
-          <h2>Fleet events</h2>
-          <span className="muted small">Live: servers made, started, drained and removed, and alerts, newest first.</span>
-        </div>
+        <h2>Fleet events</h2>
+        <p className="muted small">Live: servers made, started, drained and removed, and alerts, newest first.</p>
         <ClusterEvents serverNames={serverNames} />
       </div>
     </section>

@@ -410,7 +410,7 @@ export function ScalePage() {
       </form>
 
       {preview && (
-        <div className={`card ${previewCurrent ? '' : 'stale'}`} aria-label="Preview">
+        <div className={`card ${previewCurrent ? '' : 'stale'}`} data-testid="scale-preview">
           <div className="page-head">
             <h2>Preview</h2>
             <Badge tone="muted">nothing is changed yet</Badge>
@@ -434,7 +434,7 @@ export function ScalePage() {
       )}
 
       {applied && (
-        <div className="card" aria-label="Scaling">
+        <div className="card" data-testid="scale-applied">
           <div className="page-head">
             <h2>Scaling</h2>
             <span className="muted small">Servers appear and change state here as it happens.</span>
