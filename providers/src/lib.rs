@@ -7,6 +7,11 @@
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
 //! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
 //! * `Error`: every provider sorts its failures by what the caller should do next.
+//!
+//! # TLS
+//! reqwest is built with rustls and no crypto provider of its own. Every process that makes an
+//! HTTP client (the binary's `main`, and each test that builds a `reqwest::Client`) calls
+//! [`install_crypto_provider`] first; the cloud clients' constructors call it themselves.
 
 pub mod cloud;
 pub mod local;
@@ -43,3 +48,11 @@ impl Error {
 
 /// The providers' result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Make ring the process's rustls crypto provider, which HTTPS clients need before the first
+/// `reqwest::Client` is built. Idempotent: a provider that is already installed, ours or
+/// another, is kept.
+pub fn install_crypto_provider() {
+    // Err only means a provider is already installed, which is all we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -10,8 +10,20 @@
 //! * Failures come back as [`crate::Error`]: `Transient` (5xx, timeouts, a 429 that outlasts
 //!   the wait, `locked`, …) or `Permanent` (bad token, invalid plan or region, quota), with
 //!   the provider's own error code and message. Tokens never appear in errors or logs.
+//!
+//! # Layout
+//! * `http`: the JSON client both share: token, timeouts, retries, rate limits, error codes.
+//! * `hetzner`, `digitalocean`: one [`Cloud`] each.
+//! * `plans`: the plans and regions known without asking a provider.
 
+mod digitalocean;
+mod hetzner;
+mod http;
 pub mod plans;
+
+pub use digitalocean::DigitalOcean;
+pub use hetzner::Hetzner;
+pub use http::HttpConfig;
 
 use std::collections::BTreeMap;
 use std::fmt;
