@@ -37,7 +37,7 @@
 //! # Layout
 //! * `spec`: loading the descriptions (once per process) and checking requests and answers.
 //! * `schema`: OpenAPI 3.0 schemas as JSON Schema 2020-12.
-//! * `hetzner`, `digitalocean`: each API's operations over the shared [`State`].
+//! * `hetzner`, `digitalocean`: each API's operations over the shared `State`.
 
 mod digitalocean;
 mod hetzner;
