@@ -39,6 +39,7 @@ impl Api {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    providers::install_crypto_provider();
     let env = |k: &str| std::env::var(k).map_err(|_| anyhow::anyhow!("{k} must be set"));
     let url = env("BENCH_URL")?;
     let data_dir = env("BENCH_DATA_DIR")?;

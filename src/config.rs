@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -189,6 +190,50 @@ pub(crate) struct ServeConfig {
     /// Milliseconds before the first retry of a failed step (doubling after each failure).
     #[arg(long, env = "TOYGRES_RETRY_BASE_MS", default_value_t = 2000)]
     pub(crate) retry_base_ms: u64,
+    /// Hetzner Cloud API token; Hetzner servers are offered only with one.
+    #[arg(long, env = "TOYGRES_HETZNER_TOKEN", hide_env_values = true)]
+    pub(crate) hetzner_token: Option<String>,
+    /// Hetzner Cloud API base URL (everything before `/servers`).
+    #[arg(
+        long,
+        env = "TOYGRES_HETZNER_API_URL",
+        default_value = "https://api.hetzner.cloud/v1"
+    )]
+    pub(crate) hetzner_api_url: String,
+    /// DigitalOcean API token; DigitalOcean servers are offered only with one.
+    #[arg(long, env = "TOYGRES_DIGITALOCEAN_TOKEN", hide_env_values = true)]
+    pub(crate) digitalocean_token: Option<String>,
+    /// DigitalOcean API base URL (everything before `/v2/droplets`).
+    #[arg(
+        long,
+        env = "TOYGRES_DIGITALOCEAN_API_URL",
+        default_value = "https://api.digitalocean.com"
+    )]
+    pub(crate) digitalocean_api_url: String,
+    /// Wait for SSH on new servers (`on` or `off`).
+    #[arg(long, env = "TOYGRES_SSH_CHECK", default_value = "on", value_parser = ["on", "off"])]
+    pub(crate) ssh_check: String,
+    /// The port new servers' sshd listens on.
+    #[arg(long, env = "TOYGRES_SSH_PORT", default_value_t = 22)]
+    pub(crate) ssh_port: u16,
+    /// Seconds a new server may take from first boot until SSH answers.
+    #[arg(long, env = "TOYGRES_SSH_TIMEOUT_SECS", default_value_t = 600)]
+    pub(crate) ssh_timeout_secs: u64,
+    /// SSH keys put on new VMs, comma-separated: names (Hetzner) or fingerprints (DigitalOcean).
+    #[arg(long, env = "TOYGRES_SSH_KEYS", value_delimiter = ',')]
+    pub(crate) ssh_keys: Vec<String>,
+    /// A public key the server templates authorise for the `toygres` user.
+    #[arg(long, env = "TOYGRES_SSH_AUTHORIZED_KEY")]
+    pub(crate) ssh_authorized_key: Option<String>,
+    /// Keep the VM of a server that failed to provision, for inspection (`true` or `false`).
+    #[arg(long, env = "TOYGRES_KEEP_FAILED_SERVERS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub(crate) keep_failed_servers: bool,
+    /// Milliseconds between polls of a cloud action or a booting VM.
+    #[arg(long, env = "TOYGRES_FLEET_POLL_MS", default_value_t = 2000)]
+    pub(crate) fleet_poll_ms: u64,
+    /// Seconds a cloud action, a boot or a VM deletion may take.
+    #[arg(long, env = "TOYGRES_VM_TIMEOUT_SECS", default_value_t = 900)]
+    pub(crate) vm_timeout_secs: u64,
 }
 
 impl ServeConfig {
@@ -202,6 +247,39 @@ impl ServeConfig {
             poll_interval: Duration::from_millis(self.worker_poll_ms.max(10)),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
         }
+    }
+
+    /// The fleet's clouds (those with a token) and settings.
+    pub(crate) fn fleet(&self) -> anyhow::Result<jobs::server::Fleet> {
+        use providers::cloud::{DigitalOcean, Hetzner, Token};
+        let mut fleet = jobs::server::Fleet {
+            ssh: jobs::server::SshCheck {
+                enabled: self.ssh_check == "on",
+                port: self.ssh_port,
+                timeout: Duration::from_secs(self.ssh_timeout_secs),
+                ..jobs::server::SshCheck::default()
+            },
+            ssh_keys: self
+                .ssh_keys
+                .iter()
+                .filter(|k| !k.is_empty())
+                .cloned()
+                .collect(),
+            ssh_authorized_key: self.ssh_authorized_key.clone(),
+            keep_failed: self.keep_failed_servers,
+            poll: Duration::from_millis(self.fleet_poll_ms.max(10)),
+            vm_timeout: Duration::from_secs(self.vm_timeout_secs.max(1)),
+            ..jobs::server::Fleet::default()
+        };
+        if let Some(token) = self.hetzner_token.as_deref().filter(|t| !t.is_empty()) {
+            let cloud = Hetzner::new(&self.hetzner_api_url, Token::new(token))?;
+            fleet = fleet.with_cloud(Arc::new(cloud));
+        }
+        if let Some(token) = self.digitalocean_token.as_deref().filter(|t| !t.is_empty()) {
+            let cloud = DigitalOcean::new(&self.digitalocean_api_url, Token::new(token))?;
+            fleet = fleet.with_cloud(Arc::new(cloud));
+        }
+        Ok(fleet)
     }
 
     pub(crate) fn health_config(&self) -> jobs::health::HealthConfig {

@@ -29,6 +29,8 @@ async fn main() -> anyhow::Result<()> {
         return Err(e).context("read .env");
     }
     let cli = Cli::parse();
+    // TLS for the cloud clients: reqwest is built with rustls and no provider of its own.
+    providers::install_crypto_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -145,6 +147,7 @@ async fn run(
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
     let local = Arc::new(local_host(db_cfg, cfg)?);
+    let fleet = Arc::new(cfg.fleet()?);
 
     let mut tasks = tokio::task::JoinSet::new();
     if cfg.role.runs_api() {
@@ -160,6 +163,7 @@ async fn run(
                 bus,
                 keys: Arc::new(keys),
                 versions: local.versions(),
+                fleet: fleet.clone(),
             },
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
@@ -202,6 +206,7 @@ async fn run(
             shutdown: shutdown.clone(),
             retry: cfg.retry_policy(),
             local: local.clone(),
+            fleet: fleet.clone(),
             failpoint: cfg.failpoint.clone(),
         };
         tokio::spawn(jobs::health::run(

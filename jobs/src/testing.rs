@@ -122,3 +122,77 @@ pub(crate) async fn script_step(op: &Operation, cx: &Context) -> Result<Next> {
         ))),
     }
 }
+
+/// A real OpenSSH server on a loopback port, standing in for a fleet server in tests. It runs
+/// from Debian's `openssh-server` (`/usr/sbin/sshd`) with its own host key and configuration
+/// in a scratch directory, and stops when dropped.
+#[derive(Debug)]
+pub struct Sshd {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Sshd {
+    /// Start sshd on a free loopback port and wait until it accepts connections.
+    pub async fn start() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("tg-sshd-{}", &id[..12]));
+        std::fs::create_dir_all(&dir).expect("create sshd scratch directory");
+        let key = dir.join("host_ed25519");
+        let status = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .expect("run ssh-keygen (install openssh-client)");
+        assert!(status.success(), "ssh-keygen failed");
+        // sshd refuses to start without its privilege-separation directory.
+        std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a probe port");
+            probe.local_addr().expect("probe address").port()
+        };
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+                 AuthorizedKeysFile {}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 UsePAM no\nStrictModes no\n",
+                key.display(),
+                dir.join("sshd.pid").display(),
+                dir.join("authorized_keys").display(),
+            ),
+        )
+        .expect("write sshd_config");
+        let child = std::process::Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "start /usr/sbin/sshd (scripts/install-deps.sh --test installs openssh-server)",
+            );
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let sshd = Self { addr, child, dir };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sshd did not listen on {addr} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sshd
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+        drop(std::fs::remove_dir_all(&self.dir));
+    }
+}

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 const PATIENCE: Duration = Duration::from_secs(30);
 
 async fn context(connect: PgConnectOptions) -> Context {
+    providers::install_crypto_provider();
     let pool = PgPoolOptions::new()
         .max_connections(10)
         .connect_with(connect)
@@ -61,6 +62,7 @@ fn free_port() -> u16 {
 }
 
 async fn victoria(port: u16) -> Victoria {
+    providers::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new("victoria-metrics")
         .arg(format!("-httpListenAddr=127.0.0.1:{port}"))

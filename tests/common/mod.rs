@@ -64,6 +64,8 @@ impl Drop for Toygres {
 
 /// `toygres <args>` with `envs`, logging to a file in `dir`; does not wait for readiness.
 pub fn spawn(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> Toygres {
+    // The tests' own HTTP clients need TLS's crypto provider chosen, as the binary does.
+    providers::install_crypto_provider();
     let addr = free_addr();
     let log = dir.join(format!("{name}.log"));
     let out = std::fs::File::create(&log).unwrap();

@@ -32,6 +32,7 @@ pub struct Options {
     pub workers: bool,
     pub max_body_bytes: usize,
     pub metrics_token: Option<String>,
+    pub fleet: Arc<jobs::server::Fleet>,
 }
 
 impl Default for Options {
@@ -42,6 +43,7 @@ impl Default for Options {
             workers: false,
             max_body_bytes: 64 * 1024,
             metrics_token: None,
+            fleet: Default::default(),
         }
     }
 }
@@ -73,6 +75,7 @@ impl Drop for Server {
 }
 
 pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
+    providers::install_crypto_provider();
     let pool = PgPoolOptions::new()
         .max_connections(30)
         .connect_with(connect)
@@ -126,7 +129,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             bus,
             keys: keys.clone(),
             versions: local.versions(),
-            fleet: Default::default(),
+            fleet: options.fleet.clone(),
         },
         Limits {
             max_body_bytes: options.max_body_bytes,
@@ -149,7 +152,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             shutdown: shutdown.clone(),
             retry: jobs::RetryPolicy::default(),
             local: local.clone(),
-            fleet: Default::default(),
+            fleet: options.fleet.clone(),
             failpoint: None,
         };
         let config = jobs::queue::WorkerConfig {

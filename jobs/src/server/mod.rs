@@ -203,7 +203,8 @@ pub struct ClusterEvent {
 /// How the fleet reaches its clouds and checks its servers.
 #[derive(Clone, Debug)]
 pub struct Fleet {
-    clouds: BTreeMap<CloudKind, Arc<dyn Cloud>>,
+    /// The configured clouds, by kind; add one with [`Fleet::with_cloud`].
+    pub clouds: BTreeMap<CloudKind, Arc<dyn Cloud>>,
     /// The SSH check of a new server.
     pub ssh: SshCheck,
     /// SSH keys put on new VMs: names (Hetzner) or fingerprints (DigitalOcean).

@@ -301,9 +301,12 @@ mod tests {
     }
 
     fn cx22() -> Plan {
-        find_plan(&builtin_plans(CloudKind::Hetzner), "cx22")
-            .unwrap()
-            .clone()
+        Plan {
+            monthly_price: Some(3.79),
+            ..find_plan(&builtin_plans(CloudKind::Hetzner), "cx22")
+                .unwrap()
+                .clone()
+        }
     }
 
     #[test]

@@ -115,3 +115,17 @@ mod tests {
         assert!(err.contains(&addr.to_string()), "{err}");
     }
 }
+
+#[cfg(test)]
+mod real_sshd {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_real_openssh_server_on_loopback_answers_with_its_banner() {
+        let sshd = crate::testing::Sshd::start().await;
+        let banner = wait_for_banner(sshd.addr, Duration::from_secs(5))
+            .await
+            .expect("sshd answers");
+        assert!(banner.starts_with("SSH-2.0-OpenSSH"), "{banner}");
+    }
+}

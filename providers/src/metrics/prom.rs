@@ -127,6 +127,7 @@ pub struct PromClient {
 impl PromClient {
     /// A client of the query API at `base` (such as `http://127.0.0.1:8428`).
     pub fn new(base: &str) -> Result<Self> {
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(QUERY_TIMEOUT)
             .build()
