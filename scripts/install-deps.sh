@@ -33,19 +33,24 @@ have_browser() {
     ! $for_tests || command -v chromium >/dev/null 2>&1
 }
 
+# The fleet tests run real sshd processes on loopback ports as stand-in servers.
+have_sshd() {
+    ! $for_tests || [ -x /usr/sbin/sshd ]
+}
+
 if $for_tests && ! command -v npm >/dev/null 2>&1; then
     echo "node and npm are needed for the dashboard's tests: install Node.js 20 or newer" >&2
     exit 1
 fi
 
-if have_server_binaries && id postgres >/dev/null 2>&1 && have_victoria && have_browser; then
+if have_server_binaries && id postgres >/dev/null 2>&1 && have_victoria && have_browser && have_sshd; then
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "PostgreSQL server binaries (or, for the tests, VictoriaMetrics and Chromium) are missing." >&2
+    echo "PostgreSQL server binaries (or, for the tests, VictoriaMetrics, Chromium and sshd) are missing." >&2
     echo "Install them, for example:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y postgresql victoria-metrics chromium" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y postgresql victoria-metrics chromium openssh-server" >&2
     exit 1
 fi
 
@@ -59,9 +64,18 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # victoria-metrics and chromium are for the tests; the packaged service is not started here.
 packages=(postgresql)
-$for_tests && packages+=(victoria-metrics chromium)
+$for_tests && packages+=(victoria-metrics chromium openssh-server)
+# Packages must not start their services (sshd on port 22, say): the tests start their own.
+no_services=false
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    no_services=true
+fi
 apt-get install -y -qq "${packages[@]}" >/dev/null
+$no_services && rm -f /usr/sbin/policy-rc.d
 have_server_binaries
 have_victoria
 have_browser
+have_sshd
 id postgres >/dev/null

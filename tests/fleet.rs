@@ -1,0 +1,251 @@
+//! The server fleet end to end: the real binary, driven through GraphQL over HTTP and
+//! WebSocket, against a fake Hetzner answering as the official API description says and a
+//! real sshd on loopback standing in for the new server's SSH; crashes mid-provision.
+
+mod common;
+
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, recv, scratch, send, serve};
+use providers::cloud::CloudKind;
+use providers::cloud::fake::FakeCloud;
+use serde_json::{Value, json};
+
+const PROVISION: &str = "mutation($i: ProvisionServerInput!) { provisionServer(input: $i) { server { id state } operation { id } } }";
+
+fn fleet_env(fake: &FakeCloud) -> Vec<(&'static str, String)> {
+    vec![
+        ("TOYGRES_HETZNER_TOKEN", fake.token().to_owned()),
+        ("TOYGRES_HETZNER_API_URL", fake.base_url()),
+        ("TOYGRES_FLEET_POLL_MS", "50".to_owned()),
+    ]
+}
+
+fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn server(t: &Toygres, token: &str, id: &str) -> Value {
+    let (_, body) = t
+        .gql(
+            Some(token),
+            "query($id: ID!) { server(id: $id) { state ipv4 providerId failureReason events(first: 50) { edges { node { kind message } } } operations { kind status attempts } } }",
+            json!({"id": id}),
+        )
+        .await;
+    body["data"]["server"].clone()
+}
+
+async fn wait_operation(t: &Toygres, token: &str, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let (_, body) = t
+            .gql(
+                Some(token),
+                "query($id: ID!) { operation(id: $id) { status attempts error } }",
+                json!({"id": id}),
+            )
+            .await;
+        let op = body["data"]["operation"].clone();
+        if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&op["status"].as_str().unwrap_or("")) {
+            return op;
+        }
+        assert!(std::time::Instant::now() < deadline, "stuck: {op}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// An operator provisions a server and watches it become active live, drains it and removes
+/// it; the cloud saw exactly one create and one delete, each as its API description allows.
+#[tokio::test]
+async fn a_server_is_provisioned_watched_live_drained_and_removed() {
+    let fake = FakeCloud::start(CloudKind::Hetzner).await;
+    let sshd = jobs::testing::Sshd::start().await;
+    let dir = scratch();
+    let mut env = fleet_env(&fake);
+    env.push(("TOYGRES_SSH_PORT", sshd.addr.port().to_string()));
+    let t = serve(dir.path(), "serve", &borrowed(&env)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let mut ws = t.ws_as(&token).await;
+    send(&mut ws, json!({"id": "s", "type": "subscribe", "payload": {"query": "subscription { serverUpdated { id state } }"}})).await;
+    send(&mut ws, json!({"id": "e", "type": "subscribe", "payload": {"query": "subscription { clusterEvents { kind serverId } }"}})).await;
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut ws).await["type"], "pong");
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            PROVISION,
+            json!({"i": {"provider": "HETZNER", "plan": "cx22", "region": "fsn1", "name": "pg-host-1"}}),
+        )
+        .await;
+    let id = body["data"]["provisionServer"]["server"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut states = vec![];
+    let mut events = vec![];
+    while states.last().map(String::as_str) != Some("ACTIVE")
+        || !events.contains(&"server_active".to_owned())
+    {
+        let msg = recv(&mut ws).await;
+        if let Some(s) = msg["payload"]["data"]["serverUpdated"].as_object()
+            && s["id"] == id.as_str()
+        {
+            let state = s["state"].as_str().unwrap().to_owned();
+            if states.last() != Some(&state) {
+                states.push(state);
+            }
+        }
+        if let Some(e) = msg["payload"]["data"]["clusterEvents"].as_object() {
+            events.push(e["kind"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(
+        states,
+        ["PROVISIONING", "BOOTSTRAPPING", "ACTIVE"],
+        "{states:?}"
+    );
+    assert_eq!(
+        events,
+        [
+            "server_provisioning",
+            "vm_created",
+            "vm_running",
+            "ssh_ready",
+            "server_active"
+        ]
+    );
+    let srv = server(&t, &token, &id).await;
+    assert_eq!(srv["ipv4"], "127.0.0.1");
+    assert_eq!(srv["events"]["edges"].as_array().unwrap().len(), 5);
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { drainServer(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let drain = body["data"]["drainServer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        wait_operation(&t, &token, &drain).await["status"],
+        "SUCCEEDED"
+    );
+    assert_eq!(server(&t, &token, &id).await["state"], "DRAINING");
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { removeServer(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let remove = body["data"]["removeServer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        wait_operation(&t, &token, &remove).await["status"],
+        "SUCCEEDED"
+    );
+    assert_eq!(server(&t, &token, &id).await["state"], "REMOVED");
+    assert_eq!((fake.creates(), fake.deletes()), (1, 1));
+    assert!(fake.vms().is_empty());
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    let log = t.log_text();
+    assert!(
+        !log.contains(fake.token()),
+        "the cloud token leaked into the log"
+    );
+}
+
+/// Kill the control plane right after each provisioning step is recorded; the restarted one
+/// finishes the provision, and the cloud holds exactly one VM for the server.
+#[tokio::test]
+async fn a_control_plane_killed_at_any_step_of_a_provision_leaves_exactly_one_vm() {
+    for step in ["wait_action", "wait_running", "wait_ssh", "mark_active"] {
+        let fake = FakeCloud::start(CloudKind::Hetzner).await;
+        let dir = scratch();
+        let mut env = fleet_env(&fake);
+        env.push(("TOYGRES_SSH_CHECK", "off".to_owned()));
+        env.push(("TOYGRES_WORKER_HEARTBEAT_SECS", "1".to_owned()));
+        env.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
+        let mut crashing = env.clone();
+        crashing.push(("TOYGRES_FAILPOINT", format!("provision_server:{step}")));
+        let mut t = serve(dir.path(), "crashing", &borrowed(&crashing)).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                PROVISION,
+                json!({"i": {"provider": "HETZNER", "plan": "cx22", "region": "fsn1"}}),
+            )
+            .await;
+        let id = body["data"]["provisionServer"]["server"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let op = body["data"]["provisionServer"]["operation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let status = t.wait_exit().await;
+        assert!(
+            !status.success(),
+            "the failpoint at {step} crashed the process"
+        );
+        drop(t);
+
+        let t = serve(dir.path(), "restarted", &borrowed(&env)).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let done = wait_operation(&t, &token, &op).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{step}: {done}");
+        assert_eq!(done["attempts"], 2, "{step}: the crashed try counted");
+        assert_eq!(server(&t, &token, &id).await["state"], "ACTIVE", "{step}");
+        assert_eq!(fake.creates(), 1, "{step}: exactly one VM was ever created");
+        assert_eq!(fake.vms().len(), 1, "{step}");
+    }
+}
+
+/// A plain SIGKILL while the cloud is still working on the create (its action runs for many
+/// polls): the restarted control plane waits it out and never creates a second VM.
+#[tokio::test]
+async fn a_control_plane_killed_while_the_cloud_creates_the_vm_never_makes_a_second_one() {
+    let fake = FakeCloud::start(CloudKind::Hetzner).await;
+    fake.set_action_polls(40);
+    let dir = scratch();
+    let mut env = fleet_env(&fake);
+    env.push(("TOYGRES_SSH_CHECK", "off".to_owned()));
+    env.push(("TOYGRES_WORKER_HEARTBEAT_SECS", "1".to_owned()));
+    env.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
+    let t = serve(dir.path(), "killed", &borrowed(&env)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            PROVISION,
+            json!({"i": {"provider": "HETZNER", "plan": "cx22", "region": "fsn1"}}),
+        )
+        .await;
+    let op = body["data"]["provisionServer"]["operation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while fake.creates() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the VM was never created"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    t.signal(nix::sys::signal::Signal::SIGKILL);
+    drop(t);
+    let t = serve(dir.path(), "restarted", &borrowed(&env)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(wait_operation(&t, &token, &op).await["status"], "SUCCEEDED");
+    assert_eq!(fake.creates(), 1);
+    assert_eq!(fake.vms().len(), 1);
+}
