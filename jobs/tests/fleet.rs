@@ -14,7 +14,8 @@ use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
 use jobs::{Context, RetryPolicy, testing};
 use providers::cloud::fake::FakeCloud;
-use providers::cloud::{CloudKind, Hetzner, NewVm, Token};
+use providers::cloud::fake::Fault;
+use providers::cloud::{CloudKind, DigitalOcean, Hetzner, NewVm, Token};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -31,6 +32,15 @@ struct Setup {
 /// A database, a fake Hetzner, and a fleet pointed at both. `ssh`: `Some(true)` waits for a
 /// real sshd, `Some(false)` for a port where nothing listens, `None` skips the check.
 async fn setup(connect: PgConnectOptions, ssh: Option<bool>, keep_failed: bool) -> Setup {
+    setup_on(CloudKind::Hetzner, connect, ssh, keep_failed).await
+}
+
+async fn setup_on(
+    kind: CloudKind,
+    connect: PgConnectOptions,
+    ssh: Option<bool>,
+    keep_failed: bool,
+) -> Setup {
     providers::install_crypto_provider();
     let pool = PgPoolOptions::new()
         .max_connections(30)
@@ -39,8 +49,12 @@ async fn setup(connect: PgConnectOptions, ssh: Option<bool>, keep_failed: bool) 
         .unwrap();
     let db = Db::from_pool(pool);
     queue::setup(&db).await.unwrap();
-    let fake = FakeCloud::start(CloudKind::Hetzner).await;
-    let hetzner = Hetzner::new(&fake.base_url(), Token::new(fake.token())).unwrap();
+    let fake = FakeCloud::start(kind).await;
+    let token = Token::new(fake.token());
+    let cloud: Arc<dyn providers::cloud::Cloud> = match kind {
+        CloudKind::Hetzner => Arc::new(Hetzner::new(&fake.base_url(), token).unwrap()),
+        CloudKind::DigitalOcean => Arc::new(DigitalOcean::new(&fake.base_url(), token).unwrap()),
+    };
     let (sshd, port) = match ssh {
         Some(true) => {
             let sshd = testing::Sshd::start().await;
@@ -63,7 +77,7 @@ async fn setup(connect: PgConnectOptions, ssh: Option<bool>, keep_failed: bool) 
         poll: Duration::from_millis(50),
         ..Fleet::default()
     }
-    .with_cloud(Arc::new(hetzner));
+    .with_cloud(cloud);
     let stop = CancellationToken::new();
     let cx = Context {
         db: db.clone(),
@@ -513,4 +527,109 @@ async fn bad_provision_requests_are_refused_and_record_nothing(
         .await
         .unwrap();
     assert_eq!(ops, 0);
+}
+
+/// The same workflow on DigitalOcean: a droplet tagged with our id, active over real SSH,
+/// then removed, every request as the description allows.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_droplet_is_provisioned_and_removed_on_digitalocean(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = setup_on(CloudKind::DigitalOcean, c, Some(true), false).await;
+    start_workers(&s.cx, &s.stop);
+    let input = ProvisionServer {
+        provider: CloudProvider::Digitalocean,
+        plan: "s-2vcpu-4gb".into(),
+        region: "fra1".into(),
+        ..hetzner_cx22("droplet-1")
+    };
+    let (srv, op) = server::provision(&s.db, &s.cx.fleet, &input, DEFAULT_PROJECT_ID, None)
+        .await
+        .unwrap();
+    let done = wait_final(&s.db, op.id).await;
+    assert_eq!(done.status, OperationStatus::Succeeded, "{done:?}");
+    assert_eq!(
+        s.db.server(srv.id).await.unwrap().state,
+        ServerState::Active
+    );
+    let vms = s.fake.vms();
+    assert_eq!(vms.len(), 1);
+    assert_eq!(vms[0].server_id(), Some(srv.id.to_string().as_str()));
+    let remove = server::change(&s.db, srv.id, Kind::RemoveServer, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_final(&s.db, remove.id).await.status,
+        OperationStatus::Succeeded
+    );
+    assert_eq!(
+        s.db.server(srv.id).await.unwrap().state,
+        ServerState::Removed
+    );
+    assert!(s.fake.vms().is_empty());
+    assert!(s.fake.violations().is_empty(), "{:?}", s.fake.violations());
+}
+
+/// A quota error is permanent: the operation fails on its first try with the cloud's own
+/// code and message, and nothing is left at the cloud. A 5xx is retried and succeeds.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_quota_error_fails_at_once_and_a_server_error_is_retried(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = setup(c, None, false).await;
+    start_workers(&s.cx, &s.stop);
+    s.fake.fail_next_on(
+        "POST",
+        "/servers",
+        1,
+        Fault::Code {
+            code: "resource_limit_exceeded".into(),
+            message: "server limit reached".into(),
+        },
+    );
+    let (srv, op) = server::provision(
+        &s.db,
+        &s.cx.fleet,
+        &hetzner_cx22("quota"),
+        DEFAULT_PROJECT_ID,
+        None,
+    )
+    .await
+    .unwrap();
+    let done = wait_final(&s.db, op.id).await;
+    assert_eq!(done.status, OperationStatus::Failed);
+    assert_eq!(done.attempts, 1, "a permanent error is not retried");
+    let error = done.error.unwrap();
+    assert!(
+        error.contains("resource_limit_exceeded") && error.contains("server limit reached"),
+        "{error}"
+    );
+    assert!(!error.contains(s.fake.token()), "{error}");
+    assert_eq!(
+        s.db.server(srv.id).await.unwrap().state,
+        ServerState::Failed
+    );
+    assert_eq!(s.fake.creates(), 0);
+
+    s.fake
+        .fail_next_on("POST", "/servers", 1, Fault::ServerError { status: 503 });
+    let (srv, op) = server::provision(
+        &s.db,
+        &s.cx.fleet,
+        &hetzner_cx22("flaky"),
+        DEFAULT_PROJECT_ID,
+        None,
+    )
+    .await
+    .unwrap();
+    let done = wait_final(&s.db, op.id).await;
+    assert_eq!(done.status, OperationStatus::Succeeded, "{done:?}");
+    assert!(done.attempts >= 2, "the 503 cost a try: {done:?}");
+    assert_eq!(
+        s.db.server(srv.id).await.unwrap().state,
+        ServerState::Active
+    );
+    assert_eq!(s.fake.creates(), 1);
 }
