@@ -20,6 +20,8 @@ fi
 
 cargo test --workspace --all-targets --locked --no-fail-fast
 
-# The dashboard in Debian's chromium against the binary just built, which serves it itself.
+# The dashboard in Debian's chromium against the binary just built, which serves it itself,
+# with the fake clouds (the providers crate's example) standing in for Hetzner and DigitalOcean.
 cargo build --locked
+cargo build --locked -p providers --features fake-cloud --example fake_cloud
 (cd ui && env -u DATABASE_URL E2E_UI=embedded TOYGRES_BIN=../target/debug/toygres node e2e/run.mjs)
