@@ -266,8 +266,15 @@ export const ClusterQuery = graphql(`
       cpuPercent
       memoryPercent
     }
-    # Names for the server ids in the per-server figures and the fleet events.
+    # Names for the server ids in the per-server figures and the fleet events; removed
+    # servers are listed only when asked for by state.
     servers(first: 100) {
+      nodes {
+        id
+        name
+      }
+    }
+    removedServers: servers(first: 100, filter: { state: REMOVED }) {
       nodes {
         id
         name

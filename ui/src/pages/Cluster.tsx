@@ -70,7 +70,10 @@ export function ClusterPage() {
     }));
   }, [result.data, livePoints]);
 
-  const serverNames = useMemo(() => Object.fromEntries((result.data?.servers.nodes ?? []).map((s) => [s.id, s.name])), [result.data]);
+  const serverNames = useMemo(
+    () => Object.fromEntries([...(result.data?.removedServers.nodes ?? []), ...(result.data?.servers.nodes ?? [])].map((s) => [s.id, s.name])),
+    [result.data],
+  );
 
   if (result.fetching && !result.data) return <Loading what="Loading cluster health" />;
   const err = apiError(result.error);

@@ -29,6 +29,8 @@ describe('ScalePlanView', () => {
     expect(screen.getByTestId('scale-counts')).toHaveTextContent('1 → 3');
     const rows = within(screen.getByRole('table', { name: 'Scaling steps' })).getAllByRole('row').slice(1);
     expect(rows.map((r) => r.getAttribute('data-server'))).toEqual(['fsn1-cx22-aaaaaa', 'fsn1-cx22-bbbbbb']);
+    // Applying draws new names: a preview shows only their fixed part.
+    expect(rows[0]).toHaveTextContent('fsn1-cx22-… new, named when applied');
     expect(rows[0]).toHaveTextContent('+ add');
     expect(rows[0]).toHaveTextContent('+€3.79');
     expect(screen.getByTestId('scale-delta')).toHaveTextContent('+€7.58 / month');

@@ -99,7 +99,18 @@ export function ScalePlanView({ scaling, states }: { scaling: Scaling; states?: 
                 <td className="num muted">{a.order}</td>
                 <td>{a.action === 'ADD' ? <Badge tone="ok">+ add</Badge> : <Badge tone="bad">− remove</Badge>}</td>
                 <td>
-                  {states ? <Link to={`/servers/${a.serverId}`} className="mono">{a.serverName}</Link> : <span className="mono">{a.serverName}</span>}
+                  {states ? (
+                    <Link to={`/servers/${a.serverId}`} className="mono">
+                      {a.serverName}
+                    </Link>
+                  ) : scaling.dryRun && a.action === 'ADD' ? (
+                    // A preview draws names that applying draws again: show only their fixed part.
+                    <span title="New servers are named when the plan is applied">
+                      <span className="mono">{a.serverName.replace(/-[0-9a-f]{6}$/, '-…')}</span> <span className="muted small">new, named when applied</span>
+                    </span>
+                  ) : (
+                    <span className="mono">{a.serverName}</span>
+                  )}
                 </td>
                 {states && <td data-testid="state">{states[a.serverId] ? <ServerStateBadge state={states[a.serverId]!} /> : <span className="muted">—</span>}</td>}
                 <td className="num nowrap">
