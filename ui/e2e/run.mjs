@@ -1,17 +1,25 @@
 // End-to-end tests: the real toygres binary, the built dashboard served by `vite preview`
 // (which proxies /graphql to the binary), and Debian's chromium driven by playwright-core.
+// The binary's fleet talks to fake Hetzner and DigitalOcean APIs, served by the providers
+// crate's `fake_cloud` example on loopback ports; build it with
+//
+//   cargo build -p providers --features fake-cloud --example fake_cloud
+//
+// (without the build, it is started with `cargo run`, which compiles it first).
 //
 //   npm run e2e                 build, then run everything
 //   TOYGRES_BIN=...             the binary (default ../target/debug/toygres)
+//   FAKE_CLOUD_BIN=...          the fake clouds (default ../target/debug/examples/fake_cloud)
 //   CHROMIUM=...                the browser (default /usr/bin/chromium)
 //   E2E_KEEP=1                  leave the server's data directory behind
 //   E2E_UI=embedded             use the dashboard the binary serves itself (built into it by
 //                               `cargo build` from ui/dist) instead of `vite preview`
 //
-// Screenshots go to test-results/screenshots/.
+// Screenshots go to test-results/screenshots/; logs to test-results/toygres.log and
+// test-results/fake_cloud.log.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -20,6 +28,9 @@ const ui = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(ui, 'test-results', 'screenshots');
 mkdirSync(shots, { recursive: true });
 const BIN = process.env.TOYGRES_BIN ?? resolve(ui, '../target/debug/toygres');
+const FAKE_CLOUD_BIN = process.env.FAKE_CLOUD_BIN ?? resolve(ui, '../target/debug/examples/fake_cloud');
+/** The token the fake clouds accept, and the binary sends. */
+const CLOUD_TOKEN = `e2e-cloud-token-${process.pid}`;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ADMIN = { email: 'admin@example.com', password: 'correct-horse-battery' };
 
@@ -46,6 +57,51 @@ async function waitFor(url, what, ms = 60_000) {
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${what} did not come up at ${url} within ${ms / 1000}s`);
+}
+
+function portOpen(port) {
+  return new Promise((res) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      res(true);
+    });
+    c.once('error', () => res(false));
+  });
+}
+
+/**
+ * Start the fake Hetzner and DigitalOcean APIs on free ports and wait until both accept
+ * connections. Their base URLs are the ones it prints, or else the documented
+ * `http://127.0.0.1:<port>/v1` (Hetzner) and `http://127.0.0.1:<port>` (DigitalOcean).
+ */
+async function startFakeCloud(logFd) {
+  const hetznerPort = await freePort();
+  const digitaloceanPort = await freePort();
+  const args = ['--hetzner-port', String(hetznerPort), '--digitalocean-port', String(digitaloceanPort), '--token', CLOUD_TOKEN];
+  const prebuilt = existsSync(FAKE_CLOUD_BIN);
+  const child = prebuilt
+    ? spawn(FAKE_CLOUD_BIN, args, { stdio: ['ignore', 'pipe', logFd] })
+    : spawn('cargo', ['run', '-q', '-p', 'providers', '--features', 'fake-cloud', '--example', 'fake_cloud', '--', ...args], {
+        cwd: resolve(ui, '..'),
+        stdio: ['ignore', 'pipe', logFd],
+      });
+  let printed = '';
+  child.stdout.on('data', (d) => (printed += d));
+  const url = (port, fallback) => printed.match(new RegExp(`https?://127\\.0\\.0\\.1:${port}[^\\s"']*`))?.[0] ?? fallback;
+  // `cargo run` may have to compile it first.
+  const until = Date.now() + (prebuilt ? 30_000 : 900_000);
+  while (!((await portOpen(hetznerPort)) && (await portOpen(digitaloceanPort)))) {
+    if (child.exitCode !== null) throw new Error(`fake_cloud exited with ${child.exitCode}; see test-results/fake_cloud.log`);
+    if (Date.now() > until) throw new Error('fake_cloud did not open its ports in time');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await new Promise((r) => setTimeout(r, 200)); // let it finish printing its URLs
+  return {
+    child,
+    hetzner: url(hetznerPort, `http://127.0.0.1:${hetznerPort}/v1`).replace(/\/$/, ''),
+    digitalocean: url(digitaloceanPort, `http://127.0.0.1:${digitaloceanPort}`).replace(/\/$/, ''),
+  };
 }
 
 function stop(child) {
@@ -78,7 +134,7 @@ const api = `http://127.0.0.1:${apiPort}`;
 const base = embedded ? api : `http://127.0.0.1:${uiPort}`;
 const serverLog = join(ui, 'test-results', 'toygres.log');
 
-let server, preview, browser, failPage;
+let server, preview, browser, failPage, fakeCloud;
 const results = [];
 async function test(name, fn) {
   const t0 = Date.now();
@@ -94,10 +150,19 @@ async function test(name, fn) {
 }
 
 try {
+  fakeCloud = await startFakeCloud(openSync(join(ui, 'test-results', 'fake_cloud.log'), 'w'));
+  console.log(`fake Hetzner at ${fakeCloud.hetzner}, fake DigitalOcean at ${fakeCloud.digitalocean}`);
   const logFd = openSync(serverLog, 'w');
   server = spawn(BIN, ['serve'], {
     env: {
       ...process.env,
+      TOYGRES_HETZNER_TOKEN: CLOUD_TOKEN,
+      TOYGRES_HETZNER_API_URL: fakeCloud.hetzner,
+      TOYGRES_DIGITALOCEAN_TOKEN: CLOUD_TOKEN,
+      TOYGRES_DIGITALOCEAN_API_URL: fakeCloud.digitalocean,
+      // The fake's VMs have no SSH to wait for; poll the fake's actions quickly.
+      TOYGRES_SSH_CHECK: 'off',
+      TOYGRES_FLEET_POLL_MS: '100',
       TOYGRES_DATA_DIR: join(dataRoot, 'data'),
       TOYGRES_LISTEN: `127.0.0.1:${apiPort}`,
       TOYGRES_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -308,6 +373,183 @@ try {
     await shot('12-deleted');
   });
 
+  // The fleet, on the fake clouds.
+  const serverName = `e2e-srv-${Date.now().toString(36)}`;
+  let serverUrl = '';
+  /** Run a GraphQL request as the logged-in user, as another client would. */
+  const api_ = async (query, variables = {}) => {
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('toygres.session')).token);
+    const r = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await r.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  const serverNames = async () => (await api_('{ servers(first: 100) { nodes { name state } } }')).servers.nodes;
+  /** Count main-frame navigations from now: a live update must not need one. */
+  const countNavigations = (p = page) => {
+    const counter = { n: 0 };
+    p.on('framenavigated', (f) => f === p.mainFrame() && counter.n++);
+    return counter;
+  };
+
+  await test('the empty server list says which clouds are configured', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Servers' }).click();
+    await page.waitForURL(/\/servers$/);
+    await page.getByText('No servers yet').waitFor();
+    const clouds = await page.getByTestId('configured-clouds').innerText();
+    if (!clouds.includes('Hetzner and DigitalOcean')) throw new Error(`configured clouds: ${clouds}`);
+    await shot('20-servers-empty');
+  });
+
+  await test("a site admin fetches Hetzner's current plans and prices", async () => {
+    await page.getByRole('link', { name: 'Provision your first server' }).click();
+    await page.waitForURL(/\/servers\/new$/);
+    const plans = page.getByRole('radiogroup', { name: 'Plan' });
+    await plans.getByText('price unknown').first().waitFor();
+    await shot('21-provision-form-builtin-plans');
+    await page.getByRole('button', { name: 'Fetch current plans and prices from Hetzner' }).click();
+    await plans.locator('tr', { hasText: 'cx22' }).getByText(/€\d+\.\d\d \/ month/).waitFor({ timeout: 30_000 });
+    await shot('21-provision-form');
+  });
+
+  await test('provisioning confirms what it makes and its price, then the server goes ACTIVE without a reload', async () => {
+    await page.getByRole('button', { name: 'Review…' }).click();
+    await page.locator('#f-plan-error').waitFor();
+    await page.locator('#f-region-error').waitFor();
+    await page.getByLabel('cx22', { exact: true }).check();
+    await page.selectOption('#f-region', 'fsn1');
+    await page.fill('#f-name', serverName);
+    await page.selectOption('#f-template', 'postgres-host');
+    await page.getByRole('button', { name: 'Review…' }).click();
+    const summary = page.getByTestId('provision-summary');
+    await summary.waitFor();
+    for (const want of [serverName, 'Hetzner', 'cx22', 'fsn1', 'postgres-host']) {
+      if (!(await summary.innerText()).includes(want)) throw new Error(`the confirmation does not name ${want}: ${await summary.innerText()}`);
+    }
+    const price = await page.getByTestId('provision-price').innerText();
+    if (!/It costs €\d+\.\d\d \/ month/.test(price)) throw new Error(`the confirmation's price: ${price}`);
+    if ((await serverNames()).length !== 0) throw new Error('a server was made before the confirmation');
+    await shot('22-provision-confirm');
+    await page.getByRole('button', { name: 'Provision server' }).click();
+    await page.waitForURL((u) => /^\/servers\/[0-9a-f-]{36}$/.test(u.pathname));
+    serverUrl = new URL(page.url()).pathname;
+    const navigations = countNavigations();
+    await page.getByRole('heading', { name: serverName }).waitFor();
+    await page.getByTestId('operation-progress').waitFor();
+    await shot('23-server-provisioning');
+    await page.getByTestId('server-state').getByText('ACTIVE').waitFor({ timeout: 120_000 });
+    await page.getByTestId('operation-progress').getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    const events = page.getByRole('table', { name: 'Server events' });
+    await events.locator('tr[data-event="server_active"]').waitFor({ timeout: 15_000 });
+    await events.locator('tr[data-event="server_provisioning"]').waitFor();
+    const ip = await page.getByTestId('server-ipv4').innerText();
+    if (!/\d+\.\d+\.\d+\.\d+/.test(ip)) throw new Error(`no IPv4 once active: ${ip}`);
+    if (navigations.n) throw new Error('the page reloaded');
+    await shot('24-server-active');
+  });
+
+  await test('a name already taken comes back under the name field', async () => {
+    await page.goto('/servers/new');
+    await page.getByLabel('cx22', { exact: true }).check();
+    await page.selectOption('#f-region', 'nbg1');
+    await page.fill('#f-name', serverName);
+    await page.getByRole('button', { name: 'Review…' }).click();
+    await page.getByRole('button', { name: 'Provision server' }).click();
+    const err = page.locator('#f-name-error');
+    await err.waitFor();
+    if (!/already exists/.test(await err.innerText())) throw new Error(`name error: ${await err.innerText()}`);
+    await shot('25-provision-conflict');
+  });
+
+  await test('scaling previews its plan and makes nothing until applied; the new servers appear live', async () => {
+    // A second tab on the server list, to see the new servers arrive there too.
+    const list = await context.newPage();
+    list.on('pageerror', (e) => pageErrors.push(e.message));
+    await list.goto('/servers');
+    await list.locator(`tr[data-server="${serverName}"]`).waitFor();
+    const listNavigations = countNavigations(list);
+
+    await page.goto('/servers/scale');
+    await page.selectOption('#s-provider', 'HETZNER');
+    await page.selectOption('#s-plan', 'cx22');
+    await page.selectOption('#s-region', 'fsn1');
+    await page.fill('#s-count', '3');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const preview = page.getByTestId('scale-plan').first();
+    await preview.getByTestId('scale-counts').getByText('1 → 3').waitFor();
+    const adds = preview.locator('tr[data-action="ADD"]');
+    if ((await adds.count()) !== 2) throw new Error(`expected 2 additions, got ${await adds.count()}`);
+    const delta = await preview.getByTestId('scale-delta').innerText();
+    if (!/^\+€\d+\.\d\d \/ month$/.test(delta)) throw new Error(`cost change: ${delta}`);
+    if ((await serverNames()).length !== 1) throw new Error('the preview made servers');
+    await shot('26-scale-preview');
+
+    await page.getByRole('button', { name: 'Apply: add 2 servers' }).click();
+    const applied = page.getByTestId('scale-applied');
+    await applied.waitFor();
+    await page.getByTestId('operation-progress').waitFor();
+    const names = await applied.locator('tr[data-action="ADD"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-server')));
+    if (names.length !== 2) throw new Error(`applied ${names.length} additions`);
+    await shot('27-scale-applying');
+    for (const n of names) await applied.locator(`tr[data-server="${n}"]`).getByTestId('state').getByText('ACTIVE').waitFor({ timeout: 120_000 });
+    await page.getByTestId('operation-progress').getByText('SUCCEEDED').waitFor({ timeout: 60_000 });
+    await page.getByRole('table', { name: 'Recent scalings' }).getByText('add 2 servers').waitFor();
+    await shot('28-scale-done');
+
+    for (const n of names) await list.locator(`tr[data-server="${n}"]`).getByTestId('state').getByText('ACTIVE').waitFor({ timeout: 30_000 });
+    if (listNavigations.n) throw new Error('the server list reloaded');
+    await list.screenshot({ path: join(shots, '29-servers-list.png'), fullPage: true });
+    await list.close();
+  });
+
+  await test('drain, then remove with the typed name: the state goes to REMOVED live', async () => {
+    await page.goto(serverUrl);
+    const state = page.getByTestId('server-state');
+    await state.getByText('ACTIVE').waitFor();
+    const navigations = countNavigations();
+    await page.getByRole('button', { name: 'Drain', exact: true }).click();
+    await state.getByText('DRAINING').waitFor({ timeout: 30_000 });
+    const progress = page.getByTestId('operation-progress');
+    await progress.getByText(/drain server/i).first().waitFor();
+    await progress.getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    await page.getByRole('table', { name: 'Server events' }).locator('tr[data-event="server_drained"]').waitFor({ timeout: 15_000 });
+    await shot('30-server-drained');
+
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    const confirm = page.getByRole('button', { name: 'Remove server' });
+    if (!(await confirm.isDisabled())) throw new Error('remove enabled before the name was typed');
+    await page.getByRole('dialog').locator('input').fill(serverName.slice(0, -1));
+    if (!(await confirm.isDisabled())) throw new Error('remove enabled with a wrong name');
+    await page.getByRole('dialog').locator('input').fill(serverName);
+    await shot('31-remove-confirm');
+    await confirm.click();
+    await progress.getByText(/remove server/i).first().waitFor();
+    await state.getByText('REMOVED').waitFor({ timeout: 60_000 });
+    await progress.getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    await page.getByRole('table', { name: 'Server events' }).locator('tr[data-event="server_removed"]').waitFor({ timeout: 15_000 });
+    if ((await page.getByRole('button', { name: /^(Drain|Remove…)$/ }).count()) !== 0) throw new Error('actions still offered on a removed server');
+    if (navigations.n) throw new Error('the page reloaded');
+    await shot('32-server-removed');
+  });
+
+  await test('the cluster view lists fleet events, and new ones arrive live', async () => {
+    await page.goto('/cluster');
+    const events = page.getByRole('table', { name: 'Fleet events' });
+    await events.locator('tr[data-event="server_removed"]').first().waitFor();
+    const { servers } = await api_('{ servers(filter: { state: ACTIVE }) { nodes { id name } } }');
+    if (!servers.nodes.length) throw new Error('no active server left to drain');
+    const navigations = countNavigations();
+    await api_('mutation($id: ID!) { drainServer(id: $id) { id } }', { id: servers.nodes[0].id });
+    await events.locator('tr[data-event="server_draining"]').first().waitFor({ timeout: 15_000 });
+    await events.locator('tr[data-event="server_draining"]').first().getByRole('link', { name: servers.nodes[0].name }).waitFor();
+    if (navigations.n) throw new Error('the page reloaded');
+    await shot('33-cluster-events');
+  });
+
   await test('the dark theme toggles and persists', async () => {
     await page.getByRole('button', { name: /Switch to (dark|light) theme/ }).click();
     const t1 = await page.evaluate(() => document.documentElement.dataset.theme);
@@ -327,6 +569,9 @@ try {
     });
     await page.goto('/playground');
     await page.locator('.graphiql-container').waitFor();
+    // The editors load lazily, and a click before both are ready runs nothing: wait for them.
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+    await page.locator('.graphiql-response .CodeMirror').waitFor();
     await page.locator('.graphiql-execute-button').click();
     await page.locator('.graphiql-response').getByText(ADMIN.email).waitFor();
     await shot('08-playground');
@@ -350,6 +595,7 @@ try {
   await browser?.close().catch(() => {});
   await stop(preview);
   await stop(server);
+  await stop(fakeCloud?.child);
   if (!process.env.E2E_KEEP) rmSync(dataRoot, { recursive: true, force: true });
 }
 
