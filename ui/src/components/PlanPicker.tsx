@@ -56,7 +56,7 @@ export function PlanPicker({
                 <td className="num">{gb(p.memoryGb)}</td>
                 <td className="num">{p.diskGb} GB</td>
                 <td className="small muted">{p.architecture}</td>
-                <td className="num nowrap">{monthly(p.monthlyPrice, p.currency)}</td>
+                <td className={`num nowrap ${p.monthlyPrice == null ? 'muted small' : ''}`}>{monthly(p.monthlyPrice, p.currency)}</td>
               </tr>
             );
           })}

@@ -390,7 +390,8 @@ export function ProvisionServerPage() {
         planTools={
           session?.user.isSiteAdmin && anyUnpriced ? (
             <>
-              Prices marked unknown come from Toygres's built-in table. <RefreshPlansButton provider={provider} onDone={refetchOfferings} />
+              Toygres's built-in plan table has no current prices for {cloudName(provider)}.{' '}
+              <RefreshPlansButton provider={provider} onDone={refetchOfferings} />
             </>
           ) : undefined
         }
