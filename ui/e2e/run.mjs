@@ -559,6 +559,21 @@ try {
     await shot(`13-theme-${t2}`);
   });
 
+  await test('the fleet pages read well in the dark theme', async () => {
+    if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark') {
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    }
+    await page.goto('/servers');
+    await page.getByTestId('servers-table').waitFor();
+    await shot('34-dark-servers');
+    await page.goto('/servers/new');
+    await page.getByLabel('cx22', { exact: true }).check();
+    await shot('35-dark-provision');
+    await page.goto(serverUrl);
+    await page.getByTestId('server-state').getByText('REMOVED').waitFor();
+    await shot('36-dark-server');
+  });
+
   await test('the playground runs a query with the session token, with no request off this host', async () => {
     const offHost = [];
     await page.route('**/*', (route) => {
