@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, recv, scratch, send, serve};
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, recv, scratch, send, serve, wait_pong};
 use providers::cloud::CloudKind;
 use providers::cloud::fake::FakeCloud;
 use serde_json::{Value, json};
@@ -68,8 +68,7 @@ async fn a_server_is_provisioned_watched_live_drained_and_removed() {
     let mut ws = t.ws_as(&token).await;
     send(&mut ws, json!({"id": "s", "type": "subscribe", "payload": {"query": "subscription { serverUpdated { id state } }"}})).await;
     send(&mut ws, json!({"id": "e", "type": "subscribe", "payload": {"query": "subscription { clusterEvents { kind serverId } }"}})).await;
-    send(&mut ws, json!({"type": "ping"})).await;
-    assert_eq!(recv(&mut ws).await["type"], "pong");
+    wait_pong(&mut ws).await;
 
     let (_, body) = t
         .gql(

@@ -227,8 +227,22 @@ pub async fn recv(ws: &mut Ws) -> Value {
 /// live.
 pub async fn subscribe_operations(ws: &mut Ws) {
     send(ws, json!({"id": "ops", "type": "subscribe", "payload": {"query": "subscription { operationUpdated { id status step } }"}})).await;
+    wait_pong(ws).await;
+}
+
+/// Ping, and read until the pong: the subscriptions sent before are live from then on. Events
+/// that arrive before the pong (changes already under way) are skipped; callers that need the
+/// state as of now query it after this.
+pub async fn wait_pong(ws: &mut Ws) {
     send(ws, json!({"type": "ping"})).await;
-    assert_eq!(recv(ws).await["type"], "pong");
+    loop {
+        let msg = recv(ws).await;
+        match msg["type"].as_str() {
+            Some("pong") => return,
+            Some("next") => continue,
+            _ => panic!("expected a pong, got {msg}"),
+        }
+    }
 }
 
 /// Read `operationUpdated` events until operation `id` reaches a final status; returns it.
@@ -277,8 +291,7 @@ fn with_database(url: &str, db: &str) -> String {
 /// Subscribe to every instance's changes (live after a ping round trip).
 pub async fn subscribe_instances(ws: &mut Ws) {
     send(ws, json!({"id": "instances", "type": "subscribe", "payload": {"query": "subscription { instanceUpdated { id state health connectionString } }"}})).await;
-    send(ws, json!({"type": "ping"})).await;
-    assert_eq!(recv(ws).await["type"], "pong");
+    wait_pong(ws).await;
 }
 
 /// Read `instanceUpdated` events of instance `id` until `done(state, health)`; returns every

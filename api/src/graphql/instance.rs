@@ -6,13 +6,11 @@ use chrono::{DateTime, Utc};
 use futures::Stream;
 
 use super::operation::OperationNode;
-use super::{api, caller, page_size, parse_id, visible};
-use crate::auth::Caller;
-use crate::error::{OrGql as _, code, coded, forbidden};
+use super::{api, caller, page_size, parse_id, visible, writable, writable_project};
+use crate::error::OrGql as _;
 use jobs::events::Event;
 use jobs::instance::{self as inst, Health, Instance, InstanceId, InstanceState, Provider};
 
-use jobs::user::{DEFAULT_PROJECT_ID, ProjectId};
 use jobs::workflow::Kind;
 
 /// The most health checks one request returns.
@@ -343,22 +341,11 @@ impl InstanceQuery {
 #[derive(Default)]
 pub(crate) struct InstanceMutation;
 
-/// The instance, if the caller may change it: `NOT_FOUND` if they may not see it,
-/// `FORBIDDEN` if they only read.
-async fn writable(ctx: &Context<'_>, me: &Caller, id: &ID) -> async_graphql::Result<Instance> {
-    let id = InstanceId(parse_id(id, "instance")?);
-    let found = api(ctx)?.db.instance(id).await;
-    let instance = visible(me, found, |i| i.project_id)?
-        .ok_or_else(|| coded(code::NOT_FOUND, "instance not found"))?;
-    match me.role_in(instance.project_id) {
-        Some(role) if role.can_write() => Ok(instance),
-        _ => Err(forbidden("change instances in this project")),
-    }
-}
-
 async fn change(ctx: &Context<'_>, id: &ID, kind: Kind) -> async_graphql::Result<OperationNode> {
     let me = caller(ctx)?;
-    let instance = writable(ctx, me, id).await?;
+    let id = InstanceId(parse_id(id, "instance")?);
+    let found = api(ctx)?.db.instance(id).await;
+    let instance = writable(me, found, |i| i.project_id, "instance")?;
     let op = inst::change(&api(ctx)?.db, instance.id, kind, Some(me.user_id))
         .await
         .or_gql()?;
@@ -375,15 +362,11 @@ impl InstanceMutation {
         input: CreateInstanceInput,
     ) -> async_graphql::Result<CreateInstancePayload> {
         let me = caller(ctx)?;
-        let project = match &input.project_id {
-            Some(id) => ProjectId(parse_id(id, "project")?),
-            None => DEFAULT_PROJECT_ID,
-        };
-        match me.role_in(project) {
-            Some(role) if role.can_write() => {}
-            Some(_) => return Err(forbidden("create instances in this project")),
-            None => return Err(coded(code::NOT_FOUND, "project not found")),
-        }
+        let project = writable_project(
+            me,
+            input.project_id.as_ref(),
+            "create instances in this project",
+        )?;
         let api = api(ctx)?;
         let request = inst::CreateInstance {
             project_id: Some(project),

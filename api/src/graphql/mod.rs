@@ -112,6 +112,43 @@ pub(crate) fn visible<T>(
     }
 }
 
+/// What was found, if the caller may change it: `NOT_FOUND` if they may not see it (or it is
+/// missing), `FORBIDDEN` if they only read. `what` names it in messages (`"server"`).
+pub(crate) fn writable<T>(
+    me: &Caller,
+    found: jobs::Result<T>,
+    project: impl Fn(&T) -> jobs::user::ProjectId,
+    what: &str,
+) -> async_graphql::Result<T> {
+    let item = visible(me, found, &project)?
+        .ok_or_else(|| coded(code::NOT_FOUND, format!("{what} not found")))?;
+    match me.role_in(project(&item)) {
+        Some(role) if role.can_write() => Ok(item),
+        _ => Err(crate::error::forbidden(&format!(
+            "change {what}s in this project"
+        ))),
+    }
+}
+
+/// The project (the default one when `id` is absent) a mutation makes something in, if the
+/// caller may change things there: `NOT_FOUND` for a project they are not in, `FORBIDDEN`
+/// for a viewer.
+pub(crate) fn writable_project(
+    me: &Caller,
+    id: Option<&async_graphql::ID>,
+    what: &str,
+) -> async_graphql::Result<jobs::user::ProjectId> {
+    let project = match id {
+        Some(id) => jobs::user::ProjectId(parse_id(id, "project")?),
+        None => jobs::user::DEFAULT_PROJECT_ID,
+    };
+    match me.role_in(project) {
+        Some(role) if role.can_write() => Ok(project),
+        Some(_) => Err(crate::error::forbidden(what)),
+        None => Err(coded(code::NOT_FOUND, "project not found")),
+    }
+}
+
 /// Check a connection's `first` argument.
 pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
     match first.unwrap_or(DEFAULT_PAGE_SIZE) {

@@ -8,9 +8,8 @@ use futures::Stream;
 
 use super::cluster::ServerHealth;
 use super::operation::OperationNode;
-use super::{api, caller, page_size, parse_id, visible};
-use crate::auth::Caller;
-use crate::error::{OrGql as _, code, coded, forbidden};
+use super::{api, caller, page_size, parse_id, visible, writable, writable_project};
+use crate::error::{OrGql as _, forbidden};
 use jobs::events::Event;
 use jobs::server::{
     self as srv, CloudProvider, ClusterEvent, ScalingOperation, Server, ServerId, ServerState,
@@ -478,19 +477,6 @@ async fn events_page(
     Ok(conn)
 }
 
-/// The project a mutation acts in, if the caller may change things there.
-fn writable_project(me: &Caller, id: Option<&ID>, what: &str) -> async_graphql::Result<ProjectId> {
-    let project = match id {
-        Some(id) => ProjectId(parse_id(id, "project")?),
-        None => DEFAULT_PROJECT_ID,
-    };
-    match me.role_in(project) {
-        Some(role) if role.can_write() => Ok(project),
-        Some(_) => Err(forbidden(what)),
-        None => Err(coded(code::NOT_FOUND, "project not found")),
-    }
-}
-
 #[derive(Default)]
 pub(crate) struct ServerQuery;
 
@@ -641,22 +627,11 @@ impl ServerQuery {
 #[derive(Default)]
 pub(crate) struct ServerMutation;
 
-/// The server, if the caller may change it: `NOT_FOUND` if they may not see it, `FORBIDDEN`
-/// if they only read.
-async fn writable(ctx: &Context<'_>, me: &Caller, id: &ID) -> async_graphql::Result<Server> {
-    let id = ServerId(parse_id(id, "server")?);
-    let found = api(ctx)?.db.server(id).await;
-    let server = visible(me, found, |s| s.project_id)?
-        .ok_or_else(|| coded(code::NOT_FOUND, "server not found"))?;
-    match me.role_in(server.project_id) {
-        Some(role) if role.can_write() => Ok(server),
-        _ => Err(forbidden("change servers in this project")),
-    }
-}
-
 async fn change(ctx: &Context<'_>, id: &ID, kind: Kind) -> async_graphql::Result<OperationNode> {
     let me = caller(ctx)?;
-    let server = writable(ctx, me, id).await?;
+    let id = ServerId(parse_id(id, "server")?);
+    let found = api(ctx)?.db.server(id).await;
+    let server = writable(me, found, |s| s.project_id, "server")?;
     let op = srv::change(&api(ctx)?.db, server.id, kind, Some(me.user_id))
         .await
         .or_gql()?;
