@@ -237,13 +237,18 @@ async fn servers_of_another_project_are_invisible(_p: PgPoolOptions, c: PgConnec
     let (_, body) = s
         .gql(
             Some(&viewer),
-            "query($id: ID!) { server(id: $id) { name events { edges { node { kind } } } } }",
+            "query($id: ID!) { server(id: $id) { name latestMetrics { cpuPercent } events { edges { node { kind } } } } }",
             json!({"id": id}),
         )
         .await;
     assert_eq!(
         body["data"]["server"]["name"], "mine",
         "viewers read: {body}"
+    );
+    assert_eq!(
+        body["data"]["server"]["latestMetrics"],
+        serde_json::Value::Null,
+        "no sample yet: {body}"
     );
     assert_eq!(
         body["data"]["server"]["events"]["edges"][0]["node"]["kind"],

@@ -1,6 +1,6 @@
 //! Postgres instances: create, follow, connect, stop, start, restart, delete.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
@@ -318,13 +318,12 @@ impl InstanceQuery {
             )
             .await
             .or_gql()?;
-        let mut conn = Connection::new(after.is_some(), page.has_next_page);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|i| Edge::new(i.id.to_string(), InstanceNode(i))),
-        );
-        Ok(conn)
+        Ok(super::connection(
+            page.items,
+            after.is_some(),
+            page.has_next_page,
+            |i| (i.id.to_string(), InstanceNode(i)),
+        ))
     }
 
     /// The PostgreSQL major versions instances can run on this installation.

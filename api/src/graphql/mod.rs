@@ -149,6 +149,21 @@ pub(crate) fn writable_project(
     }
 }
 
+/// A Relay connection of one page: `items` in order, each turned into its cursor and node.
+pub(crate) fn connection<T, N: async_graphql::OutputType>(
+    items: Vec<T>,
+    had_after: bool,
+    has_next_page: bool,
+    edge: impl Fn(T) -> (String, N),
+) -> async_graphql::connection::Connection<String, N> {
+    let mut conn = async_graphql::connection::Connection::new(had_after, has_next_page);
+    conn.edges.extend(items.into_iter().map(|item| {
+        let (cursor, node) = edge(item);
+        async_graphql::connection::Edge::new(cursor, node)
+    }));
+    conn
+}
+
 /// Check a connection's `first` argument.
 pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
     match first.unwrap_or(DEFAULT_PAGE_SIZE) {

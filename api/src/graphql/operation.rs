@@ -1,7 +1,7 @@
 //! Operations: follow a job by query or subscription, and the system check that exercises
 //! the job engine end to end.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
@@ -233,13 +233,12 @@ impl OperationQuery {
             )
             .await
             .or_gql()?;
-        let mut conn = Connection::new(after.is_some(), page.has_next_page);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|op| Edge::new(op.id.to_string(), OperationNode(op))),
-        );
-        Ok(conn)
+        Ok(super::connection(
+            page.items,
+            after.is_some(),
+            page.has_next_page,
+            |op| (op.id.to_string(), OperationNode(op)),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The server fleet: servers on Hetzner and DigitalOcean, their plans, templates and events,
 //! and the mutations that provision, drain, remove and scale them.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
@@ -207,16 +207,17 @@ impl ServerNode {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<ServerHealth>> {
         let since = Utc::now() - chrono::Duration::hours(1);
-        let samples = api(ctx)?.db.latest_server_samples(since).await.or_gql()?;
-        Ok(samples
-            .into_iter()
-            .find(|s| s.server_id == Some(self.0.id.0))
-            .map(|s| ServerHealth {
-                server_id: ID(self.0.id.to_string()),
-                cpu_percent: s.cpu_percent,
-                memory_percent: s.memory_percent,
-                sampled_at: s.sampled_at,
-            }))
+        let sample = api(ctx)?
+            .db
+            .latest_server_sample(self.0.id.0, since)
+            .await
+            .or_gql()?;
+        Ok(sample.map(|s| ServerHealth {
+            server_id: ID(self.0.id.to_string()),
+            cpu_percent: s.cpu_percent,
+            memory_percent: s.memory_percent,
+            sampled_at: s.sampled_at,
+        }))
     }
 }
 
@@ -468,13 +469,12 @@ async fn events_page(
         .cluster_events(projects, server, after, first)
         .await
         .or_gql()?;
-    let mut conn = Connection::new(after.is_some(), page.has_next_page);
-    conn.edges.extend(
-        page.items
-            .into_iter()
-            .map(|e| Edge::new(e.id.to_string(), ClusterEventNode(e))),
-    );
-    Ok(conn)
+    Ok(super::connection(
+        page.items,
+        after.is_some(),
+        page.has_next_page,
+        |e| (e.id.to_string(), ClusterEventNode(e)),
+    ))
 }
 
 #[derive(Default)]
@@ -519,13 +519,12 @@ impl ServerQuery {
             )
             .await
             .or_gql()?;
-        let mut conn = Connection::new(after.is_some(), page.has_next_page);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|s| Edge::new(s.id.to_string(), ServerNode(s))),
-        );
-        Ok(conn)
+        Ok(super::connection(
+            page.items,
+            after.is_some(),
+            page.has_next_page,
+            |s| (s.id.to_string(), ServerNode(s)),
+        ))
     }
 
     /// The plans a cloud offers: its last refreshed listing, or Toygres's built-in table.
@@ -599,13 +598,12 @@ impl ServerQuery {
             .scaling_operations(&me.visible_projects(), after, first)
             .await
             .or_gql()?;
-        let mut conn = Connection::new(after.is_some(), page.has_next_page);
-        conn.edges.extend(
-            page.items
-                .into_iter()
-                .map(|s| Edge::new(s.id.to_string(), ScalingOperationNode(s))),
-        );
-        Ok(conn)
+        Ok(super::connection(
+            page.items,
+            after.is_some(),
+            page.has_next_page,
+            |s| (s.id.to_string(), ScalingOperationNode(s)),
+        ))
     }
 
     /// Fleet events the caller may see (and the cluster's own), newest first.

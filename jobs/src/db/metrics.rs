@@ -86,6 +86,23 @@ impl Db {
         .await?)
     }
 
+    /// One server's newest sample taken since `since`.
+    pub async fn latest_server_sample(
+        &self,
+        server: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Option<MetricSample>> {
+        Ok(sqlx::query_as(
+            "SELECT server_id, sampled_at, source, cpu_percent, memory_percent, error \
+             FROM server_metrics WHERE server_id = $1 AND sampled_at >= $2 \
+             ORDER BY sampled_at DESC LIMIT 1",
+        )
+        .bind(server)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Since when the cluster's samples have been failing, if the newest one failed: the first
     /// failed sample after the last good one.
     pub async fn metrics_unavailable_since(&self) -> Result<Option<DateTime<Utc>>> {

@@ -167,8 +167,9 @@ impl Db {
         Ok(Page::of(items, first))
     }
 
-    /// Record the VM a server runs on: its provider id and addresses, and the action to wait
-    /// for (`None` clears it only when `vm` brings no news; see `set_pending_action`).
+    /// Record the VM a server runs on: its provider id, its addresses (those it has), and the
+    /// action to wait for when one is given (`None` keeps the recorded one; clearing is
+    /// `set_pending_action`'s).
     pub async fn record_vm(
         &self,
         id: ServerId,
