@@ -1,10 +1,11 @@
-//! The outside systems Toygres drives: Postgres processes on this host, and (later) Kubernetes,
+//! The outside systems Toygres drives: Postgres processes on this host, Kubernetes,
 //! Hetzner, DigitalOcean and a metrics source. Nothing here knows our database or GraphQL.
 //!
 //! # Layout
 //! * `local`: PostgreSQL server processes on this host, run from the installed binaries. The
 //!   embedded metadata database and the `local` instance provider both stand on it.
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
+//! * `kubernetes`: Postgres instances as StatefulSets on a Kubernetes cluster (kube-rs).
 //! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
 //! * `Error`: every provider sorts its failures by what the caller should do next.
 //!
@@ -14,6 +15,7 @@
 //! [`install_crypto_provider`] first; the cloud clients' constructors call it themselves.
 
 pub mod cloud;
+pub mod kubernetes;
 pub mod local;
 pub mod metrics;
 
