@@ -29,6 +29,117 @@ pub(crate) enum Command {
     User(UserCommand),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Kubernetes tools.
+    #[command(subcommand)]
+    Kubernetes(KubernetesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KubernetesCommand {
+    /// Print, as YAML documents, exactly what the Kubernetes provider would apply for a new
+    /// instance (for review and GitOps). The passwords in its Secret are freshly generated,
+    /// as for a new instance; `--without-secret` leaves the Secret out.
+    Manifests(Box<ManifestsArgs>),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManifestsArgs {
+    /// The instance's name (a DNS-1123 label).
+    #[arg(long)]
+    pub(crate) name: String,
+    /// PostgreSQL major version.
+    #[arg(long)]
+    pub(crate) version: i32,
+    /// Storage in GB.
+    #[arg(long)]
+    pub(crate) storage_gb: i32,
+    /// The plan: small, medium or large.
+    #[arg(long, default_value = "small")]
+    pub(crate) plan: String,
+    /// Leave the Secret (which holds passwords) out.
+    #[arg(long)]
+    pub(crate) without_secret: bool,
+    #[command(flatten)]
+    pub(crate) kube: KubeArgs,
+}
+
+/// How instances are shaped on Kubernetes.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct KubeArgs {
+    /// The namespace of every instance's objects.
+    #[arg(
+        long = "k8s-namespace",
+        alias = "namespace",
+        env = "TOYGRES_K8S_NAMESPACE",
+        default_value = "toygres"
+    )]
+    pub(crate) namespace: String,
+    /// The volumes' storage class; the cluster's default if unset.
+    #[arg(
+        long = "k8s-storage-class",
+        alias = "storage-class",
+        env = "TOYGRES_K8S_STORAGE_CLASS"
+    )]
+    pub(crate) storage_class: Option<String>,
+    /// The client Service's type: ClusterIP or LoadBalancer.
+    #[arg(
+        long = "k8s-service-type",
+        alias = "service-type",
+        env = "TOYGRES_K8S_SERVICE_TYPE",
+        default_value = "ClusterIP"
+    )]
+    pub(crate) service_type: providers::kubernetes::ServiceType,
+    /// The image repository.
+    #[arg(
+        long = "k8s-image-registry",
+        env = "TOYGRES_K8S_IMAGE_REGISTRY",
+        default_value = "docker.io/library/postgres"
+    )]
+    pub(crate) image_registry: String,
+    /// The image tag, `{version}` standing for the major version.
+    #[arg(
+        long = "k8s-image-tag",
+        env = "TOYGRES_K8S_IMAGE_TAG",
+        default_value = "{version}"
+    )]
+    pub(crate) image_tag: String,
+    /// Keep an instance's PVC when it is deleted (`true` or `false`).
+    #[arg(long = "k8s-retain-pvc", env = "TOYGRES_K8S_RETAIN_PVC", default_value_t = false, action = clap::ArgAction::Set)]
+    pub(crate) retain_pvc: bool,
+    /// Seconds a pod may take to become ready.
+    #[arg(
+        long = "k8s-ready-timeout-secs",
+        env = "TOYGRES_K8S_READY_TIMEOUT_SECS",
+        default_value_t = 600
+    )]
+    pub(crate) ready_timeout_secs: u64,
+}
+
+impl KubeArgs {
+    pub(crate) fn settings(&self) -> providers::kubernetes::KubeSettings {
+        providers::kubernetes::KubeSettings {
+            namespace: self.namespace.clone(),
+            storage_class: self.storage_class.clone().filter(|c| !c.is_empty()),
+            service_type: self.service_type,
+            image: providers::kubernetes::ImageSource {
+                registry: self.image_registry.clone(),
+                tag_pattern: self.image_tag.clone(),
+            },
+            retain_pvc: self.retain_pvc,
+            ready_timeout: Duration::from_secs(self.ready_timeout_secs.max(1)),
+        }
+    }
+}
+
+/// Whether to run instances on Kubernetes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KubeMode {
+    /// When credentials are found (a kubeconfig, or in a pod).
+    Auto,
+    /// Always; failing to start without credentials.
+    On,
+    /// Never.
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +345,17 @@ pub(crate) struct ServeConfig {
     /// Seconds a cloud action, a boot or a VM deletion may take.
     #[arg(long, env = "TOYGRES_VM_TIMEOUT_SECS", default_value_t = 900)]
     pub(crate) vm_timeout_secs: u64,
+    /// Run instances on Kubernetes: auto (when credentials are found), on, off.
+    #[arg(long, env = "TOYGRES_KUBERNETES", value_enum, default_value_t = KubeMode::Auto)]
+    pub(crate) kubernetes: KubeMode,
+    /// The kubeconfig; otherwise $KUBECONFIG, ~/.kube/config, then in-cluster credentials.
+    #[arg(long, env = "TOYGRES_K8S_KUBECONFIG")]
+    pub(crate) k8s_kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context; its current one otherwise.
+    #[arg(long, env = "TOYGRES_K8S_CONTEXT")]
+    pub(crate) k8s_context: Option<String>,
+    #[command(flatten)]
+    pub(crate) kube: KubeArgs,
 }
 
 impl ServeConfig {
@@ -280,6 +402,32 @@ impl ServeConfig {
             fleet = fleet.with_cloud(Arc::new(cloud));
         }
         Ok(fleet)
+    }
+
+    /// The Kubernetes provider, when it is to run: `None` when off, or when auto and no
+    /// credentials are found.
+    pub(crate) async fn kubernetes(
+        &self,
+    ) -> anyhow::Result<Option<Arc<providers::kubernetes::Kubernetes>>> {
+        use providers::kubernetes::{KubeSource, Kubernetes};
+        if self.kubernetes == KubeMode::Off {
+            return Ok(None);
+        }
+        let source = KubeSource {
+            kubeconfig: self.k8s_kubeconfig.as_deref(),
+            context: self.k8s_context.as_deref().filter(|c| !c.is_empty()),
+        };
+        match Kubernetes::connect(source, self.kube.settings()).await {
+            Ok(k8s) => {
+                tracing::info!(namespace = %self.kube.namespace, "Kubernetes provider on");
+                Ok(Some(Arc::new(k8s)))
+            }
+            Err(e) if self.kubernetes == KubeMode::Auto && self.k8s_kubeconfig.is_none() => {
+                tracing::info!("Kubernetes provider off: {e:#}");
+                Ok(None)
+            }
+            Err(e) => Err(anyhow::anyhow!("TOYGRES_KUBERNETES: {e:#}")),
+        }
     }
 
     pub(crate) fn health_config(&self) -> jobs::health::HealthConfig {

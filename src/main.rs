@@ -14,7 +14,9 @@ use jobs::events::EventBus;
 use jobs::user::{self, DEFAULT_PROJECT_ID, Role};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Cli, Command, DbConfig, ServeConfig, UserCommand};
+use crate::config::{
+    Cli, Command, DbConfig, KubernetesCommand, ManifestsArgs, ServeConfig, UserCommand,
+};
 use crate::embedded::{Access, Embedded};
 
 /// The email of the admin created on first start when none is configured.
@@ -58,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
             result
         }
         Command::Serve(serve_config) => serve(&cli.db, &serve_config).await,
+        Command::Kubernetes(KubernetesCommand::Manifests(args)) => manifests(&args),
     }
 }
 
@@ -148,6 +151,7 @@ async fn run(
     bootstrap_admin(&db, db_cfg, cfg).await?;
     let local = Arc::new(local_host(db_cfg, cfg)?);
     let fleet = Arc::new(cfg.fleet()?);
+    let kubernetes = cfg.kubernetes().await?;
 
     let mut tasks = tokio::task::JoinSet::new();
     if cfg.role.runs_api() {
@@ -162,7 +166,10 @@ async fn run(
                 db: db.clone(),
                 bus,
                 keys: Arc::new(keys),
-                versions: local.versions(),
+                offer: jobs::instance::Offer {
+                    local_versions: local.versions(),
+                    kubernetes: kubernetes.as_ref().map(|k| k.settings().service_type),
+                },
                 fleet: fleet.clone(),
             },
             api::Limits {
@@ -207,6 +214,7 @@ async fn run(
             retry: cfg.retry_policy(),
             local: local.clone(),
             fleet: fleet.clone(),
+            kubernetes: kubernetes.clone(),
             failpoint: cfg.failpoint.clone(),
         };
         tokio::spawn(jobs::health::run(
@@ -336,4 +344,38 @@ async fn shutdown_on_signal(shutdown: CancellationToken) {
         _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
     }
     shutdown.cancel();
+}
+
+/// `toygres kubernetes manifests`: render a new instance's objects as the provider would.
+fn manifests(args: &ManifestsArgs) -> anyhow::Result<()> {
+    use jobs::instance::{self as inst, CreateInstance, Instance, Offer, Passwords, Provider};
+    let settings = args.kube.settings();
+    let offer = Offer {
+        local_versions: Vec::new(),
+        kubernetes: Some(settings.service_type),
+    };
+    let draft = Instance::draft(
+        &CreateInstance {
+            name: args.name.clone(),
+            version: Some(args.version),
+            storage_gb: Some(args.storage_gb),
+            provider: Some(Provider::Kubernetes),
+            plan: Some(args.plan.clone()),
+            ..CreateInstance::default()
+        },
+        &offer,
+    )?;
+    let passwords = Passwords {
+        password: jobs::user::generate_password(),
+        superuser: jobs::user::generate_password(),
+    };
+    let spec = inst::kubernetes_spec(&draft, &settings, true, passwords)?;
+    let manifests = providers::kubernetes::render(&spec);
+    let yaml = if args.without_secret {
+        manifests.to_yaml_without_secret()?
+    } else {
+        manifests.to_yaml()?
+    };
+    print!("{yaml}");
+    Ok(())
 }

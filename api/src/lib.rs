@@ -37,8 +37,8 @@ pub struct ApiContext {
     pub bus: EventBus,
     /// Token signing and verification keys.
     pub keys: Arc<Keys>,
-    /// The PostgreSQL major versions instances can run here.
-    pub versions: Vec<u32>,
+    /// What instances can be made here: providers and their versions.
+    pub offer: jobs::instance::Offer,
     /// The server fleet's clouds and settings.
     pub fleet: Arc<jobs::server::Fleet>,
 }

@@ -17,7 +17,7 @@ async fn a_subscriber_that_falls_behind_gets_a_lagged_error_not_silence(pool: Pg
         db: Db::from_pool(pool),
         bus: bus.clone(),
         keys: Arc::new(Keys::from_secret(&[7; 32], Duration::from_secs(60)).unwrap()),
-        versions: vec![],
+        offer: Default::default(),
         fleet: Default::default(),
     });
     let caller = Caller {

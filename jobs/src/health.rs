@@ -96,6 +96,8 @@ impl crate::leader::Duty for Sweeper {
 
     async fn tick(&mut self) -> Result<()> {
         sweep(&self.cx, &self.config, &self.connections).await?;
+        crate::instance::observe_pods(&self.cx).await?;
+        crate::instance::check_drift(&self.cx).await?;
         let pruned = crate::queue::prune_finished(&self.cx.db, FINISHED_JOB_RETENTION).await?;
         if pruned > 0 {
             tracing::info!(pruned, "pruned finished jobs");
@@ -134,7 +136,12 @@ async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Resul
         if cx.db.record_health(inst.id, &check, refresh).await? {
             tracing::info!(instance = %inst.id, healthy = check.healthy, "instance health changed");
         }
-        if !check.healthy && config.auto_restart && !cx.local.is_running(&inst.resource_name()) {
+        // A local server that is gone is restarted here; Kubernetes restarts its own pods.
+        if !check.healthy
+            && config.auto_restart
+            && inst.provider == crate::instance::Provider::Local
+            && !cx.local.is_running(&inst.resource_name())
+        {
             match crate::instance::change(&cx.db, inst.id, Kind::RecoverInstance, None).await {
                 Ok(op) => {
                     tracing::warn!(instance = %inst.id, operation = %op.id, "instance server is gone; restarting it")

@@ -86,6 +86,8 @@ pub struct Context {
     pub local: Arc<LocalHost>,
     /// The server fleet's clouds and settings.
     pub fleet: Arc<crate::server::Fleet>,
+    /// The Kubernetes provider, when configured.
+    pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
     /// A crash to inject, for crash tests: `kind:step` aborts the process right after an
     /// operation of `kind` has recorded that it entered `step`. `None` in production.
     pub failpoint: Option<String>,

@@ -55,6 +55,7 @@ fn spawn_workers(
         },
         local: testing::local_host(),
         fleet: Default::default(),
+        kubernetes: None,
         failpoint: None,
     };
     (
@@ -279,6 +280,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         retry: RetryPolicy::default(),
         local: testing::local_host(),
         fleet: Default::default(),
+        kubernetes: None,
         failpoint: None,
     };
     jobs::workflow::run(op.id, true, &cx).await.unwrap();

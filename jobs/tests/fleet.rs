@@ -88,6 +88,7 @@ async fn setup_on(
         },
         local: testing::local_host(),
         fleet: Arc::new(fleet),
+        kubernetes: None,
         failpoint: None,
     };
     Setup {
@@ -132,7 +133,7 @@ fn hetzner_cx22(name: &str) -> ProvisionServer {
 
 async fn event_kinds(db: &Db, server: server::ServerId) -> Vec<String> {
     let page = db
-        .cluster_events(&[DEFAULT_PROJECT_ID], Some(server), None, 100)
+        .cluster_events(&[DEFAULT_PROJECT_ID], Some(server), None, None, 100)
         .await
         .unwrap();
     page.items.into_iter().rev().map(|e| e.kind).collect()

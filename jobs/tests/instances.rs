@@ -32,6 +32,7 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
         },
         local: testing::local_host(),
         fleet: Default::default(),
+        kubernetes: None,
         failpoint: None,
     };
     (db, cx, shutdown)
@@ -71,9 +72,15 @@ async fn a_create_that_cannot_succeed_fails_at_once_and_marks_the_instance_faile
         version: Some(99),
         ..CreateInstance::default()
     };
-    let (inst, op) = instance::create(&db, &input, &[99], DEFAULT_PROJECT_ID, None)
-        .await
-        .unwrap();
+    let (inst, op) = instance::create(
+        &db,
+        &input,
+        &local_offer(vec![99]),
+        DEFAULT_PROJECT_ID,
+        None,
+    )
+    .await
+    .unwrap();
     let done = wait_final(&db, op.id).await;
     assert_eq!(done.status, OperationStatus::Failed);
     assert_eq!(done.attempts, 1, "a permanent error is not retried");
@@ -99,9 +106,15 @@ async fn a_port_taken_before_start_is_exchanged_for_a_free_one(
         name: "squatted".into(),
         ..CreateInstance::default()
     };
-    let (inst, op) = instance::create(&db, &input, &versions, DEFAULT_PROJECT_ID, None)
-        .await
-        .unwrap();
+    let (inst, op) = instance::create(
+        &db,
+        &input,
+        &local_offer(versions),
+        DEFAULT_PROJECT_ID,
+        None,
+    )
+    .await
+    .unwrap();
     // Claim the squatted port before any worker runs, as if allocation had raced the squatter.
     assert!(db.claim_port(inst.id, taken).await.unwrap());
     start_workers(&cx, &stop);
@@ -159,4 +172,11 @@ async fn an_orphan_data_directory_is_reported_and_kept(_p: PgPoolOptions, c: PgC
     }
     stop.cancel();
     assert!(stray.join("PG_VERSION").exists(), "nothing was deleted");
+}
+
+fn local_offer(local_versions: Vec<u32>) -> instance::Offer {
+    instance::Offer {
+        local_versions,
+        kubernetes: None,
+    }
 }

@@ -10,6 +10,7 @@ use super::{api, caller, page_size, parse_id, visible, writable, writable_projec
 use crate::error::OrGql as _;
 use jobs::events::Event;
 use jobs::instance::{self as inst, Health, Instance, InstanceId, InstanceState, Provider};
+use providers::kubernetes::ServiceType;
 
 use jobs::workflow::Kind;
 
@@ -75,6 +76,51 @@ mirror!(
 mirror!(HealthValue, Health, Healthy, Unhealthy, Unknown);
 mirror!(ProviderValue, Provider, Local, Kubernetes);
 
+/// How clients outside a Kubernetes cluster reach an instance.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "ServiceType")]
+pub(crate) enum ServiceTypeValue {
+    /// Inside the cluster only, at `NAME.NAMESPACE.svc`.
+    ClusterIp,
+    /// Through a cloud load balancer.
+    LoadBalancer,
+}
+
+impl From<ServiceTypeValue> for ServiceType {
+    fn from(v: ServiceTypeValue) -> Self {
+        match v {
+            ServiceTypeValue::ClusterIp => ServiceType::ClusterIp,
+            ServiceTypeValue::LoadBalancer => ServiceType::LoadBalancer,
+        }
+    }
+}
+
+/// CPU and memory an instance gets (on Kubernetes, its pod's requests and limits).
+#[derive(SimpleObject)]
+#[graphql(name = "InstancePlan")]
+pub(crate) struct InstancePlanNode {
+    /// Its name, for `createInstance(input: { plan })`.
+    name: String,
+    /// CPU requested, in millicores.
+    cpu_request_millis: i32,
+    /// CPU limit, in millicores.
+    cpu_limit_millis: i32,
+    /// Memory requested and limited, in MiB.
+    memory_mib: i32,
+}
+
+impl From<&inst::InstancePlan> for InstancePlanNode {
+    fn from(p: &inst::InstancePlan) -> Self {
+        let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        Self {
+            name: p.name.to_owned(),
+            cpu_request_millis: int(p.cpu_request_millis),
+            cpu_limit_millis: int(p.cpu_limit_millis),
+            memory_mib: int(p.memory_mib),
+        }
+    }
+}
+
 /// A Postgres database server.
 pub(crate) struct InstanceNode(pub(crate) Instance);
 
@@ -95,6 +141,47 @@ impl InstanceNode {
     /// Where it runs.
     async fn provider(&self) -> ProviderValue {
         self.0.provider.into()
+    }
+    /// The plan that sizes it.
+    async fn plan(&self) -> &str {
+        &self.0.plan
+    }
+    /// On Kubernetes, how clients reach it.
+    async fn service_type(&self) -> Option<ServiceTypeValue> {
+        match self
+            .0
+            .service_type
+            .as_deref()?
+            .parse::<ServiceType>()
+            .ok()?
+        {
+            ServiceType::ClusterIp => Some(ServiceTypeValue::ClusterIp),
+            ServiceType::LoadBalancer => Some(ServiceTypeValue::LoadBalancer),
+        }
+    }
+    /// What its provider says is wrong right now, in the provider's words (a pod that cannot
+    /// pull its image, a crash loop, no node to run on); null when nothing is.
+    async fn status_message(&self) -> Option<&str> {
+        self.0.status_message.as_deref()
+    }
+    /// Its events (pod problems, drift, deletions), newest first.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<
+        Connection<String, super::server::ClusterEventNode, EmptyFields, EmptyFields>,
+    > {
+        super::server::events_page(
+            ctx,
+            &[self.0.project_id],
+            None,
+            Some(self.0.id.0),
+            first,
+            after,
+        )
+        .await
     }
     /// PostgreSQL major version.
     async fn version(&self) -> i32 {
@@ -243,8 +330,12 @@ pub(crate) struct CreateInstanceInput {
     database: Option<String>,
     /// The role's password, at least 12 characters; a strong one is generated if omitted.
     password: Option<String>,
-    /// Where to run it; `LOCAL` if omitted.
+    /// Where to run it; `LOCAL` if omitted (see `instanceProviders`).
     provider: Option<ProviderValue>,
+    /// The plan (see `instancePlans`); `small` if omitted.
+    plan: Option<String>,
+    /// On Kubernetes, how clients reach it; the installation's default if omitted.
+    service_type: Option<ServiceTypeValue>,
     /// The project; the default project if omitted.
     project_id: Option<ID>,
 }
@@ -326,14 +417,44 @@ impl InstanceQuery {
         ))
     }
 
-    /// The PostgreSQL major versions instances can run on this installation.
-    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<i32>> {
+    /// The PostgreSQL major versions a provider (`LOCAL` if omitted) runs on this installation.
+    async fn versions(
+        &self,
+        ctx: &Context<'_>,
+        provider: Option<ProviderValue>,
+    ) -> async_graphql::Result<Vec<i32>> {
+        caller(ctx)?;
+        let provider = provider.map_or(Provider::Local, Into::into);
+        Ok(api(ctx)?
+            .offer
+            .versions(provider)
+            .into_iter()
+            .filter_map(|v| i32::try_from(v).ok())
+            .collect())
+    }
+
+    /// The providers instances can be created on here: `LOCAL` always, `KUBERNETES` when a
+    /// cluster is configured.
+    async fn instance_providers(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ProviderValue>> {
         caller(ctx)?;
         Ok(api(ctx)?
-            .versions
-            .iter()
-            .filter_map(|v| i32::try_from(*v).ok())
+            .offer
+            .providers()
+            .into_iter()
+            .map(Into::into)
             .collect())
+    }
+
+    /// The plans instances can have.
+    async fn instance_plans(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<InstancePlanNode>> {
+        caller(ctx)?;
+        Ok(inst::PLANS.iter().map(Into::into).collect())
     }
 }
 
@@ -376,24 +497,36 @@ impl InstanceMutation {
             database: input.database,
             password: input.password,
             provider: input.provider.map(Into::into),
+            plan: input.plan,
+            service_type: input.service_type.map(Into::into),
         };
-        let (instance, op) =
-            inst::create(&api.db, &request, &api.versions, project, Some(me.user_id))
-                .await
-                .or_gql()?;
+        let (instance, op) = inst::create(&api.db, &request, &api.offer, project, Some(me.user_id))
+            .await
+            .or_gql()?;
         Ok(CreateInstancePayload {
             instance: InstanceNode(instance),
             operation: OperationNode(op),
         })
     }
 
-    /// Stop the instance and remove it with all its data.
+    /// Stop the instance and remove it with all its data. On Kubernetes, `retainStorage`
+    /// keeps its volume (the PVC); the installation's default (`TOYGRES_K8S_RETAIN_PVC`)
+    /// applies if omitted.
     async fn delete_instance(
         &self,
         ctx: &Context<'_>,
         id: ID,
+        retain_storage: Option<bool>,
     ) -> async_graphql::Result<OperationNode> {
-        change(ctx, &id, Kind::DeleteInstance).await
+        let me = caller(ctx)?;
+        let id = InstanceId(parse_id(&id, "instance")?);
+        let found = api(ctx)?.db.instance(id).await;
+        let instance = writable(me, found, |i| i.project_id, "instance")?;
+        let options = inst::DeleteOptions { retain_storage };
+        let op = inst::delete(&api(ctx)?.db, instance.id, options, Some(me.user_id))
+            .await
+            .or_gql()?;
+        Ok(OperationNode(op))
     }
 
     /// Stop a running instance, keeping its data.

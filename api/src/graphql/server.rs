@@ -178,7 +178,15 @@ impl ServerNode {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, ClusterEventNode, EmptyFields, EmptyFields>> {
-        events_page(ctx, &[self.0.project_id], Some(self.0.id), first, after).await
+        events_page(
+            ctx,
+            &[self.0.project_id],
+            Some(self.0.id),
+            None,
+            first,
+            after,
+        )
+        .await
     }
     /// Its operations, newest first.
     async fn operations(
@@ -455,10 +463,11 @@ pub(crate) struct ProvisionServerPayload {
     operation: OperationNode,
 }
 
-async fn events_page(
+pub(crate) async fn events_page(
     ctx: &Context<'_>,
     projects: &[ProjectId],
     server: Option<ServerId>,
+    instance: Option<uuid::Uuid>,
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<Connection<String, ClusterEventNode, EmptyFields, EmptyFields>> {
@@ -466,7 +475,7 @@ async fn events_page(
     let after = after.map(|a| parse_id(&ID(a), "cursor")).transpose()?;
     let page = api(ctx)?
         .db
-        .cluster_events(projects, server, after, first)
+        .cluster_events(projects, server, instance, after, first)
         .await
         .or_gql()?;
     Ok(super::connection(
@@ -613,12 +622,14 @@ impl ServerQuery {
         first: Option<i32>,
         after: Option<String>,
         server_id: Option<ID>,
+        instance_id: Option<ID>,
     ) -> async_graphql::Result<Connection<String, ClusterEventNode, EmptyFields, EmptyFields>> {
         let me = caller(ctx)?;
         let server = server_id
             .map(|s| parse_id(&s, "server").map(ServerId))
             .transpose()?;
-        events_page(ctx, &me.visible_projects(), server, first, after).await
+        let instance = instance_id.map(|i| parse_id(&i, "instance")).transpose()?;
+        events_page(ctx, &me.visible_projects(), server, instance, first, after).await
     }
 }
 
@@ -772,22 +783,25 @@ impl ServerSubscription {
         }))
     }
 
-    /// Every new fleet event the caller may see (and the cluster's own); only one server's
-    /// with `serverId`.
+    /// Every new event the caller may see (and the cluster's own); only one server's with
+    /// `serverId`, one instance's with `instanceId`.
     async fn cluster_events(
         &self,
         ctx: &Context<'_>,
         server_id: Option<ID>,
+        instance_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ClusterEventNode>> + use<>>
     {
         let me = caller(ctx)?.clone();
         let only = server_id
             .map(|i| parse_id(&i, "server").map(ServerId))
             .transpose()?;
+        let instance = instance_id.map(|i| parse_id(&i, "instance")).transpose()?;
         Ok(super::watch(&api(ctx)?.bus, move |event| match event {
             Event::ClusterEvent(e)
                 if e.project_id.is_none_or(|p| me.can_see(p))
-                    && only.is_none_or(|id| e.server_id == Some(id)) =>
+                    && only.is_none_or(|id| e.server_id == Some(id))
+                    && instance.is_none_or(|id| e.instance_id == Some(id)) =>
             {
                 Some(ClusterEventNode(e.clone()))
             }

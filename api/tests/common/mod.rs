@@ -33,6 +33,7 @@ pub struct Options {
     pub max_body_bytes: usize,
     pub metrics_token: Option<String>,
     pub fleet: Arc<jobs::server::Fleet>,
+    pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
 }
 
 impl Default for Options {
@@ -44,6 +45,7 @@ impl Default for Options {
             max_body_bytes: 64 * 1024,
             metrics_token: None,
             fleet: Default::default(),
+            kubernetes: None,
         }
     }
 }
@@ -128,7 +130,13 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             db: db.clone(),
             bus,
             keys: keys.clone(),
-            versions: local.versions(),
+            offer: jobs::instance::Offer {
+                local_versions: local.versions(),
+                kubernetes: options
+                    .kubernetes
+                    .as_ref()
+                    .map(|k| k.settings().service_type),
+            },
             fleet: options.fleet.clone(),
         },
         Limits {
@@ -153,6 +161,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             retry: jobs::RetryPolicy::default(),
             local: local.clone(),
             fleet: options.fleet.clone(),
+            kubernetes: options.kubernetes.clone(),
             failpoint: None,
         };
         let config = jobs::queue::WorkerConfig {

@@ -32,6 +32,12 @@ pub struct NewInstance {
     pub database_name: String,
     /// The role's password.
     pub password: String,
+    /// The superuser's password, for providers that reach it over the network.
+    pub superuser_password: Option<String>,
+    /// The plan that sizes it.
+    pub plan: String,
+    /// The client Service's type (`ClusterIP`, `LoadBalancer`), on Kubernetes.
+    pub service_type: Option<String>,
     /// Who asked.
     pub created_by: Option<UserId>,
 }
@@ -68,8 +74,9 @@ impl Db {
     ) -> Result<Instance> {
         let instance: Instance = sqlx::query_as(
             "INSERT INTO instances \
-                 (id, project_id, name, provider, pg_version, storage_gb, username, database_name, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+                 (id, project_id, name, provider, pg_version, storage_gb, username, database_name, created_by, \
+                  plan, service_type) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
         )
         .bind(Uuid::now_v7())
         .bind(new.project_id)
@@ -80,6 +87,8 @@ impl Db {
         .bind(&new.username)
         .bind(&new.database_name)
         .bind(new.created_by)
+        .bind(&new.plan)
+        .bind(&new.service_type)
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match violated_constraint(&e) {
@@ -89,11 +98,14 @@ impl Db {
             )),
             _ => e.into(),
         })?;
-        sqlx::query("INSERT INTO instance_secrets (instance_id, password) VALUES ($1, $2)")
-            .bind(instance.id)
-            .bind(&new.password)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO instance_secrets (instance_id, password, superuser_password) VALUES ($1, $2, $3)",
+        )
+        .bind(instance.id)
+        .bind(&new.password)
+        .bind(&new.superuser_password)
+        .execute(&mut **tx)
+        .await?;
         Ok(instance)
     }
 
@@ -157,15 +169,23 @@ impl Db {
         Ok(())
     }
 
-    /// The instance serves at `host`; its health is unknown until the next check.
-    pub async fn mark_instance_running(&self, id: InstanceId, host: &str) -> Result<()> {
+    /// The instance serves at `host` (and `port`, when given; the allocated one otherwise);
+    /// its health is unknown until the next check, and it has no problem to report.
+    pub async fn mark_instance_running(
+        &self,
+        id: InstanceId,
+        host: &str,
+        port: Option<u16>,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE instances SET state = 'running', host = $2, failure_reason = NULL, \
+            "UPDATE instances SET state = 'running', host = $2, port = COALESCE($3, port), \
+                 failure_reason = NULL, status_message = NULL, \
                  health = CASE WHEN state = 'running' THEN health ELSE 'unknown' END, updated_at = now() \
              WHERE id = $1 AND state <> 'deleted'",
         )
         .bind(id)
         .bind(host)
+        .bind(port.map(i32::from))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -291,7 +311,7 @@ impl Db {
         }
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT i.*, s.password FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
-             WHERE i.provider = 'local' AND i.state = 'running' AND i.port IS NOT NULL",
+             WHERE i.state = 'running' AND i.host IS NOT NULL AND i.port IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -370,6 +390,50 @@ impl Db {
         )
         .bind(id)
         .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The superuser's password of an instance whose provider reaches it over the network.
+    pub async fn instance_superuser_password(&self, id: InstanceId) -> Result<String> {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT superuser_password FROM instance_secrets WHERE instance_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten()
+        .ok_or(Error::NotFound {
+            kind: "instance superuser password",
+        })
+    }
+
+    /// Set (or, with `None`, clear) what the provider says is wrong with the instance. Returns
+    /// whether it changed.
+    pub async fn set_instance_status_message(
+        &self,
+        id: InstanceId,
+        message: Option<&str>,
+    ) -> Result<bool> {
+        // Bounded: the row rides in change notifications, whose payload is limited.
+        let message = message.map(|m| m.chars().take(500).collect::<String>());
+        let done = sqlx::query(
+            "UPDATE instances SET status_message = $2, updated_at = now() \
+             WHERE id = $1 AND status_message IS DISTINCT FROM $2",
+        )
+        .bind(id)
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Kubernetes instances that should be serving: the ones drift is checked for.
+    pub async fn kubernetes_instances_to_reconcile(&self) -> Result<Vec<Instance>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM instances WHERE provider = 'kubernetes' AND state = 'running' \
+                 AND desired_state = 'running'",
+        )
         .fetch_all(&self.pool)
         .await?)
     }

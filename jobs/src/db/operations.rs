@@ -274,6 +274,21 @@ impl Db {
             .fetch_one(&self.pool)
             .await?)
     }
+
+    /// When the operation last entered `step`.
+    pub async fn step_entered_at(
+        &self,
+        id: OperationId,
+        step: &str,
+    ) -> Result<Option<DateTime<Utc>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT max(entered_at) FROM operation_steps WHERE operation_id = $1 AND step = $2",
+        )
+        .bind(id)
+        .bind(step)
+        .fetch_one(&self.pool)
+        .await?)
+    }
 }
 
 #[cfg(test)]

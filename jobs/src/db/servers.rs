@@ -302,6 +302,7 @@ impl Db {
         &self,
         projects: &[ProjectId],
         server: Option<ServerId>,
+        instance: Option<Uuid>,
         after: Option<Uuid>,
         first: i64,
     ) -> Result<Page<ClusterEvent>> {
@@ -312,11 +313,13 @@ impl Db {
              FROM cluster_events \
              WHERE (project_id IS NULL OR project_id = ANY($1)) \
                AND ($2::uuid IS NULL OR server_id = $2) \
-               AND ($3::uuid IS NULL OR id < $3) \
-             ORDER BY id DESC LIMIT $4",
+               AND ($3::uuid IS NULL OR instance_id = $3) \
+               AND ($4::uuid IS NULL OR id < $4) \
+             ORDER BY id DESC LIMIT $5",
         )
         .bind(&projects)
         .bind(server)
+        .bind(instance)
         .bind(after)
         .bind(first + 1)
         .fetch_all(&self.pool)

@@ -10,6 +10,7 @@
 //! Health (`healthy | unhealthy | unknown`) is orthogonal: the health sweep sets it for
 //! running instances.
 
+mod kube;
 mod steps;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +23,92 @@ use crate::user::{self, ProjectId, UserId};
 use crate::workflow::{self, Kind};
 use crate::{Error, Result};
 
-pub(crate) use steps::{step, stop_after_failure};
+pub use kube::{Passwords, kubernetes_spec};
+pub(crate) use kube::{check_drift, observe_pods};
+pub(crate) use steps::stop_after_failure;
+
+/// The PostgreSQL majors the Kubernetes provider runs (the official image's supported tags).
+pub const KUBERNETES_VERSIONS: &[u32] = &[13, 14, 15, 16, 17, 18];
+
+/// How much CPU and memory an instance gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct InstancePlan {
+    /// Its name.
+    pub name: &'static str,
+    /// CPU requested, in millicores.
+    pub cpu_request_millis: u32,
+    /// CPU limit, in millicores.
+    pub cpu_limit_millis: u32,
+    /// Memory requested and limited, in MiB.
+    pub memory_mib: u32,
+}
+
+/// The plans, smallest first. On Kubernetes they are the pod's requests and limits.
+pub const PLANS: &[InstancePlan] = &[
+    InstancePlan {
+        name: "small",
+        cpu_request_millis: 250,
+        cpu_limit_millis: 1000,
+        memory_mib: 512,
+    },
+    InstancePlan {
+        name: "medium",
+        cpu_request_millis: 500,
+        cpu_limit_millis: 2000,
+        memory_mib: 1024,
+    },
+    InstancePlan {
+        name: "large",
+        cpu_request_millis: 1000,
+        cpu_limit_millis: 4000,
+        memory_mib: 4096,
+    },
+];
+
+/// The plan named `name`.
+pub fn find_plan(name: &str) -> Option<&'static InstancePlan> {
+    PLANS.iter().find(|p| p.name == name)
+}
+
+impl InstancePlan {
+    /// The pod resources of the plan.
+    pub fn resources(&self) -> providers::kubernetes::Resources {
+        providers::kubernetes::Resources {
+            cpu_request_millis: self.cpu_request_millis,
+            cpu_limit_millis: self.cpu_limit_millis,
+            memory_mib: self.memory_mib,
+        }
+    }
+}
+
+/// What instances this installation can make.
+#[derive(Clone, Debug, Default)]
+pub struct Offer {
+    /// The majors installed for the local provider.
+    pub local_versions: Vec<u32>,
+    /// Whether the Kubernetes provider is configured, and then its default Service type.
+    pub kubernetes: Option<providers::kubernetes::ServiceType>,
+}
+
+impl Offer {
+    /// The majors a provider runs.
+    pub fn versions(&self, provider: Provider) -> Vec<u32> {
+        match provider {
+            Provider::Local => self.local_versions.clone(),
+            Provider::Kubernetes if self.kubernetes.is_some() => KUBERNETES_VERSIONS.to_vec(),
+            Provider::Kubernetes => Vec::new(),
+        }
+    }
+
+    /// The providers configured here.
+    pub fn providers(&self) -> Vec<Provider> {
+        let mut out = vec![Provider::Local];
+        if self.kubernetes.is_some() {
+            out.push(Provider::Kubernetes);
+        }
+        out
+    }
+}
 
 /// The default storage size, in GB.
 pub const DEFAULT_STORAGE_GB: i32 = 10;
@@ -148,9 +234,48 @@ pub struct Instance {
     pub server_version: Option<String>,
     /// When it was deleted.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The plan that sizes it ([`PLANS`]).
+    pub plan: String,
+    /// The client Service's type (`ClusterIP`, `LoadBalancer`), on Kubernetes.
+    pub service_type: Option<String>,
+    /// What the provider says is wrong right now (a pod that cannot pull its image, say).
+    pub status_message: Option<String>,
 }
 
 impl Instance {
+    /// A new instance as `createInstance` would record it, before it is stored: for
+    /// rendering what would be made (`toygres kubernetes manifests`). Fails on bad input.
+    pub fn draft(input: &CreateInstance, offer: &Offer) -> Result<Instance> {
+        let valid = validate(input, offer)?;
+        let now = Utc::now();
+        Ok(Instance {
+            id: InstanceId(Uuid::now_v7()),
+            project_id: user::DEFAULT_PROJECT_ID,
+            name: valid.name,
+            provider: valid.provider,
+            pg_version: valid.version,
+            storage_gb: valid.storage_gb,
+            state: InstanceState::Creating,
+            health: Health::Unknown,
+            failure_reason: None,
+            created_by: None,
+            created_at: now,
+            updated_at: now,
+            desired_state: DesiredState::Running,
+            username: valid.username,
+            database_name: valid.database,
+            host: None,
+            port: None,
+            last_checked_at: None,
+            latency_ms: None,
+            server_version: None,
+            deleted_at: None,
+            plan: valid.plan.to_owned(),
+            service_type: valid.service_type.map(|t| t.as_str().to_owned()),
+            status_message: None,
+        })
+    }
+
     /// The name of everything we make for it outside our database (data directory,
     /// Kubernetes objects): derived from the id, so a retried step finds what the last made.
     /// Short, because a Unix socket path inside the data directory must fit in 107 bytes: the
@@ -214,6 +339,10 @@ pub struct CreateInstance {
     pub password: Option<String>,
     /// Where to run it; local when absent.
     pub provider: Option<Provider>,
+    /// The plan ([`PLANS`]); `small` when absent.
+    pub plan: Option<String>,
+    /// On Kubernetes, the client Service's type; the configured default when absent.
+    pub service_type: Option<providers::kubernetes::ServiceType>,
 }
 
 /// A checked [`CreateInstance`].
@@ -225,10 +354,12 @@ struct ValidInstance {
     database: String,
     password: String,
     provider: Provider,
+    plan: &'static str,
+    service_type: Option<providers::kubernetes::ServiceType>,
 }
 
-/// Check a create request against the rules and the installed `versions`.
-fn validate(input: &CreateInstance, versions: &[u32]) -> Result<ValidInstance> {
+/// Check a create request against the rules and what this installation `offer`s.
+fn validate(input: &CreateInstance, offer: &Offer) -> Result<ValidInstance> {
     let name = input.name.trim().to_owned();
     if !is_dns1123_label(&name) {
         return Err(Error::InvalidInput(format!(
@@ -236,6 +367,33 @@ fn validate(input: &CreateInstance, versions: &[u32]) -> Result<ValidInstance> {
              starting and ending with a letter or digit"
         )));
     }
+    let provider = input.provider.unwrap_or(Provider::Local);
+    let service_type = match provider {
+        Provider::Local if input.service_type.is_some() => {
+            return Err(Error::InvalidInput(
+                "serviceType applies to KUBERNETES instances only".to_owned(),
+            ));
+        }
+        Provider::Local => None,
+        Provider::Kubernetes => match offer.kubernetes {
+            Some(default) => Some(input.service_type.unwrap_or(default)),
+            None => {
+                return Err(Error::InvalidInput(
+                    "the KUBERNETES provider is not configured on this installation \
+                     (set TOYGRES_KUBERNETES=on and give it a kubeconfig)"
+                        .to_owned(),
+                ));
+            }
+        },
+    };
+    let plan_name = input.plan.as_deref().unwrap_or("small");
+    let plan = find_plan(plan_name).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "unknown plan {plan_name:?}; plans: {}",
+            PLANS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let versions = &offer.versions(provider)[..];
     let newest = versions.iter().max().copied();
     let version = match input.version {
         Some(v) if u32::try_from(v).is_ok_and(|v| versions.contains(&v)) => v,
@@ -275,12 +433,6 @@ fn validate(input: &CreateInstance, versions: &[u32]) -> Result<ValidInstance> {
         }
         None => user::generate_password(),
     };
-    let provider = input.provider.unwrap_or(Provider::Local);
-    if provider != Provider::Local {
-        return Err(Error::InvalidInput(
-            "only the LOCAL provider is available on this installation".to_owned(),
-        ));
-    }
     Ok(ValidInstance {
         name,
         version,
@@ -289,6 +441,8 @@ fn validate(input: &CreateInstance, versions: &[u32]) -> Result<ValidInstance> {
         database,
         password,
         provider,
+        plan: plan.name,
+        service_type,
     })
 }
 
@@ -334,15 +488,15 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// Record a new instance and its `create_instance` operation, and enqueue it, in one
-/// transaction. `versions` are the installed majors.
+/// transaction.
 pub async fn create(
     db: &Db,
     input: &CreateInstance,
-    versions: &[u32],
+    offer: &Offer,
     project: ProjectId,
     requested_by: Option<UserId>,
 ) -> Result<(Instance, Operation)> {
-    let valid = validate(input, versions)?;
+    let valid = validate(input, offer)?;
     let mut tx = db.begin().await?;
     let instance = Db::insert_instance(
         &mut tx,
@@ -355,13 +509,23 @@ pub async fn create(
             username: valid.username,
             database_name: valid.database,
             password: valid.password,
+            // Kubernetes instances' superuser is reached over the network, with a password.
+            superuser_password: (valid.provider == Provider::Kubernetes)
+                .then(user::generate_password),
+            plan: valid.plan.to_owned(),
+            service_type: valid.service_type.map(|t| t.as_str().to_owned()),
             created_by: requested_by,
         },
     )
     .await?;
     let op = workflow::start_in(
         &mut tx,
-        new_operation(&instance, Kind::CreateInstance, requested_by),
+        new_operation(
+            &instance,
+            Kind::CreateInstance,
+            requested_by,
+            serde_json::json!({}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -369,17 +533,51 @@ pub async fn create(
     Ok((instance, op))
 }
 
-fn new_operation(instance: &Instance, kind: Kind, requested_by: Option<UserId>) -> NewOperation {
+fn new_operation(
+    instance: &Instance,
+    kind: Kind,
+    requested_by: Option<UserId>,
+    input: serde_json::Value,
+) -> NewOperation {
     NewOperation {
         project_id: instance.project_id,
         kind: kind.as_str().to_owned(),
         target_kind: TargetKind::Instance,
         target_id: Some(instance.id.0),
-        first_step: steps::sequence(kind)[0].to_owned(),
+        first_step: sequence(kind, instance.provider)[0].to_owned(),
         max_attempts: kind.max_attempts(),
-        input: serde_json::json!({}),
+        input,
         requested_by,
     }
+}
+
+/// The steps of an instance workflow on a provider, in order.
+pub(crate) fn sequence(kind: Kind, provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Local => steps::sequence(kind),
+        Provider::Kubernetes => kube::sequence(kind),
+    }
+}
+
+/// Run the operation's current step on its instance, then say what comes next.
+pub(crate) async fn step(
+    kind: Kind,
+    op: &Operation,
+    cx: &crate::workflow::Context,
+) -> Result<crate::workflow::Next> {
+    let id = InstanceId(op.target_id.ok_or(Error::NotFound { kind: "instance" })?);
+    let inst = cx.db.instance(id).await?;
+    match inst.provider {
+        Provider::Local => steps::step(kind, op, &inst, cx).await,
+        Provider::Kubernetes => kube::step(kind, op, &inst, cx).await,
+    }
+}
+
+/// How a delete treats the instance's storage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteOptions {
+    /// Keep the volume (Kubernetes: the PVC) for a later restore.
+    pub retain_storage: Option<bool>,
 }
 
 /// Start an operation of `kind` on an existing instance: check that its state allows it, move
@@ -389,6 +587,35 @@ pub async fn change(
     id: InstanceId,
     kind: Kind,
     requested_by: Option<UserId>,
+) -> Result<Operation> {
+    change_with(db, id, kind, requested_by, serde_json::json!({})).await
+}
+
+/// Delete an instance, keeping its storage when `options` ask (Kubernetes only).
+pub async fn delete(
+    db: &Db,
+    id: InstanceId,
+    options: DeleteOptions,
+    requested_by: Option<UserId>,
+) -> Result<Operation> {
+    if options.retain_storage.is_some() {
+        let instance = db.instance(id).await?;
+        if instance.provider != Provider::Kubernetes {
+            return Err(Error::InvalidInput(
+                "retainStorage applies to KUBERNETES instances only".to_owned(),
+            ));
+        }
+    }
+    let input = serde_json::to_value(options).map_err(anyhow::Error::from)?;
+    change_with(db, id, Kind::DeleteInstance, requested_by, input).await
+}
+
+async fn change_with(
+    db: &Db,
+    id: InstanceId,
+    kind: Kind,
+    requested_by: Option<UserId>,
+    input: serde_json::Value,
 ) -> Result<Operation> {
     use InstanceState as S;
     let (allowed, entering, desired): (&[S], S, Option<DesiredState>) = match kind {
@@ -433,7 +660,8 @@ pub async fn change(
             .to_lowercase(),
         ));
     }
-    let op = workflow::start_in(&mut tx, new_operation(&instance, kind, requested_by)).await?;
+    let op =
+        workflow::start_in(&mut tx, new_operation(&instance, kind, requested_by, input)).await?;
     Db::set_instance_state(&mut tx, id, entering, desired).await?;
     tx.commit().await?;
     tracing::info!(instance = %id, kind = kind.as_str(), "instance operation queued");
@@ -443,6 +671,62 @@ pub async fn change(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn local(versions: &[u32]) -> Offer {
+        Offer {
+            local_versions: versions.to_vec(),
+            kubernetes: None,
+        }
+    }
+
+    #[test]
+    fn kubernetes_instances_get_the_configured_service_type_a_plan_and_its_versions() {
+        use providers::kubernetes::ServiceType;
+        let offer = Offer {
+            local_versions: vec![15],
+            kubernetes: Some(ServiceType::ClusterIp),
+        };
+        let k8s = CreateInstance {
+            provider: Some(Provider::Kubernetes),
+            ..input("db")
+        };
+        let v = validate(&k8s, &offer).unwrap();
+        assert_eq!(v.version, 18, "the newest the official image offers");
+        assert_eq!(
+            (v.plan, v.service_type),
+            ("small", Some(ServiceType::ClusterIp))
+        );
+        let lb = CreateInstance {
+            service_type: Some(ServiceType::LoadBalancer),
+            plan: Some("large".into()),
+            version: Some(13),
+            ..k8s.clone()
+        };
+        let v = validate(&lb, &offer).unwrap();
+        assert_eq!(
+            (v.plan, v.service_type),
+            ("large", Some(ServiceType::LoadBalancer))
+        );
+        for bad in [
+            CreateInstance {
+                plan: Some("huge".into()),
+                ..k8s.clone()
+            },
+            CreateInstance {
+                version: Some(12),
+                ..k8s.clone()
+            },
+            CreateInstance {
+                service_type: Some(ServiceType::LoadBalancer),
+                ..input("db")
+            },
+        ] {
+            assert!(
+                matches!(validate(&bad, &offer), Err(Error::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
+    }
 
     fn input(name: &str) -> CreateInstance {
         CreateInstance {
@@ -459,7 +743,7 @@ mod tests {
         for bad in ["", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(64), "é"] {
             assert!(!is_dns1123_label(bad), "{bad}");
             assert!(matches!(
-                validate(&input(bad), &[15]),
+                validate(&input(bad), &local(&[15])),
                 Err(Error::InvalidInput(_))
             ));
         }
@@ -467,7 +751,7 @@ mod tests {
 
     #[test]
     fn defaults_fill_in_version_size_role_and_a_strong_password() {
-        let v = validate(&input("db"), &[14, 15]).unwrap();
+        let v = validate(&input("db"), &local(&[14, 15])).unwrap();
         assert_eq!((v.version, v.storage_gb), (15, DEFAULT_STORAGE_GB));
         assert_eq!((v.username.as_str(), v.database.as_str()), ("app", "app"));
         assert!(v.password.len() >= 20);
@@ -516,7 +800,7 @@ mod tests {
         ];
         for b in bad {
             assert!(
-                matches!(validate(&b, &[15]), Err(Error::InvalidInput(_))),
+                matches!(validate(&b, &local(&[15])), Err(Error::InvalidInput(_))),
                 "{b:?}"
             );
         }
@@ -547,6 +831,9 @@ mod tests {
             latency_ms: None,
             server_version: None,
             deleted_at: None,
+            plan: "small".into(),
+            service_type: None,
+            status_message: None,
         };
         assert_eq!(
             inst.connection_string(Some("p@ss:w/rd")).unwrap(),

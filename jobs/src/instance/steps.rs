@@ -1,4 +1,4 @@
-//! The instance workflows, one function per step. Every step is idempotent: it asks the host
+//! The local provider's instance workflows, one function per step. Every step is idempotent: it asks the host
 //! for what the last try may have made (by the instance's resource name) before making it.
 //!
 //! ```text
@@ -37,10 +37,15 @@ pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-/// Run the operation's current step on its instance, then say what comes next.
-pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
-    let id = InstanceId(op.target_id.ok_or(Error::NotFound { kind: "instance" })?);
-    let inst = cx.db.instance(id).await?;
+/// Run the operation's current step on its local instance, then say what comes next.
+pub(crate) async fn step(
+    kind: Kind,
+    op: &Operation,
+    inst: &Instance,
+    cx: &Context,
+) -> Result<Next> {
+    let id = inst.id;
+    let inst = inst.clone();
     let name = inst.resource_name();
     let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
     match op.step.as_str() {
@@ -62,10 +67,16 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
                 other => other?,
             }
         }
-        "create_role" => create_role(&inst, cx).await?,
+        "create_role" => {
+            let opts = PgConnectOptions::new()
+                .socket(cx.local.socket_dir(&inst.resource_name()))
+                .port(port(&inst)?)
+                .username(providers::local::SUPERUSER);
+            create_role(&inst, opts, cx).await?
+        }
         "mark_running" => {
             cx.db
-                .mark_instance_running(id, &cx.local.listen().to_string())
+                .mark_instance_running(id, &cx.local.listen().to_string(), None)
                 .await?
         }
         "stop_server" => cx.local.ensure_stopped(&name).await?,
@@ -83,12 +94,16 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
             )));
         }
     }
-    let steps = sequence(kind);
-    let at = steps.iter().position(|s| *s == op.step);
-    Ok(match at.and_then(|i| steps.get(i + 1)) {
+    Ok(after(sequence(kind), &op.step))
+}
+
+/// The step after `step` in `steps`, or the end.
+pub(super) fn after(steps: &'static [&'static str], step: &str) -> Next {
+    let at = steps.iter().position(|s| *s == step);
+    match at.and_then(|i| steps.get(i + 1)) {
         Some(next) => Next::Hop(next),
         None => Next::Done,
-    })
+    }
 }
 
 fn port(inst: &Instance) -> Result<u16> {
@@ -128,17 +143,17 @@ async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
     )))
 }
 
-/// Create (or update) the login role with the instance's password, and its database. The SQL
-/// is built by Postgres's `format('%I', '%L')` from bound parameters, never by us, and the
+/// Create (or update) the login role with the instance's password, and its database,
+/// connected as the superuser with `opts` (which say how the provider reaches it). The SQL is
+/// built by Postgres's `format('%I', '%L')` from bound parameters, never by us, and the
 /// connection logs no statements (they carry the password).
-async fn create_role(inst: &Instance, cx: &Context) -> Result<()> {
+pub(super) async fn create_role(
+    inst: &Instance,
+    opts: PgConnectOptions,
+    cx: &Context,
+) -> Result<()> {
     let password = cx.db.instance_password(inst.id).await?;
-    let opts = PgConnectOptions::new()
-        .socket(cx.local.socket_dir(&inst.resource_name()))
-        .port(port(inst)?)
-        .username(providers::local::SUPERUSER)
-        .database("postgres")
-        .disable_statement_logging();
+    let opts = opts.database("postgres").disable_statement_logging();
     let mut conn = sqlx::PgConnection::connect_with(&opts)
         .await
         .map_err(|e| anyhow::anyhow!("connect to the new instance as superuser: {e}"))?;
@@ -179,9 +194,9 @@ async fn create_role(inst: &Instance, cx: &Context) -> Result<()> {
 }
 
 /// An instance operation is giving up: stop the instance's server so that nothing half-made
-/// keeps running (the caller then marks it `failed`). Its data directory is kept for
-/// inspection (`server.log` is inside); `deleteInstance` removes it. Best effort: a failure
-/// to stop is logged, not raised.
+/// keeps running (the caller then marks it `failed`). Its data is kept for inspection (locally
+/// `server.log` is inside; on Kubernetes the objects stay, scaled to zero); `deleteInstance`
+/// removes it. Best effort: a failure to stop is logged, not raised.
 pub(crate) async fn stop_after_failure(op: &Operation, cx: &Context) {
     if op.target_kind != TargetKind::Instance {
         return;
@@ -197,7 +212,15 @@ pub(crate) async fn stop_after_failure(op: &Operation, cx: &Context) {
             return;
         }
     };
-    if let Err(e) = cx.local.ensure_stopped(&inst.resource_name()).await {
+    let stopped = match inst.provider {
+        super::Provider::Local => cx
+            .local
+            .ensure_stopped(&inst.resource_name())
+            .await
+            .map_err(Error::from),
+        super::Provider::Kubernetes => super::kube::scale_to_zero(&inst, cx).await,
+    };
+    if let Err(e) = stopped {
         tracing::warn!(instance = %id, "failed to stop a failed instance: {e:#}");
     }
 }

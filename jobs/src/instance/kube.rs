@@ -1,0 +1,417 @@
+//! The Kubernetes provider's instance workflows, one function per step, and what the health
+//! sweep does for Kubernetes instances (pod problems, drift). Every step is idempotent: apply
+//! is, deletes of what is gone are fine, and waits look before they wait.
+//!
+//! ```text
+//! create_instance:  apply_objects → wait_ready → create_role → mark_running
+//! delete_instance:  delete_objects → wait_deleted → mark_deleted
+//! stop_instance:    scale_down → wait_stopped → mark_stopped
+//! start_instance:   apply_objects → wait_ready → mark_running
+//! restart_instance: restart_pod → wait_ready → mark_running
+//! recover_instance: apply_objects → wait_ready → mark_running   (drift repaired by the sweep)
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use providers::kubernetes::{
+    InstanceSpec, KubeSettings, Kubernetes, PodState, ServiceType, render,
+};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions as _, Connection as _};
+
+use super::steps::{after, create_role};
+use super::{DeleteOptions, Instance, InstanceState, find_plan};
+use crate::operation::Operation;
+use crate::workflow::{Context, Kind, Next};
+use crate::{Error, Result};
+
+/// How often a waiting step looks again.
+const POLL: Duration = Duration::from_secs(2);
+/// How long a connection attempt to a new instance may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The steps of each instance workflow on Kubernetes, in order.
+pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::CreateInstance => &["apply_objects", "wait_ready", "create_role", "mark_running"],
+        Kind::DeleteInstance => &["delete_objects", "wait_deleted", "mark_deleted"],
+        Kind::StopInstance => &["scale_down", "wait_stopped", "mark_stopped"],
+        Kind::StartInstance | Kind::RecoverInstance => {
+            &["apply_objects", "wait_ready", "mark_running"]
+        }
+        Kind::RestartInstance => &["restart_pod", "wait_ready", "mark_running"],
+        _ => &[],
+    }
+}
+
+fn provider(cx: &Context) -> Result<&Arc<Kubernetes>> {
+    cx.kubernetes.as_ref().ok_or_else(|| {
+        Error::Provider(providers::Error::Permanent(anyhow::anyhow!(
+            "the Kubernetes provider is not configured on this worker (TOYGRES_KUBERNETES)"
+        )))
+    })
+}
+
+/// The passwords an instance's Secret holds.
+#[derive(Clone)]
+pub struct Passwords {
+    /// The application role's.
+    pub password: String,
+    /// The superuser's.
+    pub superuser: String,
+}
+
+/// What the provider applies for `inst` with `settings`, running or not. Pure: the worker and
+/// `toygres kubernetes manifests` both render through it.
+pub fn kubernetes_spec(
+    inst: &Instance,
+    settings: &KubeSettings,
+    running: bool,
+    passwords: Passwords,
+) -> Result<InstanceSpec> {
+    let plan = find_plan(&inst.plan).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "instance {} has an unknown plan {}",
+            inst.name, inst.plan
+        ))
+    })?;
+    let service_type = match inst.service_type.as_deref() {
+        Some(t) => t.parse::<ServiceType>().map_err(Error::InvalidInput)?,
+        None => settings.service_type,
+    };
+    Ok(InstanceSpec {
+        name: inst.resource_name(),
+        display_name: inst.name.clone(),
+        instance_id: inst.id.to_string(),
+        namespace: settings.namespace.clone(),
+        major: u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?,
+        storage_gb: u32::try_from(inst.storage_gb).map_err(anyhow::Error::from)?,
+        storage_class: settings.storage_class.clone(),
+        service_type,
+        resources: plan.resources(),
+        image: settings.image.clone(),
+        running,
+        password: passwords.password,
+        superuser_password: passwords.superuser,
+    })
+}
+
+/// What the provider applies for `inst`, with its stored passwords.
+async fn spec(
+    inst: &Instance,
+    running: bool,
+    k8s: &Kubernetes,
+    cx: &Context,
+) -> Result<InstanceSpec> {
+    let passwords = Passwords {
+        password: cx.db.instance_password(inst.id).await?,
+        superuser: cx.db.instance_superuser_password(inst.id).await?,
+    };
+    kubernetes_spec(inst, k8s.settings(), running, passwords)
+}
+
+/// Run the operation's current step on its Kubernetes instance, then say what comes next.
+pub(crate) async fn step(
+    kind: Kind,
+    op: &Operation,
+    inst: &Instance,
+    cx: &Context,
+) -> Result<Next> {
+    let k8s = provider(cx)?;
+    let name = inst.resource_name();
+    let id = inst.id;
+    match op.step.as_str() {
+        "apply_objects" => {
+            if inst.state == InstanceState::Stopping {
+                cx.db
+                    .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
+                    .await?;
+            }
+            k8s.apply(&render(&spec(inst, true, k8s, cx).await?))
+                .await?;
+        }
+        "wait_ready" => {
+            if let Some(wait) = wait_ready(inst, op, k8s, cx).await? {
+                return Ok(Next::Nap(wait));
+            }
+        }
+        "create_role" => {
+            let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
+                Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
+            })?;
+            let opts = PgConnectOptions::new()
+                .host(&endpoint.host)
+                .port(endpoint.port)
+                .username(providers::kubernetes::manifests::SUPERUSER)
+                .password(&cx.db.instance_superuser_password(id).await?);
+            create_role(inst, opts, cx).await?;
+        }
+        "mark_running" => {
+            let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
+                Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
+            })?;
+            cx.db
+                .mark_instance_running(id, &endpoint.host, Some(endpoint.port))
+                .await?;
+        }
+        "restart_pod" => {
+            if inst.state == InstanceState::Stopping {
+                cx.db
+                    .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
+                    .await?;
+            }
+            // Only a pod older than the request is replaced: a retried step restarts once.
+            if k8s.restart_pod(&name, op.created_at.timestamp()).await? {
+                event(
+                    cx,
+                    inst,
+                    "pod_restarted",
+                    "info",
+                    &format!("pod {name}-0 deleted; its StatefulSet starts a new one"),
+                )
+                .await?;
+            }
+        }
+        "scale_down" => scale_to_zero(inst, cx).await?,
+        "wait_stopped" => match k8s.pod(&name).await? {
+            PodState::Absent => {}
+            _ => return Ok(Next::Nap(POLL)),
+        },
+        "mark_stopped" => {
+            cx.db
+                .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
+                .await?
+        }
+        "delete_objects" => {
+            let options: DeleteOptions =
+                serde_json::from_value(op.input.clone()).unwrap_or_default();
+            let retain = options.retain_storage.unwrap_or(k8s.settings().retain_pvc);
+            k8s.delete(&name, &id.to_string(), retain).await?;
+        }
+        "wait_deleted" => {
+            let options: DeleteOptions =
+                serde_json::from_value(op.input.clone()).unwrap_or_default();
+            let retain = options.retain_storage.unwrap_or(k8s.settings().retain_pvc);
+            let left = k8s.remaining(&name, &id.to_string(), retain).await?;
+            if !left.is_empty() {
+                tracing::debug!(instance = %id, ?left, "waiting for Kubernetes to delete");
+                return Ok(Next::Nap(POLL));
+            }
+            let kept = if retain {
+                let claims = k8s.claims(&id.to_string()).await?;
+                format!("; kept {}", claims.join(", "))
+            } else {
+                String::new()
+            };
+            event(
+                cx,
+                inst,
+                "objects_deleted",
+                "info",
+                &format!("Kubernetes objects of {name} deleted{kept}"),
+            )
+            .await?;
+        }
+        "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
+        other => {
+            return Err(Error::InvalidInput(format!(
+                "{} has no step {other} on Kubernetes",
+                kind.as_str()
+            )));
+        }
+    }
+    Ok(after(sequence(kind), &op.step))
+}
+
+/// Scale the StatefulSet to zero, keeping everything else.
+pub(crate) async fn scale_to_zero(inst: &Instance, cx: &Context) -> Result<()> {
+    let k8s = provider(cx)?;
+    k8s.apply(&render(&spec(inst, false, k8s, cx).await?))
+        .await?;
+    Ok(())
+}
+
+/// Record an event about an instance.
+async fn event(
+    cx: &Context,
+    inst: &Instance,
+    kind: &str,
+    severity: &str,
+    message: &str,
+) -> Result<()> {
+    cx.db
+        .cluster_event(
+            kind,
+            severity,
+            message,
+            Some(inst.id),
+            serde_json::json!({"provider": "kubernetes"}),
+        )
+        .await
+}
+
+/// Report a pod's problem once: on the instance (`statusMessage`) and as an event when it
+/// changes; clear it when the pod is fine again.
+async fn report_pod(inst: &Instance, state: &PodState, cx: &Context) -> Result<()> {
+    let problem = state.problem();
+    if cx
+        .db
+        .set_instance_status_message(inst.id, problem.as_deref())
+        .await?
+    {
+        match &problem {
+            Some(p) => {
+                tracing::warn!(instance = %inst.id, "pod problem: {p}");
+                event(
+                    cx,
+                    inst,
+                    "pod_problem",
+                    "warning",
+                    &format!("pod {}-0: {p}", inst.resource_name()),
+                )
+                .await?;
+            }
+            None => {
+                event(
+                    cx,
+                    inst,
+                    "pod_recovered",
+                    "info",
+                    &format!("pod {}-0 has no problem any more", inst.resource_name()),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `None` when the pod is ready and a real connection succeeds; a delay to look again
+/// otherwise. Gives up after the configured ready timeout, with the pod's last problem.
+async fn wait_ready(
+    inst: &Instance,
+    op: &Operation,
+    k8s: &Kubernetes,
+    cx: &Context,
+) -> Result<Option<Duration>> {
+    let name = inst.resource_name();
+    let state = k8s.pod(&name).await?;
+    report_pod(inst, &state, cx).await?;
+    let why = if state.is_ready() {
+        match connect(inst, k8s, cx).await {
+            Ok(()) => return Ok(None),
+            Err(e) => format!("the pod is ready but a connection failed: {e}"),
+        }
+    } else {
+        state
+            .problem()
+            .unwrap_or_else(|| format!("the pod is not ready yet ({state:?})"))
+    };
+    let entered = cx
+        .db
+        .step_entered_at(op.id, &op.step)
+        .await?
+        .unwrap_or(op.created_at);
+    let waited = (Utc::now() - entered).to_std().unwrap_or_default();
+    let timeout = k8s.settings().ready_timeout;
+    if waited > timeout {
+        return Err(Error::Provider(providers::Error::Permanent(
+            anyhow::anyhow!("{name} was not ready within {}s: {why}", timeout.as_secs()),
+        )));
+    }
+    tracing::debug!(instance = %inst.id, "{why}");
+    Ok(Some(POLL))
+}
+
+/// Connect to the instance through its Service as the superuser and ask something.
+async fn connect(
+    inst: &Instance,
+    k8s: &Kubernetes,
+    cx: &Context,
+) -> std::result::Result<(), String> {
+    let endpoint = k8s
+        .endpoint(&inst.resource_name())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the load balancer has no address yet")?;
+    let password = cx
+        .db
+        .instance_superuser_password(inst.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let opts = PgConnectOptions::new()
+        .host(&endpoint.host)
+        .port(endpoint.port)
+        .username(providers::kubernetes::manifests::SUPERUSER)
+        .password(&password)
+        .database("postgres")
+        .application_name("toygres-ready")
+        .disable_statement_logging();
+    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts))
+        .await
+        .map_err(|_| {
+            format!(
+                "no answer from {}:{} within {CONNECT_TIMEOUT:?}",
+                endpoint.host, endpoint.port
+            )
+        })?
+        .map_err(|e| format!("connect to {}:{}: {e}", endpoint.host, endpoint.port))?;
+    sqlx::query("SELECT 1")
+        .execute(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// The health sweep's look at Kubernetes instances: report each pod's problem (or its
+/// recovery) on the instance and as an event.
+pub(crate) async fn observe_pods(cx: &Context) -> Result<()> {
+    let Some(k8s) = cx.kubernetes.as_ref() else {
+        return Ok(());
+    };
+    for inst in cx.db.kubernetes_instances_to_reconcile().await? {
+        match k8s.pod(&inst.resource_name()).await {
+            Ok(state) => report_pod(&inst, &state, cx).await?,
+            Err(e) => tracing::warn!(instance = %inst.id, "read the pod: {e:#}"),
+        }
+    }
+    Ok(())
+}
+
+/// The health sweep's drift check: an object of a running instance deleted or changed behind
+/// our back is reported as an event, and a `recover_instance` operation applies it again.
+pub(crate) async fn check_drift(cx: &Context) -> Result<()> {
+    let Some(k8s) = cx.kubernetes.as_ref() else {
+        return Ok(());
+    };
+    for inst in cx.db.kubernetes_instances_to_reconcile().await? {
+        let desired = render(&spec(&inst, true, k8s, cx).await?);
+        let drift = match k8s.drift(&desired).await {
+            Ok(drift) => drift,
+            Err(e) => {
+                tracing::warn!(instance = %inst.id, "check drift: {e:#}");
+                continue;
+            }
+        };
+        if drift.is_empty() {
+            continue;
+        }
+        match super::change(&cx.db, inst.id, Kind::RecoverInstance, None).await {
+            Ok(op) => {
+                let message = format!(
+                    "changed outside Toygres, applying again: {}",
+                    drift.join("; ")
+                );
+                tracing::warn!(instance = %inst.id, operation = %op.id, "{message}");
+                event(cx, &inst, "drift_detected", "warning", &message).await?;
+            }
+            // Another operation is on it already (perhaps the repair), or it changed state.
+            Err(Error::Conflict(_) | Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
