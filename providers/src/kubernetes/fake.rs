@@ -797,9 +797,21 @@ fn spec_ports(obj: &Value) -> Vec<Value> {
 }
 
 fn delete(shared: &Shared, target: &Target, name: &str) -> Response {
-    let mut store = shared.store.lock().unwrap();
-    match store.objects.remove(&key(target, name)) {
-        Some(obj) => axum::Json(obj).into_response(),
+    let removed = shared
+        .store
+        .lock()
+        .unwrap()
+        .objects
+        .remove(&key(target, name));
+    match removed {
+        Some(obj) => {
+            if target.plural == "pods" {
+                // The kubelet stops a deleted pod's container before its replacement starts.
+                let pod = format!("{}/{name}", target.namespace);
+                let _ = shared.node.send((Vec::new(), vec![pod], Vec::new()));
+            }
+            axum::Json(obj).into_response()
+        }
         None => not_found(target, name),
     }
 }
