@@ -69,7 +69,15 @@ async fn bad_input_gets_a_clear_error_and_creates_nothing(_p: PgPoolOptions, c: 
             json!({"name": "db", "username": "x; DROP TABLE y"}),
             "username",
         ),
-        (json!({"name": "db", "provider": "KUBERNETES"}), "LOCAL"),
+        (
+            json!({"name": "db", "provider": "KUBERNETES"}),
+            "not configured",
+        ),
+        (
+            json!({"name": "db", "serviceType": "LOAD_BALANCER"}),
+            "KUBERNETES instances only",
+        ),
+        (json!({"name": "db", "plan": "huge"}), "unknown plan"),
     ];
     for (input, says) in cases {
         let (_, body) = s.gql(Some(&token), CREATE, json!({"i": input})).await;
