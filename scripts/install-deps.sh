@@ -29,6 +29,12 @@ if $for_tests && ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
         || { echo "install prometheus-client for python3 (pip install prometheus-client)" >&2; exit 1; }
 fi
 
+# The Kubernetes manifests are checked offline against the real schemas by kubernetes-validate.
+if $for_tests && ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate \
+        || { echo "install kubernetes-validate for python3 (pip install kubernetes-validate)" >&2; exit 1; }
+fi
+
 have_browser() {
     ! $for_tests || command -v chromium >/dev/null 2>&1
 }

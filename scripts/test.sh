@@ -20,8 +20,18 @@ fi
 
 cargo test --workspace --all-targets --locked --no-fail-fast
 
-# The dashboard in Debian's chromium against the binary just built, which serves it itself,
-# with the fake clouds (the providers crate's example) standing in for Hetzner and DigitalOcean.
+# Kubernetes manifests, offline, against the real schemas in strict mode: what the provider
+# applies for an instance (two shapes), and the manifests that deploy Toygres itself.
 cargo build --locked
-cargo build --locked -p providers --features fake-cloud --example fake_cloud
+target/debug/toygres kubernetes manifests --name ci-check --version 17 --storage-gb 10 \
+    | scripts/validate-kubernetes.sh -
+target/debug/toygres kubernetes manifests --name ci-check-lb --version 13 --storage-gb 500 \
+    --plan large --service-type LoadBalancer --storage-class fast-ssd --namespace databases \
+    | scripts/validate-kubernetes.sh -
+scripts/validate-kubernetes.sh
+
+# The dashboard in Debian's chromium against the binary just built, which serves it itself,
+# with the fake clouds and the fake Kubernetes API (the providers crate's examples) standing in
+# for Hetzner, DigitalOcean and a cluster.
+cargo build --locked -p providers --features fake-cloud,fake-kube --example fake_cloud --example fake_kube
 (cd ui && env -u DATABASE_URL E2E_UI=embedded TOYGRES_BIN=../target/debug/toygres node e2e/run.mjs)
