@@ -343,7 +343,7 @@ fn now() -> String {
         .map_or_else(|_| "1970-01-01T00:00:00Z".into(), |t| t.to_string())
 }
 
-fn status(code: u16, reason: &str, message: String) -> Response {
+fn status(code: u16, reason: &str, message: &str) -> Response {
     let body = json!({
         "kind": "Status",
         "apiVersion": "v1",
@@ -459,8 +459,9 @@ async fn handle(
 }
 
 fn violation(shared: &Shared, code: u16, message: String) -> Response {
-    shared.violations.lock().unwrap().push(message.clone());
-    status(code, reason_of(code), message)
+    let response = status(code, reason_of(code), &message);
+    shared.violations.lock().unwrap().push(message);
+    response
 }
 
 async fn answer(
@@ -491,7 +492,7 @@ async fn answer(
             return status(
                 code,
                 reason_of(code),
-                format!("injected failure {code} for {method} {}", uri.path()),
+                &format!("injected failure {code} for {method} {}", uri.path()),
             );
         }
     }
@@ -534,7 +535,7 @@ fn not_found(target: &Target, name: &str) -> Response {
     status(
         404,
         "NotFound",
-        format!("{} \"{name}\" not found", target.plural),
+        &format!("{} \"{name}\" not found", target.plural),
     )
 }
 
@@ -782,10 +783,8 @@ fn validate(target: &Target, obj: &Value) -> Result<(), String> {
                 return Err("spec.template.spec.containers is required".into());
             }
         }
-        "services" => {
-            if spec_ports(obj).is_empty() {
-                return Err("spec.ports is required".into());
-            }
+        "services" if spec_ports(obj).is_empty() => {
+            return Err("spec.ports is required".into());
         }
         _ => {}
     }

@@ -309,7 +309,7 @@ impl Kubernetes {
         let kind = K::kind(&());
         if let Some(live) = retry(|| api.get_opt(&name))
             .await
-            .map_err(|e| classify(e, &kind, &name))?
+            .map_err(|e| classify(&e, &kind, &name))?
         {
             let owner = live
                 .meta()
@@ -327,7 +327,7 @@ impl Kubernetes {
         let patch = Patch::Apply(object);
         retry(|| api.patch(&name, &params, &patch))
             .await
-            .map_err(|e| classify(e, &kind, &name))?;
+            .map_err(|e| classify(&e, &kind, &name))?;
         Ok(())
     }
 
@@ -337,7 +337,7 @@ impl Kubernetes {
         let api = self.api::<Pod>();
         let pod = retry(|| api.get_opt(&pod_name))
             .await
-            .map_err(|e| classify(e, "Pod", &pod_name))?;
+            .map_err(|e| classify(&e, "Pod", &pod_name))?;
         Ok(pod.as_ref().map_or(PodState::Absent, PodState::of))
     }
 
@@ -349,7 +349,7 @@ impl Kubernetes {
         let api = self.api::<Pod>();
         let Some(pod) = retry(|| api.get_opt(&pod_name))
             .await
-            .map_err(|e| classify(e, "Pod", &pod_name))?
+            .map_err(|e| classify(&e, "Pod", &pod_name))?
         else {
             return Ok(false);
         };
@@ -363,7 +363,7 @@ impl Kubernetes {
         }
         let dp = DeleteParams::default();
         ignore_missing(retry(|| api.delete(&pod_name, &dp)).await)
-            .map_err(|e| classify(e, "Pod", &pod_name))?;
+            .map_err(|e| classify(&e, "Pod", &pod_name))?;
         Ok(true)
     }
 
@@ -373,7 +373,7 @@ impl Kubernetes {
         let api = self.api::<Service>();
         let service = retry(|| api.get(name))
             .await
-            .map_err(|e| classify(e, "Service", name))?;
+            .map_err(|e| classify(&e, "Service", name))?;
         let is_lb = service
             .spec
             .as_ref()
@@ -409,20 +409,20 @@ impl Kubernetes {
         let dp = DeleteParams::background();
         let sts = self.api::<StatefulSet>();
         ignore_missing(retry(|| sts.delete(name, &dp)).await)
-            .map_err(|e| classify(e, "StatefulSet", name))?;
+            .map_err(|e| classify(&e, "StatefulSet", name))?;
         let services = self.api::<Service>();
         for svc in [name.to_owned(), manifests::headless_name(name)] {
             ignore_missing(retry(|| services.delete(&svc, &dp)).await)
-                .map_err(|e| classify(e, "Service", &svc))?;
+                .map_err(|e| classify(&e, "Service", &svc))?;
         }
         let secrets = self.api::<Secret>();
         ignore_missing(retry(|| secrets.delete(name, &dp)).await)
-            .map_err(|e| classify(e, "Secret", name))?;
+            .map_err(|e| classify(&e, "Secret", name))?;
         if !retain_pvc {
             let pvcs = self.api::<PersistentVolumeClaim>();
             for claim in self.claims(instance_id).await? {
                 ignore_missing(retry(|| pvcs.delete(&claim, &dp)).await)
-                    .map_err(|e| classify(e, "PersistentVolumeClaim", &claim))?;
+                    .map_err(|e| classify(&e, "PersistentVolumeClaim", &claim))?;
             }
         }
         Ok(())
@@ -434,7 +434,7 @@ impl Kubernetes {
         let lp = ListParams::default().labels(&format!("{INSTANCE_ID_LABEL}={instance_id}"));
         let list = retry(|| pvcs.list(&lp))
             .await
-            .map_err(|e| classify(e, "PersistentVolumeClaim", instance_id))?;
+            .map_err(|e| classify(&e, "PersistentVolumeClaim", instance_id))?;
         Ok(list
             .items
             .into_iter()
@@ -487,7 +487,7 @@ impl Kubernetes {
         let kind = K::kind(&());
         Ok(retry(|| api.get_metadata_opt(name))
             .await
-            .map_err(|e| classify(e, &kind, name))?
+            .map_err(|e| classify(&e, &kind, name))?
             .is_some())
     }
 
@@ -500,7 +500,7 @@ impl Kubernetes {
         let secrets = self.api::<Secret>();
         match retry(|| secrets.get_opt(&name))
             .await
-            .map_err(|e| classify(e, "Secret", &name))?
+            .map_err(|e| classify(&e, "Secret", &name))?
         {
             None => drift.push(format!("Secret/{name} is missing")),
             Some(live) => {
@@ -519,7 +519,7 @@ impl Kubernetes {
             let svc = want.metadata.name.clone().unwrap_or_default();
             match retry(|| services.get_opt(&svc))
                 .await
-                .map_err(|e| classify(e, "Service", &svc))?
+                .map_err(|e| classify(&e, "Service", &svc))?
             {
                 None => drift.push(format!("Service/{svc} is missing")),
                 Some(live) => {
@@ -550,7 +550,7 @@ impl Kubernetes {
         let sets = self.api::<StatefulSet>();
         match retry(|| sets.get_opt(&name))
             .await
-            .map_err(|e| classify(e, "StatefulSet", &name))?
+            .map_err(|e| classify(&e, "StatefulSet", &name))?
         {
             None => drift.push(format!("StatefulSet/{name} is missing")),
             Some(live) => {
@@ -645,8 +645,8 @@ fn ignore_missing<T>(r: Result<T, kube::Error>) -> Result<(), kube::Error> {
 
 /// Sort a client error by what the caller should do, keeping Kubernetes's own reason and
 /// message (which say, for a 403, which permission is missing).
-fn classify(e: kube::Error, kind: &str, name: &str) -> Error {
-    match &e {
+fn classify(e: &kube::Error, kind: &str, name: &str) -> Error {
+    match e {
         kube::Error::Api(s) if s.code == 404 => Error::NotFound {
             kind: "Kubernetes object",
             name: format!("{kind}/{name}"),
@@ -658,13 +658,13 @@ fn classify(e: kube::Error, kind: &str, name: &str) -> Error {
                 s.reason,
                 s.message
             );
-            if is_transient(&e) {
+            if is_transient(e) {
                 Error::Transient(what)
             } else {
                 Error::Permanent(what)
             }
         }
-        _ if is_transient(&e) => {
+        _ if is_transient(e) => {
             Error::Transient(anyhow!("reach Kubernetes for {kind}/{name}: {e}"))
         }
         _ => Error::Permanent(anyhow!("Kubernetes call for {kind}/{name} failed: {e}")),
