@@ -19,10 +19,6 @@ fn fleet_env(fake: &FakeCloud) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
 async fn server(t: &Toygres, token: &str, id: &str) -> Value {
     let (_, body) = t
         .gql(
@@ -34,25 +30,6 @@ async fn server(t: &Toygres, token: &str, id: &str) -> Value {
     body["data"]["server"].clone()
 }
 
-async fn wait_operation(t: &Toygres, token: &str, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    loop {
-        let (_, body) = t
-            .gql(
-                Some(token),
-                "query($id: ID!) { operation(id: $id) { status attempts error } }",
-                json!({"id": id}),
-            )
-            .await;
-        let op = body["data"]["operation"].clone();
-        if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&op["status"].as_str().unwrap_or("")) {
-            return op;
-        }
-        assert!(std::time::Instant::now() < deadline, "stuck: {op}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 /// An operator provisions a server and watches it become active live, drains it and removes
 /// it; the cloud saw exactly one create and one delete, each as its API description allows.
 #[tokio::test]
@@ -62,7 +39,7 @@ async fn a_server_is_provisioned_watched_live_drained_and_removed() {
     let dir = scratch();
     let mut env = fleet_env(&fake);
     env.push(("TOYGRES_SSH_PORT", sshd.addr.port().to_string()));
-    let t = serve(dir.path(), "serve", &borrowed(&env)).await;
+    let t = serve(dir.path(), "serve", &common::borrowed(&env)).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     let mut ws = t.ws_as(&token).await;
@@ -130,7 +107,7 @@ async fn a_server_is_provisioned_watched_live_drained_and_removed() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        wait_operation(&t, &token, &drain).await["status"],
+        t.wait_operation(&token, &drain).await["status"],
         "SUCCEEDED"
     );
     assert_eq!(server(&t, &token, &id).await["state"], "DRAINING");
@@ -146,7 +123,7 @@ async fn a_server_is_provisioned_watched_live_drained_and_removed() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        wait_operation(&t, &token, &remove).await["status"],
+        t.wait_operation(&token, &remove).await["status"],
         "SUCCEEDED"
     );
     assert_eq!(server(&t, &token, &id).await["state"], "REMOVED");
@@ -173,7 +150,7 @@ async fn a_control_plane_killed_at_any_step_of_a_provision_leaves_exactly_one_vm
         env.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
         let mut crashing = env.clone();
         crashing.push(("TOYGRES_FAILPOINT", format!("provision_server:{step}")));
-        let mut t = serve(dir.path(), "crashing", &borrowed(&crashing)).await;
+        let mut t = serve(dir.path(), "crashing", &common::borrowed(&crashing)).await;
         let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let (_, body) = t
             .gql(
@@ -197,9 +174,9 @@ async fn a_control_plane_killed_at_any_step_of_a_provision_leaves_exactly_one_vm
         );
         drop(t);
 
-        let t = serve(dir.path(), "restarted", &borrowed(&env)).await;
+        let t = serve(dir.path(), "restarted", &common::borrowed(&env)).await;
         let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let done = wait_operation(&t, &token, &op).await;
+        let done = t.wait_operation(&token, &op).await;
         assert_eq!(done["status"], "SUCCEEDED", "{step}: {done}");
         assert_eq!(done["attempts"], 2, "{step}: the crashed try counted");
         assert_eq!(server(&t, &token, &id).await["state"], "ACTIVE", "{step}");
@@ -219,7 +196,7 @@ async fn a_control_plane_killed_while_the_cloud_creates_the_vm_never_makes_a_sec
     env.push(("TOYGRES_SSH_CHECK", "off".to_owned()));
     env.push(("TOYGRES_WORKER_HEARTBEAT_SECS", "1".to_owned()));
     env.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
-    let t = serve(dir.path(), "killed", &borrowed(&env)).await;
+    let t = serve(dir.path(), "killed", &common::borrowed(&env)).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, body) = t
         .gql(
@@ -242,9 +219,9 @@ async fn a_control_plane_killed_while_the_cloud_creates_the_vm_never_makes_a_sec
     }
     t.signal(nix::sys::signal::Signal::SIGKILL);
     drop(t);
-    let t = serve(dir.path(), "restarted", &borrowed(&env)).await;
+    let t = serve(dir.path(), "restarted", &common::borrowed(&env)).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(wait_operation(&t, &token, &op).await["status"], "SUCCEEDED");
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
     assert_eq!(fake.creates(), 1);
     assert_eq!(fake.vms().len(), 1);
 }

@@ -14,6 +14,17 @@ use sqlx::{ConnectOptions as _, Connection as _};
 
 const CREATE: &str = "mutation($i: CreateInstanceInput!) { createInstance(input: $i) { instance { id state } operation { id } } }";
 
+/// A fake cluster whose volumes live in `dir`, and the settings that point Toygres at it.
+async fn cluster(dir: &std::path::Path) -> (FakeKube, Vec<(&'static str, String)>) {
+    let fake = FakeKube::start(Kubelet::Postgres {
+        root: dir.join("volumes"),
+    })
+    .await
+    .unwrap();
+    let kubeconfig = fake.write_kubeconfig(dir).unwrap();
+    (fake, kube_env(&kubeconfig))
+}
+
 fn kube_env(kubeconfig: &std::path::Path) -> Vec<(&'static str, String)> {
     vec![
         ("TOYGRES_KUBERNETES", "on".to_owned()),
@@ -26,10 +37,6 @@ fn kube_env(kubeconfig: &std::path::Path) -> Vec<(&'static str, String)> {
         ("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()),
         ("TOYGRES_RETRY_BASE_MS", "100".to_owned()),
     ]
-}
-
-fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 async fn create(t: &Toygres, token: &str, name: &str) -> (String, String) {
@@ -46,25 +53,6 @@ async fn create(t: &Toygres, token: &str, name: &str) -> (String, String) {
         payload["instance"]["id"].as_str().unwrap().to_owned(),
         payload["operation"]["id"].as_str().unwrap().to_owned(),
     )
-}
-
-async fn wait_operation(t: &Toygres, token: &str, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    loop {
-        let (_, body) = t
-            .gql(
-                Some(token),
-                "query($id: ID!) { operation(id: $id) { status attempts error } }",
-                json!({"id": id}),
-            )
-            .await;
-        let op = body["data"]["operation"].clone();
-        if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&op["status"].as_str().unwrap_or("")) {
-            return op;
-        }
-        assert!(std::time::Instant::now() < deadline, "stuck: {op}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 /// Connect with the connection string the API gives the operator, and ask who we are.
@@ -85,14 +73,8 @@ async fn whoami(url: &str) -> String {
 async fn an_operator_creates_a_kubernetes_instance_watches_it_become_healthy_connects_and_deletes_it()
  {
     let dir = scratch();
-    let fake = FakeKube::start(Kubelet::Postgres {
-        root: dir.path().join("volumes"),
-    })
-    .await
-    .unwrap();
-    let kubeconfig = fake.write_kubeconfig(dir.path()).unwrap();
-    let env = kube_env(&kubeconfig);
-    let t = serve(dir.path(), "serve", &borrowed(&env)).await;
+    let (fake, env) = cluster(dir.path()).await;
+    let t = serve(dir.path(), "serve", &common::borrowed(&env)).await;
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut ws = t.ws_as(&token).await;
     subscribe_instances(&mut ws).await;
@@ -122,7 +104,7 @@ async fn an_operator_creates_a_kubernetes_instance_watches_it_become_healthy_con
     assert_eq!(whoami(url).await, "app");
 
     let op = t.instance_op(&token, "deleteInstance", &id).await;
-    assert_eq!(wait_operation(&t, &token, &op).await["status"], "SUCCEEDED");
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
     assert_eq!(t.instance(&token, &id, "state").await["state"], "DELETED");
     for plural in [
         "statefulsets",
@@ -155,16 +137,10 @@ async fn a_control_plane_killed_at_any_step_of_a_kubernetes_create_leaves_no_dup
  {
     for step in ["wait_ready", "create_role", "mark_running"] {
         let dir = scratch();
-        let fake = FakeKube::start(Kubelet::Postgres {
-            root: dir.path().join("volumes"),
-        })
-        .await
-        .unwrap();
-        let kubeconfig = fake.write_kubeconfig(dir.path()).unwrap();
-        let env = kube_env(&kubeconfig);
+        let (fake, env) = cluster(dir.path()).await;
         let mut crashing = env.clone();
         crashing.push(("TOYGRES_FAILPOINT", format!("create_instance:{step}")));
-        let mut t = serve(dir.path(), "crashing", &borrowed(&crashing)).await;
+        let mut t = serve(dir.path(), "crashing", &common::borrowed(&crashing)).await;
         let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let (id, op) = create(&t, &token, "survivor").await;
         let status = t.wait_exit().await;
@@ -174,9 +150,9 @@ async fn a_control_plane_killed_at_any_step_of_a_kubernetes_create_leaves_no_dup
         );
         drop(t);
 
-        let t = serve(dir.path(), "restarted", &borrowed(&env)).await;
+        let t = serve(dir.path(), "restarted", &common::borrowed(&env)).await;
         let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let done = wait_operation(&t, &token, &op).await;
+        let done = t.wait_operation(&token, &op).await;
         assert_eq!(done["status"], "SUCCEEDED", "{step}: {done}");
         assert_eq!(done["attempts"], 2, "{step}: the crashed try counted");
         let inst = t.instance(&token, &id, "state connectionString").await;

@@ -49,6 +49,24 @@ pub fn local_host() -> std::sync::Arc<providers::local::LocalHost> {
     ))
 }
 
+/// Wait until operation `op` is final (succeeded, failed or cancelled), at most `patience`;
+/// panics when it is not.
+pub async fn wait_final(
+    db: &Db,
+    op: crate::operation::OperationId,
+    patience: std::time::Duration,
+) -> Operation {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let now = db.operation(op).await.expect("read the operation");
+        if now.status.is_final() {
+            return now;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "stuck: {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Let the step holding on `name` go on, even if it has not started waiting yet.
 pub fn release(name: &str) {
     hold(name).notify_one();

@@ -109,15 +109,7 @@ fn start_workers(cx: &Context, shutdown: &CancellationToken) {
 }
 
 async fn wait_final(db: &Db, op: jobs::operation::OperationId) -> Operation {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let now = db.operation(op).await.unwrap();
-        if now.status.is_final() {
-            return now;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "stuck: {now:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testing::wait_final(db, op, PATIENCE).await
 }
 
 fn hetzner_cx22(name: &str) -> ProvisionServer {

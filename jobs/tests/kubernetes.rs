@@ -107,15 +107,7 @@ fn input(name: &str) -> CreateInstance {
 }
 
 async fn wait_final(db: &Db, op: OperationId) -> Operation {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let now = db.operation(op).await.unwrap();
-        if now.status.is_final() {
-            return now;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "stuck: {now:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    testing::wait_final(db, op, PATIENCE).await
 }
 
 async fn succeed(db: &Db, op: Operation) {

@@ -322,6 +322,26 @@ pub async fn follow_instance(
 }
 
 impl Toygres {
+    /// Poll `operation(id)` until it is final; its status, attempts and error.
+    pub async fn wait_operation(&self, token: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let (_, body) = self
+                .gql(
+                    Some(token),
+                    "query($id: ID!) { operation(id: $id) { status attempts error } }",
+                    json!({"id": id}),
+                )
+                .await;
+            let op = body["data"]["operation"].clone();
+            if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&op["status"].as_str().unwrap_or("")) {
+                return op;
+            }
+            assert!(std::time::Instant::now() < deadline, "stuck: {op}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// `createInstance(name)`; returns the instance id and operation id.
     pub async fn create_instance(&self, token: &str, name: &str) -> (String, String) {
         let (_, body) = self
@@ -390,4 +410,9 @@ pub fn postmasters_under(dir: &Path) -> Vec<i32> {
         }
     }
     pids
+}
+
+/// `(name, value)` pairs borrowed, for [`serve`] and [`spawn`].
+pub fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -179,11 +179,6 @@ pub(crate) async fn step(
             PodState::Absent => {}
             _ => return Ok(Next::Nap(POLL)),
         },
-        "mark_stopped" => {
-            cx.db
-                .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
-                .await?
-        }
         "delete_objects" => {
             let options: DeleteOptions =
                 serde_json::from_value(op.input.clone()).unwrap_or_default();
@@ -214,7 +209,6 @@ pub(crate) async fn step(
             )
             .await?;
         }
-        "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
         other => {
             return Err(Error::InvalidInput(format!(
                 "{} has no step {other} on Kubernetes",

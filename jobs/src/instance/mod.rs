@@ -567,10 +567,22 @@ pub(crate) async fn step(
 ) -> Result<crate::workflow::Next> {
     let id = InstanceId(op.target_id.ok_or(Error::NotFound { kind: "instance" })?);
     let inst = cx.db.instance(id).await?;
-    match inst.provider {
-        Provider::Local => steps::step(kind, op, &inst, cx).await,
-        Provider::Kubernetes => kube::step(kind, op, &inst, cx).await,
+    // The last steps only record the outcome, whatever the provider.
+    match op.step.as_str() {
+        "mark_stopped" => {
+            cx.db
+                .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
+                .await?;
+        }
+        "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
+        _ => {
+            return match inst.provider {
+                Provider::Local => steps::step(kind, op, &inst, cx).await,
+                Provider::Kubernetes => kube::step(kind, op, &inst, cx).await,
+            };
+        }
     }
+    Ok(steps::after(sequence(kind, inst.provider), &op.step))
 }
 
 /// How a delete treats the instance's storage.

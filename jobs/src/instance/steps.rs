@@ -80,13 +80,7 @@ pub(crate) async fn step(
                 .await?
         }
         "stop_server" => cx.local.ensure_stopped(&name).await?,
-        "mark_stopped" => {
-            cx.db
-                .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
-                .await?
-        }
         "remove_data" => cx.local.remove(&name).await?,
-        "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
         other => {
             return Err(Error::InvalidInput(format!(
                 "{} has no step {other}",
