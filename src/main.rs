@@ -121,7 +121,7 @@ async fn create_user(db: &Db, email: &str, admin: bool) -> anyhow::Result<()> {
     let hash = user::hash_password(&password).await?;
     let role = if admin { Role::Admin } else { Role::Viewer };
     let created = db
-        .create_user(&email, &hash, admin, DEFAULT_PROJECT_ID, role)
+        .create_user(&email, &hash, admin, Some((DEFAULT_PROJECT_ID, role)))
         .await?;
     println!("created user {} ({})", created.email, created.id);
     if generated {
@@ -293,7 +293,7 @@ async fn bootstrap_admin(db: &Db, db_cfg: &DbConfig, cfg: &ServeConfig) -> anyho
     };
     let hash = user::hash_password(&password).await?;
     match db
-        .create_user(&email, &hash, true, DEFAULT_PROJECT_ID, Role::Admin)
+        .create_user(&email, &hash, true, Some((DEFAULT_PROJECT_ID, Role::Admin)))
         .await
     {
         Ok(_) => {}

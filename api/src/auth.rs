@@ -205,11 +205,18 @@ pub struct Caller {
     pub memberships: Vec<Membership>,
     /// When their token expires; a subscription ends then.
     pub expires_at: DateTime<Utc>,
+    /// The API token the request came with, when it was one (the user is its maker, the
+    /// memberships its one project and role).
+    pub token_id: Option<Uuid>,
 }
 
 impl Caller {
-    /// Verify `token` and load its user. Disabled and deleted users are refused.
+    /// Verify `token` (a JWT, or an API token `tgt_…`) and load who it acts for. Disabled and
+    /// deleted users are refused, and so are revoked and expired API tokens.
     pub async fn from_token(keys: &Keys, db: &Db, token: &str) -> Result<Self, AuthError> {
+        if token.starts_with(API_TOKEN_PREFIX) {
+            return Self::from_api_token(db, token).await;
+        }
         let claims = keys.verify(token)?;
         let user = match db.user(UserId(claims.sub)).await {
             Ok(user) => user,
@@ -229,7 +236,39 @@ impl Caller {
                 .timestamp_opt(claims.exp, 0)
                 .single()
                 .unwrap_or_else(Utc::now),
+            token_id: None,
         })
+    }
+
+    async fn from_api_token(db: &Db, secret: &str) -> Result<Self, AuthError> {
+        let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let token = db
+            .use_api_token(&hash)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let maker = token.created_by.ok_or(AuthError::UserGone)?;
+        let project = db.project(token.project_id).await?;
+        Ok(Self {
+            user_id: maker,
+            email: format!("API token {}", token.name),
+            is_site_admin: false,
+            memberships: vec![Membership {
+                project_id: token.project_id,
+                project_name: project.name,
+                role: token.role,
+            }],
+            // A token without expiry still ends subscriptions after a day; clients reconnect.
+            expires_at: token
+                .expires_at
+                .unwrap_or_else(|| Utc::now() + chrono::Duration::days(1)),
+            token_id: Some(token.id),
+        })
+    }
+
+    /// Whether a change of access (a user's or a token's) concerns this caller.
+    pub fn is_affected_by(&self, change: &jobs::events::AccessChange) -> bool {
+        change.user_id == Some(self.user_id)
+            || (change.token_id.is_some() && change.token_id == self.token_id)
     }
 
     /// The caller's role in `project`; site admins act as admins everywhere.
@@ -252,6 +291,22 @@ impl Caller {
     pub fn can_see(&self, project: ProjectId) -> bool {
         self.role_in(project).is_some()
     }
+}
+
+/// How API tokens begin, which tells them from JWTs.
+pub const API_TOKEN_PREFIX: &str = "tgt_";
+
+/// A new API token's secret: the prefix and 32 random bytes, base64url; and its SHA-256,
+/// which alone is stored.
+pub fn new_api_token() -> (String, [u8; 32]) {
+    use base64::Engine as _;
+    let bytes: [u8; 32] = rand::random();
+    let secret = format!(
+        "{API_TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = Sha256::digest(secret.as_bytes()).into();
+    (secret, hash)
 }
 
 /// The token in an `Authorization: Bearer <token>` value.

@@ -7,22 +7,24 @@
 //! |------|------|
 //! | 4400 | a message that is not valid JSON of a known type, or binary |
 //! | 4401 | `subscribe` before the server acknowledged `connection_init` |
-//! | 4403 | `connection_init` with a missing or invalid token, or the token expired |
+//! | 4403 | `connection_init` with a missing or invalid token; the token expired or was revoked, its user disabled or deleted, or its memberships changed |
 //! | 4408 | no `connection_init` within the init timeout |
 //! | 4409 | `subscribe` with an id already in use |
 //! | 4429 | a second `connection_init` |
 //!
-//! The token is checked once, in `connection_init`; the connection closes (4403) when it
-//! expires, ending every subscription on it.
+//! The token is checked in `connection_init`, and again whenever the database announces a
+//! change of access that concerns it; the connection closes (4403) when it expires or no
+//! longer allows what it did, ending every subscription on it.
 
 use std::collections::HashMap;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{SinkExt as _, StreamExt as _};
+use jobs::events::Event;
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -81,6 +83,10 @@ async fn serve(socket: WebSocket, state: AppState) {
     let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTBOX);
     let mut subscriptions: HashMap<String, AbortHandle> = HashMap::new();
     let mut caller: Option<Caller> = None;
+    // The token the connection was opened with, to check again when access changes: a
+    // disabled user, a revoked API token or a changed membership ends the connection at once.
+    let mut token: Option<String> = None;
+    let mut access = state.cx.bus.subscribe();
     let mut init_seen = false;
     let init_deadline = tokio::time::sleep(state.limits.ws_init_timeout);
     tokio::pin!(init_deadline);
@@ -96,6 +102,30 @@ async fn serve(socket: WebSocket, state: AppState) {
             }
             () = &mut expiry, if caller.is_some() => {
                 break Some(close(4403, "Forbidden: token expired"));
+            }
+            event = access.recv(), if caller.is_some() => {
+                let recheck = match &event {
+                    Ok(event) => match &**event {
+                        Event::AccessChanged(change) => {
+                            caller.as_ref().is_some_and(|c| c.is_affected_by(change))
+                        }
+                        // Missed events may have included a change of access.
+                        Event::Resync => true,
+                        _ => false,
+                    },
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => false,
+                };
+                if recheck && let (Some(before), Some(token)) = (&caller, &token) {
+                    match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
+                        Ok(now) if same_access(before, &now) => {}
+                        Ok(_) => break Some(close(4403, "Forbidden: access changed; reconnect")),
+                        Err(e) => {
+                            tracing::info!("closing a WebSocket whose access ended: {e}");
+                            break Some(close(4403, "Forbidden: access revoked"));
+                        }
+                    }
+                }
             }
             Some(out) = out_rx.recv() => {
                 let text = match out {
@@ -126,9 +156,10 @@ async fn serve(socket: WebSocket, state: AppState) {
                             break Some(close(4429, "Too many initialisation requests"));
                         }
                         init_seen = true;
-                        let Some(authorized) = authorize(&state, payload.as_ref()).await else {
+                        let Some((authorized, presented)) = authorize(&state, payload.as_ref()).await else {
                             break Some(close(4403, "Forbidden"));
                         };
+                        token = Some(presented);
                         let left = (authorized.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
                         expiry.as_mut().reset(Instant::now() + left);
                         caller = Some(authorized);
@@ -172,8 +203,26 @@ async fn serve(socket: WebSocket, state: AppState) {
     }
 }
 
-/// The caller named by `connection_init`'s `{"authorization": "Bearer <token>"}`.
-async fn authorize(state: &AppState, payload: Option<&serde_json::Value>) -> Option<Caller> {
+/// Whether two checks of one caller allow the same: same user state and memberships.
+fn same_access(before: &Caller, now: &Caller) -> bool {
+    let roles = |c: &Caller| {
+        let mut r: Vec<_> = c
+            .memberships
+            .iter()
+            .map(|m| (m.project_id.0, m.role))
+            .collect();
+        r.sort();
+        r
+    };
+    before.is_site_admin == now.is_site_admin && roles(before) == roles(now)
+}
+
+/// The caller named by `connection_init`'s `{"authorization": "Bearer <token>"}`, and the
+/// token.
+async fn authorize(
+    state: &AppState,
+    payload: Option<&serde_json::Value>,
+) -> Option<(Caller, String)> {
     let value = payload?;
     let header = value
         .get("authorization")
@@ -181,7 +230,7 @@ async fn authorize(state: &AppState, payload: Option<&serde_json::Value>) -> Opt
         .as_str()?;
     let token = bearer(header)?;
     match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
-        Ok(caller) => Some(caller),
+        Ok(caller) => Some((caller, token.to_owned())),
         Err(e) => {
             tracing::info!("refused WebSocket connection: {e}");
             None

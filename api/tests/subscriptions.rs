@@ -26,6 +26,7 @@ async fn a_subscriber_that_falls_behind_gets_a_lagged_error_not_silence(pool: Pg
         is_site_admin: true,
         memberships: vec![],
         expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+        token_id: None,
     };
     let mut stream = schema.execute_stream(
         async_graphql::Request::new("subscription { operationUpdated { id } }").data(caller),

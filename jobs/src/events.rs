@@ -39,9 +39,21 @@ pub enum Event {
     MetricSample(crate::db::MetricSample),
     /// A cluster event was recorded.
     ClusterEvent(crate::server::ClusterEvent),
+    /// Who may do what changed: a user disabled, deleted or given a new password, a
+    /// membership changed, or an API token revoked. Connections acting for them re-check.
+    AccessChanged(AccessChange),
     /// The listener lost its connection: events may have been missed, so subscribers should
     /// refetch what they show.
     Resync,
+}
+
+/// Whose access changed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AccessChange {
+    /// The user's.
+    pub user_id: Option<crate::user::UserId>,
+    /// The API token's.
+    pub token_id: Option<uuid::Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +72,7 @@ impl Event {
             "servers" => Event::Server(serde_json::from_value(n.row)?),
             "cluster_events" => Event::ClusterEvent(serde_json::from_value(n.row)?),
             "server_metrics" => Event::MetricSample(serde_json::from_value(n.row)?),
+            "access" => Event::AccessChanged(serde_json::from_value(n.row)?),
             other => anyhow::bail!("notification from unexpected table {other}"),
         })
     }

@@ -19,6 +19,16 @@ pub(crate) enum RoleValue {
     Viewer,
 }
 
+impl From<RoleValue> for Role {
+    fn from(role: RoleValue) -> Self {
+        match role {
+            RoleValue::Admin => Self::Admin,
+            RoleValue::Operator => Self::Operator,
+            RoleValue::Viewer => Self::Viewer,
+        }
+    }
+}
+
 impl From<Role> for RoleValue {
     fn from(role: Role) -> Self {
         match role {
@@ -60,6 +70,8 @@ pub(crate) struct UserNode {
     pub email: String,
     /// Whether they manage the whole installation.
     pub is_site_admin: bool,
+    /// Whether they are disabled (and may not log in).
+    pub disabled: bool,
     /// Their role in each project they belong to.
     pub roles: Vec<ProjectRole>,
 }
@@ -87,6 +99,7 @@ impl AccountQuery {
             id: ID(me.user_id.to_string()),
             email: me.email.clone(),
             is_site_admin: me.is_site_admin,
+            disabled: false,
             roles: me.memberships.iter().map(ProjectRole::from).collect(),
         })
     }
@@ -133,6 +146,7 @@ impl AccountMutation {
                 id: ID(user.id.to_string()),
                 email: user.email,
                 is_site_admin: user.is_site_admin,
+                disabled: false,
                 roles: memberships.iter().map(ProjectRole::from).collect(),
             },
         })

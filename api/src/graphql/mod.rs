@@ -16,6 +16,7 @@ macro_rules! mirror {
         }
     };
 }
+mod access;
 mod account;
 mod cluster;
 mod instance;
@@ -39,6 +40,7 @@ pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// Every query.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
+    access::AccessQuery,
     account::AccountQuery,
     cluster::ClusterQuery,
     instance::InstanceQuery,
@@ -49,6 +51,7 @@ pub struct QueryRoot(
 /// Every mutation.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    access::AccessMutation,
     account::AccountMutation,
     instance::InstanceMutation,
     operation::OperationMutation,

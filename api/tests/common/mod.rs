@@ -90,7 +90,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         let db = db.clone();
         let hash = hash.clone();
         async move {
-            db.create_user(email, &hash, admin, project, role)
+            db.create_user(email, &hash, admin, Some((project, role)))
                 .await
                 .unwrap()
                 .id

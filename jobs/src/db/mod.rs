@@ -17,6 +17,7 @@
 mod instances;
 mod metrics;
 mod operations;
+mod projects;
 mod servers;
 mod signing_keys;
 mod users;
@@ -29,6 +30,7 @@ use std::time::Duration;
 pub use instances::{InstanceFilter, InstancePage, NewInstance};
 pub use metrics::{MetricPoint, MetricSample};
 pub use operations::{NewOperation, OperationFilter, OperationPage};
+pub use projects::{ApiToken, Member, Project};
 pub use servers::{NewServer, Page, ScalingChildren, ServerFilter};
 pub use signing_keys::StoredKey;
 

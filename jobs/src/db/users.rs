@@ -7,14 +7,13 @@ use super::{Db, violated_constraint};
 
 impl Db {
     /// Create a user with an already-hashed password, and make them a member of `project`
-    /// with `role`, in one transaction.
+    /// with `role` when given, in one transaction.
     pub async fn create_user(
         &self,
         email: &str,
         password_hash: &str,
         is_site_admin: bool,
-        project: ProjectId,
-        role: Role,
+        membership: Option<(ProjectId, Role)>,
     ) -> Result<User> {
         let mut tx = self.pool.begin().await?;
         let user: User = sqlx::query_as(
@@ -36,12 +35,14 @@ impl Db {
             }
             _ => e.into(),
         })?;
-        sqlx::query("INSERT INTO memberships (project_id, user_id, role) VALUES ($1, $2, $3)")
-            .bind(project)
-            .bind(user.id)
-            .bind(role)
-            .execute(&mut *tx)
-            .await?;
+        if let Some((project, role)) = membership {
+            sqlx::query("INSERT INTO memberships (project_id, user_id, role) VALUES ($1, $2, $3)")
+                .bind(project)
+                .bind(user.id)
+                .bind(role)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(user)
     }
