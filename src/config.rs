@@ -225,6 +225,11 @@ pub(crate) struct ServeConfig {
     /// the database when unset.
     #[arg(long, env = "TOYGRES_JWT_SECRET", hide_env_values = true)]
     pub(crate) jwt_secret: Option<String>,
+    /// The key that encrypts stored signing keys: 32 bytes, base64 or hex. Every process
+    /// sharing a database needs the same one; without it, one is generated in the data
+    /// directory (`master.key`).
+    #[arg(long, env = "TOYGRES_MASTER_KEY", hide_env_values = true)]
+    pub(crate) master_key: Option<String>,
     /// How long a login token lasts, in seconds.
     #[arg(long, env = "TOYGRES_TOKEN_TTL_SECS", default_value_t = 3600)]
     pub(crate) token_ttl_secs: u64,

@@ -158,14 +158,22 @@ async fn run(
         let ttl = Duration::from_secs(cfg.token_ttl_secs);
         let keys = match &cfg.jwt_secret {
             Some(secret) => api::Keys::from_secret(secret.as_bytes(), ttl)?,
-            None => api::Keys::load_or_generate(&db, ttl).await?,
+            None => {
+                let master = match &cfg.master_key {
+                    Some(text) => api::MasterKey::from_text(text)?,
+                    None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
+                };
+                api::Keys::load_or_generate(&db, master, ttl).await?
+            }
         };
         let bus = EventBus::start(&db, shutdown.clone()).await?;
+        let keys = Arc::new(keys);
+        keys.follow(db.clone(), &bus);
         let state = api::AppState::new(
             api::ApiContext {
                 db: db.clone(),
                 bus,
-                keys: Arc::new(keys),
+                keys,
                 offer: jobs::instance::Offer {
                     local_versions: local.versions(),
                     kubernetes: kubernetes.as_ref().map(|k| k.settings().service_type),

@@ -56,20 +56,31 @@ pub enum AuthError {
     Internal(#[from] jobs::Error),
 }
 
-/// The keys that sign and verify tokens.
-#[derive(Clone)]
+/// The keys that sign and verify tokens: one configured secret, or the key set stored in the
+/// database (encrypted with the master key), which rotates and is reloaded in every process
+/// when it changes.
 pub struct Keys {
+    set: std::sync::RwLock<KeySet>,
+    /// `None` for a configured secret, which never rotates.
+    master: Option<MasterKey>,
+    ttl: Duration,
+}
+
+/// The keys in force.
+#[derive(Clone)]
+struct KeySet {
     signing_kid: String,
     signing: EncodingKey,
     verifying: HashMap<String, DecodingKey>,
-    ttl: Duration,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = self.current();
         f.debug_struct("Keys")
-            .field("signing_kid", &self.signing_kid)
-            .field("verifying", &self.verifying.keys().collect::<Vec<_>>())
+            .field("signing_kid", &set.signing_kid)
+            .field("verifying", &set.verifying.keys().collect::<Vec<_>>())
+            .field("stored", &self.master.is_some())
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
@@ -93,48 +104,79 @@ impl Keys {
                     .finalize()
             )[..16]
         );
-        Ok(Self::from_stored(
-            &[StoredKey {
-                kid: kid.clone(),
-                secret: secret.to_vec(),
-            }],
-            &kid,
+        Ok(Self {
+            set: std::sync::RwLock::new(KeySet::of(&[(kid.clone(), secret.to_vec())], &kid)),
+            master: None,
             ttl,
-        ))
+        })
     }
 
-    /// Keys from the database: the active key signs, it and retiring keys verify. Without a
-    /// stored key, one is generated and stored (safe when several processes start together).
-    pub async fn load_or_generate(db: &Db, ttl: Duration) -> jobs::Result<Self> {
-        let active = db.active_signing_key(generate_key).await?;
-        let verifying = db.verifying_keys().await?;
-        Ok(Self::from_stored(&verifying, &active.kid, ttl))
+    /// Keys from the database, their material sealed with `master`: the active key signs, it
+    /// and retiring keys verify. Without a stored key, one is generated and stored (safe when
+    /// several processes start together). Keys stored in the clear by an earlier version are
+    /// sealed now.
+    pub async fn load_or_generate(
+        db: &Db,
+        master: MasterKey,
+        ttl: Duration,
+    ) -> anyhow::Result<Self> {
+        let set = load(db, &master).await?;
+        Ok(Self {
+            set: std::sync::RwLock::new(set),
+            master: Some(master),
+            ttl,
+        })
     }
 
-    fn from_stored(keys: &[StoredKey], signing_kid: &str, ttl: Duration) -> Self {
-        let signing = keys
-            .iter()
-            .find(|k| k.kid == signing_kid)
-            .map(|k| EncodingKey::from_secret(&k.secret))
-            .expect("the signing key is among the verifying keys");
-        Self {
-            signing_kid: signing_kid.to_owned(),
-            signing,
-            verifying: keys
-                .iter()
-                .map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret)))
-                .collect(),
-            ttl,
-        }
+    /// Load the stored key set again (after a rotation, here or in another process). A
+    /// configured secret has nothing to load.
+    pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        let Some(master) = &self.master else {
+            return Ok(());
+        };
+        let set = load(db, master).await?;
+        *self
+            .set
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = set;
+        Ok(())
+    }
+
+    /// Add a new active key and sign with it from now on; the old active key keeps verifying
+    /// the tokens it signed until they expire, then retires. Returns the new key's id.
+    pub async fn rotate(&self, db: &Db) -> Result<String, RotateError> {
+        let Some(master) = &self.master else {
+            return Err(RotateError::Configured);
+        };
+        let new = generate_key(master);
+        let kid = new.kid.clone();
+        let ttl = chrono::Duration::from_std(self.ttl + LEEWAY).unwrap_or(chrono::Duration::MAX);
+        db.rotate_signing_key(&new, Utc::now() + ttl).await?;
+        self.reload(db).await.map_err(RotateError::Other)?;
+        tracing::info!(kid, "signing key rotated");
+        Ok(kid)
+    }
+
+    /// Whether keys come from the database (and can rotate).
+    pub fn rotates(&self) -> bool {
+        self.master.is_some()
+    }
+
+    fn current(&self) -> KeySet {
+        self.set
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The id of the key that signs new tokens.
-    pub fn signing_kid(&self) -> &str {
-        &self.signing_kid
+    pub fn signing_kid(&self) -> String {
+        self.current().signing_kid
     }
 
     /// A token for `user`, valid from now for the configured lifetime.
     pub fn issue(&self, user: UserId) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let set = self.current();
         let now = Utc::now().timestamp();
         let exp = now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
@@ -146,8 +188,8 @@ impl Keys {
             iat: now,
         };
         let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.signing_kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.signing)?;
+        header.kid = Some(set.signing_kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &set.signing)?;
         let expires_at = Utc
             .timestamp_opt(exp, 0)
             .single()
@@ -162,10 +204,11 @@ impl Keys {
         if header.alg != Algorithm::HS256 {
             return Err(AuthError::InvalidToken);
         }
+        let set = self.current();
         let key = header
             .kid
             .as_deref()
-            .and_then(|kid| self.verifying.get(kid))
+            .and_then(|kid| set.verifying.get(kid))
             .ok_or(AuthError::InvalidToken)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY.as_secs();
@@ -178,17 +221,233 @@ impl Keys {
             .map(|data| data.claims)
             .map_err(|_| AuthError::InvalidToken)
     }
+
+    /// [`verify`](Self::verify), loading the stored keys again first when the token names a
+    /// key this process has not loaded yet (another process rotated a moment ago).
+    pub async fn verify_fresh(&self, db: &Db, token: &str) -> Result<Claims, AuthError> {
+        if self.master.is_some()
+            && let Ok(header) = jsonwebtoken::decode_header(token)
+            && let Some(kid) = header.kid.as_deref()
+            && !self.current().verifying.contains_key(kid)
+        {
+            self.reload(db)
+                .await
+                .map_err(|e| AuthError::Internal(jobs::Error::Other(e)))?;
+        }
+        self.verify(token)
+    }
+
+    /// Keep this process's keys in step with the database: load them again whenever a key
+    /// is added or changes state, or events may have been missed.
+    pub fn follow(self: &std::sync::Arc<Self>, db: Db, bus: &jobs::events::EventBus) {
+        if self.master.is_none() {
+            return;
+        }
+        let mut events = bus.subscribe();
+        let keys = std::sync::Arc::clone(self);
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let reload = match events.recv().await {
+                    Ok(event) => matches!(
+                        &*event,
+                        jobs::events::Event::SigningKeysChanged | jobs::events::Event::Resync
+                    ),
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => return,
+                };
+                if reload && let Err(e) = keys.reload(&db).await {
+                    tracing::error!("reload signing keys: {e:#}");
+                }
+            }
+        });
+    }
 }
 
-fn generate_key() -> StoredKey {
+/// Why a rotation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// The key is configured (`TOYGRES_JWT_SECRET`), not stored.
+    #[error(
+        "the signing key comes from TOYGRES_JWT_SECRET: change it there (every token is then refused), or unset it to let Toygres store and rotate keys"
+    )]
+    Configured,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] jobs::Error),
+    /// Loading the new key set failed.
+    #[error(transparent)]
+    Other(anyhow::Error),
+}
+
+impl KeySet {
+    fn of(keys: &[(String, Vec<u8>)], signing_kid: &str) -> Self {
+        let signing = keys
+            .iter()
+            .find(|(kid, _)| kid == signing_kid)
+            .map(|(_, secret)| EncodingKey::from_secret(secret))
+            .expect("the signing key is among the verifying keys");
+        Self {
+            signing_kid: signing_kid.to_owned(),
+            signing,
+            verifying: keys
+                .iter()
+                .map(|(kid, secret)| (kid.clone(), DecodingKey::from_secret(secret)))
+                .collect(),
+        }
+    }
+}
+
+/// The stored key set, opened with `master`; keys stored in the clear are sealed on the way.
+async fn load(db: &Db, master: &MasterKey) -> anyhow::Result<KeySet> {
+    let active = db.active_signing_key(|| generate_key(master)).await?;
+    let mut keys = Vec::new();
+    for stored in db.verifying_keys().await? {
+        let secret = if stored.encrypted {
+            master.open(&stored.kid, &stored.secret)?
+        } else {
+            db.seal_signing_key(&stored.kid, &master.seal(&stored.kid, &stored.secret))
+                .await?;
+            stored.secret
+        };
+        keys.push((stored.kid, secret));
+    }
+    Ok(KeySet::of(&keys, &active.kid))
+}
+
+/// A new random key, sealed.
+fn generate_key(master: &MasterKey) -> StoredKey {
     use rand::RngCore as _;
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let mut kid = [0u8; 8];
     rand::rng().fill_bytes(&mut kid);
+    let kid = format!("gen-{}", hex::encode(kid));
     StoredKey {
-        kid: format!("gen-{}", hex::encode(kid)),
-        secret,
+        secret: master.seal(&kid, &secret),
+        kid,
+        encrypted: true,
+    }
+}
+
+/// The key that encrypts signing keys at rest (AES-256-GCM, the key id as associated data, a
+/// random nonce per seal). From `TOYGRES_MASTER_KEY`, or a file in the data directory.
+pub struct MasterKey(aes_gcm::Aes256Gcm);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+/// The nonce length of AES-GCM.
+const NONCE_LEN: usize = 12;
+
+impl MasterKey {
+    /// A master key from 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
+        use aes_gcm::KeyInit as _;
+        anyhow::ensure!(
+            bytes.len() == 32,
+            "a master key is 32 bytes (got {})",
+            bytes.len()
+        );
+        Ok(Self(
+            aes_gcm::Aes256Gcm::new_from_slice(bytes)
+                .map_err(|_| anyhow::anyhow!("bad key length"))?,
+        ))
+    }
+
+    /// A master key from its text: 32 bytes as base64 or as 64 hex digits
+    /// (`openssl rand -base64 32`).
+    pub fn from_text(text: &str) -> anyhow::Result<Self> {
+        use base64::Engine as _;
+        let text = text.trim();
+        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(text)?
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "TOYGRES_MASTER_KEY must be 32 bytes as base64 or 64 hex digits"
+                    )
+                })?
+        };
+        Self::from_bytes(&bytes)
+    }
+
+    /// The master key in `path`, created (random, mode 0600) when missing.
+    pub fn load_or_create(path: &std::path::Path) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        use base64::Engine as _;
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                Self::from_text(&text).with_context(|| format!("master key in {}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                use std::io::Write as _;
+                use std::os::unix::fs::OpenOptionsExt as _;
+                let bytes: [u8; 32] = rand::random();
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .with_context(|| format!("create {}", path.display()))?;
+                f.write_all(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(bytes)
+                        .as_bytes(),
+                )?;
+                tracing::info!(path = %path.display(), "generated a master key for signing keys at rest");
+                Self::from_bytes(&bytes)
+            }
+            Err(e) => Err(e).with_context(|| format!("read {}", path.display())),
+        }
+    }
+
+    /// Seal `plaintext` (a key's material) for key id `kid`: nonce, then ciphertext and tag.
+    pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Vec<u8> {
+        use aes_gcm::aead::{Aead as _, Payload};
+        let nonce: [u8; NONCE_LEN] = rand::random();
+        let sealed = self
+            .0
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plaintext,
+                    aad: kid.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption of a short message cannot fail");
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    /// Open what [`seal`](Self::seal) made for `kid`. Fails with a message naming the key,
+    /// never its material, when the master key is not the one that sealed it.
+    pub fn open(&self, kid: &str, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
+        use aes_gcm::aead::{Aead as _, Payload};
+        anyhow::ensure!(sealed.len() > NONCE_LEN, "signing key {kid} is truncated");
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at the nonce length");
+        self.0
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: kid.as_bytes(),
+                },
+            )
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the master key does not open signing key {kid}: give every process the same TOYGRES_MASTER_KEY"
+                )
+            })
     }
 }
 
@@ -217,7 +476,7 @@ impl Caller {
         if token.starts_with(API_TOKEN_PREFIX) {
             return Self::from_api_token(db, token).await;
         }
-        let claims = keys.verify(token)?;
+        let claims = keys.verify_fresh(db, token).await?;
         let user = match db.user(UserId(claims.sub)).await {
             Ok(user) => user,
             Err(jobs::Error::NotFound { .. }) => return Err(AuthError::UserGone),
@@ -373,6 +632,29 @@ mod tests {
 
     fn header(keys: &Keys) -> serde_json::Value {
         serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": keys.signing_kid()})
+    }
+
+    #[test]
+    fn a_master_key_is_read_as_base64_or_hex_and_seals_for_one_key_id_only() {
+        let hex_key = "00".repeat(31) + "01";
+        let from_hex = MasterKey::from_text(&hex_key).unwrap();
+        let from_b64 =
+            MasterKey::from_text("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE=").unwrap();
+        let sealed = from_hex.seal("k1", b"material-material-material-32byt");
+        assert_eq!(
+            from_b64.open("k1", &sealed).unwrap(),
+            b"material-material-material-32byt"
+        );
+        assert!(from_b64.open("k2", &sealed).is_err(), "bound to its key id");
+        assert_ne!(
+            sealed,
+            from_hex.seal("k1", b"material-material-material-32byt"),
+            "fresh nonce"
+        );
+        for bad in ["", "short", &"zz".repeat(32), "AAAA"] {
+            assert!(MasterKey::from_text(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(format!("{from_hex:?}"), "MasterKey(<redacted>)");
     }
 
     #[test]

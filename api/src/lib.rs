@@ -23,7 +23,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
-pub use auth::{Caller, Keys};
+pub use auth::{Caller, Keys, MasterKey};
 pub use graphql::{ApiSchema, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
 use jobs::db::Db;
 use jobs::events::EventBus;

@@ -42,6 +42,8 @@ pub enum Event {
     /// Who may do what changed: a user disabled, deleted or given a new password, a
     /// membership changed, or an API token revoked. Connections acting for them re-check.
     AccessChanged(AccessChange),
+    /// A JWT signing key was added, or changed state: processes load the key set again.
+    SigningKeysChanged,
     /// The listener lost its connection: events may have been missed, so subscribers should
     /// refetch what they show.
     Resync,
@@ -73,6 +75,7 @@ impl Event {
             "cluster_events" => Event::ClusterEvent(serde_json::from_value(n.row)?),
             "server_metrics" => Event::MetricSample(serde_json::from_value(n.row)?),
             "access" => Event::AccessChanged(serde_json::from_value(n.row)?),
+            "signing_keys" => Event::SigningKeysChanged,
             other => anyhow::bail!("notification from unexpected table {other}"),
         })
     }

@@ -153,6 +153,25 @@ impl ApiTokenNode {
     }
 }
 
+/// A key that signs or verifies access tokens, without its material.
+#[derive(SimpleObject)]
+#[graphql(name = "SigningKey")]
+pub(crate) struct SigningKeyNode {
+    /// The key id, in each token's header (`kid`).
+    kid: String,
+    /// The JWT algorithm.
+    algorithm: String,
+    /// `active` signs and verifies; `retiring` verifies the tokens it signed until
+    /// `retireAfter`; `retired` does neither.
+    state: String,
+    /// When it was made.
+    created_at: Option<DateTime<Utc>>,
+    /// When a retiring key stops verifying.
+    retire_after: Option<DateTime<Utc>>,
+    /// Whether it comes from the configuration (`TOYGRES_JWT_SECRET`) rather than the database.
+    configured: bool,
+}
+
 /// What `createApiToken` returns: the token, and its secret, shown this once.
 #[derive(SimpleObject)]
 pub(crate) struct CreateApiTokenPayload {
@@ -253,6 +272,38 @@ impl AccessQuery {
             Err(jobs::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(crate::error::from_jobs(e)),
         }
+    }
+
+    /// The keys that sign and verify access tokens, newest first, without their material
+    /// (site admins).
+    async fn signing_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SigningKeyNode>> {
+        site_admin(caller(ctx)?, "list signing keys")?;
+        let api = api(ctx)?;
+        if !api.keys.rotates() {
+            return Ok(vec![SigningKeyNode {
+                kid: api.keys.signing_kid(),
+                algorithm: "HS256".into(),
+                state: "active".into(),
+                created_at: None,
+                retire_after: None,
+                configured: true,
+            }]);
+        }
+        Ok(api
+            .db
+            .signing_keys()
+            .await
+            .or_gql()?
+            .into_iter()
+            .map(|k| SigningKeyNode {
+                kid: k.kid,
+                algorithm: k.algorithm,
+                state: k.state,
+                created_at: Some(k.created_at),
+                retire_after: k.retire_after,
+                configured: false,
+            })
+            .collect())
     }
 
     /// Every user, by email (site admins).
@@ -459,6 +510,35 @@ impl AccessMutation {
         let hash = user::hash_password(&new_password).await.or_gql()?;
         db.set_password_hash(me.user_id, &hash).await.or_gql()?;
         Ok(true)
+    }
+
+    /// Add a new signing key and sign new tokens with it, in every API process at once (site
+    /// admins). Tokens signed by the previous key keep working until they expire; then it
+    /// retires. Returns the new key.
+    async fn rotate_signing_key(&self, ctx: &Context<'_>) -> async_graphql::Result<SigningKeyNode> {
+        site_admin(caller(ctx)?, "rotate signing keys")?;
+        let api = api(ctx)?;
+        let kid = match api.keys.rotate(&api.db).await {
+            Ok(kid) => kid,
+            Err(e @ crate::auth::RotateError::Configured) => {
+                return Err(coded(code::CONFLICT, e.to_string()));
+            }
+            Err(crate::auth::RotateError::Db(e)) => return Err(crate::error::from_jobs(e)),
+            Err(crate::auth::RotateError::Other(e)) => return Err(crate::error::internal(&e)),
+        };
+        let keys = api.db.signing_keys().await.or_gql()?;
+        let key = keys
+            .into_iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| crate::error::internal(&"the new key is not stored"))?;
+        Ok(SigningKeyNode {
+            kid: key.kid,
+            algorithm: key.algorithm,
+            state: key.state,
+            created_at: Some(key.created_at),
+            retire_after: key.retire_after,
+            configured: false,
+        })
     }
 
     /// Create an API token for a project (its admins), with a role no higher than ADMIN and an

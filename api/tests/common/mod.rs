@@ -34,6 +34,9 @@ pub struct Options {
     pub metrics_token: Option<String>,
     pub fleet: Arc<jobs::server::Fleet>,
     pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
+    /// Keys stored in the database, sealed with this master key (and rotatable), instead of
+    /// the configured [`SECRET`].
+    pub master_key: Option<[u8; 32]>,
 }
 
 impl Default for Options {
@@ -46,6 +49,7 @@ impl Default for Options {
             metrics_token: None,
             fleet: Default::default(),
             kubernetes: None,
+            master_key: None,
         }
     }
 }
@@ -123,8 +127,17 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
     };
     let shutdown = CancellationToken::new();
     let local = jobs::testing::local_host();
-    let keys = Arc::new(Keys::from_secret(SECRET, options.token_ttl).unwrap());
     let bus = EventBus::start(&db, shutdown.clone()).await.unwrap();
+    let keys = Arc::new(match options.master_key {
+        Some(master) => {
+            let master = api::MasterKey::from_bytes(&master).unwrap();
+            Keys::load_or_generate(&db, master, options.token_ttl)
+                .await
+                .unwrap()
+        }
+        None => Keys::from_secret(SECRET, options.token_ttl).unwrap(),
+    });
+    keys.follow(db.clone(), &bus);
     let state = AppState::new(
         ApiContext {
             db: db.clone(),

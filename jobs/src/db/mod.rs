@@ -32,7 +32,7 @@ pub use metrics::{MetricPoint, MetricSample};
 pub use operations::{NewOperation, OperationFilter, OperationPage};
 pub use projects::{ApiToken, Member, Project};
 pub use servers::{NewServer, Page, ScalingChildren, ServerFilter};
-pub use signing_keys::StoredKey;
+pub use signing_keys::{KeyInfo, StoredKey};
 
 /// The metadata schema's migrations, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
