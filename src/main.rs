@@ -193,10 +193,13 @@ async fn run(
         tracing::info!("serving GraphQL on http://{addr}/graphql");
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
-            axum::serve(listener, api::app(state))
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
-                .context("serve HTTP")
+            axum::serve(
+                listener,
+                api::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("serve HTTP")
         });
     }
     if !cfg.role.runs_api() {

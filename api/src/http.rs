@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::error::code;
+use crate::graphql::Origin;
 use jobs::telemetry::TELEMETRY;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -131,6 +132,7 @@ pub(crate) async fn authenticate(
 /// `POST /graphql`.
 pub(crate) async fn graphql_post(
     State(state): State<AppState>,
+    axum::Extension(origin): axum::Extension<Origin>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -177,7 +179,23 @@ pub(crate) async fn graphql_post(
         Ok(c) => c,
         Err(resp) => return resp,
     };
-    execute(&state, request, caller, media).await
+    execute(&state, request.data(origin), caller, media).await
+}
+
+/// Note where each request comes from (the peer's address, its `User-Agent`), for the audit
+/// log.
+pub(crate) async fn origin(mut request: Request, next: axum::middleware::Next) -> Response {
+    let ip = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect());
+    request.extensions_mut().insert(Origin { ip, user_agent });
+    next.run(request).await
 }
 
 async fn execute(
@@ -239,7 +257,14 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request)
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if wants_upgrade {
         return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(ws) => crate::ws::upgrade(ws, state),
+            Ok(ws) => {
+                let origin = parts
+                    .extensions
+                    .get::<Origin>()
+                    .cloned()
+                    .unwrap_or_default();
+                crate::ws::upgrade(ws, state, origin)
+            }
             Err(rejection) => rejection.into_response(),
         };
     }

@@ -106,6 +106,7 @@ pub fn app(state: AppState) -> Router {
         .merge(probes(state.cx.db))
         .fallback(get(ui::serve))
         .layer(axum::middleware::from_fn(http::measure))
+        .layer(axum::middleware::from_fn(http::origin))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

@@ -7,14 +7,14 @@
 //! |------|------|
 //! | 4400 | a message that is not valid JSON of a known type, or binary |
 //! | 4401 | `subscribe` before the server acknowledged `connection_init` |
-//! | 4403 | `connection_init` with a missing or invalid token; the token expired or was revoked, its user disabled or deleted, or its memberships changed |
+//! | 4403 | `connection_init` with a missing or invalid token; the token expired or was revoked, its user disabled or deleted, or a role taken away |
 //! | 4408 | no `connection_init` within the init timeout |
 //! | 4409 | `subscribe` with an id already in use |
 //! | 4429 | a second `connection_init` |
 //!
 //! The token is checked in `connection_init`, and again whenever the database announces a
-//! change of access that concerns it; the connection closes (4403) when it expires or no
-//! longer allows what it did, ending every subscription on it.
+//! change of access that concerns it; the connection closes (4403) when it expires or allows
+//! less than it did, ending every subscription on it.
 
 use std::collections::HashMap;
 
@@ -30,6 +30,7 @@ use tokio::time::Instant;
 
 use crate::AppState;
 use crate::auth::{Caller, bearer};
+use crate::graphql::Origin;
 
 /// The subprotocol we speak.
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
@@ -66,9 +67,9 @@ enum Outgoing {
 }
 
 /// Accept the upgrade, speaking `graphql-transport-ws`.
-pub(crate) fn upgrade(ws: WebSocketUpgrade, state: AppState) -> Response {
+pub(crate) fn upgrade(ws: WebSocketUpgrade, state: AppState, origin: Origin) -> Response {
     ws.protocols([PROTOCOL])
-        .on_upgrade(move |socket| serve(socket, state))
+        .on_upgrade(move |socket| serve(socket, state, origin))
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
@@ -78,7 +79,7 @@ fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
-async fn serve(socket: WebSocket, state: AppState) {
+async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTBOX);
     let mut subscriptions: HashMap<String, AbortHandle> = HashMap::new();
@@ -118,8 +119,9 @@ async fn serve(socket: WebSocket, state: AppState) {
                 };
                 if recheck && let (Some(before), Some(token)) = (&caller, &token) {
                     match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
-                        Ok(now) if same_access(before, &now) => {}
-                        Ok(_) => break Some(close(4403, "Forbidden: access changed; reconnect")),
+                        // More access (a project made or joined): later subscriptions get it.
+                        Ok(now) if !reduced(before, &now) => caller = Some(now),
+                        Ok(_) => break Some(close(4403, "Forbidden: access reduced; reconnect")),
                         Err(e) => {
                             tracing::info!("closing a WebSocket whose access ended: {e}");
                             break Some(close(4403, "Forbidden: access revoked"));
@@ -177,7 +179,8 @@ async fn serve(socket: WebSocket, state: AppState) {
                         if subscriptions.contains_key(&id) {
                             break Some(close(4409, "Subscriber for this id already exists"));
                         }
-                        let handle = spawn_subscription(&state, caller.clone(), id.clone(), *payload, out_tx.clone());
+                        let request = payload.data(origin.clone());
+                        let handle = spawn_subscription(&state, caller.clone(), id.clone(), request, out_tx.clone());
                         subscriptions.insert(id, handle);
                         continue;
                     }
@@ -203,18 +206,14 @@ async fn serve(socket: WebSocket, state: AppState) {
     }
 }
 
-/// Whether two checks of one caller allow the same: same user state and memberships.
-fn same_access(before: &Caller, now: &Caller) -> bool {
-    let roles = |c: &Caller| {
-        let mut r: Vec<_> = c
+/// Whether `now` may do less than `before`: site admin no more, or a project left or a
+/// lower role in one. Open subscriptions were authorized with `before`, so they must end.
+fn reduced(before: &Caller, now: &Caller) -> bool {
+    (before.is_site_admin && !now.is_site_admin)
+        || before
             .memberships
             .iter()
-            .map(|m| (m.project_id.0, m.role))
-            .collect();
-        r.sort();
-        r
-    };
-    before.is_site_admin == now.is_site_admin && roles(before) == roles(now)
+            .any(|m| now.role_in(m.project_id).is_none_or(|role| role < m.role))
 }
 
 /// The caller named by `connection_init`'s `{"authorization": "Bearer <token>"}`, and the

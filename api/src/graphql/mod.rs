@@ -18,6 +18,8 @@ macro_rules! mirror {
 }
 mod access;
 mod account;
+mod audit;
+pub(crate) use audit::Origin;
 mod cluster;
 mod instance;
 mod measure;
@@ -42,6 +44,7 @@ pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct QueryRoot(
     access::AccessQuery,
     account::AccountQuery,
+    audit::AuditQuery,
     cluster::ClusterQuery,
     instance::InstanceQuery,
     operation::OperationQuery,
@@ -89,6 +92,7 @@ pub(crate) fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
     .limit_directives(10)
     .disable_suggestions()
     .extension(measure::Measure)
+    .extension(audit::Audit)
 }
 
 /// The caller, or `UNAUTHENTICATED`.

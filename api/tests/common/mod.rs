@@ -162,10 +162,13 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
     let addr = listener.local_addr().unwrap();
     let stop = shutdown.clone();
     tokio::spawn(async move {
-        axum::serve(listener, api::app(state))
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            api::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+        .unwrap();
     });
     if options.workers {
         let cx = jobs::Context {
@@ -188,7 +191,10 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         db,
         keys,
         users,
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .user_agent("toygres-api-tests")
+            .build()
+            .unwrap(),
         shutdown,
     }
 }

@@ -14,6 +14,7 @@
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
 
+mod audit;
 mod instances;
 mod metrics;
 mod operations;
@@ -27,6 +28,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::time::Duration;
 
+pub use audit::{AuditEntry, NewAuditEntry};
 pub use instances::{InstanceFilter, InstancePage, NewInstance};
 pub use metrics::{MetricPoint, MetricSample};
 pub use operations::{NewOperation, OperationFilter, OperationPage};

@@ -63,7 +63,7 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    fn of(mut items: Vec<T>, first: i64) -> Self {
+    pub(crate) fn of(mut items: Vec<T>, first: i64) -> Self {
         let has_next_page = items.len() as i64 > first;
         items.truncate(usize::try_from(first).unwrap_or(0));
         Self {

@@ -1,0 +1,308 @@
+//! The audit log: every mutation, recorded with who, what, when, from where and how it ended,
+//! by a schema extension, so that none can be left out; and `auditLog` to read it.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextResolve, ResolveInfo,
+};
+use async_graphql::{Context, ID, Object, Request, ServerResult, Value, Variables};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{api, caller, page_size, parse_id};
+use crate::ApiContext;
+use crate::auth::Caller;
+use crate::error::{OrGql as _, code, coded};
+use jobs::db::{AuditEntry, NewAuditEntry};
+use jobs::user::{ProjectId, Role};
+
+/// Where a request came from, put into each request by the HTTP layer.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Origin {
+    /// The peer's address.
+    pub(crate) ip: Option<String>,
+    /// Its `User-Agent`.
+    pub(crate) user_agent: Option<String>,
+}
+
+/// The request's variables, for reading a mutation's arguments.
+struct RequestVariables(Variables);
+
+/// The schema extension.
+pub(crate) struct Audit;
+
+impl ExtensionFactory for Audit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AuditExtension)
+    }
+}
+
+struct AuditExtension;
+
+#[async_trait::async_trait]
+impl Extension for AuditExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let variables = RequestVariables(request.variables.clone());
+        next.run(ctx, request.data(variables)).await
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if info.parent_type != "MutationRoot" || info.path_node.parent.is_some() {
+            return next.run(ctx, info).await;
+        }
+        let action = info.name.to_owned();
+        let arguments = arguments(ctx, info.field);
+        let result = next.run(ctx, info).await;
+        if let Some(api) = ctx.data_opt::<ApiContext>() {
+            let entry = entry(ctx, action, arguments, &result);
+            if let Err(e) = api.db.record_audit(&entry).await {
+                tracing::error!(action = %entry.action, "failed to record an audit entry: {e:#}");
+            }
+        }
+        result
+    }
+}
+
+/// A field's arguments as JSON, variables filled in, secrets replaced.
+fn arguments(
+    ctx: &ExtensionContext<'_>,
+    field: &async_graphql::parser::types::Field,
+) -> serde_json::Value {
+    let variables = ctx.data_opt::<RequestVariables>();
+    let mut out = serde_json::Map::new();
+    for (name, value) in &field.arguments {
+        let value = value
+            .node
+            .clone()
+            .into_const_with(|var| variables.and_then(|v| v.0.get(&var).cloned()).ok_or(()));
+        let json = value
+            .ok()
+            .and_then(|v| v.into_json().ok())
+            .unwrap_or(serde_json::Value::Null);
+        out.insert(name.node.to_string(), json);
+    }
+    let mut json = serde_json::Value::Object(out);
+    redact(&mut json);
+    json
+}
+
+/// Replace the values of keys that name secrets, at any depth.
+fn redact(value: &mut serde_json::Value) {
+    const SECRET: &[&str] = &["password", "secret", "token", "key"];
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                let lower = k.to_ascii_lowercase();
+                if SECRET.iter().any(|s| lower.contains(s)) && !v.is_null() {
+                    *v = serde_json::Value::String("[redacted]".into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// The first `id` in a mutation's arguments, or else in its result (the thing it made).
+fn target(arguments: &serde_json::Value, result: Option<&Value>) -> Option<Uuid> {
+    fn in_json(v: &serde_json::Value) -> Option<Uuid> {
+        v.get("id")
+            .and_then(|id| id.as_str())
+            .and_then(|id| id.parse().ok())
+    }
+    if let Some(id) = in_json(arguments) {
+        return Some(id);
+    }
+    let result = result?.clone().into_json().ok()?;
+    in_json(&result).or_else(|| result.as_object()?.values().find_map(in_json))
+}
+
+fn entry(
+    ctx: &ExtensionContext<'_>,
+    action: String,
+    arguments: serde_json::Value,
+    result: &ServerResult<Option<Value>>,
+) -> NewAuditEntry {
+    let caller = ctx.data_opt::<Caller>();
+    let origin = ctx.data_opt::<Origin>().cloned().unwrap_or_default();
+    let project_id = ["projectId"]
+        .iter()
+        .find_map(|k| {
+            arguments
+                .get(k)
+                .or_else(|| arguments.get("input").and_then(|i| i.get(k)))
+        })
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse().ok())
+        .map(ProjectId);
+    let (value, error) = match result {
+        Ok(value) => (value.as_ref(), None),
+        Err(e) => {
+            let code = e
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|c| match c {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| code::INTERNAL.to_owned());
+            (None, Some((code, e.message.clone())))
+        }
+    };
+    let actor = match caller {
+        Some(c) => c.email.clone(),
+        // Logging in: the email tried.
+        None => arguments
+            .get("email")
+            .and_then(|e| e.as_str())
+            .map_or_else(|| "anonymous".to_owned(), |e| format!("anonymous ({e})")),
+    };
+    NewAuditEntry {
+        actor_user_id: caller.map(|c| c.user_id),
+        actor,
+        token_id: caller.and_then(|c| c.token_id),
+        project_id,
+        target_id: target(&arguments, value),
+        action,
+        arguments,
+        source_ip: origin.ip,
+        user_agent: origin.user_agent,
+        error,
+    }
+}
+
+/// One recorded mutation.
+pub(crate) struct AuditEntryNode(AuditEntry);
+
+#[Object(name = "AuditEntry")]
+impl AuditEntryNode {
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Who: an email, or `API token <name>`.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// The user (for an API token, its maker).
+    async fn actor_user_id(&self) -> Option<ID> {
+        self.0.actor_user_id.map(|u| ID(u.to_string()))
+    }
+    /// The API token, when one was used.
+    async fn token_id(&self) -> Option<ID> {
+        self.0.token_id.map(|t| ID(t.to_string()))
+    }
+    /// The project it concerned, when known.
+    async fn project_id(&self) -> Option<ID> {
+        self.0.project_id.map(|p| ID(p.0.to_string()))
+    }
+    /// The mutation, such as `deleteInstance`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// What it acted on, when known.
+    async fn target_id(&self) -> Option<ID> {
+        self.0.target_id.map(|t| ID(t.to_string()))
+    }
+    /// Its arguments, secrets replaced by `[redacted]`.
+    async fn arguments(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(self.0.arguments.clone())
+    }
+    /// The client's address.
+    async fn source_ip(&self) -> Option<&str> {
+        self.0.source_ip.as_deref()
+    }
+    /// The client's `User-Agent`.
+    async fn user_agent(&self) -> Option<&str> {
+        self.0.user_agent.as_deref()
+    }
+    /// `succeeded` or `failed`.
+    async fn outcome(&self) -> &str {
+        &self.0.outcome
+    }
+    /// The error's `extensions.code`, when it failed.
+    async fn error_code(&self) -> Option<&str> {
+        self.0.error_code.as_deref()
+    }
+    /// The error's message, when it failed.
+    async fn error_message(&self) -> Option<&str> {
+        self.0.error_message.as_deref()
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Recorded mutations, newest first: of the projects the caller administers, or of one of
+    /// them with `projectId`; site admins see everything, entries of no project included.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        project_id: Option<ID>,
+    ) -> async_graphql::Result<Connection<String, AuditEntryNode, EmptyFields, EmptyFields>> {
+        let me = caller(ctx)?;
+        let first = page_size(first)?;
+        let after = after.map(|a| parse_id(&ID(a), "cursor")).transpose()?;
+        let admin_of: Vec<ProjectId> = me
+            .memberships
+            .iter()
+            .filter(|m| m.role == Role::Admin)
+            .map(|m| m.project_id)
+            .collect();
+        let site_admin = me.is_site_admin && me.token_id.is_none();
+        let (projects, everything) = match project_id {
+            Some(id) => {
+                let id = ProjectId(parse_id(&id, "project")?);
+                if !site_admin && !admin_of.contains(&id) {
+                    return Err(coded(
+                        code::FORBIDDEN,
+                        "only the project's admins may read its audit log",
+                    ));
+                }
+                (vec![id], false)
+            }
+            None if site_admin => (Vec::new(), true),
+            None if admin_of.is_empty() => {
+                return Err(coded(
+                    code::FORBIDDEN,
+                    "only project admins may read the audit log",
+                ));
+            }
+            None => (admin_of, false),
+        };
+        let page = api(ctx)?
+            .db
+            .audit_log(&projects, everything, after, first)
+            .await
+            .or_gql()?;
+        Ok(super::connection(
+            page.items,
+            after.is_some(),
+            page.has_next_page,
+            |e| (e.id.to_string(), AuditEntryNode(e)),
+        ))
+    }
+}
