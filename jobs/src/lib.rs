@@ -31,6 +31,7 @@
 //!   └── (cancel) ──────────────────────────▶ cancelled
 //! ```
 
+pub mod browser;
 pub mod db;
 mod error;
 pub mod events;

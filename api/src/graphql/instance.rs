@@ -183,6 +183,71 @@ impl InstanceNode {
         )
         .await
     }
+    /// The tables, views and materialized views of its database, with estimated row counts,
+    /// sizes, columns and indexes (admins and operators; a running instance).
+    async fn tables(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TableNode>> {
+        let mut conn = browse(ctx, &self.0).await?;
+        let tables = conn.tables().await.or_gql();
+        conn.close().await;
+        Ok(tables?
+            .into_iter()
+            .map(|t| TableNode {
+                schema: t.schema,
+                name: t.name,
+                kind: t.kind,
+                estimated_rows: t.estimated_rows,
+                size_bytes: t.size_bytes,
+                columns: t
+                    .columns
+                    .into_iter()
+                    .map(|c| TableColumnNode {
+                        name: c.name,
+                        data_type: c.data_type,
+                        nullable: c.nullable,
+                        default: c.default,
+                        primary_key: c.primary_key,
+                    })
+                    .collect(),
+                indexes: t
+                    .indexes
+                    .into_iter()
+                    .map(|i| TableIndexNode {
+                        name: i.name,
+                        definition: i.definition,
+                        unique: i.unique,
+                        primary: i.primary,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+    /// A page of a table's rows in primary-key order (physical order without one), at most
+    /// `first` (up to 500) and 1 MiB; `after` is a previous page's `nextCursor`.
+    async fn rows(
+        &self,
+        ctx: &Context<'_>,
+        table: String,
+        #[graphql(default = "public")] schema: String,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<RowSetNode> {
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|n| (1..=jobs::browser::MAX_ROWS).contains(n))
+            .ok_or_else(|| {
+                crate::error::invalid(format!(
+                    "`first` must be between 1 and {}",
+                    jobs::browser::MAX_ROWS
+                ))
+            })?;
+        let mut conn = browse(ctx, &self.0).await?;
+        let rows = conn
+            .rows(&schema, &table, first, after.as_deref())
+            .await
+            .or_gql();
+        conn.close().await;
+        Ok(rows?.into())
+    }
     /// PostgreSQL major version.
     async fn version(&self) -> i32 {
         self.0.pg_version
@@ -580,5 +645,148 @@ impl InstanceSubscription {
             }
             _ => None,
         }))
+    }
+}
+
+/// A table, view or materialized view of an instance's database.
+#[derive(SimpleObject)]
+#[graphql(name = "Table")]
+pub(crate) struct TableNode {
+    /// Its schema.
+    schema: String,
+    /// Its name.
+    name: String,
+    /// `table`, `partitioned table`, `view` or `materialized view`.
+    kind: String,
+    /// The planner's estimate of its rows (-1 when never analyzed).
+    estimated_rows: i64,
+    /// Its size with indexes and TOAST, in bytes.
+    size_bytes: i64,
+    /// Its columns, in order.
+    columns: Vec<TableColumnNode>,
+    /// Its indexes.
+    indexes: Vec<TableIndexNode>,
+}
+
+/// A column of a table.
+#[derive(SimpleObject)]
+#[graphql(name = "TableColumn")]
+pub(crate) struct TableColumnNode {
+    /// Its name.
+    name: String,
+    /// Its type, as Postgres writes it.
+    data_type: String,
+    /// Whether it may be null.
+    nullable: bool,
+    /// Its default expression.
+    default: Option<String>,
+    /// Whether it is part of the primary key.
+    primary_key: bool,
+}
+
+/// An index of a table.
+#[derive(SimpleObject)]
+#[graphql(name = "TableIndex")]
+pub(crate) struct TableIndexNode {
+    /// Its name.
+    name: String,
+    /// Its definition.
+    definition: String,
+    /// Whether it is unique.
+    unique: bool,
+    /// Whether it is the primary key.
+    primary: bool,
+}
+
+/// A column of a result.
+#[derive(SimpleObject)]
+#[graphql(name = "ResultColumn")]
+pub(crate) struct ResultColumnNode {
+    /// Its name.
+    name: String,
+    /// Its type, as Postgres names it.
+    data_type: String,
+}
+
+/// Rows with typed columns.
+#[derive(SimpleObject)]
+#[graphql(name = "RowSet")]
+pub(crate) struct RowSetNode {
+    /// The columns.
+    columns: Vec<ResultColumnNode>,
+    /// The rows: one list per row, one JSON value per column, as Postgres renders it.
+    rows: async_graphql::Json<Vec<Vec<serde_json::Value>>>,
+    /// Whether rows were left out (by the page size, or the row or byte limit).
+    truncated: bool,
+    /// For a table's rows: pass as `after` for the next page.
+    next_cursor: Option<String>,
+}
+
+impl From<jobs::browser::RowSet> for RowSetNode {
+    fn from(r: jobs::browser::RowSet) -> Self {
+        Self {
+            columns: r
+                .columns
+                .into_iter()
+                .map(|c| ResultColumnNode {
+                    name: c.name,
+                    data_type: c.data_type,
+                })
+                .collect(),
+            rows: async_graphql::Json(r.rows),
+            truncated: r.truncated,
+            next_cursor: r.next_cursor,
+        }
+    }
+}
+
+/// A connection to `instance` as its own role, for the browser: admins and operators of its
+/// project only, a running instance only.
+async fn browse(
+    ctx: &Context<'_>,
+    instance: &Instance,
+) -> async_graphql::Result<jobs::browser::Browser> {
+    let me = caller(ctx)?;
+    match me.role_in(instance.project_id) {
+        Some(role) if role.can_write() => {}
+        _ => return Err(crate::error::forbidden("browse instances' data")),
+    }
+    if instance.state != InstanceState::Running {
+        return Err(crate::error::coded(
+            crate::error::code::CONFLICT,
+            format!("instance {} is not running", instance.name),
+        ));
+    }
+    let db = &api(ctx)?.db;
+    let password = db.instance_password(instance.id).await.or_gql()?;
+    jobs::browser::Browser::connect(instance, &password)
+        .await
+        .or_gql()
+}
+
+#[derive(Default)]
+pub(crate) struct BrowserMutation;
+
+#[Object]
+impl BrowserMutation {
+    /// Run one read-only statement that returns rows (`SELECT`, `VALUES`, `TABLE`, `WITH …
+    /// SELECT`) on an instance's database, as its own role (admins and operators): in a
+    /// `READ ONLY` transaction that is rolled back, within 5 s, at most 500 rows and 1 MiB.
+    async fn run_read_only_query(
+        &self,
+        ctx: &Context<'_>,
+        instance_id: ID,
+        sql: String,
+    ) -> async_graphql::Result<RowSetNode> {
+        let me = caller(ctx)?;
+        let id = InstanceId(parse_id(&instance_id, "instance")?);
+        let found = api(ctx)?.db.instance(id).await;
+        let instance = visible(me, found, |i| i.project_id)?.ok_or_else(|| {
+            crate::error::coded(crate::error::code::NOT_FOUND, "instance not found")
+        })?;
+        let mut conn = browse(ctx, &instance).await?;
+        let result = conn.run_read_only(&sql).await.or_gql();
+        conn.close().await;
+        Ok(result?.into())
     }
 }

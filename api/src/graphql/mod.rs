@@ -57,6 +57,7 @@ pub struct MutationRoot(
     access::AccessMutation,
     account::AccountMutation,
     instance::InstanceMutation,
+    instance::BrowserMutation,
     operation::OperationMutation,
     server::ServerMutation,
 );

@@ -1,0 +1,535 @@
+//! The database browser: an instance's schemas, tables, columns and indexes, a page of a
+//! table's rows, and read-only SQL, all through the instance's own role.
+//!
+//! Nothing the user types reaches SQL unquoted: schema and table names are looked up in the
+//! catalog with bound parameters and quoted by Postgres (`format('%I.%I')`, `quote_ident`);
+//! cursors carry key values that are bound as parameters. User SQL runs as one statement
+//! (the extended protocol refuses several), inside a `READ ONLY` transaction with a statement
+//! timeout that is always rolled back, wrapped so that at most [`MAX_ROWS`] rows and
+//! [`MAX_BYTES`] bytes come back.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection};
+
+use crate::instance::Instance;
+use crate::{Error, Result};
+
+/// The most rows one page or query returns.
+pub const MAX_ROWS: usize = 500;
+/// The most bytes of values one page or query returns.
+pub const MAX_BYTES: usize = 1024 * 1024;
+/// How long one statement may run.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A table, view or materialized view.
+#[derive(Clone, Debug, Serialize)]
+pub struct Table {
+    /// Its schema.
+    pub schema: String,
+    /// Its name.
+    pub name: String,
+    /// `table`, `partitioned table`, `view` or `materialized view`.
+    pub kind: String,
+    /// The planner's estimate of its rows (-1 when never analyzed).
+    pub estimated_rows: i64,
+    /// Its size with indexes and TOAST, in bytes.
+    pub size_bytes: i64,
+    /// Its columns, in order.
+    pub columns: Vec<Column>,
+    /// Its indexes.
+    pub indexes: Vec<Index>,
+}
+
+/// A column of a table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its type, as Postgres writes it.
+    pub data_type: String,
+    /// Whether it may be null.
+    pub nullable: bool,
+    /// Its default expression.
+    pub default: Option<String>,
+    /// Whether it is part of the primary key.
+    pub primary_key: bool,
+}
+
+/// An index of a table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Index {
+    /// Its name.
+    pub name: String,
+    /// Its definition (`CREATE INDEX …`).
+    pub definition: String,
+    /// Whether it is unique.
+    pub unique: bool,
+    /// Whether it is the primary key.
+    pub primary: bool,
+}
+
+/// A column of a result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultColumn {
+    /// Its name.
+    pub name: String,
+    /// Its type, as Postgres names it.
+    pub data_type: String,
+}
+
+/// Rows with typed columns; values in Postgres's JSON rendering.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowSet {
+    /// The columns.
+    pub columns: Vec<ResultColumn>,
+    /// The rows, each a value per column.
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// Whether more rows were left out (by the page size, the row limit or the byte limit).
+    pub truncated: bool,
+    /// Where the next page starts, for table pages.
+    pub next_cursor: Option<String>,
+}
+
+/// A connection to one instance, as its own role.
+#[derive(Debug)]
+pub struct Browser(PgConnection);
+
+impl Browser {
+    /// Connect to `inst` as its own role.
+    pub async fn connect(inst: &Instance, password: &str) -> Result<Self> {
+        connect(inst, password).await.map(Self)
+    }
+
+    /// See [`tables`].
+    pub async fn tables(&mut self) -> Result<Vec<Table>> {
+        tables(&mut self.0).await
+    }
+
+    /// See [`rows`].
+    pub async fn rows(
+        &mut self,
+        schema: &str,
+        table: &str,
+        first: usize,
+        after: Option<&str>,
+    ) -> Result<RowSet> {
+        rows(&mut self.0, schema, table, first, after).await
+    }
+
+    /// See [`run_read_only`].
+    pub async fn run_read_only(&mut self, sql: &str) -> Result<RowSet> {
+        run_read_only(&mut self.0, sql).await
+    }
+
+    /// Close the connection.
+    pub async fn close(self) {
+        let _ = self.0.close().await;
+    }
+}
+
+/// Connect to `inst` as its own role.
+pub async fn connect(inst: &Instance, password: &str) -> Result<PgConnection> {
+    let (Some(host), Some(port)) = (
+        inst.host.as_deref(),
+        inst.port.and_then(|p| u16::try_from(p).ok()),
+    ) else {
+        return Err(Error::Conflict(format!(
+            "instance {} has no address yet",
+            inst.name
+        )));
+    };
+    let opts = PgConnectOptions::new()
+        .host(host)
+        .port(port)
+        .username(&inst.username)
+        .password(password)
+        .database(&inst.database_name)
+        .application_name("toygres-browser")
+        .disable_statement_logging();
+    tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&opts))
+        .await
+        .map_err(|_| Error::Conflict(format!("instance {} did not answer", inst.name)))?
+        .map_err(|e| Error::Conflict(format!("cannot connect to instance {}: {e}", inst.name)))
+}
+
+/// Start the read-only transaction everything here runs in.
+async fn read_only(conn: &mut PgConnection) -> Result<()> {
+    conn.execute("BEGIN TRANSACTION READ ONLY").await?;
+    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(format!("{}ms", STATEMENT_TIMEOUT.as_millis()))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn rollback(conn: &mut PgConnection) {
+    let _ = conn.execute("ROLLBACK").await;
+}
+
+/// Every table, view and materialized view outside the system schemas, with columns and
+/// indexes.
+pub async fn tables(conn: &mut PgConnection) -> Result<Vec<Table>> {
+    read_only(conn).await?;
+    let result = tables_in(conn).await;
+    rollback(conn).await;
+    result
+}
+
+async fn tables_in(conn: &mut PgConnection) -> Result<Vec<Table>> {
+    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT c.oid::bigint, n.nspname::text, c.relname::text, \
+                CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' \
+                     WHEN 'v' THEN 'view' ELSE 'materialized view' END, \
+                c.reltuples::bigint, pg_total_relation_size(c.oid) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') \
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+         ORDER BY 2, 3 LIMIT 1000",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let oids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let columns: Vec<(i64, String, String, bool, Option<String>, bool)> = sqlx::query_as(
+        "SELECT a.attrelid::bigint, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+                NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
+                EXISTS (SELECT FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary \
+                        AND a.attnum = ANY(i.indkey)) \
+         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.attrelid = ANY($1::bigint[]::oid[]) AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attrelid, a.attnum",
+    )
+    .bind(&oids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let indexes: Vec<(i64, String, String, bool, bool)> = sqlx::query_as(
+        "SELECT i.indrelid::bigint, c.relname::text, pg_get_indexdef(i.indexrelid), \
+                i.indisunique, i.indisprimary \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = ANY($1::bigint[]::oid[]) ORDER BY 1, 2",
+    )
+    .bind(&oids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(oid, schema, name, kind, estimated_rows, size_bytes)| Table {
+                schema,
+                name,
+                kind,
+                estimated_rows,
+                size_bytes,
+                columns: columns
+                    .iter()
+                    .filter(|c| c.0 == oid)
+                    .map(|c| Column {
+                        name: c.1.clone(),
+                        data_type: c.2.clone(),
+                        nullable: c.3,
+                        default: c.4.clone(),
+                        primary_key: c.5,
+                    })
+                    .collect(),
+                indexes: indexes
+                    .iter()
+                    .filter(|i| i.0 == oid)
+                    .map(|i| Index {
+                        name: i.1.clone(),
+                        definition: i.2.clone(),
+                        unique: i.3,
+                        primary: i.4,
+                    })
+                    .collect(),
+            },
+        )
+        .collect())
+}
+
+/// Where a page of a table starts: the last row's key.
+#[derive(Serialize, Deserialize)]
+enum Cursor {
+    /// Primary-key values, as text, in key order.
+    Key(Vec<String>),
+    /// The row's `ctid`, for tables without a primary key.
+    Ctid(String),
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(s: &str) -> Result<Cursor> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| Error::InvalidInput("`after` is not a cursor this browser gave".to_owned()))
+}
+
+/// A page of `schema.table`'s rows in key order (primary key, else physical order), at most
+/// `first` (capped at [`MAX_ROWS`]) and [`MAX_BYTES`], after `after`.
+pub async fn rows(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+    first: usize,
+    after: Option<&str>,
+) -> Result<RowSet> {
+    let after = after.map(decode_cursor).transpose()?;
+    read_only(conn).await?;
+    let result = rows_in(conn, schema, table, first.min(MAX_ROWS), after).await;
+    rollback(conn).await;
+    result
+}
+
+async fn rows_in(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+    first: usize,
+    after: Option<Cursor>,
+) -> Result<RowSet> {
+    // The names are looked up with bound parameters and quoted by Postgres.
+    let found: Option<(i64, String)> = sqlx::query_as(
+        "SELECT c.oid::bigint, format('%I.%I', n.nspname, c.relname) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm')",
+    )
+    .bind(schema)
+    .bind(table)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (oid, quoted) = found.ok_or(Error::NotFound { kind: "table" })?;
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+         WHERE a.attrelid = $1::bigint::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+    )
+    .bind(oid)
+    .fetch_all(&mut *conn)
+    .await?;
+    let key: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attname::text \
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+         WHERE i.indrelid = $1::bigint::oid AND i.indisprimary \
+         ORDER BY array_position(i.indkey::int2[], a.attnum)",
+    )
+    .bind(oid)
+    .fetch_all(&mut *conn)
+    .await?;
+    let limit = first + 1;
+    let (order, filter, binds): (String, String, Vec<String>) = if key.is_empty() {
+        let filter = match &after {
+            None => String::new(),
+            Some(Cursor::Ctid(_)) => "WHERE ctid > $1::tid".to_owned(),
+            Some(Cursor::Key(_)) => {
+                return Err(Error::InvalidInput(
+                    "`after` does not fit this table".to_owned(),
+                ));
+            }
+        };
+        let binds = match after {
+            Some(Cursor::Ctid(c)) => vec![c],
+            _ => Vec::new(),
+        };
+        ("ctid".to_owned(), filter, binds)
+    } else {
+        let cols: Vec<&str> = key.iter().map(|k| k.0.as_str()).collect();
+        let order = cols.join(", ");
+        match after {
+            None => (order, String::new(), Vec::new()),
+            Some(Cursor::Key(values)) if values.len() == key.len() => {
+                let params: Vec<String> = key
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| format!("${}::{}", i + 1, k.1))
+                    .collect();
+                (
+                    order.clone(),
+                    format!("WHERE ({order}) > ({})", params.join(", ")),
+                    values,
+                )
+            }
+            Some(_) => {
+                return Err(Error::InvalidInput(
+                    "`after` does not fit this table".to_owned(),
+                ));
+            }
+        }
+    };
+    let select_key = if key.is_empty() {
+        "t.ctid::text".to_owned()
+    } else {
+        let names: Vec<String> = key.iter().map(|k| format!("t.{}::text", k.0)).collect();
+        format!("ARRAY[{}]", names.join(", "))
+    };
+    // Every piece here is quoted by Postgres or a number of ours; values are bound.
+    let sql = format!(
+        "SELECT row_to_json(t)::text, {select_key} FROM \
+         (SELECT *, ctid FROM {quoted} {filter} ORDER BY {order} LIMIT {limit}) t",
+    );
+    let mut query = sqlx::query_as::<_, (String, KeyText)>(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let fetched = query.fetch_all(&mut *conn).await.map_err(query_error)?;
+    let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
+    let mut set = collect(
+        columns
+            .iter()
+            .map(|(name, data_type)| ResultColumn {
+                name: name.clone(),
+                data_type: data_type.clone(),
+            })
+            .collect(),
+        fetched.iter().map(|(json, _)| json.as_str()),
+        &names,
+        first,
+    )?;
+    if set.truncated && set.rows.len() == first && first > 0 {
+        let last = &fetched[first - 1].1;
+        set.next_cursor = Some(encode_cursor(&match last {
+            KeyText::One(ctid) => Cursor::Ctid(ctid.clone()),
+            KeyText::Many(values) => Cursor::Key(values.clone()),
+        }));
+    }
+    Ok(set)
+}
+
+/// A row's key as text: its ctid, or its primary-key values.
+#[derive(Debug)]
+enum KeyText {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for KeyText {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        use sqlx::{TypeInfo as _, ValueRef as _};
+        if value.type_info().name() == "TEXT[]" {
+            Ok(KeyText::Many(<Vec<String> as sqlx::Decode<
+                sqlx::Postgres,
+            >>::decode(value)?))
+        } else {
+            Ok(KeyText::One(
+                <String as sqlx::Decode<sqlx::Postgres>>::decode(value)?,
+            ))
+        }
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for KeyText {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <String as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            || <Vec<String> as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+/// Turn JSON rows into value lists in `names` order, within the row and byte limits.
+fn collect<'a>(
+    columns: Vec<ResultColumn>,
+    rows: impl Iterator<Item = &'a str>,
+    names: &[&str],
+    limit: usize,
+) -> Result<RowSet> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    let mut truncated = false;
+    for json in rows {
+        if out.len() == limit || bytes + json.len() > MAX_BYTES {
+            truncated = true;
+            break;
+        }
+        bytes += json.len();
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(anyhow::Error::from)?;
+        out.push(
+            names
+                .iter()
+                .map(|n| object.get(*n).cloned().unwrap_or(serde_json::Value::Null))
+                .collect(),
+        );
+    }
+    Ok(RowSet {
+        columns,
+        rows: out,
+        truncated,
+        next_cursor: None,
+    })
+}
+
+/// Run one read-only statement that returns rows (a `SELECT`, `VALUES`, `TABLE` or `WITH …
+/// SELECT`): in a `READ ONLY` transaction, rolled back, with a statement timeout, at most
+/// [`MAX_ROWS`] rows and [`MAX_BYTES`] bytes.
+pub async fn run_read_only(conn: &mut PgConnection, sql: &str) -> Result<RowSet> {
+    let sql = sql.trim().trim_end_matches(';').trim();
+    if sql.is_empty() {
+        return Err(Error::InvalidInput("the query is empty".to_owned()));
+    }
+    read_only(conn).await?;
+    let result = run_in(conn, sql).await;
+    rollback(conn).await;
+    result
+}
+
+async fn run_in(conn: &mut PgConnection, sql: &str) -> Result<RowSet> {
+    use sqlx::{Column as _, TypeInfo as _};
+    // One statement: the extended protocol refuses several.
+    let described = conn
+        .describe(sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(
+            sql.to_owned(),
+        )))
+        .await
+        .map_err(query_error)?;
+    let columns: Vec<ResultColumn> = described
+        .columns()
+        .iter()
+        .map(|c| ResultColumn {
+            name: c.name().to_owned(),
+            data_type: c.type_info().name().to_owned(),
+        })
+        .collect();
+    if columns.is_empty() {
+        return Err(Error::InvalidInput(
+            "only statements that return rows can be run here (SELECT, VALUES, TABLE, WITH … SELECT)"
+                .to_owned(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = columns.iter().find(|c| !seen.insert(c.name.as_str())) {
+        return Err(Error::InvalidInput(format!(
+            "two result columns are named {:?}: name them apart with AS",
+            dup.name
+        )));
+    }
+    let wrapped = format!(
+        "SELECT row_to_json(t)::text FROM ({sql}\n) AS t LIMIT {}",
+        MAX_ROWS + 1
+    );
+    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(wrapped))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(query_error)?;
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    collect(columns, rows.iter().map(String::as_str), &names, MAX_ROWS)
+}
+
+/// A failed user query is the user's to fix: its Postgres message, as invalid input.
+fn query_error(e: sqlx::Error) -> Error {
+    match e {
+        sqlx::Error::Database(db) => {
+            Error::InvalidInput(format!("the query failed: {}", db.message()))
+        }
+        other => other.into(),
+    }
+}
