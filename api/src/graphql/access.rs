@@ -172,6 +172,19 @@ pub(crate) struct SigningKeyNode {
     configured: bool,
 }
 
+impl From<jobs::db::KeyInfo> for SigningKeyNode {
+    fn from(k: jobs::db::KeyInfo) -> Self {
+        Self {
+            kid: k.kid,
+            algorithm: k.algorithm,
+            state: k.state,
+            created_at: Some(k.created_at),
+            retire_after: k.retire_after,
+            configured: false,
+        }
+    }
+}
+
 /// What `createApiToken` returns: the token, and its secret, shown this once.
 #[derive(SimpleObject)]
 pub(crate) struct CreateApiTokenPayload {
@@ -219,6 +232,28 @@ fn person(me: &Caller, what: &str) -> async_graphql::Result<()> {
         None => Ok(()),
         Some(_) => Err(coded(code::FORBIDDEN, format!("API tokens may not {what}"))),
     }
+}
+
+/// The project whose members the caller manages: its admins, in person.
+fn member_manager(ctx: &Context<'_>, project_id: &ID) -> async_graphql::Result<ProjectId> {
+    let project = self::project_id(project_id)?;
+    let me = caller(ctx)?;
+    admin_of(me, project, "manage members")?;
+    person(me, "manage members")?;
+    Ok(project)
+}
+
+async fn members_of(
+    db: &jobs::db::Db,
+    project: ProjectId,
+) -> async_graphql::Result<Vec<MemberNode>> {
+    Ok(db
+        .members(project)
+        .await
+        .or_gql()?
+        .into_iter()
+        .map(MemberNode::from)
+        .collect())
 }
 
 fn project_id(id: &ID) -> async_graphql::Result<ProjectId> {
@@ -295,14 +330,7 @@ impl AccessQuery {
             .await
             .or_gql()?
             .into_iter()
-            .map(|k| SigningKeyNode {
-                kid: k.kid,
-                algorithm: k.algorithm,
-                state: k.state,
-                created_at: Some(k.created_at),
-                retire_after: k.retire_after,
-                configured: false,
-            })
+            .map(SigningKeyNode::from)
             .collect())
     }
 
@@ -375,21 +403,12 @@ impl AccessMutation {
         user_id: ID,
         role: RoleValue,
     ) -> async_graphql::Result<Vec<MemberNode>> {
-        let project = self::project_id(&project_id)?;
-        let me = caller(ctx)?;
-        admin_of(me, project, "manage members")?;
-        person(me, "manage members")?;
+        let project = member_manager(ctx, &project_id)?;
         let db = &api(ctx)?.db;
         db.set_member_role(project, self::user_id(&user_id)?, Role::from(role))
             .await
             .or_gql()?;
-        Ok(db
-            .members(project)
-            .await
-            .or_gql()?
-            .into_iter()
-            .map(MemberNode::from)
-            .collect())
+        members_of(db, project).await
     }
 
     /// Remove a user from a project (the project's admins). A project keeps at least one admin.
@@ -399,21 +418,12 @@ impl AccessMutation {
         project_id: ID,
         user_id: ID,
     ) -> async_graphql::Result<Vec<MemberNode>> {
-        let project = self::project_id(&project_id)?;
-        let me = caller(ctx)?;
-        admin_of(me, project, "manage members")?;
-        person(me, "manage members")?;
+        let project = member_manager(ctx, &project_id)?;
         let db = &api(ctx)?.db;
         db.remove_member(project, self::user_id(&user_id)?)
             .await
             .or_gql()?;
-        Ok(db
-            .members(project)
-            .await
-            .or_gql()?
-            .into_iter()
-            .map(MemberNode::from)
-            .collect())
+        members_of(db, project).await
     }
 
     /// Create a user (site admins). They belong to no project until a project admin adds them.
@@ -531,14 +541,7 @@ impl AccessMutation {
             .into_iter()
             .find(|k| k.kid == kid)
             .ok_or_else(|| crate::error::internal(&"the new key is not stored"))?;
-        Ok(SigningKeyNode {
-            kid: key.kid,
-            algorithm: key.algorithm,
-            state: key.state,
-            created_at: Some(key.created_at),
-            retire_after: key.retire_after,
-            configured: false,
-        })
+        Ok(key.into())
     }
 
     /// Create an API token for a project (its admins), with a role no higher than ADMIN and an
