@@ -5,18 +5,23 @@
 //
 //   cargo build -p providers --features fake-cloud --example fake_cloud
 //
-// (without the build, it is started with `cargo run`, which compiles it first).
+// (without the build, it is started with `cargo run`, which compiles it first). Its
+// Kubernetes instances go to the `fake_kube` example, a fake Kubernetes API server whose
+// kubelet runs each pod as a real PostgreSQL server (only the installed major, 15, works):
+//
+//   cargo build -p providers --features fake-kube --example fake_kube
 //
 //   npm run e2e                 build, then run everything
 //   TOYGRES_BIN=...             the binary (default ../target/debug/toygres)
 //   FAKE_CLOUD_BIN=...          the fake clouds (default ../target/debug/examples/fake_cloud)
+//   FAKE_KUBE_BIN=...           the fake Kubernetes (default ../target/debug/examples/fake_kube)
 //   CHROMIUM=...                the browser (default /usr/bin/chromium)
 //   E2E_KEEP=1                  leave the server's data directory behind
 //   E2E_UI=embedded             use the dashboard the binary serves itself (built into it by
 //                               `cargo build` from ui/dist) instead of `vite preview`
 //
-// Screenshots go to test-results/screenshots/; logs to test-results/toygres.log and
-// test-results/fake_cloud.log.
+// Screenshots go to test-results/screenshots/; logs to test-results/toygres.log,
+// test-results/fake_cloud.log and test-results/fake_kube.log.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -29,6 +34,7 @@ const shots = join(ui, 'test-results', 'screenshots');
 mkdirSync(shots, { recursive: true });
 const BIN = process.env.TOYGRES_BIN ?? resolve(ui, '../target/debug/toygres');
 const FAKE_CLOUD_BIN = process.env.FAKE_CLOUD_BIN ?? resolve(ui, '../target/debug/examples/fake_cloud');
+const FAKE_KUBE_BIN = process.env.FAKE_KUBE_BIN ?? resolve(ui, '../target/debug/examples/fake_kube');
 /** The token the fake clouds accept, and the binary sends. */
 const CLOUD_TOKEN = `e2e-cloud-token-${process.pid}`;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -104,6 +110,37 @@ async function startFakeCloud(logFd) {
   };
 }
 
+/**
+ * Start the fake Kubernetes API server on a free port, its pods' volumes under `root` (which
+ * must be traversable: as root, the pods' PostgreSQL runs as the `postgres` user), and wait
+ * until it has written its kubeconfig and printed its URL.
+ */
+async function startFakeKube(root, logFd) {
+  const kubeconfig = join(root, 'kubeconfig');
+  const volumes = join(root, 'kube-volumes');
+  mkdirSync(volumes);
+  chmodSync(volumes, 0o755);
+  const args = ['--kubeconfig', kubeconfig, '--data', volumes];
+  const prebuilt = existsSync(FAKE_KUBE_BIN);
+  const child = prebuilt
+    ? spawn(FAKE_KUBE_BIN, args, { stdio: ['ignore', 'pipe', logFd] })
+    : spawn('cargo', ['run', '-q', '-p', 'providers', '--features', 'fake-kube', '--example', 'fake_kube', '--', ...args], {
+        cwd: resolve(ui, '..'),
+        stdio: ['ignore', 'pipe', logFd],
+      });
+  let printed = '';
+  child.stdout.on('data', (d) => (printed += d));
+  // `cargo run` may have to compile it first.
+  const until = Date.now() + (prebuilt ? 30_000 : 900_000);
+  let url;
+  while (!(url = printed.match(/kubernetes (https?:\/\/\S+)/)?.[1]) || !existsSync(kubeconfig)) {
+    if (child.exitCode !== null) throw new Error(`fake_kube exited with ${child.exitCode}; see test-results/fake_kube.log`);
+    if (Date.now() > until) throw new Error('fake_kube did not print its URL in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, url, kubeconfig };
+}
+
 function stop(child) {
   if (!child || child.exitCode !== null) return Promise.resolve();
   return new Promise((res) => {
@@ -134,7 +171,7 @@ const api = `http://127.0.0.1:${apiPort}`;
 const base = embedded ? api : `http://127.0.0.1:${uiPort}`;
 const serverLog = join(ui, 'test-results', 'toygres.log');
 
-let server, preview, browser, failPage, fakeCloud;
+let server, preview, browser, failPage, fakeCloud, fakeKube;
 const results = [];
 async function test(name, fn) {
   const t0 = Date.now();
@@ -152,6 +189,8 @@ async function test(name, fn) {
 try {
   fakeCloud = await startFakeCloud(openSync(join(ui, 'test-results', 'fake_cloud.log'), 'w'));
   console.log(`fake Hetzner at ${fakeCloud.hetzner}, fake DigitalOcean at ${fakeCloud.digitalocean}`);
+  fakeKube = await startFakeKube(dataRoot, openSync(join(ui, 'test-results', 'fake_kube.log'), 'w'));
+  console.log(`fake Kubernetes at ${fakeKube.url}`);
   const logFd = openSync(serverLog, 'w');
   server = spawn(BIN, ['serve'], {
     env: {
@@ -163,6 +202,11 @@ try {
       // The fake's VMs have no SSH to wait for; poll the fake's actions quickly.
       TOYGRES_SSH_CHECK: 'off',
       TOYGRES_FLEET_POLL_MS: '100',
+      // Kubernetes instances on the fake API server; its load balancers get loopback
+      // addresses that reach the pods, so the control plane can connect to them.
+      TOYGRES_KUBERNETES: 'on',
+      TOYGRES_K8S_KUBECONFIG: fakeKube.kubeconfig,
+      TOYGRES_K8S_SERVICE_TYPE: 'LoadBalancer',
       TOYGRES_DATA_DIR: join(dataRoot, 'data'),
       TOYGRES_LISTEN: `127.0.0.1:${apiPort}`,
       TOYGRES_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -373,7 +417,7 @@ try {
     await shot('12-deleted');
   });
 
-  // The fleet, on the fake clouds.
+  // Helpers for the tests below.
   const serverName = `e2e-srv-${Date.now().toString(36)}`;
   let serverUrl = '';
   /** Run a GraphQL request as the logged-in user, as another client would. */
@@ -391,11 +435,67 @@ try {
   const serverNames = async () => (await api_('{ servers(first: 100) { nodes { name state } } }')).servers.nodes;
   /** Count main-frame navigations from now: a live update must not need one. */
   const countNavigations = (p = page) => {
-    const counter = { n: 0 };
-    p.on('framenavigated', (f) => f === p.mainFrame() && counter.n++);
+    const counter = { n: 0, urls: [] };
+    p.on('framenavigated', (f) => f === p.mainFrame() && (counter.n++, counter.urls.push(f.url())));
     return counter;
   };
 
+  // Kubernetes instances, on the fake API server.
+  const kubeName = `e2e-k8s-${Date.now().toString(36)}`;
+  await test('a Kubernetes instance: created through the form, RUNNING and HEALTHY live, its events, deleted', async () => {
+    await page.goto('/instances/new');
+    await page.getByRole('radiogroup', { name: 'Where it runs' }).waitFor();
+    await page.getByLabel('Kubernetes', { exact: true }).check();
+    // Kubernetes's versions (13 to 18) replace the host's; only 15 runs on the fake.
+    await page.locator('#f-version option[value="18"]').waitFor({ state: 'attached' });
+    await page.selectOption('#f-version', '15');
+    await page.getByLabel('small', { exact: true }).check();
+    await page.getByLabel('Load balancer', { exact: true }).check();
+    await page.fill('#f-name', kubeName);
+    await page.fill('#f-storageGb', '1');
+    await shot('14-create-kubernetes');
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => /^\/instances\/[0-9a-f-]{36}$/.test(u.pathname));
+    const url = new URL(page.url()).pathname;
+    const navigations = countNavigations();
+    const head = page.getByRole('heading', { level: 1 });
+    await page.getByTestId('provider').getByText('Kubernetes').waitFor();
+    await page.getByTestId('service-type').getByText('Load balancer').waitFor();
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
+    await head.getByText('RUNNING', { exact: true }).waitFor({ timeout: 120_000 });
+    await head.getByText('HEALTHY', { exact: true }).waitFor({ timeout: 60_000 });
+    const conn = await page.getByTestId('connection-string').innerText();
+    if (!/^postgresql:\/\/app:.*@[^/]+:5432\/app$/.test(conn)) throw new Error(`connection string: ${conn}`);
+    if ((await page.getByTestId('status-message').count()) !== 0) throw new Error('a problem banner on a healthy instance');
+    if (navigations.n) throw new Error('the page reloaded');
+    await shot('15-kubernetes-running');
+
+    await page.getByRole('link', { name: 'Instances', exact: true }).first().click();
+    const row = page.locator(`tr[data-instance="${kubeName}"]`);
+    await row.getByTestId('provider').getByText('Kubernetes').waitFor();
+    await shot('16-list-kubernetes');
+
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const dialog = page.getByRole('dialog');
+    const keep = dialog.getByLabel('Keep the volume (PVC)');
+    if (await keep.isChecked()) throw new Error('the volume is kept unless asked');
+    await dialog.getByLabel(/to confirm/).fill(kubeName);
+    await shot('17-kubernetes-delete-confirm');
+    await dialog.getByRole('button', { name: 'Delete instance' }).click();
+    await page.waitForURL(/\/instances$/);
+    // Back on its page: DELETED arrives live, and the event that its objects are gone.
+    await page.goto(url);
+    // The router settles its history entry once the page has rendered; count after that.
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
+    const gone = countNavigations();
+    await head.getByText('DELETED', { exact: true }).waitFor({ timeout: 90_000 });
+    await page.getByRole('table', { name: 'Instance events' }).locator('tr[data-event="objects_deleted"]').waitFor({ timeout: 15_000 });
+    if (gone.n) throw new Error(`the page reloaded: ${gone.urls.join(' ')}`);
+    await shot('18-kubernetes-deleted');
+  });
+
+  // The fleet, on the fake clouds.
   await test('the empty server list says which clouds are configured', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Servers' }).click();
     await page.waitForURL(/\/servers$/);
@@ -610,6 +710,8 @@ try {
   await browser?.close().catch(() => {});
   await stop(preview);
   await stop(server);
+  // After the server: it stops its pods' PostgreSQL servers on the way out.
+  await stop(fakeKube?.child);
   await stop(fakeCloud?.child);
   if (!process.env.E2E_KEEP) rmSync(dataRoot, { recursive: true, force: true });
 }

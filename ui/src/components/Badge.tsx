@@ -1,4 +1,5 @@
-import type { Health, InstanceState, OperationStatus, ServerState } from '../gql/graphql';
+import type { Health, InstanceState, OperationStatus, Provider, ServerState } from '../gql/graphql';
+import { PROVIDER_HELP, providerName } from '../lib/instances';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'busy' | 'muted' | 'info';
 
@@ -108,4 +109,15 @@ const SEVERITY_TONE: Record<string, Tone> = { info: 'info', warning: 'warn', cri
 /** A fleet event's severity: `info`, `warning` or `critical`. */
 export function SeverityBadge({ severity }: { severity: string }) {
   return <Badge tone={SEVERITY_TONE[severity] ?? 'muted'}>{severity}</Badge>;
+}
+
+const PROVIDER_TONE: Record<Provider, Tone> = { LOCAL: 'muted', KUBERNETES: 'info' };
+
+/** Where an instance runs: `Local` or `Kubernetes`. */
+export function ProviderBadge({ provider }: { provider: Provider }) {
+  return (
+    <Badge tone={PROVIDER_TONE[provider] ?? 'muted'} title={PROVIDER_HELP[provider]}>
+      {providerName(provider)}
+    </Badge>
+  );
 }

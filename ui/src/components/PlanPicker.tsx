@@ -1,5 +1,6 @@
-import type { PlanFieldsFragment } from '../gql/graphql';
+import type { InstancePlanFieldsFragment, PlanFieldsFragment } from '../gql/graphql';
 import { gb, monthly, offeredIn, orderablePlans } from '../lib/fleet';
+import { cpus, mib } from '../lib/instances';
 
 /**
  * The plans a cloud sells, as a table of radio buttons: name, vCPUs, memory, disk, and the
@@ -97,5 +98,64 @@ export function RegionSelect({
         );
       })}
     </select>
+  );
+}
+
+/**
+ * The plans an instance can have, as a table of radio buttons: name, CPU requested and its
+ * limit, and memory (on Kubernetes, the pod's requests and limits).
+ */
+export function InstancePlanPicker({
+  id,
+  plans,
+  value,
+  onChange,
+  invalid = false,
+  describedBy,
+}: {
+  id: string;
+  plans: readonly InstancePlanFieldsFragment[];
+  value: string;
+  onChange: (plan: string) => void;
+  invalid?: boolean;
+  describedBy?: string;
+}) {
+  return (
+    <div
+      className={`plan-picker ${invalid ? 'plan-picker-invalid' : ''}`}
+      role="radiogroup"
+      aria-labelledby={`${id}-label`}
+      aria-invalid={invalid || undefined}
+      aria-describedby={describedBy}
+    >
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Plan</th>
+            <th className="num">CPU</th>
+            <th className="num">CPU limit</th>
+            <th className="num">Memory</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plans.map((p) => {
+            const rid = `${id}-${p.name}`;
+            return (
+              <tr key={p.name} className={p.name === value ? 'selected' : undefined} onClick={() => onChange(p.name)} data-plan={p.name}>
+                <td>
+                  <input type="radio" id={rid} name={id} value={p.name} checked={p.name === value} onChange={() => onChange(p.name)} />{' '}
+                  <label htmlFor={rid} className="inline mono">
+                    {p.name}
+                  </label>
+                </td>
+                <td className="num">{cpus(p.cpuRequestMillis)}</td>
+                <td className="num">{cpus(p.cpuLimitMillis)}</td>
+                <td className="num">{mib(p.memoryMib)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -33,9 +33,9 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
-export function Notice({ tone = 'info', children, onClose }: { tone?: 'info' | 'ok' | 'bad'; children: ReactNode; onClose?: () => void }) {
+export function Notice({ tone = 'info', children, onClose, testId }: { tone?: 'info' | 'ok' | 'warn' | 'bad'; children: ReactNode; onClose?: () => void; testId?: string }) {
   return (
-    <div className={`notice notice-${tone}`} role={tone === 'bad' ? 'alert' : 'status'}>
+    <div className={`notice notice-${tone}`} role={tone === 'bad' || tone === 'warn' ? 'alert' : 'status'} data-testid={testId}>
       <div>{children}</div>
       {onClose && (
         <button className="btn-icon" aria-label="Dismiss" onClick={onClose}>

@@ -20,6 +20,81 @@ export type Scalars = {
    * The input/output is a string in RFC3339 format.
    */
   DateTime: { input: string; output: string; }
+  /** A scalar that can represent any JSON value. */
+  JSON: { input: any; output: any; }
+};
+
+export type ApiToken = {
+  __typename?: 'ApiToken';
+  /** Whether it works now: not revoked and not expired. */
+  active: Scalars['Boolean']['output'];
+  /** When it was made. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it stops working, if ever. */
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** When it last authenticated a request. */
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Its name, unique in the project. */
+  name: Scalars['String']['output'];
+  /** The project it acts in. */
+  projectId: Scalars['ID']['output'];
+  /** When it was revoked. */
+  revokedAt: Maybe<Scalars['DateTime']['output']>;
+  /** What it may do in the project. */
+  role: Role;
+};
+
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  /** The mutation, such as `deleteInstance`. */
+  action: Scalars['String']['output'];
+  /** Who: an email, or `API token <name>`. */
+  actor: Scalars['String']['output'];
+  /** The user (for an API token, its maker). */
+  actorUserId: Maybe<Scalars['ID']['output']>;
+  /** Its arguments, secrets replaced by `[redacted]`. */
+  arguments: Scalars['JSON']['output'];
+  /** When. */
+  at: Scalars['DateTime']['output'];
+  /** The error's `extensions.code`, when it failed. */
+  errorCode: Maybe<Scalars['String']['output']>;
+  /** The error's message, when it failed. */
+  errorMessage: Maybe<Scalars['String']['output']>;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** `succeeded` or `failed`. */
+  outcome: Scalars['String']['output'];
+  /** The project it concerned, when known. */
+  projectId: Maybe<Scalars['ID']['output']>;
+  /** The client's address. */
+  sourceIp: Maybe<Scalars['String']['output']>;
+  /** What it acted on, when known. */
+  targetId: Maybe<Scalars['ID']['output']>;
+  /** The API token, when one was used. */
+  tokenId: Maybe<Scalars['ID']['output']>;
+  /** The client's `User-Agent`. */
+  userAgent: Maybe<Scalars['String']['output']>;
+};
+
+export type AuditEntryConnection = {
+  __typename?: 'AuditEntryConnection';
+  /** A list of edges. */
+  edges: Array<AuditEntryEdge>;
+  /** A list of nodes. */
+  nodes: Array<AuditEntry>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** An edge in a connection. */
+export type AuditEntryEdge = {
+  __typename?: 'AuditEntryEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: AuditEntry;
 };
 
 /** A cloud that rents us servers. */
@@ -91,6 +166,18 @@ export type ClusterHealth = {
   unavailableSince: Maybe<Scalars['DateTime']['output']>;
 };
 
+/** What `createApiToken` returns: the token, and its secret, shown this once. */
+export type CreateApiTokenPayload = {
+  __typename?: 'CreateApiTokenPayload';
+  /**
+   * The secret to send as `Authorization: Bearer <secret>`. Only a hash is kept: it
+   * cannot be shown again.
+   */
+  secret: Scalars['String']['output'];
+  /** The token. */
+  token: ApiToken;
+};
+
 /** What to create. */
 export type CreateInstanceInput = {
   /** The database; named after the role if omitted. */
@@ -99,10 +186,14 @@ export type CreateInstanceInput = {
   name: Scalars['String']['input'];
   /** The role's password, at least 12 characters; a strong one is generated if omitted. */
   password?: InputMaybe<Scalars['String']['input']>;
+  /** The plan (see `instancePlans`); `small` if omitted. */
+  plan?: InputMaybe<Scalars['String']['input']>;
   /** The project; the default project if omitted. */
   projectId?: InputMaybe<Scalars['ID']['input']>;
-  /** Where to run it; `LOCAL` if omitted. */
+  /** Where to run it; `LOCAL` if omitted (see `instanceProviders`). */
   provider?: InputMaybe<Provider>;
+  /** On Kubernetes, how clients reach it; the installation's default if omitted. */
+  serviceType?: InputMaybe<ServiceType>;
   /** Storage in GB, 1 to 16384; 10 if omitted. */
   storageGb?: InputMaybe<Scalars['Int']['input']>;
   /** The login role; `app` if omitted. */
@@ -155,6 +246,8 @@ export type Instance = {
   createdAt: Scalars['DateTime']['output'];
   /** The database clients use. */
   database: Scalars['String']['output'];
+  /** Its events (pod problems, drift, deletions), newest first. */
+  events: ClusterEventConnection;
   /** Why it failed, when it did. */
   failureReason: Maybe<Scalars['String']['output']>;
   /** Whether it answers. */
@@ -173,24 +266,49 @@ export type Instance = {
   name: Scalars['String']['output'];
   /** Its operations, newest first. */
   operations: Array<Operation>;
+  /** The plan that sizes it. */
+  plan: Scalars['String']['output'];
   /** The port clients connect to, once allocated. */
   port: Maybe<Scalars['Int']['output']>;
   /** The project it belongs to. */
   projectId: Scalars['ID']['output'];
   /** Where it runs. */
   provider: Provider;
+  /**
+   * A page of a table's rows in primary-key order (physical order without one), at most
+   * `first` (up to 500) and 1 MiB; `after` is a previous page's `nextCursor`.
+   */
+  rows: RowSet;
   /** The server's version, as it reports it. */
   serverVersion: Maybe<Scalars['String']['output']>;
+  /** On Kubernetes, how clients reach it. */
+  serviceType: Maybe<ServiceType>;
   /** Where it is in its life. */
   state: InstanceState;
+  /**
+   * What its provider says is wrong right now, in the provider's words (a pod that cannot
+   * pull its image, a crash loop, no node to run on); null when nothing is.
+   */
+  statusMessage: Maybe<Scalars['String']['output']>;
   /** Storage asked for, in GB (recorded; the local provider does not cap disk use). */
   storageGb: Scalars['Int']['output'];
+  /**
+   * The tables, views and materialized views of its database, with estimated row counts,
+   * sizes, columns and indexes (admins and operators; a running instance).
+   */
+  tables: Array<Table>;
   /** When it last changed. */
   updatedAt: Scalars['DateTime']['output'];
   /** The login role clients use. */
   username: Scalars['String']['output'];
   /** PostgreSQL major version. */
   version: Scalars['Int']['output'];
+};
+
+
+export type InstanceEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -201,6 +319,14 @@ export type InstanceHealthChecksArgs = {
 
 export type InstanceOperationsArgs = {
   first?: Scalars['Int']['input'];
+};
+
+
+export type InstanceRowsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+  schema?: Scalars['String']['input'];
+  table: Scalars['String']['input'];
 };
 
 export type InstanceConnection = {
@@ -243,6 +369,19 @@ export type InstanceFilter = {
   provider?: InputMaybe<Provider>;
   /** Only this state; without it, deleted instances are left out. */
   state?: InputMaybe<InstanceState>;
+};
+
+/** CPU and memory an instance gets (on Kubernetes, its pod's requests and limits). */
+export type InstancePlan = {
+  __typename?: 'InstancePlan';
+  /** CPU limit, in millicores. */
+  cpuLimitMillis: Scalars['Int']['output'];
+  /** CPU requested, in millicores. */
+  cpuRequestMillis: Scalars['Int']['output'];
+  /** Memory requested and limited, in MiB. */
+  memoryMib: Scalars['Int']['output'];
+  /** Its name, for `createInstance(input: { plan })`. */
+  name: Scalars['String']['output'];
 };
 
 /** Where an instance is in its life. */
@@ -292,6 +431,21 @@ export type LoginPayload = {
   user: User;
 };
 
+/** A member of a project. */
+export type Member = {
+  __typename?: 'Member';
+  /** Whether they are disabled. */
+  disabled: Scalars['Boolean']['output'];
+  /** Their email. */
+  email: Scalars['String']['output'];
+  /** Their role in the project. */
+  role: Role;
+  /** Since when they are a member. */
+  since: Scalars['DateTime']['output'];
+  /** The user's id. */
+  userId: Scalars['ID']['output'];
+};
+
 /** One point of a CPU and memory time series. */
 export type MetricPoint = {
   __typename?: 'MetricPoint';
@@ -306,15 +460,44 @@ export type MetricPoint = {
 /** Every mutation. */
 export type MutationRoot = {
   __typename?: 'MutationRoot';
+  /** Change the caller's own password, given the current one. */
+  changePassword: Scalars['Boolean']['output'];
+  /**
+   * Create an API token for a project (its admins), with a role no higher than ADMIN and an
+   * optional expiry. Its secret is returned this once.
+   */
+  createApiToken: CreateApiTokenPayload;
   /**
    * Ask for a new instance. Returns at once with the instance (`CREATING`) and the
    * operation that makes it; bad input creates nothing.
    */
   createInstance: CreateInstancePayload;
-  /** Stop the instance and remove it with all its data. */
+  /** Create a project; the caller becomes its admin. */
+  createProject: Project;
+  /** Create a user (site admins). They belong to no project until a project admin adds them. */
+  createUser: User;
+  /**
+   * Stop the instance and remove it with all its data. On Kubernetes, `retainStorage`
+   * keeps its volume (the PVC); the installation's default (`TOYGRES_K8S_RETAIN_PVC`)
+   * applies if omitted.
+   */
   deleteInstance: Operation;
+  /**
+   * Delete a project (its admins). Refused, with `CONFLICT`, while it still holds
+   * instances or servers; its history goes with it.
+   */
+  deleteProject: Scalars['ID']['output'];
+  /** Delete a user (site admins). What they made stays. */
+  deleteUser: Scalars['ID']['output'];
+  /**
+   * Disable a user (site admins): their tokens, API tokens they made and open
+   * subscriptions stop working at once.
+   */
+  disableUser: User;
   /** Stop placing anything on the server and wait for the operations on it to finish. */
   drainServer: Operation;
+  /** Enable a disabled user again (site admins). */
+  enableUser: User;
   /** Exchange an email and password for a token. Needs no token. */
   login: LoginPayload;
   /**
@@ -324,10 +507,33 @@ export type MutationRoot = {
   provisionServer: ProvisionServerPayload;
   /** Replace the plan table with the cloud's own listing (site admins). */
   refreshPlans: Operation;
+  /** Remove a user from a project (the project's admins). A project keeps at least one admin. */
+  removeMember: Array<Member>;
   /** Drain the server, delete its VM, and mark it removed. */
   removeServer: Operation;
+  /** Rename a project (its admins). */
+  renameProject: Project;
+  /** Set a user's password (site admins). */
+  resetPassword: Scalars['Boolean']['output'];
   /** Stop and start a running instance. */
   restartInstance: Operation;
+  /**
+   * Revoke an API token (its project's admins). It stops working at once, open
+   * subscriptions included.
+   */
+  revokeApiToken: ApiToken;
+  /**
+   * Add a new signing key and sign new tokens with it, in every API process at once (site
+   * admins). Tokens signed by the previous key keep working until they expire; then it
+   * retires. Returns the new key.
+   */
+  rotateSigningKey: SigningKey;
+  /**
+   * Run one read-only statement that returns rows (`SELECT`, `VALUES`, `TABLE`, `WITH …
+   * SELECT`) on an instance's database, as its own role (admins and operators): in a
+   * `READ ONLY` transaction that is rolled back, within 5 s, at most 500 rows and 1 MiB.
+   */
+  runReadOnlyQuery: RowSet;
   /**
    * Check that Toygres's database and job queue work, as an operation that a worker runs
    * step by step. Returns at once; follow it with `operation(id)` or `operationUpdated`.
@@ -338,10 +544,31 @@ export type MutationRoot = {
    * plan: which servers would be added or removed, in what order, at what cost.
    */
   scaleCluster: ScalingOperation;
+  /**
+   * Add a user to a project with a role, or change their role (the project's admins). A
+   * project keeps at least one admin.
+   */
+  setMemberRole: Array<Member>;
   /** Start a stopped or failed instance. */
   startInstance: Operation;
   /** Stop a running instance, keeping its data. */
   stopInstance: Operation;
+};
+
+
+/** Every mutation. */
+export type MutationRootChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootCreateApiTokenArgs = {
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  name: Scalars['String']['input'];
+  projectId: Scalars['ID']['input'];
+  role: Role;
 };
 
 
@@ -352,13 +579,52 @@ export type MutationRootCreateInstanceArgs = {
 
 
 /** Every mutation. */
+export type MutationRootCreateProjectArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootCreateUserArgs = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  siteAdmin?: Scalars['Boolean']['input'];
+};
+
+
+/** Every mutation. */
 export type MutationRootDeleteInstanceArgs = {
+  id: Scalars['ID']['input'];
+  retainStorage?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/** Every mutation. */
+export type MutationRootDeleteProjectArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootDeleteUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootDisableUserArgs = {
   id: Scalars['ID']['input'];
 };
 
 
 /** Every mutation. */
 export type MutationRootDrainServerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootEnableUserArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -383,14 +649,48 @@ export type MutationRootRefreshPlansArgs = {
 
 
 /** Every mutation. */
+export type MutationRootRemoveMemberArgs = {
+  projectId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
 export type MutationRootRemoveServerArgs = {
   id: Scalars['ID']['input'];
 };
 
 
 /** Every mutation. */
+export type MutationRootRenameProjectArgs = {
+  id: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootResetPasswordArgs = {
+  password: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
 export type MutationRootRestartInstanceArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRevokeApiTokenArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRunReadOnlyQueryArgs = {
+  instanceId: Scalars['ID']['input'];
+  sql: Scalars['String']['input'];
 };
 
 
@@ -408,6 +708,14 @@ export type MutationRootScaleClusterArgs = {
   projectId?: InputMaybe<Scalars['ID']['input']>;
   provider: CloudProvider;
   region: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootSetMemberRoleArgs = {
+  projectId: Scalars['ID']['input'];
+  role: Role;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -558,6 +866,22 @@ export type Plan = {
   regions: Array<Scalars['String']['output']>;
 };
 
+export type Project = {
+  __typename?: 'Project';
+  /** Its API tokens, newest first, revoked ones included; never their secrets. Admins only. */
+  apiTokens: Array<ApiToken>;
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** Its members and their roles. */
+  members: Array<Member>;
+  /** The caller's role here (site admins: `ADMIN` everywhere). */
+  myRole: Maybe<Role>;
+  /** Its name, unique. */
+  name: Scalars['String']['output'];
+};
+
 /** A user's role in one project. */
 export type ProjectRole = {
   __typename?: 'ProjectRole';
@@ -606,6 +930,11 @@ export type ProvisionServerPayload = {
 /** Every query. */
 export type QueryRoot = {
   __typename?: 'QueryRoot';
+  /**
+   * Recorded mutations, newest first: of the projects the caller administers, or of one of
+   * them with `projectId`; site admins see everything, entries of no project included.
+   */
+  auditLog: AuditEntryConnection;
   /** Fleet events the caller may see (and the cluster's own), newest first. */
   clusterEvents: ClusterEventConnection;
   /**
@@ -618,6 +947,13 @@ export type QueryRoot = {
   configuredProviders: Array<CloudProvider>;
   /** One instance, if the caller may see it. A deleted instance stays visible as `DELETED`. */
   instance: Maybe<Instance>;
+  /** The plans instances can have. */
+  instancePlans: Array<InstancePlan>;
+  /**
+   * The providers instances can be created on here: `LOCAL` always, `KUBERNETES` when a
+   * cluster is configured.
+   */
+  instanceProviders: Array<Provider>;
   /** Instances the caller may see, newest first. */
   instances: InstanceConnection;
   /** The caller. */
@@ -628,6 +964,10 @@ export type QueryRoot = {
   operations: OperationConnection;
   /** The plans a cloud offers: its last refreshed listing, or Toygres's built-in table. */
   plans: Array<Plan>;
+  /** One project, if the caller is in it. */
+  project: Maybe<Project>;
+  /** The caller's projects (site admins: every project), by name. */
+  projects: Array<Project>;
   /** The regions a cloud offers. */
   regions: Array<Scalars['String']['output']>;
   /** Scaling decisions the caller may see, newest first. */
@@ -643,8 +983,23 @@ export type QueryRoot = {
   serverTemplates: Array<ServerTemplate>;
   /** Servers the caller may see, newest first. */
   servers: ServerConnection;
-  /** The PostgreSQL major versions instances can run on this installation. */
+  /**
+   * The keys that sign and verify access tokens, newest first, without their material
+   * (site admins).
+   */
+  signingKeys: Array<SigningKey>;
+  /** Every user, by email (site admins). */
+  users: Array<User>;
+  /** The PostgreSQL major versions a provider (`LOCAL` if omitted) runs on this installation. */
   versions: Array<Scalars['Int']['output']>;
+};
+
+
+/** Every query. */
+export type QueryRootAuditLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  projectId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -652,6 +1007,7 @@ export type QueryRoot = {
 export type QueryRootClusterEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  instanceId?: InputMaybe<Scalars['ID']['input']>;
   serverId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -691,6 +1047,12 @@ export type QueryRootPlansArgs = {
 
 
 /** Every query. */
+export type QueryRootProjectArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Every query. */
 export type QueryRootRegionsArgs = {
   provider: CloudProvider;
 };
@@ -725,6 +1087,21 @@ export type QueryRootServersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+/** Every query. */
+export type QueryRootVersionsArgs = {
+  provider?: InputMaybe<Provider>;
+};
+
+/** A column of a result. */
+export type ResultColumn = {
+  __typename?: 'ResultColumn';
+  /** Its type, as Postgres names it. */
+  dataType: Scalars['String']['output'];
+  /** Its name. */
+  name: Scalars['String']['output'];
+};
+
 /** A role in a project. */
 export type Role =
   /** Everything an operator may, plus managing members. */
@@ -733,6 +1110,19 @@ export type Role =
   | 'OPERATOR'
   /** Read only. */
   | 'VIEWER';
+
+/** Rows with typed columns. */
+export type RowSet = {
+  __typename?: 'RowSet';
+  /** The columns. */
+  columns: Array<ResultColumn>;
+  /** For a table's rows: pass as `after` for the next page. */
+  nextCursor: Maybe<Scalars['String']['output']>;
+  /** The rows: one list per row, one JSON value per column, as Postgres renders it. */
+  rows: Scalars['JSON']['output'];
+  /** Whether rows were left out (by the page size, or the row or byte limit). */
+  truncated: Scalars['Boolean']['output'];
+};
 
 /** One step of a scaling plan. */
 export type ScaleAction = {
@@ -936,12 +1326,39 @@ export type ServerTemplate = {
   userData: Scalars['String']['output'];
 };
 
+/** How clients outside a Kubernetes cluster reach an instance. */
+export type ServiceType =
+  /** Inside the cluster only, at `NAME.NAMESPACE.svc`. */
+  | 'CLUSTER_IP'
+  /** Through a cloud load balancer. */
+  | 'LOAD_BALANCER';
+
+/** A key that signs or verifies access tokens, without its material. */
+export type SigningKey = {
+  __typename?: 'SigningKey';
+  /** The JWT algorithm. */
+  algorithm: Scalars['String']['output'];
+  /** Whether it comes from the configuration (`TOYGRES_JWT_SECRET`) rather than the database. */
+  configured: Scalars['Boolean']['output'];
+  /** When it was made. */
+  createdAt: Maybe<Scalars['DateTime']['output']>;
+  /** The key id, in each token's header (`kid`). */
+  kid: Scalars['String']['output'];
+  /** When a retiring key stops verifying. */
+  retireAfter: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * `active` signs and verifies; `retiring` verifies the tokens it signed until
+   * `retireAfter`; `retired` does neither.
+   */
+  state: Scalars['String']['output'];
+};
+
 /** Every subscription. */
 export type SubscriptionRoot = {
   __typename?: 'SubscriptionRoot';
   /**
-   * Every new fleet event the caller may see (and the cluster's own); only one server's
-   * with `serverId`.
+   * Every new event the caller may see (and the cluster's own); only one server's with
+   * `serverId`, one instance's with `instanceId`.
    */
   clusterEvents: ClusterEvent;
   /** The cluster's health after each new sample. */
@@ -966,6 +1383,7 @@ export type SubscriptionRoot = {
 
 /** Every subscription. */
 export type SubscriptionRootClusterEventsArgs = {
+  instanceId?: InputMaybe<Scalars['ID']['input']>;
   serverId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -987,9 +1405,58 @@ export type SubscriptionRootServerUpdatedArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** A table, view or materialized view of an instance's database. */
+export type Table = {
+  __typename?: 'Table';
+  /** Its columns, in order. */
+  columns: Array<TableColumn>;
+  /** The planner's estimate of its rows (-1 when never analyzed). */
+  estimatedRows: Scalars['Int']['output'];
+  /** Its indexes. */
+  indexes: Array<TableIndex>;
+  /** `table`, `partitioned table`, `view` or `materialized view`. */
+  kind: Scalars['String']['output'];
+  /** Its name. */
+  name: Scalars['String']['output'];
+  /** Its schema. */
+  schema: Scalars['String']['output'];
+  /** Its size with indexes and TOAST, in bytes. */
+  sizeBytes: Scalars['Int']['output'];
+};
+
+/** A column of a table. */
+export type TableColumn = {
+  __typename?: 'TableColumn';
+  /** Its type, as Postgres writes it. */
+  dataType: Scalars['String']['output'];
+  /** Its default expression. */
+  default: Maybe<Scalars['String']['output']>;
+  /** Its name. */
+  name: Scalars['String']['output'];
+  /** Whether it may be null. */
+  nullable: Scalars['Boolean']['output'];
+  /** Whether it is part of the primary key. */
+  primaryKey: Scalars['Boolean']['output'];
+};
+
+/** An index of a table. */
+export type TableIndex = {
+  __typename?: 'TableIndex';
+  /** Its definition. */
+  definition: Scalars['String']['output'];
+  /** Its name. */
+  name: Scalars['String']['output'];
+  /** Whether it is the primary key. */
+  primary: Scalars['Boolean']['output'];
+  /** Whether it is unique. */
+  unique: Scalars['Boolean']['output'];
+};
+
 /** Someone who logs in. */
 export type User = {
   __typename?: 'User';
+  /** Whether they are disabled (and may not log in). */
+  disabled: Scalars['Boolean']['output'];
   /** Their email address. */
   email: Scalars['String']['output'];
   /** The user's id. */
@@ -1015,14 +1482,14 @@ export type InstancesQueryVariables = Exact<{
 }>;
 
 
-export type InstancesQuery = { __typename?: 'QueryRoot', instances: { __typename?: 'InstanceConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'Instance', id: string, name: string, provider: Provider, version: number, storageGb: number, state: InstanceState, health: Health, host: string | null, port: number | null, latencyMs: number | null, lastCheckedAt: string | null, createdAt: string, updatedAt: string }> } };
+export type InstancesQuery = { __typename?: 'QueryRoot', instances: { __typename?: 'InstanceConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'Instance', id: string, name: string, provider: Provider, plan: string, version: number, storageGb: number, state: InstanceState, health: Health, host: string | null, port: number | null, latencyMs: number | null, lastCheckedAt: string | null, createdAt: string, updatedAt: string }> } };
 
 export type InstanceUpdatedSubscriptionVariables = Exact<{
   id?: InputMaybe<Scalars['ID']['input']>;
 }>;
 
 
-export type InstanceUpdatedSubscription = { __typename?: 'SubscriptionRoot', instanceUpdated: { __typename?: 'Instance', id: string, name: string, state: InstanceState, health: Health, failureReason: string | null, host: string | null, port: number | null, latencyMs: number | null, lastCheckedAt: string | null, serverVersion: string | null, updatedAt: string } };
+export type InstanceUpdatedSubscription = { __typename?: 'SubscriptionRoot', instanceUpdated: { __typename?: 'Instance', id: string, name: string, state: InstanceState, health: Health, failureReason: string | null, statusMessage: string | null, host: string | null, port: number | null, latencyMs: number | null, lastCheckedAt: string | null, serverVersion: string | null, updatedAt: string } };
 
 export type InstanceDetailQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -1030,9 +1497,18 @@ export type InstanceDetailQueryVariables = Exact<{
 }>;
 
 
-export type InstanceDetailQuery = { __typename?: 'QueryRoot', instance: { __typename?: 'Instance', id: string, projectId: string, name: string, provider: Provider, version: number, storageGb: number, state: InstanceState, health: Health, failureReason: string | null, username: string, database: string, host: string | null, port: number | null, connectionString: string | null, lastCheckedAt: string | null, latencyMs: number | null, serverVersion: string | null, createdAt: string, updatedAt: string, healthChecks: Array<{ __typename?: 'HealthCheck', checkedAt: string, healthy: boolean, latencyMs: number | null, error: string | null }>, operations: Array<{ __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, attempts: number, error: string | null, createdAt: string, finishedAt: string | null }> } | null };
+export type InstanceDetailQuery = { __typename?: 'QueryRoot', instance: { __typename?: 'Instance', id: string, projectId: string, name: string, provider: Provider, plan: string, serviceType: ServiceType | null, statusMessage: string | null, version: number, storageGb: number, state: InstanceState, health: Health, failureReason: string | null, username: string, database: string, host: string | null, port: number | null, connectionString: string | null, lastCheckedAt: string | null, latencyMs: number | null, serverVersion: string | null, createdAt: string, updatedAt: string, healthChecks: Array<{ __typename?: 'HealthCheck', checkedAt: string, healthy: boolean, latencyMs: number | null, error: string | null }>, operations: Array<{ __typename?: 'Operation', id: string, kind: string, status: OperationStatus, step: string, attempts: number, error: string | null, createdAt: string, finishedAt: string | null }>, events: { __typename?: 'ClusterEventConnection', pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ __typename?: 'ClusterEvent', id: string, serverId: string | null, instanceId: string | null, kind: string, severity: string, message: string, createdAt: string }> } } | null, instancePlans: Array<{ __typename?: 'InstancePlan', name: string, cpuRequestMillis: number, cpuLimitMillis: number, memoryMib: number }> };
 
-export type VersionsQueryVariables = Exact<{ [key: string]: never; }>;
+export type InstancePlanFieldsFragment = { __typename?: 'InstancePlan', name: string, cpuRequestMillis: number, cpuLimitMillis: number, memoryMib: number };
+
+export type InstanceOfferingsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type InstanceOfferingsQuery = { __typename?: 'QueryRoot', instanceProviders: Array<Provider>, instancePlans: Array<{ __typename?: 'InstancePlan', name: string, cpuRequestMillis: number, cpuLimitMillis: number, memoryMib: number }> };
+
+export type VersionsQueryVariables = Exact<{
+  provider?: InputMaybe<Provider>;
+}>;
 
 
 export type VersionsQuery = { __typename?: 'QueryRoot', versions: Array<number> };
@@ -1067,6 +1543,7 @@ export type RestartInstanceMutation = { __typename?: 'MutationRoot', restartInst
 
 export type DeleteInstanceMutationVariables = Exact<{
   id: Scalars['ID']['input'];
+  retainStorage?: InputMaybe<Scalars['Boolean']['input']>;
 }>;
 
 
@@ -1212,6 +1689,7 @@ export type ClusterEventsQueryVariables = Exact<{
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
   serverId?: InputMaybe<Scalars['ID']['input']>;
+  instanceId?: InputMaybe<Scalars['ID']['input']>;
 }>;
 
 
@@ -1219,11 +1697,13 @@ export type ClusterEventsQuery = { __typename?: 'QueryRoot', clusterEvents: { __
 
 export type ClusterEventAddedSubscriptionVariables = Exact<{
   serverId?: InputMaybe<Scalars['ID']['input']>;
+  instanceId?: InputMaybe<Scalars['ID']['input']>;
 }>;
 
 
 export type ClusterEventAddedSubscription = { __typename?: 'SubscriptionRoot', clusterEvents: { __typename?: 'ClusterEvent', id: string, serverId: string | null, instanceId: string | null, kind: string, severity: string, message: string, createdAt: string } };
 
+export const InstancePlanFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"InstancePlanFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InstancePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cpuRequestMillis"}},{"kind":"Field","name":{"kind":"Name","value":"cpuLimitMillis"}},{"kind":"Field","name":{"kind":"Name","value":"memoryMib"}}]}}]} as unknown as DocumentNode<InstancePlanFieldsFragment, unknown>;
 export const OperationFullFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationFullFragment, unknown>;
 export const ClusterHealthFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterHealthFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterHealth"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"available"}},{"kind":"Field","name":{"kind":"Name","value":"unavailableSince"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"servers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"cpuPercent"}},{"kind":"Field","name":{"kind":"Name","value":"memoryPercent"}},{"kind":"Field","name":{"kind":"Name","value":"sampledAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<ClusterHealthFieldsFragment, unknown>;
 export const ServerFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ServerFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Server"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"providerId"}},{"kind":"Field","name":{"kind":"Name","value":"vmName"}},{"kind":"Field","name":{"kind":"Name","value":"ipv4"}},{"kind":"Field","name":{"kind":"Name","value":"ipv6"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"template"}},{"kind":"Field","name":{"kind":"Name","value":"image"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"stateChangedAt"}},{"kind":"Field","name":{"kind":"Name","value":"removedAt"}}]}}]} as unknown as DocumentNode<ServerFieldsFragment, unknown>;
@@ -1231,15 +1711,16 @@ export const PlanFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"
 export const ScalingOperationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ScalingOperationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ScalingOperation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"currentCount"}},{"kind":"Field","name":{"kind":"Name","value":"targetCount"}},{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"order"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"serverName"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCost"}}]}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCostDelta"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<ScalingOperationFieldsFragment, unknown>;
 export const ClusterEventFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventFieldsFragment, unknown>;
 export const LoginDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Login"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"email"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"password"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"login"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"email"},"value":{"kind":"Variable","name":{"kind":"Name","value":"email"}}},{"kind":"Argument","name":{"kind":"Name","value":"password"},"value":{"kind":"Variable","name":{"kind":"Name","value":"password"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"isSiteAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"projectName"}},{"kind":"Field","name":{"kind":"Name","value":"role"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LoginMutation, LoginMutationVariables>;
-export const InstancesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Instances"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"InstanceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instances"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<InstancesQuery, InstancesQueryVariables>;
-export const InstanceUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"InstanceUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<InstanceUpdatedSubscription, InstanceUpdatedSubscriptionVariables>;
-export const InstanceDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"InstanceDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"checks"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"database"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"connectionString"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthChecks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"Variable","name":{"kind":"Name","value":"checks"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthy"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}}]}}]}}]} as unknown as DocumentNode<InstanceDetailQuery, InstanceDetailQueryVariables>;
-export const VersionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Versions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"versions"}}]}}]} as unknown as DocumentNode<VersionsQuery, VersionsQueryVariables>;
+export const InstancesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Instances"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"InstanceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instances"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]}}]} as unknown as DocumentNode<InstancesQuery, InstancesQueryVariables>;
+export const InstanceUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"InstanceUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instanceUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"statusMessage"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<InstanceUpdatedSubscription, InstanceUpdatedSubscriptionVariables>;
+export const InstanceDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"InstanceDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"checks"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"serviceType"}},{"kind":"Field","name":{"kind":"Name","value":"statusMessage"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"storageGb"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"health"}},{"kind":"Field","name":{"kind":"Name","value":"failureReason"}},{"kind":"Field","name":{"kind":"Name","value":"username"}},{"kind":"Field","name":{"kind":"Name","value":"database"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"port"}},{"kind":"Field","name":{"kind":"Name","value":"connectionString"}},{"kind":"Field","name":{"kind":"Name","value":"lastCheckedAt"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"serverVersion"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthChecks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"Variable","name":{"kind":"Name","value":"checks"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"healthy"}},{"kind":"Field","name":{"kind":"Name","value":"latencyMs"}},{"kind":"Field","name":{"kind":"Name","value":"error"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"instancePlans"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"InstancePlanFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"InstancePlanFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InstancePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cpuRequestMillis"}},{"kind":"Field","name":{"kind":"Name","value":"cpuLimitMillis"}},{"kind":"Field","name":{"kind":"Name","value":"memoryMib"}}]}}]} as unknown as DocumentNode<InstanceDetailQuery, InstanceDetailQueryVariables>;
+export const InstanceOfferingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"InstanceOfferings"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instanceProviders"}},{"kind":"Field","name":{"kind":"Name","value":"instancePlans"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"InstancePlanFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"InstancePlanFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InstancePlan"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"cpuRequestMillis"}},{"kind":"Field","name":{"kind":"Name","value":"cpuLimitMillis"}},{"kind":"Field","name":{"kind":"Name","value":"memoryMib"}}]}}]} as unknown as DocumentNode<InstanceOfferingsQuery, InstanceOfferingsQueryVariables>;
+export const VersionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Versions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"provider"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Provider"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"versions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}}]}]}}]} as unknown as DocumentNode<VersionsQuery, VersionsQueryVariables>;
 export const CreateInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateInstanceInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"instance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"state"}}]}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]} as unknown as DocumentNode<CreateInstanceMutation, CreateInstanceMutationVariables>;
 export const StopInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StopInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"stopInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<StopInstanceMutation, StopInstanceMutationVariables>;
 export const StartInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<StartInstanceMutation, StartInstanceMutationVariables>;
 export const RestartInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RestartInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"restartInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<RestartInstanceMutation, RestartInstanceMutationVariables>;
-export const DeleteInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<DeleteInstanceMutation, DeleteInstanceMutationVariables>;
+export const DeleteInstanceDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteInstance"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"retainStorage"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteInstance"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"retainStorage"},"value":{"kind":"Variable","name":{"kind":"Name","value":"retainStorage"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<DeleteInstanceMutation, DeleteInstanceMutationVariables>;
 export const OperationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Operations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"OperationFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}}]}}]}}]}}]} as unknown as DocumentNode<OperationsQuery, OperationsQueryVariables>;
 export const OperationDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OperationDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"OperationFull"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationDetailQuery, OperationDetailQueryVariables>;
 export const OperationUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OperationUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"operationUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"OperationFull"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"OperationFull"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Operation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"projectId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"targetKind"}},{"kind":"Field","name":{"kind":"Name","value":"targetId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"maxAttempts"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"enteredAt"}}]}}]}}]} as unknown as DocumentNode<OperationUpdatedSubscription, OperationUpdatedSubscriptionVariables>;
@@ -1257,5 +1738,5 @@ export const RemoveServerDocument = {"kind":"Document","definitions":[{"kind":"O
 export const RefreshPlansDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RefreshPlans"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"provider"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CloudProvider"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"refreshPlans"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<RefreshPlansMutation, RefreshPlansMutationVariables>;
 export const ScaleClusterDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ScaleCluster"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"provider"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CloudProvider"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"plan"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"region"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"count"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"dryRun"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"scaleCluster"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"provider"},"value":{"kind":"Variable","name":{"kind":"Name","value":"provider"}}},{"kind":"Argument","name":{"kind":"Name","value":"plan"},"value":{"kind":"Variable","name":{"kind":"Name","value":"plan"}}},{"kind":"Argument","name":{"kind":"Name","value":"region"},"value":{"kind":"Variable","name":{"kind":"Name","value":"region"}}},{"kind":"Argument","name":{"kind":"Name","value":"count"},"value":{"kind":"Variable","name":{"kind":"Name","value":"count"}}},{"kind":"Argument","name":{"kind":"Name","value":"dryRun"},"value":{"kind":"Variable","name":{"kind":"Name","value":"dryRun"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ScalingOperationFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ScalingOperationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ScalingOperation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"currentCount"}},{"kind":"Field","name":{"kind":"Name","value":"targetCount"}},{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"order"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"serverName"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCost"}}]}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCostDelta"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<ScaleClusterMutation, ScaleClusterMutationVariables>;
 export const ScalingOperationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ScalingOperations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"scalingOperations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ScalingOperationFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ScalingOperationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ScalingOperation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"plan"}},{"kind":"Field","name":{"kind":"Name","value":"region"}},{"kind":"Field","name":{"kind":"Name","value":"currentCount"}},{"kind":"Field","name":{"kind":"Name","value":"targetCount"}},{"kind":"Field","name":{"kind":"Name","value":"dryRun"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"order"}},{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"serverName"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCost"}}]}},{"kind":"Field","name":{"kind":"Name","value":"monthlyCostDelta"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"operation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<ScalingOperationsQuery, ScalingOperationsQueryVariables>;
-export const ClusterEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClusterEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"serverId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventsQuery, ClusterEventsQueryVariables>;
-export const ClusterEventAddedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ClusterEventAdded"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serverId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventAddedSubscription, ClusterEventAddedSubscriptionVariables>;
+export const ClusterEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ClusterEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"instanceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"serverId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}}},{"kind":"Argument","name":{"kind":"Name","value":"instanceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"instanceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventsQuery, ClusterEventsQueryVariables>;
+export const ClusterEventAddedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ClusterEventAdded"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"instanceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clusterEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"serverId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"serverId"}}},{"kind":"Argument","name":{"kind":"Name","value":"instanceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"instanceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ClusterEventFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ClusterEventFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ClusterEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"serverId"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]} as unknown as DocumentNode<ClusterEventAddedSubscription, ClusterEventAddedSubscriptionVariables>;

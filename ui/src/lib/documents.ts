@@ -32,6 +32,7 @@ export const InstancesQuery = graphql(`
         id
         name
         provider
+        plan
         version
         storageGb
         state
@@ -55,6 +56,7 @@ export const InstanceUpdatedSubscription = graphql(`
       state
       health
       failureReason
+      statusMessage
       host
       port
       latencyMs
@@ -72,6 +74,9 @@ export const InstanceDetailQuery = graphql(`
       projectId
       name
       provider
+      plan
+      serviceType
+      statusMessage
       version
       storageGb
       state
@@ -103,13 +108,44 @@ export const InstanceDetailQuery = graphql(`
         createdAt
         finishedAt
       }
+      events(first: 20) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        nodes {
+          ...ClusterEventFields
+        }
+      }
+    }
+    instancePlans {
+      ...InstancePlanFields
+    }
+  }
+`);
+
+export const InstancePlanFields = graphql(`
+  fragment InstancePlanFields on InstancePlan {
+    name
+    cpuRequestMillis
+    cpuLimitMillis
+    memoryMib
+  }
+`);
+
+/** What the create form offers: where instances can run, and their plans. */
+export const InstanceOfferingsQuery = graphql(`
+  query InstanceOfferings {
+    instanceProviders
+    instancePlans {
+      ...InstancePlanFields
     }
   }
 `);
 
 export const VersionsQuery = graphql(`
-  query Versions {
-    versions
+  query Versions($provider: Provider) {
+    versions(provider: $provider)
   }
 `);
 
@@ -159,8 +195,8 @@ export const RestartInstanceMutation = graphql(`
 `);
 
 export const DeleteInstanceMutation = graphql(`
-  mutation DeleteInstance($id: ID!) {
-    deleteInstance(id: $id) {
+  mutation DeleteInstance($id: ID!, $retainStorage: Boolean) {
+    deleteInstance(id: $id, retainStorage: $retainStorage) {
       id
       kind
       status
@@ -516,8 +552,8 @@ export const ClusterEventFields = graphql(`
 `);
 
 export const ClusterEventsQuery = graphql(`
-  query ClusterEvents($first: Int, $after: String, $serverId: ID) {
-    clusterEvents(first: $first, after: $after, serverId: $serverId) {
+  query ClusterEvents($first: Int, $after: String, $serverId: ID, $instanceId: ID) {
+    clusterEvents(first: $first, after: $after, serverId: $serverId, instanceId: $instanceId) {
       pageInfo {
         hasNextPage
         endCursor
@@ -530,8 +566,8 @@ export const ClusterEventsQuery = graphql(`
 `);
 
 export const ClusterEventAddedSubscription = graphql(`
-  subscription ClusterEventAdded($serverId: ID) {
-    clusterEvents(serverId: $serverId) {
+  subscription ClusterEventAdded($serverId: ID, $instanceId: ID) {
+    clusterEvents(serverId: $serverId, instanceId: $instanceId) {
       ...ClusterEventFields
     }
   }

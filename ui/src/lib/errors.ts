@@ -56,7 +56,7 @@ export function advice(err: ApiError): string {
   }
 }
 
-export type CreateField = 'name' | 'version' | 'storageGb' | 'username' | 'database' | 'password';
+export type CreateField = 'name' | 'provider' | 'version' | 'plan' | 'serviceType' | 'storageGb' | 'username' | 'database' | 'password';
 
 /**
  * Attach a createInstance error to the form field it is about. The server says which field in
@@ -70,6 +70,9 @@ export function createErrorField(err: ApiError): CreateField | null {
     return /^an instance named /i.test(m) ? 'name' : null;
   }
   if (/^name\b/i.test(m)) return 'name';
+  if (/^the \S+ provider is not configured/i.test(m)) return 'provider';
+  if (/^unknown plan\b/i.test(m)) return 'plan';
+  if (/^serviceType\b/i.test(m)) return 'serviceType';
   if (/^PostgreSQL \S+ is not available/i.test(m) || /no PostgreSQL version/i.test(m)) return 'version';
   if (/^storageGb\b/i.test(m)) return 'storageGb';
   if (/^username\b/i.test(m)) return 'username';

@@ -1,10 +1,18 @@
-import { render, screen } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { MemoryRouter, Route, Routes } from 'react-router-dom';
+import { Provider as Urql } from 'urql';
 import { describe, expect, it, vi } from 'vitest';
-import { CreateInstanceForm, toInput, validateCreate } from './CreateInstance';
+import { CreateInstanceForm, CreateInstancePage, toInput, validateCreate } from './CreateInstance';
 import { createErrorField } from '../lib/errors';
+import { mockClient } from '../test/mockClient';
 
 const blank = { name: '', version: '', storageGb: '10', username: '', database: '', password: '' };
+const plans = [
+  { name: 'small', cpuRequestMillis: 250, cpuLimitMillis: 1000, memoryMib: 512 },
+  { name: 'medium', cpuRequestMillis: 500, cpuLimitMillis: 2000, memoryMib: 1024 },
+  { name: 'large', cpuRequestMillis: 1000, cpuLimitMillis: 4000, memoryMib: 4096 },
+];
 
 describe('createErrorField maps server errors to fields', () => {
   it.each([
@@ -17,6 +25,10 @@ describe('createErrorField maps server errors to fields', () => {
     ['INVALID_INPUT', 'password must be at least 12 characters', 'password'],
     ['CONFLICT', 'an instance named orders already exists in this project', 'name'],
     ['INVALID_INPUT', 'only the LOCAL provider is available on this installation', null],
+    ['INVALID_INPUT', 'the KUBERNETES provider is not configured on this installation (set TOYGRES_KUBERNETES=on and give it a kubeconfig)', 'provider'],
+    ['INVALID_INPUT', 'unknown plan "huge"; plans: small, medium, large', 'plan'],
+    ['INVALID_INPUT', 'serviceType applies to KUBERNETES instances only', 'serviceType'],
+    ['INVALID_INPUT', 'PostgreSQL 12 is not available; available versions: [13, 14, 15, 16, 17, 18]', 'version'],
     ['FORBIDDEN', 'your role may not create instances', null],
   ] as const)('%s %s -> %s', (code, message, field) => {
     expect(createErrorField({ code, message })).toBe(field);
@@ -34,6 +46,18 @@ describe('validateCreate', () => {
   it('leaves blank optional fields out of the input', () => {
     expect(toInput({ ...blank, name: ' a ', storageGb: '' })).toEqual({ name: 'a' });
     expect(toInput({ ...blank, name: 'a', version: '15', username: 'app2' })).toEqual({ name: 'a', version: 15, storageGb: 10, username: 'app2' });
+  });
+  it('sends the provider unless LOCAL, the plan, and a service type only for KUBERNETES', () => {
+    expect(toInput({ ...blank, name: 'a', provider: 'LOCAL', plan: 'small', serviceType: 'LOAD_BALANCER' })).toEqual({ name: 'a', storageGb: 10, plan: 'small' });
+    expect(toInput({ ...blank, name: 'a', provider: 'KUBERNETES', plan: 'large', serviceType: 'CLUSTER_IP' })).toEqual({
+      name: 'a',
+      storageGb: 10,
+      provider: 'KUBERNETES',
+      plan: 'large',
+      serviceType: 'CLUSTER_IP',
+    });
+    // The installation's default service type: none sent.
+    expect(toInput({ ...blank, name: 'a', provider: 'KUBERNETES', serviceType: '' })).toEqual({ name: 'a', storageGb: 10, provider: 'KUBERNETES' });
   });
 });
 
@@ -62,5 +86,98 @@ describe('CreateInstanceForm', () => {
     await userEvent.type(screen.getByLabelText('Name'), 'orders');
     await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
     expect(await screen.findByTestId('form-error')).toHaveTextContent('your role may not create instances');
+  });
+});
+
+describe('CreateInstanceForm with providers and plans', () => {
+  it('offers a choice of provider only when KUBERNETES is offered, LOCAL chosen', () => {
+    const { unmount } = render(<CreateInstanceForm versions={[15]} providers={['LOCAL']} plans={plans} submitting={false} onSubmit={vi.fn()} />);
+    expect(screen.queryByRole('radiogroup', { name: 'Where it runs' })).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Kubernetes')).not.toBeInTheDocument();
+    unmount();
+
+    render(<CreateInstanceForm versions={[15]} providers={['LOCAL', 'KUBERNETES']} plans={plans} submitting={false} onSubmit={vi.fn()} />);
+    const group = screen.getByRole('radiogroup', { name: 'Where it runs' });
+    expect(within(group).getByLabelText('Local')).toBeChecked();
+    expect(within(group).getByLabelText('Kubernetes')).not.toBeChecked();
+    // Service types are Kubernetes's own.
+    expect(screen.queryByRole('radiogroup', { name: 'Reached through' })).not.toBeInTheDocument();
+  });
+
+  it('shows each plan with its CPU and memory, small chosen until another is', async () => {
+    render(<CreateInstanceForm versions={[15]} providers={['LOCAL', 'KUBERNETES']} plans={plans} submitting={false} onSubmit={vi.fn()} />);
+    const picker = screen.getByRole('radiogroup', { name: 'Plan' });
+    const rows = within(picker).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.getAttribute('data-plan'))).toEqual(['small', 'medium', 'large']);
+    expect(rows[0]).toHaveTextContent(/small\s*0\.25\s*1\s*512 MiB/);
+    expect(rows[2]).toHaveTextContent('4 GiB');
+    expect(screen.getByLabelText('small')).toBeChecked();
+    await userEvent.click(rows[1]);
+    expect(screen.getByLabelText('medium')).toBeChecked();
+    expect(screen.getByLabelText('small')).not.toBeChecked();
+  });
+
+  it('sends no serviceType for a LOCAL create, even after a look at Kubernetes', async () => {
+    const onProviderChange = vi.fn();
+    const onSubmit = vi.fn().mockResolvedValue(null);
+    render(
+      <CreateInstanceForm versions={[15]} providers={['LOCAL', 'KUBERNETES']} onProviderChange={onProviderChange} plans={plans} submitting={false} onSubmit={onSubmit} />,
+    );
+    await userEvent.click(screen.getByLabelText('Kubernetes'));
+    await userEvent.click(screen.getByLabelText('Load balancer'));
+    await userEvent.click(screen.getByLabelText('Local'));
+    expect(onProviderChange.mock.calls.map((c) => c[0])).toEqual(['KUBERNETES', 'LOCAL']);
+    expect(screen.queryByLabelText('Load balancer')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByLabelText('medium'));
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(onSubmit).toHaveBeenCalledWith({ name: 'orders', storageGb: 10, plan: 'medium' });
+  });
+
+  it('puts a server error about the plan under the plan picker', async () => {
+    const onSubmit = vi.fn().mockResolvedValue({ code: 'INVALID_INPUT', message: 'unknown plan "small"; plans: medium' });
+    render(<CreateInstanceForm versions={[15]} providers={['LOCAL']} plans={plans} submitting={false} onSubmit={onSubmit} />);
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(await screen.findByText(/unknown plan/)).toHaveAttribute('id', 'f-plan-error');
+    expect(screen.getByRole('radiogroup', { name: 'Plan' })).toHaveAttribute('aria-invalid', 'true');
+  });
+});
+
+describe('CreateInstancePage', () => {
+  it("loads the chosen provider's versions and sends provider, plan and serviceType", async () => {
+    const { client, sent } = mockClient((name, v) => {
+      if (name === 'InstanceOfferings') return { instanceProviders: ['LOCAL', 'KUBERNETES'], instancePlans: plans };
+      if (name === 'Versions') return { versions: v.provider === 'KUBERNETES' ? [13, 14, 15, 16, 17, 18] : [15] };
+      if (name === 'CreateInstance') return { createInstance: { instance: { id: 'i1', name: 'orders', state: 'CREATING' }, operation: { id: 'o1' } } };
+      throw new Error(`unexpected ${name}`);
+    });
+    render(
+      <Urql value={client}>
+        <MemoryRouter initialEntries={['/instances/new']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+          <Routes>
+            <Route path="/instances/new" element={<CreateInstancePage />} />
+            <Route path="/instances/:id" element={<p>the new instance</p>} />
+          </Routes>
+        </MemoryRouter>
+      </Urql>,
+    );
+    const version = screen.getByLabelText('PostgreSQL version');
+    await within(version).findByRole('option', { name: 'Newest (15)' });
+    expect(within(version).queryByRole('option', { name: '18' })).not.toBeInTheDocument();
+
+    await userEvent.click(await screen.findByLabelText('Kubernetes'));
+    await within(version).findByRole('option', { name: 'Newest (18)' });
+    expect(new Set(sent.filter((s) => s.name === 'Versions').map((s) => s.variables.provider))).toEqual(new Set(['LOCAL', 'KUBERNETES']));
+    await userEvent.selectOptions(version, '15');
+    await userEvent.click(screen.getByLabelText('Load balancer'));
+    expect(screen.getByText('a cloud load balancer, reachable from outside')).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+
+    await screen.findByText('the new instance');
+    expect(sent.find((s) => s.name === 'CreateInstance')?.variables).toEqual({
+      input: { name: 'orders', provider: 'KUBERNETES', version: 15, plan: 'small', serviceType: 'LOAD_BALANCER', storageGb: 10 },
+    });
   });
 });

@@ -1,9 +1,11 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
-import { CreateInstanceMutation, VersionsQuery } from '../lib/documents';
-import type { CreateInstanceInput } from '../gql/graphql';
+import { CreateInstanceMutation, InstanceOfferingsQuery, VersionsQuery } from '../lib/documents';
+import type { CreateInstanceInput, InstancePlanFieldsFragment, Provider, ServiceType } from '../gql/graphql';
+import { InstancePlanPicker } from '../components/PlanPicker';
 import { apiError, createErrorField, type CreateField } from '../lib/errors';
+import { PROVIDER_HELP, SERVICE_TYPES, SERVICE_TYPE_HELP, defaultPlan, providerName, serviceTypeName } from '../lib/instances';
 
 export interface CreateValues {
   name: string;
@@ -12,6 +14,12 @@ export interface CreateValues {
   username: string;
   database: string;
   password: string;
+  /** `LOCAL` when absent. */
+  provider?: Provider;
+  /** The server's default (`small`) when empty or absent. */
+  plan?: string;
+  /** Kubernetes only; the installation's default when empty or absent. */
+  serviceType?: ServiceType | '';
 }
 
 export type FieldErrors = Partial<Record<CreateField, string>>;
@@ -41,7 +49,12 @@ export function validateCreate(v: CreateValues): FieldErrors {
 
 export function toInput(v: CreateValues): CreateInstanceInput {
   const input: CreateInstanceInput = { name: v.name.trim() };
+  const provider = v.provider ?? 'LOCAL';
+  // LOCAL is the server's default; a service type means something on Kubernetes only.
+  if (provider !== 'LOCAL') input.provider = provider;
   if (v.version) input.version = Number(v.version);
+  if (v.plan) input.plan = v.plan;
+  if (provider === 'KUBERNETES' && v.serviceType) input.serviceType = v.serviceType;
   if (v.storageGb.trim()) input.storageGb = Number(v.storageGb);
   if (v.username.trim()) input.username = v.username.trim();
   if (v.database.trim()) input.database = v.database.trim();
@@ -50,26 +63,56 @@ export function toInput(v: CreateValues): CreateInstanceInput {
 }
 
 export interface CreateFormProps {
-  versions: number[];
+  /** The chosen provider's PostgreSQL versions; null while they load. */
+  versions: number[] | null;
+  /** Where instances can run here: the choice shows only when there is more than `LOCAL`. */
+  providers?: readonly Provider[];
+  /** Told when the user picks another provider, so the page can load its versions. */
+  onProviderChange?: (p: Provider) => void;
+  /** The plans instances can have; null while they load. */
+  plans?: readonly InstancePlanFieldsFragment[] | null;
   submitting: boolean;
   onSubmit: (input: CreateInstanceInput) => Promise<{ code: string; message: string } | null>;
   onCancel?: () => void;
 }
 
 /** The form alone, so tests can drive it with a fake `onSubmit`. */
-export function CreateInstanceForm({ versions, submitting, onSubmit, onCancel }: CreateFormProps) {
-  const [values, setValues] = useState<CreateValues>({ name: '', version: '', storageGb: '10', username: '', database: '', password: '' });
+export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProviderChange, plans = [], submitting, onSubmit, onCancel }: CreateFormProps) {
+  const [values, setValues] = useState<CreateValues>({
+    name: '',
+    version: '',
+    storageGb: '10',
+    username: '',
+    database: '',
+    password: '',
+    provider: 'LOCAL',
+    plan: '',
+    serviceType: '',
+  });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const provider = values.provider ?? 'LOCAL';
+  // The plans arrive after the form: until one is picked, the server's default is shown chosen.
+  const plan = values.plan || defaultPlan(plans ?? []);
+  const all: CreateValues = { ...values, plan };
 
-  const set = (f: keyof CreateValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
-    setValues((v) => ({ ...v, [f]: e.target.value }));
+  const setValue = (f: keyof CreateValues, v: string) => {
+    setValues((x) => ({ ...x, [f]: v }));
     if (errors[f as CreateField]) setErrors((x) => ({ ...x, [f]: undefined }));
   };
+  const set = (f: keyof CreateValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setValue(f, e.target.value);
+  const chooseProvider = (p: Provider) => {
+    if (p === provider) return;
+    // Each provider has its own versions; a service type means something on Kubernetes only.
+    setValues((x) => ({ ...x, provider: p, version: '', serviceType: '' }));
+    setErrors((x) => ({ ...x, provider: undefined, version: undefined, serviceType: undefined }));
+    onProviderChange?.(p);
+  };
 
-  const field = (f: CreateField, label: string, input: React.ReactNode, hint?: string) => (
+  /** A field; `labelFor` false for a group of radio buttons, labelled by `f-<field>-label`. */
+  const field = (f: CreateField, label: string, input: ReactNode, hint?: ReactNode, labelFor = true) => (
     <div className={`field ${errors[f] ? 'field-invalid' : ''}`}>
-      <label htmlFor={`f-${f}`}>{label}</label>
+      {labelFor ? <label htmlFor={`f-${f}`}>{label}</label> : <label id={`f-${f}-label`}>{label}</label>}
       {input}
       {errors[f] ? (
         <p className="field-error" id={`f-${f}-error`} role="alert">
@@ -89,10 +132,10 @@ export function CreateInstanceForm({ versions, submitting, onSubmit, onCancel }:
       onSubmit={async (e) => {
         e.preventDefault();
         setFormError(null);
-        const local = validateCreate(values);
+        const local = validateCreate(all);
         setErrors(local);
         if (Object.keys(local).length) return;
-        const err = await onSubmit(toInput(values));
+        const err = await onSubmit(toInput(all));
         if (!err) return;
         const f = createErrorField(err as Parameters<typeof createErrorField>[0]);
         if (f) setErrors({ [f]: err.message });
@@ -105,13 +148,62 @@ export function CreateInstanceForm({ versions, submitting, onSubmit, onCancel }:
         </div>
       )}
       {field('name', 'Name', <input className="input" {...aria('name')} value={values.name} onChange={set('name')} placeholder="orders-db" autoFocus />, 'Lower-case letters, digits and -, unique in the project.')}
+      {providers.length > 1 &&
+        field(
+          'provider',
+          'Where it runs',
+          <Choices
+            id="f-provider"
+            value={provider}
+            onChange={chooseProvider}
+            options={providers.map((p) => ({ value: p, label: providerName(p), help: PROVIDER_HELP[p] }))}
+            invalid={!!errors.provider}
+          />,
+          undefined,
+          false,
+        )}
+      {provider === 'KUBERNETES' &&
+        field(
+          'serviceType',
+          'Reached through',
+          <Choices
+            id="f-serviceType"
+            value={values.serviceType ?? ''}
+            onChange={(t) => setValue('serviceType', t)}
+            options={[
+              { value: '' as const, label: 'Installation default', help: 'the service type this control plane is configured with' },
+              ...SERVICE_TYPES.map((t) => ({ value: t, label: serviceTypeName(t), help: SERVICE_TYPE_HELP[t] })),
+            ]}
+            invalid={!!errors.serviceType}
+          />,
+          undefined,
+          false,
+        )}
+      {plans === null
+        ? field(
+            'plan',
+            'Plan',
+            <p className="muted">
+              <span className="spinner" aria-hidden /> Loading plans…
+            </p>,
+            undefined,
+            false,
+          )
+        : plans.length > 0 &&
+          field(
+            'plan',
+            'Plan',
+            <InstancePlanPicker id="f-plan" plans={plans} value={plan} onChange={(p) => setValue('plan', p)} invalid={!!errors.plan} describedBy={errors.plan ? 'f-plan-error' : undefined} />,
+            provider === 'KUBERNETES' ? "The pod's CPU and memory requests and limits." : 'Recorded with the instance; the local provider does not cap CPU or memory.',
+            false,
+          )}
       <div className="field-row">
         {field(
           'version',
           'PostgreSQL version',
-          <select className="input" {...aria('version')} value={values.version} onChange={set('version')}>
-            <option value="">Newest ({versions.length ? Math.max(...versions) : '…'})</option>
-            {[...versions].sort((a, b) => b - a).map((v) => (
+          <select className="input" {...aria('version')} value={values.version} onChange={set('version')} disabled={versions === null}>
+            <option value="">{versions === null ? 'Loading versions…' : `Newest (${versions.length ? Math.max(...versions) : '…'})`}</option>
+            {[...(versions ?? [])].sort((a, b) => b - a).map((v) => (
               <option key={v} value={v}>
                 {v}
               </option>
@@ -144,9 +236,56 @@ export function CreateInstanceForm({ versions, submitting, onSubmit, onCancel }:
   );
 }
 
+/** Radio buttons, each with a line saying what it means; labelled by `<id>-label`. */
+function Choices<T extends string>({
+  id,
+  value,
+  options,
+  onChange,
+  invalid = false,
+}: {
+  id: string;
+  value: T;
+  options: { value: T; label: string; help: string }[];
+  onChange: (v: T) => void;
+  invalid?: boolean;
+}) {
+  return (
+    <div className={`choices ${invalid ? 'choices-invalid' : ''}`} role="radiogroup" aria-labelledby={`${id}-label`} aria-invalid={invalid || undefined} aria-describedby={invalid ? `${id}-error` : undefined}>
+      {options.map((o) => {
+        const rid = `${id}-${o.value || 'default'}`;
+        return (
+          <div
+            key={rid}
+            className={`choice ${o.value === value ? 'selected' : ''}`}
+            // The whole box chooses; the radio and its label do by themselves.
+            onClick={(e) => {
+              if (!(e.target instanceof HTMLInputElement || e.target instanceof HTMLLabelElement)) onChange(o.value);
+            }}
+          >
+            <input type="radio" id={rid} name={id} value={o.value} checked={o.value === value} onChange={() => onChange(o.value)} aria-describedby={`${rid}-help`} />
+            <div>
+              <label htmlFor={rid} className="inline">
+                {o.label}
+              </label>
+              <div className="muted small" id={`${rid}-help`}>
+                {o.help}
+              </div>
+            </div>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
 export function CreateInstancePage() {
   const navigate = useNavigate();
-  const [versions] = useQuery({ query: VersionsQuery });
+  const [offerings] = useQuery({ query: InstanceOfferingsQuery });
+  const [provider, setProvider] = useState<Provider>('LOCAL');
+  const [versions] = useQuery({ query: VersionsQuery, variables: { provider } });
+  // Only this provider's versions: never another's while a switch is loading.
+  const current = versions.data && versions.operation?.variables.provider === provider ? versions.data.versions : null;
   const [{ fetching }, create] = useMutation(CreateInstanceMutation);
   return (
     <section className="narrow">
@@ -155,7 +294,10 @@ export function CreateInstancePage() {
       </p>
       <h1>New instance</h1>
       <CreateInstanceForm
-        versions={versions.data?.versions ?? []}
+        versions={current ?? (versions.error ? [] : null)}
+        providers={offerings.data?.instanceProviders ?? ['LOCAL']}
+        onProviderChange={setProvider}
+        plans={offerings.data?.instancePlans ?? (offerings.error ? [] : null)}
         submitting={fetching}
         onCancel={() => navigate('/instances')}
         onSubmit={async (input) => {

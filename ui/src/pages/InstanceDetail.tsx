@@ -11,7 +11,8 @@ import {
   StopInstanceMutation,
 } from '../lib/documents';
 import type { InstanceUpdatedSubscription as Update } from '../gql/graphql';
-import { HealthBadge, StateBadge, StatusBadge } from '../components/Badge';
+import { HealthBadge, ProviderBadge, StateBadge, StatusBadge } from '../components/Badge';
+import { InstanceEvents } from '../components/ClusterEvents';
 import { CopyButton } from '../components/CopyButton';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { HealthChart } from '../components/HealthChart';
@@ -20,6 +21,7 @@ import { apiError } from '../lib/errors';
 import { dateTime, hasPassword, kindLabel, maskPassword, relativeTime } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
 import { canOperate, useAuth } from '../lib/auth';
+import { SERVICE_TYPE_HELP, instancePlanSize, providerName, serviceTypeName } from '../lib/instances';
 
 const CHECKS = 40;
 
@@ -70,6 +72,7 @@ export function InstanceDetailPage() {
   );
   const [confirming, setConfirming] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [retainStorage, setRetainStorage] = useState(false);
 
   useEffect(() => setLive(null), [id]);
 
@@ -107,6 +110,8 @@ export function InstanceDetailPage() {
   const base = result.data.instance;
   const inst = live && live.id === base.id && Date.parse(live.updatedAt) >= Date.parse(base.updatedAt) ? { ...base, ...live } : base;
   const operate = canOperate(session);
+  const kube = inst.provider === 'KUBERNETES';
+  const plan = result.data.instancePlans.find((p) => p.name === inst.plan);
   const busy = stop.fetching || start.fetching || restart.fetching || del.fetching;
 
   const act = async (label: string, run: () => Promise<{ error?: Parameters<typeof apiError>[0]; data?: unknown }>, opId: (d: unknown) => string | undefined) => {
@@ -148,7 +153,7 @@ export function InstanceDetailPage() {
             >
               Restart
             </button>
-            <button className="btn btn-danger" disabled={busy || inst.state === 'DELETING'} onClick={() => { setDeleteError(null); setConfirming(true); }}>
+            <button className="btn btn-danger" disabled={busy || inst.state === 'DELETING'} onClick={() => { setDeleteError(null); setRetainStorage(false); setConfirming(true); }}>
               Delete…
             </button>
           </div>
@@ -162,6 +167,12 @@ export function InstanceDetailPage() {
       {inst.state === 'FAILED' && inst.failureReason && (
         <Notice tone="bad">
           <strong>Failed:</strong> {inst.failureReason}. {operate && 'Start it to try again, or delete it.'}
+        </Notice>
+      )}
+      {inst.statusMessage && inst.state !== 'DELETED' && (
+        <Notice tone="warn" testId="status-message">
+          <strong>{providerName(inst.provider)} reports a problem:</strong> <span className="mono-wrap">{inst.statusMessage}</span>
+          <div className="small muted">This clears by itself once the problem is gone; the events below say when it began.</div>
         </Notice>
       )}
 
@@ -188,7 +199,21 @@ export function InstanceDetailPage() {
               {inst.version} {inst.serverVersion && <span className="muted small">({inst.serverVersion})</span>}
             </dd>
             <dt>Provider</dt>
-            <dd>{inst.provider}</dd>
+            <dd data-testid="provider">
+              <ProviderBadge provider={inst.provider} />
+            </dd>
+            <dt>Plan</dt>
+            <dd>
+              <span className="mono">{inst.plan}</span> {plan && <span className="muted small">({instancePlanSize(plan)})</span>}
+            </dd>
+            {inst.serviceType && (
+              <>
+                <dt>Service</dt>
+                <dd data-testid="service-type">
+                  {serviceTypeName(inst.serviceType)} <span className="muted small">({SERVICE_TYPE_HELP[inst.serviceType]})</span>
+                </dd>
+              </>
+            )}
             <dt>Storage</dt>
             <dd>{inst.storageGb} GB</dd>
             <dt>Created</dt>
@@ -251,6 +276,16 @@ export function InstanceDetailPage() {
         )}
       </div>
 
+      <div className="card">
+        <h2>Events</h2>
+        <InstanceEvents
+          instanceId={base.id}
+          initial={base.events}
+          onGap={refetch}
+          empty={kube ? 'No events yet. Pod problems, repairs of drifted objects and deletions appear here as they happen.' : 'No events yet.'}
+        />
+      </div>
+
       {confirming && (
         <ConfirmDelete
           name={inst.name}
@@ -258,7 +293,8 @@ export function InstanceDetailPage() {
           error={deleteError}
           onCancel={() => setConfirming(false)}
           onConfirm={async () => {
-            const res = await doDelete({ id });
+            // Kubernetes only: the server refuses retainStorage for other providers.
+            const res = await doDelete(kube ? { id, retainStorage } : { id });
             const e = apiError(res.error);
             if (e) {
               setDeleteError(e.message);
@@ -267,7 +303,29 @@ export function InstanceDetailPage() {
             setConfirming(false);
             navigate('/instances', { state: { deleted: inst.name } });
           }}
-        />
+        >
+          {kube ? (
+            <>
+              <p>
+                This deletes its StatefulSet, pod, services and secret
+                {retainStorage ? (
+                  <>
+                    , but <strong>keeps its volume</strong> (the PVC) with the data on it.
+                  </>
+                ) : (
+                  <>
+                    {' '}
+                    and its volume, <strong>with all its data</strong>.
+                  </>
+                )}{' '}
+                It cannot be undone.
+              </p>
+              <label className="inline">
+                <input type="checkbox" checked={retainStorage} onChange={(e) => setRetainStorage(e.target.checked)} /> Keep the volume (PVC)
+              </label>
+            </>
+          ) : undefined}
+        </ConfirmDelete>
       )}
     </section>
   );

@@ -3,7 +3,7 @@ import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { useClient, useQuery } from 'urql';
 import { InstanceUpdatedSubscription, InstancesQuery } from '../lib/documents';
 import type { Health, InstanceState, InstanceUpdatedSubscription as Update, InstancesQuery as Data } from '../gql/graphql';
-import { HealthBadge, StateBadge } from '../components/Badge';
+import { HealthBadge, ProviderBadge, StateBadge } from '../components/Badge';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
@@ -192,7 +192,10 @@ export function InstancesPage() {
                     <td>
                       <Link to={`/instances/${r.id}`} className="strong">
                         {r.name}
-                      </Link>
+                      </Link>{' '}
+                      <span data-testid="provider">
+                        <ProviderBadge provider={r.provider} />
+                      </span>
                     </td>
                     <td data-testid="state">
                       <StateBadge state={r.state} />

@@ -1,0 +1,129 @@
+import { act, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { MemoryRouter, Route, Routes } from 'react-router-dom';
+import { Provider as Urql } from 'urql';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InstanceDetailPage } from './InstanceDetail';
+import { AuthProvider } from '../lib/auth';
+import { mockClient } from '../test/mockClient';
+import type { InstanceDetailQuery } from '../gql/graphql';
+
+type Instance = NonNullable<InstanceDetailQuery['instance']>;
+
+const PULL = 'ImagePullBackOff: Back-off pulling image "docker.io/library/postgres:99"';
+const plans = [{ name: 'small', cpuRequestMillis: 250, cpuLimitMillis: 1000, memoryMib: 512 }];
+const ev = (id: string, kind: string, severity: string, message: string, createdAt: string) => ({ id, serverId: null, instanceId: 'i1', kind, severity, message, createdAt });
+
+const instance: Instance = {
+  id: 'i1',
+  projectId: 'p1',
+  name: 'orders',
+  provider: 'KUBERNETES',
+  plan: 'small',
+  serviceType: 'LOAD_BALANCER',
+  statusMessage: PULL,
+  version: 15,
+  storageGb: 10,
+  state: 'CREATING',
+  health: 'UNKNOWN',
+  failureReason: null,
+  username: 'app',
+  database: 'app',
+  host: null,
+  port: null,
+  connectionString: null,
+  lastCheckedAt: null,
+  latencyMs: null,
+  serverVersion: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:05Z',
+  healthChecks: [],
+  operations: [],
+  events: {
+    pageInfo: { hasNextPage: false, endCursor: null },
+    nodes: [ev('e1', 'pod_problem', 'warning', `pod tg-orders-0: ${PULL}`, '2026-01-01T00:00:05Z')],
+  },
+};
+
+/** An operator's session, so the page offers its actions. */
+function logIn() {
+  const user = { id: 'u1', email: 'op@example.com', isSiteAdmin: false, roles: [{ projectId: 'p1', projectName: 'default', role: 'OPERATOR' }] };
+  localStorage.setItem('toygres.session', JSON.stringify({ token: 't', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), user }));
+}
+afterEach(() => localStorage.clear());
+
+function renderPage(data: Instance = instance) {
+  const mock = mockClient((name) => {
+    if (name === 'InstanceDetail') return { instance: data, instancePlans: plans };
+    if (name === 'DeleteInstance') return { deleteInstance: { id: 'o2', kind: 'delete_instance', status: 'QUEUED' } };
+    throw new Error(`unexpected ${name}`);
+  });
+  render(
+    <Urql value={mock.client}>
+      <AuthProvider>
+        <MemoryRouter initialEntries={['/instances/i1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+          <Routes>
+            <Route path="/instances/:id" element={<InstanceDetailPage />} />
+            <Route path="/instances" element={<p>the list</p>} />
+          </Routes>
+        </MemoryRouter>
+      </AuthProvider>
+    </Urql>,
+  );
+  return mock;
+}
+
+describe('InstanceDetailPage for a Kubernetes instance', () => {
+  it("shows the provider's problem in a banner, and its events; both change live", async () => {
+    const { push, subscriptions } = renderPage();
+    const banner = await screen.findByTestId('status-message');
+    expect(banner).toHaveRole('alert');
+    expect(banner).toHaveTextContent(`Kubernetes reports a problem: ${PULL}`);
+    expect(screen.getByTestId('provider')).toHaveTextContent('Kubernetes');
+    expect(screen.getByTestId('service-type')).toHaveTextContent('Load balancer (a cloud load balancer, reachable from outside)');
+    expect(screen.getByText('(0.25 to 1 CPU · 512 MiB)')).toBeInTheDocument();
+    const events = screen.getByRole('table', { name: 'Instance events' });
+    expect(within(events).getByText(/pod tg-orders-0: ImagePullBackOff/)).toBeInTheDocument();
+    expect(subscriptions.find((s) => s.name === 'ClusterEventAdded')?.variables).toEqual({ instanceId: 'i1' });
+
+    // The pod recovers: instanceUpdated clears the message, clusterEvents brings the event.
+    act(() =>
+      push('InstanceUpdated', { instanceUpdated: { ...instance, statusMessage: null, state: 'RUNNING', updatedAt: '2026-01-01T00:00:09Z', healthChecks: undefined } }, { id: 'i1' }),
+    );
+    act(() => push('ClusterEventAdded', { clusterEvents: ev('e2', 'pod_recovered', 'info', 'pod tg-orders-0 has no problem any more', '2026-01-01T00:00:09Z') }));
+    expect(screen.queryByTestId('status-message')).not.toBeInTheDocument();
+    const rows = within(events).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.getAttribute('data-event'))).toEqual(['pod_recovered', 'pod_problem']);
+  });
+
+  it('offers to keep the volume when deleting, and sends retainStorage', async () => {
+    logIn();
+    const { sent } = renderPage({ ...instance, statusMessage: null, state: 'RUNNING' });
+    await userEvent.click(await screen.findByRole('button', { name: 'Delete…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete orders?' });
+    expect(dialog).toHaveTextContent('with all its data');
+    await userEvent.click(within(dialog).getByLabelText('Keep the volume (PVC)'));
+    expect(dialog).toHaveTextContent('keeps its volume (the PVC)');
+    await userEvent.type(within(dialog).getByLabelText(/Type orders to confirm/), 'orders');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Delete instance' }));
+    await screen.findByText('the list');
+    expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1', retainStorage: true });
+  });
+});
+
+describe('InstanceDetailPage for a local instance', () => {
+  it('has no service type, no problem banner, and deletes without retainStorage', async () => {
+    logIn();
+    const { sent } = renderPage({ ...instance, provider: 'LOCAL', serviceType: null, statusMessage: null, state: 'RUNNING', events: { ...instance.events, nodes: [] } });
+    await screen.findByRole('button', { name: 'Delete…' });
+    expect(screen.getByTestId('provider')).toHaveTextContent('Local');
+    expect(screen.queryByTestId('service-type')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('status-message')).not.toBeInTheDocument();
+    expect(screen.getByText('No events yet.')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Delete…' }));
+    expect(screen.queryByLabelText('Keep the volume (PVC)')).not.toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText(/Type orders to confirm/), 'orders{enter}');
+    await screen.findByText('the list');
+    expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1' });
+  });
+});
