@@ -10,9 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The oldest bundled schema is 1.34 in kubernetes-validate 1.37; k8s-openapi's v1_33 objects
-# are a subset of it. The newest is the validator's default.
-VERSIONS=(1.34.0 1.37.0)
+# The oldest Kubernetes the provider is built for (k8s-openapi's v1_33) and the newest the
+# validator knows.
+VERSIONS=(1.33.0 1.37.0)
 
 if ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate
