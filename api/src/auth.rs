@@ -61,6 +61,9 @@ pub enum AuthError {
 /// when it changes.
 pub struct Keys {
     set: std::sync::RwLock<KeySet>,
+    /// When an unknown key id last made us reload: at most once a second, so that tokens
+    /// with made-up key ids cannot make every request query the database.
+    last_miss: std::sync::Mutex<Option<std::time::Instant>>,
     /// `None` for a configured secret, which never rotates.
     master: Option<MasterKey>,
     ttl: Duration,
@@ -106,6 +109,7 @@ impl Keys {
         );
         Ok(Self {
             set: std::sync::RwLock::new(KeySet::of(&[(kid.clone(), secret.to_vec())], &kid)),
+            last_miss: std::sync::Mutex::new(None),
             master: None,
             ttl,
         })
@@ -123,6 +127,7 @@ impl Keys {
         let set = load(db, &master).await?;
         Ok(Self {
             set: std::sync::RwLock::new(set),
+            last_miss: std::sync::Mutex::new(None),
             master: Some(master),
             ttl,
         })
@@ -229,12 +234,26 @@ impl Keys {
             && let Ok(header) = jsonwebtoken::decode_header(token)
             && let Some(kid) = header.kid.as_deref()
             && !self.current().verifying.contains_key(kid)
+            && self.may_reload_for_a_miss()
         {
             self.reload(db)
                 .await
                 .map_err(|e| AuthError::Internal(jobs::Error::Other(e)))?;
         }
         self.verify(token)
+    }
+
+    fn may_reload_for_a_miss(&self) -> bool {
+        let mut last = self
+            .last_miss
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if last.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     /// Keep this process's keys in step with the database: load them again whenever a key
