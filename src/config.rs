@@ -341,6 +341,23 @@ pub(crate) struct ServeConfig {
     /// A public key the server templates authorise for the `toygres` user.
     #[arg(long, env = "TOYGRES_SSH_AUTHORIZED_KEY")]
     pub(crate) ssh_authorized_key: Option<String>,
+    /// The private key (a file readable only by us) Toygres logs in to servers with; without
+    /// one (or TOYGRES_SSH_PRIVATE_KEY), servers host no instances.
+    #[arg(long, env = "TOYGRES_SSH_PRIVATE_KEY_FILE")]
+    pub(crate) ssh_private_key_file: Option<PathBuf>,
+    /// The private key itself (PEM/OpenSSH text), for platforms that pass secrets in the
+    /// environment; written to `<data dir>/ssh/id_toygres` (mode 0600).
+    #[arg(long, env = "TOYGRES_SSH_PRIVATE_KEY", hide_env_values = true)]
+    pub(crate) ssh_private_key: Option<String>,
+    /// Where instances live on servers (the templates make it and give it to `postgres`).
+    #[arg(long, env = "TOYGRES_SERVER_ROOT", default_value = "/var/lib/toygres")]
+    pub(crate) server_root: PathBuf,
+    /// The first of the ports instances on a server listen on.
+    #[arg(long, env = "TOYGRES_SERVER_PORT_MIN", default_value_t = 5433)]
+    pub(crate) server_port_min: u16,
+    /// How many ports, from the first, instances on a server may use.
+    #[arg(long, env = "TOYGRES_SERVER_PORT_COUNT", default_value_t = 1000)]
+    pub(crate) server_port_count: u16,
     /// Keep the VM of a server that failed to provision, for inspection (`true` or `false`).
     #[arg(long, env = "TOYGRES_KEEP_FAILED_SERVERS", default_value_t = false, action = clap::ArgAction::Set)]
     pub(crate) keep_failed_servers: bool,
@@ -376,9 +393,27 @@ impl ServeConfig {
         }
     }
 
-    /// The fleet's clouds (those with a token) and settings.
-    pub(crate) fn fleet(&self) -> anyhow::Result<jobs::server::Fleet> {
+    /// The fleet's clouds (those with a token) and settings; `data_dir` keeps the SSH
+    /// client's files.
+    pub(crate) fn fleet(&self, data_dir: &std::path::Path) -> anyhow::Result<jobs::server::Fleet> {
         use providers::cloud::{DigitalOcean, Hetzner, Token};
+        use providers::host::SshClient;
+        let ssh_dir = data_dir.join("ssh");
+        let client = match (&self.ssh_private_key_file, &self.ssh_private_key) {
+            (Some(file), _) => Some(SshClient::new(file.clone(), ssh_dir)?),
+            (None, Some(pem)) if !pem.trim().is_empty() => {
+                Some(SshClient::with_key_text(pem, ssh_dir)?)
+            }
+            _ => None,
+        };
+        let hosts = match client {
+            Some(client) => jobs::server::hosts::ServerHosts::new(
+                client,
+                self.server_root.clone(),
+                self.server_port_min..self.server_port_min.saturating_add(self.server_port_count),
+            ),
+            None => jobs::server::hosts::ServerHosts::default(),
+        };
         let mut fleet = jobs::server::Fleet {
             ssh: jobs::server::SshCheck {
                 enabled: self.ssh_check == "on",
@@ -396,6 +431,7 @@ impl ServeConfig {
             keep_failed: self.keep_failed_servers,
             poll: Duration::from_millis(self.fleet_poll_ms.max(10)),
             vm_timeout: Duration::from_secs(self.vm_timeout_secs.max(1)),
+            hosts: Arc::new(hosts),
             ..jobs::server::Fleet::default()
         };
         if let Some(token) = self.hetzner_token.as_deref().filter(|t| !t.is_empty()) {

@@ -150,7 +150,7 @@ async fn run(
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
     let local = Arc::new(local_host(db_cfg, cfg)?);
-    let fleet = Arc::new(cfg.fleet()?);
+    let fleet = Arc::new(cfg.fleet(&db_cfg.data_dir)?);
     let kubernetes = cfg.kubernetes().await?;
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -177,6 +177,7 @@ async fn run(
                 offer: jobs::instance::Offer {
                     local_versions: local.versions(),
                     kubernetes: kubernetes.as_ref().map(|k| k.settings().service_type),
+                    server_versions: fleet.hosts.configured().then(Vec::new),
                 },
                 fleet: fleet.clone(),
             },
@@ -364,6 +365,7 @@ fn manifests(args: &ManifestsArgs) -> anyhow::Result<()> {
     let offer = Offer {
         local_versions: Vec::new(),
         kubernetes: Some(settings.service_type),
+        server_versions: None,
     };
     let draft = Instance::draft(
         &CreateInstance {

@@ -136,12 +136,9 @@ async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Resul
         if cx.db.record_health(inst.id, &check, refresh).await? {
             tracing::info!(instance = %inst.id, healthy = check.healthy, "instance health changed");
         }
-        // A local server that is gone is restarted here; Kubernetes restarts its own pods.
-        if !check.healthy
-            && config.auto_restart
-            && inst.provider == crate::instance::Provider::Local
-            && !cx.local.is_running(&inst.resource_name())
-        {
+        // A local or server instance whose process is gone is restarted here; Kubernetes
+        // restarts its own pods.
+        if !check.healthy && config.auto_restart && process_gone(&inst, cx).await {
             match crate::instance::change(&cx.db, inst.id, Kind::RecoverInstance, None).await {
                 Ok(op) => {
                     tracing::warn!(instance = %inst.id, operation = %op.id, "instance server is gone; restarting it")
@@ -153,6 +150,19 @@ async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Resul
         }
     }
     Ok(())
+}
+
+/// Whether the process of a local or server instance is gone (and not merely slow). A host we
+/// cannot ask counts as not gone: the instance may be moving, or its server unreachable.
+async fn process_gone(inst: &Instance, cx: &Context) -> bool {
+    use crate::instance::Provider;
+    if !matches!(inst.provider, Provider::Local | Provider::Server) {
+        return false;
+    }
+    match crate::instance::host_of(inst, cx).await {
+        Ok(host) => matches!(host.is_running(&inst.resource_name()).await, Ok(false)),
+        Err(_) => false,
+    }
 }
 
 /// Connect (or reuse a connection) with the instance's own credentials and ask its version.
@@ -247,7 +257,8 @@ async fn report_orphans(cx: &Context) -> Result<()> {
     let instances = cx.db.live_local_instances().await?;
     let names: std::collections::HashSet<String> =
         instances.iter().map(Instance::resource_name).collect();
-    for dir in cx.local.instance_names() {
+    let present: Vec<String> = cx.local.instance_names().await.unwrap_or_default();
+    for dir in present.iter().cloned() {
         if !names.contains(&dir) {
             let path = cx.local.instance_dir(&dir);
             tracing::warn!(path = %path.display(), "data directory with no instance");
@@ -265,8 +276,7 @@ async fn report_orphans(cx: &Context) -> Result<()> {
                 .await?;
         }
     }
-    let present: std::collections::HashSet<String> =
-        cx.local.instance_names().into_iter().collect();
+    let present: std::collections::HashSet<String> = present.into_iter().collect();
     for inst in instances {
         let made = inst.port.is_some() && inst.state != crate::instance::InstanceState::Creating;
         if made && !present.contains(&inst.resource_name()) {

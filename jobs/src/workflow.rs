@@ -110,6 +110,10 @@ pub enum Kind {
     RestartInstance,
     /// Start an instance whose server died behind our back (the health sweep asks).
     RecoverInstance,
+    /// Move an instance to another server: copy, catch up, cut over.
+    MoveInstance,
+    /// Reach a server registered by address and make it active.
+    RegisterServer,
     /// Create a VM and bootstrap it into an active server.
     ProvisionServer,
     /// Stop placing work on a server and wait for what runs there.
@@ -138,6 +142,8 @@ impl Kind {
             Kind::StartInstance => "start_instance",
             Kind::RestartInstance => "restart_instance",
             Kind::RecoverInstance => "recover_instance",
+            Kind::MoveInstance => "move_instance",
+            Kind::RegisterServer => "register_server",
             Kind::ProvisionServer => "provision_server",
             Kind::DrainServer => "drain_server",
             Kind::RemoveServer => "remove_server",
@@ -159,6 +165,8 @@ impl Kind {
             "start_instance" => Some(Kind::StartInstance),
             "restart_instance" => Some(Kind::RestartInstance),
             "recover_instance" => Some(Kind::RecoverInstance),
+            "move_instance" => Some(Kind::MoveInstance),
+            "register_server" => Some(Kind::RegisterServer),
             "provision_server" => Some(Kind::ProvisionServer),
             "drain_server" => Some(Kind::DrainServer),
             "remove_server" => Some(Kind::RemoveServer),
@@ -182,7 +190,8 @@ impl Kind {
             | Kind::RecoverInstance => Queue::Deploy,
             Kind::DeleteInstance => Queue::Delete,
             Kind::ProvisionServer | Kind::ScaleCluster | Kind::RefreshPlans => Queue::Provision,
-            Kind::DrainServer | Kind::RemoveServer => Queue::Drain,
+            Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
+            Kind::RegisterServer => Queue::Provision,
             Kind::DiscardServer => Queue::Delete,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => Queue::System,
@@ -201,7 +210,9 @@ impl Kind {
             | Kind::RecoverInstance => 5,
             // Transient cloud failures (5xx, rate limits) get more tries; polling naps do
             // not count as tries.
-            Kind::ProvisionServer
+            Kind::MoveInstance
+            | Kind::RegisterServer
+            | Kind::ProvisionServer
             | Kind::DrainServer
             | Kind::RemoveServer
             | Kind::DiscardServer
@@ -335,10 +346,18 @@ async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Resu
 /// The operation failed for good: clean up what must not keep running, then mark the
 /// operation and its target failed in one transaction, so nobody sees one without the other.
 async fn give_up(op: &Operation, message: &str, cx: &Context) -> Result<()> {
-    crate::instance::stop_after_failure(op, cx).await;
+    // A move undone serves as before; anything else on an instance stops it and marks it
+    // failed.
+    let instance_fine = if op.kind == Kind::MoveInstance.as_str() {
+        crate::instance::moves::roll_back(op, message, cx).await
+    } else {
+        crate::instance::stop_after_failure(op, cx).await;
+        false
+    };
     let mut tx = cx.db.begin().await?;
     Db::fail(&mut tx, op.id, message).await?;
     if op.target_kind == crate::operation::TargetKind::Instance
+        && !instance_fine
         && let Some(target) = op.target_id
     {
         Db::mark_instance_failed(&mut tx, crate::instance::InstanceId(target), message).await?;
@@ -365,8 +384,10 @@ async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
         | Kind::StopInstance
         | Kind::StartInstance
         | Kind::RestartInstance
-        | Kind::RecoverInstance => crate::instance::step(kind, op, cx).await,
-        Kind::ProvisionServer
+        | Kind::RecoverInstance
+        | Kind::MoveInstance => crate::instance::step(kind, op, cx).await,
+        Kind::RegisterServer
+        | Kind::ProvisionServer
         | Kind::DrainServer
         | Kind::RemoveServer
         | Kind::DiscardServer
@@ -413,6 +434,8 @@ mod tests {
             Kind::StartInstance,
             Kind::RestartInstance,
             Kind::RecoverInstance,
+            Kind::MoveInstance,
+            Kind::RegisterServer,
             Kind::ProvisionServer,
             Kind::DrainServer,
             Kind::RemoveServer,

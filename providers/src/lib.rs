@@ -2,6 +2,8 @@
 //! Hetzner, DigitalOcean and a metrics source. Nothing here knows our database or GraphQL.
 //!
 //! # Layout
+//! * `host`: the steps that run Postgres instances on a host, written once over a shell: this
+//!   host's, or a fleet server's through SSH.
 //! * `local`: PostgreSQL server processes on this host, run from the installed binaries. The
 //!   embedded metadata database and the `local` instance provider both stand on it.
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
@@ -15,6 +17,7 @@
 //! [`install_crypto_provider`] first; the cloud clients' constructors call it themselves.
 
 pub mod cloud;
+pub mod host;
 pub mod kubernetes;
 pub mod local;
 pub mod metrics;

@@ -59,6 +59,8 @@ pub(crate) enum ProviderValue {
     Local,
     /// A StatefulSet on Kubernetes.
     Kubernetes,
+    /// A PostgreSQL process on a fleet server, reached over SSH.
+    Server,
 }
 
 mirror!(
@@ -74,7 +76,7 @@ mirror!(
     Failed
 );
 mirror!(HealthValue, Health, Healthy, Unhealthy, Unknown);
-mirror!(ProviderValue, Provider, Local, Kubernetes);
+mirror!(ProviderValue, Provider, Local, Kubernetes, Server);
 
 /// How clients outside a Kubernetes cluster reach an instance.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -163,6 +165,33 @@ impl InstanceNode {
     /// pull its image, a crash loop, no node to run on); null when nothing is.
     async fn status_message(&self) -> Option<&str> {
         self.0.status_message.as_deref()
+    }
+    /// The fleet server it runs on (`SERVER` instances).
+    async fn server(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::server::ServerNode>> {
+        match self.0.server_id {
+            Some(id) => Ok(Some(super::server::ServerNode(
+                api(ctx)?.db.server(id).await.or_gql()?,
+            ))),
+            None => Ok(None),
+        }
+    }
+    /// Its moves between servers, newest first.
+    async fn moves(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<super::moves::InstanceMoveNode>> {
+        Ok(api(ctx)?
+            .db
+            .instance_moves(self.0.id, i64::from(page_size(Some(first))?))
+            .await
+            .or_gql()?
+            .into_iter()
+            .map(super::moves::InstanceMoveNode)
+            .collect())
     }
     /// Its events (pod problems, drift, deletions), newest first.
     async fn events(
@@ -401,6 +430,11 @@ pub(crate) struct CreateInstanceInput {
     plan: Option<String>,
     /// On Kubernetes, how clients reach it; the installation's default if omitted.
     service_type: Option<ServiceTypeValue>,
+    /// On servers, the server to place it on; chosen by the placement rule if omitted (the
+    /// active server with the most free memory, then disk, then fewest instances).
+    server_id: Option<ID>,
+    /// On servers, the region to place it in when no server is named.
+    region: Option<String>,
     /// The project; the default project if omitted.
     project_id: Option<ID>,
 }
@@ -564,6 +598,11 @@ impl InstanceMutation {
             provider: input.provider.map(Into::into),
             plan: input.plan,
             service_type: input.service_type.map(Into::into),
+            server_id: input
+                .server_id
+                .map(|s| parse_id(&s, "server").map(jobs::server::ServerId))
+                .transpose()?,
+            region: input.region,
         };
         let (instance, op) = inst::create(&api.db, &request, &api.offer, project, Some(me.user_id))
             .await
@@ -572,6 +611,29 @@ impl InstanceMutation {
             instance: InstanceNode(instance),
             operation: OperationNode(op),
         })
+    }
+
+    /// Move a SERVER instance to another server (`serverId`, or the best one by the placement
+    /// rule): a new copy streams from it, catches up, and takes over; writes pause only for
+    /// the cutover, whose length the move records (`InstanceMove.unavailableMs`). Returns the
+    /// `move_instance` operation.
+    async fn move_instance(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        server_id: Option<ID>,
+    ) -> async_graphql::Result<OperationNode> {
+        let me = caller(ctx)?;
+        let id = InstanceId(parse_id(&id, "instance")?);
+        let target = server_id
+            .map(|s| parse_id(&s, "server").map(jobs::server::ServerId))
+            .transpose()?;
+        let found = api(ctx)?.db.instance(id).await;
+        let instance = writable(me, found, |i| i.project_id, "instance")?;
+        let (_, op) = inst::moves::start(&api(ctx)?.db, instance.id, target, Some(me.user_id))
+            .await
+            .or_gql()?;
+        Ok(OperationNode(op))
     }
 
     /// Stop the instance and remove it with all its data. On Kubernetes, `retainStorage`

@@ -23,6 +23,7 @@ pub(crate) use audit::Origin;
 mod cluster;
 mod instance;
 mod measure;
+mod moves;
 mod operation;
 mod server;
 

@@ -142,6 +142,40 @@ impl OperationNode {
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.finished_at
     }
+    /// The move it carries out (`move_instance` operations): phase, lag, and the
+    /// write-unavailability window.
+    async fn r#move(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::moves::InstanceMoveNode>> {
+        if self.0.kind != "move_instance" {
+            return Ok(None);
+        }
+        Ok(api(ctx)?
+            .db
+            .move_of_operation(self.0.id)
+            .await
+            .or_gql()?
+            .map(super::moves::InstanceMoveNode))
+    }
+    /// A drain's (or a removal's) moves, in their order: each instance, where it goes, and
+    /// how far it has come. Empty for other operations.
+    async fn moves(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::moves::InstanceMoveNode>> {
+        if !matches!(self.0.kind.as_str(), "drain_server" | "remove_server") {
+            return Ok(Vec::new());
+        }
+        Ok(api(ctx)?
+            .db
+            .drain_moves(self.0.id)
+            .await
+            .or_gql()?
+            .into_iter()
+            .map(super::moves::InstanceMoveNode)
+            .collect())
+    }
     /// Every step it has entered, in order.
     async fn steps(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OperationStepNode>> {
         Ok(api(ctx)?

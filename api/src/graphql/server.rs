@@ -25,6 +25,8 @@ pub(crate) enum CloudProviderValue {
     Hetzner,
     /// DigitalOcean.
     Digitalocean,
+    /// A host we did not make, registered by address (`registerServer`).
+    Existing,
 }
 
 /// Where a server is in its life.
@@ -47,7 +49,13 @@ pub(crate) enum ServerStateValue {
     Failed,
 }
 
-mirror!(CloudProviderValue, CloudProvider, Hetzner, Digitalocean);
+mirror!(
+    CloudProviderValue,
+    CloudProvider,
+    Hetzner,
+    Digitalocean,
+    Existing
+);
 mirror!(
     ServerStateValue,
     ServerState,
@@ -161,6 +169,45 @@ impl ServerNode {
     /// When it was removed.
     async fn removed_at(&self) -> Option<DateTime<Utc>> {
         self.0.removed_at
+    }
+    /// The port its sshd listens on.
+    async fn ssh_port(&self) -> i32 {
+        self.0.ssh_port
+    }
+    /// The user Toygres logs in as.
+    async fn ssh_user(&self) -> &str {
+        &self.0.ssh_user
+    }
+    /// The host key it presented when first reached (`<type> <base64>`), trusted from then
+    /// on; a server that presents another is refused.
+    async fn ssh_host_key(&self) -> Option<&str> {
+        self.0.ssh_host_key.as_deref()
+    }
+    /// Memory instances may use, in GB, once known.
+    async fn memory_gb(&self) -> Option<f64> {
+        self.0.memory_mb.map(|m| f64::from(m) / 1024.0)
+    }
+    /// Disk instances may use, in GB, once known.
+    async fn disk_gb(&self) -> Option<i32> {
+        self.0.disk_gb
+    }
+    /// The PostgreSQL majors installed there, once reached.
+    async fn pg_versions(&self) -> &[i32] {
+        &self.0.pg_versions
+    }
+    /// The live instances it hosts, by name.
+    async fn instances(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::instance::InstanceNode>> {
+        Ok(api(ctx)?
+            .db
+            .instances_on_server(self.0.id)
+            .await
+            .or_gql()?
+            .into_iter()
+            .map(super::instance::InstanceNode)
+            .collect())
     }
     /// How many live instances it hosts.
     async fn instance_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
@@ -454,6 +501,28 @@ pub(crate) struct ProvisionServerInput {
     labels: Vec<Label>,
 }
 
+/// What `registerServer` takes.
+#[derive(InputObject)]
+pub(crate) struct RegisterServerInput {
+    /// A DNS-1123 name, unique in the project.
+    name: String,
+    /// Its IP address: SSH is reached there, and its instances listen there.
+    address: String,
+    /// Its SSH port; 22 if omitted.
+    ssh_port: Option<i32>,
+    /// The user to log in as: `root`, `postgres`, or one that may `sudo -u postgres`; `root`
+    /// if omitted.
+    ssh_user: Option<String>,
+    /// A region name of your choosing (placement can ask for one); `default` if omitted.
+    region: Option<String>,
+    /// Memory instances may use, in GB; measured if omitted.
+    memory_gb: Option<f64>,
+    /// Disk instances may use, in GB; the free disk under the instances' root if omitted.
+    disk_gb: Option<i32>,
+    /// The project; the default project if omitted.
+    project_id: Option<ID>,
+}
+
 /// What `provisionServer` returns.
 #[derive(SimpleObject)]
 pub(crate) struct ProvisionServerPayload {
@@ -555,7 +624,9 @@ impl ServerQuery {
     ) -> async_graphql::Result<Vec<String>> {
         caller(ctx)?;
         let kind = CloudProvider::from(provider).kind();
-        Ok(providers::cloud::plans::builtin_regions(kind)
+        Ok(kind
+            .map(providers::cloud::plans::builtin_regions)
+            .unwrap_or_default()
             .iter()
             .map(|r| (*r).to_owned())
             .collect())
@@ -680,13 +751,99 @@ impl ServerMutation {
         })
     }
 
-    /// Stop placing anything on the server and wait for the operations on it to finish.
+    /// Move every instance off the server, one after the other, each to the best other
+    /// active server (see the placement rule in the docs), and place nothing new on it. One
+    /// operation, with a `move_instance` operation per instance. With `dryRun`, only return
+    /// the plan: each instance, its target and the order, or why it cannot be done. Without
+    /// room for every instance elsewhere, the drain is refused (`CONFLICT`) before anything
+    /// moves.
     async fn drain_server(
         &self,
         ctx: &Context<'_>,
         id: ID,
-    ) -> async_graphql::Result<OperationNode> {
-        change(ctx, &id, Kind::DrainServer).await
+        #[graphql(default = false)] dry_run: bool,
+    ) -> async_graphql::Result<super::moves::DrainServerPayload> {
+        let me = caller(ctx)?;
+        let sid = ServerId(parse_id(&id, "server")?);
+        let found = api(ctx)?.db.server(sid).await;
+        let server = writable(me, found, |s| s.project_id, "server")?;
+        let plan = srv::drain_plan(&api(ctx)?.db, server.id).await.or_gql()?;
+        if dry_run {
+            return Ok(super::moves::DrainServerPayload {
+                dry_run,
+                plan: plan.into(),
+                operation: None,
+            });
+        }
+        if let Some(why) = &plan.blocked {
+            return Err(crate::error::coded(
+                crate::error::code::CONFLICT,
+                format!("nothing was moved: {why}"),
+            ));
+        }
+        let op = change(ctx, &id, Kind::DrainServer).await?;
+        Ok(super::moves::DrainServerPayload {
+            dry_run,
+            plan: plan.into(),
+            operation: Some(op),
+        })
+    }
+
+    /// Add a host we did not make to the fleet, by address: Toygres logs in over SSH (with its
+    /// configured key), trusts and records the host key it presents, finds its PostgreSQL
+    /// versions, memory and disk, and makes it active. Returns at once with the server
+    /// (`BOOTSTRAPPING`) and the operation; bad input records nothing.
+    async fn register_server(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterServerInput,
+    ) -> async_graphql::Result<ProvisionServerPayload> {
+        let me = caller(ctx)?;
+        let project = writable_project(
+            me,
+            input.project_id.as_ref(),
+            "register servers in this project",
+        )?;
+        let api = api(ctx)?;
+        let address = input.address.trim().parse().map_err(|_| {
+            crate::error::coded(
+                crate::error::code::INVALID_INPUT,
+                format!("address {:?} is not an IP address", input.address),
+            )
+        })?;
+        let ssh_port = input
+            .ssh_port
+            .map(|p| {
+                u16::try_from(p).map_err(|_| {
+                    crate::error::coded(
+                        crate::error::code::INVALID_INPUT,
+                        "sshPort must be between 1 and 65535",
+                    )
+                })
+            })
+            .transpose()?;
+        let request = srv::RegisterServer {
+            name: input.name,
+            address,
+            ssh_port,
+            ssh_user: input.ssh_user,
+            region: input.region,
+            memory_gb: input.memory_gb,
+            disk_gb: input.disk_gb,
+        };
+        let (server, op) = srv::register(
+            &api.db,
+            &request,
+            project,
+            Some(me.user_id),
+            api.fleet.hosts.configured(),
+        )
+        .await
+        .or_gql()?;
+        Ok(ProvisionServerPayload {
+            server: ServerNode(server),
+            operation: OperationNode(op),
+        })
     }
 
     /// Drain the server, delete its VM, and mark it removed.

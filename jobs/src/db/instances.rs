@@ -40,6 +40,8 @@ pub struct NewInstance {
     pub service_type: Option<String>,
     /// Who asked.
     pub created_by: Option<UserId>,
+    /// The fleet server it is placed on (the `server` provider).
+    pub server_id: Option<crate::server::ServerId>,
 }
 
 /// Which instances to list.
@@ -75,8 +77,8 @@ impl Db {
         let instance: Instance = sqlx::query_as(
             "INSERT INTO instances \
                  (id, project_id, name, provider, pg_version, storage_gb, username, database_name, created_by, \
-                  plan, service_type) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+                  plan, service_type, server_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
         )
         .bind(Uuid::now_v7())
         .bind(new.project_id)
@@ -89,6 +91,7 @@ impl Db {
         .bind(new.created_by)
         .bind(&new.plan)
         .bind(&new.service_type)
+        .bind(new.server_id)
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match violated_constraint(&e) {
@@ -229,6 +232,21 @@ impl Db {
         .await?)
     }
 
+    /// The ports that live instances, and copies being moved there, hold on `server`.
+    pub async fn server_ports_in_use(&self, server: crate::server::ServerId) -> Result<Vec<i32>> {
+        Ok(sqlx::query_scalar(
+            "SELECT port FROM instances \
+             WHERE server_id = $1 AND provider = 'server' AND state <> 'deleted' AND port IS NOT NULL \
+             UNION ALL \
+             SELECT target_port FROM instance_moves \
+             WHERE target_server_id = $1 AND target_port IS NOT NULL \
+               AND phase NOT IN ('done', 'rolled_back', 'cancelled')",
+        )
+        .bind(server)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Give the instance `port` unless it has one: `true` if claimed now, `false` if it had
     /// one, `Conflict` if another live instance holds `port`.
     pub async fn claim_port(&self, id: InstanceId, port: u16) -> Result<bool> {
@@ -240,7 +258,9 @@ impl Db {
         .execute(&self.pool)
         .await
         .map_err(|e| match violated_constraint(&e) {
-            Some("instances_local_port_key") => Error::Conflict(format!("port {port} is taken")),
+            Some("instances_local_port_key" | "instances_server_port_key") => {
+                Error::Conflict(format!("port {port} is taken"))
+            }
             _ => e.into(),
         })?;
         Ok(claimed.rows_affected() == 1)

@@ -17,6 +17,7 @@
 mod audit;
 mod instances;
 mod metrics;
+mod moves;
 mod operations;
 mod projects;
 mod servers;
@@ -31,9 +32,10 @@ use std::time::Duration;
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use instances::{InstanceFilter, InstancePage, NewInstance};
 pub use metrics::{MetricPoint, MetricSample};
+pub use moves::{InstanceMove, MovePhase, NewMove};
 pub use operations::{NewOperation, OperationFilter, OperationPage};
 pub use projects::{ApiToken, Member, Project};
-pub use servers::{NewServer, Page, ScalingChildren, ServerFilter};
+pub use servers::{NewServer, Page, Reach, ScalingChildren, ServerFilter};
 pub use signing_keys::{KeyInfo, StoredKey};
 
 /// The metadata schema's migrations, embedded in the binary.

@@ -38,6 +38,21 @@ pub struct NewServer {
     pub scaling_operation_id: Option<Uuid>,
 }
 
+/// How to reach a registered server, and what it has room for.
+#[derive(Clone, Debug)]
+pub struct Reach {
+    /// Its address.
+    pub address: std::net::IpAddr,
+    /// Its SSH port.
+    pub ssh_port: u16,
+    /// The user we log in as.
+    pub ssh_user: String,
+    /// Memory for instances, in MB, if given.
+    pub memory_mb: Option<i32>,
+    /// Disk for instances, in GB, if given.
+    pub disk_gb: Option<i32>,
+}
+
 /// Which servers to list.
 #[derive(Clone, Debug, Default)]
 pub struct ServerFilter {
@@ -117,6 +132,114 @@ impl Db {
             )),
             _ => e.into(),
         })
+    }
+
+    /// Record a registered server (state `bootstrapping`) in `tx`, with how to reach it.
+    pub async fn insert_registered_server(
+        tx: &mut Transaction<'_, Postgres>,
+        new: &NewServer,
+        reach: &Reach,
+    ) -> Result<Server> {
+        let (v4, v6) = match reach.address {
+            std::net::IpAddr::V4(_) => (Some(reach.address), None),
+            std::net::IpAddr::V6(_) => (None, Some(reach.address)),
+        };
+        sqlx::query_as(
+            "INSERT INTO servers \
+                 (id, project_id, name, provider, plan, region, template, image, labels, created_by, \
+                  state, provider_id, ipv4, ipv6, ssh_port, ssh_user, memory_mb, disk_gb) \
+             VALUES ($1, $2, $3, 'existing', $4, $5, $6, $7, '{}', $8, 'bootstrapping', $9, $10, $11, $12, $13, $14, $15) \
+             RETURNING *",
+        )
+        .bind(new.id)
+        .bind(new.project_id)
+        .bind(&new.name)
+        .bind(&new.plan)
+        .bind(&new.region)
+        .bind(&new.template)
+        .bind(&new.image)
+        .bind(new.created_by)
+        .bind(new.id.0.to_string())
+        .bind(v4)
+        .bind(v6)
+        .bind(i32::from(reach.ssh_port))
+        .bind(&reach.ssh_user)
+        .bind(reach.memory_mb)
+        .bind(reach.disk_gb)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| match violated_constraint(&e) {
+            Some("servers_project_name_key") => Error::Conflict(format!(
+                "a server named {} already exists in this project",
+                new.name
+            )),
+            _ => e.into(),
+        })
+    }
+
+    /// A live server registered at `address` with SSH on `port`, if any, in `tx`.
+    pub async fn live_server_at(
+        tx: &mut Transaction<'_, Postgres>,
+        address: std::net::IpAddr,
+        port: u16,
+    ) -> Result<Option<Server>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM servers WHERE (ipv4 = $1 OR ipv6 = $1) AND ssh_port = $2 \
+                 AND state NOT IN ('removed', 'failed') LIMIT 1",
+        )
+        .bind(address)
+        .bind(i32::from(port))
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+
+    /// Record what a server told us when first reached: its host key (kept if one is
+    /// recorded), its versions, and its memory and disk where none were given.
+    pub async fn record_contact(
+        &self,
+        id: ServerId,
+        contact: &crate::server::hosts::Contact,
+    ) -> Result<Server> {
+        sqlx::query_as(
+            "UPDATE servers SET ssh_host_key = coalesce(ssh_host_key, $2), pg_versions = $3, \
+                 memory_mb = coalesce(memory_mb, $4), disk_gb = coalesce(disk_gb, $5), updated_at = now() \
+             WHERE id = $1 RETURNING *",
+        )
+        .bind(id)
+        .bind(&contact.host_key)
+        .bind(&contact.versions)
+        .bind(contact.memory_mb)
+        .bind(contact.disk_gb)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound { kind: "server" })
+    }
+
+    /// The PostgreSQL majors that the active servers of `project` have between them.
+    pub async fn server_versions(&self, project: ProjectId) -> Result<Vec<u32>> {
+        let v: Vec<i32> = sqlx::query_scalar(
+            "SELECT DISTINCT unnest(pg_versions) AS v FROM servers \
+             WHERE project_id = $1 AND state = 'active' AND ssh_host_key IS NOT NULL ORDER BY v",
+        )
+        .bind(project)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(v.into_iter()
+            .filter_map(|v| u32::try_from(v).ok())
+            .collect())
+    }
+
+    /// The live instances on a server.
+    pub async fn instances_on_server(
+        &self,
+        id: ServerId,
+    ) -> Result<Vec<crate::instance::Instance>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM instances WHERE server_id = $1 AND state <> 'deleted' ORDER BY name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// A server, removed ones included.
@@ -375,7 +498,7 @@ impl Db {
         .await?;
         let currency = match provider {
             CloudProvider::Hetzner => "EUR",
-            CloudProvider::Digitalocean => "USD",
+            CloudProvider::Digitalocean | CloudProvider::Existing => "USD",
         };
         Ok(rows
             .into_iter()

@@ -11,6 +11,7 @@
 //! running instances.
 
 mod kube;
+pub mod moves;
 mod steps;
 
 use chrono::{DateTime, Utc};
@@ -25,7 +26,7 @@ use crate::{Error, Result};
 
 pub use kube::{Passwords, kubernetes_spec};
 pub(crate) use kube::{check_drift, observe_pods};
-pub(crate) use steps::stop_after_failure;
+pub(crate) use steps::{host_of, stop_after_failure};
 
 /// The PostgreSQL majors the Kubernetes provider runs (the official image's supported tags).
 pub const KUBERNETES_VERSIONS: &[u32] = &[13, 14, 15, 16, 17, 18];
@@ -88,6 +89,9 @@ pub struct Offer {
     pub local_versions: Vec<u32>,
     /// Whether the Kubernetes provider is configured, and then its default Service type.
     pub kubernetes: Option<providers::kubernetes::ServiceType>,
+    /// Whether instances can be placed on fleet servers (an SSH key is configured), and the
+    /// majors the active servers have between them.
+    pub server_versions: Option<Vec<u32>>,
 }
 
 impl Offer {
@@ -97,6 +101,7 @@ impl Offer {
             Provider::Local => self.local_versions.clone(),
             Provider::Kubernetes if self.kubernetes.is_some() => KUBERNETES_VERSIONS.to_vec(),
             Provider::Kubernetes => Vec::new(),
+            Provider::Server => self.server_versions.clone().unwrap_or_default(),
         }
     }
 
@@ -105,6 +110,9 @@ impl Offer {
         let mut out = vec![Provider::Local];
         if self.kubernetes.is_some() {
             out.push(Provider::Kubernetes);
+        }
+        if self.server_versions.is_some() {
+            out.push(Provider::Server);
         }
         out
     }
@@ -174,6 +182,8 @@ pub enum Provider {
     Local,
     /// A StatefulSet on Kubernetes.
     Kubernetes,
+    /// A PostgreSQL process on a fleet server, reached over SSH.
+    Server,
 }
 
 /// What the user wants an instance to be.
@@ -240,6 +250,8 @@ pub struct Instance {
     pub service_type: Option<String>,
     /// What the provider says is wrong right now (a pod that cannot pull its image, say).
     pub status_message: Option<String>,
+    /// The fleet server it runs on (the `server` provider).
+    pub server_id: Option<crate::server::ServerId>,
 }
 
 impl Instance {
@@ -273,6 +285,7 @@ impl Instance {
             plan: valid.plan.to_owned(),
             service_type: valid.service_type.map(|t| t.as_str().to_owned()),
             status_message: None,
+            server_id: None,
         })
     }
 
@@ -343,6 +356,10 @@ pub struct CreateInstance {
     pub plan: Option<String>,
     /// On Kubernetes, the client Service's type; the configured default when absent.
     pub service_type: Option<providers::kubernetes::ServiceType>,
+    /// On servers, the server to place it on; chosen by the placement rule when absent.
+    pub server_id: Option<crate::server::ServerId>,
+    /// On servers, the region to place it in, when no server is named.
+    pub region: Option<String>,
 }
 
 /// A checked [`CreateInstance`].
@@ -374,7 +391,7 @@ fn validate(input: &CreateInstance, offer: &Offer) -> Result<ValidInstance> {
                 "serviceType applies to KUBERNETES instances only".to_owned(),
             ));
         }
-        Provider::Local => None,
+        Provider::Local | Provider::Server => None,
         Provider::Kubernetes => match offer.kubernetes {
             Some(default) => Some(input.service_type.unwrap_or(default)),
             None => {
@@ -386,6 +403,18 @@ fn validate(input: &CreateInstance, offer: &Offer) -> Result<ValidInstance> {
             }
         },
     };
+    if provider != Provider::Server && (input.server_id.is_some() || input.region.is_some()) {
+        return Err(Error::InvalidInput(
+            "serverId and region apply to SERVER instances only".to_owned(),
+        ));
+    }
+    if provider == Provider::Server && offer.server_versions.is_none() {
+        return Err(Error::InvalidInput(
+            "the SERVER provider is not configured on this installation \
+             (set TOYGRES_SSH_PRIVATE_KEY_FILE so that Toygres can reach its servers)"
+                .to_owned(),
+        ));
+    }
     let plan_name = input.plan.as_deref().unwrap_or("small");
     let plan = find_plan(plan_name).ok_or_else(|| {
         Error::InvalidInput(format!(
@@ -403,7 +432,13 @@ fn validate(input: &CreateInstance, offer: &Offer) -> Result<ValidInstance> {
             )));
         }
         None => newest.and_then(|v| i32::try_from(v).ok()).ok_or_else(|| {
-            Error::InvalidInput("no PostgreSQL version is installed on this host".to_owned())
+            Error::InvalidInput(match provider {
+                Provider::Server => {
+                    "no active server has PostgreSQL installed: register or provision one"
+                        .to_owned()
+                }
+                _ => "no PostgreSQL version is installed on this host".to_owned(),
+            })
         })?,
     };
     let storage_gb = input.storage_gb.unwrap_or(DEFAULT_STORAGE_GB);
@@ -496,8 +531,33 @@ pub async fn create(
     project: ProjectId,
     requested_by: Option<UserId>,
 ) -> Result<(Instance, Operation)> {
+    let offer = &match input.provider {
+        // What the active servers have between them.
+        Some(Provider::Server) if offer.server_versions.is_some() => Offer {
+            server_versions: Some(db.server_versions(project).await?),
+            ..offer.clone()
+        },
+        _ => offer.clone(),
+    };
     let valid = validate(input, offer)?;
     let mut tx = db.begin().await?;
+    let server_id = match valid.provider {
+        Provider::Server => Some(
+            crate::server::placement::place_new(
+                &mut tx,
+                project,
+                &crate::server::placement::Need {
+                    memory_mb: find_plan(valid.plan).map_or(512, |p| p.memory_mib),
+                    disk_gb: valid.storage_gb,
+                    pg_version: valid.version,
+                },
+                input.server_id,
+                input.region.as_deref(),
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     let instance = Db::insert_instance(
         &mut tx,
         &crate::db::NewInstance {
@@ -515,6 +575,7 @@ pub async fn create(
             plan: valid.plan.to_owned(),
             service_type: valid.service_type.map(|t| t.as_str().to_owned()),
             created_by: requested_by,
+            server_id,
         },
     )
     .await?;
@@ -533,7 +594,7 @@ pub async fn create(
     Ok((instance, op))
 }
 
-fn new_operation(
+pub(crate) fn new_operation(
     instance: &Instance,
     kind: Kind,
     requested_by: Option<UserId>,
@@ -554,7 +615,7 @@ fn new_operation(
 /// The steps of an instance workflow on a provider, in order.
 pub(crate) fn sequence(kind: Kind, provider: Provider) -> &'static [&'static str] {
     match provider {
-        Provider::Local => steps::sequence(kind),
+        Provider::Local | Provider::Server => steps::sequence(kind),
         Provider::Kubernetes => kube::sequence(kind),
     }
 }
@@ -576,8 +637,11 @@ pub(crate) async fn step(
         }
         "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
         _ => {
+            if kind == Kind::MoveInstance {
+                return moves::step(op, &inst, cx).await;
+            }
             return match inst.provider {
-                Provider::Local => steps::step(kind, op, &inst, cx).await,
+                Provider::Local | Provider::Server => steps::step(kind, op, &inst, cx).await,
                 Provider::Kubernetes => kube::step(kind, op, &inst, cx).await,
             };
         }
@@ -687,7 +751,7 @@ mod tests {
     fn local(versions: &[u32]) -> Offer {
         Offer {
             local_versions: versions.to_vec(),
-            kubernetes: None,
+            ..Offer::default()
         }
     }
 
@@ -697,6 +761,7 @@ mod tests {
         let offer = Offer {
             local_versions: vec![15],
             kubernetes: Some(ServiceType::ClusterIp),
+            ..Offer::default()
         };
         let k8s = CreateInstance {
             provider: Some(Provider::Kubernetes),
@@ -846,6 +911,7 @@ mod tests {
             plan: "small".into(),
             service_type: None,
             status_message: None,
+            server_id: None,
         };
         assert_eq!(
             inst.connection_string(Some("p@ss:w/rd")).unwrap(),

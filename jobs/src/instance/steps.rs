@@ -1,5 +1,7 @@
-//! The local provider's instance workflows, one function per step. Every step is idempotent: it asks the host
-//! for what the last try may have made (by the instance's resource name) before making it.
+//! The instance workflows of the providers that run Postgres on a host, one function per step:
+//! `local` (this host) and `server` (a fleet server, over SSH) run the very same steps through
+//! [`providers::host::PgHost`]. Every step is idempotent: it asks the host for what the last
+//! try may have made (by the instance's resource name) before making it.
 //!
 //! ```text
 //! create_instance:  allocate_port → prepare_data_dir → start_server → create_role → mark_running
@@ -11,10 +13,13 @@
 //! recover_instance: start_server → mark_running      (the health sweep's automatic restart)
 //! ```
 
+use std::sync::Arc;
+
+use providers::host::{Login, PgHost};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _};
 
-use super::{Instance, InstanceId, InstanceState};
+use super::{Instance, InstanceId, InstanceState, Provider};
 use crate::operation::{Operation, TargetKind};
 use crate::workflow::{Context, Kind, Next};
 use crate::{Error, Result};
@@ -33,11 +38,53 @@ pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
         Kind::StopInstance => &["stop_server", "mark_stopped"],
         Kind::StartInstance | Kind::RecoverInstance => &["start_server", "mark_running"],
         Kind::RestartInstance => &["stop_server", "start_server", "mark_running"],
+        Kind::MoveInstance => super::moves::SEQUENCE,
         _ => &[],
     }
 }
 
-/// Run the operation's current step on its local instance, then say what comes next.
+/// The host an instance runs on: this one, or its server's.
+pub(crate) enum HostOf<'a> {
+    /// This host.
+    Local(&'a providers::local::LocalHost),
+    /// A fleet server.
+    Server(Arc<PgHost>, crate::server::Server),
+}
+
+impl std::ops::Deref for HostOf<'_> {
+    type Target = PgHost;
+
+    fn deref(&self) -> &PgHost {
+        match self {
+            HostOf::Local(local) => local,
+            HostOf::Server(host, _) => host,
+        }
+    }
+}
+
+impl HostOf<'_> {
+    /// The address clients connect to.
+    fn client_host(&self) -> String {
+        self.listen().to_string()
+    }
+}
+
+/// The host that `inst` (a local or server instance) runs on.
+pub(crate) async fn host_of<'a>(inst: &Instance, cx: &'a Context) -> Result<HostOf<'a>> {
+    match (inst.provider, inst.server_id) {
+        (Provider::Server, Some(server)) => {
+            let server = cx.db.server(server).await?;
+            Ok(HostOf::Server(cx.fleet.hosts.host(&server)?, server))
+        }
+        (Provider::Local, _) => Ok(HostOf::Local(&cx.local)),
+        _ => Err(Error::InvalidInput(format!(
+            "instance {} runs on no host",
+            inst.name
+        ))),
+    }
+}
+
+/// Run the operation's current step on its instance's host, then say what comes next.
 pub(crate) async fn step(
     kind: Kind,
     op: &Operation,
@@ -48,16 +95,17 @@ pub(crate) async fn step(
     let inst = inst.clone();
     let name = inst.resource_name();
     let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
+    let host = host_of(&inst, cx).await?;
     match op.step.as_str() {
-        "allocate_port" => allocate_port(&inst, cx).await?,
-        "prepare_data_dir" => cx.local.ensure_data_dir(&name, major).await?,
+        "allocate_port" => allocate_port(&inst, &host, cx).await?,
+        "prepare_data_dir" => host.ensure_data_dir(&name, major).await?,
         "start_server" => {
             if inst.state == InstanceState::Stopping {
                 cx.db
                     .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
-            match cx.local.ensure_running(&name, major, port(&inst)?).await {
+            match host.ensure_running(&name, major, port(&inst)?).await {
                 // Something else took the port between allocation and start: take another.
                 Err(providers::Error::AddressInUse { port }) => {
                     tracing::warn!(instance = %id, port, "port taken by another process; allocating another");
@@ -68,19 +116,22 @@ pub(crate) async fn step(
             }
         }
         "create_role" => {
-            let opts = PgConnectOptions::new()
-                .socket(cx.local.socket_dir(&inst.resource_name()))
-                .port(port(&inst)?)
-                .username(providers::local::SUPERUSER);
-            create_role(&inst, opts, cx).await?
+            let password = cx.db.instance_password(inst.id).await?;
+            let login = Login {
+                username: &inst.username,
+                password: &password,
+                database: &inst.database_name,
+            };
+            host.ensure_login(&name, major, port(&inst)?, &login)
+                .await?;
         }
         "mark_running" => {
             cx.db
-                .mark_instance_running(id, &cx.local.listen().to_string(), None)
+                .mark_instance_running(id, &host.client_host(), None)
                 .await?
         }
-        "stop_server" => cx.local.ensure_stopped(&name).await?,
-        "remove_data" => cx.local.remove(&name).await?,
+        "stop_server" => host.ensure_stopped(&name).await?,
+        "remove_data" => host.remove(&name).await?,
         other => {
             return Err(Error::InvalidInput(format!(
                 "{} has no step {other}",
@@ -113,13 +164,16 @@ fn port(inst: &Instance) -> Result<u16> {
 
 /// Give the instance the lowest port that no live instance holds and nothing else listens
 /// on. The unique index on live ports settles races between concurrent creates.
-async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
+async fn allocate_port(inst: &Instance, host: &HostOf<'_>, cx: &Context) -> Result<()> {
     if inst.port.is_some() {
         return Ok(());
     }
-    let taken = cx.db.local_ports_in_use().await?;
-    for port in cx.local.ports() {
-        if taken.contains(&i32::from(port)) || !cx.local.port_is_free(port) {
+    let taken = match host {
+        HostOf::Local(_) => cx.db.local_ports_in_use().await?,
+        HostOf::Server(_, server) => cx.db.server_ports_in_use(server.id).await?,
+    };
+    for port in host.ports() {
+        if taken.contains(&i32::from(port)) || !host.port_is_free(port).await? {
             continue;
         }
         match cx.db.claim_port(inst.id, port).await {
@@ -129,7 +183,7 @@ async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    let ports = cx.local.ports();
+    let ports = host.ports();
     Err(Error::Other(anyhow::anyhow!(
         "no free port in {}..{}",
         ports.start,
@@ -137,8 +191,8 @@ async fn allocate_port(inst: &Instance, cx: &Context) -> Result<()> {
     )))
 }
 
-/// Create (or update) the login role with the instance's password, and its database,
-/// connected as the superuser with `opts` (which say how the provider reaches it). The SQL is
+/// Create (or update) the login role with the instance's password, and its database, on a
+/// Kubernetes instance, connected as the superuser with `opts`. The SQL is
 /// built by Postgres's `format('%I', '%L')` from bound parameters, never by us, and the
 /// connection logs no statements (they carry the password).
 pub(super) async fn create_role(
@@ -207,12 +261,14 @@ pub(crate) async fn stop_after_failure(op: &Operation, cx: &Context) {
         }
     };
     let stopped = match inst.provider {
-        super::Provider::Local => cx
-            .local
-            .ensure_stopped(&inst.resource_name())
-            .await
-            .map_err(Error::from),
-        super::Provider::Kubernetes => super::kube::scale_to_zero(&inst, cx).await,
+        Provider::Local | Provider::Server => match host_of(&inst, cx).await {
+            Ok(host) => host
+                .ensure_stopped(&inst.resource_name())
+                .await
+                .map_err(Error::from),
+            Err(e) => Err(e),
+        },
+        Provider::Kubernetes => super::kube::scale_to_zero(&inst, cx).await,
     };
     if let Err(e) = stopped {
         tracing::warn!(instance = %id, "failed to stop a failed instance: {e:#}");

@@ -15,6 +15,9 @@
 //! creating, a step looks for a VM with that label, so a create whose worker died after the
 //! provider answered (but before we stored its id) is adopted, never duplicated.
 
+pub mod hosts;
+pub mod placement;
+mod register;
 mod scale;
 mod ssh;
 mod steps;
@@ -35,6 +38,7 @@ use crate::user::{ProjectId, UserId};
 use crate::workflow::{self, Kind};
 use crate::{Error, Result};
 
+pub use register::{RegisterServer, register};
 pub use scale::{
     MAX_GROUP_SIZE, ScaleAction, ScaleCluster, ScalingOperation, ScalingPlan, plan_scaling, scale,
 };
@@ -67,20 +71,26 @@ pub enum CloudProvider {
     Hetzner,
     /// DigitalOcean.
     Digitalocean,
+    /// A host we did not make, registered by its address (`registerServer`).
+    Existing,
 }
 
 impl CloudProvider {
-    /// The provider crate's name for it.
-    pub fn kind(self) -> CloudKind {
+    /// The provider crate's name for it; `None` for registered hosts, which have no cloud.
+    pub fn kind(self) -> Option<CloudKind> {
         match self {
-            CloudProvider::Hetzner => CloudKind::Hetzner,
-            CloudProvider::Digitalocean => CloudKind::DigitalOcean,
+            CloudProvider::Hetzner => Some(CloudKind::Hetzner),
+            CloudProvider::Digitalocean => Some(CloudKind::DigitalOcean),
+            CloudProvider::Existing => None,
         }
     }
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        self.kind().as_str()
+        match self.kind() {
+            Some(kind) => kind.as_str(),
+            None => "existing",
+        }
     }
 
     /// The configuration variable holding its token.
@@ -88,6 +98,7 @@ impl CloudProvider {
         match self {
             CloudProvider::Hetzner => "TOYGRES_HETZNER_TOKEN",
             CloudProvider::Digitalocean => "TOYGRES_DIGITALOCEAN_TOKEN",
+            CloudProvider::Existing => "TOYGRES_SSH_PRIVATE_KEY_FILE",
         }
     }
 }
@@ -168,12 +179,29 @@ pub struct Server {
     pub removed_at: Option<DateTime<Utc>>,
     /// The scaling operation that asked for it, if one did.
     pub scaling_operation_id: Option<Uuid>,
+    /// The port its sshd listens on.
+    pub ssh_port: i32,
+    /// The user we log in as.
+    pub ssh_user: String,
+    /// The host key it presented when first reached (`<type> <base64>`), trusted from then on.
+    pub ssh_host_key: Option<String>,
+    /// Memory instances may use, in MB, once known.
+    pub memory_mb: Option<i32>,
+    /// Disk instances may use, in GB, once known.
+    pub disk_gb: Option<i32>,
+    /// The PostgreSQL majors installed there, once reached.
+    pub pg_versions: Vec<i32>,
 }
 
 impl Server {
     /// The VM's name at the provider: derived from our id, so a retry finds it.
     pub fn vm_name(&self) -> String {
         format!("tg-{}", self.id.0.simple())
+    }
+
+    /// The address instances on it listen on and clients connect to: its IPv4, else IPv6.
+    pub fn address(&self) -> Option<std::net::IpAddr> {
+        self.ipv4.or(self.ipv6)
     }
 }
 
@@ -217,6 +245,8 @@ pub struct Fleet {
     pub poll: Duration,
     /// How long a provider action, a boot or a deletion may take.
     pub vm_timeout: Duration,
+    /// How instances on servers are reached: over SSH, when a key is configured.
+    pub hosts: Arc<hosts::ServerHosts>,
 }
 
 impl Default for Fleet {
@@ -229,6 +259,7 @@ impl Default for Fleet {
             keep_failed: false,
             poll: Duration::from_secs(2),
             vm_timeout: Duration::from_secs(900),
+            hosts: Arc::new(hosts::ServerHosts::default()),
         }
     }
 }
@@ -243,7 +274,12 @@ impl Fleet {
 
     /// The configured cloud of `provider`, or an error naming the variable to set.
     pub fn cloud(&self, provider: CloudProvider) -> Result<&Arc<dyn Cloud>> {
-        self.clouds.get(&provider.kind()).ok_or_else(|| {
+        let Some(kind) = provider.kind() else {
+            return Err(Error::InvalidInput(
+                "existing servers are registered with registerServer, not provisioned".to_owned(),
+            ));
+        };
+        self.clouds.get(&kind).ok_or_else(|| {
             Error::InvalidInput(format!(
                 "{} is not configured on this installation: set {}",
                 provider.as_str(),
@@ -254,7 +290,9 @@ impl Fleet {
 
     /// Whether `provider` has a token.
     pub fn is_configured(&self, provider: CloudProvider) -> bool {
-        self.clouds.contains_key(&provider.kind())
+        provider
+            .kind()
+            .is_some_and(|k| self.clouds.contains_key(&k))
     }
 }
 
@@ -279,7 +317,10 @@ pub struct ProvisionServer {
 pub async fn plans(db: &Db, provider: CloudProvider) -> Result<Vec<Plan>> {
     let stored = db.stored_plans(provider).await?;
     Ok(if stored.is_empty() {
-        providers::cloud::plans::builtin_plans(provider.kind())
+        provider
+            .kind()
+            .map(providers::cloud::plans::builtin_plans)
+            .unwrap_or_default()
     } else {
         stored
     })
@@ -302,7 +343,10 @@ pub async fn check_plan(
             names.join(", ")
         )));
     };
-    let regions = providers::cloud::plans::builtin_regions(provider.kind());
+    let regions = provider
+        .kind()
+        .map(providers::cloud::plans::builtin_regions)
+        .unwrap_or_default();
     let known_region = regions.contains(&region) || found.regions.iter().any(|r| r == region);
     if !known_region {
         return Err(Error::InvalidInput(format!(
@@ -381,7 +425,12 @@ pub async fn provision(
         plan: plan.name,
         region,
         template: template.to_owned(),
-        image: providers::cloud::plans::default_image(input.provider.kind()).to_owned(),
+        image: input
+            .provider
+            .kind()
+            .map(providers::cloud::plans::default_image)
+            .unwrap_or_default()
+            .to_owned(),
         labels: input.labels.clone(),
         created_by: requested_by,
         scaling_operation_id: None,
@@ -437,6 +486,16 @@ pub(crate) fn new_operation(
         input: input.unwrap_or_else(|| serde_json::json!({})),
         requested_by,
     }
+}
+
+/// What draining `server` would do now: each instance, its target and the order, or why it
+/// cannot be done. Records nothing.
+pub async fn drain_plan(db: &Db, server: ServerId) -> Result<placement::DrainPlan> {
+    let mut tx = db.begin().await?;
+    let server = Db::lock_server(&mut tx, server).await?;
+    let plan = placement::plan_drain(&mut tx, &server).await?;
+    tx.rollback().await?;
+    Ok(plan)
 }
 
 /// Start draining or removing a server: check that its state allows it, record the

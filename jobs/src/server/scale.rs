@@ -238,7 +238,12 @@ pub async fn scale(
                 plan: plan.name.clone(),
                 region: region.clone(),
                 template: super::templates::DEFAULT.to_owned(),
-                image: providers::cloud::plans::default_image(input.provider.kind()).to_owned(),
+                image: input
+                    .provider
+                    .kind()
+                    .map(providers::cloud::plans::default_image)
+                    .unwrap_or_default()
+                    .to_owned(),
                 labels: Default::default(),
                 created_by: requested_by,
                 scaling_operation_id: Some(scaling.id),
@@ -297,6 +302,12 @@ mod tests {
             state_changed_at: created,
             removed_at: None,
             scaling_operation_id: None,
+            ssh_port: 22,
+            ssh_user: "toygres".to_owned(),
+            ssh_host_key: None,
+            memory_mb: None,
+            disk_gb: None,
+            pg_versions: Vec::new(),
         }
     }
 

@@ -2,13 +2,21 @@
 //! for what an earlier try may have made (by the server's id label) before making anything.
 //!
 //! ```text
-//! provision_server: create_vm → wait_action → wait_running → wait_ssh → mark_active
-//! drain_server:     mark_draining → wait_operations → mark_drained
-//! remove_server:    mark_draining → wait_operations → delete_vm → wait_gone → mark_removed
+//! provision_server: create_vm → wait_action → wait_running → wait_ssh → first_contact → mark_active
+//! register_server:  first_contact → mark_active
+//! drain_server:     mark_draining → wait_operations → plan_moves → move_instances → mark_drained
+//! remove_server:    mark_draining → wait_operations → plan_moves → move_instances → delete_vm
+//!                   → wait_gone → mark_removed     (a registered host has no VM: only forgotten)
 //! discard_server:   delete_vm → wait_gone            (after a failed provision; state stays failed)
 //! scale_cluster:    wait_children                    (its provisions and removals were enqueued with it)
 //! refresh_plans:    fetch_plans
 //! ```
+//! `first_contact` logs in over SSH (when a key is configured), records the host key the server
+//! presents (trust on first use) and what it has: versions, memory, disk. `plan_moves` places
+//! each instance on the server elsewhere (or stops the drain, before anything moves, saying
+//! why); `move_instances` runs their moves one after the other, each its own `move_instance`
+//! operation that reports its progress.
+//!
 //! A provision that gives up marks the server `failed` with the reason and, unless the fleet
 //! keeps failed servers, starts `discard_server` in the same transaction, so the VM is
 //! deleted by a durable job rather than a best-effort call.
@@ -33,12 +41,22 @@ pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
             "wait_action",
             "wait_running",
             "wait_ssh",
+            "first_contact",
             "mark_active",
         ],
-        Kind::DrainServer => &["mark_draining", "wait_operations", "mark_drained"],
+        Kind::RegisterServer => &["first_contact", "mark_active"],
+        Kind::DrainServer => &[
+            "mark_draining",
+            "wait_operations",
+            "plan_moves",
+            "move_instances",
+            "mark_drained",
+        ],
         Kind::RemoveServer => &[
             "mark_draining",
             "wait_operations",
+            "plan_moves",
+            "move_instances",
             "delete_vm",
             "wait_gone",
             "mark_removed",
@@ -64,6 +82,9 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
         "wait_action" => wait_action(&server, cx).await?,
         "wait_running" => wait_running(&server, cx).await?,
         "wait_ssh" => wait_ssh(&server, cx).await?,
+        "first_contact" => first_contact(kind, &server, cx).await?,
+        "plan_moves" => plan_moves(op, &server, cx).await?,
+        "move_instances" => move_instances(op, &server, cx).await?,
         "mark_active" => {
             if cx
                 .db
@@ -113,6 +134,8 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
                 .await?;
             None
         }
+        // A registered host has no VM of ours: it is only forgotten.
+        "delete_vm" | "wait_gone" if server.provider == CloudProvider::Existing => None,
         "delete_vm" => delete_vm(kind, &server, cx).await?,
         "wait_gone" => wait_gone(&server, cx).await?,
         "mark_removed" => {
@@ -148,6 +171,136 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
 
 /// A step's answer: `None` to go on, `Some(delay)` to look again later.
 type Wait = Option<std::time::Duration>;
+
+/// Log in over SSH: record the host key the server presents (trusted from now on), its
+/// PostgreSQL versions, memory and disk. Skipped for a provisioned server when no SSH key is
+/// configured (or the SSH check is off): it then hosts no instances.
+async fn first_contact(kind: Kind, server: &Server, cx: &Context) -> Result<Wait> {
+    let hosts = &cx.fleet.hosts;
+    if kind == Kind::ProvisionServer && (!hosts.configured() || !cx.fleet.ssh.enabled) {
+        return Ok(None);
+    }
+    let contact = match hosts.first_contact(server).await {
+        Ok(c) => c,
+        // A server that does not answer yet is waited for, within the fleet's bound.
+        Err(Error::Provider(providers::Error::Transient(e))) => {
+            check_deadline(server, "an SSH login", cx)?;
+            tracing::debug!(server = %server.id, "SSH login not possible yet: {e:#}");
+            return Ok(Some(cx.fleet.poll));
+        }
+        Err(e) => return Err(e),
+    };
+    let learned = server.ssh_host_key.is_none();
+    let server = cx.db.record_contact(server.id, &contact).await?;
+    if learned {
+        cx.db
+            .server_event(
+                &server,
+                "host_key_recorded",
+                "info",
+                &format!(
+                    "{} reached over SSH; its host key ({}) is trusted from now on; PostgreSQL {:?}, {} MB memory, {} GB disk",
+                    server.name,
+                    contact.host_key.split_whitespace().next().unwrap_or("?"),
+                    contact.versions,
+                    server.memory_mb.unwrap_or_default(),
+                    server.disk_gb.unwrap_or_default()
+                ),
+            )
+            .await?;
+    }
+    Ok(None)
+}
+
+/// Place every instance on the draining server elsewhere and record the moves, in order; or,
+/// if one fits nowhere, stop before anything moves and say why. Done once per operation.
+async fn plan_moves(op: &Operation, server: &Server, cx: &Context) -> Result<Wait> {
+    if !cx.db.drain_moves(op.id).await?.is_empty() {
+        return Ok(None);
+    }
+    let mut tx = cx.db.begin().await?;
+    let server = Db::lock_server(&mut tx, server.id).await?;
+    let plan = super::placement::plan_drain(&mut tx, &server).await?;
+    if let Some(why) = plan.blocked {
+        return Err(Error::Conflict(format!("nothing was moved: {why}")));
+    }
+    for planned in &plan.moves {
+        Db::insert_move(
+            &mut tx,
+            &crate::db::NewMove {
+                instance_id: planned.instance_id,
+                source_server_id: server.id,
+                target_server_id: planned.target_id,
+                drain_operation_id: Some(op.id),
+                position: planned.position,
+            },
+        )
+        .await?;
+    }
+    if !plan.moves.is_empty() {
+        Db::server_event_in(
+            &mut tx,
+            &server,
+            "drain_planned",
+            "info",
+            &format!(
+                "{} instance(s) will move off {}: {}",
+                plan.moves.len(),
+                server.name,
+                plan.moves
+                    .iter()
+                    .map(|m| format!("{} → {}", m.instance_name, m.target_name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(None)
+}
+
+/// Carry out the drain's moves one after the other: start the next, wait for it, go on. A
+/// move that fails (it is rolled back) fails the drain; moves already done stay done.
+async fn move_instances(op: &Operation, server: &Server, cx: &Context) -> Result<Wait> {
+    use crate::db::MovePhase;
+    use crate::operation::OperationStatus;
+    for m in cx.db.drain_moves(op.id).await? {
+        match m.phase {
+            MovePhase::Done => continue,
+            MovePhase::RolledBack | MovePhase::Cancelled => {
+                return Err(Error::Conflict(format!(
+                    "moving an instance off {} failed, so the drain stopped: {}",
+                    server.name,
+                    m.error.as_deref().unwrap_or("the move was undone")
+                )));
+            }
+            _ => {}
+        }
+        let Some(child) = m.operation_id else {
+            let mut tx = cx.db.begin().await?;
+            let inst = Db::lock_instance(&mut tx, m.instance_id).await?;
+            match crate::instance::moves::start_operation(&mut tx, &inst, &m, op.requested_by).await
+            {
+                Ok(_) => tx.commit().await?,
+                // Another operation is on the instance: wait for it.
+                Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+            return Ok(Some(cx.fleet.poll));
+        };
+        let child = cx.db.operation(child).await?;
+        if child.status == OperationStatus::Failed {
+            return Err(Error::Conflict(format!(
+                "moving an instance off {} failed, so the drain stopped: {}",
+                server.name,
+                child.error.as_deref().unwrap_or("unknown error")
+            )));
+        }
+        return Ok(Some(cx.fleet.poll));
+    }
+    Ok(None)
+}
 
 /// Past the fleet's bound on waiting for the provider, counted from the last state change.
 fn check_deadline(server: &Server, what: &str, cx: &Context) -> Result<()> {
@@ -493,7 +646,8 @@ pub(crate) async fn after_failure(
         return Ok(());
     };
     match kind {
-        Kind::ProvisionServer | Kind::RemoveServer => {
+        Kind::ProvisionServer | Kind::RemoveServer | Kind::RegisterServer => {
+            Db::cancel_planned_moves(tx, op.id).await?;
             let server = Db::mark_server_failed(tx, id, message).await?;
             Db::server_event_in(
                 tx,
@@ -528,6 +682,7 @@ pub(crate) async fn after_failure(
             .await?;
         }
         Kind::DrainServer => {
+            Db::cancel_planned_moves(tx, op.id).await?;
             let server = Db::lock_server(tx, id).await?;
             Db::server_event_in(
                 tx,

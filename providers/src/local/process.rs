@@ -157,11 +157,11 @@ impl RunAs {
         &self.name
     }
 
-    fn apply(&self, cmd: &mut Command) {
+    pub(crate) fn apply(&self, cmd: &mut Command) {
         cmd.uid(self.uid).gid(self.gid);
     }
 
-    fn chown(&self, path: &Path) -> Result<()> {
+    pub(crate) fn chown(&self, path: &Path) -> Result<()> {
         chown(path, Some(self.uid.into()), Some(self.gid.into()))
             .with_context(|| format!("chown {} to {}", path.display(), self.name))
             .map_err(Error::Permanent)

@@ -1,0 +1,391 @@
+//! Moving an instance from one server to another with the least downtime we can manage.
+//!
+//! ```text
+//! move_instance: prepare → copy_data → start_copy → catch_up → stop_source → final_wal
+//!                → promote → switch → clean_up
+//! ```
+//! * `prepare`: a port on the target, a password for the replication role on the source.
+//! * `copy_data`: a base backup of the source into a new data directory on the target, WAL
+//!   streamed alongside; `start_copy` starts it as a hot standby streaming from the source.
+//! * `catch_up`: wait until the standby trails the primary by less than [`CATCH_UP_BYTES`].
+//!   The instance serves writes all along.
+//! * `stop_source`: **writes stop** (recorded): the source's fast shutdown rolls back open
+//!   transactions and hands every WAL record, its shutdown checkpoint included, to the standby
+//!   before it exits. `final_wal` checks that the source shut down cleanly and waits until the
+//!   standby has replayed past that checkpoint: it then holds every committed write.
+//! * `promote`: the point of no return (recorded before the standby is promoted).
+//! * `switch`: in one transaction, the instance's server, port and host name the new primary,
+//!   and **writes resume** (recorded): the window between the two is the move's
+//!   write-unavailability, shown on the move.
+//! * `clean_up`: the new primary forgets its upstream; the old copy is removed.
+//!
+//! Every step is idempotent and the phase is stored, so a control plane killed mid-move
+//! resumes it. A move that gives up before `promote` is rolled back ([`roll_back`]): the new
+//! copy is removed and the old primary started again (it was shut down cleanly, so it is
+//! exactly as it was). After `promote` there is only forward: two primaries never serve.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use providers::host::{PgHost, Upstream};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::{Instance, InstanceId};
+use crate::db::{InstanceMove, MovePhase};
+use crate::operation::Operation;
+use crate::workflow::{Context, Kind, Next};
+use crate::{Error, Result};
+
+/// A standby this close to the primary is caught up enough to cut over.
+pub const CATCH_UP_BYTES: u64 = 16 * 1024 * 1024;
+/// How long one delivery watches the standby catch up before napping.
+const WATCH: Duration = Duration::from_secs(10);
+/// How often the standby's progress is looked at within a step.
+const LOOK: Duration = Duration::from_millis(20);
+
+/// The steps, in order.
+pub(crate) const SEQUENCE: &[&str] = &[
+    "prepare",
+    "copy_data",
+    "start_copy",
+    "catch_up",
+    "stop_source",
+    "final_wal",
+    "promote",
+    "switch",
+    "clean_up",
+];
+
+/// The move an operation carries out (named in its input).
+pub(crate) async fn the_move(op: &Operation, cx: &Context) -> Result<InstanceMove> {
+    let id: Uuid = op
+        .input
+        .get("move_id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::InvalidInput("a move_instance operation names no move".to_owned()))?;
+    cx.db.instance_move(id).await
+}
+
+struct Ends {
+    source: std::sync::Arc<PgHost>,
+    target: std::sync::Arc<PgHost>,
+    target_address: String,
+    source_address: String,
+}
+
+async fn ends(m: &InstanceMove, cx: &Context) -> Result<Ends> {
+    let source = cx.db.server(m.source_server_id).await?;
+    let target = cx.db.server(m.target_server_id).await?;
+    let address = |s: &crate::server::Server| {
+        s.address()
+            .map(|a| a.to_string())
+            .ok_or_else(|| Error::Other(anyhow!("server {} has no address", s.name)))
+    };
+    Ok(Ends {
+        source_address: address(&source)?,
+        target_address: address(&target)?,
+        source: cx.fleet.hosts.host(&source)?,
+        target: cx.fleet.hosts.host(&target)?,
+    })
+}
+
+fn port(p: Option<i32>, what: &str) -> Result<u16> {
+    p.and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| Error::Other(anyhow!("the move has no {what} port yet")))
+}
+
+/// Run the move's current step.
+pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Result<Next> {
+    let m = the_move(op, cx).await?;
+    let name = inst.resource_name();
+    let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
+    let e = ends(&m, cx).await?;
+    match op.step.as_str() {
+        "prepare" => {
+            let source_port = m.source_port.or(inst.port).ok_or_else(|| {
+                Error::InvalidInput(format!("instance {} has no port to move from", inst.name))
+            })?;
+            let password = m
+                .replicator_password
+                .clone()
+                .unwrap_or_else(crate::user::generate_password);
+            if m.target_port.is_none() {
+                let port = free_port(&m, &e.target, cx).await?;
+                cx.db
+                    .prepare_move(m.id, source_port, port, &password)
+                    .await?;
+            }
+            let m = cx.db.instance_move(m.id).await?;
+            let password = m.replicator_password.as_deref().unwrap_or_default();
+            e.source
+                .allow_replication(&name, major, port(m.source_port, "source")?, password)
+                .await?;
+        }
+        "copy_data" => {
+            let upstream = Upstream {
+                host: e.source_address.clone(),
+                port: port(m.source_port, "source")?,
+                password: m.replicator_password.clone().unwrap_or_default(),
+            };
+            e.target.ensure_standby(&name, major, &upstream).await?;
+        }
+        "start_copy" => {
+            match e
+                .target
+                .ensure_running(&name, major, port(m.target_port, "target")?)
+                .await
+            {
+                Err(providers::Error::AddressInUse { port }) => {
+                    tracing::warn!(instance = %inst.id, port, "target port taken; choosing another");
+                    cx.db.release_move_port(m.id).await?;
+                    return Ok(Next::Hop("prepare"));
+                }
+                other => other?,
+            }
+            cx.db
+                .set_move_phase(m.id, MovePhase::CatchingUp, None)
+                .await?;
+        }
+        "catch_up" => {
+            let source_port = port(m.source_port, "source")?;
+            let target_port = port(m.target_port, "target")?;
+            let until = Instant::now() + WATCH;
+            loop {
+                let primary = e.source.recovery(&name, major, source_port).await?;
+                let copy = e.target.recovery(&name, major, target_port).await?;
+                let lag = primary.lsn.saturating_sub(copy.lsn);
+                let lag_i = i64::try_from(lag).unwrap_or(i64::MAX);
+                if copy.in_recovery && lag < CATCH_UP_BYTES {
+                    cx.db
+                        .set_move_phase(m.id, MovePhase::CatchingUp, Some(lag_i))
+                        .await?;
+                    break;
+                }
+                if Instant::now() > until {
+                    cx.db
+                        .set_move_phase(m.id, MovePhase::CatchingUp, Some(lag_i))
+                        .await?;
+                    return Ok(Next::Nap(Duration::from_millis(500)));
+                }
+                tokio::time::sleep(LOOK).await;
+            }
+        }
+        "stop_source" => {
+            cx.db.mark_writes_stopped(m.id).await?;
+            e.source.ensure_stopped(&name).await?;
+        }
+        "final_wal" => {
+            let (checkpoint, clean) = e.source.last_checkpoint(&name, major).await?;
+            if !clean {
+                // It did not hand everything over: it serves again, and we start over.
+                tracing::warn!(instance = %inst.id, "the source did not shut down cleanly; restarting the cutover");
+                e.source
+                    .ensure_running(&name, major, port(m.source_port, "source")?)
+                    .await?;
+                cx.db.restart_cutover(m.id).await?;
+                return Ok(Next::Hop("catch_up"));
+            }
+            let target_port = port(m.target_port, "target")?;
+            let until = Instant::now() + WATCH;
+            loop {
+                let copy = e.target.recovery(&name, major, target_port).await?;
+                // Replayed past the start of the shutdown checkpoint record: the copy has it.
+                if !copy.in_recovery || copy.lsn > checkpoint {
+                    break;
+                }
+                if Instant::now() > until {
+                    return Err(Error::Other(anyhow!(
+                        "the new copy has not received the old primary's last WAL"
+                    )));
+                }
+                tokio::time::sleep(LOOK).await;
+            }
+        }
+        "promote" => {
+            cx.db.mark_promoting(m.id).await?;
+            e.target
+                .promote(&name, major, port(m.target_port, "target")?)
+                .await?;
+        }
+        "switch" => {
+            cx.db.switch_move(&m, &e.target_address).await?;
+        }
+        "clean_up" => {
+            e.target
+                .forget_upstream(&name, major, port(m.target_port, "target")?)
+                .await?;
+            e.source.remove(&name).await?;
+            cx.db.finish_move(m.id, MovePhase::Done, None).await?;
+            let m = cx.db.instance_move(m.id).await?;
+            let (from, to) = (
+                cx.db.server(m.source_server_id).await?.name,
+                cx.db.server(m.target_server_id).await?.name,
+            );
+            cx.db
+                .cluster_event(
+                    "instance_moved",
+                    "info",
+                    &format!(
+                        "{} moved from {from} to {to}; writes were unavailable for {:.0} ms",
+                        inst.name,
+                        m.unavailable_ms.unwrap_or_default()
+                    ),
+                    Some(inst.id),
+                    serde_json::json!({
+                        "source_server_id": m.source_server_id,
+                        "target_server_id": m.target_server_id,
+                        "unavailable_ms": m.unavailable_ms,
+                    }),
+                )
+                .await?;
+        }
+        other => {
+            return Err(Error::InvalidInput(format!(
+                "{} has no step {other}",
+                Kind::MoveInstance.as_str()
+            )));
+        }
+    }
+    Ok(super::steps::after(SEQUENCE, &op.step))
+}
+
+/// Start moving instance `id` to server `target` (chosen by the placement rule when `None`):
+/// record the move and its `move_instance` operation, and enqueue it, in one transaction.
+pub async fn start(
+    db: &crate::db::Db,
+    id: InstanceId,
+    target: Option<crate::server::ServerId>,
+    requested_by: Option<crate::user::UserId>,
+) -> Result<(InstanceMove, Operation)> {
+    use crate::server::placement;
+    let mut tx = db.begin().await?;
+    let inst = crate::db::Db::lock_instance(&mut tx, id).await?;
+    let Some(source) = inst
+        .server_id
+        .filter(|_| inst.provider == super::Provider::Server)
+    else {
+        return Err(Error::InvalidInput(format!(
+            "instance {} does not run on a server; only SERVER instances move",
+            inst.name
+        )));
+    };
+    if inst.state != super::InstanceState::Running {
+        return Err(Error::Conflict(
+            format!(
+                "instance {} is {:?}; only a running instance moves",
+                inst.name, inst.state
+            )
+            .to_lowercase(),
+        ));
+    }
+    if target == Some(source) {
+        return Err(Error::InvalidInput(format!(
+            "instance {} is on that server already",
+            inst.name
+        )));
+    }
+    let all = placement::candidates(&mut tx, inst.project_id).await?;
+    let pool: Vec<placement::Candidate> = match target {
+        Some(t) => {
+            let named: Vec<_> = all.into_iter().filter(|c| c.server.id == t).collect();
+            if named.is_empty() {
+                return Err(Error::NotFound { kind: "server" });
+            }
+            named
+        }
+        None => all,
+    };
+    let at = placement::choose(&pool, &placement::Need::of(&inst), None, Some(source))
+        .map_err(|why| Error::InvalidInput(format!("instance {} cannot move: {why}", inst.name)))?;
+    let m = crate::db::Db::insert_move(
+        &mut tx,
+        &crate::db::NewMove {
+            instance_id: inst.id,
+            source_server_id: source,
+            target_server_id: pool[at].server.id,
+            drain_operation_id: None,
+            position: 1,
+        },
+    )
+    .await?;
+    let op = start_operation(&mut tx, &inst, &m, requested_by).await?;
+    tx.commit().await?;
+    tracing::info!(instance = %inst.id, operation = %op.id, "instance move queued");
+    Ok((m, op))
+}
+
+/// Record and enqueue the `move_instance` operation that carries out move `m`, in `tx`.
+pub(crate) async fn start_operation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    inst: &Instance,
+    m: &InstanceMove,
+    requested_by: Option<crate::user::UserId>,
+) -> Result<Operation> {
+    let op = crate::workflow::start_in(
+        tx,
+        super::new_operation(
+            inst,
+            Kind::MoveInstance,
+            requested_by,
+            serde_json::json!({ "move_id": m.id }),
+        ),
+    )
+    .await?;
+    crate::db::Db::attach_move(tx, m.id, op.id).await?;
+    Ok(op)
+}
+
+/// The lowest port on the target that no instance or copy holds and nothing listens on.
+async fn free_port(m: &InstanceMove, target: &PgHost, cx: &Context) -> Result<u16> {
+    let taken = cx.db.server_ports_in_use(m.target_server_id).await?;
+    for port in target.ports() {
+        if taken.contains(&i32::from(port)) || !target.port_is_free(port).await? {
+            continue;
+        }
+        return Ok(port);
+    }
+    let ports = target.ports();
+    Err(Error::Other(anyhow!(
+        "no free port in {}..{} on the target",
+        ports.start,
+        ports.end
+    )))
+}
+
+/// A move is giving up. Before the promotion, undo it: remove the new copy and start the old
+/// primary again; the instance is as it was, and `true` says so. After the promotion (or if
+/// undoing fails), `false`: the instance is marked failed with the reason.
+pub(crate) async fn roll_back(op: &Operation, message: &str, cx: &Context) -> bool {
+    let undo = async {
+        let m = the_move(op, cx).await?;
+        if m.phase >= MovePhase::Promoting && !m.phase.is_final() {
+            return Ok(false);
+        }
+        if m.phase.is_final() {
+            return Ok(true);
+        }
+        let inst = cx.db.instance(m.instance_id).await?;
+        let name = inst.resource_name();
+        let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
+        let e = ends(&m, cx).await?;
+        e.target.remove(&name).await?;
+        if let Some(p) = m.source_port.or(inst.port) {
+            let p = u16::try_from(p).map_err(anyhow::Error::from)?;
+            e.source.ensure_running(&name, major, p).await?;
+        }
+        cx.db
+            .finish_move(m.id, MovePhase::RolledBack, Some(message))
+            .await?;
+        tracing::warn!(instance = %inst.id, "move rolled back: {message}");
+        Ok::<bool, Error>(true)
+    };
+    match undo.await {
+        Ok(fine) => fine,
+        Err(e) => {
+            tracing::error!(operation = %op.id, "rolling back a move failed: {e:#}");
+            false
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Reaching the Postgres hosts of the fleet: one [`PgHost`] per server, over SSH, with the host
+//! key the server presented when it was first reached.
+//!
+//! On a server, instances live under `<root>/<first 12 hex digits of the server id>/`
+//! (`TOYGRES_SERVER_ROOT`, `/var/lib/toygres` by default, which the server templates make and
+//! give to `postgres`): the server's own directory, so that hosts sharing storage never collide.
+//! Instances listen on the server's address, at ports from `TOYGRES_SERVER_PORTS`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::anyhow;
+use providers::host::{PgHost, Shell, SshClient};
+
+use super::{Server, ServerId};
+use crate::{Error, Result};
+
+/// What a server told us when we first reached it.
+#[derive(Clone, Debug)]
+pub struct Contact {
+    /// The host key it presented (`<type> <base64>`).
+    pub host_key: String,
+    /// The PostgreSQL majors installed there.
+    pub versions: Vec<i32>,
+    /// Its memory, in MB.
+    pub memory_mb: i32,
+    /// The disk free under the instances' root, in GB.
+    pub disk_gb: i32,
+}
+
+/// The fleet's hosts.
+#[derive(Debug)]
+pub struct ServerHosts {
+    ssh: Option<SshClient>,
+    root: PathBuf,
+    ports: std::ops::Range<u16>,
+    cache: Mutex<HashMap<(ServerId, String), Arc<PgHost>>>,
+}
+
+impl Default for ServerHosts {
+    /// No SSH key: instances cannot be placed on servers.
+    fn default() -> Self {
+        Self {
+            ssh: None,
+            root: PathBuf::from("/var/lib/toygres"),
+            ports: 5433..6433,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl ServerHosts {
+    /// Hosts reached with `ssh`, instances under `root` at ports in `ports`.
+    pub fn new(ssh: SshClient, root: PathBuf, ports: std::ops::Range<u16>) -> Self {
+        Self {
+            ssh: Some(ssh),
+            root,
+            ports,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether an SSH key is configured, so that servers can host instances.
+    pub fn configured(&self) -> bool {
+        self.ssh.is_some()
+    }
+
+    fn client(&self) -> Result<&SshClient> {
+        self.ssh.as_ref().ok_or_else(|| {
+            Error::InvalidInput(
+                "no SSH key is configured: set TOYGRES_SSH_PRIVATE_KEY_FILE so that Toygres can reach servers"
+                    .to_owned(),
+            )
+        })
+    }
+
+    fn root_of(&self, server: &Server) -> PathBuf {
+        let id = server.id.0.simple().to_string();
+        self.root.join(&id[..12])
+    }
+
+    fn shell(&self, server: &Server, host_key: Option<&str>) -> Result<Shell> {
+        let address = server.address().ok_or_else(|| {
+            Error::Provider(providers::Error::Permanent(anyhow!(
+                "server {} has no address yet",
+                server.name
+            )))
+        })?;
+        let port = u16::try_from(server.ssh_port).map_err(anyhow::Error::from)?;
+        let target = self.client()?.target(
+            &server.id.0.simple().to_string(),
+            &address.to_string(),
+            port,
+            &server.ssh_user,
+            host_key,
+        )?;
+        Ok(Shell::Ssh(target))
+    }
+
+    /// The Postgres host on `server`, reached with the host key recorded for it.
+    pub fn host(&self, server: &Server) -> Result<Arc<PgHost>> {
+        let Some(key) = server.ssh_host_key.as_deref() else {
+            return Err(Error::Conflict(format!(
+                "server {} has never been reached over SSH, so its host key is unknown",
+                server.name
+            )));
+        };
+        let cache_key = (server.id, key.to_owned());
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(host) = cache.get(&cache_key) {
+            return Ok(host.clone());
+        }
+        let address = server.address().ok_or_else(|| {
+            Error::Provider(providers::Error::Permanent(anyhow!(
+                "server {} has no address",
+                server.name
+            )))
+        })?;
+        let versions = server
+            .pg_versions
+            .iter()
+            .filter_map(|v| u32::try_from(*v).ok())
+            .map(|v| (v, PathBuf::from(format!("/usr/lib/postgresql/{v}/bin"))))
+            .collect();
+        let host = Arc::new(PgHost::new(
+            self.shell(server, Some(key))?,
+            self.root_of(server),
+            address,
+            self.ports.clone(),
+            versions,
+        ));
+        cache.insert(cache_key, host.clone());
+        Ok(host)
+    }
+
+    /// Reach `server` for the first time: trust and return the host key it presents (or
+    /// insist on the recorded one), and find its PostgreSQL versions, memory and free disk.
+    /// Its instances' root must be writable by `postgres` there.
+    pub async fn first_contact(&self, server: &Server) -> Result<Contact> {
+        let shell = self.shell(server, server.ssh_host_key.as_deref())?;
+        let versions: Vec<i32> = shell
+            .installed_versions()
+            .await?
+            .into_iter()
+            .filter_map(|(v, _)| i32::try_from(v).ok())
+            .collect();
+        let host_key = match (&shell, &server.ssh_host_key) {
+            (_, Some(known)) => known.clone(),
+            (Shell::Ssh(target), None) => target.learned_host_key().ok_or_else(|| {
+                Error::Provider(providers::Error::Transient(anyhow!(
+                    "{} presented no host key we could read",
+                    server.name
+                )))
+            })?,
+            (Shell::Local(_), None) => unreachable!("servers are reached over SSH"),
+        };
+        let root = self.root_of(server);
+        shell.make_dir(&root).await.map_err(|e| {
+            Error::Provider(providers::Error::Permanent(anyhow!(
+                "{}'s instances root {} cannot be made by postgres ({e}); the server templates make {} and give it to postgres",
+                server.name,
+                root.display(),
+                self.root.display()
+            )))
+        })?;
+        let script = "awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo; df -Pk \"$1\" | awk 'NR==2 {print int($4/1048576)}'";
+        let out = shell
+            .check(
+                &[
+                    "sh".into(),
+                    "-c".into(),
+                    script.into(),
+                    "sh".into(),
+                    root.display().to_string(),
+                ],
+                None,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&out);
+        let mut numbers = text.lines().filter_map(|l| l.trim().parse::<i32>().ok());
+        let (memory_mb, disk_gb) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+        Ok(Contact {
+            host_key,
+            versions,
+            memory_mb: memory_mb.max(1),
+            disk_gb: disk_gb.max(1),
+        })
+    }
+}

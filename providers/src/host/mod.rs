@@ -1,0 +1,754 @@
+//! Postgres instances on a host: the steps that make, start, stop, copy and remove them, written
+//! once. The `local` provider runs them on this host; the `server` provider runs them on a
+//! fleet server through SSH. Both go through a [`Shell`], which is all that differs.
+//!
+//! ```text
+//! <root>/
+//!   templates/pg<major>/         initdb'ed once per version, never started; copied per instance
+//!   templates/pg<major>.init/    a template being made; renamed into place when complete
+//!   instances/<name>/            one instance's data directory, socket and server.log
+//!   instances/<name>.copy/       an instance being copied (from its template or a base backup)
+//! ```
+//!
+//! Every instance authenticates clients with `scram-sha-256`, replication connections
+//! included. The control plane alone reaches the `postgres` superuser, by peer authentication
+//! on the Unix socket inside the private data directory (`pg_ident.conf` maps the user that runs
+//! Postgres there, and on this host the control plane's own user, to it); nothing is `trust`.
+//!
+//! SQL that carries a secret goes to `psql` on standard input, never in arguments, and a
+//! failure's message has the secret blanked out.
+
+pub mod shell;
+pub mod ssh;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::anyhow;
+use nix::sys::signal::Signal;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+pub use shell::{Output, Shell};
+pub use ssh::{SshClient, SshTarget};
+
+use crate::{Error, Result};
+
+/// The superuser inside every instance, reached only over the private socket.
+pub const SUPERUSER: &str = "postgres";
+/// The role a new copy of an instance streams its base backup and WAL as.
+pub const REPLICATOR: &str = "toygres_replicator";
+
+/// Settings every instance starts with: small, since an idle instance should cost little.
+const INSTANCE_SETTINGS: &[(&str, &str)] = &[
+    ("unix_socket_permissions", "0700"),
+    ("max_connections", "50"),
+    ("shared_buffers", "16MB"),
+    ("password_encryption", "scram-sha-256"),
+];
+/// How long a server may take to accept connections after it was started (crash recovery of
+/// a large WAL can take a while).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a fast shutdown (SIGINT) may take before we escalate to an immediate one.
+const FAST_STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an immediate shutdown (SIGQUIT) may take before we report it.
+const IMMEDIATE_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A host that runs Postgres instances: where they live there, which versions it has, and
+/// which address and ports they listen on.
+#[derive(Debug)]
+pub struct PgHost {
+    shell: Shell,
+    root: PathBuf,
+    listen: IpAddr,
+    ports: std::ops::Range<u16>,
+    versions: Vec<(u32, PathBuf)>,
+    poll: Duration,
+    /// Held while a template is made, so concurrent creates make it once.
+    template_lock: Mutex<()>,
+}
+
+/// Where a new copy streams from: the instance's current primary.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    /// Its address, as the new copy's host reaches it.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The [`REPLICATOR`] role's password.
+    pub password: String,
+}
+
+/// What a copy's recovery has reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recovery {
+    /// Whether it is still a standby.
+    pub in_recovery: bool,
+    /// The last WAL position replayed (a standby) or written (a primary).
+    pub lsn: u64,
+}
+
+impl PgHost {
+    /// Instances under `root` on the host `shell` reaches, listening on `listen` at a port in
+    /// `ports`, with the binaries of `versions` (major, binary directory).
+    pub fn new(
+        shell: Shell,
+        root: PathBuf,
+        listen: IpAddr,
+        ports: std::ops::Range<u16>,
+        versions: Vec<(u32, PathBuf)>,
+    ) -> Self {
+        let poll = match shell {
+            // postgres writes "ready" to its pidfile the moment it accepts connections; a
+            // short poll beats pg_ctl's 100 ms.
+            Shell::Local(_) => Duration::from_millis(5),
+            Shell::Ssh(_) => Duration::from_millis(50),
+        };
+        Self {
+            shell,
+            root,
+            listen,
+            ports,
+            versions,
+            poll,
+            template_lock: Mutex::new(()),
+        }
+    }
+
+    /// How commands reach the host.
+    pub fn shell(&self) -> &Shell {
+        &self.shell
+    }
+
+    /// The major versions instances can run, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.versions.iter().map(|(m, _)| *m).collect()
+    }
+
+    /// The address instances listen on.
+    pub fn listen(&self) -> IpAddr {
+        self.listen
+    }
+
+    /// The ports instances may listen on.
+    pub fn ports(&self) -> std::ops::Range<u16> {
+        self.ports.clone()
+    }
+
+    /// Whether nothing listens on `port` of the listen address there right now.
+    pub async fn port_is_free(&self, port: u16) -> Result<bool> {
+        self.shell.port_is_free(self.listen, port).await
+    }
+
+    /// The data directory (and socket directory) of instance `name`.
+    pub fn instance_dir(&self, name: &str) -> PathBuf {
+        self.root.join("instances").join(name)
+    }
+
+    /// The names of every instance data directory present.
+    pub async fn instance_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .shell
+            .list_dirs(&self.root.join("instances"))
+            .await?
+            .into_iter()
+            .filter(|n| !n.ends_with(".copy"))
+            .collect())
+    }
+
+    fn bin(&self, major: u32, program: &str) -> Result<String> {
+        self.versions
+            .iter()
+            .find(|(m, _)| *m == major)
+            .map(|(_, dir)| dir.join(program).display().to_string())
+            .ok_or_else(|| {
+                Error::Permanent(anyhow!(
+                    "PostgreSQL {major} is not installed on {} (installed: {:?})",
+                    self.shell.describe(),
+                    self.versions()
+                ))
+            })
+    }
+
+    async fn is_initialized(&self, dir: &Path) -> Result<bool> {
+        self.shell.exists(&dir.join("PG_VERSION")).await
+    }
+
+    /// Make instance `name`'s data directory from the version's template, unless it exists.
+    /// A copy interrupted by a crash is thrown away and made again.
+    pub async fn ensure_data_dir(&self, name: &str, major: u32) -> Result<()> {
+        let target = self.instance_dir(name);
+        if self.is_initialized(&target).await? {
+            return Ok(());
+        }
+        let template = self.ensure_template(major).await?;
+        let scratch = target.with_extension("copy");
+        self.shell.remove_tree(&scratch).await?;
+        // A directory without PG_VERSION is not a cluster: nothing in it is worth keeping.
+        self.shell.remove_tree(&target).await?;
+        self.shell.copy_tree(&template, &scratch).await?;
+        self.shell.rename(&scratch, &target).await
+    }
+
+    /// The version's template cluster, made once: initdb, with scram for clients and peer for
+    /// the control plane.
+    async fn ensure_template(&self, major: u32) -> Result<PathBuf> {
+        let path = self.root.join("templates").join(format!("pg{major}"));
+        let _guard = self.template_lock.lock().await;
+        if self.is_initialized(&path).await? {
+            return Ok(path);
+        }
+        let scratch = path.with_extension("init");
+        self.shell.remove_tree(&scratch).await?;
+        self.shell.make_dir(&self.root.join("instances")).await?;
+        self.shell.make_private_dir(&scratch).await?;
+        let initdb = self.bin(major, "initdb")?;
+        self.shell
+            .check(
+                &[
+                    initdb,
+                    "--pgdata".into(),
+                    scratch.display().to_string(),
+                    "--username".into(),
+                    SUPERUSER.into(),
+                    "--encoding=UTF8".into(),
+                    "--no-locale".into(),
+                    "--no-instructions".into(),
+                    "--auth=trust".into(),
+                ],
+                None,
+            )
+            .await
+            .map_err(|e| Error::Permanent(anyhow!("initdb failed: {e}")))?;
+        self.write_access_files(&scratch).await?;
+        self.shell.rename(&scratch, &path).await?;
+        Ok(path)
+    }
+
+    /// Write `pg_hba.conf` and `pg_ident.conf` into the data directory `dir`: scram for
+    /// everyone, replication included; peer for the superuser on the socket.
+    async fn write_access_files(&self, dir: &Path) -> Result<()> {
+        let hba = format!(
+            "# Written by Toygres.\n\
+             # The control plane reaches the superuser over the private socket, by peer.\n\
+             local all {SUPERUSER} peer map=toygres\n\
+             # Everyone else, over the socket or the network, with a password.\n\
+             local all all scram-sha-256\n\
+             host all all 0.0.0.0/0 scram-sha-256\n\
+             host all all ::/0 scram-sha-256\n\
+             # A new copy of this instance, streaming it during a move.\n\
+             host replication {REPLICATOR} 0.0.0.0/0 scram-sha-256\n\
+             host replication {REPLICATOR} ::/0 scram-sha-256\n"
+        );
+        let mut ident = String::from("# Written by Toygres.\n");
+        let mut users = vec![self.shell.postgres_user()];
+        if let Shell::Local(_) = self.shell {
+            // The control plane's own user, should it connect to the socket itself.
+            users.push(Shell::Local(None).postgres_user());
+        }
+        users.dedup();
+        for user in users {
+            ident.push_str(&format!("toygres {user} {SUPERUSER}\n"));
+        }
+        self.shell
+            .write_private(&dir.join("pg_hba.conf"), hba.as_bytes())
+            .await?;
+        self.shell
+            .write_private(&dir.join("pg_ident.conf"), ident.as_bytes())
+            .await
+    }
+
+    /// The pid of a live postmaster serving instance `name`, if any (for example one left
+    /// behind when the control plane was killed).
+    pub async fn running_pid(&self, name: &str) -> Result<Option<i32>> {
+        let Some(text) = self
+            .shell
+            .read_file(&self.instance_dir(name).join("postmaster.pid"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(pid) = text.lines().next().and_then(|l| l.trim().parse().ok()) else {
+            return Ok(None);
+        };
+        Ok(self.shell.alive(pid).await?.then_some(pid))
+    }
+
+    /// Whether instance `name`'s server process is alive.
+    pub async fn is_running(&self, name: &str) -> Result<bool> {
+        Ok(self.running_pid(name).await?.is_some())
+    }
+
+    /// Start instance `name` on `port` unless it runs already, and wait until it accepts
+    /// connections (read-only ones, for a standby). The server outlives this process; it is
+    /// found again by its pidfile.
+    pub async fn ensure_running(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        let dir = self.instance_dir(name);
+        if !self.is_initialized(&dir).await? {
+            return Err(Error::NotFound {
+                kind: "data directory",
+                name: name.to_owned(),
+            });
+        }
+        if let Some(pid) = self.running_pid(name).await? {
+            return self.wait_ready(name, pid).await;
+        }
+        let socket = dir.join(format!(".s.PGSQL.{port}"));
+        if socket.as_os_str().len() > 107 {
+            return Err(Error::Permanent(anyhow!(
+                "the Unix socket path {} is longer than 107 bytes: use a shorter root",
+                socket.display()
+            )));
+        }
+        let mut argv = vec![
+            self.bin(major, "postgres")?,
+            "-D".into(),
+            dir.display().to_string(),
+            "-p".into(),
+            port.to_string(),
+            "-k".into(),
+            dir.display().to_string(),
+            "-c".into(),
+            format!("listen_addresses={}", self.listen),
+        ];
+        for (k, v) in INSTANCE_SETTINGS {
+            argv.push("-c".into());
+            argv.push(format!("{k}={v}"));
+        }
+        let pid = self
+            .shell
+            .spawn_detached(&argv, &dir.join("server.log"))
+            .await?;
+        match self.wait_ready(name, pid).await {
+            Err(Error::Transient(e)) if format!("{e:#}").contains("Address already in use") => {
+                Err(Error::AddressInUse { port })
+            }
+            other => other,
+        }
+    }
+
+    /// Wait until postmaster `pid` of instance `name` accepts connections: its pidfile names
+    /// it and says `ready` (a primary) or `standby` (a hot standby).
+    async fn wait_ready(&self, name: &str, pid: i32) -> Result<()> {
+        let dir = self.instance_dir(name);
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let text = self
+                .shell
+                .read_file(&dir.join("postmaster.pid"))
+                .await?
+                .unwrap_or_default();
+            let mut lines = text.lines();
+            let ours = lines.next().map(str::trim) == Some(pid.to_string().as_str());
+            if ours && matches!(lines.nth(6).map(str::trim), Some("ready" | "standby")) {
+                return Ok(());
+            }
+            if !self.shell.alive(pid).await? {
+                return Err(Error::Transient(anyhow!(
+                    "postgres exited during startup: {}",
+                    self.log_tail(name).await
+                )));
+            }
+            if Instant::now() > deadline {
+                let _ = self.shell.signal(pid, Signal::SIGQUIT).await;
+                return Err(Error::Transient(anyhow!(
+                    "postgres did not accept connections within {START_TIMEOUT:?}: {}",
+                    self.log_tail(name).await
+                )));
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    async fn log_tail(&self, name: &str) -> String {
+        let text = self
+            .shell
+            .read_file(&self.instance_dir(name).join("server.log"))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        shell::last_lines(&text)
+    }
+
+    /// Stop instance `name`'s server if it runs: fast shutdown (roll back open transactions,
+    /// checkpoint, and hand every WAL record to connected standbys), then immediate.
+    pub async fn ensure_stopped(&self, name: &str) -> Result<()> {
+        let Some(pid) = self.running_pid(name).await? else {
+            return Ok(());
+        };
+        tracing::info!(pid, instance = name, host = %self.shell.describe(), "stopping postmaster");
+        for (signal, timeout) in [
+            (Signal::SIGINT, FAST_STOP_TIMEOUT),
+            (Signal::SIGQUIT, IMMEDIATE_STOP_TIMEOUT),
+        ] {
+            if !self.shell.signal(pid, signal).await? {
+                return Ok(()); // already gone
+            }
+            let deadline = Instant::now() + timeout;
+            while Instant::now() < deadline {
+                if !self.shell.alive(pid).await? {
+                    return Ok(());
+                }
+                tokio::time::sleep(self.poll).await;
+            }
+        }
+        Err(Error::Transient(anyhow!("postmaster {pid} did not stop")))
+    }
+
+    /// Stop instance `name` and remove its data directory. Gone already counts as done.
+    pub async fn remove(&self, name: &str) -> Result<()> {
+        self.ensure_stopped(name).await?;
+        let dir = self.instance_dir(name);
+        self.shell.remove_tree(&dir.with_extension("copy")).await?;
+        self.shell.remove_tree(&dir).await
+    }
+
+    /// Run `sql` as the superuser of instance `name` (listening on `port`), over its private
+    /// socket, and return what it printed (unaligned, tuples only). `secret`, if given, is
+    /// blanked out of any error.
+    pub async fn psql(
+        &self,
+        name: &str,
+        major: u32,
+        port: u16,
+        sql: &str,
+        secret: Option<&str>,
+    ) -> Result<String> {
+        let argv = vec![
+            self.bin(major, "psql")?,
+            "-h".into(),
+            self.instance_dir(name).display().to_string(),
+            "-p".into(),
+            port.to_string(),
+            "-U".into(),
+            SUPERUSER.into(),
+            "-d".into(),
+            "postgres".into(),
+            "-X".into(),
+            "-q".into(),
+            "-A".into(),
+            "-t".into(),
+            "-v".into(),
+            "ON_ERROR_STOP=1".into(),
+            "-v".into(),
+            "VERBOSITY=terse".into(),
+            "-f".into(),
+            "-".into(),
+        ];
+        let out = self.shell.run(&argv, Some(sql.as_bytes())).await?;
+        if out.success() {
+            return Ok(out.text());
+        }
+        let mut why = shell::last_lines(&out.stderr);
+        if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+            why = why.replace(secret, "***");
+        }
+        Err(Error::Transient(anyhow!(
+            "SQL on instance {name} on {} failed: {why}",
+            self.shell.describe()
+        )))
+    }
+
+    /// Create (or update) login role `username` with `password`, and database `database` owned
+    /// by it. Names are identifiers the caller validated; the password is quoted as a literal.
+    pub async fn ensure_login(
+        &self,
+        name: &str,
+        major: u32,
+        port: u16,
+        login: &Login<'_>,
+    ) -> Result<()> {
+        let (user, db) = (ident(login.username)?, ident(login.database)?);
+        let user_lit = literal(login.username)?;
+        let db_lit = literal(login.database)?;
+        let pw = literal(login.password)?;
+        let sql = format!(
+            "SET standard_conforming_strings = on;\n\
+             DO $tg$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {user_lit}) THEN CREATE ROLE {user} LOGIN; END IF; END$tg$;\n\
+             ALTER ROLE {user} LOGIN PASSWORD {pw};\n\
+             SELECT 'CREATE DATABASE {db} OWNER {user}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {db_lit}) \\gexec\n"
+        );
+        self.psql(name, major, port, &sql, Some(login.password))
+            .await
+            .map(drop)
+    }
+
+    /// Let [`REPLICATOR`] stream instance `name`, with `password`.
+    pub async fn allow_replication(
+        &self,
+        name: &str,
+        major: u32,
+        port: u16,
+        password: &str,
+    ) -> Result<()> {
+        let pw = literal(password)?;
+        let sql = format!(
+            "SET standard_conforming_strings = on;\n\
+             DO $tg$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATOR}') THEN CREATE ROLE {REPLICATOR} REPLICATION LOGIN; END IF; END$tg$;\n\
+             ALTER ROLE {REPLICATOR} REPLICATION LOGIN PASSWORD {pw};\n"
+        );
+        self.psql(name, major, port, &sql, Some(password))
+            .await
+            .map(drop)
+    }
+
+    /// Make instance `name` here a standby of `upstream`, unless its data directory exists:
+    /// a base backup into a scratch directory (WAL streamed alongside), then the standby's
+    /// settings, then renamed into place. Start it with [`PgHost::ensure_running`].
+    pub async fn ensure_standby(&self, name: &str, major: u32, upstream: &Upstream) -> Result<()> {
+        let target = self.instance_dir(name);
+        if self.is_initialized(&target).await? {
+            return Ok(());
+        }
+        self.shell.make_dir(&self.root.join("instances")).await?;
+        let scratch = target.with_extension("copy");
+        self.shell.remove_tree(&scratch).await?;
+        self.shell.remove_tree(&target).await?;
+        self.shell.make_private_dir(&scratch).await?;
+        // The password goes in a passfile, never in arguments or the environment.
+        let passfile = self.root.join("instances").join(format!("{name}.pgpass"));
+        let line = format!(
+            "{}:{}:*:{REPLICATOR}:{}\n",
+            pgpass_escape(&upstream.host),
+            upstream.port,
+            pgpass_escape(&upstream.password)
+        );
+        self.shell.write_private(&passfile, line.as_bytes()).await?;
+        let backup = self
+            .shell
+            .run(
+                &[
+                    "env".into(),
+                    format!("PGPASSFILE={}", passfile.display()),
+                    self.bin(major, "pg_basebackup")?,
+                    "-h".into(),
+                    upstream.host.clone(),
+                    "-p".into(),
+                    upstream.port.to_string(),
+                    "-U".into(),
+                    REPLICATOR.into(),
+                    "-D".into(),
+                    scratch.display().to_string(),
+                    "-X".into(),
+                    "stream".into(),
+                    "-c".into(),
+                    "fast".into(),
+                    "-w".into(),
+                ],
+                None,
+            )
+            .await;
+        let backup = match backup {
+            Ok(out) if out.success() => Ok(()),
+            Ok(out) => Err(Error::Transient(anyhow!(
+                "pg_basebackup from {}:{} failed: {}",
+                upstream.host,
+                upstream.port,
+                shell::last_lines(&out.stderr)
+            ))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = backup {
+            let _ = self.shell.remove_tree(&passfile).await;
+            return Err(e);
+        }
+        // The standby keeps its passfile inside its data directory until it is promoted.
+        let kept = scratch.join("toygres.pgpass");
+        self.shell.rename(&passfile, &kept).await?;
+        let conninfo = format!(
+            "host={} port={} user={REPLICATOR} passfile={} application_name=toygres_copy",
+            upstream.host,
+            upstream.port,
+            target.join("toygres.pgpass").display()
+        );
+        let auto = format!(
+            "# Written by Toygres: this copy streams from the instance's primary until it is promoted.\n\
+             primary_conninfo = '{}'\n",
+            conninfo.replace('\'', "''")
+        );
+        self.shell
+            .write_private(&scratch.join("postgresql.auto.conf"), auto.as_bytes())
+            .await?;
+        self.shell
+            .write_private(&scratch.join("standby.signal"), b"")
+            .await?;
+        // The backup brought the old host's files: a server log, a pidfile, its peer map.
+        for stale in ["server.log", "postmaster.pid", "postmaster.opts"] {
+            self.shell.remove_tree(&scratch.join(stale)).await?;
+        }
+        // The source's socket lock files came along too (its data directory is its socket
+        // directory); the new copy would take them for another postmaster's.
+        self.shell
+            .check(
+                &shell::args(["sh", "-c", "rm -f -- \"$1\"/.s.PGSQL.*", "sh"], [&scratch]),
+                None,
+            )
+            .await?;
+        self.write_access_files(&scratch).await?;
+        self.shell.rename(&scratch, &target).await
+    }
+
+    /// Where the instance's WAL stands: a standby's last replayed position, a primary's
+    /// current write position.
+    pub async fn recovery(&self, name: &str, major: u32, port: u16) -> Result<Recovery> {
+        let out = self
+            .psql(
+                name,
+                major,
+                port,
+                "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END;",
+                None,
+            )
+            .await?;
+        let (rec, lsn) = out
+            .split_once('|')
+            .ok_or_else(|| Error::Transient(anyhow!("unexpected recovery status {out:?}")))?;
+        Ok(Recovery {
+            in_recovery: rec == "t",
+            lsn: parse_lsn(lsn)?,
+        })
+    }
+
+    /// The last checkpoint of a stopped instance `name`, from `pg_controldata`, and whether
+    /// it was shut down cleanly: after a fast shutdown every record up to that checkpoint has
+    /// been sent to the standbys that were streaming.
+    pub async fn last_checkpoint(&self, name: &str, major: u32) -> Result<(u64, bool)> {
+        let out = self
+            .shell
+            .check(
+                &[
+                    self.bin(major, "pg_controldata")?,
+                    "-D".into(),
+                    self.instance_dir(name).display().to_string(),
+                ],
+                None,
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&out);
+        let field = |label: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(label))
+                .map(|v| v.trim().to_owned())
+        };
+        let lsn = field("Latest checkpoint location:")
+            .ok_or_else(|| Error::Transient(anyhow!("pg_controldata gave no checkpoint")))?;
+        let state = field("Database cluster state:").unwrap_or_default();
+        Ok((parse_lsn(&lsn)?, state == "shut down"))
+    }
+
+    /// Promote instance `name`, a standby, to a primary, and wait until it takes writes. A
+    /// primary already counts as done.
+    pub async fn promote(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        let out = self
+            .psql(
+                name,
+                major,
+                port,
+                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) ELSE true END;",
+                None,
+            )
+            .await?;
+        if out != "t" {
+            return Err(Error::Transient(anyhow!(
+                "instance {name} was not promoted within 60 s"
+            )));
+        }
+        Ok(())
+    }
+
+    /// After a promotion: forget the old primary (its connection settings and passfile) and
+    /// disable the replication role.
+    pub async fn forget_upstream(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        self.psql(
+            name,
+            major,
+            port,
+            &format!(
+                "ALTER SYSTEM RESET primary_conninfo;\nSELECT pg_reload_conf();\n\
+                 DO $tg$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATOR}') THEN ALTER ROLE {REPLICATOR} NOLOGIN PASSWORD NULL; END IF; END$tg$;\n"
+            ),
+            None,
+        )
+        .await?;
+        self.shell
+            .remove_tree(&self.instance_dir(name).join("toygres.pgpass"))
+            .await
+    }
+}
+
+/// A login role and its database.
+#[derive(Clone, Copy, Debug)]
+pub struct Login<'a> {
+    /// The role.
+    pub username: &'a str,
+    /// Its password.
+    pub password: &'a str,
+    /// The database it owns.
+    pub database: &'a str,
+}
+
+/// `"name"`, for a name of lower-case letters, digits and `_` (what the API accepts).
+fn ident(name: &str) -> Result<String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(Error::Permanent(anyhow!(
+            "{name:?} is not a plain identifier"
+        )));
+    }
+    Ok(format!("\"{name}\""))
+}
+
+/// A string literal, with `standard_conforming_strings` on: only `'` is special.
+fn literal(value: &str) -> Result<String> {
+    if value.contains('\0') {
+        return Err(Error::Permanent(anyhow!(
+            "a NUL byte cannot be in a literal"
+        )));
+    }
+    Ok(format!("'{}'", value.replace('\'', "''")))
+}
+
+/// A `.pgpass` field: `:` and `\` escaped with `\`.
+fn pgpass_escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace(':', "\\:")
+}
+
+/// `16/B374D848` as a number.
+pub fn parse_lsn(text: &str) -> Result<u64> {
+    let (hi, lo) = text
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| Error::Transient(anyhow!("not an LSN: {text:?}")))?;
+    let hi = u64::from_str_radix(hi, 16).map_err(|e| Error::Transient(anyhow!("{e}")))?;
+    let lo = u64::from_str_radix(lo, 16).map_err(|e| Error::Transient(anyhow!("{e}")))?;
+    Ok((hi << 32) | lo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lsns_parse_into_ordered_numbers() {
+        assert_eq!(parse_lsn("0/16B3748").unwrap(), 0x16B_3748);
+        assert!(parse_lsn("1/0").unwrap() > parse_lsn("0/FFFFFFFF").unwrap());
+        assert!(parse_lsn("nonsense").is_err());
+    }
+
+    #[test]
+    fn literals_and_identifiers_cannot_break_out() {
+        assert_eq!(literal("it's").unwrap(), "'it''s'");
+        assert_eq!(literal("a\\b").unwrap(), "'a\\b'");
+        assert!(literal("a\0b").is_err());
+        assert_eq!(ident("app_1").unwrap(), "\"app_1\"");
+        for bad in ["", "App", "a\"b", "a;b", "a b"] {
+            assert!(ident(bad).is_err(), "{bad}");
+        }
+        assert_eq!(pgpass_escape("a:b\\c"), "a\\:b\\\\c");
+    }
+}

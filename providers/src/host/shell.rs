@@ -1,0 +1,576 @@
+//! Where the Postgres-on-a-host steps run: on this host ([`Shell::Local`]), or on a fleet
+//! server over SSH ([`Shell::Ssh`]). A shell offers the few primitives the steps need (run a
+//! program as the user that runs Postgres, read and write a file, copy and remove trees, signal
+//! a process, start a detached server); [`super::PgHost`] builds every step from them once.
+//!
+//! Over SSH, a command is an argument vector, never a string from outside: each argument is
+//! single-quoted for the remote shell ([`quote`]), and secrets travel on standard input, never
+//! in arguments.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context as _, anyhow};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::AsyncWriteExt as _;
+use tokio::process::Command;
+
+use super::ssh::SshTarget;
+use crate::local::RunAs;
+use crate::{Error, Result};
+
+/// What a finished program said.
+#[derive(Debug)]
+pub struct Output {
+    /// Its exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// What it wrote to standard output.
+    pub stdout: Vec<u8>,
+    /// What it wrote to standard error, lossily decoded.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Whether it exited with 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Standard output as text, trimmed.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).trim().to_owned()
+    }
+}
+
+/// A host's shell: this host, or a server over SSH.
+#[derive(Debug)]
+pub enum Shell {
+    /// This host; Postgres runs as `run_as` when we are root.
+    Local(Option<RunAs>),
+    /// A server, through `ssh`.
+    Ssh(SshTarget),
+}
+
+impl Shell {
+    /// For messages: `this host` or `user@address:port`.
+    pub fn describe(&self) -> String {
+        match self {
+            Shell::Local(_) => "this host".to_owned(),
+            Shell::Ssh(t) => t.describe(),
+        }
+    }
+
+    /// The operating-system user that runs Postgres (and our commands) there: the one that
+    /// peer authentication sees when we connect as the superuser.
+    pub fn postgres_user(&self) -> String {
+        match self {
+            Shell::Local(Some(run_as)) => run_as.name().to_owned(),
+            Shell::Local(None) => nix::unistd::User::from_uid(nix::unistd::geteuid())
+                .ok()
+                .flatten()
+                .map_or_else(|| "root".to_owned(), |u| u.name),
+            Shell::Ssh(_) => "postgres".to_owned(),
+        }
+    }
+
+    /// Run `argv` as the user that runs Postgres, with `stdin` on its standard input.
+    pub async fn run(&self, argv: &[String], stdin: Option<&[u8]>) -> Result<Output> {
+        match self {
+            Shell::Local(run_as) => {
+                let (program, args) = argv
+                    .split_first()
+                    .ok_or_else(|| Error::Permanent(anyhow!("empty command")))?;
+                let mut cmd = Command::new(program);
+                cmd.args(args)
+                    .env("LC_ALL", "C")
+                    .env_remove("PGDATA")
+                    .current_dir("/");
+                if let Some(run_as) = run_as {
+                    run_as.apply(&mut cmd);
+                }
+                run_command(cmd, stdin, program).await
+            }
+            Shell::Ssh(target) => target.run(argv, stdin).await,
+        }
+    }
+
+    /// Run `argv` and fail, with its standard error, unless it exits with 0.
+    pub async fn check(&self, argv: &[String], stdin: Option<&[u8]>) -> Result<Vec<u8>> {
+        let out = self.run(argv, stdin).await?;
+        if out.success() {
+            return Ok(out.stdout);
+        }
+        Err(Error::Transient(anyhow!(
+            "`{}` on {} failed ({}): {}",
+            argv.first().map_or("", String::as_str),
+            self.describe(),
+            out.code
+                .map_or_else(|| "killed".to_owned(), |c| format!("exit {c}")),
+            last_lines(&out.stderr)
+        )))
+    }
+
+    /// The contents of `path`, or `None` if it does not exist.
+    pub async fn read_file(&self, path: &Path) -> Result<Option<String>> {
+        match self {
+            Shell::Local(_) => match std::fs::read_to_string(path) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::Transient(
+                    anyhow::Error::from(e).context(format!("read {}", path.display())),
+                )),
+            },
+            Shell::Ssh(_) => {
+                // The first byte says whether it exists, so one round trip tells both.
+                let script = "if [ -e \"$1\" ]; then printf y; cat -- \"$1\"; else printf n; fi";
+                let out = self
+                    .check(&args(["sh", "-c", script, "sh"], [path]), None)
+                    .await?;
+                Ok(match out.split_first() {
+                    Some((b'y', rest)) => Some(String::from_utf8_lossy(rest).into_owned()),
+                    _ => None,
+                })
+            }
+        }
+    }
+
+    /// Whether `path` exists.
+    pub async fn exists(&self, path: &Path) -> Result<bool> {
+        match self {
+            Shell::Local(_) => Ok(path.exists()),
+            Shell::Ssh(_) => {
+                let out = self.run(&args(["test", "-e"], [path]), None).await?;
+                Ok(out.success())
+            }
+        }
+    }
+
+    /// Write `contents` to `path`, readable only by the user that runs Postgres (0600).
+    pub async fn write_private(&self, path: &Path, contents: &[u8]) -> Result<()> {
+        match self {
+            Shell::Local(run_as) => {
+                write_private_local(path, contents)?;
+                if let Some(run_as) = run_as {
+                    run_as.chown(path)?;
+                }
+                Ok(())
+            }
+            Shell::Ssh(_) => {
+                self.check(
+                    &args(["sh", "-c", "umask 077 && cat > \"$1\"", "sh"], [path]),
+                    Some(contents),
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Make `dir` (and its parents), private (0700) and owned by the user that runs Postgres.
+    pub async fn make_private_dir(&self, dir: &Path) -> Result<()> {
+        match self {
+            Shell::Local(run_as) => {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("create {}", dir.display()))
+                    .map_err(Error::Permanent)?;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("chmod {}", dir.display()))
+                    .map_err(Error::Permanent)?;
+                if let Some(run_as) = run_as {
+                    run_as.chown(dir)?;
+                }
+                Ok(())
+            }
+            Shell::Ssh(_) => {
+                self.check(&args(["mkdir", "-p", "-m", "0700", "--"], [dir]), None)
+                    .await?;
+                self.check(&args(["chmod", "0700", "--"], [dir]), None)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Make `dir` and its parents, traversable by everyone (0755).
+    pub async fn make_dir(&self, dir: &Path) -> Result<()> {
+        match self {
+            Shell::Local(_) => std::fs::create_dir_all(dir)
+                .with_context(|| format!("create {}", dir.display()))
+                .map_err(Error::Permanent),
+            Shell::Ssh(_) => {
+                self.check(&args(["mkdir", "-p", "--"], [dir]), None)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Copy the tree `from` to `to`, keeping owners and modes.
+    pub async fn copy_tree(&self, from: &Path, to: &Path) -> Result<()> {
+        match self {
+            // As ourselves: `cp -a` keeps the owner only when root runs it.
+            Shell::Local(_) => {
+                let mut cmd = Command::new("cp");
+                cmd.arg("-a").arg(from).arg(to);
+                let out = run_command(cmd, None, "cp").await?;
+                if !out.success() {
+                    return Err(Error::Transient(anyhow!(
+                        "copying {} failed: {}",
+                        from.display(),
+                        last_lines(&out.stderr)
+                    )));
+                }
+                Ok(())
+            }
+            Shell::Ssh(_) => {
+                self.check(&args(["cp", "-a", "--"], [from, to]), None)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Rename `from` to `to`.
+    pub async fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        match self {
+            Shell::Local(_) => std::fs::rename(from, to)
+                .with_context(|| format!("move {} to {}", from.display(), to.display()))
+                .map_err(Error::Transient),
+            Shell::Ssh(_) => {
+                self.check(&args(["mv", "-T", "--"], [from, to]), None)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Remove the tree (or file) at `path`; gone already counts as done.
+    pub async fn remove_tree(&self, path: &Path) -> Result<()> {
+        match self {
+            Shell::Local(_) => match std::fs::symlink_metadata(path).and_then(|m| {
+                if m.is_dir() {
+                    std::fs::remove_dir_all(path)
+                } else {
+                    std::fs::remove_file(path)
+                }
+            }) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(Error::Transient(
+                    anyhow::Error::from(e).context(format!("remove {}", path.display())),
+                )),
+            },
+            Shell::Ssh(_) => {
+                self.check(&args(["rm", "-rf", "--"], [path]), None).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The names of the directories in `dir` (none if it does not exist).
+    pub async fn list_dirs(&self, dir: &Path) -> Result<Vec<String>> {
+        match self {
+            Shell::Local(_) => {
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    return Ok(Vec::new());
+                };
+                Ok(entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect())
+            }
+            Shell::Ssh(_) => {
+                let script = "cd \"$1\" 2>/dev/null || exit 0; for d in */; do [ -d \"$d\" ] && printf '%s\\n' \"${d%/}\"; done; exit 0";
+                let out = self
+                    .check(&args(["sh", "-c", script, "sh"], [dir]), None)
+                    .await?;
+                Ok(String::from_utf8_lossy(&out)
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect())
+            }
+        }
+    }
+
+    /// Whether process `pid` is alive (a zombie is not).
+    pub async fn alive(&self, pid: i32) -> Result<bool> {
+        match self {
+            Shell::Local(_) => Ok(local_alive(pid)),
+            Shell::Ssh(_) => {
+                let out = self
+                    .run(&[String::from("kill"), "-0".into(), pid.to_string()], None)
+                    .await?;
+                Ok(out.success())
+            }
+        }
+    }
+
+    /// Send `signal` to `pid`; `false` if no such process.
+    pub async fn signal(&self, pid: i32, signal: Signal) -> Result<bool> {
+        match self {
+            Shell::Local(_) => Ok(kill(Pid::from_raw(pid), signal).is_ok()),
+            Shell::Ssh(_) => {
+                let name = signal.as_str().trim_start_matches("SIG");
+                let out = self
+                    .run(
+                        &[String::from("kill"), format!("-{name}"), pid.to_string()],
+                        None,
+                    )
+                    .await?;
+                Ok(out.success())
+            }
+        }
+    }
+
+    /// Start `argv` detached from us (its own session), its output appended to `log`, and
+    /// return its pid. It outlives this process and the SSH session.
+    pub async fn spawn_detached(&self, argv: &[String], log: &Path) -> Result<i32> {
+        match self {
+            Shell::Local(run_as) => {
+                let (program, rest) = argv
+                    .split_first()
+                    .ok_or_else(|| Error::Permanent(anyhow!("empty command")))?;
+                let out = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .with_context(|| format!("open {}", log.display()))
+                    .map_err(Error::Permanent)?;
+                let err = out
+                    .try_clone()
+                    .context("clone log handle")
+                    .map_err(Error::Permanent)?;
+                let mut cmd = Command::new(program);
+                cmd.args(rest)
+                    .env("LC_ALL", "C")
+                    .env_remove("PGDATA")
+                    .current_dir("/")
+                    .stdin(Stdio::null())
+                    .stdout(out)
+                    .stderr(err)
+                    // Its own process group, so that a Ctrl-C meant for us reaches it only
+                    // through our orderly shutdown.
+                    .process_group(0);
+                if let Some(run_as) = run_as {
+                    run_as.apply(&mut cmd);
+                }
+                let child = cmd
+                    .spawn()
+                    .with_context(|| format!("spawn {program}"))
+                    .map_err(Error::Permanent)?;
+                // Dropping the handle leaves it running; tokio reaps it when it exits.
+                child
+                    .id()
+                    .and_then(|p| i32::try_from(p).ok())
+                    .ok_or_else(|| Error::Transient(anyhow!("{program} exited at once")))
+            }
+            Shell::Ssh(_) => {
+                let script = "log=$1; shift; setsid \"$@\" >>\"$log\" 2>&1 </dev/null & echo $!";
+                let mut full = args(["sh", "-c", script, "sh"], [log]);
+                full.extend(argv.iter().cloned());
+                let out = self.check(&full, None).await?;
+                String::from_utf8_lossy(&out)
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::Transient(anyhow!("no pid from {}", self.describe())))
+            }
+        }
+    }
+
+    /// Whether nothing listens on `port` of `ip` there.
+    pub async fn port_is_free(&self, ip: IpAddr, port: u16) -> Result<bool> {
+        match self {
+            Shell::Local(_) => Ok(std::net::TcpListener::bind(SocketAddr::new(ip, port)).is_ok()),
+            Shell::Ssh(_) => {
+                let out = self
+                    .check(&[String::from("ss"), "-Hltn".into()], None)
+                    .await?;
+                Ok(!listening(&String::from_utf8_lossy(&out))
+                    .iter()
+                    .any(|(addr, p)| *p == port && addr.is_none_or(|a| a == ip)))
+            }
+        }
+    }
+
+    /// The major versions installed under Debian's `/usr/lib/postgresql/<major>/bin` there,
+    /// with their binary directories, oldest first.
+    pub async fn installed_versions(&self) -> Result<Vec<(u32, PathBuf)>> {
+        let script = "for d in /usr/lib/postgresql/*/bin; do [ -x \"$d/postgres\" ] && [ -x \"$d/initdb\" ] && printf '%s\\n' \"$d\"; done; exit 0";
+        let out = self
+            .check(&[String::from("sh"), "-c".into(), script.into()], None)
+            .await?;
+        let mut found: Vec<(u32, PathBuf)> = String::from_utf8_lossy(&out)
+            .lines()
+            .filter_map(|l| {
+                let dir = PathBuf::from(l.trim());
+                let major = dir.parent()?.file_name()?.to_str()?.parse().ok()?;
+                Some((major, dir))
+            })
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+}
+
+/// Turn fixed words and paths into an argument vector.
+pub(crate) fn args<const N: usize, const M: usize>(
+    words: [&str; N],
+    paths: [&Path; M],
+) -> Vec<String> {
+    words
+        .iter()
+        .map(|w| (*w).to_owned())
+        .chain(paths.iter().map(|p| p.display().to_string()))
+        .collect()
+}
+
+/// Quote `arg` for a POSIX shell: inside single quotes nothing is special but the quote
+/// itself, which is closed, escaped and reopened.
+pub fn quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b))
+    {
+        return arg.to_owned();
+    }
+    format!("'{}'", arg.replace('\'', "'\\''"))
+}
+
+pub(crate) async fn run_command(
+    mut cmd: Command,
+    stdin: Option<&[u8]>,
+    what: &str,
+) -> Result<Output> {
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("run {what}"))
+        .map_err(Error::Permanent)?;
+    if let Some(input) = stdin
+        && let Some(mut pipe) = child.stdin.take()
+    {
+        pipe.write_all(input)
+            .await
+            .with_context(|| format!("write to {what}"))
+            .map_err(Error::Transient)?;
+        drop(pipe);
+    }
+    let out = child
+        .wait_with_output()
+        .await
+        .with_context(|| format!("wait for {what}"))
+        .map_err(Error::Transient)?;
+    Ok(Output {
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// The last lines of some output, for an error message.
+pub(crate) fn last_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+fn local_alive(pid: i32) -> bool {
+    if kill(Pid::from_raw(pid), None).is_err() {
+        return false;
+    }
+    // A child of ours that exited but is not reaped yet still answers signal 0.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state != "Z"),
+        Err(_) => false,
+    }
+}
+
+pub(crate) fn write_private_local(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create {}", path.display()))
+        .map_err(Error::Permanent)?;
+    f.write_all(contents)
+        .with_context(|| format!("write {}", path.display()))
+        .map_err(Error::Permanent)
+}
+
+/// The listening sockets in `ss -Hltn` output: (address, or `None` for any; port).
+fn listening(ss: &str) -> Vec<(Option<IpAddr>, u16)> {
+    ss.lines()
+        .filter_map(|line| {
+            let local = line.split_whitespace().nth(3)?;
+            let (addr, port) = local.rsplit_once(':')?;
+            let port = port.parse().ok()?;
+            let addr = addr.trim_start_matches('[').trim_end_matches(']');
+            let addr = addr.split('%').next().unwrap_or(addr);
+            let ip = match addr {
+                "*" | "0.0.0.0" | "::" => None,
+                other => Some(other.parse().ok()?),
+            };
+            Some((ip, port))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_leaves_plain_words_and_makes_everything_else_one_literal_word() {
+        assert_eq!(quote("/var/lib/toygres"), "/var/lib/toygres");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's; rm -rf /"), "'it'\\''s; rm -rf /'");
+        assert_eq!(quote("$(id)`id`"), "'$(id)`id`'");
+    }
+
+    #[tokio::test]
+    async fn quoted_arguments_reach_a_real_shell_unchanged() {
+        for nasty in ["it's", "$(touch /tmp/pwned)", "a\nb", "\\\"", "*", "-rf"] {
+            let out = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", quote(nasty)))
+                .output()
+                .await
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), nasty);
+        }
+    }
+
+    #[test]
+    fn listening_sockets_are_read_from_ss() {
+        let ss = "LISTEN 0 244 127.0.0.2:5433 0.0.0.0:*\n\
+                  LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n\
+                  LISTEN 0 128 [::]:22 [::]:*\n\
+                  LISTEN 0 128 *:9100 *:*\n\
+                  LISTEN 0 128 [::1]:5432 [::]:*\n";
+        let l = listening(ss);
+        assert!(l.contains(&(Some("127.0.0.2".parse().unwrap()), 5433)));
+        assert!(l.contains(&(None, 22)));
+        assert!(l.contains(&(None, 9100)));
+        assert!(l.contains(&(Some("::1".parse().unwrap()), 5432)));
+    }
+}
