@@ -133,14 +133,9 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
     ha.ensure_stopped(name).await.unwrap();
     let (checkpoint, clean) = ha.last_checkpoint(name, major).await.unwrap();
     assert!(clean);
-    loop {
-        let r = hb.recovery(name, major, 20001).await.unwrap();
-        if r.lsn > checkpoint {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    hb.promote(name, major, 20001).await.unwrap();
+    hb.promote_after(name, major, 20001, checkpoint)
+        .await
+        .unwrap();
     hb.forget_upstream(name, major, 20001).await.unwrap();
     let mut conn = connect("127.0.10.2", 20001, login.password).await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")

@@ -1,8 +1,8 @@
 //! Moving an instance from one server to another with the least downtime we can manage.
 //!
 //! ```text
-//! move_instance: prepare → copy_data → start_copy → catch_up → stop_source → final_wal
-//!                → promote → switch → clean_up
+//! move_instance: prepare → copy_data → start_copy → catch_up → stop_source → promote
+//!                → switch → clean_up
 //! ```
 //! * `prepare`: a port on the target, a password for the replication role on the source.
 //! * `copy_data`: a base backup of the source into a new data directory on the target, WAL
@@ -11,9 +11,12 @@
 //!   The instance serves writes all along.
 //! * `stop_source`: **writes stop** (recorded): the source's fast shutdown rolls back open
 //!   transactions and hands every WAL record, its shutdown checkpoint included, to the standby
-//!   before it exits. `final_wal` checks that the source shut down cleanly and waits until the
-//!   standby has replayed past that checkpoint: it then holds every committed write.
-//! * `promote`: the point of no return (recorded before the standby is promoted).
+//!   before it exits.
+//! * `promote`: checks that the source shut down cleanly (else it serves again and the cutover
+//!   starts over), records the point of no return, and has the standby wait until it has
+//!   replayed past the source's shutdown checkpoint (it then holds every committed write) and
+//!   promote itself, in one round trip. Should that fail, the standby is still a standby, which
+//!   [`roll_back`] checks before undoing anything.
 //! * `switch`: in one transaction, the instance's server, port and host name the new primary,
 //!   and **writes resume** (recorded): the window between the two is the move's
 //!   write-unavailability, shown on the move.
@@ -51,7 +54,6 @@ pub(crate) const SEQUENCE: &[&str] = &[
     "start_copy",
     "catch_up",
     "stop_source",
-    "final_wal",
     "promote",
     "switch",
     "clean_up",
@@ -176,7 +178,7 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
             cx.db.mark_writes_stopped(m.id).await?;
             e.source.ensure_stopped(&name).await?;
         }
-        "final_wal" => {
+        "promote" => {
             let (checkpoint, clean) = e.source.last_checkpoint(&name, major).await?;
             if !clean {
                 // It did not hand everything over: it serves again, and we start over.
@@ -187,26 +189,9 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                 cx.db.restart_cutover(m.id).await?;
                 return Ok(Next::Hop("catch_up"));
             }
-            let target_port = port(m.target_port, "target")?;
-            let until = Instant::now() + WATCH;
-            loop {
-                let copy = e.target.recovery(&name, major, target_port).await?;
-                // Replayed past the start of the shutdown checkpoint record: the copy has it.
-                if !copy.in_recovery || copy.lsn > checkpoint {
-                    break;
-                }
-                if Instant::now() > until {
-                    return Err(Error::Other(anyhow!(
-                        "the new copy has not received the old primary's last WAL"
-                    )));
-                }
-                tokio::time::sleep(LOOK).await;
-            }
-        }
-        "promote" => {
             cx.db.mark_promoting(m.id).await?;
             e.target
-                .promote(&name, major, port(m.target_port, "target")?)
+                .promote_after(&name, major, port(m.target_port, "target")?, checkpoint)
                 .await?;
         }
         "switch" => {
@@ -360,9 +345,6 @@ async fn free_port(m: &InstanceMove, target: &PgHost, cx: &Context) -> Result<u1
 pub(crate) async fn roll_back(op: &Operation, message: &str, cx: &Context) -> bool {
     let undo = async {
         let m = the_move(op, cx).await?;
-        if m.phase >= MovePhase::Promoting && !m.phase.is_final() {
-            return Ok(false);
-        }
         if m.phase.is_final() {
             return Ok(true);
         }
@@ -370,10 +352,39 @@ pub(crate) async fn roll_back(op: &Operation, message: &str, cx: &Context) -> bo
         let name = inst.resource_name();
         let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
         let e = ends(&m, cx).await?;
-        e.target.remove(&name).await?;
+        if m.phase >= MovePhase::Promoting {
+            // Undo only what is certainly still a standby: never two primaries.
+            let still_standby = match m.target_port.and_then(|p| u16::try_from(p).ok()) {
+                Some(p) => matches!(
+                    e.target.recovery(&name, major, p).await,
+                    Ok(r) if r.in_recovery
+                ),
+                None => false,
+            };
+            if m.phase > MovePhase::Promoting || !still_standby {
+                return Ok(false);
+            }
+        }
+        // The old primary first: it is what clients need.
         if let Some(p) = m.source_port.or(inst.port) {
             let p = u16::try_from(p).map_err(anyhow::Error::from)?;
             e.source.ensure_running(&name, major, p).await?;
+        }
+        // Then the new copy, if its host answers; one left behind is reported, not served.
+        if let Err(err) = e.target.remove(&name).await {
+            tracing::warn!(instance = %inst.id, "could not remove the new copy: {err:#}");
+            cx.db
+                .cluster_event(
+                    "move_copy_left_behind",
+                    "warning",
+                    &format!(
+                        "the move of {} was undone, but its new copy could not be removed: {err}",
+                        inst.name
+                    ),
+                    Some(inst.id),
+                    serde_json::json!({ "target_server_id": m.target_server_id }),
+                )
+                .await?;
         }
         cx.db
             .finish_move(m.id, MovePhase::RolledBack, Some(message))

@@ -28,7 +28,6 @@ use std::time::Duration;
 use anyhow::anyhow;
 use nix::sys::signal::Signal;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 pub use shell::{Output, Shell};
 pub use ssh::{SshClient, SshTarget};
@@ -55,6 +54,37 @@ const FAST_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an immediate shutdown (SIGQUIT) may take before we report it.
 const IMMEDIATE_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// `sh -c WAIT_READY sh <data dir> <pid> <looks>`: every 5 ms, exit 0 once the pidfile names
+/// the pid and says ready (or standby), 2 if the process died, 1 after `<looks>` looks.
+const WAIT_READY: &str = concat!(
+    "alive() { s=$(cut -d')' -f2 /proc/\"$1\"/stat 2>/dev/null) || return 1; case \"$s\" in ' Z'*) return 1;; esac; }\n",
+    "dir=$1 pid=$2 n=$3 i=0\n",
+    "while [ \"$i\" -lt \"$n\" ]; do\n",
+    "  if [ \"$(sed -n 1p \"$dir/postmaster.pid\" 2>/dev/null)\" = \"$pid\" ]; then\n",
+    "    case \"$(sed -n 8p \"$dir/postmaster.pid\" 2>/dev/null)\" in ready*|standby*) exit 0;; esac\n",
+    "  fi\n",
+    "  alive \"$pid\" || exit 2\n",
+    "  sleep 0.005; i=$((i+1))\n",
+    "done\n",
+    "exit 1\n"
+);
+
+/// `sh -c STOP sh <data dir> <fast looks> <immediate looks>`: SIGINT the postmaster named in
+/// the pidfile, wait (5 ms looks), then SIGQUIT and wait; print its pid if it ran. Exit 0 once
+/// it is gone (or never ran), 3 if it outlived both.
+const STOP: &str = concat!(
+    "alive() { s=$(cut -d')' -f2 /proc/\"$1\"/stat 2>/dev/null) || return 1; case \"$s\" in ' Z'*) return 1;; esac; }\n",
+    "pid=$(sed -n 1p \"$1/postmaster.pid\" 2>/dev/null)\n",
+    "case \"$pid\" in ''|*[!0-9]*) exit 0;; esac\n",
+    "alive \"$pid\" || exit 0\n",
+    "echo \"$pid\"\n",
+    "for step in \"INT $2\" \"QUIT $3\"; do\n",
+    "  set -- $step; kill -\"$1\" \"$pid\" 2>/dev/null || exit 0; i=0\n",
+    "  while [ \"$i\" -lt \"$2\" ]; do alive \"$pid\" || exit 0; sleep 0.005; i=$((i+1)); done\n",
+    "done\n",
+    "exit 3\n"
+);
+
 /// A host that runs Postgres instances: where they live there, which versions it has, and
 /// which address and ports they listen on.
 #[derive(Debug)]
@@ -64,7 +94,6 @@ pub struct PgHost {
     listen: IpAddr,
     ports: std::ops::Range<u16>,
     versions: Vec<(u32, PathBuf)>,
-    poll: Duration,
     /// Held while a template is made, so concurrent creates make it once.
     template_lock: Mutex<()>,
 }
@@ -99,19 +128,12 @@ impl PgHost {
         ports: std::ops::Range<u16>,
         versions: Vec<(u32, PathBuf)>,
     ) -> Self {
-        let poll = match shell {
-            // postgres writes "ready" to its pidfile the moment it accepts connections; a
-            // short poll beats pg_ctl's 100 ms.
-            Shell::Local(_) => Duration::from_millis(5),
-            Shell::Ssh(_) => Duration::from_millis(50),
-        };
         Self {
             shell,
             root,
             listen,
             ports,
             versions,
-            poll,
             template_lock: Mutex::new(()),
         }
     }
@@ -329,35 +351,32 @@ impl PgHost {
     }
 
     /// Wait until postmaster `pid` of instance `name` accepts connections: its pidfile names
-    /// it and says `ready` (a primary) or `standby` (a hot standby).
+    /// it and says `ready` (a primary) or `standby` (a hot standby). One script on the host
+    /// polls, so a server over SSH costs one round trip, not one per look.
     async fn wait_ready(&self, name: &str, pid: i32) -> Result<()> {
-        let dir = self.instance_dir(name);
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            let text = self
-                .shell
-                .read_file(&dir.join("postmaster.pid"))
-                .await?
-                .unwrap_or_default();
-            let mut lines = text.lines();
-            let ours = lines.next().map(str::trim) == Some(pid.to_string().as_str());
-            if ours && matches!(lines.nth(6).map(str::trim), Some("ready" | "standby")) {
-                return Ok(());
-            }
-            if !self.shell.alive(pid).await? {
-                return Err(Error::Transient(anyhow!(
-                    "postgres exited during startup: {}",
-                    self.log_tail(name).await
-                )));
-            }
-            if Instant::now() > deadline {
+        let out = self
+            .shell
+            .run(
+                &shell::args(["sh", "-c", WAIT_READY, "sh"], [&self.instance_dir(name)])
+                    .into_iter()
+                    .chain([pid.to_string(), (START_TIMEOUT.as_millis() / 5).to_string()])
+                    .collect::<Vec<_>>(),
+                None,
+            )
+            .await?;
+        match out.code {
+            Some(0) => Ok(()),
+            Some(2) => Err(Error::Transient(anyhow!(
+                "postgres exited during startup: {}",
+                self.log_tail(name).await
+            ))),
+            _ => {
                 let _ = self.shell.signal(pid, Signal::SIGQUIT).await;
-                return Err(Error::Transient(anyhow!(
+                Err(Error::Transient(anyhow!(
                     "postgres did not accept connections within {START_TIMEOUT:?}: {}",
                     self.log_tail(name).await
-                )));
+                )))
             }
-            tokio::time::sleep(self.poll).await;
         }
     }
 
@@ -373,28 +392,35 @@ impl PgHost {
     }
 
     /// Stop instance `name`'s server if it runs: fast shutdown (roll back open transactions,
-    /// checkpoint, and hand every WAL record to connected standbys), then immediate.
+    /// checkpoint, and hand every WAL record to connected standbys), then immediate. One
+    /// script on the host signals and waits.
     pub async fn ensure_stopped(&self, name: &str) -> Result<()> {
-        let Some(pid) = self.running_pid(name).await? else {
-            return Ok(());
-        };
-        tracing::info!(pid, instance = name, host = %self.shell.describe(), "stopping postmaster");
-        for (signal, timeout) in [
-            (Signal::SIGINT, FAST_STOP_TIMEOUT),
-            (Signal::SIGQUIT, IMMEDIATE_STOP_TIMEOUT),
-        ] {
-            if !self.shell.signal(pid, signal).await? {
-                return Ok(()); // already gone
-            }
-            let deadline = Instant::now() + timeout;
-            while Instant::now() < deadline {
-                if !self.shell.alive(pid).await? {
-                    return Ok(());
+        let out = self
+            .shell
+            .run(
+                &shell::args(["sh", "-c", STOP, "sh"], [&self.instance_dir(name)])
+                    .into_iter()
+                    .chain([
+                        (FAST_STOP_TIMEOUT.as_millis() / 5).to_string(),
+                        (IMMEDIATE_STOP_TIMEOUT.as_millis() / 5).to_string(),
+                    ])
+                    .collect::<Vec<_>>(),
+                None,
+            )
+            .await?;
+        match out.code {
+            Some(0) => {
+                if !out.stdout.is_empty() {
+                    tracing::info!(instance = name, host = %self.shell.describe(), "stopped postmaster {}", out.text());
                 }
-                tokio::time::sleep(self.poll).await;
+                Ok(())
             }
+            _ => Err(Error::Transient(anyhow!(
+                "the postmaster of {name} on {} did not stop: {}",
+                self.shell.describe(),
+                shell::last_lines(&out.stderr)
+            ))),
         }
-        Err(Error::Transient(anyhow!("postmaster {pid} did not stop")))
     }
 
     /// Stop instance `name` and remove its data directory. Gone already counts as done.
@@ -638,18 +664,25 @@ impl PgHost {
         Ok((parse_lsn(&lsn)?, state == "shut down"))
     }
 
-    /// Promote instance `name`, a standby, to a primary, and wait until it takes writes. A
-    /// primary already counts as done.
-    pub async fn promote(&self, name: &str, major: u32, port: u16) -> Result<()> {
-        let out = self
-            .psql(
-                name,
-                major,
-                port,
-                "SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) ELSE true END;",
-                None,
-            )
-            .await?;
+    /// Promote instance `name`, a standby, to a primary once it has replayed past `after`
+    /// (the old primary's shutdown checkpoint), waiting up to 30 s for that, and wait until
+    /// it takes writes. A primary already counts as done; a standby that does not get there
+    /// is left a standby (an error says so). One round trip.
+    pub async fn promote_after(&self, name: &str, major: u32, port: u16, after: u64) -> Result<()> {
+        let lsn = format!("{:X}/{:X}", after >> 32, after & 0xFFFF_FFFF);
+        let sql = format!(
+            "DO $tg$BEGIN\n\
+               FOR i IN 1..3000 LOOP\n\
+                 EXIT WHEN NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() > '{lsn}'::pg_lsn;\n\
+                 PERFORM pg_sleep(0.01);\n\
+               END LOOP;\n\
+               IF pg_is_in_recovery() AND pg_last_wal_replay_lsn() <= '{lsn}'::pg_lsn THEN\n\
+                 RAISE EXCEPTION 'the copy has not replayed the old primary''s last WAL ({lsn})';\n\
+               END IF;\n\
+             END$tg$;\n\
+             SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) ELSE true END;\n"
+        );
+        let out = self.psql(name, major, port, &sql, None).await?;
         if out != "t" {
             return Err(Error::Transient(anyhow!(
                 "instance {name} was not promoted within 60 s"

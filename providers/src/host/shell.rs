@@ -302,8 +302,20 @@ impl Shell {
         match self {
             Shell::Local(_) => Ok(local_alive(pid)),
             Shell::Ssh(_) => {
+                // A process that exited but whose parent (init, once our shell is gone) has
+                // not reaped it yet is a zombie: gone for our purposes.
+                let script = "s=$(cut -d')' -f2 /proc/\"$1\"/stat 2>/dev/null) || exit 1; case \"$s\" in ' Z'*) exit 1;; esac";
                 let out = self
-                    .run(&[String::from("kill"), "-0".into(), pid.to_string()], None)
+                    .run(
+                        &[
+                            String::from("sh"),
+                            "-c".into(),
+                            script.into(),
+                            "sh".into(),
+                            pid.to_string(),
+                        ],
+                        None,
+                    )
                     .await?;
                 Ok(out.success())
             }
