@@ -327,6 +327,50 @@ try {
     await page.goBack();
   });
 
+  // The database browser, on the running local instance.
+  await test('the data browser: a new database has no tables, read-only SQL fills a grid, and a write is refused with its code', async () => {
+    await page.goto(instanceUrl);
+    const tab = page.getByRole('tab', { name: 'Data' });
+    await tab.click();
+    await page.waitForURL(/[?&]tab=data/);
+    if ((await tab.getAttribute('aria-selected')) !== 'true') throw new Error('the Data tab is not selected');
+    await page.getByTestId('no-tables').waitFor();
+    const sql = page.getByLabel('Read-only SQL');
+    const run = page.getByRole('button', { name: 'Run', exact: true });
+    const grid = page.getByRole('table', { name: 'Query result' });
+    await sql.fill("select 1 as one, 'x' as two");
+    await run.click();
+    await grid.waitFor();
+    const heads = await grid.locator('th .grid-col').allInnerTexts();
+    if (heads.join(',') !== 'one,two') throw new Error(`columns: ${heads.join(',')}`);
+    const cells = await grid.getByRole('cell').allInnerTexts();
+    if (cells.join(',') !== '1,x') throw new Error(`cells: ${cells.join(',')}`);
+    await shot('40-data-select');
+
+    await sql.fill("select schemaname, tablename, tableowner from pg_catalog.pg_tables where schemaname = 'pg_catalog' order by tablename");
+    await run.click();
+    await grid.getByRole('cell', { name: 'pg_class', exact: true }).waitFor();
+    const summary = await page.getByTestId('sql-summary').innerText();
+    const n = Number(summary.match(/^(\d+) rows/)?.[1]);
+    if (!(n > 40)) throw new Error(`pg_tables summary: ${summary}`);
+    if ((await grid.getByRole('row').count()) !== n + 1) throw new Error(`the grid has ${await grid.getByRole('row').count()} rows for ${n}`);
+    await shot('41-data-catalog');
+
+    await sql.fill('create table t()');
+    await page.keyboard.press('Control+Enter');
+    const error = page.getByTestId('sql-error');
+    await error.waitFor();
+    const text = await error.innerText();
+    if (!text.includes('INVALID_INPUT') || !/only statements that return rows/.test(text)) throw new Error(`write error: ${text}`);
+    if ((await grid.count()) !== 0) throw new Error('a stale result is shown beside the error');
+    await sql.fill("select set_config('transaction_read_only', 'off', true)");
+    await run.click();
+    await error.getByText(/read-write mode must be set before any query/).waitFor();
+    await shot('42-data-refused');
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Connection' }).waitFor();
+  });
+
   await test('stop and start follow their operations live', async () => {
     await page.goto(instanceUrl);
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
@@ -398,6 +442,311 @@ try {
     await shot('12-cluster');
     await page.getByRole('table', { name: 'Instance counts' }).getByRole('link').first().click();
     await page.waitForURL(/\/instances\?state=/);
+  });
+
+  // Projects, members, API tokens, signing keys and the audit log.
+  const projName = `e2e-proj-${Date.now().toString(36)}`;
+  const name2 = `${name}-p`;
+  const memberEmail = `e2e-member-${Date.now().toString(36)}@example.com`;
+  const memberPassword = 'member-password-1';
+  let projId = '';
+  let instance2Url = '';
+  /** POST a GraphQL request with `token`, as another client would: the status and the body. */
+  const gqlWith = async (token, query, variables = {}) => {
+    const r = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: r.status, body: await r.json() };
+  };
+  const sessionToken = () => page.evaluate(() => JSON.parse(localStorage.getItem('toygres.session')).token);
+  const asAdmin = async (query, variables) => {
+    const { body } = await gqlWith(await sessionToken(), query, variables);
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  const switcher = page.getByTestId('project-switcher');
+  const switcherName = () => switcher.evaluate((s) => s.options[s.selectedIndex]?.text);
+
+  await test('a new project: created on the Projects page and switched to, the instance list and the create form follow it', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await page.waitForURL(/\/projects$/);
+    await page.fill('#p-name', projName);
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByTestId('projects-notice').getByText(`Created ${projName}`).waitFor();
+    await page.locator(`tr[data-project="${projName}"]`).waitFor();
+    projId = (await asAdmin('{ projects { id name } }')).projects.find((p) => p.name === projName)?.id;
+    if (!projId) throw new Error('the new project is not listed by the API');
+    await shot('43-projects');
+
+    // The switcher in the top bar; the list has only this project's instances.
+    await switcher.selectOption({ label: projName });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.waitForURL(/\/instances$/);
+    await page.getByTestId('list-project').getByText(`in ${projName}`).waitFor();
+    await page.getByText('No instances yet').waitFor();
+    if ((await page.locator(`tr[data-instance="${name}"]`).count()) !== 0) throw new Error("the default project's instance is listed");
+    await shot('44-instances-new-project');
+
+    await page.getByRole('link', { name: 'Create your first instance' }).click();
+    await page.waitForURL(/\/instances\/new$/);
+    await page.getByTestId('create-project').getByText(`in ${projName}`).waitFor();
+    await page.fill('#f-name', name2);
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => /^\/instances\/[0-9a-f-]{36}$/.test(u.pathname));
+    instance2Url = new URL(page.url()).pathname;
+    const { instance } = await asAdmin('query($id: ID!) { instance(id: $id) { projectId } }', { id: instance2Url.split('/').pop() });
+    if (instance.projectId !== projId) throw new Error(`created in project ${instance.projectId}, not ${projId}`);
+    await page.getByRole('link', { name: 'Instances', exact: true }).first().click();
+    const row2 = page.locator(`tr[data-instance="${name2}"]`);
+    await row2.getByTestId('state').getByText('RUNNING').waitFor({ timeout: 120_000 });
+    if ((await page.locator(`tr[data-instance="${name}"]`).count()) !== 0) throw new Error("the default project's instance is listed");
+
+    // The choice survives a reload.
+    await page.reload();
+    await row2.waitFor();
+    if ((await switcherName()) !== projName) throw new Error(`after a reload the switcher shows ${await switcherName()}`);
+    await shot('45-instances-project-list');
+
+    await switcher.selectOption({ label: 'default' });
+    await page.locator(`tr[data-instance="${name}"]`).waitFor();
+    if ((await row2.count()) !== 0) throw new Error("the other project's instance is still listed");
+    await page.getByTestId('list-project').getByText('in default').waitFor();
+  });
+
+  await test('a site admin creates a user on the Users page, adds them to the project and changes their role; the last admin cannot be demoted', async () => {
+    await page.goto('/users');
+    await page.fill('#u-email', memberEmail);
+    await page.fill('#u-password', memberPassword);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByTestId('users-notice').getByText(`Created ${memberEmail}`).waitFor();
+    await page.locator(`tr[data-user="${memberEmail}"]`).getByTestId('user-status').getByText('active').waitFor();
+    await shot('46-users');
+
+    await page.goto('/projects');
+    await page.locator(`tr[data-project="${projName}"]`).getByRole('link', { name: projName }).click();
+    await page.waitForURL(`/projects/${projId}/members`);
+    await page.locator('#m-user').selectOption({ label: memberEmail });
+    await page.locator('#m-role').selectOption('VIEWER');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByTestId('member-notice').getByText(`Added ${memberEmail} as viewer.`).waitFor();
+    const role = page.getByLabel(`Role of ${memberEmail}`);
+    if ((await role.inputValue()) !== 'VIEWER') throw new Error(`role ${await role.inputValue()}`);
+    await role.selectOption('OPERATOR');
+    await page.getByTestId('member-notice').getByText(`${memberEmail} is now operator.`).waitFor();
+    const { project } = await asAdmin('query($id: ID!) { project(id: $id) { members { email role } } }', { id: projId });
+    if (project.members.find((m) => m.email === memberEmail)?.role !== 'OPERATOR') throw new Error(`members: ${JSON.stringify(project.members)}`);
+
+    // The project's only admin: the API keeps them, and the page says why.
+    const mine = page.getByLabel(`Role of ${ADMIN.email}`);
+    await mine.selectOption('VIEWER');
+    const notice = page.getByTestId('member-notice');
+    await notice.getByText(/last admin/).waitFor();
+    if ((await notice.getAttribute('role')) !== 'alert') throw new Error('the refusal is not an alert');
+    if ((await mine.inputValue()) !== 'ADMIN') throw new Error('the select shows a role the server refused');
+    await shot('47-members-last-admin');
+
+    // The new member, logged in elsewhere: the list is read-only, and there is nothing for site admins.
+    const other = await browser.newContext({ viewport: { width: 1280, height: 860 }, baseURL: base });
+    const p2 = await other.newPage();
+    p2.on('pageerror', (e) => pageErrors.push(e.message));
+    await p2.goto('/login');
+    await p2.fill('#email', memberEmail);
+    await p2.fill('#password', memberPassword);
+    await p2.click('button[type=submit]');
+    await p2.waitForURL(/\/instances$/);
+    await p2.getByTestId('list-project').getByText(`in ${projName}`).waitFor();
+    await p2.locator(`tr[data-instance="${name2}"]`).waitFor();
+    await p2.goto(`/projects/${projId}/members`);
+    await p2.getByTestId('members-read-only').getByText('You are operator here').waitFor();
+    if ((await p2.getByRole('combobox', { name: /^Role of/ }).count()) !== 0) throw new Error('an operator is offered role changes');
+    const nav = p2.getByRole('navigation', { name: 'Settings', exact: true });
+    for (const hidden of ['Users', 'Signing keys', 'API tokens', 'Audit log'])
+      if ((await nav.getByRole('link', { name: hidden }).count()) !== 0) throw new Error(`an operator is offered ${hidden}`);
+    await p2.screenshot({ path: join(shots, '48-members-as-operator.png'), fullPage: true });
+    await other.close();
+  });
+
+  await test('a site admin resets a password on the Users page; the user logs in with it and changes it on the Account page', async () => {
+    const reset = 'reset-by-admin-1';
+    const mine = 'changed-by-me-22';
+    await page.goto('/users');
+    await page.locator(`tr[data-user="${memberEmail}"]`).getByRole('button', { name: 'Reset password…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Set a new password for ${memberEmail}` });
+    await dialog.getByLabel('New password', { exact: true }).fill(reset);
+    await dialog.getByRole('button', { name: 'Set password', exact: true }).click();
+    await page.getByTestId('users-notice').getByText(`Set a new password for ${memberEmail}.`).waitFor();
+
+    const other = await browser.newContext({ viewport: { width: 1280, height: 860 }, baseURL: base });
+    const p2 = await other.newPage();
+    p2.on('pageerror', (e) => pageErrors.push(e.message));
+    const logIn = async (password) => {
+      await p2.goto('/login');
+      await p2.fill('#email', memberEmail);
+      await p2.fill('#password', password);
+      await p2.click('button[type=submit]');
+    };
+    await logIn(memberPassword);
+    await p2.getByTestId('login-error').waitFor();
+    await logIn(reset);
+    await p2.waitForURL(/\/instances$/);
+    await p2.getByRole('link', { name: memberEmail }).click();
+    await p2.waitForURL(/\/account$/);
+    await p2.getByTestId('account-email').getByText(memberEmail).waitFor();
+    await p2.getByLabel('Current password').fill('not-the-password');
+    await p2.getByLabel('New password', { exact: true }).fill(mine);
+    await p2.getByLabel('New password again').fill(mine);
+    await p2.getByRole('button', { name: 'Change password' }).click();
+    await p2.locator('#pw-current-error').getByText('the current password is wrong').waitFor();
+    await p2.getByLabel('Current password').fill(reset);
+    await p2.getByRole('button', { name: 'Change password' }).click();
+    await p2.getByTestId('password-changed').waitFor();
+    await p2.screenshot({ path: join(shots, '48b-account.png'), fullPage: true });
+    await p2.getByRole('button', { name: 'Log out' }).click();
+    await p2.waitForURL(/\/login/);
+    await logIn(mine);
+    await p2.waitForURL(/\/instances$/);
+    await other.close();
+  });
+
+  await test('an API token: the secret is shown once, works as a bearer token from another client, and once revoked gets 401', async () => {
+    await page.goto(`/projects/${projId}/tokens`);
+    await page.fill('#t-name', 'e2e-ci');
+    await page.locator('#t-role').selectOption('OPERATOR');
+    await page.locator('#t-expiry').selectOption('30');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const panel = page.getByTestId('token-secret');
+    await panel.waitFor();
+    await panel.getByText('It will not be shown again.').waitFor();
+    const secret = (await panel.getByTestId('token-secret-value').innerText()).trim();
+    if (!secret.startsWith('tgt_')) throw new Error(`secret: ${secret}`);
+    await panel.getByRole('button', { name: 'Copy secret' }).click();
+    await panel.getByRole('button', { name: /Copied/ }).waitFor();
+    if ((await page.evaluate(() => navigator.clipboard.readText())) !== secret) throw new Error('the clipboard does not hold the secret');
+    await shot('49-token-secret');
+
+    // Another client with the secret: it acts in the project, with the token's role.
+    const used = await gqlWith(secret, '{ projects { id name myRole } instances(first: 50) { nodes { name } } }');
+    if (used.status !== 200 || used.body.errors) throw new Error(`with the token: ${used.status} ${JSON.stringify(used.body)}`);
+    const [only, ...rest] = used.body.data.projects;
+    if (rest.length || only.id !== projId || only.myRole !== 'OPERATOR') throw new Error(`the token sees ${JSON.stringify(used.body.data.projects)}`);
+    const names = used.body.data.instances.nodes.map((n) => n.name);
+    if (!names.includes(name2) || names.includes(name)) throw new Error(`the token sees instances ${names.join(', ')}`);
+
+    // Away and back: the secret is gone; the list says the token was used.
+    await page.getByRole('navigation', { name: 'Project settings' }).getByRole('link', { name: 'Members & roles' }).click();
+    await page.waitForURL(/\/members$/);
+    await page.getByRole('navigation', { name: 'Project settings' }).getByRole('link', { name: 'API tokens' }).click();
+    const row = page.locator('tr[data-token="e2e-ci"]');
+    await row.waitFor();
+    if ((await page.getByTestId('token-secret').count()) !== 0) throw new Error('the secret is shown again');
+    if ((await page.locator('body').innerText()).includes(secret)) throw new Error('the secret is on the page again');
+    // Fetched again on the way back: the request above used it.
+    await row.getByTestId('token-last-used').getByText(/just now|ago/).waitFor();
+
+    await row.getByRole('button', { name: 'Revoke…' }).click();
+    await page.getByRole('dialog', { name: 'Revoke e2e-ci?' }).getByRole('button', { name: 'Revoke token' }).click();
+    await row.getByTestId('token-status').getByText('revoked').waitFor();
+    await shot('50-token-revoked');
+    const refused = await gqlWith(secret, '{ projects { id } }');
+    if (refused.status !== 401 || refused.body.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED')
+      throw new Error(`a revoked token got ${refused.status} ${JSON.stringify(refused.body)}`);
+  });
+
+  await test('rotating the signing key: the new key is active, the old one retiring, and this session keeps working', async () => {
+    await page.goto('/signing-keys');
+    const table = page.getByRole('table', { name: 'Signing keys' });
+    const active = table.locator('tr[data-state="active"]');
+    await active.first().waitFor();
+    const before = await active.first().getAttribute('data-kid');
+    const tokenBefore = await sessionToken();
+    await page.getByRole('button', { name: 'Rotate signing key…' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the signing key?' }).getByRole('button', { name: 'Rotate key' }).click();
+    const notice = page.getByTestId('keys-notice');
+    await notice.waitFor();
+    const kid = (await notice.locator('code').innerText()).trim();
+    if (!kid || kid === before) throw new Error(`the new key is ${kid}, the old one ${before}`);
+    await table.locator(`tr[data-kid="${kid}"][data-state="active"]`).waitFor();
+    await table.locator(`tr[data-kid="${before}"][data-state="retiring"]`).waitFor();
+    if ((await active.count()) !== 1) throw new Error(`${await active.count()} active keys`);
+    await shot('51-signing-keys-rotated');
+
+    // The session signed by the previous key goes on: over HTTP, in the dashboard, and live.
+    if ((await sessionToken()) !== tokenBefore) throw new Error('the session changed');
+    await asAdmin('{ me { email } }');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.locator(`tr[data-instance="${name}"]`).waitFor();
+    if (/\/login/.test(page.url())) throw new Error('logged out after the rotation');
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+  });
+
+  await test('the audit log shows the mutations just made, failed ones with their code, filters by project and loads more', async () => {
+    await page.goto('/audit');
+    const table = page.getByRole('table', { name: 'Audit log' });
+    await table.waitFor();
+    for (const action of ['rotateSigningKey', 'revokeApiToken', 'createApiToken', 'setMemberRole', 'createUser', 'createProject', 'createInstance'])
+      await table.locator(`tr[data-action="${action}"]`).first().waitFor();
+    const newest = await table.getByTestId('audit-action').first().innerText();
+    if (newest !== 'rotateSigningKey') throw new Error(`the newest entry is ${newest}`);
+    const refused = table.locator('tr[data-action="setMemberRole"][data-outcome="failed"]').first();
+    await refused.getByText('failed · CONFLICT').waitFor();
+    await refused.getByText(/at least one admin/).waitFor();
+    const created = table.locator('tr[data-action="createUser"]').first();
+    await created.getByRole('button', { name: 'Details' }).click();
+    await table.getByText('"password": "[redacted]"').waitFor();
+    if ((await table.innerText()).includes(memberPassword)) throw new Error('a password is in the audit log');
+    await shot('52-audit-log');
+
+    // Pages of 20: "Load more" brings the next ones, as many as the API holds.
+    const total = (await asAdmin('{ auditLog(first: 100) { nodes { id } } }')).auditLog.nodes.length;
+    if (total <= 20) throw new Error(`only ${total} entries: too few to page`);
+    const count = page.getByTestId('audit-count');
+    await count.getByText(/^20 shown, more available/).waitFor();
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await count.getByText(new RegExp(`^${Math.min(total, 40)} shown`)).waitFor();
+    if ((await table.locator('tbody tr[data-action]').count()) !== Math.min(total, 40)) throw new Error('the rows do not match the count');
+
+    await page.getByLabel('Filter by project').selectOption({ label: projName });
+    await page.waitForURL(/[?&]project=/);
+    await table.locator('tr[data-action="createApiToken"]').first().waitFor();
+    await page.waitForFunction(() => !document.querySelector('tr[data-action="rotateSigningKey"]'));
+    const projects = await table.locator('tbody tr[data-action] td:nth-child(5)').allInnerTexts();
+    if (projects.some((p) => p !== projName)) throw new Error(`entries of other projects: ${[...new Set(projects)].join(', ')}`);
+    await shot('53-audit-log-project');
+  });
+
+  await test('a project that still holds an instance cannot be deleted; once empty it can, and the switcher falls back to default', async () => {
+    await page.goto('/projects');
+    const row = page.locator(`tr[data-project="${projName}"]`);
+    await row.getByRole('button', { name: 'Switch to' }).click();
+    if ((await switcherName()) !== projName) throw new Error(`the switcher shows ${await switcherName()}`);
+    await row.getByRole('button', { name: 'Delete…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Delete project ${projName}?` });
+    await dialog.getByLabel(/to confirm/).fill(projName);
+    await dialog.getByRole('button', { name: 'Delete project' }).click();
+    await dialog.getByRole('alert').getByText(`${projName} cannot be deleted: the project still holds 1 instance(s)`).waitFor();
+    await shot('54-project-delete-conflict');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.goto(instance2Url);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('dialog').locator('input').fill(name2);
+    await page.getByRole('button', { name: 'Delete instance' }).click();
+    await page.waitForURL(/\/instances$/);
+    await page.getByText('No instances yet').waitFor({ timeout: 90_000 });
+
+    await page.goto('/projects');
+    await row.getByRole('button', { name: 'Delete…' }).click();
+    await dialog.getByLabel(/to confirm/).fill(projName);
+    await dialog.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByTestId('projects-notice').getByText(`Deleted ${projName}`).waitFor();
+    await row.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => {
+      const s = document.querySelector('[data-testid="project-switcher"]');
+      return s && s.options[s.selectedIndex]?.text === 'default';
+    });
+    await shot('55-project-deleted');
   });
 
   await test('deleting needs the name typed, then the instance leaves the list', async () => {
@@ -500,8 +849,10 @@ try {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Servers' }).click();
     await page.waitForURL(/\/servers$/);
     await page.getByText('No servers yet').waitFor();
-    const clouds = await page.getByTestId('configured-clouds').innerText();
-    if (!clouds.includes('Hetzner and DigitalOcean')) throw new Error(`configured clouds: ${clouds}`);
+    // The clouds arrive by their own query, after the list or before it.
+    const clouds = page.getByTestId('configured-clouds');
+    await clouds.getByText(/Servers can be provisioned on/).waitFor();
+    if (!(await clouds.innerText()).includes('Hetzner and DigitalOcean')) throw new Error(`configured clouds: ${await clouds.innerText()}`);
     await shot('20-servers-empty');
   });
 
@@ -672,6 +1023,21 @@ try {
     await page.goto(serverUrl);
     await page.getByTestId('server-state').getByText('REMOVED').waitFor();
     await shot('36-dark-server');
+  });
+
+  await test('the settings pages read well in the dark theme', async () => {
+    if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark') {
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    }
+    await page.goto('/projects');
+    await page.getByRole('table', { name: 'Projects' }).waitFor();
+    await shot('37-dark-projects');
+    await page.goto('/audit');
+    await page.getByRole('table', { name: 'Audit log' }).locator('tr[data-outcome="failed"]').first().waitFor();
+    await shot('38-dark-audit');
+    await page.goto('/signing-keys');
+    await page.getByRole('table', { name: 'Signing keys' }).waitFor();
+    await shot('39-dark-signing-keys');
   });
 
   await test('the playground runs a query with the session token, with no request off this host', async () => {

@@ -1,5 +1,6 @@
-import type { Health, InstanceState, OperationStatus, Provider, ServerState } from '../gql/graphql';
+import type { Health, InstanceState, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
 import { PROVIDER_HELP, providerName } from '../lib/instances';
+import { ROLE_HELP, roleName } from '../lib/projects';
 
 type Tone = 'ok' | 'warn' | 'bad' | 'busy' | 'muted' | 'info';
 
@@ -118,6 +119,43 @@ export function ProviderBadge({ provider }: { provider: Provider }) {
   return (
     <Badge tone={PROVIDER_TONE[provider] ?? 'muted'} title={PROVIDER_HELP[provider]}>
       {providerName(provider)}
+    </Badge>
+  );
+}
+
+const ROLE_TONE: Record<Role, Tone> = { ADMIN: 'busy', OPERATOR: 'info', VIEWER: 'muted' };
+
+/** A role in a project: `Admin`, `Operator`, `Viewer`. */
+export function RoleBadge({ role }: { role: Role }) {
+  return (
+    <Badge tone={ROLE_TONE[role] ?? 'muted'} title={ROLE_HELP[role]}>
+      {roleName(role)}
+    </Badge>
+  );
+}
+
+const KEY_TONE: Record<string, Tone> = { active: 'ok', retiring: 'warn', retired: 'muted' };
+const KEY_HELP: Record<string, string> = {
+  active: 'Signs new tokens and verifies them',
+  retiring: 'Verifies the tokens it signed until it retires',
+  retired: 'Neither signs nor verifies',
+};
+
+/** A signing key's state: `active`, `retiring` or `retired`. */
+export function KeyStateBadge({ state }: { state: string }) {
+  return (
+    <Badge tone={KEY_TONE[state] ?? 'muted'} title={KEY_HELP[state]}>
+      {state}
+    </Badge>
+  );
+}
+
+/** An audit entry's outcome: `succeeded`, or `failed` with its error code. */
+export function OutcomeBadge({ outcome, code }: { outcome: string; code?: string | null }) {
+  return (
+    <Badge tone={outcome === 'succeeded' ? 'ok' : outcome === 'failed' ? 'bad' : 'muted'}>
+      {outcome}
+      {code ? ` · ${code}` : ''}
     </Badge>
   );
 }

@@ -15,7 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": typeof types.LoginDocument,
-    "\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n": typeof types.InstancesDocument,
+    "\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        projectId\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n": typeof types.InstancesDocument,
     "\n  subscription InstanceUpdated($id: ID) {\n    instanceUpdated(id: $id) {\n      id\n      name\n      state\n      health\n      failureReason\n      statusMessage\n      host\n      port\n      latencyMs\n      lastCheckedAt\n      serverVersion\n      updatedAt\n    }\n  }\n": typeof types.InstanceUpdatedDocument,
     "\n  query InstanceDetail($id: ID!, $checks: Int!) {\n    instance(id: $id) {\n      id\n      projectId\n      name\n      provider\n      plan\n      serviceType\n      statusMessage\n      version\n      storageGb\n      state\n      health\n      failureReason\n      username\n      database\n      host\n      port\n      connectionString\n      lastCheckedAt\n      latencyMs\n      serverVersion\n      createdAt\n      updatedAt\n      healthChecks(last: $checks) {\n        checkedAt\n        healthy\n        latencyMs\n        error\n      }\n      operations(first: 10) {\n        id\n        kind\n        status\n        step\n        attempts\n        error\n        createdAt\n        finishedAt\n      }\n      events(first: 20) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ClusterEventFields\n        }\n      }\n    }\n    instancePlans {\n      ...InstancePlanFields\n    }\n  }\n": typeof types.InstanceDetailDocument,
     "\n  fragment InstancePlanFields on InstancePlan {\n    name\n    cpuRequestMillis\n    cpuLimitMillis\n    memoryMib\n  }\n": typeof types.InstancePlanFieldsFragmentDoc,
@@ -46,15 +46,45 @@ type Documents = {
     "\n  mutation RemoveServer($id: ID!) {\n    removeServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.RemoveServerDocument,
     "\n  mutation RefreshPlans($provider: CloudProvider!) {\n    refreshPlans(provider: $provider) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.RefreshPlansDocument,
     "\n  fragment ScalingOperationFields on ScalingOperation {\n    id\n    provider\n    plan\n    region\n    currentCount\n    targetCount\n    dryRun\n    actions {\n      order\n      action\n      serverId\n      serverName\n      monthlyCost\n    }\n    monthlyCostDelta\n    currency\n    createdAt\n    operation {\n      id\n      kind\n      status\n      step\n      error\n      updatedAt\n    }\n  }\n": typeof types.ScalingOperationFieldsFragmentDoc,
-    "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n": typeof types.ScaleClusterDocument,
+    "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!, $projectId: ID) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun, projectId: $projectId) {\n      ...ScalingOperationFields\n    }\n  }\n": typeof types.ScaleClusterDocument,
     "\n  query ScalingOperations($first: Int, $after: String) {\n    scalingOperations(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ScalingOperationFields\n      }\n    }\n  }\n": typeof types.ScalingOperationsDocument,
     "\n  fragment ClusterEventFields on ClusterEvent {\n    id\n    serverId\n    instanceId\n    kind\n    severity\n    message\n    createdAt\n  }\n": typeof types.ClusterEventFieldsFragmentDoc,
     "\n  query ClusterEvents($first: Int, $after: String, $serverId: ID, $instanceId: ID) {\n    clusterEvents(first: $first, after: $after, serverId: $serverId, instanceId: $instanceId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ClusterEventFields\n      }\n    }\n  }\n": typeof types.ClusterEventsDocument,
     "\n  subscription ClusterEventAdded($serverId: ID, $instanceId: ID) {\n    clusterEvents(serverId: $serverId, instanceId: $instanceId) {\n      ...ClusterEventFields\n    }\n  }\n": typeof types.ClusterEventAddedDocument,
+    "\n  fragment ProjectFields on Project {\n    id\n    name\n    createdAt\n    myRole\n  }\n": typeof types.ProjectFieldsFragmentDoc,
+    "\n  fragment UserFields on User {\n    id\n    email\n    isSiteAdmin\n    disabled\n    roles {\n      projectId\n      projectName\n      role\n    }\n  }\n": typeof types.UserFieldsFragmentDoc,
+    "\n  query Projects {\n    me {\n      ...UserFields\n    }\n    projects {\n      ...ProjectFields\n    }\n  }\n": typeof types.ProjectsDocument,
+    "\n  mutation CreateProject($name: String!) {\n    createProject(name: $name) {\n      ...ProjectFields\n    }\n  }\n": typeof types.CreateProjectDocument,
+    "\n  mutation RenameProject($id: ID!, $name: String!) {\n    renameProject(id: $id, name: $name) {\n      ...ProjectFields\n    }\n  }\n": typeof types.RenameProjectDocument,
+    "\n  mutation DeleteProject($id: ID!) {\n    deleteProject(id: $id)\n  }\n": typeof types.DeleteProjectDocument,
+    "\n  fragment MemberFields on Member {\n    userId\n    email\n    role\n    disabled\n    since\n  }\n": typeof types.MemberFieldsFragmentDoc,
+    "\n  query ProjectMembers($id: ID!, $withUsers: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      members {\n        ...MemberFields\n      }\n    }\n    users @include(if: $withUsers) {\n      id\n      email\n      disabled\n    }\n  }\n": typeof types.ProjectMembersDocument,
+    "\n  mutation SetMemberRole($projectId: ID!, $userId: ID!, $role: Role!) {\n    setMemberRole(projectId: $projectId, userId: $userId, role: $role) {\n      ...MemberFields\n    }\n  }\n": typeof types.SetMemberRoleDocument,
+    "\n  mutation RemoveMember($projectId: ID!, $userId: ID!) {\n    removeMember(projectId: $projectId, userId: $userId) {\n      ...MemberFields\n    }\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  fragment ApiTokenFields on ApiToken {\n    id\n    projectId\n    name\n    role\n    createdAt\n    expiresAt\n    revokedAt\n    lastUsedAt\n    active\n  }\n": typeof types.ApiTokenFieldsFragmentDoc,
+    "\n  query ProjectTokens($id: ID!, $withTokens: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      apiTokens @include(if: $withTokens) {\n        ...ApiTokenFields\n      }\n    }\n  }\n": typeof types.ProjectTokensDocument,
+    "\n  mutation CreateApiToken($projectId: ID!, $name: String!, $role: Role!, $expiresAt: DateTime) {\n    createApiToken(projectId: $projectId, name: $name, role: $role, expiresAt: $expiresAt) {\n      token {\n        ...ApiTokenFields\n      }\n      secret\n    }\n  }\n": typeof types.CreateApiTokenDocument,
+    "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      ...ApiTokenFields\n    }\n  }\n": typeof types.RevokeApiTokenDocument,
+    "\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n": typeof types.UsersDocument,
+    "\n  mutation CreateUser($email: String!, $password: String!, $siteAdmin: Boolean!) {\n    createUser(email: $email, password: $password, siteAdmin: $siteAdmin) {\n      ...UserFields\n    }\n  }\n": typeof types.CreateUserDocument,
+    "\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      ...UserFields\n    }\n  }\n": typeof types.DisableUserDocument,
+    "\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      ...UserFields\n    }\n  }\n": typeof types.EnableUserDocument,
+    "\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id)\n  }\n": typeof types.DeleteUserDocument,
+    "\n  mutation ResetPassword($userId: ID!, $password: String!) {\n    resetPassword(userId: $userId, password: $password)\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  fragment SigningKeyFields on SigningKey {\n    kid\n    algorithm\n    state\n    createdAt\n    retireAfter\n    configured\n  }\n": typeof types.SigningKeyFieldsFragmentDoc,
+    "\n  query SigningKeys {\n    signingKeys {\n      ...SigningKeyFields\n    }\n  }\n": typeof types.SigningKeysDocument,
+    "\n  mutation RotateSigningKey {\n    rotateSigningKey {\n      ...SigningKeyFields\n    }\n  }\n": typeof types.RotateSigningKeyDocument,
+    "\n  fragment AuditEntryFields on AuditEntry {\n    id\n    at\n    actor\n    actorUserId\n    tokenId\n    projectId\n    action\n    targetId\n    arguments\n    sourceIp\n    userAgent\n    outcome\n    errorCode\n    errorMessage\n  }\n": typeof types.AuditEntryFieldsFragmentDoc,
+    "\n  query AuditLog($first: Int, $after: String, $projectId: ID) {\n    auditLog(first: $first, after: $after, projectId: $projectId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...AuditEntryFields\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
+    "\n  fragment RowSetFields on RowSet {\n    columns {\n      name\n      dataType\n    }\n    rows\n    truncated\n    nextCursor\n  }\n": typeof types.RowSetFieldsFragmentDoc,
+    "\n  query InstanceTables($id: ID!) {\n    instance(id: $id) {\n      id\n      tables {\n        schema\n        name\n        kind\n        estimatedRows\n        sizeBytes\n        columns {\n          name\n          dataType\n          nullable\n          default\n          primaryKey\n        }\n        indexes {\n          name\n          definition\n          unique\n          primary\n        }\n      }\n    }\n  }\n": typeof types.InstanceTablesDocument,
+    "\n  query InstanceRows($id: ID!, $table: String!, $schema: String!, $first: Int!, $after: String) {\n    instance(id: $id) {\n      id\n      rows(table: $table, schema: $schema, first: $first, after: $after) {\n        ...RowSetFields\n      }\n    }\n  }\n": typeof types.InstanceRowsDocument,
+    "\n  mutation RunReadOnlyQuery($instanceId: ID!, $sql: String!) {\n    runReadOnlyQuery(instanceId: $instanceId, sql: $sql) {\n      ...RowSetFields\n    }\n  }\n": typeof types.RunReadOnlyQueryDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": types.LoginDocument,
-    "\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n": types.InstancesDocument,
+    "\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        projectId\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n": types.InstancesDocument,
     "\n  subscription InstanceUpdated($id: ID) {\n    instanceUpdated(id: $id) {\n      id\n      name\n      state\n      health\n      failureReason\n      statusMessage\n      host\n      port\n      latencyMs\n      lastCheckedAt\n      serverVersion\n      updatedAt\n    }\n  }\n": types.InstanceUpdatedDocument,
     "\n  query InstanceDetail($id: ID!, $checks: Int!) {\n    instance(id: $id) {\n      id\n      projectId\n      name\n      provider\n      plan\n      serviceType\n      statusMessage\n      version\n      storageGb\n      state\n      health\n      failureReason\n      username\n      database\n      host\n      port\n      connectionString\n      lastCheckedAt\n      latencyMs\n      serverVersion\n      createdAt\n      updatedAt\n      healthChecks(last: $checks) {\n        checkedAt\n        healthy\n        latencyMs\n        error\n      }\n      operations(first: 10) {\n        id\n        kind\n        status\n        step\n        attempts\n        error\n        createdAt\n        finishedAt\n      }\n      events(first: 20) {\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n        nodes {\n          ...ClusterEventFields\n        }\n      }\n    }\n    instancePlans {\n      ...InstancePlanFields\n    }\n  }\n": types.InstanceDetailDocument,
     "\n  fragment InstancePlanFields on InstancePlan {\n    name\n    cpuRequestMillis\n    cpuLimitMillis\n    memoryMib\n  }\n": types.InstancePlanFieldsFragmentDoc,
@@ -85,11 +115,41 @@ const documents: Documents = {
     "\n  mutation RemoveServer($id: ID!) {\n    removeServer(id: $id) {\n      id\n      kind\n      status\n    }\n  }\n": types.RemoveServerDocument,
     "\n  mutation RefreshPlans($provider: CloudProvider!) {\n    refreshPlans(provider: $provider) {\n      id\n      kind\n      status\n    }\n  }\n": types.RefreshPlansDocument,
     "\n  fragment ScalingOperationFields on ScalingOperation {\n    id\n    provider\n    plan\n    region\n    currentCount\n    targetCount\n    dryRun\n    actions {\n      order\n      action\n      serverId\n      serverName\n      monthlyCost\n    }\n    monthlyCostDelta\n    currency\n    createdAt\n    operation {\n      id\n      kind\n      status\n      step\n      error\n      updatedAt\n    }\n  }\n": types.ScalingOperationFieldsFragmentDoc,
-    "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n": types.ScaleClusterDocument,
+    "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!, $projectId: ID) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun, projectId: $projectId) {\n      ...ScalingOperationFields\n    }\n  }\n": types.ScaleClusterDocument,
     "\n  query ScalingOperations($first: Int, $after: String) {\n    scalingOperations(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ScalingOperationFields\n      }\n    }\n  }\n": types.ScalingOperationsDocument,
     "\n  fragment ClusterEventFields on ClusterEvent {\n    id\n    serverId\n    instanceId\n    kind\n    severity\n    message\n    createdAt\n  }\n": types.ClusterEventFieldsFragmentDoc,
     "\n  query ClusterEvents($first: Int, $after: String, $serverId: ID, $instanceId: ID) {\n    clusterEvents(first: $first, after: $after, serverId: $serverId, instanceId: $instanceId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...ClusterEventFields\n      }\n    }\n  }\n": types.ClusterEventsDocument,
     "\n  subscription ClusterEventAdded($serverId: ID, $instanceId: ID) {\n    clusterEvents(serverId: $serverId, instanceId: $instanceId) {\n      ...ClusterEventFields\n    }\n  }\n": types.ClusterEventAddedDocument,
+    "\n  fragment ProjectFields on Project {\n    id\n    name\n    createdAt\n    myRole\n  }\n": types.ProjectFieldsFragmentDoc,
+    "\n  fragment UserFields on User {\n    id\n    email\n    isSiteAdmin\n    disabled\n    roles {\n      projectId\n      projectName\n      role\n    }\n  }\n": types.UserFieldsFragmentDoc,
+    "\n  query Projects {\n    me {\n      ...UserFields\n    }\n    projects {\n      ...ProjectFields\n    }\n  }\n": types.ProjectsDocument,
+    "\n  mutation CreateProject($name: String!) {\n    createProject(name: $name) {\n      ...ProjectFields\n    }\n  }\n": types.CreateProjectDocument,
+    "\n  mutation RenameProject($id: ID!, $name: String!) {\n    renameProject(id: $id, name: $name) {\n      ...ProjectFields\n    }\n  }\n": types.RenameProjectDocument,
+    "\n  mutation DeleteProject($id: ID!) {\n    deleteProject(id: $id)\n  }\n": types.DeleteProjectDocument,
+    "\n  fragment MemberFields on Member {\n    userId\n    email\n    role\n    disabled\n    since\n  }\n": types.MemberFieldsFragmentDoc,
+    "\n  query ProjectMembers($id: ID!, $withUsers: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      members {\n        ...MemberFields\n      }\n    }\n    users @include(if: $withUsers) {\n      id\n      email\n      disabled\n    }\n  }\n": types.ProjectMembersDocument,
+    "\n  mutation SetMemberRole($projectId: ID!, $userId: ID!, $role: Role!) {\n    setMemberRole(projectId: $projectId, userId: $userId, role: $role) {\n      ...MemberFields\n    }\n  }\n": types.SetMemberRoleDocument,
+    "\n  mutation RemoveMember($projectId: ID!, $userId: ID!) {\n    removeMember(projectId: $projectId, userId: $userId) {\n      ...MemberFields\n    }\n  }\n": types.RemoveMemberDocument,
+    "\n  fragment ApiTokenFields on ApiToken {\n    id\n    projectId\n    name\n    role\n    createdAt\n    expiresAt\n    revokedAt\n    lastUsedAt\n    active\n  }\n": types.ApiTokenFieldsFragmentDoc,
+    "\n  query ProjectTokens($id: ID!, $withTokens: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      apiTokens @include(if: $withTokens) {\n        ...ApiTokenFields\n      }\n    }\n  }\n": types.ProjectTokensDocument,
+    "\n  mutation CreateApiToken($projectId: ID!, $name: String!, $role: Role!, $expiresAt: DateTime) {\n    createApiToken(projectId: $projectId, name: $name, role: $role, expiresAt: $expiresAt) {\n      token {\n        ...ApiTokenFields\n      }\n      secret\n    }\n  }\n": types.CreateApiTokenDocument,
+    "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      ...ApiTokenFields\n    }\n  }\n": types.RevokeApiTokenDocument,
+    "\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n": types.UsersDocument,
+    "\n  mutation CreateUser($email: String!, $password: String!, $siteAdmin: Boolean!) {\n    createUser(email: $email, password: $password, siteAdmin: $siteAdmin) {\n      ...UserFields\n    }\n  }\n": types.CreateUserDocument,
+    "\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      ...UserFields\n    }\n  }\n": types.DisableUserDocument,
+    "\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      ...UserFields\n    }\n  }\n": types.EnableUserDocument,
+    "\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id)\n  }\n": types.DeleteUserDocument,
+    "\n  mutation ResetPassword($userId: ID!, $password: String!) {\n    resetPassword(userId: $userId, password: $password)\n  }\n": types.ResetPasswordDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n": types.ChangePasswordDocument,
+    "\n  fragment SigningKeyFields on SigningKey {\n    kid\n    algorithm\n    state\n    createdAt\n    retireAfter\n    configured\n  }\n": types.SigningKeyFieldsFragmentDoc,
+    "\n  query SigningKeys {\n    signingKeys {\n      ...SigningKeyFields\n    }\n  }\n": types.SigningKeysDocument,
+    "\n  mutation RotateSigningKey {\n    rotateSigningKey {\n      ...SigningKeyFields\n    }\n  }\n": types.RotateSigningKeyDocument,
+    "\n  fragment AuditEntryFields on AuditEntry {\n    id\n    at\n    actor\n    actorUserId\n    tokenId\n    projectId\n    action\n    targetId\n    arguments\n    sourceIp\n    userAgent\n    outcome\n    errorCode\n    errorMessage\n  }\n": types.AuditEntryFieldsFragmentDoc,
+    "\n  query AuditLog($first: Int, $after: String, $projectId: ID) {\n    auditLog(first: $first, after: $after, projectId: $projectId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...AuditEntryFields\n      }\n    }\n  }\n": types.AuditLogDocument,
+    "\n  fragment RowSetFields on RowSet {\n    columns {\n      name\n      dataType\n    }\n    rows\n    truncated\n    nextCursor\n  }\n": types.RowSetFieldsFragmentDoc,
+    "\n  query InstanceTables($id: ID!) {\n    instance(id: $id) {\n      id\n      tables {\n        schema\n        name\n        kind\n        estimatedRows\n        sizeBytes\n        columns {\n          name\n          dataType\n          nullable\n          default\n          primaryKey\n        }\n        indexes {\n          name\n          definition\n          unique\n          primary\n        }\n      }\n    }\n  }\n": types.InstanceTablesDocument,
+    "\n  query InstanceRows($id: ID!, $table: String!, $schema: String!, $first: Int!, $after: String) {\n    instance(id: $id) {\n      id\n      rows(table: $table, schema: $schema, first: $first, after: $after) {\n        ...RowSetFields\n      }\n    }\n  }\n": types.InstanceRowsDocument,
+    "\n  mutation RunReadOnlyQuery($instanceId: ID!, $sql: String!) {\n    runReadOnlyQuery(instanceId: $instanceId, sql: $sql) {\n      ...RowSetFields\n    }\n  }\n": types.RunReadOnlyQueryDocument,
 };
 
 /**
@@ -113,7 +173,7 @@ export function graphql(source: "\n  mutation Login($email: String!, $password: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        projectId\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query Instances($first: Int, $after: String, $filter: InstanceFilter) {\n    instances(first: $first, after: $after, filter: $filter) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        id\n        projectId\n        name\n        provider\n        plan\n        version\n        storageGb\n        state\n        health\n        host\n        port\n        latencyMs\n        lastCheckedAt\n        createdAt\n        updatedAt\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -237,7 +297,7 @@ export function graphql(source: "\n  fragment ScalingOperationFields on ScalingO
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n"): (typeof documents)["\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {\n      ...ScalingOperationFields\n    }\n  }\n"];
+export function graphql(source: "\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!, $projectId: ID) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun, projectId: $projectId) {\n      ...ScalingOperationFields\n    }\n  }\n"): (typeof documents)["\n  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!, $projectId: ID) {\n    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun, projectId: $projectId) {\n      ...ScalingOperationFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -254,6 +314,126 @@ export function graphql(source: "\n  query ClusterEvents($first: Int, $after: St
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription ClusterEventAdded($serverId: ID, $instanceId: ID) {\n    clusterEvents(serverId: $serverId, instanceId: $instanceId) {\n      ...ClusterEventFields\n    }\n  }\n"): (typeof documents)["\n  subscription ClusterEventAdded($serverId: ID, $instanceId: ID) {\n    clusterEvents(serverId: $serverId, instanceId: $instanceId) {\n      ...ClusterEventFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ProjectFields on Project {\n    id\n    name\n    createdAt\n    myRole\n  }\n"): (typeof documents)["\n  fragment ProjectFields on Project {\n    id\n    name\n    createdAt\n    myRole\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment UserFields on User {\n    id\n    email\n    isSiteAdmin\n    disabled\n    roles {\n      projectId\n      projectName\n      role\n    }\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    email\n    isSiteAdmin\n    disabled\n    roles {\n      projectId\n      projectName\n      role\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Projects {\n    me {\n      ...UserFields\n    }\n    projects {\n      ...ProjectFields\n    }\n  }\n"): (typeof documents)["\n  query Projects {\n    me {\n      ...UserFields\n    }\n    projects {\n      ...ProjectFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateProject($name: String!) {\n    createProject(name: $name) {\n      ...ProjectFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateProject($name: String!) {\n    createProject(name: $name) {\n      ...ProjectFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RenameProject($id: ID!, $name: String!) {\n    renameProject(id: $id, name: $name) {\n      ...ProjectFields\n    }\n  }\n"): (typeof documents)["\n  mutation RenameProject($id: ID!, $name: String!) {\n    renameProject(id: $id, name: $name) {\n      ...ProjectFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteProject($id: ID!) {\n    deleteProject(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteProject($id: ID!) {\n    deleteProject(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment MemberFields on Member {\n    userId\n    email\n    role\n    disabled\n    since\n  }\n"): (typeof documents)["\n  fragment MemberFields on Member {\n    userId\n    email\n    role\n    disabled\n    since\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProjectMembers($id: ID!, $withUsers: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      members {\n        ...MemberFields\n      }\n    }\n    users @include(if: $withUsers) {\n      id\n      email\n      disabled\n    }\n  }\n"): (typeof documents)["\n  query ProjectMembers($id: ID!, $withUsers: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      members {\n        ...MemberFields\n      }\n    }\n    users @include(if: $withUsers) {\n      id\n      email\n      disabled\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetMemberRole($projectId: ID!, $userId: ID!, $role: Role!) {\n    setMemberRole(projectId: $projectId, userId: $userId, role: $role) {\n      ...MemberFields\n    }\n  }\n"): (typeof documents)["\n  mutation SetMemberRole($projectId: ID!, $userId: ID!, $role: Role!) {\n    setMemberRole(projectId: $projectId, userId: $userId, role: $role) {\n      ...MemberFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($projectId: ID!, $userId: ID!) {\n    removeMember(projectId: $projectId, userId: $userId) {\n      ...MemberFields\n    }\n  }\n"): (typeof documents)["\n  mutation RemoveMember($projectId: ID!, $userId: ID!) {\n    removeMember(projectId: $projectId, userId: $userId) {\n      ...MemberFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ApiTokenFields on ApiToken {\n    id\n    projectId\n    name\n    role\n    createdAt\n    expiresAt\n    revokedAt\n    lastUsedAt\n    active\n  }\n"): (typeof documents)["\n  fragment ApiTokenFields on ApiToken {\n    id\n    projectId\n    name\n    role\n    createdAt\n    expiresAt\n    revokedAt\n    lastUsedAt\n    active\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProjectTokens($id: ID!, $withTokens: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      apiTokens @include(if: $withTokens) {\n        ...ApiTokenFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query ProjectTokens($id: ID!, $withTokens: Boolean!) {\n    project(id: $id) {\n      ...ProjectFields\n      apiTokens @include(if: $withTokens) {\n        ...ApiTokenFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateApiToken($projectId: ID!, $name: String!, $role: Role!, $expiresAt: DateTime) {\n    createApiToken(projectId: $projectId, name: $name, role: $role, expiresAt: $expiresAt) {\n      token {\n        ...ApiTokenFields\n      }\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation CreateApiToken($projectId: ID!, $name: String!, $role: Role!, $expiresAt: DateTime) {\n    createApiToken(projectId: $projectId, name: $name, role: $role, expiresAt: $expiresAt) {\n      token {\n        ...ApiTokenFields\n      }\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      ...ApiTokenFields\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeApiToken($id: ID!) {\n    revokeApiToken(id: $id) {\n      ...ApiTokenFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateUser($email: String!, $password: String!, $siteAdmin: Boolean!) {\n    createUser(email: $email, password: $password, siteAdmin: $siteAdmin) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateUser($email: String!, $password: String!, $siteAdmin: Boolean!) {\n    createUser(email: $email, password: $password, siteAdmin: $siteAdmin) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation DisableUser($id: ID!) {\n    disableUser(id: $id) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation EnableUser($id: ID!) {\n    enableUser(id: $id) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteUser($id: ID!) {\n    deleteUser(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($userId: ID!, $password: String!) {\n    resetPassword(userId: $userId, password: $password)\n  }\n"): (typeof documents)["\n  mutation ResetPassword($userId: ID!, $password: String!) {\n    resetPassword(userId: $userId, password: $password)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"): (typeof documents)["\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SigningKeyFields on SigningKey {\n    kid\n    algorithm\n    state\n    createdAt\n    retireAfter\n    configured\n  }\n"): (typeof documents)["\n  fragment SigningKeyFields on SigningKey {\n    kid\n    algorithm\n    state\n    createdAt\n    retireAfter\n    configured\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SigningKeys {\n    signingKeys {\n      ...SigningKeyFields\n    }\n  }\n"): (typeof documents)["\n  query SigningKeys {\n    signingKeys {\n      ...SigningKeyFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateSigningKey {\n    rotateSigningKey {\n      ...SigningKeyFields\n    }\n  }\n"): (typeof documents)["\n  mutation RotateSigningKey {\n    rotateSigningKey {\n      ...SigningKeyFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment AuditEntryFields on AuditEntry {\n    id\n    at\n    actor\n    actorUserId\n    tokenId\n    projectId\n    action\n    targetId\n    arguments\n    sourceIp\n    userAgent\n    outcome\n    errorCode\n    errorMessage\n  }\n"): (typeof documents)["\n  fragment AuditEntryFields on AuditEntry {\n    id\n    at\n    actor\n    actorUserId\n    tokenId\n    projectId\n    action\n    targetId\n    arguments\n    sourceIp\n    userAgent\n    outcome\n    errorCode\n    errorMessage\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLog($first: Int, $after: String, $projectId: ID) {\n    auditLog(first: $first, after: $after, projectId: $projectId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...AuditEntryFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int, $after: String, $projectId: ID) {\n    auditLog(first: $first, after: $after, projectId: $projectId) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      nodes {\n        ...AuditEntryFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment RowSetFields on RowSet {\n    columns {\n      name\n      dataType\n    }\n    rows\n    truncated\n    nextCursor\n  }\n"): (typeof documents)["\n  fragment RowSetFields on RowSet {\n    columns {\n      name\n      dataType\n    }\n    rows\n    truncated\n    nextCursor\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query InstanceTables($id: ID!) {\n    instance(id: $id) {\n      id\n      tables {\n        schema\n        name\n        kind\n        estimatedRows\n        sizeBytes\n        columns {\n          name\n          dataType\n          nullable\n          default\n          primaryKey\n        }\n        indexes {\n          name\n          definition\n          unique\n          primary\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query InstanceTables($id: ID!) {\n    instance(id: $id) {\n      id\n      tables {\n        schema\n        name\n        kind\n        estimatedRows\n        sizeBytes\n        columns {\n          name\n          dataType\n          nullable\n          default\n          primaryKey\n        }\n        indexes {\n          name\n          definition\n          unique\n          primary\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query InstanceRows($id: ID!, $table: String!, $schema: String!, $first: Int!, $after: String) {\n    instance(id: $id) {\n      id\n      rows(table: $table, schema: $schema, first: $first, after: $after) {\n        ...RowSetFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query InstanceRows($id: ID!, $table: String!, $schema: String!, $first: Int!, $after: String) {\n    instance(id: $id) {\n      id\n      rows(table: $table, schema: $schema, first: $first, after: $after) {\n        ...RowSetFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RunReadOnlyQuery($instanceId: ID!, $sql: String!) {\n    runReadOnlyQuery(instanceId: $instanceId, sql: $sql) {\n      ...RowSetFields\n    }\n  }\n"): (typeof documents)["\n  mutation RunReadOnlyQuery($instanceId: ID!, $sql: String!) {\n    runReadOnlyQuery(instanceId: $instanceId, sql: $sql) {\n      ...RowSetFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

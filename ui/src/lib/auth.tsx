@@ -69,14 +69,5 @@ export function useAuth(): AuthValue {
   return v;
 }
 
-/** Whether the user may change things (operator or admin somewhere, or site admin). */
-export function canOperate(session: Session | null): boolean {
-  if (!session) return false;
-  return session.user.isSiteAdmin || session.user.roles.some((r) => r.role === 'ADMIN' || r.role === 'OPERATOR');
-}
-
-/** Whether the user may change things in one project (its operator or admin, or site admin). */
-export function canOperateIn(session: Session | null, projectId: string): boolean {
-  if (!session) return false;
-  return session.user.isSiteAdmin || session.user.roles.some((r) => r.projectId === projectId && (r.role === 'ADMIN' || r.role === 'OPERATOR'));
-}
+// What the caller may do in each project: `useAccess()` in ./projects, from the server's current
+// view of their roles (the session's copy is from login time).

@@ -30,6 +30,7 @@ export const InstancesQuery = graphql(`
       }
       nodes {
         id
+        projectId
         name
         provider
         plan
@@ -518,8 +519,8 @@ export const ScalingOperationFields = graphql(`
 `);
 
 export const ScaleClusterMutation = graphql(`
-  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!) {
-    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun) {
+  mutation ScaleCluster($provider: CloudProvider!, $plan: String!, $region: String!, $count: Int!, $dryRun: Boolean!, $projectId: ID) {
+    scaleCluster(provider: $provider, plan: $plan, region: $region, count: $count, dryRun: $dryRun, projectId: $projectId) {
       ...ScalingOperationFields
     }
   }
@@ -569,6 +570,324 @@ export const ClusterEventAddedSubscription = graphql(`
   subscription ClusterEventAdded($serverId: ID, $instanceId: ID) {
     clusterEvents(serverId: $serverId, instanceId: $instanceId) {
       ...ClusterEventFields
+    }
+  }
+`);
+
+// Projects, members, API tokens, users, signing keys, the audit log.
+
+export const ProjectFields = graphql(`
+  fragment ProjectFields on Project {
+    id
+    name
+    createdAt
+    myRole
+  }
+`);
+
+export const UserFields = graphql(`
+  fragment UserFields on User {
+    id
+    email
+    isSiteAdmin
+    disabled
+    roles {
+      projectId
+      projectName
+      role
+    }
+  }
+`);
+
+/** Who the caller is now, and their projects: the project switcher and every role check. */
+export const ProjectsQuery = graphql(`
+  query Projects {
+    me {
+      ...UserFields
+    }
+    projects {
+      ...ProjectFields
+    }
+  }
+`);
+
+export const CreateProjectMutation = graphql(`
+  mutation CreateProject($name: String!) {
+    createProject(name: $name) {
+      ...ProjectFields
+    }
+  }
+`);
+
+export const RenameProjectMutation = graphql(`
+  mutation RenameProject($id: ID!, $name: String!) {
+    renameProject(id: $id, name: $name) {
+      ...ProjectFields
+    }
+  }
+`);
+
+export const DeleteProjectMutation = graphql(`
+  mutation DeleteProject($id: ID!) {
+    deleteProject(id: $id)
+  }
+`);
+
+export const MemberFields = graphql(`
+  fragment MemberFields on Member {
+    userId
+    email
+    role
+    disabled
+    since
+  }
+`);
+
+/** A project's members; with `withUsers` (site admins), every user, to add from. */
+export const ProjectMembersQuery = graphql(`
+  query ProjectMembers($id: ID!, $withUsers: Boolean!) {
+    project(id: $id) {
+      ...ProjectFields
+      members {
+        ...MemberFields
+      }
+    }
+    users @include(if: $withUsers) {
+      id
+      email
+      disabled
+    }
+  }
+`);
+
+export const SetMemberRoleMutation = graphql(`
+  mutation SetMemberRole($projectId: ID!, $userId: ID!, $role: Role!) {
+    setMemberRole(projectId: $projectId, userId: $userId, role: $role) {
+      ...MemberFields
+    }
+  }
+`);
+
+export const RemoveMemberMutation = graphql(`
+  mutation RemoveMember($projectId: ID!, $userId: ID!) {
+    removeMember(projectId: $projectId, userId: $userId) {
+      ...MemberFields
+    }
+  }
+`);
+
+export const ApiTokenFields = graphql(`
+  fragment ApiTokenFields on ApiToken {
+    id
+    projectId
+    name
+    role
+    createdAt
+    expiresAt
+    revokedAt
+    lastUsedAt
+    active
+  }
+`);
+
+/** A project's API tokens (its admins only: others get the project without them). */
+export const ProjectTokensQuery = graphql(`
+  query ProjectTokens($id: ID!, $withTokens: Boolean!) {
+    project(id: $id) {
+      ...ProjectFields
+      apiTokens @include(if: $withTokens) {
+        ...ApiTokenFields
+      }
+    }
+  }
+`);
+
+export const CreateApiTokenMutation = graphql(`
+  mutation CreateApiToken($projectId: ID!, $name: String!, $role: Role!, $expiresAt: DateTime) {
+    createApiToken(projectId: $projectId, name: $name, role: $role, expiresAt: $expiresAt) {
+      token {
+        ...ApiTokenFields
+      }
+      secret
+    }
+  }
+`);
+
+export const RevokeApiTokenMutation = graphql(`
+  mutation RevokeApiToken($id: ID!) {
+    revokeApiToken(id: $id) {
+      ...ApiTokenFields
+    }
+  }
+`);
+
+export const UsersQuery = graphql(`
+  query Users {
+    users {
+      ...UserFields
+    }
+  }
+`);
+
+export const CreateUserMutation = graphql(`
+  mutation CreateUser($email: String!, $password: String!, $siteAdmin: Boolean!) {
+    createUser(email: $email, password: $password, siteAdmin: $siteAdmin) {
+      ...UserFields
+    }
+  }
+`);
+
+export const DisableUserMutation = graphql(`
+  mutation DisableUser($id: ID!) {
+    disableUser(id: $id) {
+      ...UserFields
+    }
+  }
+`);
+
+export const EnableUserMutation = graphql(`
+  mutation EnableUser($id: ID!) {
+    enableUser(id: $id) {
+      ...UserFields
+    }
+  }
+`);
+
+export const DeleteUserMutation = graphql(`
+  mutation DeleteUser($id: ID!) {
+    deleteUser(id: $id)
+  }
+`);
+
+export const ResetPasswordMutation = graphql(`
+  mutation ResetPassword($userId: ID!, $password: String!) {
+    resetPassword(userId: $userId, password: $password)
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`);
+
+export const SigningKeyFields = graphql(`
+  fragment SigningKeyFields on SigningKey {
+    kid
+    algorithm
+    state
+    createdAt
+    retireAfter
+    configured
+  }
+`);
+
+export const SigningKeysQuery = graphql(`
+  query SigningKeys {
+    signingKeys {
+      ...SigningKeyFields
+    }
+  }
+`);
+
+export const RotateSigningKeyMutation = graphql(`
+  mutation RotateSigningKey {
+    rotateSigningKey {
+      ...SigningKeyFields
+    }
+  }
+`);
+
+export const AuditEntryFields = graphql(`
+  fragment AuditEntryFields on AuditEntry {
+    id
+    at
+    actor
+    actorUserId
+    tokenId
+    projectId
+    action
+    targetId
+    arguments
+    sourceIp
+    userAgent
+    outcome
+    errorCode
+    errorMessage
+  }
+`);
+
+export const AuditLogQuery = graphql(`
+  query AuditLog($first: Int, $after: String, $projectId: ID) {
+    auditLog(first: $first, after: $after, projectId: $projectId) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...AuditEntryFields
+      }
+    }
+  }
+`);
+
+// The database browser.
+
+export const RowSetFields = graphql(`
+  fragment RowSetFields on RowSet {
+    columns {
+      name
+      dataType
+    }
+    rows
+    truncated
+    nextCursor
+  }
+`);
+
+export const InstanceTablesQuery = graphql(`
+  query InstanceTables($id: ID!) {
+    instance(id: $id) {
+      id
+      tables {
+        schema
+        name
+        kind
+        estimatedRows
+        sizeBytes
+        columns {
+          name
+          dataType
+          nullable
+          default
+          primaryKey
+        }
+        indexes {
+          name
+          definition
+          unique
+          primary
+        }
+      }
+    }
+  }
+`);
+
+export const InstanceRowsQuery = graphql(`
+  query InstanceRows($id: ID!, $table: String!, $schema: String!, $first: Int!, $after: String) {
+    instance(id: $id) {
+      id
+      rows(table: $table, schema: $schema, first: $first, after: $after) {
+        ...RowSetFields
+      }
+    }
+  }
+`);
+
+export const RunReadOnlyQueryMutation = graphql(`
+  mutation RunReadOnlyQuery($instanceId: ID!, $sql: String!) {
+    runReadOnlyQuery(instanceId: $instanceId, sql: $sql) {
+      ...RowSetFields
     }
   }
 `);

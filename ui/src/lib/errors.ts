@@ -80,3 +80,66 @@ export function createErrorField(err: ApiError): CreateField | null {
   if (/^password\b/i.test(m)) return 'password';
   return null;
 }
+
+/** Where an error of one form belongs: a field, or (null) the form as a whole. */
+export type FieldRule<F extends string> = [code: ErrorCode | ErrorCode[], pattern: RegExp, field: F];
+
+export function errorField<F extends string>(err: ApiError, rules: readonly FieldRule<F>[]): F | null {
+  const m = err.message.trim();
+  for (const [code, pattern, field] of rules) {
+    const codes = Array.isArray(code) ? code : [code];
+    if (codes.includes(err.code as ErrorCode) && pattern.test(m)) return field;
+  }
+  return null;
+}
+
+/** createProject, renameProject: the name is the only field. */
+export const PROJECT_NAME_RULES: FieldRule<'name'>[] = [
+  ['INVALID_INPUT', /project name/i, 'name'],
+  ['CONFLICT', /^a project named /i, 'name'],
+];
+
+/** setMemberRole when adding someone: which user, and which role. */
+export const MEMBER_RULES: FieldRule<'user' | 'role'>[] = [
+  [['INVALID_INPUT', 'NOT_FOUND'], /\buser\b/i, 'user'],
+  ['INVALID_INPUT', /\brole\b/i, 'role'],
+];
+
+/** createApiToken. */
+export const TOKEN_RULES: FieldRule<'name' | 'role' | 'expiresAt'>[] = [
+  ['INVALID_INPUT', /token name/i, 'name'],
+  ['CONFLICT', /^a token named /i, 'name'],
+  ['INVALID_INPUT', /^expiresAt\b/i, 'expiresAt'],
+  ['INVALID_INPUT', /\brole\b/i, 'role'],
+];
+
+/** createUser. */
+export const USER_RULES: FieldRule<'email' | 'password'>[] = [
+  ['INVALID_INPUT', /^email\b/i, 'email'],
+  ['CONFLICT', /^a user with email /i, 'email'],
+  ['INVALID_INPUT', /^password\b/i, 'password'],
+];
+
+/** changePassword. */
+export const CHANGE_PASSWORD_RULES: FieldRule<'current' | 'next'>[] = [
+  ['INVALID_INPUT', /current password/i, 'current'],
+  ['INVALID_INPUT', /^password\b/i, 'next'],
+];
+
+/** Whether a refusal is the server keeping a project's last admin. */
+export function isLastAdmin(err: ApiError): boolean {
+  return err.code === 'CONFLICT' && /at least one admin/i.test(err.message);
+}
+
+/** What to say when a membership change is refused. */
+export function memberErrorMessage(err: ApiError, email: string): string {
+  if (isLastAdmin(err)) return `${email} is this project's last admin, and a project keeps at least one: make someone else admin first.`;
+  if (err.code === 'FORBIDDEN') return `Only the project's admins may change its members (${err.message}).`;
+  return err.message;
+}
+
+/** What to say when deleting a project is refused. */
+export function deleteProjectMessage(err: ApiError, name: string): string {
+  if (err.code === 'CONFLICT') return `${name} cannot be deleted: ${err.message}.`;
+  return err.message;
+}

@@ -5,6 +5,7 @@ import { CreateInstanceMutation, InstanceOfferingsQuery, VersionsQuery } from '.
 import type { CreateInstanceInput, InstancePlanFieldsFragment, Provider, ServiceType } from '../gql/graphql';
 import { InstancePlanPicker } from '../components/PlanPicker';
 import { apiError, createErrorField, type CreateField } from '../lib/errors';
+import { useProjects } from '../lib/projects';
 import { PROVIDER_HELP, SERVICE_TYPES, SERVICE_TYPE_HELP, defaultPlan, providerName, serviceTypeName } from '../lib/instances';
 
 export interface CreateValues {
@@ -287,12 +288,16 @@ export function CreateInstancePage() {
   // Only this provider's versions: never another's while a switch is loading.
   const current = versions.data && versions.operation?.variables.provider === provider ? versions.data.versions : null;
   const [{ fetching }, create] = useMutation(CreateInstanceMutation);
+  // Made in the project the dashboard works in (the API's default project when none is known).
+  const { current: project } = useProjects();
   return (
     <section className="narrow">
       <p className="crumbs">
         <Link to="/instances">Instances</Link> / New
       </p>
-      <h1>New instance</h1>
+      <h1>
+        New instance {project && <span className="h1-sub" data-testid="create-project">in {project.name}</span>}
+      </h1>
       <CreateInstanceForm
         versions={current ?? (versions.error ? [] : null)}
         providers={offerings.data?.instanceProviders ?? ['LOCAL']}
@@ -301,7 +306,7 @@ export function CreateInstancePage() {
         submitting={fetching}
         onCancel={() => navigate('/instances')}
         onSubmit={async (input) => {
-          const res = await create({ input });
+          const res = await create({ input: project ? { ...input, projectId: project.id } : input });
           const err = apiError(res.error);
           if (err) return err;
           if (res.data) navigate(`/instances/${res.data.createInstance.instance.id}`, { state: { created: true, operationId: res.data.createInstance.operation.id } });

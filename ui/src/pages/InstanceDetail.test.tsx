@@ -127,3 +127,54 @@ describe('InstanceDetailPage for a local instance', () => {
     expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1' });
   });
 });
+
+describe('InstanceDetailPage’s Data tab', () => {
+  function renderAs(role: 'OPERATOR' | 'VIEWER', state: Instance['state']) {
+    const user = { id: 'u1', email: 'u@example.com', isSiteAdmin: false, roles: [{ projectId: 'p1', projectName: 'default', role }] };
+    localStorage.setItem('toygres.session', JSON.stringify({ token: 't', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), user }));
+    const mock = mockClient((name) => {
+      if (name === 'InstanceDetail') return { instance: { ...instance, provider: 'LOCAL', serviceType: null, statusMessage: null, state }, instancePlans: plans };
+      if (name === 'InstanceTables') return { instance: { id: 'i1', tables: [] } };
+      throw new Error(`unexpected ${name}`);
+    });
+    render(
+      <Urql value={mock.client}>
+        <AuthProvider>
+          <MemoryRouter initialEntries={['/instances/i1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+            <Routes>
+              <Route path="/instances/:id" element={<InstanceDetailPage />} />
+            </Routes>
+          </MemoryRouter>
+        </AuthProvider>
+      </Urql>,
+    );
+    return mock;
+  }
+
+  it('browses a running instance’s data for its operators', async () => {
+    const { sent } = renderAs('OPERATOR', 'RUNNING');
+    const tabs = await screen.findByRole('tablist', { name: 'Instance views' });
+    expect(within(tabs).getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
+    expect(sent.some((s) => s.name === 'InstanceTables')).toBe(false);
+    await userEvent.click(within(tabs).getByRole('tab', { name: 'Data' }));
+    expect(within(tabs).getByRole('tab', { name: 'Data' })).toHaveAttribute('aria-selected', 'true');
+    await screen.findByTestId('no-tables');
+    expect(screen.getByLabelText('Read-only SQL')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Connection' })).not.toBeInTheDocument();
+    await userEvent.click(within(tabs).getByRole('tab', { name: 'Overview' }));
+    await screen.findByRole('heading', { name: 'Connection' });
+  });
+
+  it('is not offered to viewers, whom the API refuses', async () => {
+    renderAs('VIEWER', 'RUNNING');
+    await screen.findByRole('heading', { name: 'Connection' });
+    expect(screen.queryByRole('tablist')).not.toBeInTheDocument();
+    expect(screen.queryByRole('tab', { name: 'Data' })).not.toBeInTheDocument();
+  });
+
+  it('is not offered while the instance is not running', async () => {
+    renderAs('OPERATOR', 'STOPPED');
+    await screen.findByRole('heading', { name: 'Connection' });
+    expect(screen.queryByRole('tab', { name: 'Data' })).not.toBeInTheDocument();
+  });
+});

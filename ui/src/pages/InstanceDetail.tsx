@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import {
   DeleteInstanceMutation,
@@ -15,12 +15,13 @@ import { HealthBadge, ProviderBadge, StateBadge, StatusBadge } from '../componen
 import { InstanceEvents } from '../components/ClusterEvents';
 import { CopyButton } from '../components/CopyButton';
 import { ConfirmDelete } from '../components/ConfirmDelete';
+import { DataBrowser } from '../components/DataBrowser';
 import { HealthChart } from '../components/HealthChart';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { dateTime, hasPassword, kindLabel, maskPassword, relativeTime } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
-import { canOperate, useAuth } from '../lib/auth';
+import { useAccess } from '../lib/projects';
 import { SERVICE_TYPE_HELP, instancePlanSize, providerName, serviceTypeName } from '../lib/instances';
 
 const CHECKS = 40;
@@ -49,8 +50,9 @@ export function ConnectionString({ value }: { value: string | null }) {
 
 export function InstanceDetailPage() {
   const { id = '' } = useParams();
-  const { session } = useAuth();
+  const a = useAccess();
   const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
   const location = useLocation();
   const [result, reexecute] = useQuery({ query: InstanceDetailQuery, variables: { id, checks: CHECKS }, requestPolicy: 'cache-and-network' });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
@@ -109,7 +111,16 @@ export function InstanceDetailPage() {
 
   const base = result.data.instance;
   const inst = live && live.id === base.id && Date.parse(live.updatedAt) >= Date.parse(base.updatedAt) ? { ...base, ...live } : base;
-  const operate = canOperate(session);
+  const operate = a.canOperateIn(inst.projectId);
+  // The data browser: for the project's admins and operators, while the instance runs.
+  const canBrowse = operate && inst.state === 'RUNNING';
+  const tab = canBrowse && params.get('tab') === 'data' ? 'data' : 'overview';
+  const showTab = (t: 'overview' | 'data') => {
+    const next = new URLSearchParams(params);
+    if (t === 'data') next.set('tab', 'data');
+    else next.delete('tab');
+    setParams(next);
+  };
   const kube = inst.provider === 'KUBERNETES';
   const plan = result.data.instancePlans.find((p) => p.name === inst.plan);
   const busy = stop.fetching || start.fetching || restart.fetching || del.fetching;
@@ -176,115 +187,133 @@ export function InstanceDetailPage() {
         </Notice>
       )}
 
-      <div className="grid-2">
-        <div className="card">
-          <h2>Connection</h2>
-          <ConnectionString value={inst.connectionString} />
-          <dl className="props">
-            <dt>Host</dt>
-            <dd className="mono">{inst.host ?? '—'}</dd>
-            <dt>Port</dt>
-            <dd className="mono">{inst.port ?? '—'}</dd>
-            <dt>User</dt>
-            <dd className="mono">{inst.username}</dd>
-            <dt>Database</dt>
-            <dd className="mono">{inst.database}</dd>
-          </dl>
+      {canBrowse && (
+        <div className="tabs" role="tablist" aria-label="Instance views">
+          <button type="button" role="tab" id="tab-overview" aria-selected={tab === 'overview'} aria-controls="panel-overview" onClick={() => showTab('overview')}>
+            Overview
+          </button>
+          <button type="button" role="tab" id="tab-data" aria-selected={tab === 'data'} aria-controls="panel-data" onClick={() => showTab('data')}>
+            Data
+          </button>
         </div>
-        <div className="card">
-          <h2>Details</h2>
-          <dl className="props">
-            <dt>PostgreSQL</dt>
-            <dd>
-              {inst.version} {inst.serverVersion && <span className="muted small">({inst.serverVersion})</span>}
-            </dd>
-            <dt>Provider</dt>
-            <dd data-testid="provider">
-              <ProviderBadge provider={inst.provider} />
-            </dd>
-            <dt>Plan</dt>
-            <dd>
-              <span className="mono">{inst.plan}</span> {plan && <span className="muted small">({instancePlanSize(plan)})</span>}
-            </dd>
-            {inst.serviceType && (
-              <>
-                <dt>Service</dt>
-                <dd data-testid="service-type">
-                  {serviceTypeName(inst.serviceType)} <span className="muted small">({SERVICE_TYPE_HELP[inst.serviceType]})</span>
+      )}
+      {tab === 'data' ? (
+        <div role="tabpanel" id="panel-data" aria-labelledby="tab-data">
+          <DataBrowser instanceId={inst.id} />
+        </div>
+      ) : (
+        <div role={canBrowse ? 'tabpanel' : undefined} id="panel-overview" aria-labelledby={canBrowse ? 'tab-overview' : undefined}>
+          <div className="grid-2">
+            <div className="card">
+              <h2>Connection</h2>
+              <ConnectionString value={inst.connectionString} />
+              <dl className="props">
+                <dt>Host</dt>
+                <dd className="mono">{inst.host ?? '—'}</dd>
+                <dt>Port</dt>
+                <dd className="mono">{inst.port ?? '—'}</dd>
+                <dt>User</dt>
+                <dd className="mono">{inst.username}</dd>
+                <dt>Database</dt>
+                <dd className="mono">{inst.database}</dd>
+              </dl>
+            </div>
+            <div className="card">
+              <h2>Details</h2>
+              <dl className="props">
+                <dt>PostgreSQL</dt>
+                <dd>
+                  {inst.version} {inst.serverVersion && <span className="muted small">({inst.serverVersion})</span>}
                 </dd>
-              </>
+                <dt>Provider</dt>
+                <dd data-testid="provider">
+                  <ProviderBadge provider={inst.provider} />
+                </dd>
+                <dt>Plan</dt>
+                <dd>
+                  <span className="mono">{inst.plan}</span> {plan && <span className="muted small">({instancePlanSize(plan)})</span>}
+                </dd>
+                {inst.serviceType && (
+                  <>
+                    <dt>Service</dt>
+                    <dd data-testid="service-type">
+                      {serviceTypeName(inst.serviceType)} <span className="muted small">({SERVICE_TYPE_HELP[inst.serviceType]})</span>
+                    </dd>
+                  </>
+                )}
+                <dt>Storage</dt>
+                <dd>{inst.storageGb} GB</dd>
+                <dt>Created</dt>
+                <dd title={inst.createdAt}>{dateTime(inst.createdAt)}</dd>
+                <dt>Last check</dt>
+                <dd>
+                  {relativeTime(inst.lastCheckedAt)} {inst.latencyMs != null && <span className="muted small">({inst.latencyMs.toFixed(1)} ms)</span>}
+                </dd>
+                <dt>ID</dt>
+                <dd className="mono small">{inst.id}</dd>
+              </dl>
+            </div>
+          </div>
+
+          <div className="card">
+            <h2>Health history</h2>
+            {base.healthChecks.length === 0 ? (
+              <p className="muted">No checks yet. The first runs shortly after the instance is RUNNING.</p>
+            ) : (
+              <HealthChart checks={base.healthChecks} />
             )}
-            <dt>Storage</dt>
-            <dd>{inst.storageGb} GB</dd>
-            <dt>Created</dt>
-            <dd title={inst.createdAt}>{dateTime(inst.createdAt)}</dd>
-            <dt>Last check</dt>
-            <dd>
-              {relativeTime(inst.lastCheckedAt)} {inst.latencyMs != null && <span className="muted small">({inst.latencyMs.toFixed(1)} ms)</span>}
-            </dd>
-            <dt>ID</dt>
-            <dd className="mono small">{inst.id}</dd>
-          </dl>
+          </div>
+
+          <div className="card">
+            <div className="page-head">
+              <h2>Recent operations</h2>
+              <Link to={`/operations?target=${inst.id}`} className="small">
+                All operations on {inst.name} →
+              </Link>
+            </div>
+            {base.operations.length === 0 ? (
+              <p className="muted">No operations yet.</p>
+            ) : (
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Kind</th>
+                    <th>Status</th>
+                    <th>Step</th>
+                    <th>Attempts</th>
+                    <th>Started</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {base.operations.map((o) => (
+                    <tr key={o.id}>
+                      <td>
+                        <Link to={`/operations/${o.id}`}>{kindLabel(o.kind)}</Link>
+                      </td>
+                      <td>
+                        <StatusBadge status={o.status} />
+                      </td>
+                      <td className="mono small">{o.step}</td>
+                      <td>{o.attempts}</td>
+                      <td className="small muted">{relativeTime(o.createdAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
+
+          <div className="card">
+            <h2>Events</h2>
+            <InstanceEvents
+              instanceId={base.id}
+              initial={base.events}
+              onGap={refetch}
+              empty={kube ? 'No events yet. Pod problems, repairs of drifted objects and deletions appear here as they happen.' : 'No events yet.'}
+            />
+          </div>
         </div>
-      </div>
-
-      <div className="card">
-        <h2>Health history</h2>
-        {base.healthChecks.length === 0 ? (
-          <p className="muted">No checks yet. The first runs shortly after the instance is RUNNING.</p>
-        ) : (
-          <HealthChart checks={base.healthChecks} />
-        )}
-      </div>
-
-      <div className="card">
-        <div className="page-head">
-          <h2>Recent operations</h2>
-          <Link to={`/operations?target=${inst.id}`} className="small">
-            All operations on {inst.name} →
-          </Link>
-        </div>
-        {base.operations.length === 0 ? (
-          <p className="muted">No operations yet.</p>
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Kind</th>
-                <th>Status</th>
-                <th>Step</th>
-                <th>Attempts</th>
-                <th>Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              {base.operations.map((o) => (
-                <tr key={o.id}>
-                  <td>
-                    <Link to={`/operations/${o.id}`}>{kindLabel(o.kind)}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={o.status} />
-                  </td>
-                  <td className="mono small">{o.step}</td>
-                  <td>{o.attempts}</td>
-                  <td className="small muted">{relativeTime(o.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-
-      <div className="card">
-        <h2>Events</h2>
-        <InstanceEvents
-          instanceId={base.id}
-          initial={base.events}
-          onGap={refetch}
-          empty={kube ? 'No events yet. Pod problems, repairs of drifted objects and deletions appear here as they happen.' : 'No events yet.'}
-        />
-      </div>
+      )}
 
       {confirming && (
         <ConfirmDelete

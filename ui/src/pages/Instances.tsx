@@ -8,14 +8,16 @@ import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
 import { useDebounced, useLive, usePollWhile } from '../lib/live';
-import { canOperate, useAuth } from '../lib/auth';
+import { useCanOperateHere, useProjects } from '../lib/projects';
 
 const PAGE = 20;
 export const STATES: InstanceState[] = ['CREATING', 'RUNNING', 'STOPPING', 'STOPPED', 'STARTING', 'DELETING', 'DELETED', 'FAILED'];
 type Row = Data['instances']['nodes'][number];
 
 export function InstancesPage() {
-  const { session } = useAuth();
+  const operate = useCanOperateHere();
+  const { current } = useProjects();
+  const projectId = current?.id ?? null;
   const location = useLocation();
   const [deleted, setDeleted] = useState<string | null>((location.state as { deleted?: string } | null)?.deleted ?? null);
   const [params, setParams] = useSearchParams();
@@ -78,8 +80,10 @@ export function InstancesPage() {
     return all
       .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
       .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r))
-      .filter((r) => (state ? true : r.state !== 'DELETED'));
-  }, [result.data, more, live, state]);
+      .filter((r) => (state ? true : r.state !== 'DELETED'))
+      // The current project's only: the API lists every project the caller may see.
+      .filter((r) => !projectId || r.projectId === projectId);
+  }, [result.data, more, live, state, projectId]);
 
   const TRANSITIONAL: InstanceState[] = ['CREATING', 'STOPPING', 'STARTING', 'DELETING'];
   usePollWhile(rows.some((r) => TRANSITIONAL.includes(r.state)), refetch, 4000);
@@ -99,14 +103,26 @@ export function InstancesPage() {
     setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
   };
 
+  // The API cannot filter by project: while this project's rows do not fill a page, fetch the
+  // next ones (a few pages at most; "Load more" goes on from there).
+  const [autoPages, setAutoPages] = useState(0);
+  useEffect(() => setAutoPages(0), [filter, projectId]);
+  useEffect(() => {
+    if (!projectId || !pageInfo?.hasNextPage || loadingMore || moreError || autoPages >= 5 || rows.length >= PAGE) return;
+    setAutoPages((n) => n + 1);
+    void loadMore();
+  }, [projectId, pageInfo?.hasNextPage, pageInfo?.endCursor, loadingMore, moreError, autoPages, rows.length]);
+
   const err = apiError(result.error);
   const filtered = !!(q || state);
 
   return (
     <section>
       <div className="page-head">
-        <h1>Instances</h1>
-        {canOperate(session) && (
+        <h1>
+          Instances {current && <span className="h1-sub" data-testid="list-project">in {current.name}</span>}
+        </h1>
+        {operate && (
           <Link className="btn btn-primary" to="/instances/new">
             + New instance
           </Link>
@@ -151,6 +167,13 @@ export function InstancesPage() {
         <ErrorState error={err} onRetry={refetch} title="Could not load instances" />
       ) : !result.data ? (
         <Loading what="Loading instances" />
+      ) : rows.length === 0 && pageInfo?.hasNextPage ? (
+        <Empty title={`No instances of ${current?.name ?? 'this project'} among the newest`}>
+          <p className="muted">Other projects' instances came first. Look further back, or switch projects.</p>
+          <button className="btn" onClick={loadMore} disabled={loadingMore}>
+            {loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        </Empty>
       ) : rows.length === 0 ? (
         filtered ? (
           <Empty title="No instances match">
@@ -162,7 +185,7 @@ export function InstancesPage() {
         ) : (
           <Empty title="No instances yet">
             <p className="muted">Create a PostgreSQL instance to get a connection string in seconds.</p>
-            {canOperate(session) ? (
+            {operate ? (
               <Link className="btn btn-primary" to="/instances/new">
                 Create your first instance
               </Link>

@@ -10,7 +10,7 @@ import { NoServers } from './Servers';
 import { apiError, type ApiError } from '../lib/errors';
 import { cloudName, isDnsLabel, monthly, offeredIn, planSize, provisionErrorField, type ProvisionField } from '../lib/fleet';
 import { useLive, usePollWhile } from '../lib/live';
-import { canOperate, useAuth } from '../lib/auth';
+import { useAccess, useCanOperateHere, useProjects } from '../lib/projects';
 
 export interface ProvisionValues {
   provider: CloudProvider;
@@ -333,7 +333,9 @@ export function RefreshPlansButton({ provider, onDone }: { provider: CloudProvid
 
 export function ProvisionServerPage() {
   const navigate = useNavigate();
-  const { session } = useAuth();
+  const operate = useCanOperateHere();
+  const { isSiteAdmin } = useAccess();
+  const { current: project } = useProjects();
   const [setup, refetchSetup] = useQuery({ query: FleetSetupQuery });
   const configured = setup.data?.configuredProviders ?? [];
   const [chosen, setChosen] = useState<CloudProvider | null>(null);
@@ -355,7 +357,7 @@ export function ProvisionServerPage() {
   const setupErr = apiError(setup.error);
   if (setupErr && !setup.data) return <ErrorState error={setupErr} onRetry={() => refetchSetup({ requestPolicy: 'network-only' })} title="Could not load the clouds" />;
   if (!setup.data) return <Loading what="Loading clouds" />;
-  if (!canOperate(session))
+  if (!operate)
     return (
       <Empty title="Read-only">
         <p className="muted">Your role is read-only; ask a project operator to provision a server.</p>
@@ -376,7 +378,7 @@ export function ProvisionServerPage() {
   return (
     <section className="wide-form">
       {crumbs}
-      <h1>New server</h1>
+      <h1>New server {project && <span className="h1-sub">in {project.name}</span>}</h1>
       <p className="muted">A VM at the cloud, booted from a template that installs PostgreSQL, that Toygres can then place instances on.</p>
       {offeringsErr && !offerings.data && <ErrorState error={offeringsErr} onRetry={refetchOfferings} title={`Could not load ${cloudName(provider)}'s plans`} />}
       <ProvisionServerForm
@@ -388,7 +390,7 @@ export function ProvisionServerPage() {
         submitting={fetching}
         onCancel={() => navigate('/servers')}
         planTools={
-          session?.user.isSiteAdmin && anyUnpriced ? (
+          isSiteAdmin && anyUnpriced ? (
             <>
               Toygres's built-in plan table has no current prices for {cloudName(provider)}.{' '}
               <RefreshPlansButton provider={provider} onDone={refetchOfferings} />
@@ -396,7 +398,7 @@ export function ProvisionServerPage() {
           ) : undefined
         }
         onSubmit={async (input) => {
-          const res = await provision({ input });
+          const res = await provision({ input: project ? { ...input, projectId: project.id } : input });
           const err = apiError(res.error);
           if (err) return err;
           if (res.data) {

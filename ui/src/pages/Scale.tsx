@@ -19,7 +19,7 @@ import { apiError, type ApiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
 import { cloudName, money, monthlyDelta, offeredIn, orderablePlans, planLabel, provisionErrorField } from '../lib/fleet';
 import { useLive } from '../lib/live';
-import { canOperate, useAuth } from '../lib/auth';
+import { useCanOperateHere, useProjects } from '../lib/projects';
 
 /** The most servers one group may have (jobs::server::MAX_GROUP_SIZE). */
 export const MAX_GROUP_SIZE = 100;
@@ -247,7 +247,8 @@ function useServerStates(scaling: Scaling | null): [Record<string, ServerState |
 }
 
 export function ScalePage() {
-  const { session } = useAuth();
+  const operate = useCanOperateHere();
+  const { current: project } = useProjects();
   const [clouds] = useQuery({ query: ConfiguredProvidersQuery });
   const configured = clouds.data?.configuredProviders ?? [];
   const [values, setValues] = useState<Omit<ScaleValues, 'provider'> & { provider: CloudProvider | null }>({ provider: null, plan: '', region: '', count: '' });
@@ -267,7 +268,7 @@ export function ScalePage() {
 
   if (clouds.error && !clouds.data) return <ErrorState error={apiError(clouds.error)!} title="Could not load the clouds" />;
   if (!clouds.data) return <Loading what="Loading clouds" />;
-  if (!canOperate(session))
+  if (!operate)
     return (
       <Empty title="Read-only">
         <p className="muted">Your role is read-only; ask a project operator to scale servers.</p>
@@ -289,7 +290,7 @@ export function ScalePage() {
     const local = validateScale(all);
     setErrors(local);
     if (Object.keys(local).length) return;
-    const res = await doScale({ ...request, dryRun });
+    const res = await doScale({ ...request, dryRun, ...(project ? { projectId: project.id } : {}) });
     const e = apiError(res.error);
     if (e) {
       const f = scaleErrorField(e);
@@ -319,7 +320,7 @@ export function ScalePage() {
         <Link to="/servers">Servers</Link> / Scale
       </p>
       <div className="page-head">
-        <h1>Scale a group</h1>
+        <h1>Scale a group {project && <span className="h1-sub">in {project.name}</span>}</h1>
         <span className="muted small">A group is the servers of one cloud, plan and region. Preview what changes, then apply it.</span>
       </div>
       <form

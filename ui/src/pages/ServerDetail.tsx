@@ -13,7 +13,7 @@ import { apiError } from '../lib/errors';
 import { dateTime, kindLabel, relativeTime } from '../lib/format';
 import { SERVER_TRANSITIONAL, cloudName } from '../lib/fleet';
 import { useLive, usePollWhile } from '../lib/live';
-import { canOperateIn, useAuth } from '../lib/auth';
+import { useAccess } from '../lib/projects';
 
 function pct(v: number | null | undefined): string {
   return v == null ? '—' : `${v.toFixed(1)} %`;
@@ -21,7 +21,7 @@ function pct(v: number | null | undefined): string {
 
 export function ServerDetailPage() {
   const { id = '' } = useParams();
-  const { session } = useAuth();
+  const access = useAccess();
   const location = useLocation();
   const [result, reexecute] = useQuery({ query: ServerDetailQuery, variables: { id }, requestPolicy: 'cache-and-network' });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
@@ -70,7 +70,7 @@ export function ServerDetailPage() {
 
   const base = result.data.server;
   const server = live && live.id === base.id && Date.parse(live.updatedAt) >= Date.parse(base.updatedAt) ? { ...base, ...live } : base;
-  const operate = canOperateIn(session, server.projectId) && server.state !== 'REMOVED';
+  const operate = access.canOperateIn(server.projectId) && server.state !== 'REMOVED';
   const busy = drain.fetching || remove.fetching;
   const metrics = base.latestMetrics;
 

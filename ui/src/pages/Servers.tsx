@@ -9,7 +9,7 @@ import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
 import { CLOUDS, SERVER_STATES, SERVER_TRANSITIONAL, TOKEN_VARIABLE, cloudList, cloudName } from '../lib/fleet';
 import { useDebounced, useLive, usePollWhile } from '../lib/live';
-import { canOperate, useAuth } from '../lib/auth';
+import { useCanOperateHere, useProjects } from '../lib/projects';
 
 const PAGE = 20;
 type Row = Data['servers']['nodes'][number];
@@ -57,8 +57,9 @@ export function NoServers({ configured, operate }: { configured: readonly CloudP
 }
 
 export function ServersPage() {
-  const { session } = useAuth();
-  const operate = canOperate(session);
+  const operate = useCanOperateHere();
+  const { current } = useProjects();
+  const projectId = current?.id ?? null;
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const stateParam = params.get('state') as ServerState | null;
@@ -129,8 +130,10 @@ export function ServersPage() {
         const l = live[r.id];
         return l && Date.parse(l.updatedAt) >= Date.parse(r.updatedAt) ? { ...r, ...l } : r;
       })
-      .filter((r) => (state ? true : r.state !== 'REMOVED'));
-  }, [result.data, more, live, state]);
+      .filter((r) => (state ? true : r.state !== 'REMOVED'))
+      // The current project's only: the API lists every project the caller may see.
+      .filter((r) => !projectId || r.projectId === projectId);
+  }, [result.data, more, live, state, projectId]);
 
   usePollWhile(rows.some((r) => SERVER_TRANSITIONAL.includes(r.state)), refetch, 4000);
 
@@ -149,6 +152,16 @@ export function ServersPage() {
     setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
   };
 
+  // The API cannot filter by project: while this project's rows do not fill a page, fetch the
+  // next ones (a few pages at most; "Load more" goes on from there).
+  const [autoPages, setAutoPages] = useState(0);
+  useEffect(() => setAutoPages(0), [filter, projectId]);
+  useEffect(() => {
+    if (!projectId || !pageInfo?.hasNextPage || loadingMore || moreError || autoPages >= 5 || rows.length >= PAGE) return;
+    setAutoPages((n) => n + 1);
+    void loadMore();
+  }, [projectId, pageInfo?.hasNextPage, pageInfo?.endCursor, loadingMore, moreError, autoPages, rows.length]);
+
   const err = apiError(result.error);
   const filtered = !!(q || state || provider);
   const configured = clouds.data?.configuredProviders ?? null;
@@ -156,7 +169,9 @@ export function ServersPage() {
   return (
     <section>
       <div className="page-head">
-        <h1>Servers</h1>
+        <h1>
+          Servers {current && <span className="h1-sub" data-testid="list-project">in {current.name}</span>}
+        </h1>
         {operate && (
           <div className="actions">
             <Link className="btn" to="/servers/scale">

@@ -7,10 +7,21 @@ export function operationName(op: Operation): string {
   return getOperationAST(op.query as DocumentNode)?.name?.value ?? '';
 }
 
+/** An answer that is a GraphQL error with `extensions.code`, as the server sends it. */
+export class GqlError {
+  constructor(
+    readonly code: string,
+    readonly message: string,
+  ) {}
+}
+
+export const gqlError = (code: string, message: string) => new GqlError(code, message);
+
 /**
  * A real urql client whose only exchange answers queries and mutations with `answer(name,
- * variables)` (the `data` of the result), and keeps subscriptions open for `push`: a page
- * under test runs its own documents, hooks and live updates, with no server.
+ * variables)` (the `data` of the result, or a `gqlError(code, message)`), and keeps
+ * subscriptions open for `push`: a page under test runs its own documents, hooks and live
+ * updates, with no server.
  */
 export function mockClient(answer: (name: string, variables: Record<string, unknown>) => unknown) {
   const sent: { name: string; variables: Record<string, unknown> }[] = [];
@@ -28,7 +39,10 @@ export function mockClient(answer: (name: string, variables: Record<string, unkn
           subscriptions.push({ op, name, variables, subject });
           return subject.source;
         }
-        return fromValue(makeResult(op, { data: answer(name, variables) as Record<string, unknown> }));
+        const data = answer(name, variables);
+        if (data instanceof GqlError)
+          return fromValue(makeResult(op, { data: null, errors: [{ message: data.message, extensions: { code: data.code } }] }));
+        return fromValue(makeResult(op, { data: data as Record<string, unknown> }));
       }),
     );
   const client = new Client({ url: 'http://test/graphql', exchanges: [exchange] });
