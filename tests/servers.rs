@@ -399,3 +399,120 @@ async fn a_drain_moves_every_instance_to_another_server_and_a_writing_client_los
     drop(writes);
     drop((a, b));
 }
+
+/// Kill the control plane right after a move records each of its critical steps (the copy
+/// started, the old primary stopped and the copy about to be promoted, the connection string
+/// switched); the restarted one finishes the move: the instance serves from the new server,
+/// with every row, from exactly one postmaster that is a primary.
+#[tokio::test]
+async fn a_control_plane_killed_mid_move_finishes_it_after_a_restart_with_one_primary() {
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(Ipv4Addr::new(127, 0, 32, 1), Some(&key.public), None).await;
+    let b = Sshd::start_on(Ipv4Addr::new(127, 0, 32, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let mut base = env(&key, root.path());
+    base.push(("TOYGRES_WORKER_HEARTBEAT_SECS", "1".to_owned()));
+    base.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
+    let t = serve(dir.path(), "setup", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let servers = [
+        register(&t, &token, "alpha", &a, 4.0).await,
+        register(&t, &token, "beta", &b, 4.0).await,
+    ];
+    let id = create_on(&t, &token, "mover", Some(&servers[0])).await;
+    let url = connection_string(&t, &token, &id).await;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("CREATE TABLE rows AS SELECT generate_series(1, 10000) AS id")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    drop(t);
+
+    for (round, step) in ["start_copy", "promote", "clean_up"]
+        .into_iter()
+        .enumerate()
+    {
+        // Back and forth: alpha → beta, beta → alpha, alpha → beta.
+        let (from, to) = (round % 2, (round + 1) % 2);
+        let mut crashing = base.clone();
+        crashing.push(("TOYGRES_FAILPOINT", format!("move_instance:{step}")));
+        let mut t = serve(dir.path(), "crashing", &common::borrowed(&crashing)).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let op = gql_ok(
+            &t,
+            &token,
+            "mutation($id: ID!, $s: ID) { moveInstance(id: $id, serverId: $s) { id } }",
+            json!({"id": id, "s": servers[to]}),
+        )
+        .await["moveInstance"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            !t.wait_exit().await.success(),
+            "{step}: the failpoint crashed it"
+        );
+        drop(t);
+
+        let t = serve(dir.path(), "restarted", &common::borrowed(&base)).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let status = t.wait_operation(&token, &op).await;
+        assert_eq!(status["status"], "SUCCEEDED", "{step}: {status}");
+        let moved = gql_ok(
+            &t,
+            &token,
+            "query($id: ID!) { operation(id: $id) { move { phase unavailableMs } } instance(id: $i) { state server { id } } }"
+                .replace("$id: ID!)", "$id: ID!, $i: ID!)")
+                .as_str(),
+            json!({"id": op, "i": id}),
+        )
+        .await;
+        assert_eq!(
+            moved["operation"]["move"]["phase"], "DONE",
+            "{step}: {moved}"
+        );
+        assert_eq!(moved["instance"]["state"], "RUNNING");
+        assert_eq!(
+            moved["instance"]["server"]["id"],
+            servers[to].as_str(),
+            "{step}"
+        );
+        // Exactly one postmaster serves it, on the new server, and it takes writes.
+        let pids = common::postmasters_under(root.path());
+        assert_eq!(pids.len(), 1, "{step}: postmasters {pids:?}");
+        let new_dir = root.path().join(&servers[to].replace('-', "")[..12]);
+        assert_eq!(
+            common::postmasters_under(&new_dir).len(),
+            1,
+            "{step}: it runs on the new server"
+        );
+        let old_dir = root
+            .path()
+            .join(&servers[from].replace('-', "")[..12])
+            .join("instances");
+        let left: Vec<_> = std::fs::read_dir(&old_dir)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{step}: the old copy is gone: {left:?}");
+        let url = connection_string(&t, &token, &id).await;
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let (n, standby): (i64, bool) =
+            sqlx::query_as("SELECT (SELECT count(*) FROM rows), pg_is_in_recovery()")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        assert_eq!((n, standby), (10000, false), "{step}");
+        sqlx::query("INSERT INTO rows VALUES (0)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM rows WHERE id = 0")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    drop((a, b));
+}
