@@ -305,7 +305,7 @@ async fn a_drain_moves_every_instance_to_another_server_and_a_writing_client_los
     }
 
     // Every committed row is on the new server, and the old one holds nothing.
-    let writes = seen.lock().unwrap();
+    let writes = std::mem::take(&mut *seen.lock().unwrap());
     for id in [&one, &two] {
         let inst = t.instance(&token, id, "state host server { name }").await;
         assert_eq!(inst["state"], "RUNNING");
@@ -396,7 +396,6 @@ async fn a_drain_moves_every_instance_to_another_server_and_a_writing_client_los
     )
     .await;
     assert_eq!(beta["server"]["state"], "ACTIVE", "{beta}");
-    drop(writes);
     drop((a, b));
 }
 

@@ -258,9 +258,9 @@ async fn report_orphans(cx: &Context) -> Result<()> {
     let names: std::collections::HashSet<String> =
         instances.iter().map(Instance::resource_name).collect();
     let present: Vec<String> = cx.local.instance_names().await.unwrap_or_default();
-    for dir in present.iter().cloned() {
-        if !names.contains(&dir) {
-            let path = cx.local.instance_dir(&dir);
+    for dir in &present {
+        if !names.contains(dir) {
+            let path = cx.local.instance_dir(dir);
             tracing::warn!(path = %path.display(), "data directory with no instance");
             cx.db
                 .cluster_event(

@@ -169,6 +169,6 @@ async fn an_orphan_data_directory_is_reported_and_kept(_p: PgPoolOptions, c: PgC
 fn local_offer(local_versions: Vec<u32>) -> instance::Offer {
     instance::Offer {
         local_versions,
-        kubernetes: None,
+        ..instance::Offer::default()
     }
 }

@@ -92,6 +92,7 @@ fn offer() -> Offer {
     Offer {
         local_versions: vec![],
         kubernetes: Some(ServiceType::LoadBalancer),
+        ..Offer::default()
     }
 }
 

@@ -186,7 +186,7 @@ impl InstanceNode {
     ) -> async_graphql::Result<Vec<super::moves::InstanceMoveNode>> {
         Ok(api(ctx)?
             .db
-            .instance_moves(self.0.id, i64::from(page_size(Some(first))?))
+            .instance_moves(self.0.id, page_size(Some(first))?)
             .await
             .or_gql()?
             .into_iter()

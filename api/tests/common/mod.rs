@@ -149,6 +149,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
                     .kubernetes
                     .as_ref()
                     .map(|k| k.settings().service_type),
+                server_versions: None,
             },
             fleet: options.fleet.clone(),
         },

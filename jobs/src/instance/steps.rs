@@ -48,7 +48,7 @@ pub(crate) enum HostOf<'a> {
     /// This host.
     Local(&'a providers::local::LocalHost),
     /// A fleet server.
-    Server(Arc<PgHost>, crate::server::Server),
+    Server(Arc<PgHost>, Box<crate::server::Server>),
 }
 
 impl std::ops::Deref for HostOf<'_> {
@@ -74,7 +74,7 @@ pub(crate) async fn host_of<'a>(inst: &Instance, cx: &'a Context) -> Result<Host
     match (inst.provider, inst.server_id) {
         (Provider::Server, Some(server)) => {
             let server = cx.db.server(server).await?;
-            Ok(HostOf::Server(cx.fleet.hosts.host(&server)?, server))
+            Ok(HostOf::Server(cx.fleet.hosts.host(&server)?, Box::new(server)))
         }
         (Provider::Local, _) => Ok(HostOf::Local(&cx.local)),
         _ => Err(Error::InvalidInput(format!(
