@@ -98,11 +98,11 @@ async fn a_server_is_provisioned_watched_live_drained_and_removed() {
     let (_, body) = t
         .gql(
             Some(&token),
-            "mutation($id: ID!) { drainServer(id: $id) { id } }",
+            "mutation($id: ID!) { drainServer(id: $id) { operation { id } } }",
             json!({"id": id}),
         )
         .await;
-    let drain = body["data"]["drainServer"]["id"]
+    let drain = body["data"]["drainServer"]["operation"]["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -360,6 +360,14 @@ async fn a_drain_moves_every_instance_to_another_server_and_a_writing_client_los
         "client gap {gap} ms, measured window {window} ms"
     );
 
+    // The SSH private key never reaches the log.
+    let secret = key.private_text();
+    let body_line = secret.lines().nth(2).expect("a key body line");
+    assert!(
+        !t.log_text().contains(body_line),
+        "the SSH key leaked into the log"
+    );
+
     // Draining beta now has nowhere to go: refused before anything moves, saying why.
     let (_, body) = t
         .gql(
@@ -513,5 +521,350 @@ async fn a_control_plane_killed_mid_move_finishes_it_after_a_restart_with_one_pr
             .unwrap();
         c.close().await.unwrap();
     }
+    drop((a, b));
+}
+
+/// Benchmark (run by hand, see BENCHMARKS.md): move an instance holding 1 GB while a client
+/// writes, and report the move's time, its measured write pause, and the client's longest gap;
+/// then, in the same run, the peer approach (stop, copy the data directory, start on the other
+/// server) for its downtime.
+#[tokio::test]
+#[ignore = "a benchmark: cargo test --test servers -- --ignored --nocapture"]
+async fn benchmark_moving_an_instance_holding_one_gigabyte() {
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(Ipv4Addr::new(127, 0, 39, 1), Some(&key.public), None).await;
+    let b = Sshd::start_on(Ipv4Addr::new(127, 0, 39, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let t = Arc::new(
+        serve(
+            dir.path(),
+            "bench",
+            &common::borrowed(&env(&key, root.path())),
+        )
+        .await,
+    );
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let sa = register(&t, &token, "alpha", &a, 8.0).await;
+    let sb = register(&t, &token, "beta", &b, 8.0).await;
+    let id = create_on(&t, &token, "big", Some(&sa)).await;
+    let url = connection_string(&t, &token, &id).await;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let load = Instant::now();
+    sqlx::query("CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 30) AS pad FROM generate_series(1, 1000000) g")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE rows (id bigint PRIMARY KEY)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    eprintln!(
+        "loaded {:.2} GB in {:.1} s",
+        size as f64 / 1e9,
+        load.elapsed().as_secs_f64()
+    );
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Writes::default()));
+    let writer = tokio::spawn(write_throughout(
+        t.clone(),
+        token.clone(),
+        id.clone(),
+        stop.clone(),
+        seen.clone(),
+    ));
+    let until = Instant::now() + PATIENCE;
+    while seen.lock().unwrap().committed.len() < 20 {
+        assert!(Instant::now() < until);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = Instant::now();
+    let op = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!, $s: ID) { moveInstance(id: $id, serverId: $s) { id } }",
+        json!({"id": id, "s": sb}),
+    )
+    .await["moveInstance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    let status = loop {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "query($id: ID!) { operation(id: $id) { status move { unavailableMs lagBytes } } }",
+                json!({"id": op}),
+            )
+            .await;
+        let o = body["data"]["operation"].clone();
+        if ["SUCCEEDED", "FAILED"].contains(&o["status"].as_str().unwrap_or("")) {
+            break o;
+        }
+        assert!(Instant::now() < deadline, "stuck: {o}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let took = started.elapsed();
+    let before = seen.lock().unwrap().committed.len();
+    while seen.lock().unwrap().committed.len() < before + 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
+    assert_eq!(status["status"], "SUCCEEDED", "{status}");
+    let writes = std::mem::take(&mut *seen.lock().unwrap());
+    eprintln!(
+        "streaming move: {:.1} s in all; measured write pause {:.0} ms; the client's longest gap {:.0} ms; {} writes committed during the run",
+        took.as_secs_f64(),
+        status["move"]["unavailableMs"].as_f64().unwrap(),
+        writes.longest_gap.as_secs_f64() * 1000.0,
+        writes.committed.len()
+    );
+
+    // The peer: stop, copy the data directory, start it on the other server.
+    let pid = common::postmasters_under(root.path());
+    assert_eq!(pid.len(), 1);
+    let src = root
+        .path()
+        .join(&sb.replace('-', "")[..12])
+        .join("instances");
+    let name = std::fs::read_dir(&src)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let dst_dir = root
+        .path()
+        .join(&sa.replace('-', "")[..12])
+        .join("instances");
+    std::fs::create_dir_all(&dst_dir).unwrap();
+    let dst = dst_dir.join("peer-copy");
+    let pg_ctl = providers::local::PgBinaries::installed()
+        .last()
+        .expect("PostgreSQL is installed")
+        .bin_dir()
+        .join("pg_ctl");
+    let down = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid[0]),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    while std::path::Path::new(&format!("/proc/{}", pid[0])).exists()
+        && !std::fs::read_to_string(format!("/proc/{}/stat", pid[0]))
+            .unwrap_or_default()
+            .contains(") Z")
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let stopped = down.elapsed();
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&name)
+        .arg(&dst)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let copied = down.elapsed();
+    for f in ["postmaster.pid"] {
+        let _ = std::fs::remove_file(dst.join(f));
+    }
+    let ok = std::process::Command::new("runuser")
+        .args([
+            "-u",
+            "postgres",
+            "--",
+            "/usr/lib/postgresql/15/bin/pg_ctl",
+            "-w",
+            "-D",
+        ])
+        .arg(&dst)
+        .args(["-o", "-p 6999 -c listen_addresses=127.0.39.1", "-l"])
+        .arg(dst.join("peer.log"))
+        .arg("start")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let downtime = down.elapsed();
+    let _ = std::process::Command::new("runuser")
+        .args([
+            "-u",
+            "postgres",
+            "--",
+            "/usr/lib/postgresql/15/bin/pg_ctl",
+            "-w",
+            "-m",
+            "fast",
+            "-D",
+        ])
+        .arg(&dst)
+        .arg("stop")
+        .status();
+    eprintln!(
+        "peer (stop, copy, start): downtime {:.1} s (stop {:.2} s, copy {:.1} s, start {:.2} s)",
+        downtime.as_secs_f64(),
+        stopped.as_secs_f64(),
+        (copied - stopped).as_secs_f64(),
+        (downtime - copied).as_secs_f64()
+    );
+    drop((a, b));
+}
+
+/// Poll the instance until `done` says yes about its state and health.
+async fn wait_instance(t: &Toygres, token: &str, id: &str, done: impl Fn(&str, &str) -> bool) {
+    let until = Instant::now() + PATIENCE;
+    loop {
+        let i = t.instance(token, id, "state health").await;
+        let (s, h) = (
+            i["state"].as_str().unwrap_or(""),
+            i["health"].as_str().unwrap_or(""),
+        );
+        if done(s, h) {
+            return;
+        }
+        assert!(Instant::now() < until, "instance stuck at {i}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_instance_on_a_server_is_placed_checked_stopped_started_recovered_and_deleted() {
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(Ipv4Addr::new(127, 0, 33, 1), Some(&key.public), None).await;
+    let b = Sshd::start_on(Ipv4Addr::new(127, 0, 33, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "lifecycle",
+        &common::borrowed(&env(&key, root.path())),
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    // Bad registrations record nothing.
+    for (input, code) in [
+        (
+            json!({"name": "x", "address": "not-an-ip"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"name": "Bad_Name", "address": "127.0.33.1"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"name": "x", "address": "127.0.33.1", "sshUser": "a;b"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"name": "x", "address": "127.0.33.1", "memoryGb": 0}),
+            "INVALID_INPUT",
+        ),
+    ] {
+        let (_, body) = t
+            .gql(Some(&token), "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } } }", json!({"i": input}))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], code,
+            "{input}: {body}"
+        );
+    }
+    let listed = gql_ok(&t, &token, "{ servers { nodes { id } } }", json!({})).await;
+    assert_eq!(listed["servers"]["nodes"], json!([]), "nothing recorded");
+
+    let sa = register(&t, &token, "small", &a, 2.0).await;
+    let sb = register(&t, &token, "large", &b, 6.0).await;
+    // The same host twice is refused.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } } }",
+            json!({"i": {"name": "again", "address": "127.0.33.1", "sshPort": a.addr.port()}}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{body}"
+    );
+
+    // Without a server named, the one with the most free memory takes it.
+    let id = create_on(&t, &token, "placed", None).await;
+    let inst = t.instance(&token, &id, "server { id } host port").await;
+    assert_eq!(inst["server"]["id"], sb.as_str(), "{inst}");
+    assert_eq!(inst["host"], "127.0.33.2");
+    wait_instance(&t, &token, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    // A server it cannot go to is refused, with the reason, and nothing is made.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($i: CreateInstanceInput!) { createInstance(input: $i) { instance { id } } }",
+            json!({"i": {"name": "huge", "provider": "SERVER", "serverId": sa, "plan": "large"}}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("memory free"),
+        "{body}"
+    );
+
+    let server_dir = root.path().join(&sb.replace('-', "")[..12]);
+    for (mutation, state) in [
+        ("stopInstance", "STOPPED"),
+        ("startInstance", "RUNNING"),
+        ("restartInstance", "RUNNING"),
+    ] {
+        let op = t.instance_op(&token, mutation, &id).await;
+        assert_eq!(
+            t.wait_operation(&token, &op).await["status"],
+            "SUCCEEDED",
+            "{mutation}"
+        );
+        wait_instance(&t, &token, &id, |s, _| s == state).await;
+        let running = common::postmasters_under(&server_dir).len();
+        assert_eq!(running, usize::from(state == "RUNNING"), "{mutation}");
+    }
+    wait_instance(&t, &token, &id, |_, h| h == "HEALTHY").await;
+
+    // Killed behind our back: unhealthy, then restarted over SSH by the health sweep.
+    let pids = common::postmasters_under(&server_dir);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pids[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_instance(&t, &token, &id, |_, h| h == "UNHEALTHY").await;
+    wait_instance(&t, &token, &id, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    let url = connection_string(&t, &token, &id).await;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    c.close().await.unwrap();
+
+    let op = t.instance_op(&token, "deleteInstance", &id).await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    assert!(common::postmasters_under(&server_dir).is_empty());
+    let left: Vec<_> = std::fs::read_dir(server_dir.join("instances"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
     drop((a, b));
 }

@@ -138,7 +138,7 @@ async fn every_server_mutation_needs_an_operator_or_admin(_p: PgPoolOptions, c: 
     let mutations = [
         (PROVISION, cx22("another")),
         (
-            "mutation($id: ID!) { drainServer(id: $id) { id } }",
+            "mutation($id: ID!) { drainServer(id: $id) { operation { id } } }",
             json!({"id": id}),
         ),
         (
@@ -193,12 +193,12 @@ async fn every_server_mutation_needs_an_operator_or_admin(_p: PgPoolOptions, c: 
     let (_, body) = s
         .gql(
             Some(&operator),
-            "mutation($id: ID!) { drainServer(id: $id) { kind status } }",
+            "mutation($id: ID!) { drainServer(id: $id) { operation { kind status } } }",
             json!({"id": id}),
         )
         .await;
     assert_eq!(
-        body["data"]["drainServer"]["kind"], "drain_server",
+        body["data"]["drainServer"]["operation"]["kind"], "drain_server",
         "{body}"
     );
     let (_, body) = s

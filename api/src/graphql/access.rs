@@ -195,14 +195,22 @@ pub(crate) struct CreateApiTokenPayload {
     secret: String,
 }
 
-fn user_node(u: User) -> UserNode {
-    UserNode {
+/// A user as the API shows them, with their role in each project.
+async fn user_node(db: &jobs::db::Db, u: User) -> async_graphql::Result<UserNode> {
+    let roles = db
+        .memberships(u.id)
+        .await
+        .or_gql()?
+        .iter()
+        .map(super::account::ProjectRole::from)
+        .collect();
+    Ok(UserNode {
         id: ID(u.id.to_string()),
         email: u.email,
         is_site_admin: u.is_site_admin,
         disabled: u.disabled_at.is_some(),
-        roles: Vec::new(),
-    }
+        roles,
+    })
 }
 
 /// `FORBIDDEN` unless the caller is an admin of `project`; `NOT_FOUND` if they are not in it.
@@ -337,14 +345,12 @@ impl AccessQuery {
     /// Every user, by email (site admins).
     async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserNode>> {
         site_admin(caller(ctx)?, "list users")?;
-        Ok(api(ctx)?
-            .db
-            .users()
-            .await
-            .or_gql()?
-            .into_iter()
-            .map(user_node)
-            .collect())
+        let db = &api(ctx)?.db;
+        let mut out = Vec::new();
+        for u in db.users().await.or_gql()? {
+            out.push(user_node(db, u).await?);
+        }
+        Ok(out)
     }
 }
 
@@ -443,7 +449,7 @@ impl AccessMutation {
             .create_user(&email, &hash, site_admin, None)
             .await
             .or_gql()?;
-        Ok(user_node(created))
+        user_node(&api(ctx)?.db, created).await
     }
 
     /// Disable a user (site admins): their tokens, API tokens they made and open
@@ -455,21 +461,19 @@ impl AccessMutation {
         if id == me.user_id {
             return Err(invalid("you cannot disable yourself"));
         }
-        Ok(user_node(
-            api(ctx)?.db.set_user_disabled(id, true).await.or_gql()?,
-        ))
+        let db = &api(ctx)?.db;
+        user_node(db, db.set_user_disabled(id, true).await.or_gql()?).await
     }
 
     /// Enable a disabled user again (site admins).
     async fn enable_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserNode> {
         site_admin(caller(ctx)?, "enable users")?;
-        Ok(user_node(
-            api(ctx)?
-                .db
-                .set_user_disabled(user_id(&id)?, false)
-                .await
-                .or_gql()?,
-        ))
+        let db = &api(ctx)?.db;
+        user_node(
+            db,
+            db.set_user_disabled(user_id(&id)?, false).await.or_gql()?,
+        )
+        .await
     }
 
     /// Delete a user (site admins). What they made stays.

@@ -117,14 +117,21 @@ fn redact(value: &mut serde_json::Value) {
     }
 }
 
-/// The first `id` in a mutation's arguments, or else in its result (the thing it made).
+/// What a mutation acted on: its `id` argument, else the instance, user or server it names,
+/// else the `id` in its result (the thing it made).
 fn target(arguments: &serde_json::Value, result: Option<&Value>) -> Option<Uuid> {
     fn in_json(v: &serde_json::Value) -> Option<Uuid> {
         v.get("id")
             .and_then(|id| id.as_str())
             .and_then(|id| id.parse().ok())
     }
-    if let Some(id) = in_json(arguments) {
+    let named = ["instanceId", "userId", "serverId"].iter().find_map(|k| {
+        arguments
+            .get(k)
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse().ok())
+    });
+    if let Some(id) = in_json(arguments).or(named) {
         return Some(id);
     }
     let result = result?.clone().into_json().ok()?;

@@ -74,7 +74,10 @@ pub(crate) async fn host_of<'a>(inst: &Instance, cx: &'a Context) -> Result<Host
     match (inst.provider, inst.server_id) {
         (Provider::Server, Some(server)) => {
             let server = cx.db.server(server).await?;
-            Ok(HostOf::Server(cx.fleet.hosts.host(&server)?, Box::new(server)))
+            Ok(HostOf::Server(
+                cx.fleet.hosts.host(&server)?,
+                Box::new(server),
+            ))
         }
         (Provider::Local, _) => Ok(HostOf::Local(&cx.local)),
         _ => Err(Error::InvalidInput(format!(

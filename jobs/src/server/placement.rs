@@ -357,9 +357,10 @@ mod tests {
         assert_eq!(c[choose(&c, &SMALL, None, None).unwrap()].server.name, "c");
         c[2].used_memory_mb = 1024;
         assert_eq!(c[choose(&c, &SMALL, None, None).unwrap()].server.name, "b");
+        // Equal free memory and disk: the fewer instances win.
         c[1].used_memory_mb = 1024;
-        c[1].used_disk_gb = 100;
-        c[2].used_disk_gb = 100;
+        c[1].used_disk_gb = 50;
+        c[2].used_disk_gb = 150;
         c[2].instances = 3;
         assert_eq!(c[choose(&c, &SMALL, None, None).unwrap()].server.name, "b");
     }
@@ -399,7 +400,7 @@ mod tests {
 
     #[test]
     fn placements_use_up_room_so_the_next_goes_elsewhere() {
-        let mut c = vec![server("a", 1024, 100), server("b", 900, 100)];
+        let mut c = vec![server("a", 1000, 100), server("b", 900, 100)];
         let first = choose(&c, &SMALL, None, None).unwrap();
         c[first].take(&SMALL);
         let second = choose(&c, &SMALL, None, None).unwrap();
