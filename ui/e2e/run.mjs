@@ -20,10 +20,15 @@
 //   E2E_UI=embedded             use the dashboard the binary serves itself (built into it by
 //                               `cargo build` from ui/dist) instead of `vite preview`
 //
+// Two real OpenSSH servers (Debian's openssh-server, /usr/sbin/sshd) on 127.0.33.1 and
+// 127.0.33.2 stand in for fleet servers registered by address, as jobs/src/testing.rs `Sshd`
+// does: the binary logs in to them as root with a client key made here, and runs its SERVER
+// instances there as real PostgreSQL servers (as the `postgres` user, under a scratch root).
+//
 // Screenshots go to test-results/screenshots/; logs to test-results/toygres.log,
 // test-results/fake_cloud.log and test-results/fake_kube.log.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,11 +45,11 @@ const CLOUD_TOKEN = `e2e-cloud-token-${process.pid}`;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ADMIN = { email: 'admin@example.com', password: 'correct-horse-battery' };
 
-function freePort() {
+function freePort(host = '127.0.0.1') {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const { port } = s.address();
       s.close(() => res(port));
     });
@@ -65,9 +70,9 @@ async function waitFor(url, what, ms = 60_000) {
   throw new Error(`${what} did not come up at ${url} within ${ms / 1000}s`);
 }
 
-function portOpen(port) {
+function portOpen(port, host = '127.0.0.1') {
   return new Promise((res) => {
-    const c = connect(port, '127.0.0.1');
+    const c = connect(port, host);
     c.once('connect', () => {
       c.destroy();
       res(true);
@@ -141,6 +146,67 @@ async function startFakeKube(root, logFd) {
   return { child, url, kubeconfig };
 }
 
+/** `ssh-keygen -q -t ed25519 -N '' -f <file>`: a new key pair, the private key mode 0600. */
+function keygen(file) {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'toygres-e2e', '-f', file]);
+  chmodSync(file, 0o600);
+  return readFileSync(`${file}.pub`, 'utf8').trim();
+}
+
+/**
+ * A real sshd on a free port of `ip` (any 127.x.y.z) with its own host key, letting the holder
+ * of `authorized` (a public key) log in as root; resolves once the port accepts connections.
+ */
+async function startSshd(dir, ip, authorized, logFd) {
+  mkdirSync(dir, { recursive: true });
+  keygen(join(dir, 'host_key'));
+  writeFileSync(join(dir, 'authorized_keys'), `${authorized}\n`);
+  // sshd refuses to start without its privilege-separation directory.
+  mkdirSync('/run/sshd', { recursive: true });
+  const port = await freePort(ip);
+  const config = join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      `ListenAddress ${ip}`,
+      `HostKey ${join(dir, 'host_key')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'MaxSessions 64',
+      'MaxStartups 64',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', logFd] });
+  const until = Date.now() + 10_000;
+  while (!(await portOpen(port, ip))) {
+    if (child.exitCode !== null) throw new Error(`sshd on ${ip} exited with ${child.exitCode}; see test-results/sshd.log`);
+    if (Date.now() > until) throw new Error(`sshd did not listen on ${ip}:${port} within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, ip, port, hostKey: readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') };
+}
+
+/** The PostgreSQL servers running from under `root` (the SERVER instances the binary started there). */
+function postmastersUnder(root) {
+  const pids = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (/\/postgres$/.test(cmd[0]) && cmd.some((a) => a.startsWith(`${root}/`))) pids.push(Number(pid));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
 function stop(child) {
   if (!child || child.exitCode !== null) return Promise.resolve();
   return new Promise((res) => {
@@ -172,6 +238,10 @@ const base = embedded ? api : `http://127.0.0.1:${uiPort}`;
 const serverLog = join(ui, 'test-results', 'toygres.log');
 
 let server, preview, browser, failPage, fakeCloud, fakeKube;
+const sshds = [];
+// Where SERVER instances live on the stand-in servers (each server gets its own directory
+// under it): a directory `postgres` may write to, as /var/lib/toygres is on real ones.
+const serverRoot = mkdtempSync('/tmp/toygres-e2e-servers-');
 const results = [];
 async function test(name, fn) {
   const t0 = Date.now();
@@ -191,6 +261,14 @@ try {
   console.log(`fake Hetzner at ${fakeCloud.hetzner}, fake DigitalOcean at ${fakeCloud.digitalocean}`);
   fakeKube = await startFakeKube(dataRoot, openSync(join(ui, 'test-results', 'fake_kube.log'), 'w'));
   console.log(`fake Kubernetes at ${fakeKube.url}`);
+  // The control plane's SSH key, and two hosts that let it in.
+  const clientKey = join(dataRoot, 'ssh', 'id_ed25519');
+  mkdirSync(dirname(clientKey));
+  const clientPublic = keygen(clientKey);
+  const sshdLog = openSync(join(ui, 'test-results', 'sshd.log'), 'w');
+  for (const ip of ['127.0.33.1', '127.0.33.2']) sshds.push(await startSshd(join(dataRoot, `sshd-${ip}`), ip, clientPublic, sshdLog));
+  execFileSync('chown', ['postgres:postgres', serverRoot]);
+  console.log(`sshd at ${sshds.map((h) => `${h.ip}:${h.port}`).join(' and ')}`);
   const logFd = openSync(serverLog, 'w');
   server = spawn(BIN, ['serve'], {
     env: {
@@ -207,6 +285,10 @@ try {
       TOYGRES_KUBERNETES: 'on',
       TOYGRES_K8S_KUBECONFIG: fakeKube.kubeconfig,
       TOYGRES_K8S_SERVICE_TYPE: 'LoadBalancer',
+      // Registered servers: the real sshds above, reached with this key; their instances
+      // live under the scratch root.
+      TOYGRES_SSH_PRIVATE_KEY_FILE: clientKey,
+      TOYGRES_SERVER_ROOT: serverRoot,
       TOYGRES_DATA_DIR: join(dataRoot, 'data'),
       TOYGRES_LISTEN: `127.0.0.1:${apiPort}`,
       TOYGRES_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -962,13 +1044,19 @@ try {
     const state = page.getByTestId('server-state');
     await state.getByText('ACTIVE').waitFor();
     const navigations = countNavigations();
-    await page.getByRole('button', { name: 'Drain', exact: true }).click();
+    // The preview first: this server hosts nothing, so nothing moves.
+    await page.getByRole('button', { name: 'Drain…' }).click();
+    const preview = page.getByTestId('drain-preview');
+    await preview.getByTestId('drain-nothing').waitFor();
+    if ((await state.innerText()) !== 'ACTIVE') throw new Error('the preview changed the state');
+    await preview.getByRole('button', { name: 'Start drain' }).click();
     await state.getByText('DRAINING').waitFor({ timeout: 30_000 });
-    const progress = page.getByTestId('operation-progress');
-    await progress.getByText(/drain server/i).first().waitFor();
-    await progress.getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    const drain = page.getByTestId('drain-progress');
+    await drain.getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    await drain.getByTestId('drain-summary').getByText(/Nothing had to move/).waitFor();
     await page.getByRole('table', { name: 'Server events' }).locator('tr[data-event="server_drained"]').waitFor({ timeout: 15_000 });
     await shot('30-server-drained');
+    const progress = page.getByTestId('operation-progress');
 
     await page.getByRole('button', { name: 'Remove…' }).click();
     const confirm = page.getByRole('button', { name: 'Remove server' });
@@ -994,11 +1082,211 @@ try {
     const { servers } = await api_('{ servers(filter: { state: ACTIVE }) { nodes { id name } } }');
     if (!servers.nodes.length) throw new Error('no active server left to drain');
     const navigations = countNavigations();
-    await api_('mutation($id: ID!) { drainServer(id: $id) { id } }', { id: servers.nodes[0].id });
+    await api_('mutation($id: ID!) { drainServer(id: $id) { operation { id } } }', { id: servers.nodes[0].id });
     await events.locator('tr[data-event="server_draining"]').first().waitFor({ timeout: 15_000 });
     await events.locator('tr[data-event="server_draining"]').first().getByRole('link', { name: servers.nodes[0].name }).waitFor();
     if (navigations.n) throw new Error('the page reloaded');
     await shot('33-cluster-events');
+  });
+
+  // Registered servers: the two sshds, with SERVER instances on the first moved to the second
+  // by a drain.
+  const stamp = Date.now().toString(36);
+  const hostNames = [`e2e-host-a-${stamp}`, `e2e-host-b-${stamp}`];
+  const hostUrls = [];
+  const hostId = (i) => hostUrls[i].split('/').pop();
+  const onServer = [`e2e-on-srv-1-${stamp}`, `e2e-on-srv-2-${stamp}`];
+  const onServerIds = [];
+  /** Record, in the page, every value `attribute` takes on elements matching `selector`, as `key:value`. */
+  const watchAttribute = (selector, attribute, key) =>
+    page.evaluate(
+      ({ selector, attribute, key }) => {
+        window.__seen = new Set();
+        const record = () => document.querySelectorAll(selector).forEach((e) => window.__seen.add(`${e.getAttribute(key) ?? ''}:${e.getAttribute(attribute) ?? e.textContent}`));
+        record();
+        window.__watch?.disconnect();
+        window.__watch = new MutationObserver(record);
+        window.__watch.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      },
+      { selector, attribute, key },
+    );
+  const seen = () => page.evaluate(() => [...window.__seen]);
+
+  await test('registering two hosts through the form: each goes BOOTSTRAPPING → ACTIVE live and shows the host key it presented', async () => {
+    for (const [i, host] of sshds.entries()) {
+      await page.goto('/servers');
+      await page.getByTestId('servers-table').waitFor();
+      await page.getByRole('link', { name: 'Register server' }).click();
+      await page.waitForURL(/\/servers\/register$/);
+      await page.getByRole('heading', { name: /Register a server/ }).waitFor();
+      if ((await page.inputValue('#f-sshUser')) !== 'root') throw new Error('the SSH user is not root by default');
+      if ((await page.inputValue('#f-sshPort')) !== '22') throw new Error('the SSH port is not 22 by default');
+      if (i === 0) {
+        // Checked here first, then by the server.
+        await page.fill('#f-name', hostNames[i]);
+        await page.fill('#f-address', 'not-an-ip');
+        await page.getByRole('button', { name: 'Register server' }).click();
+        await page.locator('#f-address-error').getByText('not-an-ip is not an IP address.').waitFor();
+        await shot('56-register-invalid');
+      }
+      await page.fill('#f-name', hostNames[i]);
+      await page.fill('#f-address', host.ip);
+      await page.fill('#f-sshPort', String(host.port));
+      // Region, memory and disk left empty: default, and measured over SSH.
+      if (i === 0) await shot('57-register-form');
+      // The state badge as the server page shows it, from its first render on.
+      await watchAttribute('[data-testid="server-state"]', 'data-none', 'data-none');
+      await page.getByRole('button', { name: 'Register server' }).click();
+      await page.waitForURL((u) => /^\/servers\/[0-9a-f-]{36}$/.test(u.pathname));
+      hostUrls.push(new URL(page.url()).pathname);
+      await page.getByRole('heading', { name: hostNames[i] }).waitFor();
+      const navigations = countNavigations();
+      await page.getByText('Server registered.').waitFor();
+      const state = page.getByTestId('server-state');
+      await state.getByText('ACTIVE').waitFor({ timeout: 60_000 });
+      await page.getByTestId('server-host-key').getByText(host.hostKey).waitFor({ timeout: 15_000 });
+      await page.getByTestId('server-ssh').getByText(`root@${host.ip}:${host.port}`).waitFor();
+      await page.getByTestId('server-pg-versions').getByText(/\d+/).waitFor();
+      await page.getByTestId('server-memory').getByText(/GB for instances/).waitFor();
+      await page.getByTestId('server-disk').getByText(/GB for instances/).waitFor();
+      await page.getByTestId('operation-progress').getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+      await page.getByRole('table', { name: 'Server events' }).locator('tr[data-event="host_key_recorded"]').waitFor({ timeout: 15_000 });
+      const states = await seen();
+      if (!states.includes(':BOOTSTRAPPING') || !states.includes(':ACTIVE')) throw new Error(`states shown: ${states.join(', ')}`);
+      if (navigations.n) throw new Error(`the page reloaded: ${navigations.urls.join(' ')}`);
+      await shot(`58-registered-${i + 1}`);
+    }
+    // The same address and port again: the server's CONFLICT lands under the address.
+    await page.goto('/servers/register');
+    await page.fill('#f-name', `e2e-dup-${stamp}`);
+    await page.fill('#f-address', sshds[0].ip);
+    await page.fill('#f-sshPort', String(sshds[0].port));
+    await page.getByRole('button', { name: 'Register server' }).click();
+    await page.locator('#f-address-error').getByText(`server ${hostNames[0]} is registered at ${sshds[0].ip}:${sshds[0].port} already`).waitFor();
+    await shot('58-register-conflict');
+  });
+
+  await test('SERVER instances created through the form on the first host run there, listed live on its page', async () => {
+    for (const [i, n] of onServer.entries()) {
+      await page.goto('/instances/new');
+      await page.getByRole('radiogroup', { name: 'Where it runs' }).waitFor();
+      await page.getByLabel('Fleet server', { exact: true }).check();
+      const pick = page.locator('#f-server');
+      await pick.locator(`option[value="${hostId(0)}"]`).waitFor({ state: 'attached' });
+      await pick.locator(`option[value="${hostId(1)}"]`).waitFor({ state: 'attached' });
+      await pick.selectOption(hostId(0));
+      await page.fill('#f-name', n);
+      await page.fill('#f-storageGb', '1');
+      if (i === 0) await shot('59-create-on-server');
+      await page.click('button[type=submit]');
+      await page.waitForURL((u) => /^\/instances\/[0-9a-f-]{36}$/.test(u.pathname));
+      onServerIds.push(new URL(page.url()).pathname.split('/').pop());
+      await page.getByTestId('provider').getByText('Fleet server').waitFor();
+      await page.getByTestId('instance-server').getByRole('link', { name: hostNames[0] }).waitFor();
+    }
+    await page.goto(hostUrls[0]);
+    const table = page.getByRole('table', { name: 'Instances on this server' });
+    await table.waitFor();
+    const navigations = countNavigations();
+    for (const n of onServer) {
+      const row = table.locator(`tr[data-instance="${n}"]`);
+      await row.getByTestId('state').getByText('RUNNING').waitFor({ timeout: 120_000 });
+      await row.getByTestId('health').getByText('HEALTHY').waitFor({ timeout: 60_000 });
+      if (!/^\d+$/.test((await row.locator('td').nth(3).innerText()).trim())) throw new Error(`no port for ${n}`);
+    }
+    await page.getByTestId('instance-count').getByText('2 live').waitFor();
+    if (navigations.n) throw new Error(`the page reloaded: ${navigations.urls.join(' ')}`);
+    await shot('60-server-instances');
+  });
+
+  await test("a drain shows its plan and changes nothing; started, each instance's move arrives live until DONE, with its write pause", async () => {
+    await page.goto(hostUrls[0]);
+    const state = page.getByTestId('server-state');
+    await state.getByText('ACTIVE').waitFor();
+    await page.getByRole('table', { name: 'Instances on this server' }).locator('tr[data-instance]').nth(1).waitFor();
+    const navigations = countNavigations();
+    await page.getByRole('button', { name: 'Drain…' }).click();
+    const preview = page.getByTestId('drain-preview');
+    const rows = preview.getByRole('table', { name: 'Drain plan' }).locator('tbody tr');
+    await rows.nth(1).waitFor();
+    const plan = await rows.evaluateAll((rs) => rs.map((r) => [r.cells[0].textContent, r.dataset.instance, r.dataset.target]));
+    const want = [
+      ['1', onServer[0], hostNames[1]],
+      ['2', onServer[1], hostNames[1]],
+    ];
+    if (JSON.stringify(plan) !== JSON.stringify(want)) throw new Error(`the plan: ${JSON.stringify(plan)}`);
+    // Nothing has changed yet: the server is active and has no drain.
+    const { server } = await api_('query($id: ID!) { server(id: $id) { state instances { name } operations { kind } } }', { id: hostId(0) });
+    if (server.state !== 'ACTIVE' || server.instances.length !== 2 || server.operations.some((o) => o.kind === 'drain_server'))
+      throw new Error(`the preview changed something: ${JSON.stringify(server)}`);
+    if ((await state.innerText()) !== 'ACTIVE' || (await page.getByTestId('drain-progress').count()) !== 0) throw new Error('the page shows a drain');
+    await shot('61-drain-preview');
+
+    await watchAttribute('[data-testid="drain-progress"] tr[data-instance]', 'data-phase', 'data-instance');
+    await preview.getByRole('button', { name: 'Start drain' }).click();
+    await state.getByText('DRAINING').waitFor({ timeout: 30_000 });
+    const progress = page.getByTestId('drain-progress');
+    const moves = progress.getByRole('table', { name: 'Moves' });
+    const moving = ['COPYING', 'CATCHING_UP', 'CUTTING_OVER', 'PROMOTING', 'SWITCHED'].map((p) => `tr[data-phase="${p}"]`).join(', ');
+    await moves.locator(moving).first().waitFor({ timeout: 60_000 });
+    await shot('62-drain-moving');
+    for (const n of onServer) {
+      const row = moves.locator(`tr[data-instance="${n}"][data-phase="DONE"]`);
+      await row.waitFor({ timeout: 180_000 });
+      await row.getByTestId('writes-paused').getByText(/^writes paused \d[\d,]* ms$/).waitFor();
+      await row.getByRole('link', { name: hostNames[1] }).waitFor();
+    }
+    await progress.getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    await progress.getByTestId('drain-summary').getByText(/^2 of 2 moved, longest write pause \d[\d,]* ms/).waitFor();
+    // Each move's phases arrived as they happened, not only the end.
+    const phases = await seen();
+    for (const n of onServer) {
+      const mine = phases.filter((p) => p.startsWith(`${n}:`)).map((p) => p.slice(n.length + 1));
+      if (!mine.includes('DONE') || !mine.some((p) => ['COPYING', 'CATCHING_UP', 'CUTTING_OVER', 'PROMOTING', 'SWITCHED'].includes(p)))
+        throw new Error(`phases shown for ${n}: ${mine.join(', ')}`);
+    }
+    // The instances left this server's list.
+    await page.getByTestId('no-server-instances').waitFor({ timeout: 15_000 });
+    if (navigations.n) throw new Error(`the page reloaded: ${navigations.urls.join(' ')}`);
+    await shot('63-drain-done');
+  });
+
+  await test('the second server lists both instances; its drain is blocked in the preview, with no way to start it', async () => {
+    await page.goto(hostUrls[1]);
+    const table = page.getByRole('table', { name: 'Instances on this server' });
+    for (const n of onServer) await table.locator(`tr[data-instance="${n}"]`).getByTestId('state').getByText('RUNNING').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Drain…' }).click();
+    const blocked = page.getByTestId('drain-blocked');
+    await blocked.getByText(/cannot move off .*: no server has room for it/).waitFor();
+    if (!(await blocked.innerText()).includes(`${hostNames[0]} is draining`)) throw new Error(`blocked: ${await blocked.innerText()}`);
+    if ((await page.getByRole('button', { name: 'Start drain' }).count()) !== 0) throw new Error('a blocked drain can be started');
+    if ((await page.getByTestId('server-state').innerText()) !== 'ACTIVE') throw new Error('the preview changed the state');
+    await shot('64-drain-blocked');
+    await page.getByTestId('drain-preview').getByRole('button', { name: 'Close' }).click();
+    await page.getByTestId('drain-preview').waitFor({ state: 'detached' });
+
+    // An instance's page names its new server and the move.
+    await page.goto(`/instances/${onServerIds[0]}`);
+    await page.getByTestId('instance-server').getByRole('link', { name: hostNames[1] }).waitFor();
+    const history = page.getByRole('table', { name: 'Moves between servers' });
+    await history.locator('tr[data-phase="DONE"]').getByText(/^\d[\d,]* ms$/).waitFor();
+    await shot('65-instance-moved');
+
+    // Opening the drained server again shows its finished drain.
+    await page.goto(hostUrls[0]);
+    await page.getByTestId('drain-progress').getByTestId('drain-summary').getByText(/^2 of 2 moved/).waitFor();
+    await page.getByTestId('server-state').getByText('DRAINING').waitFor();
+    await shot('66-drained-server');
+  });
+
+  await test('deleted SERVER instances leave their server\'s list live', async () => {
+    await page.goto(hostUrls[1]);
+    const table = page.getByRole('table', { name: 'Instances on this server' });
+    await table.locator('tr[data-instance]').nth(1).waitFor();
+    const navigations = countNavigations();
+    for (const id of onServerIds) await api_('mutation($id: ID!) { deleteInstance(id: $id) { id } }', { id });
+    await page.getByTestId('no-server-instances').waitFor({ timeout: 90_000 });
+    if (navigations.n) throw new Error(`the page reloaded: ${navigations.urls.join(' ')}`);
   });
 
   await test('the dark theme toggles and persists', async () => {
@@ -1079,7 +1367,20 @@ try {
   // After the server: it stops its pods' PostgreSQL servers on the way out.
   await stop(fakeKube?.child);
   await stop(fakeCloud?.child);
-  if (!process.env.E2E_KEEP) rmSync(dataRoot, { recursive: true, force: true });
+  // The SERVER instances the tests left (they delete theirs; a failed run may not have).
+  for (const pid of postmastersUnder(serverRoot)) {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      /* gone */
+    }
+  }
+  for (const until = Date.now() + 15_000; postmastersUnder(serverRoot).length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+  for (const h of sshds) await stop(h.child);
+  if (!process.env.E2E_KEEP) {
+    rmSync(dataRoot, { recursive: true, force: true });
+    rmSync(serverRoot, { recursive: true, force: true });
+  }
 }
 
 const failed = results.filter((r) => !r.ok);

@@ -14,6 +14,7 @@ const InstanceDetailPage = lazy(() => import('./pages/InstanceDetail').then((m) 
 import { OperationDetailPage, OperationsPage } from './pages/Operations';
 import { ServersPage } from './pages/Servers';
 import { ProvisionServerPage } from './pages/ProvisionServer';
+import { RegisterServerPage } from './pages/RegisterServer';
 import { ServerDetailPage } from './pages/ServerDetail';
 import { ScalePage } from './pages/Scale';
 import { ProjectsProvider } from './lib/projects';
@@ -73,6 +74,7 @@ export function App() {
                   />
                   <Route path="/servers" element={<ServersPage />} />
                   <Route path="/servers/new" element={<ProvisionServerPage />} />
+                  <Route path="/servers/register" element={<RegisterServerPage />} />
                   <Route path="/servers/scale" element={<ScalePage />} />
                   <Route path="/servers/:id" element={<ServerDetailPage />} />
                   <Route path="/operations" element={<OperationsPage />} />

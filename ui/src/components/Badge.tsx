@@ -1,4 +1,5 @@
-import type { Health, InstanceState, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
+import type { Health, InstanceState, MovePhase, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
+import { PHASE_HELP, phaseName } from '../lib/fleet';
 import { PROVIDER_HELP, providerName } from '../lib/instances';
 import { ROLE_HELP, roleName } from '../lib/projects';
 
@@ -112,9 +113,9 @@ export function SeverityBadge({ severity }: { severity: string }) {
   return <Badge tone={SEVERITY_TONE[severity] ?? 'muted'}>{severity}</Badge>;
 }
 
-const PROVIDER_TONE: Record<Provider, Tone> = { LOCAL: 'muted', KUBERNETES: 'info' };
+const PROVIDER_TONE: Record<Provider, Tone> = { LOCAL: 'muted', KUBERNETES: 'info', SERVER: 'busy' };
 
-/** Where an instance runs: `Local` or `Kubernetes`. */
+/** Where an instance runs: `Local`, `Kubernetes` or `Fleet server`. */
 export function ProviderBadge({ provider }: { provider: Provider }) {
   return (
     <Badge tone={PROVIDER_TONE[provider] ?? 'muted'} title={PROVIDER_HELP[provider]}>
@@ -156,6 +157,28 @@ export function OutcomeBadge({ outcome, code }: { outcome: string; code?: string
     <Badge tone={outcome === 'succeeded' ? 'ok' : outcome === 'failed' ? 'bad' : 'muted'}>
       {outcome}
       {code ? ` · ${code}` : ''}
+    </Badge>
+  );
+}
+
+const PHASE_TONE: Record<MovePhase, Tone> = {
+  PLANNED: 'muted',
+  COPYING: 'busy',
+  CATCHING_UP: 'busy',
+  CUTTING_OVER: 'warn',
+  PROMOTING: 'busy',
+  SWITCHED: 'busy',
+  DONE: 'ok',
+  ROLLED_BACK: 'bad',
+  CANCELLED: 'muted',
+};
+
+/** How far a move has come: `Copying`, `Done`, `Rolled back`. */
+export function PhaseBadge({ phase }: { phase: MovePhase }) {
+  return (
+    <Badge tone={PHASE_TONE[phase] ?? 'info'} title={PHASE_HELP[phase]}>
+      {PHASE_TONE[phase] === 'busy' && <span className="spinner-dot" aria-hidden />}
+      {phaseName(phase)}
     </Badge>
   );
 }

@@ -93,6 +93,15 @@ export const InstanceDetailQuery = graphql(`
       serverVersion
       createdAt
       updatedAt
+      server {
+        id
+        name
+        state
+        region
+      }
+      moves(first: 10) {
+        ...InstanceMoveFields
+      }
       healthChecks(last: $checks) {
         checkedAt
         healthy
@@ -350,6 +359,12 @@ export const ServerFields = graphql(`
     updatedAt
     stateChangedAt
     removedAt
+    sshPort
+    sshUser
+    sshHostKey
+    memoryGb
+    diskGb
+    pgVersions
   }
 `);
 
@@ -382,6 +397,34 @@ export const ServerUpdatedSubscription = graphql(`
   }
 `);
 
+/** An instance as its server's page lists it. */
+export const ServerInstanceFields = graphql(`
+  fragment ServerInstanceFields on Instance {
+    id
+    name
+    state
+    health
+    host
+    port
+    plan
+    storageGb
+    version
+    updatedAt
+  }
+`);
+
+/** Instances' changes, with the server each is on now (to see them arrive at or leave a server). */
+export const ServerInstanceUpdatedSubscription = graphql(`
+  subscription ServerInstanceUpdated {
+    instanceUpdated {
+      ...ServerInstanceFields
+      server {
+        id
+      }
+    }
+  }
+`);
+
 export const ServerDetailQuery = graphql(`
   query ServerDetail($id: ID!) {
     server(id: $id) {
@@ -391,6 +434,9 @@ export const ServerDetailQuery = graphql(`
         value
       }
       instanceCount
+      instances {
+        ...ServerInstanceFields
+      }
       latestMetrics {
         cpuPercent
         memoryPercent
@@ -458,12 +504,155 @@ export const ProvisionServerMutation = graphql(`
   }
 `);
 
+export const DrainPlanFields = graphql(`
+  fragment DrainPlanFields on DrainPlan {
+    serverId
+    blocked
+    moves {
+      position
+      instanceId
+      instanceName
+      targetServerId
+      targetServerName
+    }
+  }
+`);
+
+/** With `dryRun`, only the plan (nothing is recorded); without, the plan and the drain. */
 export const DrainServerMutation = graphql(`
-  mutation DrainServer($id: ID!) {
-    drainServer(id: $id) {
+  mutation DrainServer($id: ID!, $dryRun: Boolean!) {
+    drainServer(id: $id, dryRun: $dryRun) {
+      dryRun
+      plan {
+        ...DrainPlanFields
+      }
+      operation {
+        id
+        kind
+        status
+      }
+    }
+  }
+`);
+
+export const RegisterServerMutation = graphql(`
+  mutation RegisterServer($input: RegisterServerInput!) {
+    registerServer(input: $input) {
+      server {
+        id
+        name
+        state
+      }
+      operation {
+        id
+      }
+    }
+  }
+`);
+
+// Moves of instances between servers.
+
+export const InstanceMoveFields = graphql(`
+  fragment InstanceMoveFields on InstanceMove {
+    id
+    instanceId
+    position
+    phase
+    instance {
+      id
+      name
+    }
+    source {
+      id
+      name
+    }
+    target {
+      id
+      name
+    }
+    operation {
+      id
+      status
+      step
+      error
+    }
+    lagBytes
+    unavailableMs
+    writesStoppedAt
+    writesResumedAt
+    error
+    createdAt
+    finishedAt
+  }
+`);
+
+/** A drain (or a removal) and its moves, in order. */
+export const DrainProgressQuery = graphql(`
+  query DrainProgress($id: ID!) {
+    operation(id: $id) {
       id
       kind
       status
+      step
+      error
+      targetId
+      createdAt
+      updatedAt
+      finishedAt
+      moves {
+        ...InstanceMoveFields
+      }
+    }
+  }
+`);
+
+/** A `move_instance` operation and its move. */
+export const MoveProgressQuery = graphql(`
+  query MoveProgress($id: ID!) {
+    operation(id: $id) {
+      id
+      kind
+      status
+      step
+      error
+      targetId
+      createdAt
+      updatedAt
+      finishedAt
+      move {
+        ...InstanceMoveFields
+      }
+    }
+  }
+`);
+
+export const MoveInstanceMutation = graphql(`
+  mutation MoveInstance($id: ID!, $serverId: ID) {
+    moveInstance(id: $id, serverId: $serverId) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+/** Where instances can go: the active servers (of every project the caller sees). */
+export const ActiveServersQuery = graphql(`
+  query ActiveServers {
+    servers(first: 100, filter: { state: ACTIVE }) {
+      nodes {
+        id
+        projectId
+        name
+        provider
+        region
+        state
+        sshHostKey
+        memoryGb
+        diskGb
+        pgVersions
+        instanceCount
+      }
     }
   }
 `);

@@ -56,7 +56,7 @@ export function advice(err: ApiError): string {
   }
 }
 
-export type CreateField = 'name' | 'provider' | 'version' | 'plan' | 'serviceType' | 'storageGb' | 'username' | 'database' | 'password';
+export type CreateField = 'name' | 'provider' | 'server' | 'region' | 'version' | 'plan' | 'serviceType' | 'storageGb' | 'username' | 'database' | 'password';
 
 /**
  * Attach a createInstance error to the form field it is about. The server says which field in
@@ -64,13 +64,17 @@ export type CreateField = 'name' | 'provider' | 'version' | 'plan' | 'serviceTyp
  * form-level error.
  */
 export function createErrorField(err: ApiError): CreateField | null {
-  if (err.code !== 'INVALID_INPUT' && err.code !== 'CONFLICT') return null;
   const m = err.message.trim();
+  // The server named for a SERVER instance (jobs/src/server/placement.rs `place_new`).
+  if (err.code === 'NOT_FOUND') return /^server not found/i.test(m) ? 'server' : null;
+  if (err.code !== 'INVALID_INPUT' && err.code !== 'CONFLICT') return null;
   if (err.code === 'CONFLICT') {
     return /^an instance named /i.test(m) ? 'name' : null;
   }
   if (/^name\b/i.test(m)) return 'name';
   if (/^the \S+ provider is not configured/i.test(m)) return 'provider';
+  if (/^serverId and region apply/i.test(m)) return 'provider';
+  if (/^no (other )?server (has room|to place it on)/i.test(m)) return 'server';
   if (/^unknown plan\b/i.test(m)) return 'plan';
   if (/^serviceType\b/i.test(m)) return 'serviceType';
   if (/^PostgreSQL \S+ is not available/i.test(m) || /no PostgreSQL version/i.test(m)) return 'version';

@@ -1,14 +1,24 @@
-import type { CloudProvider, PlanFieldsFragment, ServerState } from '../gql/graphql';
-import type { ApiError } from './errors';
+import type { CloudProvider, MovePhase, PlanFieldsFragment, RegisterServerInput, ServerState } from '../gql/graphql';
+import { errorField, type ApiError, type FieldRule } from './errors';
 
+/** The clouds servers can be provisioned on. */
 export const CLOUDS: CloudProvider[] = ['HETZNER', 'DIGITALOCEAN'];
+/** Where servers come from: the clouds, and hosts registered by address. */
+export const SERVER_SOURCES: CloudProvider[] = [...CLOUDS, 'EXISTING'];
 export const SERVER_STATES: ServerState[] = ['PROVISIONING', 'BOOTSTRAPPING', 'ACTIVE', 'DRAINING', 'REMOVING', 'REMOVED', 'FAILED'];
 /** States a worker moves a server out of by itself: pages poll while a server is in one. */
 export const SERVER_TRANSITIONAL: ServerState[] = ['PROVISIONING', 'BOOTSTRAPPING', 'REMOVING'];
 
-const CLOUD_NAME: Record<CloudProvider, string> = { HETZNER: 'Hetzner', DIGITALOCEAN: 'DigitalOcean' };
-/** The variable that gives toygres a cloud's API token (see `toygres serve --help`). */
-export const TOKEN_VARIABLE: Record<CloudProvider, string> = { HETZNER: 'TOYGRES_HETZNER_TOKEN', DIGITALOCEAN: 'TOYGRES_DIGITALOCEAN_TOKEN' };
+const CLOUD_NAME: Record<CloudProvider, string> = { HETZNER: 'Hetzner', DIGITALOCEAN: 'DigitalOcean', EXISTING: 'Registered host' };
+/**
+ * The variable that gives toygres a cloud's API token (see `toygres serve --help`); for
+ * registered hosts, the SSH key it logs in with.
+ */
+export const TOKEN_VARIABLE: Record<CloudProvider, string> = {
+  HETZNER: 'TOYGRES_HETZNER_TOKEN',
+  DIGITALOCEAN: 'TOYGRES_DIGITALOCEAN_TOKEN',
+  EXISTING: 'TOYGRES_SSH_PRIVATE_KEY_FILE',
+};
 
 export function cloudName(p: CloudProvider): string {
   return CLOUD_NAME[p] ?? p;
@@ -94,4 +104,139 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isDnsLabel(s: string): boolean {
   return DNS_LABEL.test(s);
+}
+
+// Registered hosts.
+
+export type RegisterField = 'name' | 'address' | 'sshPort' | 'sshUser' | 'region' | 'memoryGb' | 'diskGb';
+
+export interface RegisterValues {
+  name: string;
+  address: string;
+  sshPort: string;
+  sshUser: string;
+  region: string;
+  memoryGb: string;
+  diskGb: string;
+}
+
+export type RegisterErrors = Partial<Record<RegisterField, string>>;
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-f:.]+$/i;
+const SSH_USER = /^[a-z0-9_][a-z0-9_-]{0,31}$/;
+
+/** Whether `s` looks like an IPv4 or IPv6 address (the server has the last word). */
+export function isIpAddress(s: string): boolean {
+  return IPV4.test(s) || (s.includes(':') && IPV6.test(s));
+}
+
+/** The server's rules for registerServer (jobs/src/server/register.rs `check`), checked before sending. */
+export function validateRegister(v: RegisterValues): RegisterErrors {
+  const e: RegisterErrors = {};
+  const name = v.name.trim();
+  if (!name) e.name = 'Name is required.';
+  else if (!isDnsLabel(name)) e.name = "Use 1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit.";
+  const address = v.address.trim();
+  if (!address) e.address = 'The address is required: SSH is reached there, and its instances listen there.';
+  else if (!isIpAddress(address)) e.address = `${address} is not an IP address.`;
+  if (v.sshPort.trim()) {
+    const n = Number(v.sshPort);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) e.sshPort = 'The SSH port is a whole number from 1 to 65535.';
+  }
+  if (v.sshUser.trim() && !SSH_USER.test(v.sshUser.trim())) e.sshUser = "A user name: lower-case letters, digits, '_' or '-'.";
+  if (v.region.trim() && !isDnsLabel(v.region.trim())) e.region = "Use lower-case letters, digits or '-', like a DNS label.";
+  if (v.memoryGb.trim()) {
+    const n = Number(v.memoryGb);
+    if (!Number.isFinite(n) || n < 0.25 || n > 65536) e.memoryGb = 'Memory is from 0.25 to 65536 GB; leave it empty to measure it.';
+  }
+  if (v.diskGb.trim()) {
+    const n = Number(v.diskGb);
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) e.diskGb = 'Disk is a whole number of GB from 1 to 1000000; leave it empty to measure it.';
+  }
+  return e;
+}
+
+/** What registerServer is sent: empty optional fields are left to the server's defaults. */
+export function toRegisterInput(v: RegisterValues): RegisterServerInput {
+  const input: RegisterServerInput = { name: v.name.trim(), address: v.address.trim() };
+  if (v.sshPort.trim()) input.sshPort = Number(v.sshPort);
+  if (v.sshUser.trim()) input.sshUser = v.sshUser.trim();
+  if (v.region.trim()) input.region = v.region.trim();
+  if (v.memoryGb.trim()) input.memoryGb = Number(v.memoryGb);
+  if (v.diskGb.trim()) input.diskGb = Number(v.diskGb);
+  return input;
+}
+
+/**
+ * Where a registerServer error belongs, from the wording of jobs/src/server/register.rs
+ * (`check`, `register`), api/src/graphql/server.rs (the address) and jobs/src/db/servers.rs (a
+ * taken name); anything else (no SSH key configured) is about the form as a whole.
+ */
+export const REGISTER_RULES: FieldRule<RegisterField>[] = [
+  ['INVALID_INPUT', /^name\b/i, 'name'],
+  ['CONFLICT', /^a server named /i, 'name'],
+  ['INVALID_INPUT', /^address\b/i, 'address'],
+  ['INVALID_INPUT', /is not a host's address/i, 'address'],
+  ['CONFLICT', /is registered at \S+ already/i, 'address'],
+  ['INVALID_INPUT', /^sshPort\b/i, 'sshPort'],
+  ['INVALID_INPUT', /^sshUser\b/i, 'sshUser'],
+  ['INVALID_INPUT', /^region\b/i, 'region'],
+  ['INVALID_INPUT', /^memoryGb\b/i, 'memoryGb'],
+  ['INVALID_INPUT', /^diskGb\b/i, 'diskGb'],
+];
+
+export function registerErrorField(err: ApiError): RegisterField | null {
+  return errorField(err, REGISTER_RULES);
+}
+
+// Moves.
+
+/** The phases a move goes through when it goes well, in order. */
+export const MOVE_STEPS: MovePhase[] = ['COPYING', 'CATCHING_UP', 'CUTTING_OVER', 'PROMOTING', 'SWITCHED', 'DONE'];
+const PHASE_NAME: Record<MovePhase, string> = {
+  PLANNED: 'Waiting',
+  COPYING: 'Copying',
+  CATCHING_UP: 'Catching up',
+  CUTTING_OVER: 'Cutting over',
+  PROMOTING: 'Promoting',
+  SWITCHED: 'Switched',
+  DONE: 'Done',
+  ROLLED_BACK: 'Rolled back',
+  CANCELLED: 'Cancelled',
+};
+export const PHASE_HELP: Record<MovePhase, string> = {
+  PLANNED: 'Planned; it starts when the moves before it have finished',
+  COPYING: 'The new copy is being made from a base backup',
+  CATCHING_UP: "The new copy streams the primary's WAL and catches up; writes go on",
+  CUTTING_OVER: 'The old primary is shutting down: writes are paused',
+  PROMOTING: 'The new copy is being promoted; from here the move only goes forward',
+  SWITCHED: 'The connection string names the new primary; writes resumed',
+  DONE: 'Finished: the old copy is removed',
+  ROLLED_BACK: 'Undone: the old primary serves as before and the new copy is gone',
+  CANCELLED: 'Never started: its drain stopped first',
+};
+
+export function phaseName(p: MovePhase): string {
+  return PHASE_NAME[p] ?? p;
+}
+
+/** Phases a move does not leave. */
+export const FINAL_PHASES: MovePhase[] = ['DONE', 'ROLLED_BACK', 'CANCELLED'];
+
+/** `0 B`, `512 B`, `1.5 KiB`, `12 MiB`, `1.2 GiB`. */
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = Math.max(0, n);
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${Math.round(v)} B` : `${Number(v.toFixed(v < 10 ? 1 : 0))} ${units[i]}`;
+}
+
+/** The write-unavailability window: `812 ms`, `1,204 ms`. */
+export function pauseMs(ms: number): string {
+  return `${Math.round(ms).toLocaleString('en')} ms`;
 }

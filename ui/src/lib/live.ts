@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient, type AnyVariables, type TypedDocumentNode } from 'urql';
 import { hasCode } from './errors';
 import { onSocketConnected } from './client';
@@ -66,4 +66,30 @@ export function useDebounced<T>(value: T, ms: number): T {
     return () => clearTimeout(t);
   }, [value, ms]);
   return v;
+}
+
+/**
+ * `fn`, called at most once per `ms`: a call within `ms` of the last one runs once at the end
+ * of the window (for refetching on a burst of events).
+ */
+export function useThrottled(fn: () => void, ms: number): () => void {
+  const ref = useRef(fn);
+  ref.current = fn;
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return useCallback(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      last.current = Date.now();
+      ref.current();
+      return;
+    }
+    if (!timer.current)
+      timer.current = setTimeout(() => {
+        timer.current = undefined;
+        last.current = Date.now();
+        ref.current();
+      }, wait);
+  }, [ms]);
 }

@@ -181,3 +181,113 @@ describe('CreateInstancePage', () => {
     });
   });
 });
+
+describe('SERVER instances', () => {
+  const servers = [
+    { id: 's1', name: 'alpha', region: 'home', memoryGb: 8, pgVersions: [15, 16], instanceCount: 0 },
+    { id: 's2', name: 'beta', region: 'lab', memoryGb: 4, pgVersions: [15], instanceCount: 2 },
+  ];
+
+  it.each([
+    ['INVALID_INPUT', 'no server has room for it (512 MB memory, 10 GB disk, PostgreSQL 15): alpha has 0 MB memory free', 'server'],
+    ['INVALID_INPUT', 'no other server to place it on (512 MB memory, 10 GB disk, PostgreSQL 15): register or provision one', 'server'],
+    ['NOT_FOUND', 'server not found', 'server'],
+    ['INVALID_INPUT', 'the SERVER provider is not configured on this installation (set TOYGRES_SSH_PRIVATE_KEY_FILE so that Toygres can reach its servers)', 'provider'],
+    ['INVALID_INPUT', 'serverId and region apply to SERVER instances only', 'provider'],
+    ['NOT_FOUND', 'instance not found', null],
+  ] as const)('createErrorField: %s %s -> %s', (code, message, field) => {
+    expect(createErrorField({ code, message })).toBe(field);
+  });
+
+  it('sends the server when one is picked, else the region, and neither for other providers', () => {
+    expect(toInput({ ...blank, name: 'a', provider: 'SERVER', serverId: 's1', region: 'home' })).toEqual({ name: 'a', storageGb: 10, provider: 'SERVER', serverId: 's1' });
+    expect(toInput({ ...blank, name: 'a', provider: 'SERVER', serverId: '', region: 'lab' })).toEqual({ name: 'a', storageGb: 10, provider: 'SERVER', region: 'lab' });
+    expect(toInput({ ...blank, name: 'a', provider: 'SERVER' })).toEqual({ name: 'a', storageGb: 10, provider: 'SERVER' });
+    expect(toInput({ ...blank, name: 'a', provider: 'LOCAL', serverId: 's1', region: 'lab' })).toEqual({ name: 'a', storageGb: 10 });
+  });
+
+  it("offers the project's servers (or the placement rule) and their regions, and the versions they have", async () => {
+    const onSubmit = vi.fn().mockResolvedValue(null);
+    render(<CreateInstanceForm versions={[]} providers={['LOCAL', 'SERVER']} plans={plans} servers={servers} submitting={false} onSubmit={onSubmit} />);
+    expect(screen.queryByLabelText('Server')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByLabelText('Fleet server'));
+    const server = screen.getByLabelText('Server');
+    expect(within(server).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'The best server by the placement rule',
+      'alpha — home · 8 GB · 0 instances',
+      'beta — lab · 4 GB · 2 instances',
+    ]);
+    const version = screen.getByLabelText('PostgreSQL version');
+    // Every server's versions, until one is picked.
+    expect(within(version).getByRole('option', { name: 'Newest (16)' })).toBeInTheDocument();
+    const region = screen.getByLabelText('Region');
+    expect(within(region).getAllByRole('option').map((o) => o.textContent)).toEqual(['Any region', 'home', 'lab']);
+    await userEvent.selectOptions(region, 'lab');
+    expect(within(version).getByRole('option', { name: 'Newest (15)' })).toBeInTheDocument();
+
+    await userEvent.selectOptions(server, 's1');
+    expect(region).toBeDisabled();
+    expect(within(version).getByRole('option', { name: 'Newest (16)' })).toBeInTheDocument();
+    expect(screen.getByText('PostgreSQL 15, 16 installed there.')).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(onSubmit).toHaveBeenCalledWith({ name: 'orders', provider: 'SERVER', serverId: 's1', plan: 'small', storageGb: 10 });
+  });
+
+  it('puts "no server has room" under the server picker', async () => {
+    const message = 'no server has room for it (4096 MB memory, 10 GB disk, PostgreSQL 15): beta has 3072 MB memory free';
+    const onSubmit = vi.fn().mockResolvedValue({ code: 'INVALID_INPUT', message });
+    render(<CreateInstanceForm versions={[]} providers={['LOCAL', 'SERVER']} plans={plans} servers={servers} initial={{ provider: 'SERVER', serverId: 's2' }} submitting={false} onSubmit={onSubmit} />);
+    expect(screen.getByLabelText('Server')).toHaveValue('s2');
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(await screen.findByText(message)).toHaveAttribute('id', 'f-server-error');
+  });
+
+  it('says when the project has no server to place it on', async () => {
+    render(
+      <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+        <CreateInstanceForm versions={[]} providers={['LOCAL', 'SERVER']} plans={plans} servers={[]} submitting={false} onSubmit={vi.fn()} />
+      </MemoryRouter>,
+    );
+    await userEvent.click(screen.getByLabelText('Fleet server'));
+    expect(screen.getByRole('link', { name: 'Register one' })).toHaveAttribute('href', '/servers/register');
+  });
+
+  it("starts on a server named in the address, with only the current project's reachable servers", async () => {
+    const { client, sent } = mockClient((name) => {
+      if (name === 'InstanceOfferings') return { instanceProviders: ['LOCAL', 'SERVER'], instancePlans: plans };
+      if (name === 'Versions') return { versions: [] };
+      if (name === 'ActiveServers')
+        return {
+          servers: {
+            nodes: [
+              { ...servers[0], projectId: 'p1', provider: 'EXISTING', state: 'ACTIVE', sshHostKey: 'ssh-ed25519 A', diskGb: 50 },
+              { ...servers[1], projectId: 'p1', provider: 'HETZNER', state: 'ACTIVE', sshHostKey: null, diskGb: 40 },
+            ],
+          },
+        };
+      if (name === 'CreateInstance') return { createInstance: { instance: { id: 'i1', name: 'orders', state: 'CREATING' }, operation: { id: 'o1' } } };
+      throw new Error(`unexpected ${name}`);
+    });
+    render(
+      <Urql value={client}>
+        <MemoryRouter initialEntries={['/instances/new?provider=SERVER&server=s1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+          <Routes>
+            <Route path="/instances/new" element={<CreateInstancePage />} />
+            <Route path="/instances/:id" element={<p>the new instance</p>} />
+          </Routes>
+        </MemoryRouter>
+      </Urql>,
+    );
+    const server = await screen.findByLabelText('Server');
+    await within(server).findByRole('option', { name: /^alpha/ });
+    // beta has not been reached over SSH: placement would refuse it.
+    expect(within(server).queryByRole('option', { name: /^beta/ })).not.toBeInTheDocument();
+    expect(server).toHaveValue('s1');
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    await screen.findByText('the new instance');
+    expect(sent.find((s) => s.name === 'CreateInstance')?.variables).toEqual({ input: { name: 'orders', provider: 'SERVER', serverId: 's1', plan: 'small', storageGb: 10 } });
+  });
+});

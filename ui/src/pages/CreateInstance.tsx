@@ -1,8 +1,9 @@
 import { useState, type ReactNode } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
-import { CreateInstanceMutation, InstanceOfferingsQuery, VersionsQuery } from '../lib/documents';
-import type { CreateInstanceInput, InstancePlanFieldsFragment, Provider, ServiceType } from '../gql/graphql';
+import { ActiveServersQuery, CreateInstanceMutation, InstanceOfferingsQuery, VersionsQuery } from '../lib/documents';
+import type { ActiveServersQuery as ActiveServers, CreateInstanceInput, InstancePlanFieldsFragment, Provider, ServiceType } from '../gql/graphql';
+import { gb } from '../lib/fleet';
 import { InstancePlanPicker } from '../components/PlanPicker';
 import { apiError, createErrorField, type CreateField } from '../lib/errors';
 import { useProjects } from '../lib/projects';
@@ -21,6 +22,24 @@ export interface CreateValues {
   plan?: string;
   /** Kubernetes only; the installation's default when empty or absent. */
   serviceType?: ServiceType | '';
+  /** Fleet servers only: the server to place it on; the placement rule's choice when empty. */
+  serverId?: string;
+  /** Fleet servers only, when no server is named: the region to place it in. */
+  region?: string;
+}
+
+/** A server the create form offers for SERVER instances. */
+export type ServerChoice = Pick<ActiveServers['servers']['nodes'][number], 'id' | 'name' | 'region' | 'memoryGb' | 'pgVersions' | 'instanceCount'>;
+
+/**
+ * The PostgreSQL majors a SERVER instance can have: the chosen server's, or those of every
+ * offered server (the API's `versions(provider: SERVER)` when the servers are not known).
+ */
+export function serverVersions(servers: readonly ServerChoice[] | null, serverId: string | undefined, region: string | undefined, fallback: number[] | null): number[] | null {
+  if (!servers) return fallback;
+  const pool = servers.filter((s) => (serverId ? s.id === serverId : !region || s.region === region));
+  const all = [...new Set(pool.flatMap((s) => s.pgVersions))].sort((a, b) => a - b);
+  return all.length || !fallback?.length ? all : fallback;
 }
 
 export type FieldErrors = Partial<Record<CreateField, string>>;
@@ -56,6 +75,9 @@ export function toInput(v: CreateValues): CreateInstanceInput {
   if (v.version) input.version = Number(v.version);
   if (v.plan) input.plan = v.plan;
   if (provider === 'KUBERNETES' && v.serviceType) input.serviceType = v.serviceType;
+  // A named server wins over a region: the server decides where it is.
+  if (provider === 'SERVER' && v.serverId) input.serverId = v.serverId;
+  else if (provider === 'SERVER' && v.region) input.region = v.region;
   if (v.storageGb.trim()) input.storageGb = Number(v.storageGb);
   if (v.username.trim()) input.username = v.username.trim();
   if (v.database.trim()) input.database = v.database.trim();
@@ -72,14 +94,18 @@ export interface CreateFormProps {
   onProviderChange?: (p: Provider) => void;
   /** The plans instances can have; null while they load. */
   plans?: readonly InstancePlanFieldsFragment[] | null;
+  /** The project's active servers, for SERVER instances; null while they load. */
+  servers?: readonly ServerChoice[] | null;
+  /** What the form starts with (a provider and server from the address). */
+  initial?: Partial<CreateValues>;
   submitting: boolean;
   onSubmit: (input: CreateInstanceInput) => Promise<{ code: string; message: string } | null>;
   onCancel?: () => void;
 }
 
 /** The form alone, so tests can drive it with a fake `onSubmit`. */
-export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProviderChange, plans = [], submitting, onSubmit, onCancel }: CreateFormProps) {
-  const [values, setValues] = useState<CreateValues>({
+export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProviderChange, plans = [], servers = null, initial, submitting, onSubmit, onCancel }: CreateFormProps) {
+  const [values, setValues] = useState<CreateValues>(() => ({
     name: '',
     version: '',
     storageGb: '10',
@@ -89,7 +115,10 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
     provider: 'LOCAL',
     plan: '',
     serviceType: '',
-  });
+    serverId: '',
+    region: '',
+    ...initial,
+  }));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const provider = values.provider ?? 'LOCAL';
@@ -104,11 +133,16 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
   const set = (f: keyof CreateValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setValue(f, e.target.value);
   const chooseProvider = (p: Provider) => {
     if (p === provider) return;
-    // Each provider has its own versions; a service type means something on Kubernetes only.
-    setValues((x) => ({ ...x, provider: p, version: '', serviceType: '' }));
-    setErrors((x) => ({ ...x, provider: undefined, version: undefined, serviceType: undefined }));
+    // Each provider has its own versions; a service type means something on Kubernetes only,
+    // a server and a region on fleet servers only.
+    setValues((x) => ({ ...x, provider: p, version: '', serviceType: '', serverId: '', region: '' }));
+    setErrors((x) => ({ ...x, provider: undefined, version: undefined, serviceType: undefined, server: undefined, region: undefined }));
     onProviderChange?.(p);
   };
+  // On fleet servers, the versions are those of the servers it can go to.
+  const shown = provider === 'SERVER' ? serverVersions(servers, values.serverId, values.region, versions) : versions;
+  const regions = [...new Set((servers ?? []).map((s) => s.region))].sort();
+  const chosenServer = servers?.find((s) => s.id === values.serverId) ?? null;
 
   /** A field; `labelFor` false for a group of radio buttons, labelled by `f-<field>-label`. */
   const field = (f: CreateField, label: string, input: ReactNode, hint?: ReactNode, labelFor = true) => (
@@ -180,6 +214,54 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
           undefined,
           false,
         )}
+      {provider === 'SERVER' && (
+        <div className="field-row">
+          {field(
+            'server',
+            'Server',
+            <select
+              className="input"
+              {...aria('server')}
+              value={values.serverId ?? ''}
+              onChange={(e) => {
+                setValues((x) => ({ ...x, serverId: e.target.value, region: '', version: '' }));
+                setErrors((x) => ({ ...x, server: undefined, region: undefined, version: undefined }));
+              }}
+              disabled={servers === null}
+            >
+              <option value="">{servers === null ? 'Loading servers…' : 'The best server by the placement rule'}</option>
+              {(servers ?? []).map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name} — {s.region}
+                  {s.memoryGb != null ? ` · ${gb(s.memoryGb)}` : ''} · {s.instanceCount} instance{s.instanceCount === 1 ? '' : 's'}
+                </option>
+              ))}
+            </select>,
+            servers && servers.length === 0 ? (
+              <>
+                This project has no active server. <Link to="/servers/register">Register one</Link> or provision one first.
+              </>
+            ) : chosenServer ? (
+              `PostgreSQL ${chosenServer.pgVersions.join(', ') || '—'} installed there.`
+            ) : (
+              'Empty: the active server with the most free memory, then disk, then the fewest instances.'
+            ),
+          )}
+          {field(
+            'region',
+            'Region',
+            <select className="input" {...aria('region')} value={values.serverId ? '' : values.region ?? ''} onChange={set('region')} disabled={!!values.serverId || servers === null}>
+              <option value="">{values.serverId ? `${chosenServer?.region ?? 'the server'}'s` : 'Any region'}</option>
+              {regions.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>,
+            values.serverId ? 'The named server decides the region.' : 'Only servers in this region are considered.',
+          )}
+        </div>
+      )}
       {plans === null
         ? field(
             'plan',
@@ -195,16 +277,20 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
             'plan',
             'Plan',
             <InstancePlanPicker id="f-plan" plans={plans} value={plan} onChange={(p) => setValue('plan', p)} invalid={!!errors.plan} describedBy={errors.plan ? 'f-plan-error' : undefined} />,
-            provider === 'KUBERNETES' ? "The pod's CPU and memory requests and limits." : 'Recorded with the instance; the local provider does not cap CPU or memory.',
+            provider === 'KUBERNETES'
+              ? "The pod's CPU and memory requests and limits."
+              : provider === 'SERVER'
+                ? "Its memory counts against the server's: placement only picks a server with room for it."
+                : 'Recorded with the instance; the local provider does not cap CPU or memory.',
             false,
           )}
       <div className="field-row">
         {field(
           'version',
           'PostgreSQL version',
-          <select className="input" {...aria('version')} value={values.version} onChange={set('version')} disabled={versions === null}>
-            <option value="">{versions === null ? 'Loading versions…' : `Newest (${versions.length ? Math.max(...versions) : '…'})`}</option>
-            {[...(versions ?? [])].sort((a, b) => b - a).map((v) => (
+          <select className="input" {...aria('version')} value={values.version} onChange={set('version')} disabled={shown === null}>
+            <option value="">{shown === null ? 'Loading versions…' : `Newest (${shown.length ? Math.max(...shown) : '…'})`}</option>
+            {[...(shown ?? [])].sort((a, b) => b - a).map((v) => (
               <option key={v} value={v}>
                 {v}
               </option>
@@ -282,14 +368,27 @@ function Choices<T extends string>({
 
 export function CreateInstancePage() {
   const navigate = useNavigate();
+  const [params] = useSearchParams();
   const [offerings] = useQuery({ query: InstanceOfferingsQuery });
-  const [provider, setProvider] = useState<Provider>('LOCAL');
+  // `?provider=SERVER&server=<id>` (from a server's page) starts on that server.
+  const [initial] = useState<Partial<CreateValues>>(() =>
+    params.get('provider') === 'SERVER' ? { provider: 'SERVER', serverId: params.get('server') ?? '' } : {},
+  );
+  const [provider, setProvider] = useState<Provider>(initial.provider ?? 'LOCAL');
   const [versions] = useQuery({ query: VersionsQuery, variables: { provider } });
   // Only this provider's versions: never another's while a switch is loading.
   const current = versions.data && versions.operation?.variables.provider === provider ? versions.data.versions : null;
   const [{ fetching }, create] = useMutation(CreateInstanceMutation);
   // Made in the project the dashboard works in (the API's default project when none is known).
   const { current: project } = useProjects();
+  const offered = offerings.data?.instanceProviders ?? ['LOCAL'];
+  // The project's servers that can take instances: active, and reached over SSH.
+  const [servers] = useQuery({ query: ActiveServersQuery, pause: !offered.includes('SERVER'), requestPolicy: 'cache-and-network' });
+  const choices = servers.data
+    ? servers.data.servers.nodes.filter((s) => (!project || s.projectId === project.id) && s.sshHostKey)
+    : servers.error
+      ? []
+      : null;
   return (
     <section className="narrow">
       <p className="crumbs">
@@ -300,9 +399,11 @@ export function CreateInstancePage() {
       </h1>
       <CreateInstanceForm
         versions={current ?? (versions.error ? [] : null)}
-        providers={offerings.data?.instanceProviders ?? ['LOCAL']}
+        providers={offered}
         onProviderChange={setProvider}
         plans={offerings.data?.instancePlans ?? (offerings.error ? [] : null)}
+        servers={choices}
+        initial={initial}
         submitting={fetching}
         onCancel={() => navigate('/instances')}
         onSubmit={async (input) => {

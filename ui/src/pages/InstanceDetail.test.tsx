@@ -2,10 +2,10 @@ import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { Provider as Urql } from 'urql';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InstanceDetailPage } from './InstanceDetail';
 import { AuthProvider } from '../lib/auth';
-import { mockClient } from '../test/mockClient';
+import { gqlError, mockClient } from '../test/mockClient';
 import type { InstanceDetailQuery } from '../gql/graphql';
 
 type Instance = NonNullable<InstanceDetailQuery['instance']>;
@@ -37,6 +37,8 @@ const instance: Instance = {
   serverVersion: null,
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:05Z',
+  server: null,
+  moves: [],
   healthChecks: [],
   operations: [],
   events: {
@@ -176,5 +178,122 @@ describe('InstanceDetailPage’s Data tab', () => {
     renderAs('OPERATOR', 'STOPPED');
     await screen.findByRole('heading', { name: 'Connection' });
     expect(screen.queryByRole('tab', { name: 'Data' })).not.toBeInTheDocument();
+  });
+});
+
+describe('InstanceDetailPage for an instance on a fleet server', () => {
+  const onServer: Instance = {
+    ...instance,
+    provider: 'SERVER',
+    serviceType: null,
+    statusMessage: null,
+    state: 'RUNNING',
+    health: 'HEALTHY',
+    host: '127.0.33.1',
+    port: 5433,
+    server: { id: 's1', name: 'alpha', state: 'ACTIVE', region: 'default' },
+    events: { ...instance.events, nodes: [] },
+  };
+  const active = (id: string, name: string, sshHostKey: string | null = 'ssh-ed25519 A') => ({
+    id,
+    projectId: 'p1',
+    name,
+    provider: 'EXISTING',
+    region: 'default',
+    state: 'ACTIVE',
+    sshHostKey,
+    memoryGb: 4,
+    diskGb: 50,
+    pgVersions: [15],
+    instanceCount: 0,
+  });
+  const moveOp = (phase: string, unavailableMs: number | null) => ({
+    operation: {
+      id: 'mo1',
+      kind: 'move_instance',
+      status: phase === 'DONE' ? 'SUCCEEDED' : 'RUNNING',
+      step: 'catch_up',
+      error: null,
+      targetId: 'i1',
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+      finishedAt: null,
+      move: {
+        id: 'm1',
+        instanceId: 'i1',
+        position: 1,
+        phase,
+        instance: { id: 'i1', name: 'orders' },
+        source: { id: 's1', name: 'alpha' },
+        target: { id: 's2', name: 'beta' },
+        operation: { id: 'mo1', status: 'RUNNING', step: 'catch_up', error: null },
+        lagBytes: 0,
+        unavailableMs,
+        writesStoppedAt: null,
+        writesResumedAt: null,
+        error: null,
+        createdAt: '2026-01-01T00:00:00Z',
+        finishedAt: null,
+      },
+    },
+  });
+
+  function renderMovable(moveAnswer: () => unknown) {
+    logIn();
+    const state = { move: moveOp('CATCHING_UP', null) };
+    const mock = mockClient((name) => {
+      if (name === 'InstanceDetail') return { instance: onServer, instancePlans: plans };
+      if (name === 'ActiveServers') return { servers: { nodes: [active('s1', 'alpha'), active('s2', 'beta'), active('s3', 'gamma', null)] } };
+      if (name === 'MoveInstance') return moveAnswer() ?? { moveInstance: { id: 'mo1', kind: 'move_instance', status: 'QUEUED' } };
+      if (name === 'MoveProgress') return state.move;
+      throw new Error(`unexpected ${name}`);
+    });
+    render(
+      <Urql value={mock.client}>
+        <AuthProvider>
+          <MemoryRouter initialEntries={['/instances/i1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+            <Routes>
+              <Route path="/instances/:id" element={<InstanceDetailPage />} />
+            </Routes>
+          </MemoryRouter>
+        </AuthProvider>
+      </Urql>,
+    );
+    return { ...mock, state };
+  }
+
+  it('links its server, and moves it to a picked server, following the move live', async () => {
+    const { sent, push, state } = renderMovable(() => null);
+    const server = await screen.findByTestId('instance-server');
+    expect(within(server).getByRole('link', { name: 'alpha' })).toHaveAttribute('href', '/servers/s1');
+    expect(screen.getByTestId('provider')).toHaveTextContent('Fleet server');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Move…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Move orders?' });
+    const target = within(dialog).getByLabelText('Move to');
+    await within(target).findByRole('option', { name: /^beta/ });
+    // Not where it is, nor a server never reached over SSH.
+    expect(within(target).getAllByRole('option').map((o) => o.textContent)).toEqual(['The best server by the placement rule', 'beta — default · 4 GB · 0 instances']);
+    await userEvent.selectOptions(target, 's2');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Move instance' }));
+    expect(sent.find((s) => s.name === 'MoveInstance')?.variables).toEqual({ id: 'i1', serverId: 's2' });
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+
+    const panel = await screen.findByTestId('move-progress');
+    await vi.waitFor(() => expect(panel).toHaveTextContent('Move from alpha to beta'));
+    expect(panel).toHaveTextContent('Catching up');
+    state.move = moveOp('DONE', 812.4);
+    act(() => push('OperationUpdated', { operationUpdated: { id: 'mo1' } }, { id: 'mo1' }));
+    await vi.waitFor(() => expect(within(panel).getByTestId('writes-paused')).toHaveTextContent('writes paused 812 ms'));
+  });
+
+  it('moves by the placement rule when no server is picked, and shows a refusal in the dialog', async () => {
+    const { sent } = renderMovable(() => gqlError('INVALID_INPUT', 'instance orders cannot move: no server has room for it (512 MB memory, 10 GB disk, PostgreSQL 15): beta is draining'));
+    await userEvent.click(await screen.findByRole('button', { name: 'Move…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Move orders?' });
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Move instance' }));
+    expect(sent.find((s) => s.name === 'MoveInstance')?.variables).toEqual({ id: 'i1' });
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('cannot move: no server has room for it');
+    expect(screen.queryByTestId('move-progress')).not.toBeInTheDocument();
   });
 });

@@ -11,7 +11,8 @@ import {
   StopInstanceMutation,
 } from '../lib/documents';
 import type { InstanceUpdatedSubscription as Update } from '../gql/graphql';
-import { HealthBadge, ProviderBadge, StateBadge, StatusBadge } from '../components/Badge';
+import { HealthBadge, PhaseBadge, ProviderBadge, ServerStateBadge, StateBadge, StatusBadge } from '../components/Badge';
+import { MoveInstanceDialog, MoveProgress } from '../components/Moves';
 import { InstanceEvents } from '../components/ClusterEvents';
 import { CopyButton } from '../components/CopyButton';
 import { ConfirmDelete } from '../components/ConfirmDelete';
@@ -23,6 +24,7 @@ import { dateTime, hasPassword, kindLabel, maskPassword, relativeTime } from '..
 import { useLive, usePollWhile } from '../lib/live';
 import { useAccess } from '../lib/projects';
 import { SERVICE_TYPE_HELP, instancePlanSize, providerName, serviceTypeName } from '../lib/instances';
+import { pauseMs } from '../lib/fleet';
 
 const CHECKS = 40;
 
@@ -75,8 +77,14 @@ export function InstanceDetailPage() {
   const [confirming, setConfirming] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [retainStorage, setRetainStorage] = useState(false);
+  const [moving, setMoving] = useState(false);
+  // The move started on this page, followed below the header.
+  const [moveStarted, setMoveStarted] = useState<string | null>(null);
 
-  useEffect(() => setLive(null), [id]);
+  useEffect(() => {
+    setLive(null);
+    setMoveStarted(null);
+  }, [id]);
 
   useLive(InstanceUpdatedSubscription, { id }, (d) => {
     setLive(d.instanceUpdated);
@@ -122,6 +130,10 @@ export function InstanceDetailPage() {
     setParams(next);
   };
   const kube = inst.provider === 'KUBERNETES';
+  const onServer = inst.provider === 'SERVER';
+  // A move under way (started here, by a drain, or by another client) is followed live.
+  const runningMove = base.operations.find((o) => o.kind === 'move_instance' && (o.status === 'QUEUED' || o.status === 'RUNNING'))?.id ?? null;
+  const moveShown = moveStarted ?? runningMove;
   const plan = result.data.instancePlans.find((p) => p.name === inst.plan);
   const busy = stop.fetching || start.fetching || restart.fetching || del.fetching;
 
@@ -164,6 +176,16 @@ export function InstanceDetailPage() {
             >
               Restart
             </button>
+            {onServer && (
+              <button
+                className="btn"
+                disabled={busy || inst.state !== 'RUNNING' || runningMove != null}
+                title={runningMove ? 'A move is under way' : inst.state === 'RUNNING' ? 'Move it to another server; writes pause only for the cutover' : 'Only a running instance moves'}
+                onClick={() => setMoving(true)}
+              >
+                Move…
+              </button>
+            )}
             <button className="btn btn-danger" disabled={busy || inst.state === 'DELETING'} onClick={() => { setDeleteError(null); setRetainStorage(false); setConfirming(true); }}>
               Delete…
             </button>
@@ -186,6 +208,8 @@ export function InstanceDetailPage() {
           <div className="small muted">This clears by itself once the problem is gone; the events below say when it began.</div>
         </Notice>
       )}
+
+      {moveShown && <MoveProgress key={moveShown} id={moveShown} onChange={refetch} />}
 
       {canBrowse && (
         <div className="tabs" role="tablist" aria-label="Instance views">
@@ -229,6 +253,21 @@ export function InstanceDetailPage() {
                 <dd data-testid="provider">
                   <ProviderBadge provider={inst.provider} />
                 </dd>
+                {onServer && (
+                  <>
+                    <dt>Server</dt>
+                    <dd data-testid="instance-server">
+                      {base.server ? (
+                        <>
+                          <Link to={`/servers/${base.server.id}`}>{base.server.name}</Link> <ServerStateBadge state={base.server.state} />{' '}
+                          <span className="muted small">({base.server.region})</span>
+                        </>
+                      ) : (
+                        <span className="muted">not placed yet</span>
+                      )}
+                    </dd>
+                  </>
+                )}
                 <dt>Plan</dt>
                 <dd>
                   <span className="mono">{inst.plan}</span> {plan && <span className="muted small">({instancePlanSize(plan)})</span>}
@@ -263,6 +302,49 @@ export function InstanceDetailPage() {
               <HealthChart checks={base.healthChecks} />
             )}
           </div>
+
+          {base.moves.length > 0 && (
+            <div className="card">
+              <h2>Moves</h2>
+              <table className="table" aria-label="Moves between servers">
+                <thead>
+                  <tr>
+                    <th>From</th>
+                    <th>To</th>
+                    <th>Phase</th>
+                    <th>Writes paused</th>
+                    <th>Started</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {base.moves.map((m) => (
+                    <tr key={m.id} data-phase={m.phase}>
+                      <td>
+                        <Link to={`/servers/${m.source.id}`}>{m.source.name}</Link>
+                      </td>
+                      <td>
+                        <Link to={`/servers/${m.target.id}`}>{m.target.name}</Link>
+                      </td>
+                      <td>
+                        {m.operation ? (
+                          <Link to={`/operations/${m.operation.id}`}>
+                            <PhaseBadge phase={m.phase} />
+                          </Link>
+                        ) : (
+                          <PhaseBadge phase={m.phase} />
+                        )}
+                        {m.error && <div className="field-error small">{m.error}</div>}
+                      </td>
+                      <td>{m.unavailableMs != null ? pauseMs(m.unavailableMs) : <span className="muted">—</span>}</td>
+                      <td className="small muted" title={m.createdAt}>
+                        {relativeTime(m.createdAt)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
 
           <div className="card">
             <div className="page-head">
@@ -313,6 +395,19 @@ export function InstanceDetailPage() {
             />
           </div>
         </div>
+      )}
+
+      {moving && (
+        <MoveInstanceDialog
+          instance={{ id: inst.id, name: inst.name, projectId: inst.projectId, serverId: base.server?.id ?? null }}
+          onCancel={() => setMoving(false)}
+          onStarted={(opId) => {
+            setMoving(false);
+            setMoveStarted(opId);
+            setNotice({ tone: 'info', text: 'Move started; it is followed below. The connection string names the new server once it has switched.' });
+            refetch();
+          }}
+        />
       )}
 
       {confirming && (

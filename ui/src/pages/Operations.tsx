@@ -5,6 +5,7 @@ import { OperationDetailQuery, OperationUpdatedSubscription, OperationsQuery } f
 import type { OperationFullFragment, OperationStatus, OperationsQuery as Data } from '../gql/graphql';
 import { StatusBadge } from '../components/Badge';
 import { StepTimeline } from '../components/StepTimeline';
+import { DrainProgress, MoveProgress } from '../components/Moves';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { apiError } from '../lib/errors';
 import { dateTime, duration, kindLabel, relativeTime } from '../lib/format';
@@ -234,6 +235,9 @@ export function OperationDetailPage() {
           </dl>
         </div>
       </div>
+      {/* The moves it carries out, live. */}
+      {(op.kind === 'drain_server' || op.kind === 'remove_server') && <DrainProgress key={op.id} id={op.id} link={false} />}
+      {op.kind === 'move_instance' && <MoveProgress key={op.id} id={op.id} link={false} />}
     </section>
   );
 }

@@ -7,7 +7,7 @@ import { ServerStateBadge } from '../components/Badge';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { CLOUDS, SERVER_STATES, SERVER_TRANSITIONAL, TOKEN_VARIABLE, cloudList, cloudName } from '../lib/fleet';
+import { CLOUDS, SERVER_SOURCES, SERVER_STATES, SERVER_TRANSITIONAL, TOKEN_VARIABLE, cloudList, cloudName, gb } from '../lib/fleet';
 import { useDebounced, useLive, usePollWhile } from '../lib/live';
 import { useCanOperateHere, useProjects } from '../lib/projects';
 
@@ -23,6 +23,16 @@ export function NoServers({ configured, operate }: { configured: readonly CloudP
           Toygres has no token for any cloud, so it cannot make servers. Set <code>{TOKEN_VARIABLE.HETZNER}</code> or{' '}
           <code>{TOKEN_VARIABLE.DIGITALOCEAN}</code> (or both) in toygres's environment and restart it.
         </p>
+        <p className="muted">
+          Hosts you already have can be registered by address; Toygres reaches them with the SSH key in <code>{TOKEN_VARIABLE.EXISTING}</code>.
+        </p>
+        {operate && (
+          <div className="actions center">
+            <Link className="btn" to="/servers/register">
+              Register a server
+            </Link>
+          </div>
+        )}
       </Empty>
     );
   return (
@@ -48,6 +58,9 @@ export function NoServers({ configured, operate }: { configured: readonly CloudP
           <Link className="btn" to="/servers/scale">
             Scale a group
           </Link>
+          <Link className="btn" to="/servers/register">
+            Register a server
+          </Link>
         </div>
       ) : (
         <p className="muted">Your role is read-only; ask a project operator to provision one.</p>
@@ -65,7 +78,7 @@ export function ServersPage() {
   const stateParam = params.get('state') as ServerState | null;
   const state = stateParam && SERVER_STATES.includes(stateParam) ? stateParam : null;
   const providerParam = params.get('provider') as CloudProvider | null;
-  const provider = providerParam && CLOUDS.includes(providerParam) ? providerParam : null;
+  const provider = providerParam && SERVER_SOURCES.includes(providerParam) ? providerParam : null;
   const [search, setSearch] = useState(q);
   const debounced = useDebounced(search, 250);
 
@@ -177,6 +190,9 @@ export function ServersPage() {
             <Link className="btn" to="/servers/scale">
               Scale…
             </Link>
+            <Link className="btn" to="/servers/register">
+              Register server
+            </Link>
             <Link className="btn btn-primary" to="/servers/new">
               + New server
             </Link>
@@ -201,8 +217,8 @@ export function ServersPage() {
           ))}
         </select>
         <select className="input" aria-label="Filter by cloud" value={provider ?? ''} onChange={(e) => setParam('provider', e.target.value)}>
-          <option value="">All clouds</option>
-          {CLOUDS.map((c) => (
+          <option value="">All clouds and hosts</option>
+          {SERVER_SOURCES.map((c) => (
             <option key={c} value={c}>
               {cloudName(c)}
             </option>
@@ -240,8 +256,8 @@ export function ServersPage() {
                 <tr>
                   <th>Name</th>
                   <th>State</th>
-                  <th>Cloud</th>
-                  <th>Plan</th>
+                  <th>Cloud or host</th>
+                  <th>Plan or size</th>
                   <th>Region</th>
                   <th>IPv4</th>
                   <th className="num">Instances</th>
@@ -260,7 +276,13 @@ export function ServersPage() {
                       <ServerStateBadge state={r.state} />
                     </td>
                     <td>{cloudName(r.provider)}</td>
-                    <td className="mono small">{r.plan}</td>
+                    <td className="mono small">
+                      {r.provider === 'EXISTING' ? (
+                        <span title="Memory and disk instances may use">{r.memoryGb != null ? `${gb(r.memoryGb)} · ${r.diskGb ?? '—'} GB` : '—'}</span>
+                      ) : (
+                        r.plan
+                      )}
+                    </td>
                     <td className="mono small">{r.region}</td>
                     <td className="mono small">{r.ipv4 ?? '—'}</td>
                     <td className="num">{r.instanceCount}</td>
