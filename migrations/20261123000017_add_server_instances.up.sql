@@ -43,6 +43,8 @@ CREATE TABLE instance_moves (
     target_port         integer,
     -- The replication role's password for this move (the new copy streams with it).
     replicator_password text,
+    -- Where the old primary's shutdown checkpoint is: the copy must replay past it.
+    source_checkpoint   bigint,
     -- How far the copy trailed the primary when last measured, in bytes.
     lag_bytes           bigint,
     -- Writes stopped (the old primary began its shutdown) and resumed (the connection string

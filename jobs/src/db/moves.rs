@@ -72,6 +72,8 @@ pub struct InstanceMove {
     /// The replication role's password for this move.
     #[serde(skip)]
     pub replicator_password: Option<String>,
+    /// The old primary's shutdown checkpoint (an LSN), once it stopped cleanly.
+    pub source_checkpoint: Option<i64>,
     /// How far the new copy trailed, in bytes, when last measured.
     pub lag_bytes: Option<i64>,
     /// When the old primary began to shut down.
@@ -263,10 +265,23 @@ impl Db {
         Ok(())
     }
 
+    /// The old primary stopped cleanly at `checkpoint`.
+    pub async fn record_source_checkpoint(&self, id: Uuid, checkpoint: u64) -> Result<()> {
+        sqlx::query(
+            "UPDATE instance_moves SET source_checkpoint = $2, updated_at = now() WHERE id = $1",
+        )
+        .bind(id)
+        .bind(i64::try_from(checkpoint).map_err(anyhow::Error::from)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The old primary did not shut down cleanly and serves again: the cutover starts over.
     pub async fn restart_cutover(&self, id: Uuid) -> Result<()> {
         sqlx::query(
-            "UPDATE instance_moves SET phase = 'catching_up', writes_stopped_at = NULL, updated_at = now() \
+            "UPDATE instance_moves SET phase = 'catching_up', writes_stopped_at = NULL, \
+                 source_checkpoint = NULL, updated_at = now() \
              WHERE id = $1 AND phase = 'cutting_over'",
         )
         .bind(id)

@@ -176,10 +176,16 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
         }
         "stop_source" => {
             cx.db.mark_writes_stopped(m.id).await?;
-            e.source.ensure_stopped(&name).await?;
+            let (checkpoint, clean) = e.source.stop_for_cutover(&name, major).await?;
+            if clean {
+                cx.db.record_source_checkpoint(m.id, checkpoint).await?;
+            }
         }
         "promote" => {
-            let (checkpoint, clean) = e.source.last_checkpoint(&name, major).await?;
+            let (checkpoint, clean) = match m.source_checkpoint {
+                Some(c) => (u64::try_from(c).map_err(anyhow::Error::from)?, true),
+                None => e.source.last_checkpoint(&name, major).await?,
+            };
             if !clean {
                 // It did not hand everything over: it serves again, and we start over.
                 tracing::warn!(instance = %inst.id, "the source did not shut down cleanly; restarting the cutover");

@@ -395,32 +395,45 @@ impl PgHost {
     /// checkpoint, and hand every WAL record to connected standbys), then immediate. One
     /// script on the host signals and waits.
     pub async fn ensure_stopped(&self, name: &str) -> Result<()> {
-        let out = self
-            .shell
-            .run(
-                &shell::args(["sh", "-c", STOP, "sh"], [&self.instance_dir(name)])
-                    .into_iter()
-                    .chain([
-                        (FAST_STOP_TIMEOUT.as_millis() / 5).to_string(),
-                        (IMMEDIATE_STOP_TIMEOUT.as_millis() / 5).to_string(),
-                    ])
-                    .collect::<Vec<_>>(),
-                None,
-            )
-            .await?;
+        self.stop_then(name, &[]).await.map(drop)
+    }
+
+    /// Run the stop script for `name`, then (if it stopped) `after` with the data directory
+    /// appended, in one round trip; what `after` printed.
+    async fn stop_then(&self, name: &str, after: &[String]) -> Result<Vec<u8>> {
+        let dir = self.instance_dir(name).display().to_string();
+        let mut argv = vec![
+            "sh".to_owned(),
+            "-c".to_owned(),
+            // $0 is the stop script; then, unless it failed, the follow-up command.
+            "sh -c \"$0\" sh \"$1\" \"$2\" \"$3\" >/dev/null || exit $?; shift 3; [ \"$#\" -eq 0 ] || exec \"$@\"".to_owned(),
+            STOP.to_owned(),
+            dir.clone(),
+            (FAST_STOP_TIMEOUT.as_millis() / 5).to_string(),
+            (IMMEDIATE_STOP_TIMEOUT.as_millis() / 5).to_string(),
+        ];
+        if !after.is_empty() {
+            argv.extend(after.iter().cloned());
+            argv.push(dir);
+        }
+        let out = self.shell.run(&argv, None).await?;
         match out.code {
-            Some(0) => {
-                if !out.stdout.is_empty() {
-                    tracing::info!(instance = name, host = %self.shell.describe(), "stopped postmaster {}", out.text());
-                }
-                Ok(())
-            }
+            Some(0) => Ok(out.stdout),
             _ => Err(Error::Transient(anyhow!(
-                "the postmaster of {name} on {} did not stop: {}",
+                "stopping {name} on {} failed: {}",
                 self.shell.describe(),
                 shell::last_lines(&out.stderr)
             ))),
         }
+    }
+
+    /// Stop instance `name` (see [`PgHost::ensure_stopped`]) and read its last checkpoint, in
+    /// one round trip: see [`PgHost::last_checkpoint`].
+    pub async fn stop_for_cutover(&self, name: &str, major: u32) -> Result<(u64, bool)> {
+        let out = self
+            .stop_then(name, &[self.bin(major, "pg_controldata")?, "-D".into()])
+            .await?;
+        checkpoint_of(&String::from_utf8_lossy(&out))
     }
 
     /// Stop instance `name` and remove its data directory. Gone already counts as done.
@@ -652,16 +665,7 @@ impl PgHost {
                 None,
             )
             .await?;
-        let text = String::from_utf8_lossy(&out);
-        let field = |label: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(label))
-                .map(|v| v.trim().to_owned())
-        };
-        let lsn = field("Latest checkpoint location:")
-            .ok_or_else(|| Error::Transient(anyhow!("pg_controldata gave no checkpoint")))?;
-        let state = field("Database cluster state:").unwrap_or_default();
-        Ok((parse_lsn(&lsn)?, state == "shut down"))
+        checkpoint_of(&String::from_utf8_lossy(&out))
     }
 
     /// Promote instance `name`, a standby, to a primary once it has replayed past `after`
@@ -749,6 +753,20 @@ fn literal(value: &str) -> Result<String> {
 /// A `.pgpass` field: `:` and `\` escaped with `\`.
 fn pgpass_escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace(':', "\\:")
+}
+
+/// The latest checkpoint in `pg_controldata` output, and whether the cluster was shut down
+/// cleanly.
+fn checkpoint_of(text: &str) -> Result<(u64, bool)> {
+    let field = |label: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(label))
+            .map(|v| v.trim().to_owned())
+    };
+    let lsn = field("Latest checkpoint location:")
+        .ok_or_else(|| Error::Transient(anyhow!("pg_controldata gave no checkpoint")))?;
+    let state = field("Database cluster state:").unwrap_or_default();
+    Ok((parse_lsn(&lsn)?, state == "shut down"))
 }
 
 /// `16/B374D848` as a number.
