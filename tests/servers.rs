@@ -797,6 +797,26 @@ async fn an_instance_on_a_server_is_placed_checked_stopped_started_recovered_and
         "{body}"
     );
 
+    // The versions offered on servers are the ones the active servers have.
+    let offered = gql_ok(
+        &t,
+        &token,
+        "{ versions(provider: SERVER) instanceProviders }",
+        json!({}),
+    )
+    .await;
+    let installed = providers::local::PgBinaries::installed()
+        .last()
+        .unwrap()
+        .major();
+    assert_eq!(offered["versions"], json!([installed]), "{offered}");
+    assert!(
+        offered["instanceProviders"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("SERVER"))
+    );
+
     // Without a server named, the one with the most free memory takes it.
     let id = create_on(&t, &token, "placed", None).await;
     let inst = t.instance(&token, &id, "server { id } host port").await;

@@ -522,18 +522,28 @@ impl InstanceQuery {
         ctx: &Context<'_>,
         provider: Option<ProviderValue>,
     ) -> async_graphql::Result<Vec<i32>> {
-        caller(ctx)?;
+        let me = caller(ctx)?;
         let provider = provider.map_or(Provider::Local, Into::into);
-        Ok(api(ctx)?
-            .offer
-            .versions(provider)
+        let api = api(ctx)?;
+        let versions = match provider {
+            // What the active servers of the caller's projects have between them.
+            Provider::Server if api.offer.server_versions.is_some() => {
+                let mut all = std::collections::BTreeSet::new();
+                for project in me.visible_projects() {
+                    all.extend(api.db.server_versions(project).await.or_gql()?);
+                }
+                all.into_iter().collect()
+            }
+            other => api.offer.versions(other),
+        };
+        Ok(versions
             .into_iter()
             .filter_map(|v| i32::try_from(v).ok())
             .collect())
     }
 
     /// The providers instances can be created on here: `LOCAL` always, `KUBERNETES` when a
-    /// cluster is configured.
+    /// cluster is configured, `SERVER` when an SSH key is (see `registerServer`).
     async fn instance_providers(
         &self,
         ctx: &Context<'_>,

@@ -1108,7 +1108,7 @@ export type QueryRoot = {
   instancePlans: Array<InstancePlan>;
   /**
    * The providers instances can be created on here: `LOCAL` always, `KUBERNETES` when a
-   * cluster is configured.
+   * cluster is configured, `SERVER` when an SSH key is (see `registerServer`).
    */
   instanceProviders: Array<Provider>;
   /** Instances the caller may see, newest first. */
