@@ -461,3 +461,31 @@ async fn api_tokens_act_in_their_project_with_their_role_and_revocation_ends_the
         .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 }
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn site_admins_see_each_users_role_in_each_project(_p: PgPoolOptions, c: PgConnectOptions) {
+    let s = start(c, Options::default()).await;
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.admin)),
+            "{ users { email roles { projectName role } } }",
+            json!({}),
+        )
+        .await;
+    let users = body["data"]["users"].as_array().unwrap();
+    let roles_of = |email: &str| -> Value {
+        users
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap_or_else(|| panic!("{email} listed: {body}"))["roles"]
+            .clone()
+    };
+    assert_eq!(
+        roles_of("operator@example.com"),
+        json!([{"projectName": "default", "role": "OPERATOR"}])
+    );
+    assert_eq!(
+        roles_of("outsider@example.com"),
+        json!([{"projectName": "other", "role": "ADMIN"}])
+    );
+}

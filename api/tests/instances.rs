@@ -257,6 +257,26 @@ async fn other_projects_instances_are_invisible_and_untouchable(
         )
         .await;
     assert_eq!(body["data"]["instances"]["edges"], json!([]));
+    // Asking for another project's list by its id shows nothing either; its own members
+    // get only that project's.
+    let by_project =
+        "query($p: ID!) { instances(filter: {projectId: $p}) { edges { node { id } } } }";
+    let default = jobs::user::DEFAULT_PROJECT_ID.0.to_string();
+    let (_, body) = s
+        .gql(Some(&outsider), by_project, json!({"p": default}))
+        .await;
+    assert_eq!(body["data"]["instances"]["edges"], json!([]), "{body}");
+    let admin = s.token(s.users.admin);
+    let (_, body) = s.gql(Some(&admin), by_project, json!({"p": default})).await;
+    assert_eq!(
+        body["data"]["instances"]["edges"][0]["node"]["id"], id,
+        "{body}"
+    );
+    let other = s.users.other_project.0.to_string();
+    let (_, body) = s
+        .gql(Some(&outsider), by_project, json!({"p": other}))
+        .await;
+    assert_eq!(body["data"]["instances"]["edges"], json!([]), "{body}");
     let (_, body) = s
         .gql(
             Some(&outsider),

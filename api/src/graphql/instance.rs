@@ -460,6 +460,8 @@ pub(crate) struct InstanceFilterInput {
     provider: Option<ProviderValue>,
     /// Only names containing this text.
     name_contains: Option<String>,
+    /// Only this project's (one the caller is in; none otherwise).
+    project_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -497,7 +499,7 @@ impl InstanceQuery {
             .db
             .instances(
                 &jobs::db::InstanceFilter {
-                    projects: me.visible_projects(),
+                    projects: super::only_project(me, filter.project_id.as_ref())?,
                     state: filter.state.map(Into::into),
                     health: filter.health.map(Into::into),
                     provider: filter.provider.map(Into::into),

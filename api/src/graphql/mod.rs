@@ -158,6 +158,22 @@ pub(crate) fn writable_project(
     }
 }
 
+/// The projects a list may show: the caller's, or only `project` when given (nothing when the
+/// caller is not in it).
+pub(crate) fn only_project(
+    me: &Caller,
+    project: Option<&async_graphql::ID>,
+) -> async_graphql::Result<Vec<jobs::user::ProjectId>> {
+    let visible = me.visible_projects();
+    Ok(match project {
+        Some(id) => {
+            let id = jobs::user::ProjectId(parse_id(id, "project")?);
+            visible.into_iter().filter(|p| *p == id).collect()
+        }
+        None => visible,
+    })
+}
+
 /// A Relay connection of one page: `items` in order, each turned into its cursor and node.
 pub(crate) fn connection<T, N: async_graphql::OutputType>(
     items: Vec<T>,

@@ -35,21 +35,19 @@ pub(crate) enum MovePhaseValue {
     Cancelled,
 }
 
-impl From<MovePhase> for MovePhaseValue {
-    fn from(p: MovePhase) -> Self {
-        match p {
-            MovePhase::Planned => Self::Planned,
-            MovePhase::Copying => Self::Copying,
-            MovePhase::CatchingUp => Self::CatchingUp,
-            MovePhase::CuttingOver => Self::CuttingOver,
-            MovePhase::Promoting => Self::Promoting,
-            MovePhase::Switched => Self::Switched,
-            MovePhase::Done => Self::Done,
-            MovePhase::RolledBack => Self::RolledBack,
-            MovePhase::Cancelled => Self::Cancelled,
-        }
-    }
-}
+mirror!(
+    MovePhaseValue,
+    MovePhase,
+    Planned,
+    Copying,
+    CatchingUp,
+    CuttingOver,
+    Promoting,
+    Switched,
+    Done,
+    RolledBack,
+    Cancelled
+);
 
 /// A move of an instance from one server to another.
 pub(crate) struct InstanceMoveNode(pub(crate) InstanceMove);

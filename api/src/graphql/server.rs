@@ -479,6 +479,8 @@ pub(crate) struct ServerFilterInput {
     region: Option<String>,
     /// Only names containing this.
     name_contains: Option<String>,
+    /// Only this project's (one the caller is in; none otherwise).
+    project_id: Option<ID>,
 }
 
 /// What `provisionServer` takes.
@@ -586,7 +588,7 @@ impl ServerQuery {
             .db
             .servers(
                 &jobs::db::ServerFilter {
-                    projects: me.visible_projects(),
+                    projects: super::only_project(me, filter.project_id.as_ref())?,
                     state: filter.state.map(Into::into),
                     provider: filter.provider.map(Into::into),
                     region: filter.region,

@@ -425,12 +425,7 @@ pub async fn provision(
         plan: plan.name,
         region,
         template: template.to_owned(),
-        image: input
-            .provider
-            .kind()
-            .map(providers::cloud::plans::default_image)
-            .unwrap_or_default()
-            .to_owned(),
+        image: default_image(input.provider),
         labels: input.labels.clone(),
         created_by: requested_by,
         scaling_operation_id: None,
@@ -439,6 +434,15 @@ pub async fn provision(
     tx.commit().await?;
     tracing::info!(server = %server.id, name = %server.name, provider = server.provider.as_str(), "server provisioning");
     Ok((server, op))
+}
+
+/// The image a new server of `provider` boots (none for a registered host).
+pub(crate) fn default_image(provider: CloudProvider) -> String {
+    provider
+        .kind()
+        .map(providers::cloud::plans::default_image)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Insert a server and start its provisioning in the caller's transaction.

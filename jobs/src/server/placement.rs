@@ -10,7 +10,8 @@
 //! then the fewest instances, then the first name.
 //!
 //! A drain places its server's instances one after the other, smallest storage first, each on
-//! the servers as the earlier placements left them; if one fits nowhere, nothing moves.
+//! the servers as the earlier placements left them; if one fits nowhere (or is not running:
+//! a move streams from a running primary), nothing moves.
 
 use std::collections::HashMap;
 
@@ -272,6 +273,18 @@ pub async fn plan_drain(tx: &mut Transaction<'_, Postgres>, server: &Server) -> 
         blocked: None,
     };
     for (i, inst) in instances.iter().enumerate() {
+        // A move streams from a running primary; a stopped or failed one is not moved.
+        if inst.state != crate::instance::InstanceState::Running {
+            plan.blocked = Some(
+                format!(
+                    "instance {} is {:?}: start it (or delete it) before draining {}",
+                    inst.name, inst.state, server.name
+                )
+                .to_lowercase(),
+            );
+            plan.moves.clear();
+            break;
+        }
         let need = Need::of(inst);
         match choose(&all, &need, None, Some(server.id)) {
             Ok(at) => {

@@ -238,12 +238,7 @@ pub async fn scale(
                 plan: plan.name.clone(),
                 region: region.clone(),
                 template: super::templates::DEFAULT.to_owned(),
-                image: input
-                    .provider
-                    .kind()
-                    .map(providers::cloud::plans::default_image)
-                    .unwrap_or_default()
-                    .to_owned(),
+                image: super::default_image(input.provider),
                 labels: Default::default(),
                 created_by: requested_by,
                 scaling_operation_id: Some(scaling.id),

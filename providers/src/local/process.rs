@@ -219,7 +219,7 @@ impl Cluster {
         let pwfile = match password {
             Some(pw) => {
                 let path = self.data_dir.with_extension("pwfile");
-                write_private(&path, pw.as_bytes())?;
+                crate::host::shell::write_private_local(&path, pw.as_bytes())?;
                 if let Some(run_as) = &self.run_as {
                     run_as.chown(&path)?;
                 }
@@ -465,22 +465,6 @@ impl Postmaster {
     pub fn detach(self) {
         drop(self.child);
     }
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("create {}", path.display()))
-        .map_err(Error::Permanent)?;
-    f.write_all(contents)
-        .with_context(|| format!("write {}", path.display()))
-        .map_err(Error::Permanent)
 }
 
 /// The last lines of a server log, for an error message.

@@ -405,6 +405,8 @@ export type InstanceFilter = {
   health?: InputMaybe<Health>;
   /** Only names containing this text. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** Only this project's (one the caller is in; none otherwise). */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
   /** Only this provider. */
   provider?: InputMaybe<Provider>;
   /** Only this state; without it, deleted instances are left out. */
@@ -1474,6 +1476,8 @@ export type ServerEdge = {
 export type ServerFilterInput = {
   /** Only names containing this. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** Only this project's (one the caller is in; none otherwise). */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
   /** Only this cloud. */
   provider?: InputMaybe<CloudProvider>;
   /** Only this region. */

@@ -38,9 +38,15 @@ export function InstancesPage() {
     setParams(next, { replace: true });
   }, [debounced, q, params, setParams]);
 
+  // The current project's only: the API filters by it.
   const filter = useMemo(
-    () => ({ ...(q ? { nameContains: q } : {}), ...(state ? { state } : {}), ...(health ? { health } : {}) }),
-    [q, state, health],
+    () => ({
+      ...(q ? { nameContains: q } : {}),
+      ...(state ? { state } : {}),
+      ...(health ? { health } : {}),
+      ...(projectId ? { projectId } : {}),
+    }),
+    [q, state, health, projectId],
   );
   const [result, reexecute] = useQuery({ query: InstancesQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
@@ -80,10 +86,8 @@ export function InstancesPage() {
     return all
       .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
       .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r))
-      .filter((r) => (state ? true : r.state !== 'DELETED'))
-      // The current project's only: the API lists every project the caller may see.
-      .filter((r) => !projectId || r.projectId === projectId);
-  }, [result.data, more, live, state, projectId]);
+      .filter((r) => (state ? true : r.state !== 'DELETED'));
+  }, [result.data, more, live, state]);
 
   const TRANSITIONAL: InstanceState[] = ['CREATING', 'STOPPING', 'STARTING', 'DELETING'];
   usePollWhile(rows.some((r) => TRANSITIONAL.includes(r.state)), refetch, 4000);
@@ -102,16 +106,6 @@ export function InstancesPage() {
     const page = res.data.instances;
     setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
   };
-
-  // The API cannot filter by project: while this project's rows do not fill a page, fetch the
-  // next ones (a few pages at most; "Load more" goes on from there).
-  const [autoPages, setAutoPages] = useState(0);
-  useEffect(() => setAutoPages(0), [filter, projectId]);
-  useEffect(() => {
-    if (!projectId || !pageInfo?.hasNextPage || loadingMore || moreError || autoPages >= 5 || rows.length >= PAGE) return;
-    setAutoPages((n) => n + 1);
-    void loadMore();
-  }, [projectId, pageInfo?.hasNextPage, pageInfo?.endCursor, loadingMore, moreError, autoPages, rows.length]);
 
   const err = apiError(result.error);
   const filtered = !!(q || state);
@@ -167,13 +161,6 @@ export function InstancesPage() {
         <ErrorState error={err} onRetry={refetch} title="Could not load instances" />
       ) : !result.data ? (
         <Loading what="Loading instances" />
-      ) : rows.length === 0 && pageInfo?.hasNextPage ? (
-        <Empty title={`No instances of ${current?.name ?? 'this project'} among the newest`}>
-          <p className="muted">Other projects' instances came first. Look further back, or switch projects.</p>
-          <button className="btn" onClick={loadMore} disabled={loadingMore}>
-            {loadingMore ? 'Loading…' : 'Load more'}
-          </button>
-        </Empty>
       ) : rows.length === 0 ? (
         filtered ? (
           <Empty title="No instances match">

@@ -146,10 +146,13 @@ describe('the current project', () => {
       {
         at: '/instances',
         as: { roles: { [P1.id]: 'VIEWER', [P2.id]: 'OPERATOR' } },
-        answer: (name) =>
-          name === 'Instances'
-            ? { instances: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [inst('i1', 'orders', P1.id), inst('i2', 'catalog', P2.id)] } }
-            : undefined,
+        // The API answers the project asked for (the filter's projectId).
+        answer: (name, v) => {
+          if (name !== 'Instances') return undefined;
+          const asked = (v.filter as { projectId?: string } | undefined)?.projectId;
+          const all = [inst('i1', 'orders', P1.id), inst('i2', 'catalog', P2.id)];
+          return { instances: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: all.filter((i) => !asked || i.projectId === asked) } };
+        },
       },
     );
     const table = await screen.findByTestId('instances-table');

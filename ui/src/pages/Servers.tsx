@@ -97,9 +97,15 @@ export function ServersPage() {
     setParams(next, { replace: true });
   };
 
+  // The current project's only: the API filters by it.
   const filter = useMemo(
-    () => ({ ...(q ? { nameContains: q } : {}), ...(state ? { state } : {}), ...(provider ? { provider } : {}) }),
-    [q, state, provider],
+    () => ({
+      ...(q ? { nameContains: q } : {}),
+      ...(state ? { state } : {}),
+      ...(provider ? { provider } : {}),
+      ...(projectId ? { projectId } : {}),
+    }),
+    [q, state, provider, projectId],
   );
   const [result, reexecute] = useQuery({ query: ServersQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
   const [clouds] = useQuery({ query: ConfiguredProvidersQuery });
@@ -143,10 +149,8 @@ export function ServersPage() {
         const l = live[r.id];
         return l && Date.parse(l.updatedAt) >= Date.parse(r.updatedAt) ? { ...r, ...l } : r;
       })
-      .filter((r) => (state ? true : r.state !== 'REMOVED'))
-      // The current project's only: the API lists every project the caller may see.
-      .filter((r) => !projectId || r.projectId === projectId);
-  }, [result.data, more, live, state, projectId]);
+      .filter((r) => (state ? true : r.state !== 'REMOVED'));
+  }, [result.data, more, live, state]);
 
   usePollWhile(rows.some((r) => SERVER_TRANSITIONAL.includes(r.state)), refetch, 4000);
 
@@ -164,16 +168,6 @@ export function ServersPage() {
     const page = res.data.servers;
     setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
   };
-
-  // The API cannot filter by project: while this project's rows do not fill a page, fetch the
-  // next ones (a few pages at most; "Load more" goes on from there).
-  const [autoPages, setAutoPages] = useState(0);
-  useEffect(() => setAutoPages(0), [filter, projectId]);
-  useEffect(() => {
-    if (!projectId || !pageInfo?.hasNextPage || loadingMore || moreError || autoPages >= 5 || rows.length >= PAGE) return;
-    setAutoPages((n) => n + 1);
-    void loadMore();
-  }, [projectId, pageInfo?.hasNextPage, pageInfo?.endCursor, loadingMore, moreError, autoPages, rows.length]);
 
   const err = apiError(result.error);
   const filtered = !!(q || state || provider);
