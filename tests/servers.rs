@@ -675,18 +675,11 @@ async fn benchmark_moving_an_instance_holding_one_gigabyte() {
         .success();
     assert!(ok);
     let copied = down.elapsed();
-    for f in ["postmaster.pid"] {
-        let _ = std::fs::remove_file(dst.join(f));
-    }
+    let _ = std::fs::remove_file(dst.join("postmaster.pid"));
     let ok = std::process::Command::new("runuser")
-        .args([
-            "-u",
-            "postgres",
-            "--",
-            "/usr/lib/postgresql/15/bin/pg_ctl",
-            "-w",
-            "-D",
-        ])
+        .args(["-u", "postgres", "--"])
+        .arg(&pg_ctl)
+        .args(["-w", "-D"])
         .arg(&dst)
         .args(["-o", "-p 6999 -c listen_addresses=127.0.39.1", "-l"])
         .arg(dst.join("peer.log"))
@@ -697,16 +690,9 @@ async fn benchmark_moving_an_instance_holding_one_gigabyte() {
     assert!(ok);
     let downtime = down.elapsed();
     let _ = std::process::Command::new("runuser")
-        .args([
-            "-u",
-            "postgres",
-            "--",
-            "/usr/lib/postgresql/15/bin/pg_ctl",
-            "-w",
-            "-m",
-            "fast",
-            "-D",
-        ])
+        .args(["-u", "postgres", "--"])
+        .arg(&pg_ctl)
+        .args(["-w", "-m", "fast", "-D"])
         .arg(&dst)
         .arg("stop")
         .status();
