@@ -39,9 +39,10 @@ have_browser() {
     ! $for_tests || command -v chromium >/dev/null 2>&1
 }
 
-# The fleet tests run real sshd processes on loopback ports as stand-in servers.
+# The fleet tests run real sshd processes on loopback ports as stand-in servers; the commands
+# Toygres runs on servers need `ss` (iproute2) and `runuser`/`setsid` (util-linux) there.
 have_sshd() {
-    ! $for_tests || [ -x /usr/sbin/sshd ]
+    ! $for_tests || { [ -x /usr/sbin/sshd ] && command -v ss >/dev/null 2>&1 && command -v runuser >/dev/null 2>&1; }
 }
 
 if $for_tests && ! command -v npm >/dev/null 2>&1; then
@@ -70,7 +71,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # victoria-metrics and chromium are for the tests; the packaged service is not started here.
 packages=(postgresql)
-$for_tests && packages+=(victoria-metrics chromium openssh-server)
+$for_tests && packages+=(victoria-metrics chromium openssh-server iproute2 util-linux)
 # Packages must not start their services (sshd on port 22, say): the tests start their own.
 no_services=false
 if [ ! -e /usr/sbin/policy-rc.d ]; then
