@@ -874,3 +874,89 @@ async fn an_instance_on_a_server_is_placed_checked_stopped_started_recovered_and
     assert!(left.is_empty(), "{left:?}");
     drop((a, b));
 }
+
+/// A move that cannot go on before its promotion is undone: the old primary serves as before,
+/// the new copy is removed, the move says why, and the instance is not marked failed.
+#[tokio::test]
+async fn a_move_that_gives_up_before_its_promotion_is_rolled_back_and_the_instance_serves_on() {
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(Ipv4Addr::new(127, 0, 34, 1), Some(&key.public), None).await;
+    let b = Sshd::start_on(Ipv4Addr::new(127, 0, 34, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let mut base = env(&key, root.path());
+    base.push(("TOYGRES_WORKER_HEARTBEAT_SECS", "1".to_owned()));
+    base.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
+    let mut crashing = base.clone();
+    crashing.push(("TOYGRES_FAILPOINT", "move_instance:start_copy".to_owned()));
+    let mut t = serve(dir.path(), "crashing", &common::borrowed(&crashing)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let sa = register(&t, &token, "alpha", &a, 4.0).await;
+    let sb = register(&t, &token, "beta", &b, 4.0).await;
+    let id = create_on(&t, &token, "kept", Some(&sa)).await;
+    let url = connection_string(&t, &token, &id).await;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("CREATE TABLE rows AS SELECT generate_series(1, 100) AS id")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let op = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!, $s: ID) { moveInstance(id: $id, serverId: $s) { id } }",
+        json!({"id": id, "s": sb}),
+    )
+    .await["moveInstance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!t.wait_exit().await.success(), "the failpoint crashed it");
+    drop(t);
+
+    // While the control plane is down, the new copy's data is lost.
+    let copies = root
+        .path()
+        .join(&sb.replace('-', "")[..12])
+        .join("instances");
+    for entry in std::fs::read_dir(&copies).unwrap().flatten() {
+        std::fs::remove_dir_all(entry.path()).unwrap();
+    }
+
+    let t = serve(dir.path(), "restarted", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let status = t.wait_operation(&token, &op).await;
+    assert_eq!(status["status"], "FAILED", "{status}");
+    let after = gql_ok(
+        &t,
+        &token,
+        "query($op: ID!, $i: ID!) { operation(id: $op) { move { phase error } } instance(id: $i) { state server { id } } }",
+        json!({"op": op, "i": id}),
+    )
+    .await;
+    assert_eq!(
+        after["operation"]["move"]["phase"], "ROLLED_BACK",
+        "{after}"
+    );
+    assert!(after["operation"]["move"]["error"].as_str().is_some());
+    assert_eq!(after["instance"]["state"], "RUNNING", "not failed: {after}");
+    assert_eq!(after["instance"]["server"]["id"], sa.as_str());
+    assert_eq!(
+        common::postmasters_under(root.path()).len(),
+        1,
+        "only the old primary runs"
+    );
+    let url = connection_string(&t, &token, &id).await;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM rows")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 100);
+    sqlx::query("INSERT INTO rows VALUES (101)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    drop((a, b));
+}
