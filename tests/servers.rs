@@ -404,6 +404,39 @@ async fn a_drain_moves_every_instance_to_another_server_and_a_writing_client_los
     )
     .await;
     assert_eq!(beta["server"]["state"], "ACTIVE", "{beta}");
+    // Removing it cannot move them either: the removal fails saying why, and the server stays
+    // draining (not failed), its instances running.
+    let remove = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!) { removeServer(id: $id) { id } }",
+        json!({"id": sb}),
+    )
+    .await["removeServer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = t.wait_operation(&token, &remove).await;
+    assert_eq!(status["status"], "FAILED", "{status}");
+    assert!(
+        status["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was moved"),
+        "{status}"
+    );
+    let beta = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!) { server(id: $id) { state instances { state } } }",
+        json!({"id": sb}),
+    )
+    .await;
+    assert_eq!(beta["server"]["state"], "DRAINING", "{beta}");
+    assert_eq!(
+        beta["server"]["instances"],
+        json!([{"state": "RUNNING"}, {"state": "RUNNING"}])
+    );
     drop((a, b));
 }
 

@@ -646,6 +646,23 @@ pub(crate) async fn after_failure(
         return Ok(());
     };
     match kind {
+        // A removal whose drain could not move the instances leaves the server draining, as
+        // a failed drain does: the server itself is fine.
+        Kind::RemoveServer if matches!(op.step.as_str(), "plan_moves" | "move_instances") => {
+            Db::cancel_planned_moves(tx, op.id).await?;
+            let server = Db::lock_server(tx, id).await?;
+            Db::server_event_in(
+                tx,
+                &server,
+                "remove_failed",
+                "warning",
+                &format!(
+                    "removing {} stopped while draining it: {message}",
+                    server.name
+                ),
+            )
+            .await?;
+        }
         Kind::ProvisionServer | Kind::RemoveServer | Kind::RegisterServer => {
             Db::cancel_planned_moves(tx, op.id).await?;
             let server = Db::mark_server_failed(tx, id, message).await?;
