@@ -415,7 +415,8 @@ try {
     const tab = page.getByRole('tab', { name: 'Data' });
     await tab.click();
     await page.waitForURL(/[?&]tab=data/);
-    if ((await tab.getAttribute('aria-selected')) !== 'true') throw new Error('the Data tab is not selected');
+    // The tab follows the URL on the next render: wait for it to say it is selected.
+    await page.locator('#tab-data[aria-selected="true"]').waitFor();
     await page.getByTestId('no-tables').waitFor();
     const sql = page.getByLabel('Read-only SQL');
     const run = page.getByRole('button', { name: 'Run', exact: true });
