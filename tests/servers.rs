@@ -31,6 +31,11 @@ fn server_root() -> tempfile::TempDir {
     dir
 }
 
+/// Where a server's instances live under the servers' root (its id's first 12 hex digits).
+fn server_dir(root: &Path, server: &str) -> std::path::PathBuf {
+    root.join(&server.replace('-', "")[..12])
+}
+
 fn env(key: &ClientKey, root: &Path) -> Vec<(&'static str, String)> {
     vec![
         (
@@ -341,10 +346,7 @@ async fn a_drain_moves_every_instance_to_another_server_and_a_writing_client_los
     assert_eq!(servers["a"]["instances"], json!([]), "{servers}");
     assert_eq!(servers["b"]["instances"].as_array().unwrap().len(), 2);
     assert_eq!(servers["a"]["state"], "DRAINING");
-    let alpha_dir = root
-        .path()
-        .join(&sa.replace('-', "")[..12])
-        .join("instances");
+    let alpha_dir = server_dir(root.path(), &sa).join("instances");
     let left: Vec<_> = std::fs::read_dir(&alpha_dir)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
@@ -522,16 +524,13 @@ async fn a_control_plane_killed_mid_move_finishes_it_after_a_restart_with_one_pr
         // Exactly one postmaster serves it, on the new server, and it takes writes.
         let pids = common::postmasters_under(root.path());
         assert_eq!(pids.len(), 1, "{step}: postmasters {pids:?}");
-        let new_dir = root.path().join(&servers[to].replace('-', "")[..12]);
+        let new_dir = server_dir(root.path(), &servers[to]);
         assert_eq!(
             common::postmasters_under(&new_dir).len(),
             1,
             "{step}: it runs on the new server"
         );
-        let old_dir = root
-            .path()
-            .join(&servers[from].replace('-', "")[..12])
-            .join("instances");
+        let old_dir = server_dir(root.path(), &servers[from]).join("instances");
         let left: Vec<_> = std::fs::read_dir(&old_dir)
             .map(|d| d.flatten().map(|e| e.file_name()).collect())
             .unwrap_or_default();
@@ -664,20 +663,14 @@ async fn benchmark_moving_an_instance_holding_one_gigabyte() {
     // The peer: stop, copy the data directory, start it on the other server.
     let pid = common::postmasters_under(root.path());
     assert_eq!(pid.len(), 1);
-    let src = root
-        .path()
-        .join(&sb.replace('-', "")[..12])
-        .join("instances");
+    let src = server_dir(root.path(), &sb).join("instances");
     let name = std::fs::read_dir(&src)
         .unwrap()
         .flatten()
         .next()
         .unwrap()
         .path();
-    let dst_dir = root
-        .path()
-        .join(&sa.replace('-', "")[..12])
-        .join("instances");
+    let dst_dir = server_dir(root.path(), &sa).join("instances");
     std::fs::create_dir_all(&dst_dir).unwrap();
     let dst = dst_dir.join("peer-copy");
     let pg_ctl = providers::local::PgBinaries::installed()
@@ -862,7 +855,7 @@ async fn an_instance_on_a_server_is_placed_checked_stopped_started_recovered_and
         "{body}"
     );
 
-    let server_dir = root.path().join(&sb.replace('-', "")[..12]);
+    let server_dir = server_dir(root.path(), &sb);
     for (mutation, state) in [
         ("stopInstance", "STOPPED"),
         ("startInstance", "RUNNING"),
@@ -948,10 +941,7 @@ async fn a_move_that_gives_up_before_its_promotion_is_rolled_back_and_the_instan
     drop(t);
 
     // While the control plane is down, the new copy's data is lost.
-    let copies = root
-        .path()
-        .join(&sb.replace('-', "")[..12])
-        .join("instances");
+    let copies = server_dir(root.path(), &sb).join("instances");
     for entry in std::fs::read_dir(&copies).unwrap().flatten() {
         std::fs::remove_dir_all(entry.path()).unwrap();
     }

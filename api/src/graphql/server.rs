@@ -783,11 +783,18 @@ impl ServerMutation {
                 format!("nothing was moved: {why}"),
             ));
         }
-        let op = change(ctx, &id, Kind::DrainServer).await?;
+        let op = srv::change(
+            &api(ctx)?.db,
+            server.id,
+            Kind::DrainServer,
+            Some(me.user_id),
+        )
+        .await
+        .or_gql()?;
         Ok(super::moves::DrainServerPayload {
             dry_run,
             plan: plan.into(),
-            operation: Some(op),
+            operation: Some(OperationNode(op)),
         })
     }
 

@@ -278,16 +278,7 @@ pub async fn start(
         )));
     }
     let all = placement::candidates(&mut tx, inst.project_id).await?;
-    let pool: Vec<placement::Candidate> = match target {
-        Some(t) => {
-            let named: Vec<_> = all.into_iter().filter(|c| c.server.id == t).collect();
-            if named.is_empty() {
-                return Err(Error::NotFound { kind: "server" });
-            }
-            named
-        }
-        None => all,
-    };
+    let pool = placement::named_or_all(all, target)?;
     let at = placement::choose(&pool, &placement::Need::of(&inst), None, Some(source))
         .map_err(|why| Error::InvalidInput(format!("instance {} cannot move: {why}", inst.name)))?;
     let m = crate::db::Db::insert_move(

@@ -205,6 +205,18 @@ pub async fn candidates(
         .collect())
 }
 
+/// Only the server named, if one is (`NotFound` when it is not among `all`), else `all`.
+pub fn named_or_all(all: Vec<Candidate>, server: Option<ServerId>) -> Result<Vec<Candidate>> {
+    let Some(id) = server else {
+        return Ok(all);
+    };
+    let named: Vec<Candidate> = all.into_iter().filter(|c| c.server.id == id).collect();
+    if named.is_empty() {
+        return Err(Error::NotFound { kind: "server" });
+    }
+    Ok(named)
+}
+
 /// Place a new instance of `project` that needs `need`: on `server` if named (which must be
 /// able to take it), else by the rule, in `region` if given. Refused with `InvalidInput`
 /// naming why when nothing fits.
@@ -216,16 +228,7 @@ pub async fn place_new(
     region: Option<&str>,
 ) -> Result<ServerId> {
     let all = candidates(tx, project).await?;
-    let pool: Vec<Candidate> = match server {
-        Some(id) => {
-            let named: Vec<Candidate> = all.into_iter().filter(|c| c.server.id == id).collect();
-            if named.is_empty() {
-                return Err(Error::NotFound { kind: "server" });
-            }
-            named
-        }
-        None => all,
-    };
+    let pool = named_or_all(all, server)?;
     let at = choose(&pool, need, region, None).map_err(Error::InvalidInput)?;
     Ok(pool[at].server.id)
 }

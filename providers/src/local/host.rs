@@ -38,11 +38,6 @@ impl LocalHost {
             host: PgHost::new(Shell::Local(run_as), root, listen, ports, versions),
         }
     }
-
-    /// The Unix socket directory where the control plane reaches instance `name`'s superuser.
-    pub fn socket_dir(&self, name: &str) -> PathBuf {
-        self.host.instance_dir(name)
-    }
 }
 
 impl std::ops::Deref for LocalHost {
