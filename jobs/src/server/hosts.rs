@@ -182,7 +182,15 @@ impl ServerHosts {
             .await?;
         let text = String::from_utf8_lossy(&out);
         let mut numbers = text.lines().filter_map(|l| l.trim().parse::<i32>().ok());
-        let (memory_mb, disk_gb) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+        let (Some(memory_mb), Some(disk_gb)) = (numbers.next(), numbers.next()) else {
+            // Recording a guess would make the server look full (or roomy) for no reason.
+            return Err(Error::Provider(providers::Error::Permanent(anyhow!(
+                "could not read {}'s memory and free disk (/proc/meminfo, df {}): got {:?}",
+                server.name,
+                root.display(),
+                text.trim()
+            ))));
+        };
         Ok(Contact {
             host_key,
             versions,
