@@ -5,10 +5,12 @@
 //! * `behaviour`: what both clients must do, run against each fake by `both_clouds!`.
 //! * `hetzner`, `digitalocean`: each API's own requests (bodies, deletes, plans).
 //! * `fake`: that the fakes themselves refuse what the descriptions forbid.
+//! * `compact`: that the compact descriptions the fakes use agree with the official ones.
 //! * `real`: `#[ignore]`d runs against the real APIs (`HETZNER_API_TOKEN`, `DO_API_TOKEN`).
 
 mod behaviour;
 mod common;
+mod compact;
 mod digitalocean;
 mod fake;
 mod hetzner;

@@ -35,10 +35,13 @@
 //!   them, 5xx, or a provider error code with its usual status.
 //!
 //! # Layout
+//! * `compact`: the compact API descriptions in `providers/api/`, and how they are made from
+//!   the official ones.
 //! * `spec`: loading the descriptions (once per process) and checking requests and answers.
 //! * `schema`: OpenAPI 3.0 schemas as JSON Schema 2020-12.
 //! * `hetzner`, `digitalocean`: each API's operations over the shared `State`.
 
+pub mod compact;
 mod digitalocean;
 mod hetzner;
 mod schema;
@@ -77,6 +80,9 @@ pub struct FakeOptions {
     /// The most entries a page holds, whatever `per_page` asks: small, so that lists of a
     /// few VMs take several pages.
     pub max_per_page: u32,
+    /// Answer lists with every VM, whatever `label_selector` or `tag_name` asked: a cloud
+    /// whose filter is broken, to prove that callers trust only the label or tag itself.
+    pub ignore_filters: bool,
 }
 
 impl Default for FakeOptions {
@@ -87,6 +93,7 @@ impl Default for FakeOptions {
             action_polls: 1,
             boot_polls: 1,
             max_per_page: 2,
+            ignore_filters: false,
         }
     }
 }
@@ -268,8 +275,8 @@ impl FakeCloud {
     /// A fake of `kind` with [`FakeOptions::default`], serving in the current tokio runtime.
     ///
     /// # Panics
-    /// When the API description cannot be read (it is looked for in `shared/oracles/` beside
-    /// the repository) or no port is free; [`FakeCloud::start_with`] returns those instead.
+    /// When the API description cannot be compiled or no port is free;
+    /// [`FakeCloud::start_with`] returns those instead.
     pub async fn start(kind: CloudKind) -> FakeCloud {
         match Self::start_with(kind, FakeOptions::default()).await {
             Ok(fake) => fake,

@@ -1,13 +1,12 @@
-//! The official API descriptions, loaded once per process: every path and method they
-//! define, and compiled checks of the parameters, bodies and answers of the operations the
-//! fake implements.
+//! The API descriptions, loaded once per process: every path and method they define, and
+//! compiled checks of the parameters, bodies and answers of the operations the fake
+//! implements.
 //!
-//! The descriptions are read from `shared/oracles/` beside the repository (they are not ours
-//! to copy in): `hetzner-cloud-openapi.json` (OpenAPI 3.0.3) and
-//! `digitalocean-openapi.v2.bundled.yaml` (OpenAPI 3.0.0, 3 MB).
+//! They are the compact descriptions in `providers/api/` (see `compact`), made from the
+//! official Hetzner Cloud (OpenAPI 3.0.3) and DigitalOcean (OpenAPI 3.0.0) descriptions and
+//! compiled into the crate.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -15,30 +14,9 @@ use anyhow::{Context as _, anyhow};
 use jsonschema::Validator;
 use serde_json::Value;
 
+use super::compact;
 use super::schema::{Converter, Mode, pointer};
 use crate::cloud::CloudKind;
-
-/// Where the API descriptions live: `shared/oracles/` beside the repository.
-const ORACLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/oracles");
-
-/// The operations the fake implements, by `operationId`.
-const HETZNER_OPERATIONS: &[&str] = &[
-    "list_servers",
-    "create_server",
-    "get_server",
-    "delete_server",
-    "get_action",
-    "get_server_action",
-    "list_server_types",
-];
-const DIGITALOCEAN_OPERATIONS: &[&str] = &[
-    "droplets_list",
-    "droplets_create",
-    "droplets_get",
-    "droplets_destroy",
-    "actions_get",
-    "sizes_list",
-];
 
 /// One API description, ready to match and check requests.
 pub(crate) struct Spec {
@@ -136,28 +114,17 @@ impl Spec {
 
     fn load(kind: CloudKind) -> anyhow::Result<Spec> {
         let started = Instant::now();
-        let (file, prefix, implemented) = match kind {
-            CloudKind::Hetzner => ("hetzner-cloud-openapi.json", "/v1", HETZNER_OPERATIONS),
-            CloudKind::DigitalOcean => (
-                "digitalocean-openapi.v2.bundled.yaml",
-                "",
-                DIGITALOCEAN_OPERATIONS,
-            ),
+        let prefix = match kind {
+            CloudKind::Hetzner => "/v1",
+            CloudKind::DigitalOcean => "",
         };
-        let path = PathBuf::from(ORACLES).join(file);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("read the API description {}", path.display()))?;
-        let doc: Value = if file.ends_with(".json") {
-            serde_json::from_str(&text).context("parse the Hetzner API description")?
-        } else {
-            serde_norway::from_str(&widen_huge_integers(&text))
-                .context("parse the DigitalOcean API description")?
-        };
+        let implemented = compact::implemented(kind);
+        let doc = compact::committed_description(kind)?;
         let mut routes = Vec::new();
         let paths = doc
             .get("paths")
             .and_then(Value::as_object)
-            .ok_or_else(|| anyhow!("{} has no paths", path.display()))?;
+            .ok_or_else(|| anyhow!("the {} description has no paths", kind.as_str()))?;
         for (template, item) in paths {
             let segments = template
                 .trim_start_matches('/')
@@ -509,27 +476,6 @@ fn resolve<'v>(doc: &'v Value, item: &'v Value) -> &'v Value {
     item
 }
 
-/// The DigitalOcean description has integers beyond `u64` (`maximum: 18446744073709552000`),
-/// which neither YAML nor JSON values without arbitrary precision take; written as floats
-/// (`…2000.0`) they parse, a little rounded, which no check of ours notices.
-fn widen_huge_integers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let huge = body.rsplit_once(": ").is_some_and(|(_, value)| {
-            !value.is_empty()
-                && value.bytes().all(|b| b.is_ascii_digit())
-                && value.parse::<u64>().is_err()
-        });
-        out.push_str(body);
-        if huge {
-            out.push_str(".0");
-        }
-        out.push_str(&line[body.len()..]);
-    }
-    out
-}
-
 /// A parameter's text as the JSON its schema describes (`"2"` → `2` for an integer).
 fn typed(schema: &Value, raw: &[&str]) -> Result<Value, String> {
     let kind = schema.get("type").and_then(Value::as_str);
@@ -602,15 +548,6 @@ mod tests {
         let op = operation(CloudKind::DigitalOcean, "DELETE", "/v2/droplets/7");
         assert!(op.check_response(204, None).is_empty());
         assert!(!op.check_response(204, Some(&json!({}))).is_empty());
-    }
-
-    #[test]
-    fn huge_integers_are_written_as_floats() {
-        let text = "a:\n  maximum: 18446744073709552000\n  minimum: 4\r\n  name: '1'\n";
-        assert_eq!(
-            widen_huge_integers(text),
-            "a:\n  maximum: 18446744073709552000.0\n  minimum: 4\r\n  name: '1'\n"
-        );
     }
 
     #[test]
