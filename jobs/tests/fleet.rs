@@ -13,8 +13,7 @@ use jobs::server::{
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
 use jobs::{Context, RetryPolicy, testing};
-use providers::cloud::fake::FakeCloud;
-use providers::cloud::fake::Fault;
+use providers::cloud::fake::{FakeCloud, FakeOptions, Fault};
 use providers::cloud::{CloudKind, DigitalOcean, Hetzner, NewVm, Token};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
@@ -41,6 +40,16 @@ async fn setup_on(
     ssh: Option<bool>,
     keep_failed: bool,
 ) -> Setup {
+    setup_with(kind, connect, ssh, keep_failed, FakeOptions::default()).await
+}
+
+async fn setup_with(
+    kind: CloudKind,
+    connect: PgConnectOptions,
+    ssh: Option<bool>,
+    keep_failed: bool,
+    options: FakeOptions,
+) -> Setup {
     providers::install_crypto_provider();
     let pool = PgPoolOptions::new()
         .max_connections(30)
@@ -49,7 +58,7 @@ async fn setup_on(
         .unwrap();
     let db = Db::from_pool(pool);
     queue::setup(&db).await.unwrap();
-    let fake = FakeCloud::start(kind).await;
+    let fake = FakeCloud::start_with(kind, options).await.unwrap();
     let token = Token::new(fake.token());
     let cloud: Arc<dyn providers::cloud::Cloud> = match kind {
         CloudKind::Hetzner => Arc::new(Hetzner::new(&fake.base_url(), token).unwrap()),
@@ -220,6 +229,97 @@ async fn a_vm_made_by_a_crashed_try_is_adopted_not_duplicated(
             .await
             .contains(&"vm_adopted".to_owned())
     );
+}
+
+/// A cloud whose filter returns every VM, a stranger's too: provisioning makes its own VM
+/// instead of adopting the stranger's, and removing the server deletes only its own.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_vm_without_our_server_id_is_never_adopted_or_deleted(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    for kind in [CloudKind::Hetzner, CloudKind::DigitalOcean] {
+        let options = FakeOptions {
+            ignore_filters: true,
+            ..FakeOptions::default()
+        };
+        let s = setup_with(kind, c.clone(), None, false, options).await;
+        let provider = match kind {
+            CloudKind::Hetzner => CloudProvider::Hetzner,
+            CloudKind::DigitalOcean => CloudProvider::Digitalocean,
+        };
+        let cloud = s.cx.fleet.cloud(provider).unwrap();
+        let (plan, region, image) = match kind {
+            CloudKind::Hetzner => ("cx22", "fsn1", "debian-12"),
+            CloudKind::DigitalOcean => ("s-2vcpu-4gb", "fra1", "debian-12-x64"),
+        };
+        let stranger = cloud
+            .create(&NewVm {
+                name: "someone-elses".into(),
+                server_id: uuid::Uuid::new_v4().to_string(),
+                plan: plan.into(),
+                region: region.into(),
+                image: image.into(),
+                ssh_keys: vec![],
+                user_data: String::new(),
+                labels: Default::default(),
+            })
+            .await
+            .unwrap()
+            .vm;
+        start_workers(&s.cx, &s.stop);
+        let (srv, op) = server::provision(
+            &s.db,
+            &s.cx.fleet,
+            &ProvisionServer {
+                provider,
+                plan: plan.into(),
+                region: region.into(),
+                ..hetzner_cx22("ours")
+            },
+            DEFAULT_PROJECT_ID,
+            None,
+        )
+        .await
+        .unwrap();
+        let done = wait_final(&s.db, op.id).await;
+        assert_eq!(
+            done.status,
+            OperationStatus::Succeeded,
+            "{kind:?}: {done:?}"
+        );
+        assert_eq!(s.fake.creates(), 2, "{kind:?}: ours was made, not adopted");
+        let srv = s.db.server(srv.id).await.unwrap();
+        assert_ne!(
+            srv.provider_id.as_deref(),
+            Some(stranger.provider_id.as_str())
+        );
+        assert!(
+            !event_kinds(&s.db, srv.id)
+                .await
+                .contains(&"vm_adopted".to_owned())
+        );
+
+        let remove = server::change(&s.db, srv.id, Kind::RemoveServer, None)
+            .await
+            .unwrap();
+        let done = wait_final(&s.db, remove.id).await;
+        assert_eq!(
+            done.status,
+            OperationStatus::Succeeded,
+            "{kind:?}: {done:?}"
+        );
+        let left: Vec<String> = s
+            .fake
+            .vms()
+            .into_iter()
+            .map(|vm| vm.id.to_string())
+            .collect();
+        assert_eq!(left, vec![stranger.provider_id.clone()], "{kind:?}");
+        assert_eq!(s.fake.deletes(), 1, "{kind:?}");
+        assert!(s.fake.violations().is_empty(), "{:?}", s.fake.violations());
+        s.stop.cancel();
+    }
 }
 
 /// SSH never answers: the server is `failed` with the reason, and a `discard_server`

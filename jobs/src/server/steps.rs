@@ -24,7 +24,7 @@
 use std::net::SocketAddr;
 
 use chrono::Utc;
-use providers::cloud::{ActionId, ActionStatus, NewVm, VmStatus};
+use providers::cloud::{ActionId, ActionStatus, NewVm, Vm, VmStatus};
 use sqlx::{Postgres, Transaction};
 
 use super::{CloudProvider, Server, ServerId, ServerState, render_user_data};
@@ -535,6 +535,7 @@ async fn delete_vm(kind: Kind, server: &Server, cx: &Context) -> Result<Wait> {
         .collect();
     if let Some(recorded) = &server.provider_id
         && !ids.contains(recorded)
+        && ours(cloud.get(recorded).await?.as_ref(), server)
     {
         ids.push(recorded.clone());
     }
@@ -548,6 +549,12 @@ async fn delete_vm(kind: Kind, server: &Server, cx: &Context) -> Result<Wait> {
         .set_pending_action(server.id, action.as_ref().map(|a| a.0.as_str()))
         .await?;
     Ok(None)
+}
+
+/// Whether a VM is the server's: it carries the server's id in its label (Hetzner) or tag
+/// (DigitalOcean). A recorded provider id alone is not proof: ids can be reused.
+fn ours(vm: Option<&Vm>, server: &Server) -> bool {
+    vm.is_some_and(|vm| vm.server_id() == Some(server.id.to_string().as_str()))
 }
 
 /// Wait until the provider says every VM of the server is gone.
@@ -571,7 +578,7 @@ async fn wait_gone(server: &Server, cx: &Context) -> Result<Wait> {
         }
     }
     let recorded_gone = match &server.provider_id {
-        Some(id) => cloud.get(id).await?.is_none(),
+        Some(id) => !ours(cloud.get(id).await?.as_ref(), server),
         None => true,
     };
     let leftovers = cloud.find_by_server_id(&server.id.to_string()).await?;

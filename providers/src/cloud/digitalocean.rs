@@ -149,9 +149,13 @@ impl Cloud for DigitalOcean {
     async fn find_by_server_id(&self, server_id: &str) -> Result<Vec<Vm>> {
         let tag = server_tag(server_id);
         check_tag(&tag)?;
-        self.droplets(&tag)
+        let mut vms = self
+            .droplets(&tag)
             .await
-            .map_err(|e| context(e, "find digitalocean droplets by tag"))
+            .map_err(|e| context(e, "find digitalocean droplets by tag"))?;
+        // The filter is the cloud's; ours is only a Droplet that carries the tag itself.
+        vms.retain(|vm| vm.server_id() == Some(server_id));
+        Ok(vms)
     }
 
     async fn list(&self) -> Result<Vec<Vm>> {

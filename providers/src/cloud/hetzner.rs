@@ -124,15 +124,22 @@ impl Cloud for Hetzner {
 
     async fn find_by_server_id(&self, server_id: &str) -> Result<Vec<Vm>> {
         check_label(SERVER_ID_LABEL, server_id)?;
-        self.servers(&format!("{SERVER_ID_LABEL}={server_id}"))
+        let mut vms = self
+            .servers(&format!("{SERVER_ID_LABEL}={server_id}"))
             .await
-            .map_err(|e| context(e, "find hetzner servers by label"))
+            .map_err(|e| context(e, "find hetzner servers by label"))?;
+        // The filter is the cloud's; ours is only a server that carries the label itself.
+        vms.retain(|vm| vm.server_id() == Some(server_id));
+        Ok(vms)
     }
 
     async fn list(&self) -> Result<Vec<Vm>> {
-        self.servers(SERVER_ID_LABEL)
+        let mut vms = self
+            .servers(SERVER_ID_LABEL)
             .await
-            .map_err(|e| context(e, "list hetzner servers"))
+            .map_err(|e| context(e, "list hetzner servers"))?;
+        vms.retain(|vm| vm.server_id().is_some());
+        Ok(vms)
     }
 
     async fn delete(&self, provider_id: &str) -> Result<Option<ActionId>> {

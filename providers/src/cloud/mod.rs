@@ -206,7 +206,8 @@ pub trait Cloud: Send + Sync + fmt::Debug {
     /// The VM with this provider id, or `None` once it is gone (404).
     async fn get(&self, provider_id: &str) -> crate::Result<Option<Vm>>;
 
-    /// Every VM labelled with this server id (all pages; normally zero or one).
+    /// Every VM labelled with this server id (all pages; normally zero or one). Only VMs whose
+    /// label or tag carries exactly this id, whatever the cloud's filter returned.
     async fn find_by_server_id(&self, server_id: &str) -> crate::Result<Vec<Vm>>;
 
     /// Every VM we made (all pages): those carrying a [`SERVER_ID_LABEL`].

@@ -189,7 +189,11 @@ pub(super) fn handle(
 }
 
 fn list_droplets(state: &State, query: &[(String, String)]) -> Reply {
-    let tags = query_values(query, "tag_name");
+    let tags = if state.options.ignore_filters {
+        Vec::new()
+    } else {
+        query_values(query, "tag_name")
+    };
     let names = query_values(query, "name");
     let droplets: Vec<Value> = state
         .vms

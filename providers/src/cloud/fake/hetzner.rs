@@ -217,6 +217,9 @@ fn list_servers(state: &State, query: &[(String, String)]) -> Reply {
             }
         }
     }
+    if state.options.ignore_filters {
+        requirements.clear();
+    }
     let names = query_values(query, "name");
     let statuses = query_values(query, "status");
     let servers: Vec<Value> = state
