@@ -64,6 +64,9 @@ enum Outgoing {
     Next(String, String),
     /// Subscription `id` ran out: send `complete`.
     Done(String),
+    /// Subscription `id` was refused before it started (its document failed to parse or
+    /// validate): send this `error` message, and no `complete`.
+    Refused(String, String),
 }
 
 /// Accept the upgrade, speaking `graphql-transport-ws`.
@@ -135,8 +138,9 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                     Outgoing::Done(id) if subscriptions.remove(&id).is_some() => {
                         json!({"type": "complete", "id": id}).to_string()
                     }
+                    Outgoing::Refused(id, message) if subscriptions.remove(&id).is_some() => message,
                     // A subscription the client already completed.
-                    Outgoing::Next(..) | Outgoing::Done(_) => continue,
+                    Outgoing::Next(..) | Outgoing::Done(_) | Outgoing::Refused(..) => continue,
                 };
                 if sink.send(Message::Text(text.into())).await.is_err() {
                     break None;
@@ -247,7 +251,21 @@ fn spawn_subscription(
     let mut responses = state.schema.execute_stream(request.data(caller));
     tokio::spawn(async move {
         let _open = OpenSubscription::new();
+        let mut first = true;
         while let Some(response) = responses.next().await {
+            // The protocol answers a document that does not parse or validate with `error`
+            // and its GraphQL errors, which ends the operation; resolvers' errors carry a
+            // path and go in `next`.
+            if std::mem::take(&mut first)
+                && response.data == async_graphql::Value::Null
+                && !response.errors.is_empty()
+                && response.errors.iter().all(|e| e.path.is_empty())
+            {
+                let message =
+                    json!({"type": "error", "id": id, "payload": response.errors}).to_string();
+                let _ = out.send(Outgoing::Refused(id, message)).await;
+                return;
+            }
             let message = json!({"type": "next", "id": id, "payload": response}).to_string();
             if out.send(Outgoing::Next(id.clone(), message)).await.is_err() {
                 return;

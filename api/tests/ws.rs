@@ -228,6 +228,50 @@ async fn a_query_over_the_socket_answers_once_then_completes(
 }
 
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_subscribe_that_fails_validation_gets_an_error_message_and_the_socket_stays_open(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let mut ws = s.ws_as(&s.token(s.users.viewer)).await;
+    let refused = [
+        (
+            "unknown-field",
+            "subscription { operationUpdated { id nope } }",
+        ),
+        (
+            "bad-argument",
+            "subscription { operationUpdated(id: 7, x: 1) { id } }",
+        ),
+        ("no-parse", "subscription { operationUpdated { id "),
+    ];
+    for (id, query) in refused {
+        send(
+            &mut ws,
+            json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+        )
+        .await;
+        let msg = recv(&mut ws).await;
+        assert_eq!(msg["type"], "error", "{msg}");
+        assert_eq!(msg["id"], id, "{msg}");
+        let errors = msg["payload"].as_array().expect("payload is the errors");
+        assert!(!errors.is_empty(), "{msg}");
+        assert!(errors.iter().all(|e| e["message"].is_string()), "{msg}");
+    }
+    // No `complete` follows an `error`, the socket is open, and the ids are free again.
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut ws).await["type"], "pong");
+    send(
+        &mut ws,
+        json!({"id": "unknown-field", "type": "subscribe", "payload": {"query": "{ me { email } }"}}),
+    )
+    .await;
+    let next = recv(&mut ws).await;
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["payload"]["data"]["me"]["email"], "viewer@example.com");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn a_subscription_ends_when_its_token_expires(_p: PgPoolOptions, c: PgConnectOptions) {
     let s = start(
         c,
