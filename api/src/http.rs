@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::error::code;
-use crate::graphql::Origin;
+use crate::graphql::{Origin, introspection};
 use jobs::telemetry::TELEMETRY;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -205,11 +205,19 @@ async fn execute(
     media: MediaType,
 ) -> Response {
     let anonymous = caller.is_none();
-    let request = match caller {
-        Some(caller) => request.data(caller),
-        None => request.disable_introspection(),
+    let response = match caller {
+        Some(caller) => match introspection::classify(&request) {
+            introspection::Kind::Bounded => state.introspection.execute(request.data(caller)).await,
+            introspection::Kind::Ordinary => state.schema.execute(request.data(caller)).await,
+            introspection::Kind::Unbounded => {
+                async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+                    introspection::REFUSAL,
+                    None,
+                )])
+            }
+        },
+        None => state.schema.execute(request.disable_introspection()).await,
     };
-    let response = state.schema.execute(request).await;
     let no_data = response.data == async_graphql::Value::Null && !response.errors.is_empty();
     // Parse and validation errors carry no path; a resolver's error always has one.
     let request_error = no_data && response.errors.iter().all(|e| e.path.is_empty());

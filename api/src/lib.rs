@@ -68,6 +68,8 @@ impl Default for Limits {
 #[derive(Clone)]
 pub struct AppState {
     schema: ApiSchema,
+    /// The same schema without the depth and complexity limits, for introspection alone.
+    introspection: ApiSchema,
     cx: ApiContext,
     limits: Limits,
 }
@@ -77,6 +79,7 @@ impl AppState {
     pub fn new(cx: ApiContext, limits: Limits) -> Self {
         Self {
             schema: schema(cx.clone()),
+            introspection: graphql::introspection_builder().data(cx.clone()).finish(),
             cx,
             limits,
         }

@@ -246,15 +246,61 @@ async fn malformed_requests_get_the_matching_http_status(_p: PgPoolOptions, c: P
 async fn queries_past_the_depth_limit_are_refused(_p: PgPoolOptions, c: PgConnectOptions) {
     let s = start(c, Options::default()).await;
     let token = s.token(s.users.admin);
-    // `__typename` nested through `__type`-free fields: build depth with introspection types.
+    // Depth built with introspection types, in an ordinary query (it selects `me` too), so
+    // the ordinary limit applies.
     let mut deep = String::from("name");
     for _ in 0..api::MAX_DEPTH + 2 {
         deep = format!("ofType {{ {deep} }}");
     }
-    let query = format!("{{ __type(name: \"Operation\") {{ {deep} }} }}");
+    let query = format!("{{ me {{ email }} __type(name: \"Operation\") {{ {deep} }} }}");
     let (_, body) = s.gql(Some(&token), &query, json!({})).await;
     let msg = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(msg.contains("nested too deep"), "{body}");
+    assert_eq!(body["data"], Value::Null, "{body}");
+    // Introspection alone has limits of its own: deeper still, or lists in lists in lists in
+    // lists, is refused too.
+    for _ in 0..20 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let too_deep = format!("{{ __type(name: \"Operation\") {{ {deep} }} }}");
+    let multiplied = "{ __schema { types { fields { type { fields { args { name } } } } } } }";
+    for query in [too_deep.as_str(), multiplied] {
+        let (_, body) = s.gql(Some(&token), query, json!({})).await;
+        let msg = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains("nested too deep"), "{body}");
+    }
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn introspection_nine_type_references_deep_answers_a_signed_in_caller(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    // The shape graphql-js's getIntrospectionQuery() writes (the dashboard's browser tests
+    // send its exact text): nine `ofType`s, past the ordinary depth limit.
+    let type_ref = (0..9).fold(String::from("kind name"), |inner, _| {
+        format!("kind name ofType {{ {inner} }}")
+    });
+    let query = format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }} \
+         subscriptionType {{ name }} types {{ ...FullType }} directives {{ name locations \
+         args {{ ...InputValue }} }} }} }}
+         fragment FullType on __Type {{ kind name fields(includeDeprecated: true) {{ name \
+         args {{ ...InputValue }} type {{ ...TypeRef }} isDeprecated }} inputFields \
+         {{ ...InputValue }} interfaces {{ ...TypeRef }} enumValues(includeDeprecated: true) \
+         {{ name }} possibleTypes {{ ...TypeRef }} }}
+         fragment InputValue on __InputValue {{ name type {{ ...TypeRef }} defaultValue }}
+         fragment TypeRef on __Type {{ {type_ref} }}"
+    );
+    let token = s.token(s.users.viewer);
+    let (status, body) = s.gql(Some(&token), &query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    let types = body["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Instance"), "{body}");
+    let (_, anonymous) = s.gql(None, &query, json!({})).await;
+    assert_eq!(anonymous["data"], Value::Null, "{anonymous}");
 }
 
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]

@@ -31,6 +31,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -1327,6 +1328,36 @@ try {
     await page.goto('/signing-keys');
     await page.getByRole('table', { name: 'Signing keys' }).waitFor();
     await shot('39-dark-signing-keys');
+  });
+
+  await test("graphql-js's standard introspection query answers, and graphql-codegen reading the schema from the server's URL writes what schema.graphql gives", async () => {
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('toygres.session')).token);
+    const { getIntrospectionQuery, buildClientSchema } = await import('graphql');
+    const r = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: getIntrospectionQuery(), operationName: 'IntrospectionQuery' }),
+    });
+    const body = await r.json();
+    if (body.errors) throw new Error(`introspection refused: ${JSON.stringify(body.errors)}`);
+    const schema = buildClientSchema(body.data);
+    if (!schema.getType('Instance') || !schema.getSubscriptionType()) throw new Error('the introspected schema lacks Instance or subscriptions');
+    const scratch = mkdtempSync(join(tmpdir(), 'toygres-codegen-url-'));
+    try {
+      execFileSync(join(ui, 'node_modules', '.bin', 'graphql-codegen'), ['--config', 'codegen.ts', '--silent'], {
+        cwd: ui,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, CODEGEN_OUT: `${scratch}/`, CODEGEN_SCHEMA_URL: `${api}/graphql`, CODEGEN_TOKEN: token },
+      });
+      const fresh = readdirSync(scratch).sort();
+      const committed = readdirSync(join(ui, 'src', 'gql')).sort();
+      if (fresh.join() !== committed.join()) throw new Error(`codegen wrote ${fresh.join(', ')}; src/gql has ${committed.join(', ')}`);
+      for (const f of fresh) {
+        if (readFileSync(join(scratch, f), 'utf8') !== readFileSync(join(ui, 'src', 'gql', f), 'utf8')) throw new Error(`${f} differs when the schema comes from the server`);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   await test('the playground runs a query with the session token, with no request off this host', async () => {

@@ -5,8 +5,7 @@
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
-import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
-import { getIntrospectionQuery } from 'graphql';
+import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import 'graphiql/graphiql.css';
 
 const SESSION_KEY = 'toygres.session';
@@ -23,33 +22,17 @@ function storedToken(): string {
   }
 }
 
-/**
- * The schema query GraphiQL sends, with type references 6 deep instead of graphql-js's default
- * 9: the server refuses queries nested more than 12 fields deep (api `MAX_DEPTH`), which a
- * `typeDepth` of 7 or more exceeds. Six levels of `ofType` reach the named type of
- * `[[T!]!]!`, deeper than any type in our schema (at most `[T!]!`).
- */
-function shallowIntrospection(fetcher: Fetcher): Fetcher {
-  const query = getIntrospectionQuery({ typeDepth: 6 });
-  return (params, opts) => {
-    if (params.operationName !== 'IntrospectionQuery') return fetcher(params, opts);
-    // GraphiQL retries without subscriptionType against servers that lack it; keep that.
-    const q = params.query.includes('subscriptionType') ? query : query.replace('subscriptionType { name }', '');
-    return fetcher({ ...params, query: q }, opts);
-  };
-}
-
 function Playground() {
   const [token, setToken] = useState(storedToken);
   const fetcher = useMemo(() => {
     const ws = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
     const authorization = token ? `Bearer ${token}` : undefined;
-    return shallowIntrospection(createGraphiQLFetcher({
+    return createGraphiQLFetcher({
       url: '/graphql',
       subscriptionUrl: ws,
       headers: authorization ? { Authorization: authorization } : {},
       wsConnectionParams: authorization ? { authorization } : {},
-    }));
+    });
   }, [token]);
   return (
     <div style={{ display: 'flex', flexDirection: 'column', height: '100vh' }}>

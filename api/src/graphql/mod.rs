@@ -22,6 +22,7 @@ mod audit;
 pub(crate) use audit::Origin;
 mod cluster;
 mod instance;
+pub(crate) mod introspection;
 mod measure;
 mod moves;
 mod operation;
@@ -83,13 +84,19 @@ pub(crate) const DEFAULT_PAGE_SIZE: i32 = 20;
 
 /// The schema with its limits and no data; `schema` adds the context.
 pub(crate) fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    introspection_builder()
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema without the depth and complexity limits, for documents that
+/// [`introspection::classify`] found bounded.
+pub(crate) fn introspection_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(10)
     .disable_suggestions()
