@@ -36,6 +36,29 @@ fn instance_dirs(data: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The sweep checks once an hour here, so only the workflows' own check can know.
+#[tokio::test]
+async fn an_instance_is_healthy_when_its_create_and_its_restart_succeed() {
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "serve",
+        &[("TOYGRES_HEALTH_INTERVAL_SECS", "3600")],
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "checked").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let now = t.instance(&token, &id, "state health").await;
+    assert_eq!(now["state"], "RUNNING", "{now}");
+    assert_eq!(now["health"], "HEALTHY", "{now}");
+    let op = t.instance_op(&token, "restartInstance", &id).await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    assert_eq!(t.instance(&token, &id, "health").await["health"], "HEALTHY");
+    let op = t.instance_op(&token, "deleteInstance", &id).await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+}
+
 #[tokio::test]
 async fn an_instance_is_created_watched_connected_to_stopped_started_restarted_and_deleted() {
     let dir = scratch();

@@ -152,6 +152,18 @@ async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Resul
     Ok(())
 }
 
+/// Check one instance now, on a connection of its own, and record the result: the last
+/// step of every workflow that leaves an instance running, so that its health is known when
+/// the operation ends rather than at the next sweep.
+pub(crate) async fn check_now(cx: &Context, id: InstanceId) -> Result<()> {
+    let inst = cx.db.instance(id).await?;
+    let password = cx.db.instance_password(id).await?;
+    let config = HealthConfig::default();
+    let check = check(&inst, &password, &config, &Pool::default()).await;
+    cx.db.record_health(id, &check, true).await?;
+    Ok(())
+}
+
 /// Whether the process of a local or server instance is gone (and not merely slow). A host we
 /// cannot ask counts as not gone: the instance may be moving, or its server unreachable.
 async fn process_gone(inst: &Instance, cx: &Context) -> bool {

@@ -155,6 +155,7 @@ pub(crate) async fn step(
             cx.db
                 .mark_instance_running(id, &endpoint.host, Some(endpoint.port))
                 .await?;
+            crate::health::check_now(cx, id).await?;
         }
         "restart_pod" => {
             if inst.state == InstanceState::Stopping {

@@ -131,7 +131,8 @@ pub(crate) async fn step(
         "mark_running" => {
             cx.db
                 .mark_instance_running(id, &host.client_host(), None)
-                .await?
+                .await?;
+            crate::health::check_now(cx, id).await?;
         }
         "stop_server" => host.ensure_stopped(&name).await?,
         "remove_data" => host.remove(&name).await?,
