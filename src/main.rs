@@ -33,13 +33,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // TLS for the cloud clients: reqwest is built with rustls and no provider of its own.
     providers::install_crypto_provider();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,apalis=warn,apalis_core=warn,apalis_postgres=warn,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging()?;
     match cli.command {
         Command::Schema => {
             print!("{}", api::sdl());
@@ -62,6 +56,24 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(serve_config) => serve(&cli.db, &serve_config).await,
         Command::Kubernetes(KubernetesCommand::Manifests(args)) => manifests(&args),
     }
+}
+
+/// Logs go to standard error: plain text, coloured only on a terminal, or one JSON object a
+/// line with `TOYGRES_LOG_FORMAT=json` for log collectors.
+fn init_logging() -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        "info,sqlx=warn,apalis=warn,apalis_core=warn,apalis_postgres=warn,tower_http=info".into()
+    });
+    let format = std::env::var("TOYGRES_LOG_FORMAT").unwrap_or_default();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format.as_str() {
+        "" | "text" => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        "json" => logs.json().with_ansi(false).init(),
+        other => anyhow::bail!("TOYGRES_LOG_FORMAT is {other:?}; use text or json"),
+    }
+    Ok(())
 }
 
 /// Connect to `DATABASE_URL`, or to the embedded server (started if needed).
@@ -134,8 +146,20 @@ async fn serve(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(shutdown.clone()));
 
+    // Bound first, so that the first lines say where everything is.
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    if cfg.role.runs_api() {
+        tracing::info!("dashboard: http://{addr}/");
+        tracing::info!("GraphQL API: http://{addr}/graphql");
+        tracing::info!("playground: http://{addr}/playground");
+    } else {
+        tracing::info!("serving /healthz and /readyz on http://{addr}");
+    }
     let (embedded, db) = connect(db_cfg, Access::Exclusive).await?;
-    let result = run(db_cfg, cfg, db, shutdown).await;
+    let result = run(db_cfg, cfg, db, listener, shutdown).await;
     embedded_stop(embedded).await;
     tracing::info!("stopped");
     result
@@ -145,6 +169,7 @@ async fn run(
     db_cfg: &DbConfig,
     cfg: &ServeConfig,
     db: Db,
+    listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     migrate(&db).await?;
@@ -187,11 +212,6 @@ async fn run(
                 metrics_token: cfg.metrics_token.clone(),
             },
         );
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .with_context(|| format!("listen on {}", cfg.listen))?;
-        let addr = listener.local_addr()?;
-        tracing::info!("serving GraphQL on http://{addr}/graphql");
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             axum::serve(
@@ -202,15 +222,7 @@ async fn run(
             .await
             .context("serve HTTP")
         });
-    }
-    if !cfg.role.runs_api() {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .with_context(|| format!("listen on {}", cfg.listen))?;
-        tracing::info!(
-            "serving /healthz and /readyz on http://{}",
-            listener.local_addr()?
-        );
+    } else {
         let (probes, shutdown) = (api::probes(db.clone()), shutdown.clone());
         tasks.spawn(async move {
             axum::serve(listener, probes)
@@ -288,7 +300,11 @@ fn local_host(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<providers:
 /// Make sure someone can log in: with no users, create the configured admin, or one with a
 /// generated password that is shown once on the terminal and never logged.
 async fn bootstrap_admin(db: &Db, db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<()> {
+    let file = db_cfg.data_dir.join("initial-admin-password");
     if db.count_users().await? > 0 {
+        if file.exists() {
+            tracing::info!(path = %file.display(), "the first admin's generated password is in this file (0600); delete it once the password is changed");
+        }
         return Ok(());
     }
     let email = user::normalize_email(
@@ -314,15 +330,14 @@ async fn bootstrap_admin(db: &Db, db_cfg: &DbConfig, cfg: &ServeConfig) -> anyho
         Err(e) => return Err(e.into()),
     }
     tracing::info!(%email, "created the first admin");
-    if generated {
-        if std::io::stderr().is_terminal() {
-            eprintln!("\n  First admin: {email}\n  Password (shown once): {password}\n");
-        } else {
-            let path = db_cfg.data_dir.join("initial-admin-password");
-            std::fs::create_dir_all(&db_cfg.data_dir)?;
-            write_private(&path, &format!("{email}\n{password}\n"))?;
-            tracing::info!(path = %path.display(), "the first admin's generated password was written to a private file");
-        }
+    if !generated {
+        tracing::info!(%email, "the first admin's password is TOYGRES_BOOTSTRAP_ADMIN_PASSWORD");
+    } else if std::io::stderr().is_terminal() {
+        eprintln!("\n  First admin: {email}\n  Password (shown once): {password}\n");
+    } else {
+        std::fs::create_dir_all(&db_cfg.data_dir)?;
+        write_private(&file, &format!("{email}\n{password}\n"))?;
+        tracing::info!(path = %file.display(), "the first admin's generated password is in this file (0600); delete it once the password is changed");
     }
     Ok(())
 }

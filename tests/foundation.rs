@@ -126,6 +126,74 @@ async fn a_first_start_without_credentials_generates_an_admin_password_kept_out_
     assert!(!t.log_text().contains(password));
 }
 
+/// Standard error is a file here, so the log has no colour codes; its first lines say where
+/// the dashboard, the API, the playground and the first admin's password are.
+#[tokio::test]
+async fn the_first_log_lines_say_where_everything_is_without_colour_codes() {
+    let dir = scratch();
+    let mut t = spawn(dir.path(), "plain", &["serve"], &[]);
+    t.wait_ready().await;
+    let log = t.log_text();
+    assert!(!log.contains('\u{1b}'), "colour codes in a file: {log}");
+    let first: Vec<&str> = log.lines().take(6).collect();
+    let url = t.url().trim_end_matches("/graphql").to_owned();
+    for wanted in [
+        format!("dashboard: {url}/"),
+        format!("GraphQL API: {url}/graphql"),
+        format!("playground: {url}/playground"),
+    ] {
+        assert!(
+            first.iter().any(|l| l.contains(&wanted)),
+            "{wanted:?} not in the first lines:\n{}",
+            first.join("\n")
+        );
+    }
+    let file = dir.path().join("data/initial-admin-password");
+    let admin_line = log
+        .lines()
+        .position(|l| l.contains(&file.display().to_string()))
+        .unwrap_or_else(|| panic!("the password file is not named:\n{log}"));
+    assert!(admin_line < 12, "named late, at line {admin_line}:\n{log}");
+}
+
+/// `TOYGRES_LOG_FORMAT=json`: every line is one JSON object with a level and a message.
+#[tokio::test]
+async fn json_logs_are_one_object_a_line() {
+    let dir = scratch();
+    let mut t = spawn(
+        dir.path(),
+        "json",
+        &["serve"],
+        &[("TOYGRES_LOG_FORMAT", "json")],
+    );
+    t.wait_ready().await;
+    let log = t.log_text();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{log}");
+    assert!(lines.iter().all(|l| l["level"].is_string()), "{log}");
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("dashboard: http://"))),
+        "{log}"
+    );
+    let mut bad = spawn(
+        dir.path(),
+        "bad",
+        &["serve"],
+        &[("TOYGRES_LOG_FORMAT", "xml")],
+    );
+    assert!(!bad.wait_exit().await.success());
+    assert!(
+        bad.log_text().contains("use text or json"),
+        "{}",
+        bad.log_text()
+    );
+}
+
 /// SIGKILL leaves the embedded Postgres running with nobody to stop it; the next start
 /// takes over the data directory and carries on with the same data.
 #[tokio::test]
