@@ -301,6 +301,7 @@ pub(crate) struct ServeConfig {
     #[arg(long, env = "TOYGRES_METRICS_TOKEN", hide_env_values = true)]
     pub(crate) metrics_token: Option<String>,
     /// For crash tests only: abort right after an operation of KIND records entering STEP.
+    /// Refused unless the build has the `failpoints` feature (test builds only).
     #[arg(long, env = "TOYGRES_FAILPOINT", value_name = "KIND:STEP", hide = true)]
     pub(crate) failpoint: Option<String>,
     /// Milliseconds before the first retry of a failed step (doubling after each failure).

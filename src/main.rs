@@ -143,6 +143,9 @@ async fn create_user(db: &Db, email: &str, admin: bool) -> anyhow::Result<()> {
 }
 
 async fn serve(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<()> {
+    if cfg.failpoint.is_some() && !jobs::FAILPOINTS {
+        anyhow::bail!("TOYGRES_FAILPOINT needs a build with the failpoints feature (tests only)");
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(shutdown.clone()));
 
@@ -255,7 +258,7 @@ async fn run(
         let shutdown = shutdown.clone();
         tracing::info!(concurrency = workers.concurrency, "running workers");
         tasks.spawn(async move {
-            jobs::queue::run_workers(cx, workers, shutdown)
+            jobs::engine::run_workers(cx, workers, shutdown)
                 .await
                 .map_err(anyhow::Error::from)
         });

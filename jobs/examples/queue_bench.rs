@@ -1,5 +1,5 @@
 //! Benchmark of the job engine: no-op operations through the same code the product uses
-//! (`workflow::start` writes the operation and its job in one transaction; the apalis worker
+//! (`engine::start` writes the operation and its job in one transaction; the apalis worker
 //! pools pick it up; the step engine runs it and records the outcome).
 //!
 //! ```sh
@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
         failpoint: None,
     };
     let start = Instant::now();
-    let workers = tokio::spawn(queue::run_workers(cx, config, shutdown.clone()));
+    let workers = tokio::spawn(jobs::engine::run_workers(cx, config, shutdown.clone()));
     wait_succeeded(&db, jobs).await?;
     let process_rate = jobs as f64 / start.elapsed().as_secs_f64();
 

@@ -4,7 +4,9 @@
 //! # Layout
 //! * `db`: every SQL query, and `MIGRATOR`.
 //! * `queue`: the only module that names apalis; enqueueing and worker pools.
-//! * `workflow`: the step engine that moves operations on, with retries and backoff.
+//! * `workflow`: what every workflow shares: kinds, the context, typed steps, `Next`.
+//! * `engine`: the step engine that moves operations on, with retries and backoff.
+//! * `registry`: which steps, step function and give-up hook each kind has.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
 //! * `health`: the health sweep that checks every running instance.
@@ -23,7 +25,7 @@
 //!   ┌──────── queued ◀──────────── transient error, tries left (after backoff)
 //!   │             │ a worker picks the job up
 //!   │             ▼
-//!   │          running ── Hop: next step, same delivery
+//!   │          running ── Continue/Hop: next step, same delivery
 //!   │             │    ── Nap: same step, a later delivery
 //!   │             ├──── Done ──────────────▶ succeeded
 //!   │             └──── permanent error, or
@@ -33,6 +35,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod engine;
 mod error;
 pub mod events;
 pub mod health;
@@ -41,6 +44,7 @@ mod leader;
 pub mod metrics;
 pub mod operation;
 pub mod queue;
+mod registry;
 pub mod server;
 pub mod system_check;
 pub mod telemetry;
@@ -51,4 +55,8 @@ pub mod workflow;
 pub mod testing;
 
 pub use error::{Error, Result};
+
+/// Whether this build honours `Context::failpoint` (the `failpoints` feature, for crash
+/// tests).
+pub const FAILPOINTS: bool = cfg!(feature = "failpoints");
 pub use workflow::{Context, Next, RetryPolicy};

@@ -18,10 +18,12 @@ use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use futures::future::BoxFuture;
+
 use crate::Result;
 use crate::db::Db;
 use crate::operation::OperationId;
-use crate::workflow::{self, Context};
+use crate::workflow::Context;
 
 /// How many deliveries a job gets from the queue itself. Our handler fails a delivery only
 /// when the database does (workflow errors are recorded on the operation and retried with
@@ -39,23 +41,17 @@ pub enum Queue {
     Drain,
     /// Deleting instances and servers.
     Delete,
-    /// Health checks.
-    Health,
-    /// Metrics sampling.
-    Metrics,
     /// Diagnostics and housekeeping.
     System,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 7] = [
+    pub const ALL: [Queue; 5] = [
         Queue::Provision,
         Queue::Deploy,
         Queue::Drain,
         Queue::Delete,
-        Queue::Health,
-        Queue::Metrics,
         Queue::System,
     ];
 
@@ -66,8 +62,6 @@ impl Queue {
             Queue::Deploy => "deploy",
             Queue::Drain => "drain",
             Queue::Delete => "delete",
-            Queue::Health => "health",
-            Queue::Metrics => "metrics",
             Queue::System => "system",
         }
     }
@@ -80,7 +74,7 @@ pub struct RunOperation {
     pub operation_id: Uuid,
 }
 
-/// How the worker pools run.
+/// How the worker pools run (`engine::run_workers`).
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
     /// Fetching workers per queue. Each fetches a batch, runs it, and acknowledges it;
@@ -180,12 +174,25 @@ pub async fn prune_finished(db: &Db, older_than: Duration) -> Result<u64> {
     .rows_affected())
 }
 
-/// Run one worker pool per queue until `shutdown`, then stop fetching and give running jobs
-/// up to `shutdown_timeout` to finish.
-pub async fn run_workers(
+/// What a delivery of a job does: move the operation on (`redelivered` when an earlier
+/// delivery of the same job did not finish). The engine's `run`, given by the engine, so
+/// that the queue never calls the engine by name.
+pub(crate) type Deliver = fn(OperationId, bool, Context) -> BoxFuture<'static, Result<()>>;
+
+/// What each worker holds.
+#[derive(Clone)]
+struct Worker {
+    cx: Context,
+    deliver: Deliver,
+}
+
+/// Run one worker pool per queue until `shutdown`, each delivery handed to `deliver`; then
+/// stop fetching and give running jobs up to `shutdown_timeout` to finish.
+pub(crate) async fn serve(
     cx: Context,
     config: WorkerConfig,
     shutdown: CancellationToken,
+    deliver: Deliver,
 ) -> Result<()> {
     // Worker names must be unique per process start: a restarted process that reused its
     // predecessor's name would keep that predecessor's orphaned jobs locked for good.
@@ -195,10 +202,13 @@ pub async fn run_workers(
         .into_iter()
         .flat_map(|q| (0..config.workers_per_queue.max(1)).map(move |n| (q, n)))
     {
-        let cx = cx.clone();
+        let worker = Worker {
+            cx: cx.clone(),
+            deliver,
+        };
         let config = config.clone();
         monitor = monitor.register(move |restarts| {
-            let storage = PostgresStorage::<RunOperation>::new(cx.db.pool()).with_config(
+            let storage = PostgresStorage::<RunOperation>::new(worker.cx.db.pool()).with_config(
                 PgConfig::default()
                     .queue(queue.name())
                     .batch_size(config.batch_size.clamp(1, config.concurrency.max(1)))
@@ -210,7 +220,7 @@ pub async fn run_workers(
                 .poll_with_interval(config.poll_interval);
             WorkerBuilder::new(format!("{}-{instance}-{n}-{restarts}", queue.name()))
                 .backend(backend)
-                .data(cx.clone())
+                .data(worker.clone())
                 .concurrency(config.concurrency)
                 .build(handle)
         });
@@ -230,13 +240,16 @@ pub async fn run_workers(
     Ok(())
 }
 
-/// Adapt apalis's handler shape to the engine. A panic in a workflow fails this delivery
+/// Adapt apalis's handler shape to the engine's. A panic in a workflow fails this delivery
 /// (the queue redelivers it) instead of leaving the job marked running.
-async fn handle(job: RunOperation, attempt: Attempt, cx: Data<Context>) -> Result<(), BoxDynError> {
-    let cx: Context = (*cx).clone();
+async fn handle(
+    job: RunOperation,
+    attempt: Attempt,
+    worker: Data<Worker>,
+) -> Result<(), BoxDynError> {
     let redelivered = attempt.current() > 1;
     let operation = OperationId(job.operation_id);
-    let run = tokio::spawn(async move { workflow::run(operation, redelivered, &cx).await });
+    let run = tokio::spawn((worker.deliver)(operation, redelivered, worker.cx.clone()));
     match run.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => {

@@ -5,24 +5,40 @@
 //! check_database → check_queue → done
 //! ```
 
+use crate::Result;
 use crate::db::{Db, NewOperation};
+use crate::engine;
 use crate::operation::{Operation, TargetKind};
 use crate::queue::{self, Queue};
+use crate::registry::{GiveUp, Table};
 use crate::user::{ProjectId, UserId};
-use crate::workflow::{self, Context, Kind, Next};
-use crate::{Error, Result};
+use crate::workflow::{Context, Kind, Next, steps};
+
+steps! {
+    /// The steps of `system_check`.
+    pub(crate) enum SystemStep {
+        CheckDatabase => "check_database",
+        CheckQueue => "check_queue",
+    }
+}
+
+/// `system_check`: its steps, its step function; nothing to undo when it fails.
+pub(crate) static TABLE: Table<SystemStep> = Table {
+    steps: &[SystemStep::CheckDatabase, SystemStep::CheckQueue],
+    run: |s, op, cx| Box::pin(step(s, op, cx)),
+    give_up: GiveUp::NOTHING,
+};
 
 /// Queue a system check in `project`.
 pub async fn start(db: &Db, project: ProjectId, requested_by: Option<UserId>) -> Result<Operation> {
-    workflow::start(
+    engine::start(
         db,
         NewOperation {
             project_id: project,
-            kind: Kind::SystemCheck.as_str().to_owned(),
+            kind: Kind::SystemCheck,
             target_kind: TargetKind::System,
             target_id: None,
-            first_step: "check_database".to_owned(),
-            max_attempts: Kind::SystemCheck.max_attempts(),
+            provider: None,
             input: serde_json::json!({}),
             requested_by,
         },
@@ -30,30 +46,23 @@ pub async fn start(db: &Db, project: ProjectId, requested_by: Option<UserId>) ->
     .await
 }
 
-/// Run the operation's current step.
-pub(crate) async fn step(op: &Operation, cx: &Context) -> Result<Next> {
-    match op.step.as_str() {
-        "check_database" => check_database(cx).await,
-        "check_queue" => check_queue(cx).await,
-        other => Err(Error::InvalidInput(format!(
-            "system_check has no step {other}"
-        ))),
+/// Run one step.
+async fn step(step: SystemStep, _op: &Operation, cx: &Context) -> Result<Next<SystemStep>> {
+    match step {
+        // The database answers and every migration is applied.
+        SystemStep::CheckDatabase => {
+            if !cx.db.is_ready().await {
+                return Err(anyhow::anyhow!(
+                    "the database is unreachable or has pending migrations"
+                )
+                .into());
+            }
+        }
+        // The queue's tables answer (this very job came through them).
+        SystemStep::CheckQueue => {
+            let waiting = queue::depth(&cx.db, Queue::System).await?;
+            tracing::info!(waiting, "system queue depth");
+        }
     }
-}
-
-/// The database answers and every migration is applied.
-async fn check_database(cx: &Context) -> Result<Next> {
-    if !cx.db.is_ready().await {
-        return Err(
-            anyhow::anyhow!("the database is unreachable or has pending migrations").into(),
-        );
-    }
-    Ok(Next::Hop("check_queue"))
-}
-
-/// The queue's tables answer (this very job came through them).
-async fn check_queue(cx: &Context) -> Result<Next> {
-    let waiting = queue::depth(&cx.db, Queue::System).await?;
-    tracing::info!(waiting, "system queue depth");
-    Ok(Next::Done)
+    Ok(Next::Continue)
 }

@@ -12,9 +12,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::db::{Db, NewOperation};
+use crate::engine;
 use crate::operation::{Operation, TargetKind};
+use crate::registry::{GiveUp, Table};
 use crate::user::{DEFAULT_PROJECT_ID, ProjectId};
-use crate::workflow::{self, Context, Kind, Next};
+use crate::workflow::{Context, Kind, Next, steps};
 use crate::{Error, Result};
 
 static HOLDS: LazyLock<Mutex<HashMap<String, std::sync::Arc<Notify>>>> =
@@ -83,15 +85,14 @@ pub async fn start_script_in(
     project: ProjectId,
     input: serde_json::Value,
 ) -> Result<Operation> {
-    workflow::start(
+    engine::start(
         db,
         NewOperation {
             project_id: project,
-            kind: Kind::TestScript.as_str().to_owned(),
+            kind: Kind::TestScript,
             target_kind: TargetKind::System,
             target_id: None,
-            first_step: "one".to_owned(),
-            max_attempts: Kind::TestScript.max_attempts(),
+            provider: None,
             input,
             requested_by: None,
         },
@@ -99,10 +100,27 @@ pub async fn start_script_in(
     .await
 }
 
-pub(crate) async fn script_step(op: &Operation, cx: &Context) -> Result<Next> {
+steps! {
+    /// The steps of `test_script`.
+    pub(crate) enum ScriptStep {
+        One => "one",
+        Two => "two",
+        Nap => "nap",
+    }
+}
+
+/// `test_script`: `one → two`, then `nap` when the input asks for one.
+pub(crate) static TABLE: Table<ScriptStep> = Table {
+    steps: &[ScriptStep::One, ScriptStep::Two, ScriptStep::Nap],
+    run: |s, op, cx| Box::pin(script_step(s, op, cx)),
+    give_up: GiveUp::NOTHING,
+};
+
+/// Do what the input says: hold, fail, finish early, or nap.
+async fn script_step(step: ScriptStep, op: &Operation, cx: &Context) -> Result<Next<ScriptStep>> {
     let input = &op.input;
     if let Some(name) = input.get("hold").and_then(|h| h.as_str())
-        && op.step == "one"
+        && step == ScriptStep::One
         && op.attempts == 1
     {
         hold(name).notified().await;
@@ -117,13 +135,13 @@ pub(crate) async fn script_step(op: &Operation, cx: &Context) -> Result<Next> {
     if i64::from(op.attempts) <= transient {
         return Err(anyhow::anyhow!("scripted transient failure {}", op.attempts).into());
     }
-    match op.step.as_str() {
-        "one" if input.get("noop").is_some() => Ok(Next::Done),
-        "one" => Ok(Next::Hop("two")),
-        "two" if input.get("nap_ms").is_some() => Ok(Next::Hop("nap")),
-        "two" => Ok(Next::Done),
+    match step {
+        ScriptStep::One if input.get("noop").is_some() => Ok(Next::Done),
+        ScriptStep::One => Ok(Next::Continue),
+        ScriptStep::Two if input.get("nap_ms").is_some() => Ok(Next::Continue),
+        ScriptStep::Two => Ok(Next::Done),
         // Naps until `nap_ms` after entering the step, then finishes.
-        "nap" => {
+        ScriptStep::Nap => {
             let nap =
                 Duration::from_millis(input.get("nap_ms").and_then(|n| n.as_u64()).unwrap_or(0));
             let steps = cx.db.operation_steps(op.id).await?;
@@ -132,12 +150,9 @@ pub(crate) async fn script_step(op: &Operation, cx: &Context) -> Result<Next> {
             Ok(if elapsed < nap {
                 Next::Nap(nap - elapsed)
             } else {
-                Next::Done
+                Next::Continue
             })
         }
-        other => Err(Error::InvalidInput(format!(
-            "test_script has no step {other}"
-        ))),
     }
 }
 

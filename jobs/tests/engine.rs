@@ -7,6 +7,7 @@ use jobs::events::{Event, EventBus};
 use jobs::operation::{Operation, OperationStatus, TargetKind};
 use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
+use jobs::workflow::Kind;
 use jobs::{Context, RetryPolicy, testing};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::task::JoinHandle;
@@ -59,7 +60,7 @@ fn spawn_workers(
         failpoint: None,
     };
     (
-        tokio::spawn(queue::run_workers(cx, config, shutdown.clone())),
+        tokio::spawn(jobs::engine::run_workers(cx, config, shutdown.clone())),
         shutdown,
     )
 }
@@ -237,16 +238,15 @@ async fn a_second_active_operation_on_a_target_is_refused_and_enqueues_nothing(
     let target = uuid::Uuid::now_v7();
     let new = || NewOperation {
         project_id: DEFAULT_PROJECT_ID,
-        kind: "test_script".to_owned(),
+        kind: Kind::TestScript,
         target_kind: TargetKind::Instance,
         target_id: Some(target),
-        first_step: "one".to_owned(),
-        max_attempts: 2,
+        provider: None,
         input: serde_json::json!({}),
         requested_by: None,
     };
-    jobs::workflow::start(&db, new()).await.unwrap();
-    let err = jobs::workflow::start(&db, new()).await.unwrap_err();
+    jobs::engine::start(&db, new()).await.unwrap();
+    let err = jobs::engine::start(&db, new()).await.unwrap_err();
     assert!(matches!(err, jobs::Error::Conflict(_)), "{err:?}");
     let (ops, queued): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM operations), (SELECT count(*) FROM apalis.jobs)",
@@ -283,7 +283,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         kubernetes: None,
         failpoint: None,
     };
-    jobs::workflow::run(op.id, true, &cx).await.unwrap();
+    jobs::engine::run(op.id, true, &cx).await.unwrap();
     assert_eq!(db.operation(op.id).await.unwrap(), done);
 }
 

@@ -114,7 +114,11 @@ fn start_workers(cx: &Context, shutdown: &CancellationToken) {
         poll_interval: Duration::from_millis(50),
         ..WorkerConfig::default()
     };
-    tokio::spawn(queue::run_workers(cx.clone(), config, shutdown.clone()));
+    tokio::spawn(jobs::engine::run_workers(
+        cx.clone(),
+        config,
+        shutdown.clone(),
+    ));
 }
 
 async fn wait_final(db: &Db, op: jobs::operation::OperationId) -> Operation {
@@ -466,15 +470,14 @@ async fn scaling_plans_without_acting_then_adds_and_removes_servers(
         dry_run,
     };
     // The built-in table has no Hetzner prices; the cloud's own listing does.
-    let refresh = jobs::workflow::start(
+    let refresh = jobs::engine::start(
         &s.db,
         jobs::db::NewOperation {
             project_id: DEFAULT_PROJECT_ID,
-            kind: Kind::RefreshPlans.as_str().into(),
+            kind: Kind::RefreshPlans,
             target_kind: jobs::operation::TargetKind::System,
             target_id: None,
-            first_step: "fetch_plans".into(),
-            max_attempts: 3,
+            provider: None,
             input: serde_json::json!({"provider": "hetzner"}),
             requested_by: None,
         },

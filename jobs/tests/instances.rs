@@ -43,7 +43,11 @@ fn start_workers(cx: &Context, shutdown: &CancellationToken) {
         poll_interval: Duration::from_millis(50),
         ..WorkerConfig::default()
     };
-    tokio::spawn(queue::run_workers(cx.clone(), config, shutdown.clone()));
+    tokio::spawn(jobs::engine::run_workers(
+        cx.clone(),
+        config,
+        shutdown.clone(),
+    ));
 }
 
 async fn wait_final(db: &Db, op: jobs::operation::OperationId) -> jobs::operation::Operation {

@@ -70,7 +70,7 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
         poll_interval: Duration::from_millis(50),
         ..WorkerConfig::default()
     };
-    tokio::spawn(queue::run_workers(cx.clone(), config, stop.clone()));
+    tokio::spawn(jobs::engine::run_workers(cx.clone(), config, stop.clone()));
     Setup {
         db,
         cx,

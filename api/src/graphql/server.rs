@@ -906,15 +906,14 @@ impl ServerMutation {
         let api = api(ctx)?;
         let provider = CloudProvider::from(provider);
         api.fleet.cloud(provider).or_gql()?;
-        let op = jobs::workflow::start(
+        let op = jobs::engine::start(
             &api.db,
             jobs::db::NewOperation {
                 project_id: DEFAULT_PROJECT_ID,
-                kind: Kind::RefreshPlans.as_str().to_owned(),
+                kind: Kind::RefreshPlans,
                 target_kind: jobs::operation::TargetKind::System,
                 target_id: None,
-                first_step: "fetch_plans".to_owned(),
-                max_attempts: Kind::RefreshPlans.max_attempts(),
+                provider: None,
                 input: serde_json::json!({ "provider": provider }),
                 requested_by: Some(me.user_id),
             },

@@ -185,7 +185,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             poll_interval: Duration::from_millis(50),
             ..Default::default()
         };
-        tokio::spawn(jobs::queue::run_workers(cx, config, shutdown.clone()));
+        tokio::spawn(jobs::engine::run_workers(cx, config, shutdown.clone()));
     }
     Server {
         addr,

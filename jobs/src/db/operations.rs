@@ -5,8 +5,10 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{Db, violated_constraint};
+use crate::instance::Provider;
 use crate::operation::{Operation, OperationId, OperationStatus, OperationStep, TargetKind};
 use crate::user::{ProjectId, UserId};
+use crate::workflow::Kind;
 use crate::{Error, Result};
 
 /// The longest error text we store (NOTIFY payloads are capped at 8,000 bytes).
@@ -18,15 +20,13 @@ pub struct NewOperation {
     /// The project it belongs to.
     pub project_id: ProjectId,
     /// The workflow.
-    pub kind: String,
+    pub kind: Kind,
     /// What it acts on.
     pub target_kind: TargetKind,
     /// The id of what it acts on, unless global.
     pub target_id: Option<Uuid>,
-    /// The workflow's first step.
-    pub first_step: String,
-    /// Tries allowed.
-    pub max_attempts: i32,
+    /// The provider of the instance it acts on: instance workflows' steps differ by provider.
+    pub provider: Option<Provider>,
     /// The workflow's parameters.
     pub input: serde_json::Value,
     /// Who asked.
@@ -72,6 +72,7 @@ impl Db {
     pub async fn insert_operation(
         tx: &mut Transaction<'_, Postgres>,
         new: &NewOperation,
+        first_step: &str,
     ) -> Result<Operation> {
         let op: Operation = sqlx::query_as(
             "INSERT INTO operations \
@@ -80,11 +81,11 @@ impl Db {
         )
         .bind(Uuid::now_v7())
         .bind(new.project_id)
-        .bind(&new.kind)
+        .bind(new.kind.as_str())
         .bind(new.target_kind)
         .bind(new.target_id)
-        .bind(&new.first_step)
-        .bind(new.max_attempts)
+        .bind(first_step)
+        .bind(new.kind.max_attempts())
         .bind(&new.input)
         .bind(new.requested_by)
         .fetch_one(&mut **tx)

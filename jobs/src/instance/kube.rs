@@ -21,10 +21,10 @@ use providers::kubernetes::{
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _};
 
-use super::steps::{after, create_role};
+use super::steps::create_role;
 use super::{DeleteOptions, Instance, InstanceState, find_plan};
 use crate::operation::Operation;
-use crate::workflow::{Context, Kind, Next};
+use crate::workflow::{Context, Kind, Next, steps};
 use crate::{Error, Result};
 
 /// How often a waiting step looks again.
@@ -32,17 +32,20 @@ const POLL: Duration = Duration::from_secs(2);
 /// How long a connection attempt to a new instance may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The steps of each instance workflow on Kubernetes, in order.
-pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::CreateInstance => &["apply_objects", "wait_ready", "create_role", "mark_running"],
-        Kind::DeleteInstance => &["delete_objects", "wait_deleted", "mark_deleted"],
-        Kind::StopInstance => &["scale_down", "wait_stopped", "mark_stopped"],
-        Kind::StartInstance | Kind::RecoverInstance => {
-            &["apply_objects", "wait_ready", "mark_running"]
-        }
-        Kind::RestartInstance => &["restart_pod", "wait_ready", "mark_running"],
-        _ => &[],
+steps! {
+    /// The steps of the instance workflows on Kubernetes.
+    pub(crate) enum KubeStep {
+        ApplyObjects => "apply_objects",
+        WaitReady => "wait_ready",
+        CreateRole => "create_role",
+        MarkRunning => "mark_running",
+        RestartPod => "restart_pod",
+        ScaleDown => "scale_down",
+        WaitStopped => "wait_stopped",
+        MarkStopped => "mark_stopped",
+        DeleteObjects => "delete_objects",
+        WaitDeleted => "wait_deleted",
+        MarkDeleted => "mark_deleted",
     }
 }
 
@@ -112,18 +115,23 @@ async fn spec(
     kubernetes_spec(inst, k8s.settings(), running, passwords)
 }
 
-/// Run the operation's current step on its Kubernetes instance, then say what comes next.
-pub(crate) async fn step(
-    kind: Kind,
-    op: &Operation,
-    inst: &Instance,
-    cx: &Context,
-) -> Result<Next> {
+/// Run one step on the operation's Kubernetes instance.
+pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result<Next<KubeStep>> {
+    let inst = &super::target(op, cx).await?;
+    let id = inst.id;
+    // The last steps only record the outcome: no cluster needed.
+    if step == KubeStep::MarkStopped {
+        super::mark_stopped(id, cx).await?;
+        return Ok(Next::Continue);
+    }
+    if step == KubeStep::MarkDeleted {
+        cx.db.mark_instance_deleted(id).await?;
+        return Ok(Next::Continue);
+    }
     let k8s = provider(cx)?;
     let name = inst.resource_name();
-    let id = inst.id;
-    match op.step.as_str() {
-        "apply_objects" => {
+    match step {
+        KubeStep::ApplyObjects => {
             if inst.state == InstanceState::Stopping {
                 cx.db
                     .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
@@ -132,12 +140,12 @@ pub(crate) async fn step(
             k8s.apply(&render(&spec(inst, true, k8s, cx).await?))
                 .await?;
         }
-        "wait_ready" => {
+        KubeStep::WaitReady => {
             if let Some(wait) = wait_ready(inst, op, k8s, cx).await? {
                 return Ok(Next::Nap(wait));
             }
         }
-        "create_role" => {
+        KubeStep::CreateRole => {
             let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
@@ -148,7 +156,7 @@ pub(crate) async fn step(
                 .password(&cx.db.instance_superuser_password(id).await?);
             create_role(inst, opts, cx).await?;
         }
-        "mark_running" => {
+        KubeStep::MarkRunning => {
             let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
@@ -157,7 +165,7 @@ pub(crate) async fn step(
                 .await?;
             crate::health::check_now(cx, id).await?;
         }
-        "restart_pod" => {
+        KubeStep::RestartPod => {
             if inst.state == InstanceState::Stopping {
                 cx.db
                     .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
@@ -175,18 +183,18 @@ pub(crate) async fn step(
                 .await?;
             }
         }
-        "scale_down" => scale_to_zero(inst, cx).await?,
-        "wait_stopped" => match k8s.pod(&name).await? {
+        KubeStep::ScaleDown => scale_to_zero(inst, cx).await?,
+        KubeStep::WaitStopped => match k8s.pod(&name).await? {
             PodState::Absent => {}
             _ => return Ok(Next::Nap(POLL)),
         },
-        "delete_objects" => {
+        KubeStep::DeleteObjects => {
             let options: DeleteOptions =
                 serde_json::from_value(op.input.clone()).unwrap_or_default();
             let retain = options.retain_storage.unwrap_or(k8s.settings().retain_pvc);
             k8s.delete(&name, &id.to_string(), retain).await?;
         }
-        "wait_deleted" => {
+        KubeStep::WaitDeleted => {
             let options: DeleteOptions =
                 serde_json::from_value(op.input.clone()).unwrap_or_default();
             let retain = options.retain_storage.unwrap_or(k8s.settings().retain_pvc);
@@ -210,14 +218,9 @@ pub(crate) async fn step(
             )
             .await?;
         }
-        other => {
-            return Err(Error::InvalidInput(format!(
-                "{} has no step {other} on Kubernetes",
-                kind.as_str()
-            )));
-        }
+        KubeStep::MarkStopped | KubeStep::MarkDeleted => {}
     }
-    Ok(after(sequence(kind), &op.step))
+    Ok(Next::Continue)
 }
 
 /// Scale the StatefulSet to zero, keeping everything else.

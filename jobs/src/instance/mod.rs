@@ -18,15 +18,22 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use futures::future::BoxFuture;
+use sqlx::{Postgres, Transaction};
+
 use crate::db::{Db, NewOperation};
+use crate::engine;
 use crate::operation::{Operation, TargetKind};
+use crate::registry::{GiveUp, Outcome, Table, Workflow};
 use crate::user::{self, ProjectId, UserId};
-use crate::workflow::{self, Kind};
+use crate::workflow::{Context, Kind};
 use crate::{Error, Result};
 
+use kube::KubeStep;
 pub use kube::{Passwords, kubernetes_spec};
 pub(crate) use kube::{check_drift, observe_pods};
-pub(crate) use steps::{host_of, stop_after_failure};
+pub(crate) use steps::host_of;
+use steps::{HostStep, stop_after_failure};
 
 /// The PostgreSQL majors the Kubernetes provider runs (the official image's supported tags).
 pub const KUBERNETES_VERSIONS: &[u32] = &[13, 14, 15, 16, 17, 18];
@@ -579,7 +586,7 @@ pub async fn create(
         },
     )
     .await?;
-    let op = workflow::start_in(
+    let op = engine::start_in(
         &mut tx,
         new_operation(
             &instance,
@@ -602,51 +609,172 @@ pub(crate) fn new_operation(
 ) -> NewOperation {
     NewOperation {
         project_id: instance.project_id,
-        kind: kind.as_str().to_owned(),
+        kind,
         target_kind: TargetKind::Instance,
         target_id: Some(instance.id.0),
-        first_step: sequence(kind, instance.provider)[0].to_owned(),
-        max_attempts: kind.max_attempts(),
+        provider: Some(instance.provider),
         input,
         requested_by,
     }
 }
 
-/// The steps of an instance workflow on a provider, in order.
-pub(crate) fn sequence(kind: Kind, provider: Provider) -> &'static [&'static str] {
-    match provider {
-        Provider::Local | Provider::Server => steps::sequence(kind),
-        Provider::Kubernetes => kube::sequence(kind),
+/// An instance workflow: its steps where Postgres runs on a host (local or a server) and
+/// where it runs on Kubernetes.
+pub(crate) struct InstanceWorkflow {
+    host: Table<HostStep>,
+    kube: Table<KubeStep>,
+}
+
+impl InstanceWorkflow {
+    const fn new(host: &'static [HostStep], kube: &'static [KubeStep]) -> Self {
+        Self {
+            host: Table {
+                steps: host,
+                run: |s, op, cx| Box::pin(steps::step(s, op, cx)),
+                give_up: GIVE_UP,
+            },
+            kube: Table {
+                steps: kube,
+                run: |s, op, cx| Box::pin(kube::step(s, op, cx)),
+                give_up: GIVE_UP,
+            },
+        }
     }
 }
 
-/// Run the operation's current step on its instance, then say what comes next.
-pub(crate) async fn step(
-    kind: Kind,
-    op: &Operation,
-    cx: &crate::workflow::Context,
-) -> Result<crate::workflow::Next> {
-    let id = InstanceId(op.target_id.ok_or(Error::NotFound { kind: "instance" })?);
-    let inst = cx.db.instance(id).await?;
-    // The last steps only record the outcome, whatever the provider.
-    match op.step.as_str() {
-        "mark_stopped" => {
-            cx.db
-                .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
-                .await?;
-        }
-        "mark_deleted" => cx.db.mark_instance_deleted(id).await?,
-        _ => {
-            if kind == Kind::MoveInstance {
-                return moves::step(op, &inst, cx).await;
-            }
-            return match inst.provider {
-                Provider::Local | Provider::Server => steps::step(kind, op, &inst, cx).await,
-                Provider::Kubernetes => kube::step(kind, op, &inst, cx).await,
-            };
+impl Workflow for InstanceWorkflow {
+    fn first_step(&self, provider: Option<Provider>) -> Option<&'static str> {
+        match provider? {
+            Provider::Local | Provider::Server => self.host.first_step(None),
+            Provider::Kubernetes => self.kube.first_step(None),
         }
     }
-    Ok(steps::after(sequence(kind, inst.provider), &op.step))
+
+    fn step<'a>(&'a self, op: &'a Operation, cx: &'a Context) -> BoxFuture<'a, Result<Outcome>> {
+        Box::pin(async move {
+            match target(op, cx).await?.provider {
+                Provider::Local | Provider::Server => self.host.drive(op, cx).await,
+                Provider::Kubernetes => self.kube.drive(op, cx).await,
+            }
+        })
+    }
+
+    fn give_up(&self) -> &GiveUp {
+        &self.host.give_up
+    }
+}
+
+/// `create_instance`: a port, a data directory, the server, the login; or the Kubernetes
+/// objects, a ready pod, the login.
+pub(crate) static CREATE: InstanceWorkflow = InstanceWorkflow::new(
+    &[
+        HostStep::AllocatePort,
+        HostStep::PrepareDataDir,
+        HostStep::StartServer,
+        HostStep::CreateRole,
+        HostStep::MarkRunning,
+    ],
+    &[
+        KubeStep::ApplyObjects,
+        KubeStep::WaitReady,
+        KubeStep::CreateRole,
+        KubeStep::MarkRunning,
+    ],
+);
+/// `delete_instance`.
+pub(crate) static DELETE: InstanceWorkflow = InstanceWorkflow::new(
+    &[
+        HostStep::StopServer,
+        HostStep::RemoveData,
+        HostStep::MarkDeleted,
+    ],
+    &[
+        KubeStep::DeleteObjects,
+        KubeStep::WaitDeleted,
+        KubeStep::MarkDeleted,
+    ],
+);
+/// `stop_instance`.
+pub(crate) static STOP: InstanceWorkflow = InstanceWorkflow::new(
+    &[HostStep::StopServer, HostStep::MarkStopped],
+    &[
+        KubeStep::ScaleDown,
+        KubeStep::WaitStopped,
+        KubeStep::MarkStopped,
+    ],
+);
+/// `start_instance`.
+pub(crate) static START: InstanceWorkflow = InstanceWorkflow::new(
+    &[HostStep::StartServer, HostStep::MarkRunning],
+    &[
+        KubeStep::ApplyObjects,
+        KubeStep::WaitReady,
+        KubeStep::MarkRunning,
+    ],
+);
+/// `restart_instance`.
+pub(crate) static RESTART: InstanceWorkflow = InstanceWorkflow::new(
+    &[
+        HostStep::StopServer,
+        HostStep::StartServer,
+        HostStep::MarkRunning,
+    ],
+    &[
+        KubeStep::RestartPod,
+        KubeStep::WaitReady,
+        KubeStep::MarkRunning,
+    ],
+);
+/// `recover_instance`: the health sweep's automatic restart (drift on Kubernetes is repaired
+/// by the sweep itself).
+pub(crate) static RECOVER: InstanceWorkflow = InstanceWorkflow::new(
+    &[HostStep::StartServer, HostStep::MarkRunning],
+    &[
+        KubeStep::ApplyObjects,
+        KubeStep::WaitReady,
+        KubeStep::MarkRunning,
+    ],
+);
+
+/// An instance operation that gives up stops the instance, which is then marked failed.
+const GIVE_UP: GiveUp = GiveUp {
+    clean_up: |op, _, cx| {
+        Box::pin(async move {
+            stop_after_failure(op, cx).await;
+            false
+        })
+    },
+    mark: |tx, op, message, fine, _| Box::pin(mark_failed(tx, op, message, fine)),
+};
+
+/// Mark the operation's instance failed with `message`, unless it is `fine` as it is.
+pub(crate) async fn mark_failed(
+    tx: &mut Transaction<'_, Postgres>,
+    op: &Operation,
+    message: &str,
+    fine: bool,
+) -> Result<()> {
+    if op.target_kind == TargetKind::Instance
+        && !fine
+        && let Some(target) = op.target_id
+    {
+        Db::mark_instance_failed(tx, InstanceId(target), message).await?;
+    }
+    Ok(())
+}
+
+/// The instance an instance operation acts on.
+pub(crate) async fn target(op: &Operation, cx: &Context) -> Result<Instance> {
+    let id = InstanceId(op.target_id.ok_or(Error::NotFound { kind: "instance" })?);
+    cx.db.instance(id).await
+}
+
+/// Record that a stop has finished.
+async fn mark_stopped(id: InstanceId, cx: &Context) -> Result<()> {
+    cx.db
+        .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
+        .await?;
+    Ok(())
 }
 
 /// How a delete treats the instance's storage.
@@ -736,8 +864,7 @@ async fn change_with(
             .to_lowercase(),
         ));
     }
-    let op =
-        workflow::start_in(&mut tx, new_operation(&instance, kind, requested_by, input)).await?;
+    let op = engine::start_in(&mut tx, new_operation(&instance, kind, requested_by, input)).await?;
     Db::set_instance_state(&mut tx, id, entering, desired).await?;
     tx.commit().await?;
     tracing::info!(instance = %id, kind = kind.as_str(), "instance operation queued");

@@ -37,7 +37,8 @@ use uuid::Uuid;
 use super::{Instance, InstanceId};
 use crate::db::{InstanceMove, MovePhase};
 use crate::operation::Operation;
-use crate::workflow::{Context, Kind, Next};
+use crate::registry::{GiveUp, Table};
+use crate::workflow::{Context, Kind, Next, steps};
 use crate::{Error, Result};
 
 /// A standby this close to the primary is caught up enough to cut over.
@@ -47,17 +48,39 @@ const WATCH: Duration = Duration::from_secs(10);
 /// How often the standby's progress is looked at within a step.
 const LOOK: Duration = Duration::from_millis(20);
 
-/// The steps, in order.
-pub(crate) const SEQUENCE: &[&str] = &[
-    "prepare",
-    "copy_data",
-    "start_copy",
-    "catch_up",
-    "stop_source",
-    "promote",
-    "switch",
-    "clean_up",
-];
+steps! {
+    /// The steps of `move_instance`.
+    pub(crate) enum MoveStep {
+        Prepare => "prepare",
+        CopyData => "copy_data",
+        StartCopy => "start_copy",
+        CatchUp => "catch_up",
+        StopSource => "stop_source",
+        Promote => "promote",
+        Switch => "switch",
+        CleanUp => "clean_up",
+    }
+}
+
+/// `move_instance`: its steps, its step function; a move that gives up is rolled back when
+/// it safely can be, else its instance is marked failed.
+pub(crate) static TABLE: Table<MoveStep> = Table {
+    steps: &[
+        MoveStep::Prepare,
+        MoveStep::CopyData,
+        MoveStep::StartCopy,
+        MoveStep::CatchUp,
+        MoveStep::StopSource,
+        MoveStep::Promote,
+        MoveStep::Switch,
+        MoveStep::CleanUp,
+    ],
+    run: |s, op, cx| Box::pin(step(s, op, cx)),
+    give_up: GiveUp {
+        clean_up: |op, message, cx| Box::pin(roll_back(op, message, cx)),
+        mark: |tx, op, message, fine, _| Box::pin(super::mark_failed(tx, op, message, fine)),
+    },
+};
 
 /// The move an operation carries out (named in its input).
 pub(crate) async fn the_move(op: &Operation, cx: &Context) -> Result<InstanceMove> {
@@ -98,14 +121,15 @@ fn port(p: Option<i32>, what: &str) -> Result<u16> {
         .ok_or_else(|| Error::Other(anyhow!("the move has no {what} port yet")))
 }
 
-/// Run the move's current step.
-pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Result<Next> {
+/// Run one step of the move.
+async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveStep>> {
+    let inst = &super::target(op, cx).await?;
     let m = the_move(op, cx).await?;
     let name = inst.resource_name();
     let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
     let e = ends(&m, cx).await?;
-    match op.step.as_str() {
-        "prepare" => {
+    match step {
+        MoveStep::Prepare => {
             let source_port = m.source_port.or(inst.port).ok_or_else(|| {
                 Error::InvalidInput(format!("instance {} has no port to move from", inst.name))
             })?;
@@ -125,7 +149,7 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                 .allow_replication(&name, major, port(m.source_port, "source")?, password)
                 .await?;
         }
-        "copy_data" => {
+        MoveStep::CopyData => {
             let upstream = Upstream {
                 host: e.source_address.clone(),
                 port: port(m.source_port, "source")?,
@@ -133,7 +157,7 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
             };
             e.target.ensure_standby(&name, major, &upstream).await?;
         }
-        "start_copy" => {
+        MoveStep::StartCopy => {
             match e
                 .target
                 .ensure_running(&name, major, port(m.target_port, "target")?)
@@ -142,7 +166,7 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                 Err(providers::Error::AddressInUse { port }) => {
                     tracing::warn!(instance = %inst.id, port, "target port taken; choosing another");
                     cx.db.release_move_port(m.id).await?;
-                    return Ok(Next::Hop("prepare"));
+                    return Ok(Next::Hop(MoveStep::Prepare));
                 }
                 other => other?,
             }
@@ -150,7 +174,7 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                 .set_move_phase(m.id, MovePhase::CatchingUp, None)
                 .await?;
         }
-        "catch_up" => {
+        MoveStep::CatchUp => {
             let source_port = port(m.source_port, "source")?;
             let target_port = port(m.target_port, "target")?;
             let until = Instant::now() + WATCH;
@@ -174,14 +198,14 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                 tokio::time::sleep(LOOK).await;
             }
         }
-        "stop_source" => {
+        MoveStep::StopSource => {
             cx.db.mark_writes_stopped(m.id).await?;
             let (checkpoint, clean) = e.source.stop_for_cutover(&name, major).await?;
             if clean {
                 cx.db.record_source_checkpoint(m.id, checkpoint).await?;
             }
         }
-        "promote" => {
+        MoveStep::Promote => {
             let (checkpoint, clean) = match m.source_checkpoint {
                 Some(c) => (u64::try_from(c).map_err(anyhow::Error::from)?, true),
                 None => e.source.last_checkpoint(&name, major).await?,
@@ -193,17 +217,17 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                     .ensure_running(&name, major, port(m.source_port, "source")?)
                     .await?;
                 cx.db.restart_cutover(m.id).await?;
-                return Ok(Next::Hop("catch_up"));
+                return Ok(Next::Hop(MoveStep::CatchUp));
             }
             cx.db.mark_promoting(m.id).await?;
             e.target
                 .promote_after(&name, major, port(m.target_port, "target")?, checkpoint)
                 .await?;
         }
-        "switch" => {
+        MoveStep::Switch => {
             cx.db.switch_move(&m, &e.target_address).await?;
         }
-        "clean_up" => {
+        MoveStep::CleanUp => {
             e.target
                 .forget_upstream(&name, major, port(m.target_port, "target")?)
                 .await?;
@@ -232,14 +256,8 @@ pub(crate) async fn step(op: &Operation, inst: &Instance, cx: &Context) -> Resul
                 )
                 .await?;
         }
-        other => {
-            return Err(Error::InvalidInput(format!(
-                "{} has no step {other}",
-                Kind::MoveInstance.as_str()
-            )));
-        }
     }
-    Ok(super::steps::after(SEQUENCE, &op.step))
+    Ok(Next::Continue)
 }
 
 /// Start moving instance `id` to server `target` (chosen by the placement rule when `None`):
@@ -305,7 +323,7 @@ pub(crate) async fn start_operation(
     m: &InstanceMove,
     requested_by: Option<crate::user::UserId>,
 ) -> Result<Operation> {
-    let op = crate::workflow::start_in(
+    let op = crate::engine::start_in(
         tx,
         super::new_operation(
             inst,

@@ -21,25 +21,21 @@ use sqlx::{ConnectOptions as _, Connection as _};
 
 use super::{Instance, InstanceId, InstanceState, Provider};
 use crate::operation::{Operation, TargetKind};
-use crate::workflow::{Context, Kind, Next};
+use crate::workflow::{Context, Next, steps};
 use crate::{Error, Result};
 
-/// The steps of each instance workflow, in order.
-pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::CreateInstance => &[
-            "allocate_port",
-            "prepare_data_dir",
-            "start_server",
-            "create_role",
-            "mark_running",
-        ],
-        Kind::DeleteInstance => &["stop_server", "remove_data", "mark_deleted"],
-        Kind::StopInstance => &["stop_server", "mark_stopped"],
-        Kind::StartInstance | Kind::RecoverInstance => &["start_server", "mark_running"],
-        Kind::RestartInstance => &["stop_server", "start_server", "mark_running"],
-        Kind::MoveInstance => super::moves::SEQUENCE,
-        _ => &[],
+steps! {
+    /// The steps of the instance workflows on a host.
+    pub(crate) enum HostStep {
+        AllocatePort => "allocate_port",
+        PrepareDataDir => "prepare_data_dir",
+        StartServer => "start_server",
+        CreateRole => "create_role",
+        MarkRunning => "mark_running",
+        StopServer => "stop_server",
+        RemoveData => "remove_data",
+        MarkStopped => "mark_stopped",
+        MarkDeleted => "mark_deleted",
     }
 }
 
@@ -87,22 +83,26 @@ pub(crate) async fn host_of<'a>(inst: &Instance, cx: &'a Context) -> Result<Host
     }
 }
 
-/// Run the operation's current step on its instance's host, then say what comes next.
-pub(crate) async fn step(
-    kind: Kind,
-    op: &Operation,
-    inst: &Instance,
-    cx: &Context,
-) -> Result<Next> {
+/// Run one step on the operation's instance's host.
+pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result<Next<HostStep>> {
+    let inst = super::target(op, cx).await?;
     let id = inst.id;
-    let inst = inst.clone();
+    // The last steps only record the outcome: no host needed.
+    if step == HostStep::MarkStopped {
+        super::mark_stopped(id, cx).await?;
+        return Ok(Next::Continue);
+    }
+    if step == HostStep::MarkDeleted {
+        cx.db.mark_instance_deleted(id).await?;
+        return Ok(Next::Continue);
+    }
     let name = inst.resource_name();
     let major = u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?;
     let host = host_of(&inst, cx).await?;
-    match op.step.as_str() {
-        "allocate_port" => allocate_port(&inst, &host, cx).await?,
-        "prepare_data_dir" => host.ensure_data_dir(&name, major).await?,
-        "start_server" => {
+    match step {
+        HostStep::AllocatePort => allocate_port(&inst, &host, cx).await?,
+        HostStep::PrepareDataDir => host.ensure_data_dir(&name, major).await?,
+        HostStep::StartServer => {
             if inst.state == InstanceState::Stopping {
                 cx.db
                     .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
@@ -113,12 +113,12 @@ pub(crate) async fn step(
                 Err(providers::Error::AddressInUse { port }) => {
                     tracing::warn!(instance = %id, port, "port taken by another process; allocating another");
                     cx.db.release_port(id).await?;
-                    return Ok(Next::Hop("allocate_port"));
+                    return Ok(Next::Hop(HostStep::AllocatePort));
                 }
                 other => other?,
             }
         }
-        "create_role" => {
+        HostStep::CreateRole => {
             let password = cx.db.instance_password(inst.id).await?;
             let login = Login {
                 username: &inst.username,
@@ -128,31 +128,17 @@ pub(crate) async fn step(
             host.ensure_login(&name, major, port(&inst)?, &login)
                 .await?;
         }
-        "mark_running" => {
+        HostStep::MarkRunning => {
             cx.db
                 .mark_instance_running(id, &host.client_host(), None)
                 .await?;
             crate::health::check_now(cx, id).await?;
         }
-        "stop_server" => host.ensure_stopped(&name).await?,
-        "remove_data" => host.remove(&name).await?,
-        other => {
-            return Err(Error::InvalidInput(format!(
-                "{} has no step {other}",
-                kind.as_str()
-            )));
-        }
+        HostStep::StopServer => host.ensure_stopped(&name).await?,
+        HostStep::RemoveData => host.remove(&name).await?,
+        HostStep::MarkStopped | HostStep::MarkDeleted => {}
     }
-    Ok(after(sequence(kind), &op.step))
-}
-
-/// The step after `step` in `steps`, or the end.
-pub(super) fn after(steps: &'static [&'static str], step: &str) -> Next {
-    let at = steps.iter().position(|s| *s == step);
-    match at.and_then(|i| steps.get(i + 1)) {
-        Some(next) => Next::Hop(next),
-        None => Next::Done,
-    }
+    Ok(Next::Continue)
 }
 
 fn port(inst: &Instance) -> Result<u16> {

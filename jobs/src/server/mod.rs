@@ -20,7 +20,7 @@ pub mod placement;
 mod register;
 mod scale;
 mod ssh;
-mod steps;
+pub(crate) mod steps;
 mod templates;
 
 use std::collections::BTreeMap;
@@ -33,9 +33,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::{Db, NewOperation, NewServer};
+use crate::engine;
 use crate::operation::{Operation, TargetKind};
 use crate::user::{ProjectId, UserId};
-use crate::workflow::{self, Kind};
+use crate::workflow::Kind;
 use crate::{Error, Result};
 
 pub use register::{RegisterServer, register};
@@ -43,7 +44,6 @@ pub use scale::{
     MAX_GROUP_SIZE, ScaleAction, ScaleCluster, ScalingOperation, ScalingPlan, plan_scaling, scale,
 };
 pub use ssh::{SshCheck, wait_for_banner};
-pub(crate) use steps::{after_failure, step};
 pub use templates::{ServerTemplate, TEMPLATES, render_user_data};
 
 /// A server's id.
@@ -466,7 +466,7 @@ pub(crate) async fn insert_and_provision(
         ),
     )
     .await?;
-    let op = workflow::start_in(
+    let op = engine::start_in(
         tx,
         new_operation(&server, Kind::ProvisionServer, input, new.created_by),
     )
@@ -482,11 +482,10 @@ pub(crate) fn new_operation(
 ) -> NewOperation {
     NewOperation {
         project_id: server.project_id,
-        kind: kind.as_str().to_owned(),
+        kind,
         target_kind: TargetKind::Server,
         target_id: Some(server.id.0),
-        first_step: steps::sequence(kind)[0].to_owned(),
-        max_attempts: kind.max_attempts(),
+        provider: None,
         input: input.unwrap_or_else(|| serde_json::json!({})),
         requested_by,
     }
@@ -533,7 +532,7 @@ pub async fn change(
             allowed
         )));
     }
-    let op = workflow::start_in(&mut tx, new_operation(&server, kind, None, requested_by)).await?;
+    let op = engine::start_in(&mut tx, new_operation(&server, kind, None, requested_by)).await?;
     tx.commit().await?;
     tracing::info!(server = %id, kind = kind.as_str(), "server operation queued");
     Ok(op)

@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::{CloudProvider, Server, ServerId, new_operation};
 use crate::db::{Db, NewServer};
+use crate::engine;
 use crate::operation::Operation;
 use crate::user::{ProjectId, UserId};
-use crate::workflow::{self, Kind};
+use crate::workflow::Kind;
 use crate::{Error, Result};
 
 /// What a user registers.
@@ -152,7 +153,7 @@ pub async fn register(
         &format!("{} registered at {}:{ssh_port}", server.name, input.address),
     )
     .await?;
-    let op = workflow::start_in(
+    let op = engine::start_in(
         &mut tx,
         new_operation(&server, Kind::RegisterServer, None, requested_by),
     )

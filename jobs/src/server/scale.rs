@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use super::{CloudProvider, Fleet, Server, ServerId, ServerState, generated_name};
 use crate::db::{Db, NewOperation, NewServer};
+use crate::engine;
 use crate::operation::{Operation, TargetKind};
 use crate::user::{ProjectId, UserId};
-use crate::workflow::{self, Kind};
+use crate::workflow::Kind;
 use crate::{Error, Result};
 
 /// The most servers one group may be scaled to.
@@ -209,15 +210,14 @@ pub async fn scale(
         return Ok((scaling, None));
     }
     let child_input = serde_json::json!({ "scaling_operation_id": scaling.id });
-    let op = workflow::start_in(
+    let op = engine::start_in(
         &mut tx,
         NewOperation {
             project_id: project,
-            kind: Kind::ScaleCluster.as_str().to_owned(),
+            kind: Kind::ScaleCluster,
             target_kind: TargetKind::Cluster,
             target_id: Some(scaling.id),
-            first_step: super::steps::sequence(Kind::ScaleCluster)[0].to_owned(),
-            max_attempts: Kind::ScaleCluster.max_attempts(),
+            provider: None,
             input: serde_json::json!({
                 "provider": input.provider,
                 "plan": plan.name,
@@ -249,7 +249,7 @@ pub async fn scale(
                 .iter()
                 .find(|(s, _)| s.id.0 == action.server_id)
                 .ok_or(Error::NotFound { kind: "server" })?;
-            workflow::start_in(
+            engine::start_in(
                 &mut tx,
                 super::new_operation(
                     server,

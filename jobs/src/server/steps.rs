@@ -29,63 +29,105 @@ use sqlx::{Postgres, Transaction};
 
 use super::{CloudProvider, Server, ServerId, ServerState, render_user_data};
 use crate::db::Db;
+use crate::engine;
 use crate::operation::{Operation, TargetKind};
-use crate::workflow::{self, Context, Kind, Next};
+use crate::registry::{GiveUp, Table};
+use crate::workflow::{Context, Kind, Next, Step as _, steps};
 use crate::{Error, Result};
 
-/// The steps of each fleet workflow, in order.
-pub(crate) fn sequence(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::ProvisionServer => &[
-            "create_vm",
-            "wait_action",
-            "wait_running",
-            "wait_ssh",
-            "first_contact",
-            "mark_active",
-        ],
-        Kind::RegisterServer => &["first_contact", "mark_active"],
-        Kind::DrainServer => &[
-            "mark_draining",
-            "wait_operations",
-            "plan_moves",
-            "move_instances",
-            "mark_drained",
-        ],
-        Kind::RemoveServer => &[
-            "mark_draining",
-            "wait_operations",
-            "plan_moves",
-            "move_instances",
-            "delete_vm",
-            "wait_gone",
-            "mark_removed",
-        ],
-        Kind::DiscardServer => &["delete_vm", "wait_gone"],
-        Kind::ScaleCluster => &["wait_children"],
-        Kind::RefreshPlans => &["fetch_plans"],
-        _ => &[],
+steps! {
+    /// The steps of the fleet workflows.
+    pub(crate) enum ServerStep {
+        CreateVm => "create_vm",
+        WaitAction => "wait_action",
+        WaitRunning => "wait_running",
+        WaitSsh => "wait_ssh",
+        FirstContact => "first_contact",
+        MarkActive => "mark_active",
+        MarkDraining => "mark_draining",
+        WaitOperations => "wait_operations",
+        PlanMoves => "plan_moves",
+        MoveInstances => "move_instances",
+        MarkDrained => "mark_drained",
+        DeleteVm => "delete_vm",
+        WaitGone => "wait_gone",
+        MarkRemoved => "mark_removed",
+        WaitChildren => "wait_children",
+        FetchPlans => "fetch_plans",
     }
 }
 
-/// Run the operation's current step, then say what comes next.
-pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Next> {
-    match kind {
-        Kind::ScaleCluster => return wait_children(op, cx).await,
-        Kind::RefreshPlans => return refresh_plans(op, cx).await,
-        _ => {}
+/// A fleet workflow of `steps`: a server that gives up is marked failed (see
+/// [`after_failure`]).
+const fn fleet(steps: &'static [ServerStep]) -> Table<ServerStep> {
+    Table {
+        steps,
+        run: |s, op, cx| Box::pin(step(s, op, cx)),
+        give_up: GiveUp {
+            clean_up: |_, _, _| Box::pin(async { true }),
+            mark: |tx, op, message, _, cx| Box::pin(after_failure(tx, op, message, cx)),
+        },
     }
+}
+
+/// `provision_server`.
+pub(crate) static PROVISION: Table<ServerStep> = fleet(&[
+    ServerStep::CreateVm,
+    ServerStep::WaitAction,
+    ServerStep::WaitRunning,
+    ServerStep::WaitSsh,
+    ServerStep::FirstContact,
+    ServerStep::MarkActive,
+]);
+/// `register_server`.
+pub(crate) static REGISTER: Table<ServerStep> =
+    fleet(&[ServerStep::FirstContact, ServerStep::MarkActive]);
+/// `drain_server`.
+pub(crate) static DRAIN: Table<ServerStep> = fleet(&[
+    ServerStep::MarkDraining,
+    ServerStep::WaitOperations,
+    ServerStep::PlanMoves,
+    ServerStep::MoveInstances,
+    ServerStep::MarkDrained,
+]);
+/// `remove_server`.
+pub(crate) static REMOVE: Table<ServerStep> = fleet(&[
+    ServerStep::MarkDraining,
+    ServerStep::WaitOperations,
+    ServerStep::PlanMoves,
+    ServerStep::MoveInstances,
+    ServerStep::DeleteVm,
+    ServerStep::WaitGone,
+    ServerStep::MarkRemoved,
+]);
+/// `discard_server`.
+pub(crate) static DISCARD: Table<ServerStep> = fleet(&[ServerStep::DeleteVm, ServerStep::WaitGone]);
+/// `scale_cluster`.
+pub(crate) static SCALE: Table<ServerStep> = fleet(&[ServerStep::WaitChildren]);
+/// `refresh_plans`.
+pub(crate) static REFRESH_PLANS: Table<ServerStep> = fleet(&[ServerStep::FetchPlans]);
+
+/// Run one step of a fleet workflow.
+async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<ServerStep>> {
+    // These two act on no server.
+    if step == ServerStep::WaitChildren {
+        return wait_children(op, cx).await;
+    }
+    if step == ServerStep::FetchPlans {
+        return refresh_plans(op, cx).await;
+    }
+    let kind = Kind::parse(&op.kind);
     let id = ServerId(op.target_id.ok_or(Error::NotFound { kind: "server" })?);
     let server = cx.db.server(id).await?;
-    let waited = match op.step.as_str() {
-        "create_vm" => create_vm(&server, cx).await?,
-        "wait_action" => wait_action(&server, cx).await?,
-        "wait_running" => wait_running(&server, cx).await?,
-        "wait_ssh" => wait_ssh(&server, cx).await?,
-        "first_contact" => first_contact(kind, &server, cx).await?,
-        "plan_moves" => plan_moves(op, &server, cx).await?,
-        "move_instances" => move_instances(op, &server, cx).await?,
-        "mark_active" => {
+    let waited = match step {
+        ServerStep::CreateVm => create_vm(&server, cx).await?,
+        ServerStep::WaitAction => wait_action(&server, cx).await?,
+        ServerStep::WaitRunning => wait_running(&server, cx).await?,
+        ServerStep::WaitSsh => wait_ssh(&server, cx).await?,
+        ServerStep::FirstContact => first_contact(kind, &server, cx).await?,
+        ServerStep::PlanMoves => plan_moves(op, &server, cx).await?,
+        ServerStep::MoveInstances => move_instances(op, &server, cx).await?,
+        ServerStep::MarkActive => {
             if cx
                 .db
                 .move_server(id, &[ServerState::Bootstrapping], ServerState::Active)
@@ -102,7 +144,7 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
             }
             None
         }
-        "mark_draining" => {
+        ServerStep::MarkDraining => {
             if cx
                 .db
                 .move_server(id, &[ServerState::Active], ServerState::Draining)
@@ -119,11 +161,11 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
             }
             None
         }
-        "wait_operations" => {
+        ServerStep::WaitOperations => {
             let busy = cx.db.active_operations_on_server_instances(id).await?;
             (busy > 0).then_some(cx.fleet.poll)
         }
-        "mark_drained" => {
+        ServerStep::MarkDrained => {
             cx.db
                 .server_event(
                     &server,
@@ -135,10 +177,14 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
             None
         }
         // A registered host has no VM of ours: it is only forgotten.
-        "delete_vm" | "wait_gone" if server.provider == CloudProvider::Existing => None,
-        "delete_vm" => delete_vm(kind, &server, cx).await?,
-        "wait_gone" => wait_gone(&server, cx).await?,
-        "mark_removed" => {
+        ServerStep::DeleteVm | ServerStep::WaitGone
+            if server.provider == CloudProvider::Existing =>
+        {
+            None
+        }
+        ServerStep::DeleteVm => delete_vm(kind, &server, cx).await?,
+        ServerStep::WaitGone => wait_gone(&server, cx).await?,
+        ServerStep::MarkRemoved => {
             if cx.db.mark_server_removed(id).await? {
                 cx.db
                     .server_event(
@@ -151,21 +197,11 @@ pub(crate) async fn step(kind: Kind, op: &Operation, cx: &Context) -> Result<Nex
             }
             None
         }
-        other => {
-            return Err(Error::InvalidInput(format!(
-                "{} has no step {other}",
-                kind.as_str()
-            )));
-        }
+        ServerStep::WaitChildren | ServerStep::FetchPlans => None,
     };
-    if let Some(delay) = waited {
-        return Ok(Next::Nap(delay));
-    }
-    let steps = sequence(kind);
-    let at = steps.iter().position(|s| *s == op.step);
-    Ok(match at.and_then(|i| steps.get(i + 1)) {
-        Some(next) => Next::Hop(next),
-        None => Next::Done,
+    Ok(match waited {
+        Some(delay) => Next::Nap(delay),
+        None => Next::Continue,
     })
 }
 
@@ -175,9 +211,9 @@ type Wait = Option<std::time::Duration>;
 /// Log in over SSH: record the host key the server presents (trusted from now on), its
 /// PostgreSQL versions, memory and disk. Skipped for a provisioned server when no SSH key is
 /// configured (or the SSH check is off): it then hosts no instances.
-async fn first_contact(kind: Kind, server: &Server, cx: &Context) -> Result<Wait> {
+async fn first_contact(kind: Option<Kind>, server: &Server, cx: &Context) -> Result<Wait> {
     let hosts = &cx.fleet.hosts;
-    if kind == Kind::ProvisionServer && (!hosts.configured() || !cx.fleet.ssh.enabled) {
+    if kind == Some(Kind::ProvisionServer) && (!hosts.configured() || !cx.fleet.ssh.enabled) {
         return Ok(None);
     }
     let contact = match hosts.first_contact(server).await {
@@ -502,8 +538,8 @@ fn provider_id(server: &Server) -> Result<&str> {
 }
 
 /// Delete every VM of the server: the recorded one, and any an interrupted create left.
-async fn delete_vm(kind: Kind, server: &Server, cx: &Context) -> Result<Wait> {
-    if kind == Kind::RemoveServer
+async fn delete_vm(kind: Option<Kind>, server: &Server, cx: &Context) -> Result<Wait> {
+    if kind == Some(Kind::RemoveServer)
         && cx
             .db
             .move_server(
@@ -598,7 +634,7 @@ async fn wait_gone(server: &Server, cx: &Context) -> Result<Wait> {
 }
 
 /// Wait until every provision and removal of the scaling operation has finished.
-async fn wait_children(op: &Operation, cx: &Context) -> Result<Next> {
+async fn wait_children(op: &Operation, cx: &Context) -> Result<Next<ServerStep>> {
     let scaling = op.target_id.ok_or(Error::NotFound {
         kind: "scaling operation",
     })?;
@@ -620,7 +656,7 @@ async fn wait_children(op: &Operation, cx: &Context) -> Result<Next> {
 }
 
 /// Replace the stored plan table with the provider's own listing.
-async fn refresh_plans(op: &Operation, cx: &Context) -> Result<Next> {
+async fn refresh_plans(op: &Operation, cx: &Context) -> Result<Next<ServerStep>> {
     let provider: CloudProvider = serde_json::from_value(op.input["provider"].clone())
         .map_err(|e| Error::InvalidInput(format!("refresh_plans needs a provider: {e}")))?;
     let plans = cx.fleet.cloud(provider)?.plans().await?;
@@ -636,7 +672,7 @@ async fn refresh_plans(op: &Operation, cx: &Context) -> Result<Next> {
 /// What a fleet operation that gave up leaves behind, in the transaction that marks it
 /// failed: the server failed with the reason, and a `discard_server` operation to delete a
 /// failed provision's VM unless the fleet keeps failed servers.
-pub(crate) async fn after_failure(
+async fn after_failure(
     tx: &mut Transaction<'_, Postgres>,
     op: &Operation,
     message: &str,
@@ -655,7 +691,12 @@ pub(crate) async fn after_failure(
     match kind {
         // A removal whose drain could not move the instances leaves the server draining, as
         // a failed drain does: the server itself is fine.
-        Kind::RemoveServer if matches!(op.step.as_str(), "plan_moves" | "move_instances") => {
+        Kind::RemoveServer
+            if matches!(
+                ServerStep::parse(&op.step),
+                Some(ServerStep::PlanMoves | ServerStep::MoveInstances)
+            ) =>
+        {
             Db::cancel_planned_moves(tx, op.id).await?;
             let server = Db::lock_server(tx, id).await?;
             Db::server_event_in(
@@ -684,7 +725,7 @@ pub(crate) async fn after_failure(
             if kind == Kind::ProvisionServer && !cx.fleet.keep_failed {
                 // The failing operation is final in this transaction already, so the one
                 // active operation per server allows this one.
-                workflow::start_in(
+                engine::start_in(
                     tx,
                     super::new_operation(&server, Kind::DiscardServer, None, None),
                 )

@@ -1,0 +1,204 @@
+//! The step engine: run an operation's workflow one idempotent step at a time.
+//!
+//! A delivery of an operation's job loads the operation, then loops: ask the registry for
+//! its kind's workflow, run the current step, persist what comes next, go on:
+//!
+//! ```text
+//!   Hop(step) ── store the step, run it now (same delivery)
+//!   Nap(d)    ── store nothing new; schedule a fresh delivery in d, end this one
+//!   Done      ── mark the operation succeeded
+//!   Err(e)    ── permanent: give up at once
+//!                transient: back to queued with the error, retried after next_retry(attempt);
+//!                           given up once max_attempts tries have failed
+//! ```
+//!
+//! Giving up runs the workflow's clean-up (stop an instance, roll a move back), then marks the
+//! operation and its target failed in one transaction.
+//!
+//! A worker that dies mid-step leaves the job locked; the queue hands it to another worker
+//! once the dead one misses its heartbeats, and that delivery counts as a new attempt and
+//! resumes from the stored step. Steps are idempotent, so running one twice is safe.
+
+use std::time::Duration;
+
+use sqlx::{Postgres, Transaction};
+
+use crate::db::{Db, NewOperation};
+use crate::operation::{Operation, OperationId};
+use crate::queue::{self, WorkerConfig};
+use crate::registry::{self, Outcome};
+use crate::workflow::{Context, Kind};
+use crate::{Error, Result};
+
+/// Most steps one delivery runs before handing over to a fresh delivery, so that a workflow
+/// that hops in a circle cannot hold a worker forever.
+const MAX_HOPS_PER_DELIVERY: usize = 100;
+
+/// Record an operation and enqueue its first job in one transaction: either both exist or
+/// neither does.
+pub async fn start(db: &Db, new: NewOperation) -> Result<Operation> {
+    let mut tx = db.begin().await?;
+    let op = start_in(&mut tx, new).await?;
+    tx.commit().await?;
+    Ok(op)
+}
+
+/// Record an operation and enqueue its first job in the caller's transaction, which may
+/// change the operation's target too. Its first step is its workflow's.
+pub async fn start_in(tx: &mut Transaction<'_, Postgres>, new: NewOperation) -> Result<Operation> {
+    let first = registry::first_step(new.kind, new.provider)?;
+    let op = Db::insert_operation(tx, &new, first).await?;
+    queue::enqueue(tx, new.kind.queue(), op.id, Duration::ZERO).await?;
+    tracing::info!(operation = %op.id, kind = %op.kind, "operation queued");
+    Ok(op)
+}
+
+/// Run the worker pools of every queue until `shutdown`, each delivery moving its operation
+/// on through [`run`].
+pub async fn run_workers(
+    cx: Context,
+    config: WorkerConfig,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Result<()> {
+    queue::serve(cx, config, shutdown, |operation, redelivered, cx| {
+        Box::pin(async move { run(operation, redelivered, &cx).await })
+    })
+    .await
+}
+
+/// Run one delivery of an operation's job. `redelivered` says an earlier delivery of the same
+/// job did not finish (its worker died), which counts as a failed try.
+#[tracing::instrument(skip(cx), fields(kind))]
+pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Result<()> {
+    if redelivered {
+        // The worker that had it died; if that was its last try, give up.
+        let current = match cx.db.operation(operation).await {
+            Ok(op) => op,
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if !current.status.is_final() && current.attempts >= current.max_attempts {
+            let message = format!(
+                "gave up after {} tries: the worker running it stopped",
+                current.attempts
+            );
+            return give_up(&current, &message, cx).await;
+        }
+    }
+    // One statement marks it running and counts the try; `None` means it is missing or
+    // already final (a duplicate delivery).
+    let Some(mut op) = cx.db.begin_run(operation, redelivered).await? else {
+        return Ok(());
+    };
+    tracing::Span::current().record("kind", op.kind.as_str());
+    let Some(kind) = Kind::parse(&op.kind) else {
+        let message = format!("this Toygres does not know operation kind {}", op.kind);
+        return give_up(&op, &message, cx).await;
+    };
+    let workflow = registry::workflow(kind);
+    let mut measured = crate::telemetry::JobMeasurer::new(kind.queue().name(), &op.kind);
+    for _ in 0..MAX_HOPS_PER_DELIVERY {
+        match workflow.step(&op, cx).await {
+            Ok(Outcome::Hop(next)) => {
+                tracing::info!(operation = %op.id, from = %op.step, to = next, "operation step");
+                op = cx.db.hop(op.id, next).await?;
+                failpoint(&op, next, cx);
+                if cx.shutdown.is_cancelled() {
+                    // Hand the rest to whichever worker is up next.
+                    deliver_again(kind, &op, Duration::ZERO, cx).await?;
+                    measured.outcome = "handed_over";
+                    return Ok(());
+                }
+            }
+            Ok(Outcome::Nap(delay)) => {
+                deliver_again(kind, &op, delay, cx).await?;
+                measured.outcome = "napped";
+                return Ok(());
+            }
+            Ok(Outcome::Done) => {
+                cx.db.succeed(op.id).await?;
+                measured.outcome = "succeeded";
+                tracing::info!(operation = %op.id, "operation succeeded");
+                return Ok(());
+            }
+            Err(e) => {
+                fail_try(kind, &op, &e, cx).await?;
+                measured.outcome = "step_failed";
+                return Ok(());
+            }
+        }
+    }
+    deliver_again(kind, &op, Duration::ZERO, cx).await?;
+    measured.outcome = "handed_over";
+    Ok(())
+}
+
+/// Crash tests (the `failpoints` feature): abort the process right after an operation of the
+/// named kind has recorded that it entered the named step.
+#[cfg(feature = "failpoints")]
+fn failpoint(op: &Operation, step: &str, cx: &Context) {
+    if cx.failpoint.as_deref() == Some(&format!("{}:{step}", op.kind)) {
+        tracing::error!(failpoint = step, "failpoint reached: aborting the process");
+        std::process::abort();
+    }
+}
+
+#[cfg(not(feature = "failpoints"))]
+fn failpoint(_op: &Operation, _step: &str, _cx: &Context) {}
+
+/// End this delivery and enqueue another of the same operation, due after `delay`.
+async fn deliver_again(kind: Kind, op: &Operation, delay: Duration, cx: &Context) -> Result<()> {
+    let mut tx = cx.db.begin().await?;
+    queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Record a failed try: give up if retrying cannot help or no tries are left, else requeue
+/// it with backoff.
+async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Result<()> {
+    let message = user_message(err);
+    if err.is_permanent() || op.attempts >= op.max_attempts {
+        tracing::warn!(operation = %op.id, error = err.metric_label(), "operation failed: {err:#}");
+        let message = if err.is_permanent() {
+            message
+        } else {
+            format!("gave up after {} tries: {message}", op.attempts)
+        };
+        return give_up(op, &message, cx).await;
+    }
+    let delay = cx.retry.next_retry(u32::try_from(op.attempts).unwrap_or(1));
+    tracing::warn!(operation = %op.id, attempt = op.attempts, ?delay, "failed to {err:#}; will retry");
+    let mut tx = cx.db.begin().await?;
+    Db::requeue_after_failure(&mut tx, op.id, &message).await?;
+    queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The operation failed for good: its workflow cleans up what must not keep running, then
+/// the operation and its target are marked failed in one transaction, so nobody sees one
+/// without the other.
+async fn give_up(op: &Operation, message: &str, cx: &Context) -> Result<()> {
+    let give_up = Kind::parse(&op.kind).map(|kind| registry::workflow(kind).give_up());
+    let target_fine = match give_up {
+        Some(hooks) => (hooks.clean_up)(op, message, cx).await,
+        None => true,
+    };
+    let mut tx = cx.db.begin().await?;
+    Db::fail(&mut tx, op.id, message).await?;
+    if let Some(hooks) = give_up {
+        (hooks.mark)(&mut tx, op, message, target_fine, cx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a user is told about a failure: the domain's own words, or a generic line for
+/// internal errors whose detail (which might name hosts or paths) stays in the logs.
+fn user_message(err: &Error) -> String {
+    match err {
+        Error::Db(_) => "database error (see the server logs)".to_owned(),
+        other => format!("{other:#}"),
+    }
+}

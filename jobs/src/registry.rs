@@ -1,0 +1,184 @@
+//! Which workflow each kind of operation runs: its table of steps, its step function, and what
+//! happens when it gives up. The one place that maps kinds to the domain; the engine asks it,
+//! and knows no workflow itself.
+//!
+//! | kind | steps | step function | gives up |
+//! |---|---|---|---|
+//! | `system_check` | `system_check::TABLE` | `system_check::step` | nothing to undo |
+//! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::host::step`, `instance::kube::step` | the instance stops and is marked failed |
+//! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
+//! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
+//! | `test_script` | `testing::TABLE` | `testing::script_step` | nothing to undo |
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sqlx::{Postgres, Transaction};
+
+use crate::instance::{self, Provider, moves};
+use crate::operation::Operation;
+use crate::workflow::{Context, Kind, Next, Step};
+use crate::{Error, Result, server, system_check};
+
+/// The workflow operations of `kind` run.
+pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
+    match kind {
+        Kind::SystemCheck => &system_check::TABLE,
+        Kind::CreateInstance => &instance::CREATE,
+        Kind::DeleteInstance => &instance::DELETE,
+        Kind::StopInstance => &instance::STOP,
+        Kind::StartInstance => &instance::START,
+        Kind::RestartInstance => &instance::RESTART,
+        Kind::RecoverInstance => &instance::RECOVER,
+        Kind::MoveInstance => &moves::TABLE,
+        Kind::RegisterServer => &server::steps::REGISTER,
+        Kind::ProvisionServer => &server::steps::PROVISION,
+        Kind::DrainServer => &server::steps::DRAIN,
+        Kind::RemoveServer => &server::steps::REMOVE,
+        Kind::DiscardServer => &server::steps::DISCARD,
+        Kind::ScaleCluster => &server::steps::SCALE,
+        Kind::RefreshPlans => &server::steps::REFRESH_PLANS,
+        #[cfg(any(test, feature = "test-util"))]
+        Kind::TestScript => &crate::testing::TABLE,
+    }
+}
+
+/// The first step of an operation of `kind` (on an instance of `provider`, for instance
+/// workflows, whose steps differ by provider).
+pub(crate) fn first_step(kind: Kind, provider: Option<Provider>) -> Result<&'static str> {
+    workflow(kind).first_step(provider).ok_or_else(|| {
+        Error::Other(anyhow::anyhow!(
+            "{} has no steps on this provider",
+            kind.as_str()
+        ))
+    })
+}
+
+/// What a step came to, in the names the engine stores.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Store this step and run it now.
+    Hop(&'static str),
+    /// Run the same step again in a fresh delivery, this long from now.
+    Nap(Duration),
+    /// The operation succeeded.
+    Done,
+}
+
+/// A workflow as the engine sees it.
+pub(crate) trait Workflow: Sync {
+    /// The first step (on an instance of `provider`, where that matters).
+    fn first_step(&self, provider: Option<Provider>) -> Option<&'static str>;
+
+    /// Run `op`'s current step.
+    fn step<'a>(&'a self, op: &'a Operation, cx: &'a Context) -> BoxFuture<'a, Result<Outcome>>;
+
+    /// What to do when `op` gives up for good.
+    fn give_up(&self) -> &GiveUp;
+}
+
+/// A step function: `async fn(step, &Operation, &Context) -> Result<Next<step>>`, boxed.
+pub(crate) type StepFn<S> =
+    for<'a> fn(S, &'a Operation, &'a Context) -> BoxFuture<'a, Result<Next<S>>>;
+
+/// Stop or undo what must not stay after an operation (with this message) gave up; whether
+/// its target is fine as it is.
+pub(crate) type CleanUp = for<'a> fn(&'a Operation, &'a str, &'a Context) -> BoxFuture<'a, bool>;
+
+/// Mark a given-up operation's target in the transaction that marks the operation failed,
+/// given the message and whether the target is fine.
+pub(crate) type MarkTarget = for<'a, 't> fn(
+    &'a mut Transaction<'t, Postgres>,
+    &'a Operation,
+    &'a str,
+    bool,
+    &'a Context,
+) -> BoxFuture<'a, Result<()>>;
+
+/// What becomes of an operation's target when the operation gives up for good.
+pub(crate) struct GiveUp {
+    /// First, outside any transaction.
+    pub(crate) clean_up: CleanUp,
+    /// Then, in the transaction that marks the operation failed.
+    pub(crate) mark: MarkTarget,
+}
+
+impl GiveUp {
+    /// Nothing to undo, no target to mark.
+    pub(crate) const NOTHING: GiveUp = GiveUp {
+        clean_up: |_, _, _| Box::pin(async { true }),
+        mark: |_, _, _, _, _| Box::pin(async { Ok(()) }),
+    };
+}
+
+/// A workflow with one table of steps.
+pub(crate) struct Table<S: 'static> {
+    /// The steps, in order.
+    pub(crate) steps: &'static [S],
+    /// Runs one step.
+    pub(crate) run: StepFn<S>,
+    /// What happens on giving up.
+    pub(crate) give_up: GiveUp,
+}
+
+impl<S: Step> Workflow for Table<S> {
+    fn first_step(&self, _provider: Option<Provider>) -> Option<&'static str> {
+        self.steps.first().map(|s| s.as_str())
+    }
+
+    fn step<'a>(&'a self, op: &'a Operation, cx: &'a Context) -> BoxFuture<'a, Result<Outcome>> {
+        Box::pin(self.drive(op, cx))
+    }
+
+    fn give_up(&self) -> &GiveUp {
+        &self.give_up
+    }
+}
+
+impl<S: Step> Table<S> {
+    /// Run `op`'s stored step, and name what comes next.
+    pub(crate) async fn drive(&self, op: &Operation, cx: &Context) -> Result<Outcome> {
+        let step = S::parse(&op.step)
+            .filter(|s| self.steps.contains(s))
+            .ok_or_else(|| Error::InvalidInput(format!("{} has no step {}", op.kind, op.step)))?;
+        Ok(match (self.run)(step, op, cx).await? {
+            Next::Continue => {
+                let at = self.steps.iter().position(|s| *s == step);
+                match at.and_then(|i| self.steps.get(i + 1)) {
+                    Some(next) => Outcome::Hop(next.as_str()),
+                    None => Outcome::Done,
+                }
+            }
+            Next::Hop(next) => Outcome::Hop(next.as_str()),
+            Next::Nap(delay) => Outcome::Nap(delay),
+            Next::Done => Outcome::Done,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_first_step_on_every_provider_it_runs_on() {
+        for kind in Kind::ALL.iter().copied() {
+            let providers: &[Option<Provider>] = match workflow(kind).first_step(None) {
+                // Instance workflows answer per provider.
+                Some(_) => &[None],
+                None => &[
+                    Some(Provider::Local),
+                    Some(Provider::Server),
+                    Some(Provider::Kubernetes),
+                ],
+            };
+            for provider in providers {
+                assert!(
+                    first_step(kind, *provider).is_ok(),
+                    "{} on {provider:?}",
+                    kind.as_str()
+                );
+            }
+        }
+    }
+}
