@@ -9,8 +9,9 @@ use super::operation::OperationNode;
 use super::{api, caller, page_size, parse_id, visible, writable, writable_project};
 use crate::error::OrGql as _;
 use jobs::events::Event;
-use jobs::instance::{self as inst, Health, Instance, InstanceId, InstanceState, Provider};
-use providers::kubernetes::ServiceType;
+use jobs::instance::{
+    self as inst, Health, Instance, InstanceId, InstanceState, Provider, ServiceType,
+};
 
 use jobs::workflow::Kind;
 

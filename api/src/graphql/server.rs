@@ -339,8 +339,8 @@ pub(crate) struct PlanNode {
     deprecated: bool,
 }
 
-impl From<providers::cloud::Plan> for PlanNode {
-    fn from(p: providers::cloud::Plan) -> Self {
+impl From<jobs::server::Plan> for PlanNode {
+    fn from(p: jobs::server::Plan) -> Self {
         Self {
             name: p.name,
             cores: i32::try_from(p.cores).unwrap_or(i32::MAX),
@@ -625,10 +625,8 @@ impl ServerQuery {
         provider: CloudProviderValue,
     ) -> async_graphql::Result<Vec<String>> {
         caller(ctx)?;
-        let kind = CloudProvider::from(provider).kind();
-        Ok(kind
-            .map(providers::cloud::plans::builtin_regions)
-            .unwrap_or_default()
+        Ok(CloudProvider::from(provider)
+            .regions()
             .iter()
             .map(|r| (*r).to_owned())
             .collect())

@@ -32,6 +32,7 @@ use crate::{Error, Result};
 use kube::KubeStep;
 pub use kube::{Passwords, kubernetes_spec};
 pub(crate) use kube::{check_drift, observe_pods};
+pub use providers::kubernetes::ServiceType;
 pub(crate) use steps::host_of;
 use steps::{HostStep, stop_after_failure};
 

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use providers::cloud::{Cloud, CloudKind, Plan};
+use providers::cloud::{Cloud, CloudKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -39,6 +39,7 @@ use crate::user::{ProjectId, UserId};
 use crate::workflow::Kind;
 use crate::{Error, Result};
 
+pub use providers::cloud::Plan;
 pub use register::{RegisterServer, register};
 pub use scale::{
     MAX_GROUP_SIZE, ScaleAction, ScaleCluster, ScalingOperation, ScalingPlan, plan_scaling, scale,
@@ -83,6 +84,13 @@ impl CloudProvider {
             CloudProvider::Digitalocean => Some(CloudKind::DigitalOcean),
             CloudProvider::Existing => None,
         }
+    }
+
+    /// The regions the cloud offers, from the built-in table; none for registered hosts.
+    pub fn regions(self) -> &'static [&'static str] {
+        self.kind()
+            .map(providers::cloud::plans::builtin_regions)
+            .unwrap_or_default()
     }
 
     /// The stored name.
