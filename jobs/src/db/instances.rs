@@ -153,8 +153,9 @@ impl Db {
         Ok(())
     }
 
-    /// Move an instance from state `from` to `to`; nothing if it is not in `from`.
-    pub async fn move_instance(
+    /// Set an instance's state to `to` if it is `from` (a compare-and-set); nothing if it is
+    /// not in `from`.
+    pub async fn set_instance_state_if(
         &self,
         id: InstanceId,
         from: InstanceState,

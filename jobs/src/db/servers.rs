@@ -324,9 +324,9 @@ impl Db {
         Ok(())
     }
 
-    /// Move a server from one of `from` to `to`. `false` when it was in none of them (an
-    /// earlier try moved it already).
-    pub async fn move_server(
+    /// Set a server's state to `to` if it is one of `from` (a compare-and-set). `false` when it
+    /// was in none of them (an earlier try changed it already).
+    pub async fn set_server_state_if(
         &self,
         id: ServerId,
         from: &[ServerState],

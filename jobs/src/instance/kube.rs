@@ -134,7 +134,7 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
         KubeStep::ApplyObjects => {
             if inst.state == InstanceState::Stopping {
                 cx.db
-                    .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
+                    .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
             k8s.apply(&render(&spec(inst, true, k8s, cx).await?))
@@ -168,7 +168,7 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
         KubeStep::RestartPod => {
             if inst.state == InstanceState::Stopping {
                 cx.db
-                    .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
+                    .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
             // Only a pod older than the request is replaced: a retried step restarts once.

@@ -773,7 +773,7 @@ pub(crate) async fn target(op: &Operation, cx: &Context) -> Result<Instance> {
 /// Record that a stop has finished.
 async fn mark_stopped(id: InstanceId, cx: &Context) -> Result<()> {
     cx.db
-        .move_instance(id, InstanceState::Stopping, InstanceState::Stopped)
+        .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Stopped)
         .await?;
     Ok(())
 }

@@ -105,7 +105,7 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
         HostStep::StartServer => {
             if inst.state == InstanceState::Stopping {
                 cx.db
-                    .move_instance(id, InstanceState::Stopping, InstanceState::Starting)
+                    .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
             match host.ensure_running(&name, major, port(&inst)?).await {

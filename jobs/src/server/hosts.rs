@@ -4,7 +4,8 @@
 //! On a server, instances live under `<root>/<first 12 hex digits of the server id>/`
 //! (`TOYGRES_SERVER_ROOT`, `/var/lib/toygres` by default, which the server templates make and
 //! give to `postgres`): the server's own directory, so that hosts sharing storage never collide.
-//! Instances listen on the server's address, at ports from `TOYGRES_SERVER_PORTS`.
+//! Instances listen on the server's address, at ports from `TOYGRES_SERVER_PORT_MIN` on
+//! (`TOYGRES_SERVER_PORT_COUNT` of them).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -130,7 +130,7 @@ async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<Ser
         ServerStep::MarkActive => {
             if cx
                 .db
-                .move_server(id, &[ServerState::Bootstrapping], ServerState::Active)
+                .set_server_state_if(id, &[ServerState::Bootstrapping], ServerState::Active)
                 .await?
             {
                 cx.db
@@ -147,7 +147,7 @@ async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<Ser
         ServerStep::MarkDraining => {
             if cx
                 .db
-                .move_server(id, &[ServerState::Active], ServerState::Draining)
+                .set_server_state_if(id, &[ServerState::Active], ServerState::Draining)
                 .await?
             {
                 cx.db
@@ -461,7 +461,7 @@ async fn wait_running(server: &Server, cx: &Context) -> Result<Wait> {
     cx.db.record_vm(server.id, &vm, None).await?;
     if cx
         .db
-        .move_server(
+        .set_server_state_if(
             server.id,
             &[ServerState::Provisioning],
             ServerState::Bootstrapping,
@@ -542,7 +542,7 @@ async fn delete_vm(kind: Option<Kind>, server: &Server, cx: &Context) -> Result<
     if kind == Some(Kind::RemoveServer)
         && cx
             .db
-            .move_server(
+            .set_server_state_if(
                 server.id,
                 &[
                     ServerState::Active,
