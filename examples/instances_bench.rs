@@ -175,34 +175,39 @@ async fn wait_state(api: &Api, id: &str, state: &str) -> anyhow::Result<()> {
 }
 
 async fn raw_start() -> anyhow::Result<Duration> {
-    use providers::local::{Cluster, PgBinaries, RunAs, StartOptions};
+    use providers::host::{PgHost, Serve};
+    use providers::local::{PgBinaries, RunAs};
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir()?;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let cluster = Cluster::new(
-        PgBinaries::discover(None)?,
+    let bins = PgBinaries::discover(None)?;
+    let major = bins.major();
+    let host = PgHost::local(
+        dir.path().to_path_buf(),
         RunAs::resolve("postgres")?,
-        dir.path().join("pg"),
+        std::net::Ipv4Addr::LOCALHOST.into(),
+        port..port + 1,
+        vec![bins],
     );
+    let data = dir.path().join("pg");
     let start = Instant::now();
-    cluster.init("postgres", Some("raw-password-123")).await?;
-    let pm = cluster
-        .start(&StartOptions {
-            port,
-            listen_addresses: "127.0.0.1".into(),
-            socket_dir: dir.path().join("pg"),
-            settings: vec![],
-        })
+    host.ensure_cluster(&data, major, "postgres", Some("raw-password-123"))
         .await?;
+    let serve = Serve {
+        port,
+        listen: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+        settings: &[],
+    };
+    host.start_cluster(&data, major, &serve).await?;
     wait_connectable(&format!(
         "postgresql://postgres:raw-password-123@127.0.0.1:{port}/postgres"
     ))
     .await?;
     let took = start.elapsed();
-    pm.stop().await?;
+    host.stop_cluster(&data).await?;
     Ok(took)
 }
 

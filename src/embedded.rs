@@ -7,6 +7,8 @@
 //!   postgres/           the cluster: private (0700), owned by the Postgres user; its Unix
 //!                       socket lives inside it, so only that user and root can connect
 //!   postgres.init/      a cluster being initialized; renamed to postgres/ when complete
+//!
+//! The server is started, waited for and stopped by [`PgHost`], like every instance.
 //! ```
 //!
 //! The cluster trusts local connections: its socket is in a directory nobody else can enter.
@@ -15,7 +17,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use providers::local::{Cluster, PgBinaries, Postmaster, RunAs, StartOptions};
+use providers::host::{PgHost, Serve};
+use providers::local::{PgBinaries, RunAs};
 use sqlx::postgres::PgConnectOptions;
 
 /// The port number only names the socket file: the server listens on no TCP address.
@@ -25,18 +28,26 @@ const SUPERUSER: &str = "postgres";
 /// The database holding Toygres's metadata and job queue.
 const DATABASE: &str = "toygres";
 
+/// Settings of the embedded server: its socket for its user alone, and room for the pools of
+/// a few processes.
+const SETTINGS: &[(&str, &str)] = &[
+    ("unix_socket_permissions", "0700"),
+    ("max_connections", "200"),
+];
+
 /// The embedded server, while this process owns it.
 pub(crate) struct Embedded {
-    postmaster: Option<Postmaster>,
+    /// The host that runs it and its data directory, when we started it.
+    started: Option<(PgHost, PathBuf)>,
     _lock: Option<File>,
 }
 
 impl Embedded {
     /// Stop the server if we started it.
     pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(pm) = self.postmaster.take() {
+        if let Some((host, dir)) = self.started.take() {
             tracing::info!("stopping embedded PostgreSQL");
-            pm.stop().await?;
+            host.stop_cluster(&dir).await?;
         }
         Ok(())
     }
@@ -89,7 +100,7 @@ pub(crate) async fn open(
         // A running `serve` owns the server; connect to it through its socket.
         return Ok((
             Embedded {
-                postmaster: None,
+                started: None,
                 _lock: None,
             },
             connect_options(&cluster_dir),
@@ -101,26 +112,31 @@ pub(crate) async fn open(
     if let Some(user) = &run_as {
         check_reachable(&data_dir, user.name())?;
     }
-    let cluster = Cluster::new(bins.clone(), run_as.clone(), cluster_dir.clone());
-    if !cluster.is_initialized() {
-        initialize(&bins, run_as.as_ref(), &data_dir).await?;
+    // Only its data directory is used: no instances, no TCP address.
+    let host = PgHost::local(
+        data_dir.clone(),
+        run_as,
+        std::net::Ipv4Addr::LOCALHOST.into(),
+        0..0,
+        vec![bins.clone()],
+    );
+    if !cluster_dir.join("PG_VERSION").is_file() {
+        tracing::info!(data_dir = %data_dir.display(), "initializing embedded PostgreSQL (first start)");
+        host.ensure_cluster(&cluster_dir, bins.major(), SUPERUSER, None)
+            .await?;
     }
     // A server left behind by a killed toygres: stop it cleanly and start our own.
-    cluster.stop_running().await?;
+    host.stop_cluster(&cluster_dir).await?;
     tracing::info!(data_dir = %cluster_dir.display(), version = bins.major(), "starting embedded PostgreSQL");
-    let postmaster = cluster
-        .start(&StartOptions {
-            port: SOCKET_PORT,
-            listen_addresses: String::new(),
-            socket_dir: cluster_dir.clone(),
-            settings: vec![
-                ("unix_socket_permissions".to_owned(), "0700".to_owned()),
-                ("max_connections".to_owned(), "200".to_owned()),
-            ],
-        })
+    let serve = Serve {
+        port: SOCKET_PORT,
+        listen: None,
+        settings: SETTINGS,
+    };
+    host.start_cluster(&cluster_dir, bins.major(), &serve)
         .await?;
     let embedded = Embedded {
-        postmaster: Some(postmaster),
+        started: Some((host, cluster_dir.clone())),
         _lock: Some(lock),
     };
     let opts = connect_options(&cluster_dir);
@@ -137,27 +153,6 @@ fn connect_options(cluster_dir: &Path) -> PgConnectOptions {
         .port(SOCKET_PORT)
         .username(SUPERUSER)
         .database(DATABASE)
-}
-
-/// `initdb` into a scratch directory, renamed into place only when complete, so that a crash
-/// mid-way never leaves a half-made cluster that looks whole.
-async fn initialize(
-    bins: &PgBinaries,
-    run_as: Option<&RunAs>,
-    data_dir: &Path,
-) -> anyhow::Result<()> {
-    let scratch: PathBuf = data_dir.join("postgres.init");
-    if scratch.exists() {
-        std::fs::remove_dir_all(&scratch)
-            .with_context(|| format!("remove {}", scratch.display()))?;
-    }
-    tracing::info!(data_dir = %data_dir.display(), "initializing embedded PostgreSQL (first start)");
-    Cluster::new(bins.clone(), run_as.cloned(), scratch.clone())
-        .init(SUPERUSER, None)
-        .await?;
-    std::fs::rename(&scratch, data_dir.join("postgres"))
-        .context("move the new cluster into place")?;
-    Ok(())
 }
 
 async fn create_database(opts: &PgConnectOptions) -> anyhow::Result<()> {

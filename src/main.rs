@@ -278,7 +278,7 @@ async fn run(
 }
 
 /// The local provider: instances under the data directory, run as the Postgres user.
-fn local_host(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<providers::local::LocalHost> {
+fn local_host(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<providers::host::PgHost> {
     let versions = match &db_cfg.pg_bin_dir {
         Some(dir) => vec![providers::local::PgBinaries::at(dir)?],
         None => providers::local::PgBinaries::installed(),
@@ -291,7 +291,7 @@ fn local_host(db_cfg: &DbConfig, cfg: &ServeConfig) -> anyhow::Result<providers:
         ..cfg
             .instance_port_min
             .saturating_add(cfg.instance_port_count);
-    Ok(providers::local::LocalHost::new(
+    Ok(providers::host::PgHost::local(
         root,
         run_as,
         cfg.instance_listen,

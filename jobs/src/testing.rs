@@ -33,7 +33,7 @@ fn hold(name: &str) -> std::sync::Arc<Notify> {
 
 /// A local provider rooted in a fresh private scratch directory (leaked for the test's life),
 /// running Postgres as the `postgres` user when tests run as root.
-pub fn local_host() -> std::sync::Arc<providers::local::LocalHost> {
+pub fn local_host() -> std::sync::Arc<providers::host::PgHost> {
     use std::os::unix::fs::PermissionsExt as _;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("tg-test-{}", &id[..12]));
@@ -42,7 +42,7 @@ pub fn local_host() -> std::sync::Arc<providers::local::LocalHost> {
         .expect("chmod scratch directory");
     let run_as =
         providers::local::RunAs::resolve("postgres").expect("the postgres system user exists");
-    std::sync::Arc::new(providers::local::LocalHost::new(
+    std::sync::Arc::new(providers::host::PgHost::local(
         dir,
         run_as,
         std::net::IpAddr::from([127, 0, 0, 1]),

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use providers::local::LocalHost;
+use providers::host::PgHost;
 use rand::Rng as _;
 use tokio_util::sync::CancellationToken;
 
@@ -122,7 +122,7 @@ pub struct Context {
     /// Backoff between failed tries.
     pub retry: RetryPolicy,
     /// The local provider: Postgres processes on this host.
-    pub local: Arc<LocalHost>,
+    pub local: Arc<PgHost>,
     /// The server fleet's clouds and settings.
     pub fleet: Arc<crate::server::Fleet>,
     /// The Kubernetes provider, when configured.

@@ -39,43 +39,11 @@ steps! {
     }
 }
 
-/// The host an instance runs on: this one, or its server's.
-pub(crate) enum HostOf<'a> {
-    /// This host.
-    Local(&'a providers::local::LocalHost),
-    /// A fleet server.
-    Server(Arc<PgHost>, Box<crate::server::Server>),
-}
-
-impl std::ops::Deref for HostOf<'_> {
-    type Target = PgHost;
-
-    fn deref(&self) -> &PgHost {
-        match self {
-            HostOf::Local(local) => local,
-            HostOf::Server(host, _) => host,
-        }
-    }
-}
-
-impl HostOf<'_> {
-    /// The address clients connect to.
-    fn client_host(&self) -> String {
-        self.listen().to_string()
-    }
-}
-
-/// The host that `inst` (a local or server instance) runs on.
-pub(crate) async fn host_of<'a>(inst: &Instance, cx: &'a Context) -> Result<HostOf<'a>> {
+/// The host that `inst` (a local or server instance) runs on: this one, or its server's.
+pub(crate) async fn host_of(inst: &Instance, cx: &Context) -> Result<Arc<PgHost>> {
     match (inst.provider, inst.server_id) {
-        (Provider::Server, Some(server)) => {
-            let server = cx.db.server(server).await?;
-            Ok(HostOf::Server(
-                cx.fleet.hosts.host(&server)?,
-                Box::new(server),
-            ))
-        }
-        (Provider::Local, _) => Ok(HostOf::Local(&cx.local)),
+        (Provider::Server, Some(server)) => cx.fleet.hosts.host(&cx.db.server(server).await?),
+        (Provider::Local, _) => Ok(cx.local.clone()),
         _ => Err(Error::InvalidInput(format!(
             "instance {} runs on no host",
             inst.name
@@ -129,10 +97,11 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
                 .await?;
         }
         HostStep::MarkRunning => {
+            let address = host.listen().to_string();
+            let check = crate::health::check_at(cx, &inst, &address, port(&inst)?).await;
             cx.db
-                .mark_instance_running(id, &host.client_host(), None)
+                .mark_instance_running(id, &address, None, &check)
                 .await?;
-            crate::health::check_now(cx, id).await?;
         }
         HostStep::StopServer => host.ensure_stopped(&name).await?,
         HostStep::RemoveData => host.remove(&name).await?,
@@ -154,13 +123,15 @@ fn port(inst: &Instance) -> Result<u16> {
 
 /// Give the instance the lowest port that no live instance holds and nothing else listens
 /// on. The unique index on live ports settles races between concurrent creates.
-async fn allocate_port(inst: &Instance, host: &HostOf<'_>, cx: &Context) -> Result<()> {
+async fn allocate_port(inst: &Instance, host: &PgHost, cx: &Context) -> Result<()> {
     if inst.port.is_some() {
         return Ok(());
     }
-    let taken = match host {
-        HostOf::Local(_) => cx.db.local_ports_in_use().await?,
-        HostOf::Server(_, server) => cx.db.server_ports_in_use(server.id).await?,
+    let taken = match inst.server_id {
+        Some(server) if inst.provider == Provider::Server => {
+            cx.db.server_ports_in_use(server).await?
+        }
+        _ => cx.db.local_ports_in_use().await?,
     };
     for port in host.ports() {
         if taken.contains(&i32::from(port)) || !host.port_is_free(port).await? {

@@ -17,6 +17,11 @@
 //!
 //! SQL that carries a secret goes to `psql` on standard input, never in arguments, and a
 //! failure's message has the secret blanked out.
+//!
+//! Underneath the instance layout are the operations on any data directory
+//! ([`PgHost::ensure_cluster`], [`PgHost::start_cluster`], [`PgHost::stop_cluster`]): the
+//! embedded metadata database and the fake kubelet's pods run through them too, so every
+//! Postgres server Toygres starts is started, waited for and stopped by this one module.
 
 pub mod shell;
 pub mod ssh;
@@ -116,6 +121,18 @@ pub struct Recovery {
     pub in_recovery: bool,
     /// The last WAL position replayed (a standby) or written (a primary).
     pub lsn: u64,
+}
+
+/// How to serve a data directory: the port (which also names the Unix socket, inside the data
+/// directory), the address to listen on (`None`: the socket only) and settings.
+#[derive(Clone, Debug)]
+pub struct Serve<'a> {
+    /// The TCP port and socket name.
+    pub port: u16,
+    /// `listen_addresses`, if any.
+    pub listen: Option<IpAddr>,
+    /// `-c name=value` settings.
+    pub settings: &'a [(&'a str, &'a str)],
 }
 
 impl PgHost {
@@ -224,28 +241,68 @@ impl PgHost {
         let scratch = path.with_extension("init");
         self.shell.remove_tree(&scratch).await?;
         self.shell.make_dir(&self.root.join("instances")).await?;
-        self.shell.make_private_dir(&scratch).await?;
-        let initdb = self.bin(major, "initdb")?;
-        self.shell
-            .check(
-                &[
-                    initdb,
-                    "--pgdata".into(),
-                    scratch.display().to_string(),
-                    "--username".into(),
-                    SUPERUSER.into(),
-                    "--encoding=UTF8".into(),
-                    "--no-locale".into(),
-                    "--no-instructions".into(),
-                    "--auth=trust".into(),
-                ],
-                None,
-            )
-            .await
-            .map_err(|e| Error::Permanent(anyhow!("initdb failed: {e}")))?;
+        self.initdb(&scratch, major, SUPERUSER, None).await?;
         self.write_access_files(&scratch).await?;
         self.shell.rename(&scratch, &path).await?;
         Ok(path)
+    }
+
+    /// `initdb` into `dir` (made private) with `superuser` as the bootstrap role: with
+    /// `password`, every connection needs it (scram-sha-256); without, local connections are
+    /// trusted, so whoever can enter `dir` (the socket is inside) is the superuser.
+    async fn initdb(
+        &self,
+        dir: &Path,
+        major: u32,
+        superuser: &str,
+        password: Option<&str>,
+    ) -> Result<()> {
+        self.shell.make_private_dir(dir).await?;
+        let mut argv = vec![
+            self.bin(major, "initdb")?,
+            "--pgdata".into(),
+            dir.display().to_string(),
+            "--username".into(),
+            superuser.into(),
+            "--encoding=UTF8".into(),
+            "--no-locale".into(),
+            "--no-instructions".into(),
+        ];
+        // The password goes through a private file, never argv (visible in `ps`).
+        let pwfile = dir.with_extension("pwfile");
+        match password {
+            Some(pw) => {
+                self.shell.write_private(&pwfile, pw.as_bytes()).await?;
+                argv.push("--auth=scram-sha-256".into());
+                argv.push(format!("--pwfile={}", pwfile.display()));
+            }
+            None => argv.push("--auth=trust".into()),
+        }
+        let made = self.shell.check(&argv, None).await;
+        if password.is_some() {
+            self.shell.remove_tree(&pwfile).await?;
+        }
+        made.map(drop)
+            .map_err(|e| Error::Permanent(anyhow!("initdb of {} failed: {e}", dir.display())))
+    }
+
+    /// Make a cluster in `dir` unless one is there: `initdb` into a scratch directory beside
+    /// it (see [`PgHost::initdb`]), renamed into place only when complete, so that a crash
+    /// mid-way never leaves a half-made cluster that looks whole.
+    pub async fn ensure_cluster(
+        &self,
+        dir: &Path,
+        major: u32,
+        superuser: &str,
+        password: Option<&str>,
+    ) -> Result<()> {
+        if self.is_initialized(dir).await? {
+            return Ok(());
+        }
+        let scratch = dir.with_extension("init");
+        self.shell.remove_tree(&scratch).await?;
+        self.initdb(&scratch, major, superuser, password).await?;
+        self.shell.rename(&scratch, dir).await
     }
 
     /// Write `pg_hba.conf` and `pg_ident.conf` into the data directory `dir`: scram for
@@ -284,11 +341,12 @@ impl PgHost {
     /// The pid of a live postmaster serving instance `name`, if any (for example one left
     /// behind when the control plane was killed).
     pub async fn running_pid(&self, name: &str) -> Result<Option<i32>> {
-        let Some(text) = self
-            .shell
-            .read_file(&self.instance_dir(name).join("postmaster.pid"))
-            .await?
-        else {
+        self.cluster_pid(&self.instance_dir(name)).await
+    }
+
+    /// The pid of a live postmaster serving the data directory `dir`, if any.
+    pub async fn cluster_pid(&self, dir: &Path) -> Result<Option<i32>> {
+        let Some(text) = self.shell.read_file(&dir.join("postmaster.pid")).await? else {
             return Ok(None);
         };
         let Some(pid) = text.lines().next().and_then(|l| l.trim().parse().ok()) else {
@@ -313,13 +371,27 @@ impl PgHost {
                 name: name.to_owned(),
             });
         }
-        if let Some(pid) = self.running_pid(name).await? {
-            return self.wait_ready(name, pid).await;
+        let serve = Serve {
+            port,
+            listen: Some(self.listen),
+            settings: INSTANCE_SETTINGS,
+        };
+        self.start_cluster(&dir, major, &serve).await.map(drop)
+    }
+
+    /// Serve the data directory `dir` with version `major`'s `postgres` as `serve` says,
+    /// unless a server runs there already, and wait until it accepts connections (read-only
+    /// ones, for a standby); its pid. The server outlives this process, logs to `server.log`
+    /// in `dir`, and is found again by its pidfile.
+    pub async fn start_cluster(&self, dir: &Path, major: u32, serve: &Serve<'_>) -> Result<i32> {
+        if let Some(pid) = self.cluster_pid(dir).await? {
+            self.wait_ready(dir, pid).await?;
+            return Ok(pid);
         }
-        let socket = dir.join(format!(".s.PGSQL.{port}"));
+        let socket = dir.join(format!(".s.PGSQL.{}", serve.port));
         if socket.as_os_str().len() > 107 {
             return Err(Error::Permanent(anyhow!(
-                "the Unix socket path {} is longer than 107 bytes: use a shorter root",
+                "the Unix socket path {} is longer than 107 bytes: use a shorter directory",
                 socket.display()
             )));
         }
@@ -328,13 +400,16 @@ impl PgHost {
             "-D".into(),
             dir.display().to_string(),
             "-p".into(),
-            port.to_string(),
+            serve.port.to_string(),
             "-k".into(),
             dir.display().to_string(),
             "-c".into(),
-            format!("listen_addresses={}", self.listen),
+            format!(
+                "listen_addresses={}",
+                serve.listen.map(|a| a.to_string()).unwrap_or_default()
+            ),
         ];
-        for (k, v) in INSTANCE_SETTINGS {
+        for (k, v) in serve.settings {
             argv.push("-c".into());
             argv.push(format!("{k}={v}"));
         }
@@ -342,22 +417,23 @@ impl PgHost {
             .shell
             .spawn_detached(&argv, &dir.join("server.log"))
             .await?;
-        match self.wait_ready(name, pid).await {
+        match self.wait_ready(dir, pid).await {
             Err(Error::Transient(e)) if format!("{e:#}").contains("Address already in use") => {
-                Err(Error::AddressInUse { port })
+                Err(Error::AddressInUse { port: serve.port })
             }
-            other => other,
+            Err(e) => Err(e),
+            Ok(()) => Ok(pid),
         }
     }
 
-    /// Wait until postmaster `pid` of instance `name` accepts connections: its pidfile names
-    /// it and says `ready` (a primary) or `standby` (a hot standby). One script on the host
-    /// polls, so a server over SSH costs one round trip, not one per look.
-    async fn wait_ready(&self, name: &str, pid: i32) -> Result<()> {
+    /// Wait until postmaster `pid` of the data directory `dir` accepts connections: its
+    /// pidfile names it and says `ready` (a primary) or `standby` (a hot standby). One script
+    /// on the host polls, so a server over SSH costs one round trip, not one per look.
+    async fn wait_ready(&self, dir: &Path, pid: i32) -> Result<()> {
         let out = self
             .shell
             .run(
-                &shell::args(["sh", "-c", WAIT_READY, "sh"], [&self.instance_dir(name)])
+                &shell::args(["sh", "-c", WAIT_READY, "sh"], [dir])
                     .into_iter()
                     .chain([pid.to_string(), (START_TIMEOUT.as_millis() / 5).to_string()])
                     .collect::<Vec<_>>(),
@@ -368,22 +444,22 @@ impl PgHost {
             Some(0) => Ok(()),
             Some(2) => Err(Error::Transient(anyhow!(
                 "postgres exited during startup: {}",
-                self.log_tail(name).await
+                self.log_tail(dir).await
             ))),
             _ => {
                 let _ = self.shell.signal(pid, Signal::SIGQUIT).await;
                 Err(Error::Transient(anyhow!(
                     "postgres did not accept connections within {START_TIMEOUT:?}: {}",
-                    self.log_tail(name).await
+                    self.log_tail(dir).await
                 )))
             }
         }
     }
 
-    async fn log_tail(&self, name: &str) -> String {
+    async fn log_tail(&self, dir: &Path) -> String {
         let text = self
             .shell
-            .read_file(&self.instance_dir(name).join("server.log"))
+            .read_file(&dir.join("server.log"))
             .await
             .ok()
             .flatten()
@@ -391,17 +467,22 @@ impl PgHost {
         shell::last_lines(&text)
     }
 
-    /// Stop instance `name`'s server if it runs: fast shutdown (roll back open transactions,
-    /// checkpoint, and hand every WAL record to connected standbys), then immediate. One
-    /// script on the host signals and waits.
+    /// Stop instance `name`'s server if it runs: see [`PgHost::stop_cluster`].
     pub async fn ensure_stopped(&self, name: &str) -> Result<()> {
-        self.stop_then(name, &[]).await.map(drop)
+        self.stop_cluster(&self.instance_dir(name)).await
     }
 
-    /// Run the stop script for `name`, then (if it stopped) `after` with the data directory
-    /// appended, in one round trip; what `after` printed.
-    async fn stop_then(&self, name: &str, after: &[String]) -> Result<Vec<u8>> {
-        let dir = self.instance_dir(name).display().to_string();
+    /// Stop the server of the data directory `dir` if one runs, whoever started it: fast
+    /// shutdown (roll back open transactions, checkpoint, and hand every WAL record to
+    /// connected standbys), then immediate. One script on the host signals and waits.
+    pub async fn stop_cluster(&self, dir: &Path) -> Result<()> {
+        self.stop_then(dir, &[]).await.map(drop)
+    }
+
+    /// Run the stop script for the data directory `dir`, then (if it stopped) `after` with the
+    /// data directory appended, in one round trip; what `after` printed.
+    async fn stop_then(&self, dir: &Path, after: &[String]) -> Result<Vec<u8>> {
+        let dir = dir.display().to_string();
         let mut argv = vec![
             "sh".to_owned(),
             "-c".to_owned(),
@@ -414,13 +495,13 @@ impl PgHost {
         ];
         if !after.is_empty() {
             argv.extend(after.iter().cloned());
-            argv.push(dir);
+            argv.push(dir.clone());
         }
         let out = self.shell.run(&argv, None).await?;
         match out.code {
             Some(0) => Ok(out.stdout),
             _ => Err(Error::Transient(anyhow!(
-                "stopping {name} on {} failed: {}",
+                "stopping the server of {dir} on {} failed: {}",
                 self.shell.describe(),
                 shell::last_lines(&out.stderr)
             ))),
@@ -431,7 +512,10 @@ impl PgHost {
     /// one round trip: see [`PgHost::last_checkpoint`].
     pub async fn stop_for_cutover(&self, name: &str, major: u32) -> Result<(u64, bool)> {
         let out = self
-            .stop_then(name, &[self.bin(major, "pg_controldata")?, "-D".into()])
+            .stop_then(
+                &self.instance_dir(name),
+                &[self.bin(major, "pg_controldata")?, "-D".into()],
+            )
             .await?;
         checkpoint_of(&String::from_utf8_lossy(&out))
     }
@@ -783,6 +867,50 @@ pub fn parse_lsn(text: &str) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A data directory outside the instance layout (as the embedded database and the fake
+    /// kubelet use): made once, served, found running by its pidfile, and stopped.
+    #[tokio::test]
+    async fn a_cluster_is_made_once_served_found_and_stopped() {
+        use crate::local::{PgBinaries, RunAs};
+        use std::os::unix::fs::PermissionsExt as _;
+        let scratch = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bins = PgBinaries::discover(None).unwrap();
+        let major = bins.major();
+        let host = PgHost::local(
+            scratch.path().to_path_buf(),
+            RunAs::resolve("postgres").unwrap(),
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            0..0,
+            vec![bins],
+        );
+        let dir = scratch.path().join("pg");
+        host.ensure_cluster(&dir, major, "postgres", None)
+            .await
+            .unwrap();
+        let version = std::fs::read_to_string(dir.join("PG_VERSION")).unwrap();
+        assert_eq!(version.trim(), major.to_string());
+        assert!(!dir.with_extension("init").exists());
+        // A second call keeps what is there.
+        host.ensure_cluster(&dir, major, "postgres", None)
+            .await
+            .unwrap();
+        let serve = Serve {
+            port: 5499,
+            listen: None,
+            settings: &[("max_connections", "10")],
+        };
+        let pid = host.start_cluster(&dir, major, &serve).await.unwrap();
+        assert!(dir.join(".s.PGSQL.5499").exists());
+        assert_eq!(host.cluster_pid(&dir).await.unwrap(), Some(pid));
+        // Started again, it is the same server.
+        assert_eq!(host.start_cluster(&dir, major, &serve).await.unwrap(), pid);
+        host.stop_cluster(&dir).await.unwrap();
+        assert_eq!(host.cluster_pid(&dir).await.unwrap(), None);
+        // Stopping what is not running is fine.
+        host.stop_cluster(&dir).await.unwrap();
+    }
 
     #[test]
     fn lsns_parse_into_ordered_numbers() {

@@ -28,7 +28,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::local::{Cluster, PgBinaries, Postmaster, RunAs, StartOptions};
+use crate::host::{PgHost, Serve};
+use crate::local::{PgBinaries, RunAs};
 
 /// The resources served: (plural, apiVersion, kind).
 const RESOURCES: &[(&str, &str, &str)] = &[
@@ -98,7 +99,7 @@ struct Shared {
     faults: Mutex<Vec<Fault>>,
     kubelet: Kubelet,
     /// Pod key → the server running it.
-    servers: tokio::sync::Mutex<HashMap<String, Postmaster>>,
+    servers: tokio::sync::Mutex<HashMap<String, PodServer>>,
     /// The kubelet's queue of work, done in order, as one node would.
     node: tokio::sync::mpsc::UnboundedSender<Plan>,
     run_as: Option<RunAs>,
@@ -283,8 +284,8 @@ impl FakeKube {
     /// Stop every pod's server now (also done on drop, less gently).
     pub async fn shutdown(&self) {
         let servers: Vec<_> = self.shared.servers.lock().await.drain().collect();
-        for (_, pm) in servers {
-            let _ = pm.stop().await;
+        for (_, server) in servers {
+            server.stop().await;
         }
     }
 }
@@ -294,12 +295,11 @@ impl Drop for FakeKube {
         self.server.abort();
         self.kubelet.abort();
         if let Ok(mut servers) = self.shared.servers.try_lock() {
-            for (_, pm) in servers.drain() {
+            for (_, server) in servers.drain() {
                 let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pm.pid()),
+                    nix::unistd::Pid::from_raw(server.pid),
                     nix::sys::signal::Signal::SIGQUIT,
                 );
-                pm.detach();
             }
         }
     }
@@ -838,8 +838,8 @@ async fn run_kubelet(
         };
         for pod_key in to_stop {
             let server = shared.servers.lock().await.remove(&pod_key);
-            if let Some(pm) = server {
-                let _ = pm.stop().await;
+            if let Some(server) = server {
+                server.stop().await;
             }
         }
         for dir in to_wipe {
@@ -882,9 +882,7 @@ async fn run_kubelet(
                 Some((pm, true)) => {
                     shared.servers.lock().await.insert(pod_key.clone(), pm);
                 }
-                Some((pm, false)) => {
-                    let _ = pm.stop().await;
-                }
+                Some((pm, false)) => pm.stop().await,
                 None => {}
             }
         }
@@ -1073,7 +1071,7 @@ fn running_status(ip: &str, spec: &Value) -> Value {
 /// The kubelet with real servers: start the pod's PostgreSQL as the official image would.
 /// `Ok(None)` when there is nothing to run; `Err((reason, message))` when the container
 /// cannot start.
-async fn run_pod(shared: &Shared, pod: &Value) -> Result<Option<Postmaster>, (String, String)> {
+async fn run_pod(shared: &Shared, pod: &Value) -> Result<Option<PodServer>, (String, String)> {
     let Kubelet::Postgres { root } = &shared.kubelet else {
         return Ok(None);
     };
@@ -1132,8 +1130,15 @@ async fn run_pod(shared: &Shared, pod: &Value) -> Result<Option<Postmaster>, (St
         .map_err(|e| ("CreateContainerError".to_owned(), e.to_string()))?;
     open_up(&root.join(ns)).map_err(|e| ("CreateContainerError".to_owned(), format!("{e:#}")))?;
     open_up(&mount).map_err(|e| ("CreateContainerError".to_owned(), format!("{e:#}")))?;
-    let cluster = Cluster::new(bins, shared.run_as.clone(), mount.join("pgdata"));
-    if !cluster.is_initialized() {
+    let host = PgHost::local(
+        mount.clone(),
+        shared.run_as.clone(),
+        std::net::Ipv4Addr::LOCALHOST.into(),
+        0..0,
+        vec![bins],
+    );
+    let dir = mount.join("pgdata");
+    if !dir.join("PG_VERSION").is_file() {
         let user = env.get("POSTGRES_USER").map_or("postgres", String::as_str);
         let password = env.get("POSTGRES_PASSWORD").ok_or_else(|| {
             (
@@ -1142,29 +1147,43 @@ async fn run_pod(shared: &Shared, pod: &Value) -> Result<Option<Postmaster>, (St
                     .to_owned(),
             )
         })?;
-        cluster
-            .init(user, Some(password))
+        host.ensure_cluster(&dir, major, user, Some(password))
             .await
             .map_err(|e| ("CrashLoopBackOff".to_owned(), format!("{e:#}")))?;
         // The official image lets clients in from anywhere, with passwords.
-        let hba = mount.join("pgdata").join("pg_hba.conf");
+        let hba = dir.join("pg_hba.conf");
         let mut text = std::fs::read_to_string(&hba).unwrap_or_default();
         text.push_str("host all all all scram-sha-256\n");
         std::fs::write(&hba, text).map_err(|e| ("CrashLoopBackOff".to_owned(), e.to_string()))?;
     }
-    let ip = pod["status"]["podIP"].as_str().unwrap_or("127.0.0.1");
-    let opts = StartOptions {
+    let ip: std::net::IpAddr = pod["status"]["podIP"]
+        .as_str()
+        .and_then(|ip| ip.parse().ok())
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    let serve = Serve {
         port: super::POSTGRES_PORT,
-        listen_addresses: ip.to_owned(),
-        socket_dir: mount.join("pgdata"),
-        settings: vec![
-            ("max_connections".into(), "30".into()),
-            ("shared_buffers".into(), "16MB".into()),
-        ],
+        listen: Some(ip),
+        settings: &[("max_connections", "30"), ("shared_buffers", "16MB")],
     };
-    match cluster.start(&opts).await {
-        Ok(pm) => Ok(Some(pm)),
+    match host.start_cluster(&dir, major, &serve).await {
+        Ok(pid) => Ok(Some(PodServer { host, dir, pid })),
         Err(e) => Err(("CrashLoopBackOff".to_owned(), format!("{e:#}"))),
+    }
+}
+
+/// A pod's PostgreSQL server, as the fake kubelet runs it.
+struct PodServer {
+    host: PgHost,
+    dir: PathBuf,
+    pid: i32,
+}
+
+impl PodServer {
+    /// Stop it as a pod's termination does: fast, then immediate.
+    async fn stop(self) {
+        if let Err(e) = self.host.stop_cluster(&self.dir).await {
+            tracing::warn!(dir = %self.dir.display(), "fake kubelet: stop: {e:#}");
+        }
     }
 }
 

@@ -1,4 +1,7 @@
-//! PostgreSQL server processes on this host.
+//! PostgreSQL on this host: the installed server binaries ([`PgBinaries`]), the unprivileged
+//! user that runs them ([`RunAs`]), and [`PgHost::local`](crate::host::PgHost::local), the
+//! host that the `local` provider and the embedded metadata database start, wait for and stop
+//! their servers through.
 //!
 //! A cluster is a data directory that one `postgres` process serves. Its layout:
 //!
@@ -18,5 +21,4 @@
 mod host;
 mod process;
 
-pub use host::{LocalHost, SUPERUSER};
-pub use process::{Cluster, PgBinaries, Postmaster, RunAs, StartOptions};
+pub use process::{PgBinaries, RunAs};
