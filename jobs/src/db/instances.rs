@@ -180,18 +180,27 @@ impl Db {
         id: InstanceId,
         host: &str,
         port: Option<u16>,
+        check: &HealthCheck,
     ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE instances SET state = 'running', host = $2, port = COALESCE($3, port), \
                  failure_reason = NULL, status_message = NULL, \
-                 health = CASE WHEN state = 'running' THEN health ELSE 'unknown' END, updated_at = now() \
+                 health = $4, last_checked_at = $5, latency_ms = $6, \
+                 server_version = coalesce($7, server_version), updated_at = now() \
              WHERE id = $1 AND state <> 'deleted'",
         )
         .bind(id)
         .bind(host)
         .bind(port.map(i32::from))
-        .execute(&self.pool)
+        .bind(Health::of(check))
+        .bind(check.checked_at)
+        .bind(check.latency_ms)
+        .bind(&check.server_version)
+        .execute(&mut *tx)
         .await?;
+        Self::insert_health_check(&mut tx, id, check).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -358,18 +367,7 @@ impl Db {
         refresh: bool,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO instance_health_checks (instance_id, checked_at, healthy, latency_ms, server_version, error) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(check.checked_at)
-        .bind(check.healthy)
-        .bind(check.latency_ms)
-        .bind(&check.server_version)
-        .bind(&check.error)
-        .execute(&mut *tx)
-        .await?;
+        Self::insert_health_check(&mut tx, id, check).await?;
         sqlx::query(
             "DELETE FROM instance_health_checks WHERE instance_id = $1 AND id < \
                  (SELECT min(id) FROM (SELECT id FROM instance_health_checks WHERE instance_id = $1 \
@@ -379,11 +377,7 @@ impl Db {
         .bind(HEALTH_HISTORY)
         .execute(&mut *tx)
         .await?;
-        let health = if check.healthy {
-            Health::Healthy
-        } else {
-            Health::Unhealthy
-        };
+        let health = Health::of(check);
         let changed = sqlx::query(
             "UPDATE instances SET health = $2, last_checked_at = $3, latency_ms = $4, \
                  server_version = coalesce($5, server_version), updated_at = now() \
@@ -401,6 +395,26 @@ impl Db {
             == 1;
         tx.commit().await?;
         Ok(changed)
+    }
+
+    async fn insert_health_check(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        id: InstanceId,
+        check: &HealthCheck,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO instance_health_checks (instance_id, checked_at, healthy, latency_ms, server_version, error) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(check.checked_at)
+        .bind(check.healthy)
+        .bind(check.latency_ms)
+        .bind(&check.server_version)
+        .bind(&check.error)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// The newest `limit` health checks of an instance, newest first.

@@ -160,10 +160,10 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
             let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
+            let check = crate::health::check_at(cx, inst, &endpoint.host, endpoint.port).await;
             cx.db
-                .mark_instance_running(id, &endpoint.host, Some(endpoint.port))
+                .mark_instance_running(id, &endpoint.host, Some(endpoint.port), &check)
                 .await?;
-            crate::health::check_now(cx, id).await?;
         }
         KubeStep::RestartPod => {
             if inst.state == InstanceState::Stopping {

@@ -181,6 +181,17 @@ pub enum Health {
     Unknown,
 }
 
+impl Health {
+    /// What a check found.
+    pub fn of(check: &HealthCheck) -> Self {
+        if check.healthy {
+            Health::Healthy
+        } else {
+            Health::Unhealthy
+        }
+    }
+}
+
 /// Where an instance runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "instance_provider", rename_all = "lowercase")]
