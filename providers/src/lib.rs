@@ -2,10 +2,10 @@
 //! Hetzner, DigitalOcean and a metrics source. Nothing here knows our database or GraphQL.
 //!
 //! # Layout
-//! * `host`: the steps that run Postgres instances on a host, written once over a shell: this
-//!   host's, or a fleet server's through SSH.
-//! * `local`: PostgreSQL server processes on this host, run from the installed binaries. The
-//!   embedded metadata database and the `local` instance provider both stand on it.
+//! * `host`: the steps that run Postgres on a host, written once over a shell: this host's, or
+//!   a fleet server's through SSH. Every server Toygres starts (instances, the embedded
+//!   metadata database, the fake kubelet's pods) is started and stopped here.
+//! * `local`: the installed server binaries, the user that runs them, and `PgHost::local`.
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
 //! * `kubernetes`: Postgres instances as StatefulSets on a Kubernetes cluster (kube-rs).
 //! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
