@@ -1,18 +1,18 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router-dom';
-import { useClient, useQuery } from 'urql';
 import { InstanceUpdatedSubscription, InstancesQuery } from '../lib/documents';
-import type { Health, InstanceState, InstanceUpdatedSubscription as Update, InstancesQuery as Data } from '../gql/graphql';
+import type { Health, InstanceState } from '../gql/graphql';
 import { HealthBadge, ProviderBadge, StateBadge } from '../components/Badge';
+import { ListFoot } from '../components/ListFoot';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { useDebounced, useLive, usePollWhile } from '../lib/live';
+import { useDebounced, usePollWhile } from '../lib/live';
+import { useLiveList } from '../lib/liveList';
 import { useCanOperateHere, useProjects } from '../lib/projects';
 
 const PAGE = 20;
 export const STATES: InstanceState[] = ['CREATING', 'RUNNING', 'STOPPING', 'STOPPED', 'STARTING', 'DELETING', 'DELETED', 'FAILED'];
-type Row = Data['instances']['nodes'][number];
 
 export function InstancesPage() {
   const operate = useCanOperateHere();
@@ -48,64 +48,24 @@ export function InstancesPage() {
     }),
     [q, state, health, projectId],
   );
-  const [result, reexecute] = useQuery({ query: InstancesQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
-  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
-
-  // Pages after the first, fetched by "Load more"; reset when the filter changes.
-  const client = useClient();
-  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-  useEffect(() => setMore(null), [filter]);
-
-  // Live changes from instanceUpdated, by id, laid over what the queries returned.
-  const [live, setLive] = useState<Record<string, Update['instanceUpdated']>>({});
-  const known = useMemo(() => {
-    const ids = new Set<string>();
-    result.data?.instances.nodes.forEach((n) => ids.add(n.id));
-    more?.rows.forEach((n) => ids.add(n.id));
-    return ids;
-  }, [result.data, more]);
-
-  useLive(
-    InstanceUpdatedSubscription,
-    {},
-    (d) => {
-      const u = d.instanceUpdated;
-      setLive((prev) => ({ ...prev, [u.id]: u }));
+  const variables = useMemo(() => ({ first: PAGE, filter }), [filter]);
+  const list = useLiveList({
+    query: InstancesQuery,
+    variables,
+    pick: (d) => d.instances,
+    live: {
+      subscription: InstanceUpdatedSubscription,
+      variables: {},
+      update: (d) => d.instanceUpdated,
       // An instance we have not listed (made elsewhere): fetch the first page again.
-      if (!known.has(u.id) && u.state !== 'DELETED') refetch();
+      refetchFor: (u) => u.state !== 'DELETED',
     },
-    refetch,
-  );
-
-  const pageInfo = more ?? result.data?.instances.pageInfo;
-  const rows: Row[] = useMemo(() => {
-    const all = [...(result.data?.instances.nodes ?? []), ...(more?.rows ?? [])];
-    const seen = new Set<string>();
-    return all
-      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
-      .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r))
-      .filter((r) => (state ? true : r.state !== 'DELETED'));
-  }, [result.data, more, live, state]);
+  });
+  const { result, refetch, more } = list;
+  const rows = useMemo(() => list.rows.filter((r) => (state ? true : r.state !== 'DELETED')), [list.rows, state]);
 
   const TRANSITIONAL: InstanceState[] = ['CREATING', 'STOPPING', 'STARTING', 'DELETING'];
   usePollWhile(rows.some((r) => TRANSITIONAL.includes(r.state)), refetch, 4000);
-
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    const res = await client.query(InstancesQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
-    setLoadingMore(false);
-    const err = apiError(res.error);
-    if (err || !res.data) {
-      setMoreError(err?.message ?? 'no data');
-      return;
-    }
-    const page = res.data.instances;
-    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
-  };
 
   const err = apiError(result.error);
   const filtered = !!(q || state);
@@ -224,17 +184,7 @@ export function InstancesPage() {
               </tbody>
             </table>
           </div>
-          <div className="list-foot">
-            <span className="muted small">
-              {rows.length} shown{pageInfo?.hasNextPage ? ', more available' : ''}
-            </span>
-            {pageInfo?.hasNextPage && (
-              <button className="btn" onClick={loadMore} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            )}
-            {moreError && <span className="field-error">Could not load more: {moreError}. Try again.</span>}
-          </div>
+          <ListFoot shown={rows.length} more={more} />
         </>
       )}
     </section>
