@@ -9,6 +9,7 @@ import { apiError } from '../lib/errors';
 import { kindLabel } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
 import { newer, overlay } from '../lib/liveList';
+import { unfinished } from '../lib/states';
 
 /**
  * One operation, followed live (`operationUpdated(id)`): its status, its steps, and a link to
@@ -32,7 +33,7 @@ export function OperationProgress({ id, onChange, title }: { id: string; onChang
   const base = result.data?.operation?.id === id ? result.data.operation : null;
   const op = base ? overlay(base, live) : live;
   // A safety net for changes made between the query and the subscription starting.
-  usePollWhile(!op || op.status === 'QUEUED' || op.status === 'RUNNING', refetch, 3000);
+  usePollWhile(!op || unfinished(op.status), refetch, 3000);
 
   const err = apiError(result.error);
   return (

@@ -23,7 +23,8 @@ import { apiError } from '../lib/errors';
 import { dateTime, hasPassword, kindLabel, maskPassword, relativeTime } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
 import { useAccess } from '../lib/projects';
-import { SERVICE_TYPE_HELP, instancePlanSize, providerName, serviceTypeName } from '../lib/instances';
+import { SERVICE_TYPE_HELP, instancePlanSize, serviceTypeName } from '../lib/instances';
+import { INSTANCE_TRANSITIONAL, providerName, unfinished } from '../lib/states';
 import { pauseMs } from '../lib/fleet';
 
 const CHECKS = 40;
@@ -97,7 +98,7 @@ export function InstanceDetailPage() {
   // Health checks are recorded without a state change: refresh the chart now and then, and
   // more often while the instance is changing state.
   const st = (live ?? result.data?.instance)?.state;
-  usePollWhile(true, refetch, st && ['CREATING', 'STOPPING', 'STARTING', 'DELETING'].includes(st) ? 3000 : 10_000);
+  usePollWhile(true, refetch, st && INSTANCE_TRANSITIONAL.includes(st) ? 3000 : 10_000);
 
   const [stop, doStop] = useMutation(StopInstanceMutation);
   const [start, doStart] = useMutation(StartInstanceMutation);
@@ -132,7 +133,7 @@ export function InstanceDetailPage() {
   const kube = inst.provider === 'KUBERNETES';
   const onServer = inst.provider === 'SERVER';
   // A move under way (started here, by a drain, or by another client) is followed live.
-  const runningMove = base.operations.find((o) => o.kind === 'move_instance' && (o.status === 'QUEUED' || o.status === 'RUNNING'))?.id ?? null;
+  const runningMove = base.operations.find((o) => o.kind === 'move_instance' && unfinished(o.status))?.id ?? null;
   const moveShown = moveStarted ?? runningMove;
   const plan = result.data.instancePlans.find((p) => p.name === inst.plan);
   const busy = stop.fetching || start.fetching || restart.fetching || del.fetching;

@@ -10,9 +10,9 @@ import { relativeTime } from '../lib/format';
 import { useDebounced, usePollWhile } from '../lib/live';
 import { useLiveList } from '../lib/liveList';
 import { useCanOperateHere, useProjects } from '../lib/projects';
+import { HEALTHS, INSTANCE_STATES, INSTANCE_TRANSITIONAL } from '../lib/states';
 
 const PAGE = 20;
-export const STATES: InstanceState[] = ['CREATING', 'RUNNING', 'STOPPING', 'STOPPED', 'STARTING', 'DELETING', 'DELETED', 'FAILED'];
 
 export function InstancesPage() {
   const operate = useCanOperateHere();
@@ -23,10 +23,9 @@ export function InstancesPage() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const stateParam = params.get('state') as InstanceState | null;
-  const state = stateParam && STATES.includes(stateParam) ? stateParam : null;
-  const healthParam = params.get('health');
-  const health: Health | null =
-    healthParam === 'HEALTHY' || healthParam === 'UNHEALTHY' || healthParam === 'UNKNOWN' ? (healthParam as Health) : null;
+  const state = stateParam && INSTANCE_STATES.includes(stateParam) ? stateParam : null;
+  const healthParam = params.get('health') as Health | null;
+  const health = healthParam && HEALTHS.includes(healthParam) ? healthParam : null;
   const [search, setSearch] = useState(q);
   const debounced = useDebounced(search, 250);
 
@@ -64,8 +63,7 @@ export function InstancesPage() {
   const { result, refetch, more } = list;
   const rows = useMemo(() => list.rows.filter((r) => (state ? true : r.state !== 'DELETED')), [list.rows, state]);
 
-  const TRANSITIONAL: InstanceState[] = ['CREATING', 'STOPPING', 'STARTING', 'DELETING'];
-  usePollWhile(rows.some((r) => TRANSITIONAL.includes(r.state)), refetch, 4000);
+  usePollWhile(rows.some((r) => INSTANCE_TRANSITIONAL.includes(r.state)), refetch, 4000);
 
   const err = apiError(result.error);
   const filtered = !!(q || state);
@@ -108,7 +106,7 @@ export function InstancesPage() {
           }}
         >
           <option value="">All states (except deleted)</option>
-          {STATES.map((s) => (
+          {INSTANCE_STATES.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>

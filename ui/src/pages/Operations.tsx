@@ -12,9 +12,9 @@ import { apiError } from '../lib/errors';
 import { dateTime, duration, kindLabel, relativeTime } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
 import { newer, overlay, useLiveList } from '../lib/liveList';
+import { OPERATION_STATUSES, unfinished } from '../lib/states';
 
 const PAGE = 25;
-const STATUSES: OperationStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 function Target({ kind, id }: { kind: string; id: string | null }) {
   if (kind === 'INSTANCE' && id) return <Link to={`/instances/${id}`}>instance</Link>;
@@ -27,7 +27,7 @@ function Target({ kind, id }: { kind: string; id: string | null }) {
 export function OperationsPage() {
   const [params, setParams] = useSearchParams();
   const s = params.get('status') as OperationStatus | null;
-  const status = s && STATUSES.includes(s) ? s : null;
+  const status = s && OPERATION_STATUSES.includes(s) ? s : null;
   const target = params.get('target');
   const filter = useMemo(() => ({ ...(status ? { status } : {}), ...(target ? { targetId: target } : {}) }), [status, target]);
   const variables = useMemo(() => ({ first: PAGE, filter }), [filter]);
@@ -63,7 +63,7 @@ export function OperationsPage() {
           }}
         >
           <option value="">All statuses</option>
-          {STATUSES.map((x) => (
+          {OPERATION_STATUSES.map((x) => (
             <option key={x}>{x}</option>
           ))}
         </select>
@@ -143,7 +143,7 @@ export function OperationDetailPage() {
   useEffect(() => setLive(null), [id]);
   useLive(OperationUpdatedSubscription, { id }, (d) => setLive((held) => newer(held, d.operationUpdated)), refetch);
   const current = live ?? result.data?.operation;
-  usePollWhile(!!current && (current.status === 'QUEUED' || current.status === 'RUNNING'), refetch, 3000);
+  usePollWhile(!!current && unfinished(current.status), refetch, 3000);
 
   const err = apiError(result.error);
   if (err && !result.data) return <ErrorState error={err} onRetry={refetch} title="Could not load the operation" />;

@@ -12,7 +12,8 @@ import { OperationProgress } from '../components/OperationProgress';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { dateTime, kindLabel, relativeTime } from '../lib/format';
-import { SERVER_TRANSITIONAL, cloudName, gb } from '../lib/fleet';
+import { cloudName, gb } from '../lib/fleet';
+import { SERVER_TRANSITIONAL, unfinished } from '../lib/states';
 import { useLive, usePollWhile } from '../lib/live';
 import { useAccess } from '../lib/projects';
 
@@ -169,7 +170,7 @@ export function ServerDetailPage() {
   const drainShown = drainStarted ?? latestDrain;
   // One drain or removal at a time: the API refuses a second while one is under way.
   const changing = !!result.data?.server?.operations.some(
-    (o) => (o.kind === 'drain_server' || o.kind === 'remove_server') && (o.status === 'QUEUED' || o.status === 'RUNNING'),
+    (o) => (o.kind === 'drain_server' || o.kind === 'remove_server') && unfinished(o.status),
   );
 
   const err = apiError(result.error);

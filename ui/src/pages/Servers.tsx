@@ -8,10 +8,11 @@ import { ListFoot } from '../components/ListFoot';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { CLOUDS, SERVER_SOURCES, SERVER_STATES, SERVER_TRANSITIONAL, TOKEN_VARIABLE, cloudList, cloudName, gb } from '../lib/fleet';
+import { CLOUDS, SERVER_SOURCES, TOKEN_VARIABLE, cloudList, cloudName, gb } from '../lib/fleet';
 import { useDebounced, usePollWhile } from '../lib/live';
 import { useLiveList } from '../lib/liveList';
 import { useCanOperateHere, useProjects } from '../lib/projects';
+import { SERVER_STATES, SERVER_TRANSITIONAL } from '../lib/states';
 
 const PAGE = 20;
 
