@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextResolve, ResolveInfo,
 };
@@ -11,7 +10,8 @@ use async_graphql::{Context, ID, Object, Request, ServerResult, Value, Variables
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{api, caller, page_size, parse_id};
+use super::page::{Connection, Paging};
+use super::{api, caller, parse_id};
 use crate::ApiContext;
 use crate::auth::Caller;
 use crate::error::{OrGql as _, code, coded};
@@ -269,10 +269,9 @@ impl AuditQuery {
         first: Option<i32>,
         after: Option<String>,
         project_id: Option<ID>,
-    ) -> async_graphql::Result<Connection<String, AuditEntryNode, EmptyFields, EmptyFields>> {
+    ) -> async_graphql::Result<Connection<AuditEntryNode>> {
         let me = caller(ctx)?;
-        let first = page_size(first)?;
-        let after = after.map(|a| parse_id(&ID(a), "cursor")).transpose()?;
+        let paging = Paging::new(first, after)?;
         let admin_of: Vec<ProjectId> = me
             .memberships
             .iter()
@@ -302,14 +301,9 @@ impl AuditQuery {
         };
         let page = api(ctx)?
             .db
-            .audit_log(&projects, everything, after, first)
+            .audit_log(&projects, everything, paging.after, paging.first)
             .await
             .or_gql()?;
-        Ok(super::connection(
-            page.items,
-            after.is_some(),
-            page.has_next_page,
-            |e| (e.id.to_string(), AuditEntryNode(e)),
-        ))
+        Ok(paging.connection(page, AuditEntryNode))
     }
 }

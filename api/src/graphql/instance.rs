@@ -1,12 +1,12 @@
 //! Postgres instances: create, follow, connect, stop, start, restart, delete.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 
 use super::operation::OperationNode;
-use super::{api, caller, page_size, parse_id, visible, writable, writable_project};
+use super::page::{Connection, Paging, page_size};
+use super::{api, caller, parse_id, visible, writable, writable_project};
 use crate::error::OrGql as _;
 use jobs::events::Event;
 use jobs::instance::{
@@ -200,18 +200,9 @@ impl InstanceNode {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<
-        Connection<String, super::server::ClusterEventNode, EmptyFields, EmptyFields>,
-    > {
-        super::server::events_page(
-            ctx,
-            &[self.0.project_id],
-            None,
-            Some(self.0.id.0),
-            first,
-            after,
-        )
-        .await
+    ) -> async_graphql::Result<Connection<super::server::ClusterEventNode>> {
+        let paging = Paging::new(first, after)?;
+        super::server::events_page(ctx, &[self.0.project_id], None, Some(self.0.id.0), paging).await
     }
     /// The tables, views and materialized views of its database, with estimated row counts,
     /// sizes, columns and indexes (admins and operators; a running instance).
@@ -377,20 +368,7 @@ impl InstanceNode {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<OperationNode>> {
-        let page = api(ctx)?
-            .db
-            .operations(
-                &jobs::db::OperationFilter {
-                    projects: vec![self.0.project_id],
-                    target_id: Some(self.0.id.0),
-                    ..Default::default()
-                },
-                None,
-                page_size(Some(first))?,
-            )
-            .await
-            .or_gql()?;
-        Ok(page.items.into_iter().map(OperationNode).collect())
+        super::operation::newest_on_target(ctx, self.0.project_id, self.0.id.0, first).await
     }
 }
 
@@ -489,12 +467,9 @@ impl InstanceQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<InstanceFilterInput>,
-    ) -> async_graphql::Result<Connection<String, InstanceNode, EmptyFields, EmptyFields>> {
+    ) -> async_graphql::Result<Connection<InstanceNode>> {
         let me = caller(ctx)?;
-        let first = page_size(first)?;
-        let after = after
-            .map(|a| parse_id(&ID(a), "cursor").map(InstanceId))
-            .transpose()?;
+        let paging = Paging::new(first, after)?;
         let filter = filter.unwrap_or_default();
         let page = api(ctx)?
             .db
@@ -506,17 +481,12 @@ impl InstanceQuery {
                     provider: filter.provider.map(Into::into),
                     name_contains: filter.name_contains,
                 },
-                after,
-                first,
+                paging.after.map(InstanceId),
+                paging.first,
             )
             .await
             .or_gql()?;
-        Ok(super::connection(
-            page.items,
-            after.is_some(),
-            page.has_next_page,
-            |i| (i.id.to_string(), InstanceNode(i)),
-        ))
+        Ok(paging.connection(page, InstanceNode))
     }
 
     /// The PostgreSQL major versions a provider (`LOCAL` if omitted) runs on this installation.

@@ -26,6 +26,8 @@ pub(crate) mod introspection;
 mod measure;
 mod moves;
 mod operation;
+mod page;
+pub use page::MAX_PAGE_SIZE;
 mod server;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -77,10 +79,6 @@ pub struct SubscriptionRoot(
 pub const MAX_DEPTH: usize = 12;
 /// Most complex query accepted (each field costs 1, a connection `first × child cost`).
 pub const MAX_COMPLEXITY: usize = 2000;
-/// The largest page a connection returns.
-pub const MAX_PAGE_SIZE: i32 = 100;
-/// The page size when `first` is not given.
-pub(crate) const DEFAULT_PAGE_SIZE: i32 = 20;
 
 /// The schema with its limits and no data; `schema` adds the context.
 pub(crate) fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -179,31 +177,6 @@ pub(crate) fn only_project(
         }
         None => visible,
     })
-}
-
-/// A Relay connection of one page: `items` in order, each turned into its cursor and node.
-pub(crate) fn connection<T, N: async_graphql::OutputType>(
-    items: Vec<T>,
-    had_after: bool,
-    has_next_page: bool,
-    edge: impl Fn(T) -> (String, N),
-) -> async_graphql::connection::Connection<String, N> {
-    let mut conn = async_graphql::connection::Connection::new(had_after, has_next_page);
-    conn.edges.extend(items.into_iter().map(|item| {
-        let (cursor, node) = edge(item);
-        async_graphql::connection::Edge::new(cursor, node)
-    }));
-    conn
-}
-
-/// Check a connection's `first` argument.
-pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
-    match first.unwrap_or(DEFAULT_PAGE_SIZE) {
-        n @ 0..=MAX_PAGE_SIZE => Ok(i64::from(n)),
-        n => Err(crate::error::invalid(format!(
-            "`first` must be between 0 and {MAX_PAGE_SIZE} (got {n})"
-        ))),
-    }
 }
 
 /// Parse an `ID` argument holding a UUID.

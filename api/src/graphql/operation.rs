@@ -1,12 +1,12 @@
 //! Operations: follow a job by query or subscription, and the system check that exercises
 //! the job engine end to end.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 
-use super::{api, caller, page_size, parse_id, visible};
+use super::page::{Connection, Paging, page_size};
+use super::{api, caller, parse_id, visible};
 use crate::error::{OrGql as _, code, coded, forbidden};
 use jobs::events::Event;
 use jobs::operation::{Operation, OperationId, OperationStatus, TargetKind};
@@ -241,12 +241,9 @@ impl OperationQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<OperationFilterInput>,
-    ) -> async_graphql::Result<Connection<String, OperationNode, EmptyFields, EmptyFields>> {
+    ) -> async_graphql::Result<Connection<OperationNode>> {
         let me = caller(ctx)?;
-        let first = page_size(first)?;
-        let after = after
-            .map(|a| parse_id(&ID(a), "cursor").map(OperationId))
-            .transpose()?;
+        let paging = Paging::new(first, after)?;
         let filter = filter.unwrap_or_default();
         let target_id = filter
             .target_id
@@ -262,18 +259,37 @@ impl OperationQuery {
                     kind: filter.kind,
                     target_id,
                 },
-                after,
-                first,
+                paging.after.map(OperationId),
+                paging.first,
             )
             .await
             .or_gql()?;
-        Ok(super::connection(
-            page.items,
-            after.is_some(),
-            page.has_next_page,
-            |op| (op.id.to_string(), OperationNode(op)),
-        ))
+        Ok(paging.connection(page, OperationNode))
     }
+}
+
+/// The newest `first` operations on `target` (an instance or server of `project`), for its
+/// page; `first` is checked like a connection's.
+pub(crate) async fn newest_on_target(
+    ctx: &Context<'_>,
+    project: ProjectId,
+    target: uuid::Uuid,
+    first: i32,
+) -> async_graphql::Result<Vec<OperationNode>> {
+    let page = api(ctx)?
+        .db
+        .operations(
+            &jobs::db::OperationFilter {
+                projects: vec![project],
+                target_id: Some(target),
+                ..Default::default()
+            },
+            None,
+            page_size(Some(first))?,
+        )
+        .await
+        .or_gql()?;
+    Ok(page.items.into_iter().map(OperationNode).collect())
 }
 
 #[derive(Default)]

@@ -1,14 +1,14 @@
 //! The server fleet: servers on Hetzner and DigitalOcean, their plans, templates and events,
 //! and the mutations that provision, drain, remove and scale them.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 
 use super::cluster::ServerHealth;
 use super::operation::OperationNode;
-use super::{api, caller, page_size, parse_id, visible, writable, writable_project};
+use super::page::{Connection, Paging};
+use super::{api, caller, parse_id, visible, writable, writable_project};
 use crate::error::{OrGql as _, forbidden};
 use jobs::events::Event;
 use jobs::server::{
@@ -224,16 +224,9 @@ impl ServerNode {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, ClusterEventNode, EmptyFields, EmptyFields>> {
-        events_page(
-            ctx,
-            &[self.0.project_id],
-            Some(self.0.id),
-            None,
-            first,
-            after,
-        )
-        .await
+    ) -> async_graphql::Result<Connection<ClusterEventNode>> {
+        let paging = Paging::new(first, after)?;
+        events_page(ctx, &[self.0.project_id], Some(self.0.id), None, paging).await
     }
     /// Its operations, newest first.
     async fn operations(
@@ -241,20 +234,7 @@ impl ServerNode {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
     ) -> async_graphql::Result<Vec<OperationNode>> {
-        let page = api(ctx)?
-            .db
-            .operations(
-                &jobs::db::OperationFilter {
-                    projects: vec![self.0.project_id],
-                    target_id: Some(self.0.id.0),
-                    ..Default::default()
-                },
-                None,
-                page_size(Some(first))?,
-            )
-            .await
-            .or_gql()?;
-        Ok(page.items.into_iter().map(OperationNode).collect())
+        super::operation::newest_on_target(ctx, self.0.project_id, self.0.id.0, first).await
     }
     /// Its newest CPU and memory figures, from the last hour.
     async fn latest_metrics(
@@ -534,27 +514,20 @@ pub(crate) struct ProvisionServerPayload {
     operation: OperationNode,
 }
 
+/// One page of the events of `projects`, of one server or instance when given.
 pub(crate) async fn events_page(
     ctx: &Context<'_>,
     projects: &[ProjectId],
     server: Option<ServerId>,
     instance: Option<uuid::Uuid>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> async_graphql::Result<Connection<String, ClusterEventNode, EmptyFields, EmptyFields>> {
-    let first = page_size(first)?;
-    let after = after.map(|a| parse_id(&ID(a), "cursor")).transpose()?;
+    paging: Paging,
+) -> async_graphql::Result<Connection<ClusterEventNode>> {
     let page = api(ctx)?
         .db
-        .cluster_events(projects, server, instance, after, first)
+        .cluster_events(projects, server, instance, paging.after, paging.first)
         .await
         .or_gql()?;
-    Ok(super::connection(
-        page.items,
-        after.is_some(),
-        page.has_next_page,
-        |e| (e.id.to_string(), ClusterEventNode(e)),
-    ))
+    Ok(paging.connection(page, ClusterEventNode))
 }
 
 #[derive(Default)]
@@ -577,12 +550,9 @@ impl ServerQuery {
         first: Option<i32>,
         after: Option<String>,
         filter: Option<ServerFilterInput>,
-    ) -> async_graphql::Result<Connection<String, ServerNode, EmptyFields, EmptyFields>> {
+    ) -> async_graphql::Result<Connection<ServerNode>> {
         let me = caller(ctx)?;
-        let first = page_size(first)?;
-        let after = after
-            .map(|a| parse_id(&ID(a), "cursor").map(ServerId))
-            .transpose()?;
+        let paging = Paging::new(first, after)?;
         let filter = filter.unwrap_or_default();
         let page = api(ctx)?
             .db
@@ -594,17 +564,12 @@ impl ServerQuery {
                     region: filter.region,
                     name_contains: filter.name_contains,
                 },
-                after,
-                first,
+                paging.after.map(ServerId),
+                paging.first,
             )
             .await
             .or_gql()?;
-        Ok(super::connection(
-            page.items,
-            after.is_some(),
-            page.has_next_page,
-            |s| (s.id.to_string(), ServerNode(s)),
-        ))
+        Ok(paging.connection(page, ServerNode))
     }
 
     /// The plans a cloud offers: its last refreshed listing, or Toygres's built-in table.
@@ -668,22 +633,15 @@ impl ServerQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, ScalingOperationNode, EmptyFields, EmptyFields>>
-    {
+    ) -> async_graphql::Result<Connection<ScalingOperationNode>> {
         let me = caller(ctx)?;
-        let first = page_size(first)?;
-        let after = after.map(|a| parse_id(&ID(a), "cursor")).transpose()?;
+        let paging = Paging::new(first, after)?;
         let page = api(ctx)?
             .db
-            .scaling_operations(&me.visible_projects(), after, first)
+            .scaling_operations(&me.visible_projects(), paging.after, paging.first)
             .await
             .or_gql()?;
-        Ok(super::connection(
-            page.items,
-            after.is_some(),
-            page.has_next_page,
-            |s| (s.id.to_string(), ScalingOperationNode(s)),
-        ))
+        Ok(paging.connection(page, ScalingOperationNode))
     }
 
     /// Fleet events the caller may see (and the cluster's own), newest first.
@@ -694,13 +652,14 @@ impl ServerQuery {
         after: Option<String>,
         server_id: Option<ID>,
         instance_id: Option<ID>,
-    ) -> async_graphql::Result<Connection<String, ClusterEventNode, EmptyFields, EmptyFields>> {
+    ) -> async_graphql::Result<Connection<ClusterEventNode>> {
         let me = caller(ctx)?;
         let server = server_id
             .map(|s| parse_id(&s, "server").map(ServerId))
             .transpose()?;
         let instance = instance_id.map(|i| parse_id(&i, "instance")).transpose()?;
-        events_page(ctx, &me.visible_projects(), server, instance, first, after).await
+        let paging = Paging::new(first, after)?;
+        events_page(ctx, &me.visible_projects(), server, instance, paging).await
     }
 }
 

@@ -1,57 +1,25 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { useClient, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { ClusterEventAddedSubscription, ClusterEventsQuery } from '../lib/documents';
 import type { ClusterEventFieldsFragment as Event } from '../gql/graphql';
 import { SeverityBadge } from './Badge';
+import { ListFoot } from './ListFoot';
 import { apiError } from '../lib/errors';
 import { dateTime, kindLabel, relativeTime } from '../lib/format';
 import { useLive } from '../lib/live';
+import { uniqueById, useLoadMore, type LoadMore, type PageInfo } from '../lib/liveList';
 
 const PAGE = 20;
 
-interface PageInfo {
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
-
 /** Newest first, each event once: live events and fetched pages overlap. */
 export function mergeEvents(...lists: Event[][]): Event[] {
-  const seen = new Set<string>();
-  return lists
-    .flat()
-    .filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))
-    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  return uniqueById(lists.flat()).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 }
 
-/** Pages after the first (`first`), fetched by "Load more"; reset when `variables` change. */
+/** Events older than the first page (which ends at `first`), fetched by "Load more". */
 function useOlderEvents(variables: { first: number; serverId?: string; instanceId?: string }, first: PageInfo | undefined) {
-  const client = useClient();
-  const [more, setMore] = useState<{ rows: Event[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const key = JSON.stringify(variables);
-  useEffect(() => {
-    setMore(null);
-    setError(null);
-  }, [key]);
-  const pageInfo = more ?? first;
-
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoading(true);
-    setError(null);
-    const res = await client.query(ClusterEventsQuery, { ...variables, after: pageInfo.endCursor }, { requestPolicy: 'network-only' }).toPromise();
-    setLoading(false);
-    const err = apiError(res.error);
-    if (err || !res.data) {
-      setError(err?.message ?? 'no data');
-      return;
-    }
-    const page = res.data.clusterEvents;
-    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
-  };
-  return { rows: more?.rows ?? [], hasNextPage: !!pageInfo?.hasNextPage, loadMore, loading, error };
+  return useLoadMore(ClusterEventsQuery, variables, (d) => d.clusterEvents, first);
 }
 
 /** The events as a table, with "Load more" under it when there are older ones. */
@@ -64,7 +32,7 @@ function EventTable({
 }: {
   label: string;
   rows: Event[];
-  older: ReturnType<typeof useOlderEvents>;
+  older: LoadMore<Event>;
   showAbout: boolean;
   serverNames?: Record<string, string>;
 }) {
@@ -106,17 +74,7 @@ function EventTable({
           ))}
         </tbody>
       </table>
-      {(older.hasNextPage || older.error) && (
-        <div className="list-foot">
-          <span className="muted small">{rows.length} shown</span>
-          {older.hasNextPage && (
-            <button className="btn btn-sm" onClick={older.loadMore} disabled={older.loading}>
-              {older.loading ? 'Loading…' : 'Load more'}
-            </button>
-          )}
-          {older.error && <span className="field-error">Could not load more: {older.error}. Try again.</span>}
-        </div>
-      )}
+      {(older.hasNextPage || older.error) && <ListFoot shown={rows.length} more={older} small />}
     </>
   );
 }

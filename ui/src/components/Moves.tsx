@@ -3,14 +3,14 @@ import { Link } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { ActiveServersQuery, DrainProgressQuery, MoveInstanceMutation, MoveProgressQuery, OperationUpdatedSubscription } from '../lib/documents';
 import { ConfirmDialog } from './ConfirmDialog';
-import type { DrainPlanFieldsFragment, InstanceMoveFieldsFragment as Move, MovePhase, OperationStatus } from '../gql/graphql';
+import type { DrainPlanFieldsFragment, InstanceMoveFieldsFragment as Move, MovePhase } from '../gql/graphql';
 import { PhaseBadge, StatusBadge } from './Badge';
 import { apiError } from '../lib/errors';
-import { FINAL_PHASES, MOVE_STEPS, PHASE_HELP, bytes, gb, pauseMs, phaseName } from '../lib/fleet';
+import { bytes, gb, pauseMs } from '../lib/fleet';
+import { FINAL_PHASES, MOVE_PHASE, MOVE_STEPS, phaseName, unfinished } from '../lib/states';
 import { relativeTime } from '../lib/format';
 import { useLive, usePollWhile, useThrottled } from '../lib/live';
 
-const RUNNING: OperationStatus[] = ['QUEUED', 'RUNNING'];
 
 /**
  * Where a move is, as a row of steps: Copying → Catching up → Cutting over → Promoting →
@@ -25,7 +25,7 @@ export function MovePhases({ phase, label }: { phase: MovePhase; label?: string 
       {MOVE_STEPS.map((p, i) => {
         const state = failed || at < 0 ? 'todo' : i < at || phase === 'DONE' ? 'done' : i === at ? 'current' : 'todo';
         return (
-          <li key={p} className={`phase phase-${state}`} aria-current={state === 'current' ? 'step' : undefined} title={PHASE_HELP[p]}>
+          <li key={p} className={`phase phase-${state}`} aria-current={state === 'current' ? 'step' : undefined} title={MOVE_PHASE[p].help}>
             <span className="phase-marker" aria-hidden />
             {phaseName(p)}
             {state === 'done' && <span className="sr-only"> (done)</span>}
@@ -227,7 +227,7 @@ export function DrainProgress({ id, onChange, link = true }: { id: string; onCha
   const soon = useThrottled(refetch, 300);
   useLive(OperationUpdatedSubscription, {}, soon, refetch);
   const op = result.data?.operation?.id === id ? result.data.operation : null;
-  const running = !op || RUNNING.includes(op.status) || op.moves.some((m) => !FINAL_PHASES.includes(m.phase));
+  const running = !op || unfinished(op.status) || op.moves.some((m) => !FINAL_PHASES.includes(m.phase));
   // A safety net for changes made between the query and the subscription starting.
   usePollWhile(running, refetch, 3000);
 
@@ -267,7 +267,7 @@ export function DrainProgress({ id, onChange, link = true }: { id: string; onCha
           )}
           {op.moves.length === 0 ? (
             <p className="muted" data-testid="drain-summary">
-              {RUNNING.includes(op.status) ? 'Planning the moves…' : op.status === 'SUCCEEDED' ? 'Nothing had to move: the server hosted no instances.' : 'No instance was moved.'}
+              {unfinished(op.status) ? 'Planning the moves…' : op.status === 'SUCCEEDED' ? 'Nothing had to move: the server hosted no instances.' : 'No instance was moved.'}
             </p>
           ) : (
             <>
@@ -291,7 +291,7 @@ export function MoveProgress({ id, onChange, link = true }: { id: string; onChan
   useLive(OperationUpdatedSubscription, { id }, soon, refetch);
   const op = result.data?.operation?.id === id ? result.data.operation : null;
   const move = op?.move ?? null;
-  const running = !op || RUNNING.includes(op.status) || (move != null && !FINAL_PHASES.includes(move.phase));
+  const running = !op || unfinished(op.status) || (move != null && !FINAL_PHASES.includes(move.phase));
   usePollWhile(running, refetch, 3000);
 
   const signature = op ? `${op.status}|${move?.phase ?? ''}` : '';

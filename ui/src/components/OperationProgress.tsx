@@ -8,6 +8,8 @@ import { StepTimeline } from './StepTimeline';
 import { apiError } from '../lib/errors';
 import { kindLabel } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
+import { newer, overlay } from '../lib/liveList';
+import { unfinished } from '../lib/states';
 
 /**
  * One operation, followed live (`operationUpdated(id)`): its status, its steps, and a link to
@@ -22,16 +24,16 @@ export function OperationProgress({ id, onChange, title }: { id: string; onChang
     OperationUpdatedSubscription,
     { id },
     (d) => {
-      setLive(d.operationUpdated);
+      setLive((held) => newer(held, d.operationUpdated));
       onChange?.(d.operationUpdated);
     },
     refetch,
   );
   // Only this operation: the previous one's data stays in `result` until the new one loads.
   const base = result.data?.operation?.id === id ? result.data.operation : null;
-  const op = live && (!base || Date.parse(live.updatedAt) >= Date.parse(base.updatedAt)) ? live : base;
+  const op = base ? overlay(base, live) : live;
   // A safety net for changes made between the query and the subscription starting.
-  usePollWhile(!op || op.status === 'QUEUED' || op.status === 'RUNNING', refetch, 3000);
+  usePollWhile(!op || unfinished(op.status), refetch, 3000);
 
   const err = apiError(result.error);
   return (

@@ -45,3 +45,9 @@ export function Notice({ tone = 'info', children, onClose, testId }: { tone?: 'i
     </div>
   );
 }
+
+/** A message a page shows above its content until dismissed: what an action did or why it was refused. */
+export interface PageNotice {
+  tone: 'ok' | 'bad' | 'info';
+  text: ReactNode;
+}

@@ -1,5 +1,6 @@
 import type { OperationStatus } from '../gql/graphql';
 import { dateTime, duration } from '../lib/format';
+import { unfinished } from '../lib/states';
 
 export interface Step {
   seq: number;
@@ -11,7 +12,7 @@ export interface Step {
 export function StepTimeline({ steps, status, finishedAt }: { steps: Step[]; status: OperationStatus; finishedAt: string | null }) {
   const sorted = [...steps].sort((a, b) => a.seq - b.seq);
   if (sorted.length === 0) return <p className="muted">No steps yet: the operation is waiting for a worker.</p>;
-  const active = status === 'RUNNING' || status === 'QUEUED';
+  const active = unfinished(status);
   return (
     <ol className="timeline" aria-label="Steps">
       {sorted.map((s, i) => {

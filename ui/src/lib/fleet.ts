@@ -1,13 +1,10 @@
-import type { CloudProvider, MovePhase, PlanFieldsFragment, RegisterServerInput, ServerState } from '../gql/graphql';
+import type { CloudProvider, PlanFieldsFragment, RegisterServerInput } from '../gql/graphql';
 import { errorField, type ApiError, type FieldRule } from './errors';
 
 /** The clouds servers can be provisioned on. */
 export const CLOUDS: CloudProvider[] = ['HETZNER', 'DIGITALOCEAN'];
 /** Where servers come from: the clouds, and hosts registered by address. */
 export const SERVER_SOURCES: CloudProvider[] = [...CLOUDS, 'EXISTING'];
-export const SERVER_STATES: ServerState[] = ['PROVISIONING', 'BOOTSTRAPPING', 'ACTIVE', 'DRAINING', 'REMOVING', 'REMOVED', 'FAILED'];
-/** States a worker moves a server out of by itself: pages poll while a server is in one. */
-export const SERVER_TRANSITIONAL: ServerState[] = ['PROVISIONING', 'BOOTSTRAPPING', 'REMOVING'];
 
 const CLOUD_NAME: Record<CloudProvider, string> = { HETZNER: 'Hetzner', DIGITALOCEAN: 'DigitalOcean', EXISTING: 'Registered host' };
 /**
@@ -191,38 +188,6 @@ export function registerErrorField(err: ApiError): RegisterField | null {
 }
 
 // Moves.
-
-/** The phases a move goes through when it goes well, in order. */
-export const MOVE_STEPS: MovePhase[] = ['COPYING', 'CATCHING_UP', 'CUTTING_OVER', 'PROMOTING', 'SWITCHED', 'DONE'];
-const PHASE_NAME: Record<MovePhase, string> = {
-  PLANNED: 'Waiting',
-  COPYING: 'Copying',
-  CATCHING_UP: 'Catching up',
-  CUTTING_OVER: 'Cutting over',
-  PROMOTING: 'Promoting',
-  SWITCHED: 'Switched',
-  DONE: 'Done',
-  ROLLED_BACK: 'Rolled back',
-  CANCELLED: 'Cancelled',
-};
-export const PHASE_HELP: Record<MovePhase, string> = {
-  PLANNED: 'Planned; it starts when the moves before it have finished',
-  COPYING: 'The new copy is being made from a base backup',
-  CATCHING_UP: "The new copy streams the primary's WAL and catches up; writes go on",
-  CUTTING_OVER: 'The old primary is shutting down: writes are paused',
-  PROMOTING: 'The new copy is being promoted; from here the move only goes forward',
-  SWITCHED: 'The connection string names the new primary; writes resumed',
-  DONE: 'Finished: the old copy is removed',
-  ROLLED_BACK: 'Undone: the old primary serves as before and the new copy is gone',
-  CANCELLED: 'Never started: its drain stopped first',
-};
-
-export function phaseName(p: MovePhase): string {
-  return PHASE_NAME[p] ?? p;
-}
-
-/** Phases a move does not leave. */
-export const FINAL_PHASES: MovePhase[] = ['DONE', 'ROLLED_BACK', 'CANCELLED'];
 
 /** `0 B`, `512 B`, `1.5 KiB`, `12 MiB`, `1.2 GiB`. */
 export function bytes(n: number): string {

@@ -1,16 +1,4 @@
-import type { InstancePlanFieldsFragment, Provider, ServiceType } from '../gql/graphql';
-
-const PROVIDER_NAME: Record<Provider, string> = { LOCAL: 'Local', KUBERNETES: 'Kubernetes', SERVER: 'Fleet server' };
-/** What each provider is, for the create form. */
-export const PROVIDER_HELP: Record<Provider, string> = {
-  LOCAL: "A PostgreSQL server on the control plane's host.",
-  KUBERNETES: 'A StatefulSet with its own volume on the configured cluster.',
-  SERVER: 'A PostgreSQL server on one of the fleet’s servers, reached over SSH; it can move between servers.',
-};
-
-export function providerName(p: Provider): string {
-  return PROVIDER_NAME[p] ?? p;
-}
+import type { InstancePlanFieldsFragment, ServiceType } from '../gql/graphql';
 
 export const SERVICE_TYPES: ServiceType[] = ['CLUSTER_IP', 'LOAD_BALANCER'];
 const SERVICE_TYPE_NAME: Record<ServiceType, string> = { CLUSTER_IP: 'Cluster IP', LOAD_BALANCER: 'Load balancer' };

@@ -140,16 +140,3 @@ export function useCanOperateHere(): boolean {
   if (current) return a.canOperateIn(current.id);
   return !!session && (a.isSiteAdmin || session.user.roles.some((r) => r.role === 'ADMIN' || r.role === 'OPERATOR'));
 }
-
-/** `Viewer`, `Operator`, `Admin`. */
-export function roleName(r: Role): string {
-  return r.charAt(0) + r.slice(1).toLowerCase();
-}
-
-export const ROLES: Role[] = ['VIEWER', 'OPERATOR', 'ADMIN'];
-
-export const ROLE_HELP: Record<Role, string> = {
-  VIEWER: 'Read only',
-  OPERATOR: 'Create, change and delete resources',
-  ADMIN: 'Everything an operator may, plus managing members and API tokens',
-};

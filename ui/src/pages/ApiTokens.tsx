@@ -9,7 +9,8 @@ import { CopyButton } from '../components/CopyButton';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { TOKEN_RULES, apiError, errorField } from '../lib/errors';
 import { dateTime, relativeTime } from '../lib/format';
-import { ROLES, ROLE_HELP, roleName, useAccess } from '../lib/projects';
+import { useAccess } from '../lib/projects';
+import { ROLE, ROLES, TOKEN_STATE, roleName } from '../lib/states';
 import { ProjectTabs } from './ProjectTabs';
 
 /** How long a new token lasts: days, `never`, or until a chosen `date`. */
@@ -63,19 +64,12 @@ export function tokenStatus(t: Pick<Token, 'active' | 'revokedAt' | 'expiresAt'>
 
 function StatusBadge({ token }: { token: Token }) {
   const s = tokenStatus(token);
-  if (s === 'revoked')
-    return (
-      <Badge tone="muted" title={`Revoked ${dateTime(token.revokedAt)}`}>
-        revoked
-      </Badge>
-    );
-  if (s === 'expired')
-    return (
-      <Badge tone="warn" title={`Expired ${dateTime(token.expiresAt)}`}>
-        expired
-      </Badge>
-    );
-  return <Badge tone="ok">active</Badge>;
+  const title = s === 'revoked' ? `Revoked ${dateTime(token.revokedAt)}` : s === 'expired' ? `Expired ${dateTime(token.expiresAt)}` : undefined;
+  return (
+    <Badge tone={TOKEN_STATE[s].tone} title={title}>
+      {s}
+    </Badge>
+  );
 }
 
 /** The new token's secret, shown this once: it lives only in this component's state. */
@@ -177,7 +171,7 @@ function CreateTokenForm({ projectId, onCreated }: { projectId: string; onCreate
               </option>
             ))}
           </select>
-          {err('role', 't-role-error') || <p className="field-hint">{ROLE_HELP[values.role]}.</p>}
+          {err('role', 't-role-error') || <p className="field-hint">{ROLE[values.role].help}.</p>}
         </div>
         <div className={`field ${errors.expiresAt ? 'field-invalid' : ''}`}>
           <label htmlFor="t-expiry">Expires</label>

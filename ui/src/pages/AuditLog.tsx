@@ -1,12 +1,13 @@
-import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
+import { Fragment, useCallback, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { useClient, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { AuditLogQuery } from '../lib/documents';
-import type { AuditEntryFieldsFragment as Entry } from '../gql/graphql';
 import { Badge, OutcomeBadge } from '../components/Badge';
+import { ListFoot } from '../components/ListFoot';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { apiError } from '../lib/errors';
 import { dateTime, relativeTime } from '../lib/format';
+import { uniqueById, useLoadMore } from '../lib/liveList';
 import { useAccess, useProjects } from '../lib/projects';
 
 const PAGE = 20;
@@ -42,34 +43,10 @@ export function AuditLogPage() {
   const [result, reexecute] = useQuery({ query: AuditLogQuery, variables, requestPolicy: 'cache-and-network' });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
 
-  // Pages after the first, fetched by "Load more"; reset when the filter changes or on refresh.
-  const client = useClient();
-  const [more, setMore] = useState<{ rows: Entry[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
+  // Pages after the first, fetched by "Load more"; dropped when the filter changes.
+  const more = useLoadMore(AuditLogQuery, variables, (d) => d.auditLog, result.data?.auditLog.pageInfo);
   const [open, setOpen] = useState<string | null>(null);
-  useEffect(() => setMore(null), [result.data]);
-
-  const pageInfo = more ?? result.data?.auditLog.pageInfo;
-  const rows = useMemo(() => {
-    const seen = new Set<string>();
-    return [...(result.data?.auditLog.nodes ?? []), ...(more?.rows ?? [])].filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
-  }, [result.data, more]);
-
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    const res = await client.query(AuditLogQuery, { ...variables, after: pageInfo.endCursor }, { requestPolicy: 'network-only' }).toPromise();
-    setLoadingMore(false);
-    const err = apiError(res.error);
-    if (err || !res.data) {
-      setMoreError(err?.message ?? 'no data');
-      return;
-    }
-    const page = res.data.auditLog;
-    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
-  };
+  const rows = useMemo(() => uniqueById([...(result.data?.auditLog.nodes ?? []), ...more.rows]), [result.data, more.rows]);
 
   const projectName = (id: string | null) => {
     if (!id) return null;
@@ -208,17 +185,7 @@ export function AuditLogPage() {
               </tbody>
             </table>
           </div>
-          <div className="list-foot">
-            <span className="muted small" data-testid="audit-count">
-              {rows.length} shown{pageInfo?.hasNextPage ? ', more available' : ''}
-            </span>
-            {pageInfo?.hasNextPage && (
-              <button className="btn" onClick={loadMore} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            )}
-            {moreError && <span className="field-error">Could not load more: {moreError}. Try again.</span>}
-          </div>
+          <ListFoot shown={rows.length} more={more} countTestId="audit-count" />
         </>
       )}
     </section>

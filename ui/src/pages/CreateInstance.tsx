@@ -7,7 +7,8 @@ import { gb } from '../lib/fleet';
 import { InstancePlanPicker } from '../components/PlanPicker';
 import { apiError, createErrorField, type CreateField } from '../lib/errors';
 import { useProjects } from '../lib/projects';
-import { PROVIDER_HELP, SERVICE_TYPES, SERVICE_TYPE_HELP, defaultPlan, providerName, serviceTypeName } from '../lib/instances';
+import { SERVICE_TYPES, SERVICE_TYPE_HELP, defaultPlan, serviceTypeName } from '../lib/instances';
+import { PROVIDER, providerName } from '../lib/states';
 
 export interface CreateValues {
   name: string;
@@ -191,7 +192,7 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
             id="f-provider"
             value={provider}
             onChange={chooseProvider}
-            options={providers.map((p) => ({ value: p, label: providerName(p), help: PROVIDER_HELP[p] }))}
+            options={providers.map((p) => ({ value: p, label: providerName(p), help: PROVIDER[p].help }))}
             invalid={!!errors.provider}
           />,
           undefined,

@@ -1,18 +1,18 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router-dom';
-import { useClient, useQuery } from 'urql';
 import { InstanceUpdatedSubscription, InstancesQuery } from '../lib/documents';
-import type { Health, InstanceState, InstanceUpdatedSubscription as Update, InstancesQuery as Data } from '../gql/graphql';
+import type { Health, InstanceState } from '../gql/graphql';
 import { HealthBadge, ProviderBadge, StateBadge } from '../components/Badge';
+import { ListFoot } from '../components/ListFoot';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { useDebounced, useLive, usePollWhile } from '../lib/live';
+import { useDebounced, usePollWhile } from '../lib/live';
+import { useLiveList } from '../lib/liveList';
 import { useCanOperateHere, useProjects } from '../lib/projects';
+import { HEALTHS, INSTANCE_STATES, INSTANCE_TRANSITIONAL } from '../lib/states';
 
 const PAGE = 20;
-export const STATES: InstanceState[] = ['CREATING', 'RUNNING', 'STOPPING', 'STOPPED', 'STARTING', 'DELETING', 'DELETED', 'FAILED'];
-type Row = Data['instances']['nodes'][number];
 
 export function InstancesPage() {
   const operate = useCanOperateHere();
@@ -23,10 +23,9 @@ export function InstancesPage() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const stateParam = params.get('state') as InstanceState | null;
-  const state = stateParam && STATES.includes(stateParam) ? stateParam : null;
-  const healthParam = params.get('health');
-  const health: Health | null =
-    healthParam === 'HEALTHY' || healthParam === 'UNHEALTHY' || healthParam === 'UNKNOWN' ? (healthParam as Health) : null;
+  const state = stateParam && INSTANCE_STATES.includes(stateParam) ? stateParam : null;
+  const healthParam = params.get('health') as Health | null;
+  const health = healthParam && HEALTHS.includes(healthParam) ? healthParam : null;
   const [search, setSearch] = useState(q);
   const debounced = useDebounced(search, 250);
 
@@ -48,64 +47,23 @@ export function InstancesPage() {
     }),
     [q, state, health, projectId],
   );
-  const [result, reexecute] = useQuery({ query: InstancesQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
-  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
-
-  // Pages after the first, fetched by "Load more"; reset when the filter changes.
-  const client = useClient();
-  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-  useEffect(() => setMore(null), [filter]);
-
-  // Live changes from instanceUpdated, by id, laid over what the queries returned.
-  const [live, setLive] = useState<Record<string, Update['instanceUpdated']>>({});
-  const known = useMemo(() => {
-    const ids = new Set<string>();
-    result.data?.instances.nodes.forEach((n) => ids.add(n.id));
-    more?.rows.forEach((n) => ids.add(n.id));
-    return ids;
-  }, [result.data, more]);
-
-  useLive(
-    InstanceUpdatedSubscription,
-    {},
-    (d) => {
-      const u = d.instanceUpdated;
-      setLive((prev) => ({ ...prev, [u.id]: u }));
+  const variables = useMemo(() => ({ first: PAGE, filter }), [filter]);
+  const list = useLiveList({
+    query: InstancesQuery,
+    variables,
+    pick: (d) => d.instances,
+    live: {
+      subscription: InstanceUpdatedSubscription,
+      variables: {},
+      update: (d) => d.instanceUpdated,
       // An instance we have not listed (made elsewhere): fetch the first page again.
-      if (!known.has(u.id) && u.state !== 'DELETED') refetch();
+      refetchFor: (u) => u.state !== 'DELETED',
     },
-    refetch,
-  );
+  });
+  const { result, refetch, more } = list;
+  const rows = useMemo(() => list.rows.filter((r) => (state ? true : r.state !== 'DELETED')), [list.rows, state]);
 
-  const pageInfo = more ?? result.data?.instances.pageInfo;
-  const rows: Row[] = useMemo(() => {
-    const all = [...(result.data?.instances.nodes ?? []), ...(more?.rows ?? [])];
-    const seen = new Set<string>();
-    return all
-      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
-      .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r))
-      .filter((r) => (state ? true : r.state !== 'DELETED'));
-  }, [result.data, more, live, state]);
-
-  const TRANSITIONAL: InstanceState[] = ['CREATING', 'STOPPING', 'STARTING', 'DELETING'];
-  usePollWhile(rows.some((r) => TRANSITIONAL.includes(r.state)), refetch, 4000);
-
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    const res = await client.query(InstancesQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
-    setLoadingMore(false);
-    const err = apiError(res.error);
-    if (err || !res.data) {
-      setMoreError(err?.message ?? 'no data');
-      return;
-    }
-    const page = res.data.instances;
-    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
-  };
+  usePollWhile(rows.some((r) => INSTANCE_TRANSITIONAL.includes(r.state)), refetch, 4000);
 
   const err = apiError(result.error);
   const filtered = !!(q || state);
@@ -148,7 +106,7 @@ export function InstancesPage() {
           }}
         >
           <option value="">All states (except deleted)</option>
-          {STATES.map((s) => (
+          {INSTANCE_STATES.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>
@@ -224,17 +182,7 @@ export function InstancesPage() {
               </tbody>
             </table>
           </div>
-          <div className="list-foot">
-            <span className="muted small">
-              {rows.length} shown{pageInfo?.hasNextPage ? ', more available' : ''}
-            </span>
-            {pageInfo?.hasNextPage && (
-              <button className="btn" onClick={loadMore} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            )}
-            {moreError && <span className="field-error">Could not load more: {moreError}. Try again.</span>}
-          </div>
+          <ListFoot shown={rows.length} more={more} />
         </>
       )}
     </section>

@@ -1,19 +1,20 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
-import { useClient, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { OperationDetailQuery, OperationUpdatedSubscription, OperationsQuery } from '../lib/documents';
-import type { OperationFullFragment, OperationStatus, OperationsQuery as Data } from '../gql/graphql';
+import type { OperationFullFragment, OperationStatus } from '../gql/graphql';
 import { StatusBadge } from '../components/Badge';
+import { ListFoot } from '../components/ListFoot';
 import { StepTimeline } from '../components/StepTimeline';
 import { DrainProgress, MoveProgress } from '../components/Moves';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { apiError } from '../lib/errors';
 import { dateTime, duration, kindLabel, relativeTime } from '../lib/format';
 import { useLive, usePollWhile } from '../lib/live';
+import { newer, overlay, useLiveList } from '../lib/liveList';
+import { OPERATION_STATUSES, unfinished } from '../lib/states';
 
 const PAGE = 25;
-const STATUSES: OperationStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
-type Row = Data['operations']['nodes'][number];
 
 function Target({ kind, id }: { kind: string; id: string | null }) {
   if (kind === 'INSTANCE' && id) return <Link to={`/instances/${id}`}>instance</Link>;
@@ -26,47 +27,22 @@ function Target({ kind, id }: { kind: string; id: string | null }) {
 export function OperationsPage() {
   const [params, setParams] = useSearchParams();
   const s = params.get('status') as OperationStatus | null;
-  const status = s && STATUSES.includes(s) ? s : null;
+  const status = s && OPERATION_STATUSES.includes(s) ? s : null;
   const target = params.get('target');
   const filter = useMemo(() => ({ ...(status ? { status } : {}), ...(target ? { targetId: target } : {}) }), [status, target]);
-  const [result, reexecute] = useQuery({ query: OperationsQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
-  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
-  const client = useClient();
-  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [live, setLive] = useState<Record<string, OperationFullFragment>>({});
-  useEffect(() => setMore(null), [filter]);
-
-  const known = useMemo(() => new Set([...(result.data?.operations.nodes ?? []), ...(more?.rows ?? [])].map((r) => r.id)), [result.data, more]);
-  useLive(
-    OperationUpdatedSubscription,
-    {},
-    (d) => {
-      const u = d.operationUpdated;
-      setLive((p) => ({ ...p, [u.id]: u }));
-      if (!known.has(u.id) && (!target || u.targetId === target)) refetch();
+  const variables = useMemo(() => ({ first: PAGE, filter }), [filter]);
+  const { result, refetch, rows, more } = useLiveList({
+    query: OperationsQuery,
+    variables,
+    pick: (d) => d.operations,
+    live: {
+      subscription: OperationUpdatedSubscription,
+      variables: {},
+      update: (d) => d.operationUpdated,
+      // An operation we have not listed (started elsewhere): fetch the first page again.
+      refetchFor: (u) => !target || u.targetId === target,
     },
-    refetch,
-  );
-
-  const pageInfo = more ?? result.data?.operations.pageInfo;
-  const rows = useMemo(() => {
-    const seen = new Set<string>();
-    return [...(result.data?.operations.nodes ?? []), ...(more?.rows ?? [])]
-      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
-      .map((r) => (live[r.id] ? { ...r, ...live[r.id] } : r));
-  }, [result.data, more, live]);
-
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoadingMore(true);
-    const res = await client.query(OperationsQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
-    setLoadingMore(false);
-    if (res.data) {
-      const page = res.data.operations;
-      setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
-    }
-  };
+  });
 
   const err = apiError(result.error);
   return (
@@ -87,7 +63,7 @@ export function OperationsPage() {
           }}
         >
           <option value="">All statuses</option>
-          {STATUSES.map((x) => (
+          {OPERATION_STATUSES.map((x) => (
             <option key={x}>{x}</option>
           ))}
         </select>
@@ -152,14 +128,7 @@ export function OperationsPage() {
               </tbody>
             </table>
           </div>
-          <div className="list-foot">
-            <span className="muted small">{rows.length} shown</span>
-            {pageInfo?.hasNextPage && (
-              <button className="btn" onClick={loadMore} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            )}
-          </div>
+          <ListFoot shown={rows.length} more={more} />
         </>
       )}
     </section>
@@ -172,9 +141,9 @@ export function OperationDetailPage() {
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
   const [live, setLive] = useState<OperationFullFragment | null>(null);
   useEffect(() => setLive(null), [id]);
-  useLive(OperationUpdatedSubscription, { id }, (d) => setLive(d.operationUpdated), refetch);
+  useLive(OperationUpdatedSubscription, { id }, (d) => setLive((held) => newer(held, d.operationUpdated)), refetch);
   const current = live ?? result.data?.operation;
-  usePollWhile(!!current && (current.status === 'QUEUED' || current.status === 'RUNNING'), refetch, 3000);
+  usePollWhile(!!current && unfinished(current.status), refetch, 3000);
 
   const err = apiError(result.error);
   if (err && !result.data) return <ErrorState error={err} onRetry={refetch} title="Could not load the operation" />;
@@ -189,7 +158,7 @@ export function OperationDetailPage() {
         </Link>
       </Empty>
     );
-  const op = live && live.id === base.id && Date.parse(live.updatedAt) >= Date.parse(base.updatedAt) ? live : base;
+  const op = overlay(base, live);
 
   return (
     <section>

@@ -8,7 +8,8 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { MEMBER_RULES, apiError, errorField, memberErrorMessage } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { ROLES, ROLE_HELP, roleName, useAccess, useProjects } from '../lib/projects';
+import { useAccess, useProjects } from '../lib/projects';
+import { ROLE, ROLES, roleName } from '../lib/states';
 import { ProjectTabs } from './ProjectTabs';
 
 type Candidate = { id: string; email: string; disabled: boolean };
@@ -128,7 +129,7 @@ function AddMemberForm({
           </p>
         ) : (
           <p className="field-hint" id="m-role-hint">
-            {ROLE_HELP[role]}
+            {ROLE[role].help}
           </p>
         )}
       </div>

@@ -11,6 +11,7 @@ import { apiError, type ApiError } from '../lib/errors';
 import { cloudName, isDnsLabel, monthly, offeredIn, planSize, provisionErrorField, type ProvisionField } from '../lib/fleet';
 import { useLive, usePollWhile } from '../lib/live';
 import { useAccess, useCanOperateHere, useProjects } from '../lib/projects';
+import { unfinished } from '../lib/states';
 
 export interface ProvisionValues {
   provider: CloudProvider;
@@ -300,7 +301,7 @@ export function RefreshPlansButton({ provider, onDone }: { provider: CloudProvid
     if (res.data?.operation) seen(res.data.operation);
   }, [client, op, seen]);
   useLive(OperationUpdatedSubscription, { id: op?.id ?? '' }, (d) => seen(d.operationUpdated), () => void check(), !op);
-  const running = fetching || (op != null && (op.status === 'QUEUED' || op.status === 'RUNNING'));
+  const running = fetching || (op != null && unfinished(op.status));
   // A safety net for an operation that finished before the subscription started.
   usePollWhile(running && op != null, () => void check(), 2000);
   return (
@@ -320,7 +321,7 @@ export function RefreshPlansButton({ provider, onDone }: { provider: CloudProvid
       >
         {running ? `Fetching ${cloudName(provider)}'s plans…` : `Fetch current plans and prices from ${cloudName(provider)}`}
       </button>
-      {op && op.status !== 'QUEUED' && op.status !== 'RUNNING' && (
+      {op && !unfinished(op.status) && (
         <>
           {' '}
           <StatusBadge status={op.status} /> <Link to={`/operations/${op.id}`}>operation</Link>

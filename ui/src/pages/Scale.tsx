@@ -19,6 +19,7 @@ import { apiError, type ApiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
 import { cloudName, money, monthlyDelta, offeredIn, orderablePlans, planLabel, provisionErrorField } from '../lib/fleet';
 import { useLive } from '../lib/live';
+import { newer, overlay } from '../lib/liveList';
 import { useCanOperateHere, useProjects } from '../lib/projects';
 
 /** The most servers one group may have (jobs::server::MAX_GROUP_SIZE). */
@@ -223,24 +224,22 @@ function useServerStates(scaling: Scaling | null): [Record<string, ServerState |
     requestPolicy: 'network-only',
   });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
-  const [live, setLive] = useState<Record<string, { state: ServerState; updatedAt: string }>>({});
+  const [live, setLive] = useState<Record<string, { id: string; state: ServerState; updatedAt: string }>>({});
   useLive(
     ServerUpdatedSubscription,
     {},
     (d) => {
-      const s = d.serverUpdated;
-      if (ids.has(s.id)) setLive((p) => ({ ...p, [s.id]: { state: s.state, updatedAt: s.updatedAt } }));
+      const { id, state, updatedAt } = d.serverUpdated;
+      if (ids.has(id)) setLive((p) => ({ ...p, [id]: newer(p[id], { id, state, updatedAt }) }));
     },
     refetch,
     !scaling,
   );
   const states = useMemo(() => {
     const out: Record<string, ServerState | undefined> = {};
-    for (const s of result.data?.servers.nodes ?? []) if (ids.has(s.id)) out[s.id] = s.state;
-    for (const [id, l] of Object.entries(live)) {
-      const fetched = result.data?.servers.nodes.find((s) => s.id === id);
-      if (!fetched || Date.parse(l.updatedAt) >= Date.parse(fetched.updatedAt)) out[id] = l.state;
-    }
+    for (const s of result.data?.servers.nodes ?? []) if (ids.has(s.id)) out[s.id] = overlay(s, live[s.id]).state;
+    // Servers the fetch did not list yet (made after it) are known by their events alone.
+    for (const l of Object.values(live)) out[l.id] ??= l.state;
     return out;
   }, [result.data, live, ids]);
   return [states, refetch];

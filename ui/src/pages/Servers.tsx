@@ -1,18 +1,20 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { useClient, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { ConfiguredProvidersQuery, ServerUpdatedSubscription, ServersQuery } from '../lib/documents';
-import type { CloudProvider, ServerState, ServerUpdatedSubscription as Update, ServersQuery as Data } from '../gql/graphql';
+import type { CloudProvider, ServerState } from '../gql/graphql';
 import { ServerStateBadge } from '../components/Badge';
+import { ListFoot } from '../components/ListFoot';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { apiError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
-import { CLOUDS, SERVER_SOURCES, SERVER_STATES, SERVER_TRANSITIONAL, TOKEN_VARIABLE, cloudList, cloudName, gb } from '../lib/fleet';
-import { useDebounced, useLive, usePollWhile } from '../lib/live';
+import { CLOUDS, SERVER_SOURCES, TOKEN_VARIABLE, cloudList, cloudName, gb } from '../lib/fleet';
+import { useDebounced, usePollWhile } from '../lib/live';
+import { useLiveList } from '../lib/liveList';
 import { useCanOperateHere, useProjects } from '../lib/projects';
+import { SERVER_STATES, SERVER_TRANSITIONAL } from '../lib/states';
 
 const PAGE = 20;
-type Row = Data['servers']['nodes'][number];
 
 /** What the empty fleet says: which clouds servers can be made on, or how to configure one. */
 export function NoServers({ configured, operate }: { configured: readonly CloudProvider[] | null; operate: boolean }) {
@@ -107,67 +109,24 @@ export function ServersPage() {
     }),
     [q, state, provider, projectId],
   );
-  const [result, reexecute] = useQuery({ query: ServersQuery, variables: { first: PAGE, filter }, requestPolicy: 'cache-and-network' });
-  const [clouds] = useQuery({ query: ConfiguredProvidersQuery });
-  const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
-
-  // Pages after the first, fetched by "Load more"; reset when the filter changes.
-  const client = useClient();
-  const [more, setMore] = useState<{ rows: Row[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-  useEffect(() => setMore(null), [filter]);
-
-  // Live changes from serverUpdated, by id, laid over what the queries returned.
-  const [live, setLive] = useState<Record<string, Update['serverUpdated']>>({});
-  const known = useMemo(() => {
-    const ids = new Set<string>();
-    result.data?.servers.nodes.forEach((n) => ids.add(n.id));
-    more?.rows.forEach((n) => ids.add(n.id));
-    return ids;
-  }, [result.data, more]);
-
-  useLive(
-    ServerUpdatedSubscription,
-    {},
-    (d) => {
-      const u = d.serverUpdated;
-      setLive((prev) => ({ ...prev, [u.id]: u }));
+  const variables = useMemo(() => ({ first: PAGE, filter }), [filter]);
+  const list = useLiveList({
+    query: ServersQuery,
+    variables,
+    pick: (d) => d.servers,
+    live: {
+      subscription: ServerUpdatedSubscription,
+      variables: {},
+      update: (d) => d.serverUpdated,
       // A server we have not listed (provisioned elsewhere, or by a scaling): fetch the first page again.
-      if (!known.has(u.id) && u.state !== 'REMOVED') refetch();
+      refetchFor: (u) => u.state !== 'REMOVED',
     },
-    refetch,
-  );
-
-  const pageInfo = more ?? result.data?.servers.pageInfo;
-  const rows: Row[] = useMemo(() => {
-    const all = [...(result.data?.servers.nodes ?? []), ...(more?.rows ?? [])];
-    const seen = new Set<string>();
-    return all
-      .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
-      .map((r) => {
-        const l = live[r.id];
-        return l && Date.parse(l.updatedAt) >= Date.parse(r.updatedAt) ? { ...r, ...l } : r;
-      })
-      .filter((r) => (state ? true : r.state !== 'REMOVED'));
-  }, [result.data, more, live, state]);
+  });
+  const { result, refetch, more } = list;
+  const [clouds] = useQuery({ query: ConfiguredProvidersQuery });
+  const rows = useMemo(() => list.rows.filter((r) => (state ? true : r.state !== 'REMOVED')), [list.rows, state]);
 
   usePollWhile(rows.some((r) => SERVER_TRANSITIONAL.includes(r.state)), refetch, 4000);
-
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    const res = await client.query(ServersQuery, { first: PAGE, after: pageInfo.endCursor, filter }, { requestPolicy: 'network-only' }).toPromise();
-    setLoadingMore(false);
-    const err = apiError(res.error);
-    if (err || !res.data) {
-      setMoreError(err?.message ?? 'no data');
-      return;
-    }
-    const page = res.data.servers;
-    setMore((prev) => ({ rows: [...(prev?.rows ?? []), ...page.nodes], endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage }));
-  };
 
   const err = apiError(result.error);
   const filtered = !!(q || state || provider);
@@ -288,17 +247,7 @@ export function ServersPage() {
               </tbody>
             </table>
           </div>
-          <div className="list-foot">
-            <span className="muted small">
-              {rows.length} shown{pageInfo?.hasNextPage ? ', more available' : ''}
-            </span>
-            {pageInfo?.hasNextPage && (
-              <button className="btn" onClick={loadMore} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load more'}
-              </button>
-            )}
-            {moreError && <span className="field-error">Could not load more: {moreError}. Try again.</span>}
-          </div>
+          <ListFoot shown={rows.length} more={more} />
         </>
       )}
     </section>
