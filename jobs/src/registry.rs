@@ -158,7 +158,37 @@ impl<S: Step> Table<S> {
 
 #[cfg(test)]
 mod tests {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
     use super::*;
+    use crate::db::Db;
+    use crate::user::DEFAULT_PROJECT_ID;
+
+    /// A table's step names what comes next: the next step of the table, the end after the
+    /// last, and a stored step the table does not have is refused, not run.
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn a_table_goes_from_step_to_step_and_refuses_a_step_it_does_not_have(
+        _p: PgPoolOptions,
+        c: PgConnectOptions,
+    ) {
+        let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap());
+        crate::queue::setup(&db).await.unwrap();
+        let cx = crate::testing::context(&db);
+        let mut op = system_check::start(&db, DEFAULT_PROJECT_ID, None)
+            .await
+            .unwrap();
+        assert_eq!(op.step, "check_database");
+        let table = &system_check::TABLE;
+        assert_eq!(
+            table.drive(&op, &cx).await.unwrap(),
+            Outcome::Hop("check_queue")
+        );
+        op.step = "check_queue".to_owned();
+        assert_eq!(table.drive(&op, &cx).await.unwrap(), Outcome::Done);
+        op.step = "fetch_plans".to_owned();
+        let refused = table.drive(&op, &cx).await.unwrap_err();
+        assert!(matches!(refused, Error::InvalidInput(_)), "{refused}");
+    }
 
     #[test]
     fn every_kind_has_a_first_step_on_every_provider_it_runs_on() {

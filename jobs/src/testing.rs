@@ -51,6 +51,23 @@ pub fn local_host() -> std::sync::Arc<providers::host::PgHost> {
     ))
 }
 
+/// A worker context over `db` for tests: the local provider of [`local_host`], no fleet, no
+/// Kubernetes, short retries, and no failpoint.
+pub fn context(db: &Db) -> Context {
+    Context {
+        db: db.clone(),
+        shutdown: tokio_util::sync::CancellationToken::new(),
+        retry: crate::RetryPolicy {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(100),
+        },
+        local: local_host(),
+        fleet: Default::default(),
+        kubernetes: None,
+        failpoint: None,
+    }
+}
+
 /// Wait until operation `op` is final (succeeded, failed or cancelled), at most `patience`;
 /// panics when it is not.
 pub async fn wait_final(

@@ -235,3 +235,62 @@ pub(crate) async fn stop_after_failure(op: &Operation, cx: &Context) {
         tracing::warn!(instance = %id, "failed to stop a failed instance: {e:#}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    use super::*;
+    use crate::db::Db;
+    use crate::instance::{self, CreateInstance, Offer};
+    use crate::user::DEFAULT_PROJECT_ID;
+
+    /// Step by step, without the engine: `AllocatePort` claims a free port and goes on; when
+    /// another process takes that port before `StartServer`, the step releases it and hops
+    /// back to `AllocatePort`, which claims another.
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn a_port_taken_before_the_start_sends_the_create_back_to_allocate_another(
+        _p: PgPoolOptions,
+        c: PgConnectOptions,
+    ) {
+        let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap());
+        crate::queue::setup(&db).await.unwrap();
+        let cx = crate::testing::context(&db);
+        let offer = Offer {
+            local_versions: cx.local.versions(),
+            ..Offer::default()
+        };
+        let input = CreateInstance {
+            name: "stepwise".into(),
+            ..CreateInstance::default()
+        };
+        let (inst, op) = instance::create(&db, &input, &offer, DEFAULT_PROJECT_ID, None)
+            .await
+            .unwrap();
+        assert_eq!(op.step, "allocate_port");
+
+        let next = step(HostStep::AllocatePort, &op, &cx).await.unwrap();
+        assert_eq!(next, Next::Continue);
+        let first = db.instance(inst.id).await.unwrap().port.expect("a port");
+        let next = step(HostStep::PrepareDataDir, &op, &cx).await.unwrap();
+        assert_eq!(next, Next::Continue);
+
+        let squatter = std::net::TcpListener::bind(("127.0.0.1", u16::try_from(first).unwrap()))
+            .expect("take the instance's port");
+        let next = step(HostStep::StartServer, &op, &cx).await.unwrap();
+        assert_eq!(next, Next::Hop(HostStep::AllocatePort));
+        assert_eq!(db.instance(inst.id).await.unwrap().port, None, "released");
+
+        let next = step(HostStep::AllocatePort, &op, &cx).await.unwrap();
+        assert_eq!(next, Next::Continue);
+        let second = db
+            .instance(inst.id)
+            .await
+            .unwrap()
+            .port
+            .expect("another port");
+        assert_ne!(second, first);
+        drop(squatter);
+        cx.local.remove(&inst.resource_name()).await.unwrap();
+    }
+}
