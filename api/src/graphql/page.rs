@@ -2,11 +2,10 @@
 //! page of rows from the database becomes a connection here.
 //!
 //! Every list is newest first and the database pages after a row's id, so a row's cursor is
-//! its id. `jobs` returns pages in three shapes ([`Page`], [`InstancePage`],
-//! [`OperationPage`]); [`RowPage`] reads them alike.
+//! its id. `jobs` returns every list as a [`Page`].
 
 use async_graphql::{ID, OutputType};
-use jobs::db::{AuditEntry, InstancePage, OperationPage, Page};
+use jobs::db::{AuditEntry, Page};
 use jobs::instance::Instance;
 use jobs::operation::Operation;
 use jobs::server::{ClusterEvent, ScalingOperation, Server};
@@ -52,14 +51,13 @@ impl Paging {
 
     /// `page` as a connection, each row turned into its node by `node`. There is a previous
     /// page exactly when this one started after a cursor.
-    pub(crate) fn connection<P: RowPage, N: OutputType>(
+    pub(crate) fn connection<T: Listed, N: OutputType>(
         &self,
-        page: P,
-        node: impl Fn(P::Row) -> N,
+        page: Page<T>,
+        node: impl Fn(T) -> N,
     ) -> Connection<N> {
-        let (rows, has_next_page) = page.into_parts();
-        let mut connection = Connection::new(self.after.is_some(), has_next_page);
-        connection.edges.extend(rows.into_iter().map(|row| {
+        let mut connection = Connection::new(self.after.is_some(), page.has_next_page);
+        connection.edges.extend(page.items.into_iter().map(|row| {
             let cursor = encode_cursor(row.key());
             async_graphql::connection::Edge::new(cursor, node(row))
         }));
@@ -81,35 +79,6 @@ fn decode_cursor(cursor: String) -> async_graphql::Result<Uuid> {
 pub(crate) trait Listed {
     /// The row's id.
     fn key(&self) -> Uuid;
-}
-
-/// One page of rows as the database returns it.
-pub(crate) trait RowPage {
-    /// What the page holds.
-    type Row: Listed;
-    /// The rows in order, and whether more follow.
-    fn into_parts(self) -> (Vec<Self::Row>, bool);
-}
-
-impl<T: Listed> RowPage for Page<T> {
-    type Row = T;
-    fn into_parts(self) -> (Vec<T>, bool) {
-        (self.items, self.has_next_page)
-    }
-}
-
-impl RowPage for InstancePage {
-    type Row = Instance;
-    fn into_parts(self) -> (Vec<Instance>, bool) {
-        (self.items, self.has_next_page)
-    }
-}
-
-impl RowPage for OperationPage {
-    type Row = Operation;
-    fn into_parts(self) -> (Vec<Operation>, bool) {
-        (self.items, self.has_next_page)
-    }
 }
 
 impl Listed for Instance {

@@ -3,7 +3,7 @@
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{Db, violated_constraint};
+use super::{Db, Page, violated_constraint};
 use crate::instance::{
     DesiredState, Health, HealthCheck, Instance, InstanceId, InstanceState, Provider,
 };
@@ -57,15 +57,6 @@ pub struct InstanceFilter {
     pub provider: Option<Provider>,
     /// Only names containing this.
     pub name_contains: Option<String>,
-}
-
-/// One page of instances, newest first.
-#[derive(Clone, Debug)]
-pub struct InstancePage {
-    /// The instances on this page.
-    pub items: Vec<Instance>,
-    /// Whether more follow.
-    pub has_next_page: bool,
 }
 
 impl Db {
@@ -302,9 +293,9 @@ impl Db {
         filter: &InstanceFilter,
         after: Option<InstanceId>,
         first: i64,
-    ) -> Result<InstancePage> {
+    ) -> Result<Page<Instance>> {
         let projects: Vec<Uuid> = filter.projects.iter().map(|p| p.0).collect();
-        let mut items: Vec<Instance> = sqlx::query_as(
+        let items: Vec<Instance> = sqlx::query_as(
             "SELECT * FROM instances \
              WHERE project_id = ANY($1) \
                AND (CASE WHEN $2::instance_state IS NULL THEN state <> 'deleted' ELSE state = $2 END) \
@@ -323,12 +314,7 @@ impl Db {
         .bind(first + 1)
         .fetch_all(&self.pool)
         .await?;
-        let has_next_page = items.len() as i64 > first;
-        items.truncate(usize::try_from(first).unwrap_or(0));
-        Ok(InstancePage {
-            items,
-            has_next_page,
-        })
+        Ok(Page::of(items, first))
     }
 
     /// Every local instance that should be serving, with its password, for the health sweep.

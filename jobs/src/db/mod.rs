@@ -30,12 +30,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::time::Duration;
 
 pub use audit::{AuditEntry, NewAuditEntry};
-pub use instances::{InstanceFilter, InstancePage, NewInstance};
+pub use instances::{InstanceFilter, NewInstance};
 pub use metrics::{MetricPoint, MetricSample};
 pub use moves::{InstanceMove, MovePhase, NewMove};
-pub use operations::{NewOperation, OperationFilter, OperationPage};
+pub use operations::{NewOperation, OperationFilter};
 pub use projects::{ApiToken, Member, Project};
-pub use servers::{NewServer, Page, Reach, ScalingChildren, ServerFilter};
+pub use servers::{NewServer, Reach, ScalingChildren, ServerFilter};
 pub use signing_keys::{KeyInfo, StoredKey};
 
 /// The metadata schema's migrations, embedded in the binary.
@@ -100,4 +100,26 @@ impl Db {
 /// The name of the constraint a database error violated, if any.
 pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
     err.as_database_error().and_then(|e| e.constraint())
+}
+
+/// One page of rows, newest first.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Whether more follow.
+    pub has_next_page: bool,
+}
+
+impl<T> Page<T> {
+    /// The page of `items`, which were fetched with a limit of `first + 1`: the extra row,
+    /// dropped, says that more follow.
+    pub(crate) fn of(mut items: Vec<T>, first: i64) -> Self {
+        let has_next_page = items.len() as i64 > first;
+        items.truncate(usize::try_from(first).unwrap_or(0));
+        Self {
+            items,
+            has_next_page,
+        }
+    }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{Db, violated_constraint};
+use super::{Db, Page, violated_constraint};
 use crate::instance::Provider;
 use crate::operation::{Operation, OperationId, OperationStatus, OperationStep, TargetKind};
 use crate::user::{ProjectId, UserId};
@@ -44,15 +44,6 @@ pub struct OperationFilter {
     pub kind: Option<String>,
     /// Only operations on this target.
     pub target_id: Option<Uuid>,
-}
-
-/// One page of operations, newest first.
-#[derive(Clone, Debug)]
-pub struct OperationPage {
-    /// The operations on this page.
-    pub items: Vec<Operation>,
-    /// Whether more follow.
-    pub has_next_page: bool,
 }
 
 fn truncate_error(msg: &str) -> String {
@@ -120,9 +111,9 @@ impl Db {
         filter: &OperationFilter,
         after: Option<OperationId>,
         first: i64,
-    ) -> Result<OperationPage> {
+    ) -> Result<Page<Operation>> {
         let projects: Vec<Uuid> = filter.projects.iter().map(|p| p.0).collect();
-        let mut items: Vec<Operation> = sqlx::query_as(
+        let items: Vec<Operation> = sqlx::query_as(
             "SELECT * FROM operations \
              WHERE project_id = ANY($1) \
                AND ($2::operation_status IS NULL OR status = $2) \
@@ -139,12 +130,7 @@ impl Db {
         .bind(first + 1)
         .fetch_all(&self.pool)
         .await?;
-        let has_next_page = items.len() as i64 > first;
-        items.truncate(usize::try_from(first).unwrap_or(0));
-        Ok(OperationPage {
-            items,
-            has_next_page,
-        })
+        Ok(Page::of(items, first))
     }
 
     /// The steps an operation has entered, in order.

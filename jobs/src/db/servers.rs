@@ -6,7 +6,7 @@ use providers::cloud::{Plan, Vm};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{Db, violated_constraint};
+use super::{Db, Page, violated_constraint};
 use crate::server::{CloudProvider, ClusterEvent, ScalingOperation, Server, ServerId, ServerState};
 use crate::user::{ProjectId, UserId};
 use crate::{Error, Result};
@@ -66,26 +66,6 @@ pub struct ServerFilter {
     pub region: Option<String>,
     /// Only names containing this.
     pub name_contains: Option<String>,
-}
-
-/// One page of rows, newest first.
-#[derive(Clone, Debug)]
-pub struct Page<T> {
-    /// The rows.
-    pub items: Vec<T>,
-    /// Whether more follow.
-    pub has_next_page: bool,
-}
-
-impl<T> Page<T> {
-    pub(crate) fn of(mut items: Vec<T>, first: i64) -> Self {
-        let has_next_page = items.len() as i64 > first;
-        items.truncate(usize::try_from(first).unwrap_or(0));
-        Self {
-            items,
-            has_next_page,
-        }
-    }
 }
 
 /// How the operations a scaling started are going.

@@ -287,7 +287,7 @@ impl PgHost {
     }
 
     /// Make a cluster in `dir` unless one is there: `initdb` into a scratch directory beside
-    /// it (see [`PgHost::initdb`]), renamed into place only when complete, so that a crash
+    /// it (see `initdb`), renamed into place only when complete, so that a crash
     /// mid-way never leaves a half-made cluster that looks whole.
     pub async fn ensure_cluster(
         &self,
