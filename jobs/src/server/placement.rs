@@ -315,41 +315,14 @@ pub async fn plan_drain(tx: &mut Transaction<'_, Postgres>, server: &Server) -> 
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
 
     fn server(name: &str, memory_mb: i32, disk_gb: i32) -> Candidate {
-        let now = Utc::now();
         Candidate {
             server: Server {
-                id: ServerId(Uuid::now_v7()),
-                project_id: crate::user::DEFAULT_PROJECT_ID,
-                name: name.to_owned(),
-                provider: super::super::CloudProvider::Existing,
-                plan: "existing".to_owned(),
-                region: "home".to_owned(),
-                provider_id: Some(name.to_owned()),
-                ipv4: Some("127.0.0.2".parse().unwrap()),
-                ipv6: None,
-                labels: serde_json::json!({}),
-                state: ServerState::Active,
-                failure_reason: None,
-                created_by: None,
-                created_at: now,
-                updated_at: now,
-                template: "postgres-host".to_owned(),
-                image: String::new(),
-                pending_action: None,
-                state_changed_at: now,
-                removed_at: None,
-                scaling_operation_id: None,
-                ssh_port: 22,
-                ssh_user: "root".to_owned(),
-                ssh_host_key: Some("ssh-ed25519 AAAA".to_owned()),
                 memory_mb: Some(memory_mb),
                 disk_gb: Some(disk_gb),
-                pg_versions: vec![15],
+                ..crate::testing::server(name)
             },
             used_memory_mb: 0,
             used_disk_gb: 0,

@@ -276,33 +276,17 @@ mod tests {
     fn server(name: &str, state: ServerState, age_minutes: i64) -> Server {
         let created = Utc::now() - chrono::Duration::minutes(age_minutes);
         Server {
-            id: ServerId(Uuid::now_v7()),
-            project_id: crate::user::DEFAULT_PROJECT_ID,
-            name: name.to_owned(),
             provider: CloudProvider::Hetzner,
             plan: "cx22".to_owned(),
             region: "fsn1".to_owned(),
             provider_id: Some("1".to_owned()),
             ipv4: None,
-            ipv6: None,
-            labels: serde_json::json!({}),
             state,
-            failure_reason: None,
-            created_by: None,
             created_at: created,
             updated_at: created,
-            template: "postgres-host".to_owned(),
-            image: "debian-12".to_owned(),
-            pending_action: None,
             state_changed_at: created,
-            removed_at: None,
-            scaling_operation_id: None,
-            ssh_port: 22,
-            ssh_user: "toygres".to_owned(),
-            ssh_host_key: None,
-            memory_mb: None,
-            disk_gb: None,
-            pg_versions: Vec::new(),
+            image: "debian-12".to_owned(),
+            ..crate::testing::server(name)
         }
     }
 
