@@ -211,7 +211,7 @@ async fn execute(
             introspection::Kind::Ordinary => state.schema.execute(request.data(caller)).await,
             introspection::Kind::Unbounded => {
                 async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
-                    introspection::REFUSAL,
+                    introspection::refusal(),
                     None,
                 )])
             }

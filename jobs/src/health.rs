@@ -152,28 +152,21 @@ async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Resul
     Ok(())
 }
 
-/// Check instance `inst` once, at `host` and `port`, on a connection of its own: what the
-/// workflows that leave an instance running record with its new state, so that its health is
-/// known when the operation ends rather than at the next sweep.
-pub(crate) async fn check_at(cx: &Context, inst: &Instance, host: &str, port: u16) -> HealthCheck {
+/// Check instance `inst` once, at `host` and `port`, with its `password`, on a connection of
+/// its own: what the workflows that leave an instance running record with its new state, so
+/// that its health is known when the operation ends rather than at the next sweep.
+pub(crate) async fn check_at(
+    inst: &Instance,
+    host: &str,
+    port: u16,
+    password: &str,
+) -> HealthCheck {
     let at = Instance {
         host: Some(host.to_owned()),
         port: Some(i32::from(port)),
         ..inst.clone()
     };
-    let password = match cx.db.instance_password(inst.id).await {
-        Ok(p) => p,
-        Err(e) => {
-            return HealthCheck {
-                checked_at: chrono::Utc::now(),
-                healthy: false,
-                latency_ms: None,
-                server_version: None,
-                error: Some(format!("read the password: {e}")),
-            };
-        }
-    };
-    check(&at, &password, &HealthConfig::default(), &Pool::default()).await
+    check(&at, password, &HealthConfig::default(), &Pool::default()).await
 }
 
 /// Whether the process of a local or server instance is gone (and not merely slow). A host we

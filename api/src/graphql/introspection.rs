@@ -14,7 +14,6 @@ use async_graphql::parser::types::{
 };
 use async_graphql::parser::{Positioned, parse_query};
 use async_graphql::{Name, Request};
-use std::collections::HashMap;
 
 /// The deepest introspection accepted; the standard query is 14 deep.
 pub(crate) const MAX_DEPTH: usize = 24;
@@ -52,8 +51,13 @@ pub(crate) enum Kind {
 }
 
 /// What the caller is told when introspection goes past its limits.
-pub(crate) const REFUSAL: &str = "Query is nested too deep: introspection may nest at most \
-    3 list fields and 24 fields, select at most 2000 fields and 3 root fields";
+pub(crate) fn refusal() -> String {
+    format!(
+        "Query is nested too deep: introspection may nest at most {MAX_NESTED_LISTS} list \
+         fields and {MAX_DEPTH} fields, select at most {MAX_FIELDS} fields and \
+         {MAX_ROOT_FIELDS} root fields"
+    )
+}
 
 /// Whether `request` is introspection alone, and if so whether it stays within the
 /// introspection limits.
@@ -147,8 +151,7 @@ impl<'d> Walk<'d> {
     }
 
     fn fragment(&self, name: &Name) -> Option<&'d Positioned<FragmentDefinition>> {
-        let fragments: &'d HashMap<Name, Positioned<FragmentDefinition>> = &self.doc.fragments;
-        fragments.get(name)
+        self.doc.fragments.get(name)
     }
 
     /// Whether the fields under `set`, at `depth` with `lists` list fields above, stay within

@@ -160,7 +160,9 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
             let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
-            let check = crate::health::check_at(cx, inst, &endpoint.host, endpoint.port).await;
+            let password = cx.db.instance_password(id).await?;
+            let check =
+                crate::health::check_at(inst, &endpoint.host, endpoint.port, &password).await;
             cx.db
                 .mark_instance_running(id, &endpoint.host, Some(endpoint.port), &check)
                 .await?;

@@ -98,7 +98,8 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
         }
         HostStep::MarkRunning => {
             let address = host.listen().to_string();
-            let check = crate::health::check_at(cx, &inst, &address, port(&inst)?).await;
+            let password = cx.db.instance_password(id).await?;
+            let check = crate::health::check_at(&inst, &address, port(&inst)?, &password).await;
             cx.db
                 .mark_instance_running(id, &address, None, &check)
                 .await?;

@@ -64,8 +64,8 @@ const fn fleet(steps: &'static [ServerStep]) -> Table<ServerStep> {
         steps,
         run: |s, op, cx| Box::pin(step(s, op, cx)),
         give_up: GiveUp {
-            clean_up: |_, _, _| Box::pin(async { true }),
             mark: |tx, op, message, _, cx| Box::pin(after_failure(tx, op, message, cx)),
+            ..GiveUp::NOTHING
         },
     }
 }
