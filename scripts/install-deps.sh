@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure this machine has what Toygres needs beyond the Rust toolchain: the PostgreSQL
-# server binaries (for the embedded database, local instances and tests), the unprivileged
-# `postgres` user that runs them when Toygres runs as root, and VictoriaMetrics (for the
-# metrics tests). Installs them on Debian/Ubuntu as
+# server binaries (for the embedded database, local instances and tests), pgBackRest (for
+# instance backups), the unprivileged `postgres` user that runs them when Toygres runs as
+# root, and VictoriaMetrics (for the metrics tests). Installs them on Debian/Ubuntu as
 # root; otherwise names the exact command to run.
 set -euo pipefail
 
@@ -18,6 +18,10 @@ fi
 # `--test`: also what the test suite needs.
 for_tests=false
 [ "${1:-}" = "--test" ] && for_tests=true
+
+have_pgbackrest() {
+    command -v pgbackrest >/dev/null 2>&1
+}
 
 have_victoria() {
     ! $for_tests || command -v victoria-metrics >/dev/null 2>&1
@@ -50,18 +54,18 @@ if $for_tests && ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 
-if have_server_binaries && id postgres >/dev/null 2>&1 && have_victoria && have_browser && have_sshd; then
+if have_server_binaries && have_pgbackrest && id postgres >/dev/null 2>&1 && have_victoria && have_browser && have_sshd; then
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "PostgreSQL server binaries (or, for the tests, VictoriaMetrics, Chromium and sshd) are missing." >&2
+    echo "PostgreSQL server binaries or pgBackRest (or, for the tests, VictoriaMetrics, Chromium and sshd) are missing." >&2
     echo "Install them, for example:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y postgresql victoria-metrics chromium openssh-server" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y postgresql pgbackrest victoria-metrics chromium openssh-server" >&2
     exit 1
 fi
 
-echo "installing PostgreSQL server binaries and VictoriaMetrics (Debian packages postgresql, victoria-metrics)" >&2
+echo "installing PostgreSQL server binaries, pgBackRest and VictoriaMetrics (Debian packages postgresql, pgbackrest, victoria-metrics)" >&2
 # Toygres runs its own clusters: don't let the package create and start a system-wide one.
 mkdir -p /etc/postgresql-common
 if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
@@ -70,7 +74,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # victoria-metrics and chromium are for the tests; the packaged service is not started here.
-packages=(postgresql)
+packages=(postgresql pgbackrest)
 $for_tests && packages+=(victoria-metrics chromium openssh-server iproute2 util-linux)
 # Packages must not start their services (sshd on port 22, say): the tests start their own.
 no_services=false
@@ -82,6 +86,7 @@ fi
 apt-get install -y -qq "${packages[@]}" >/dev/null
 $no_services && rm -f /usr/sbin/policy-rc.d
 have_server_binaries
+have_pgbackrest
 have_victoria
 have_browser
 have_sshd

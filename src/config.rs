@@ -300,6 +300,39 @@ pub(crate) struct ServeConfig {
     /// Bearer token `GET /metrics` requires; open on the main listener when unset.
     #[arg(long, env = "TOYGRES_METRICS_TOKEN", hide_env_values = true)]
     pub(crate) metrics_token: Option<String>,
+    /// Seconds after which a quiet instance's WAL is archived anyway (`archive_timeout`):
+    /// the most a restore can miss of it.
+    #[arg(long, env = "TOYGRES_ARCHIVE_TIMEOUT_SECS", default_value_t = 60)]
+    pub(crate) archive_timeout_secs: u32,
+    /// An S3-compatible object store for backups (`host` or `host:port`; HTTPS). Without it,
+    /// backups go to `backups/` in the data directory.
+    #[arg(long, env = "TOYGRES_BACKUP_S3_ENDPOINT")]
+    pub(crate) backup_s3_endpoint: Option<String>,
+    /// The backup bucket.
+    #[arg(long, env = "TOYGRES_BACKUP_S3_BUCKET")]
+    pub(crate) backup_s3_bucket: Option<String>,
+    /// The bucket's region.
+    #[arg(long, env = "TOYGRES_BACKUP_S3_REGION", default_value = "us-east-1")]
+    pub(crate) backup_s3_region: String,
+    /// The access key id for the bucket.
+    #[arg(long, env = "TOYGRES_BACKUP_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub(crate) backup_s3_access_key_id: Option<String>,
+    /// The secret access key for the bucket.
+    #[arg(
+        long,
+        env = "TOYGRES_BACKUP_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub(crate) backup_s3_secret_access_key: Option<String>,
+    /// `host` (bucket.endpoint) or `path` (endpoint/bucket) addressing.
+    #[arg(long, env = "TOYGRES_BACKUP_S3_URI_STYLE", default_value = "host", value_parser = ["host", "path"])]
+    pub(crate) backup_s3_uri_style: String,
+    /// Check the store's TLS certificate (`true` or `false`).
+    #[arg(long, env = "TOYGRES_BACKUP_S3_VERIFY_TLS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub(crate) backup_s3_verify_tls: bool,
+    /// A CA bundle that signs the store's certificate, instead of the system's.
+    #[arg(long, env = "TOYGRES_BACKUP_S3_CA_FILE")]
+    pub(crate) backup_s3_ca_file: Option<std::path::PathBuf>,
     /// For crash tests only: abort right after an operation of KIND records entering STEP.
     /// Refused unless the build has the `failpoints` feature (test builds only).
     #[arg(long, env = "TOYGRES_FAILPOINT", value_name = "KIND:STEP", hide = true)]
@@ -505,5 +538,52 @@ impl ServeConfig {
             base: Duration::from_millis(self.retry_base_ms.max(1)),
             ..jobs::RetryPolicy::default()
         }
+    }
+}
+
+impl ServeConfig {
+    /// Where backups go: the S3-compatible store when one is configured (all of endpoint,
+    /// bucket and keys), else `backups/` in the data directory.
+    pub(crate) fn backup_store(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<providers::host::backup::Store> {
+        use providers::host::backup::{S3, Store, UriStyle};
+        let Some(endpoint) = &self.backup_s3_endpoint else {
+            return Ok(Store::Directory(data_dir.join("backups")));
+        };
+        let need = |v: &Option<String>, name: &str| {
+            v.clone().ok_or_else(|| {
+                anyhow::anyhow!("TOYGRES_BACKUP_S3_ENDPOINT is set, so {name} must be set too")
+            })
+        };
+        let endpoint = endpoint
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned();
+        anyhow::ensure!(
+            !endpoint.starts_with("http://"),
+            "TOYGRES_BACKUP_S3_ENDPOINT must be reached over HTTPS (pgBackRest speaks only HTTPS)"
+        );
+        Ok(Store::S3(S3 {
+            endpoint,
+            bucket: need(&self.backup_s3_bucket, "TOYGRES_BACKUP_S3_BUCKET")?,
+            region: self.backup_s3_region.clone(),
+            access_key_id: need(
+                &self.backup_s3_access_key_id,
+                "TOYGRES_BACKUP_S3_ACCESS_KEY_ID",
+            )?,
+            secret_access_key: need(
+                &self.backup_s3_secret_access_key,
+                "TOYGRES_BACKUP_S3_SECRET_ACCESS_KEY",
+            )?,
+            uri_style: if self.backup_s3_uri_style == "path" {
+                UriStyle::Path
+            } else {
+                UriStyle::Host
+            },
+            verify_tls: self.backup_s3_verify_tls,
+            ca_file: self.backup_s3_ca_file.clone(),
+        }))
     }
 }

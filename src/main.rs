@@ -180,19 +180,18 @@ async fn run(
     let local = Arc::new(local_host(db_cfg, cfg)?);
     let fleet = Arc::new(cfg.fleet(&db_cfg.data_dir)?);
     let kubernetes = cfg.kubernetes().await?;
+    let master = match &cfg.master_key {
+        Some(text) => api::MasterKey::from_text(text)?,
+        None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
+    };
+    let backup = backup_repository(&db, &master, db_cfg, cfg).await?;
 
     let mut tasks = tokio::task::JoinSet::new();
     if cfg.role.runs_api() {
         let ttl = Duration::from_secs(cfg.token_ttl_secs);
         let keys = match &cfg.jwt_secret {
             Some(secret) => api::Keys::from_secret(secret.as_bytes(), ttl)?,
-            None => {
-                let master = match &cfg.master_key {
-                    Some(text) => api::MasterKey::from_text(text)?,
-                    None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
-                };
-                api::Keys::load_or_generate(&db, master, ttl).await?
-            }
+            None => api::Keys::load_or_generate(&db, master.clone(), ttl).await?,
         };
         let bus = EventBus::start(&db, shutdown.clone()).await?;
         let keys = Arc::new(keys);
@@ -208,6 +207,7 @@ async fn run(
                     server_versions: fleet.hosts.configured().then(Vec::new),
                 },
                 fleet: fleet.clone(),
+                backup: backup.clone(),
             },
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
@@ -241,6 +241,7 @@ async fn run(
             retry: cfg.retry_policy(),
             local: local.clone(),
             fleet: fleet.clone(),
+            backup: backup.clone(),
             kubernetes: kubernetes.clone(),
             failpoint: cfg.failpoint.clone(),
         };
@@ -275,6 +276,46 @@ async fn run(
         }
     }
     result
+}
+
+/// The backup repository, with the installation's cipher key (made on first start, kept in
+/// the database sealed with the master key); `None`, with a warning, where pgBackRest is
+/// missing.
+async fn backup_repository(
+    db: &Db,
+    master: &api::MasterKey,
+    db_cfg: &DbConfig,
+    cfg: &ServeConfig,
+) -> anyhow::Result<Option<Arc<providers::host::backup::Repository>>> {
+    const KEY: &str = "backup-cipher";
+    let store = cfg.backup_store(&db_cfg.data_dir.canonicalize()?)?;
+    let found = tokio::process::Command::new("pgbackrest")
+        .arg("version")
+        .output()
+        .await;
+    if !found.is_ok_and(|out| out.status.success()) {
+        tracing::warn!(
+            "pgBackRest is not installed: instances are created without backups \
+             (Debian: apt-get install pgbackrest)"
+        );
+        return Ok(None);
+    }
+    let fresh: [u8; 32] = rand::random();
+    let fresh = hex_string(&fresh);
+    let sealed = db
+        .installation_secret(KEY, &master.seal(KEY, fresh.as_bytes()))
+        .await?;
+    let cipher_pass = String::from_utf8(master.open(KEY, &sealed)?)?;
+    tracing::info!(store = ?store, "backups on");
+    Ok(Some(Arc::new(providers::host::backup::Repository {
+        store,
+        cipher_pass,
+        archive_timeout_secs: cfg.archive_timeout_secs,
+    })))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The local provider: instances under the data directory, run as the Postgres user.

@@ -17,6 +17,9 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// The request is malformed or out of bounds.
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// This installation, or this kind of instance, cannot do that (yet): not a bad request,
+    /// and not worth retrying.
+    pub const UNSUPPORTED: &str = "UNSUPPORTED";
     /// The subscriber fell behind and missed events.
     pub const LAGGED: &str = "LAGGED";
     /// Something broke on our side.
@@ -52,6 +55,7 @@ pub fn from_jobs(err: jobs::Error) -> GqlError {
         jobs::Error::NotFound { kind } => coded(code::NOT_FOUND, format!("{kind} not found")),
         jobs::Error::Conflict(m) => coded(code::CONFLICT, m),
         jobs::Error::InvalidInput(m) => coded(code::INVALID_INPUT, m),
+        jobs::Error::Unsupported(m) => coded(code::UNSUPPORTED, m),
         other => internal(&other),
     }
 }

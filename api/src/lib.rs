@@ -41,6 +41,8 @@ pub struct ApiContext {
     pub offer: jobs::instance::Offer,
     /// The server fleet's clouds and settings.
     pub fleet: Arc<jobs::server::Fleet>,
+    /// The backup repository, unless pgBackRest is missing here.
+    pub backup: Option<Arc<jobs::backup::Repository>>,
 }
 
 /// Transport limits.

@@ -19,6 +19,7 @@ async fn a_subscriber_that_falls_behind_gets_a_lagged_error_not_silence(pool: Pg
         keys: Arc::new(Keys::from_secret(&[7; 32], Duration::from_secs(60)).unwrap()),
         offer: Default::default(),
         fleet: Default::default(),
+        backup: None,
     });
     let caller = Caller {
         user_id: UserId(uuid::Uuid::now_v7()),

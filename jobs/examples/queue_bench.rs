@@ -69,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         retry: RetryPolicy::default(),
         local: testing::local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     };

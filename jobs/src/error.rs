@@ -15,6 +15,9 @@ pub enum Error {
     /// The request itself is wrong, whatever the state.
     #[error("{0}")]
     InvalidInput(String),
+    /// This installation, or this kind of instance, cannot do that (yet).
+    #[error("{0}")]
+    Unsupported(String),
     /// A provider failed; its variant says whether retrying can help.
     #[error(transparent)]
     Provider(#[from] providers::Error),
@@ -33,6 +36,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
             Error::InvalidInput(_) => "invalid_input",
+            Error::Unsupported(_) => "unsupported",
             Error::Provider(e) => e.metric_label(),
             Error::Db(_) => "db",
             Error::Other(_) => "other",
@@ -46,6 +50,7 @@ impl Error {
             Error::NotFound { .. }
                 | Error::Conflict(_)
                 | Error::InvalidInput(_)
+                | Error::Unsupported(_)
                 | Error::Provider(
                     providers::Error::Permanent(_) | providers::Error::NotFound { .. }
                 )

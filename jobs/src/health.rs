@@ -24,6 +24,7 @@ use sqlx::{ConnectOptions as _, Connection as _, PgConnection};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use crate::backup::ArchiveProbe;
 use crate::instance::{HealthCheck, Instance, InstanceId};
 use crate::workflow::{Context, Kind};
 use crate::{Error, Result};
@@ -71,6 +72,7 @@ pub async fn run(cx: Context, config: HealthConfig, shutdown: CancellationToken)
         cx,
         config,
         connections: Arc::default(),
+        heartbeats: crate::backup::Heartbeats::default(),
     };
     crate::leader::run(
         &duty.cx.db.clone(),
@@ -87,6 +89,7 @@ struct Sweeper {
     cx: Context,
     config: HealthConfig,
     connections: Pool,
+    heartbeats: crate::backup::Heartbeats,
 }
 
 impl crate::leader::Duty for Sweeper {
@@ -95,7 +98,14 @@ impl crate::leader::Duty for Sweeper {
     }
 
     async fn tick(&mut self) -> Result<()> {
-        sweep(&self.cx, &self.config, &self.connections).await?;
+        sweep(
+            &self.cx,
+            &self.config,
+            &self.connections,
+            &mut self.heartbeats,
+        )
+        .await?;
+        crate::backup::schedule(&self.cx).await?;
         crate::instance::observe_pods(&self.cx).await?;
         crate::instance::check_drift(&self.cx).await?;
         let pruned = crate::queue::prune_finished(&self.cx.db, FINISHED_JOB_RETENTION).await?;
@@ -107,20 +117,33 @@ impl crate::leader::Duty for Sweeper {
 }
 
 /// Check every running instance once.
-async fn sweep(cx: &Context, config: &HealthConfig, connections: &Pool) -> Result<()> {
+async fn sweep(
+    cx: &Context,
+    config: &HealthConfig,
+    connections: &Pool,
+    heartbeats: &mut crate::backup::Heartbeats,
+) -> Result<()> {
     let instances = cx.db.instances_to_check().await?;
     let live: std::collections::HashSet<InstanceId> = instances.iter().map(|(i, _)| i.id).collect();
     connections.lock().await.retain(|id, _| live.contains(id));
-    let results: Vec<(Instance, HealthCheck)> = futures::stream::iter(instances)
-        .map(|(inst, password)| async move {
-            let check = check(&inst, &password, config, connections).await;
-            (inst, check)
-        })
-        .buffer_unordered(config.concurrency.max(1))
-        .collect()
-        .await;
+    heartbeats.retain(&live);
+    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>)> =
+        futures::stream::iter(instances)
+            .map(|(inst, password)| async move {
+                // Instances that archive their WAL get a heartbeat commit and an archiver
+                // reading with their check (see `backup`).
+                let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
+                let (check, probe) = check(&inst, &password, config, connections, archives).await;
+                (inst, check, probe)
+            })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect()
+            .await;
     let due = chrono::Duration::from_std(config.interval * 10).unwrap_or(chrono::Duration::MAX);
-    for (inst, check) in results {
+    for (inst, check, probe) in results {
+        if let Some(probe) = probe {
+            heartbeats.observe(cx, &inst, probe).await?;
+        }
         let outcome = if check.healthy {
             "healthy"
         } else {
@@ -166,7 +189,15 @@ pub(crate) async fn check_at(
         port: Some(i32::from(port)),
         ..inst.clone()
     };
-    check(&at, password, &HealthConfig::default(), &Pool::default()).await
+    check(
+        &at,
+        password,
+        &HealthConfig::default(),
+        &Pool::default(),
+        false,
+    )
+    .await
+    .0
 }
 
 /// Whether the process of a local or server instance is gone (and not merely slow). A host we
@@ -182,13 +213,15 @@ async fn process_gone(inst: &Instance, cx: &Context) -> bool {
     }
 }
 
-/// Connect (or reuse a connection) with the instance's own credentials and ask its version.
+/// Connect (or reuse a connection) with the instance's own credentials and ask its version;
+/// with `archives`, also make a heartbeat commit and read the archiver's progress.
 async fn check(
     inst: &Instance,
     password: &str,
     config: &HealthConfig,
     connections: &Pool,
-) -> HealthCheck {
+    archives: bool,
+) -> (HealthCheck, Option<ArchiveProbe>) {
     let checked_at = chrono::Utc::now();
     let cached = connections.lock().await.remove(&inst.id);
     let mut outcome = match cached {
@@ -203,27 +236,71 @@ async fn check(
         };
     }
     match outcome {
-        Ok((conn, version, latency)) => {
+        Ok((mut conn, version, latency)) => {
+            let probe = if archives {
+                probe_archiving(&mut conn, config.timeout).await
+            } else {
+                None
+            };
             let mut pool = connections.lock().await;
             if pool.len() < config.max_connections {
                 pool.insert(inst.id, conn);
             }
-            HealthCheck {
+            let check = HealthCheck {
                 checked_at,
                 healthy: true,
                 latency_ms: Some(latency.as_secs_f64() * 1e3),
                 server_version: Some(version),
                 error: None,
-            }
+            };
+            (check, probe)
         }
-        Err(error) => HealthCheck {
-            checked_at,
-            healthy: false,
-            latency_ms: None,
-            server_version: None,
-            error: Some(error),
-        },
+        Err(error) => {
+            let check = HealthCheck {
+                checked_at,
+                healthy: false,
+                latency_ms: None,
+                server_version: None,
+                error: Some(error),
+            };
+            (check, None)
+        }
     }
+}
+
+/// A heartbeat commit (a transaction that takes an id writes a timestamped commit record),
+/// then the WAL file now being written, which holds it, and the archiver's progress. Every
+/// name is schema-qualified: the connection is the tenant's, whose search path is theirs.
+/// `None` if the instance did not answer (a read-only role refuses only the heartbeat).
+async fn probe_archiving(conn: &mut PgConnection, timeout: Duration) -> Option<ArchiveProbe> {
+    type Row = (
+        String,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let probe = async {
+        let beat: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT pg_catalog.now() FROM pg_catalog.txid_current()")
+                .fetch_one(&mut *conn)
+                .await
+                .ok();
+        let row: Row = sqlx::query_as(
+            "SELECT pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), \
+                    a.last_archived_wal, a.last_archived_time, a.last_failed_wal, a.last_failed_time \
+             FROM pg_catalog.pg_stat_archiver a",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .ok()?;
+        Some(ArchiveProbe {
+            heartbeat: beat.map(|at| (at, row.0)),
+            last_archived: row.1.zip(row.2),
+            last_failed: row.3.zip(row.4),
+        })
+    };
+    tokio::time::timeout(timeout, probe).await.ok().flatten()
 }
 
 async fn connect(

@@ -7,6 +7,7 @@
 //! * `workflow`: what every workflow shares: kinds, the context, typed steps, `Next`.
 //! * `engine`: the step engine that moves operations on, with retries and backoff.
 //! * `registry`: which steps, step function and give-up hook each kind has.
+//! * `backup`: backup policies, the backup workflow, restore windows, the backup scheduler.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
 //! * `health`: the health sweep that checks every running instance.
@@ -33,6 +34,7 @@
 //!   └── (cancel) ──────────────────────────▶ cancelled
 //! ```
 
+pub mod backup;
 pub mod browser;
 pub mod db;
 pub mod engine;

@@ -41,17 +41,20 @@ pub enum Queue {
     Drain,
     /// Deleting instances and servers.
     Delete,
+    /// Backups: long copies that must not hold up deploys.
+    Backup,
     /// Diagnostics and housekeeping.
     System,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 5] = [
+    pub const ALL: [Queue; 6] = [
         Queue::Provision,
         Queue::Deploy,
         Queue::Drain,
         Queue::Delete,
+        Queue::Backup,
         Queue::System,
     ];
 
@@ -62,6 +65,7 @@ impl Queue {
             Queue::Deploy => "deploy",
             Queue::Drain => "drain",
             Queue::Delete => "delete",
+            Queue::Backup => "backup",
             Queue::System => "system",
         }
     }

@@ -8,6 +8,7 @@
 //! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::host::step`, `instance::kube::step` | the instance stops and is marked failed |
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
+//! | `backup_instance` | `backup::TABLE` | `backup::step` | its backup is marked failed |
 //! | `test_script` | `testing::TABLE` | `testing::script_step` | nothing to undo |
 
 use std::time::Duration;
@@ -18,7 +19,7 @@ use sqlx::{Postgres, Transaction};
 use crate::instance::{self, Provider, moves};
 use crate::operation::Operation;
 use crate::workflow::{Context, Kind, Next, Step};
-use crate::{Error, Result, server, system_check};
+use crate::{Error, Result, backup, server, system_check};
 
 /// The workflow operations of `kind` run.
 pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
@@ -38,6 +39,7 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::DiscardServer => &server::steps::DISCARD,
         Kind::ScaleCluster => &server::steps::SCALE,
         Kind::RefreshPlans => &server::steps::REFRESH_PLANS,
+        Kind::BackupInstance => &backup::TABLE,
         #[cfg(any(test, feature = "test-util"))]
         Kind::TestScript => &crate::testing::TABLE,
     }

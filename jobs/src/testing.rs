@@ -100,6 +100,7 @@ pub fn context(db: &Db) -> Context {
         },
         local: local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     }

@@ -125,6 +125,8 @@ pub struct Context {
     pub local: Arc<PgHost>,
     /// The server fleet's clouds and settings.
     pub fleet: Arc<crate::server::Fleet>,
+    /// The backup repository, unless pgBackRest is missing here.
+    pub backup: Option<Arc<providers::host::backup::Repository>>,
     /// The Kubernetes provider, when configured.
     pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
     /// A crash to inject, for crash tests: `kind:step` aborts the process right after an
@@ -165,6 +167,8 @@ pub enum Kind {
     ScaleCluster,
     /// Replace the plan table with a provider's own listing.
     RefreshPlans,
+    /// Take a backup of an instance into its repository.
+    BackupInstance,
     /// Scripted behaviour for the engine's own tests.
     #[cfg(any(test, feature = "test-util"))]
     TestScript,
@@ -188,6 +192,7 @@ impl Kind {
         Kind::DiscardServer,
         Kind::ScaleCluster,
         Kind::RefreshPlans,
+        Kind::BackupInstance,
         #[cfg(any(test, feature = "test-util"))]
         Kind::TestScript,
     ];
@@ -210,6 +215,7 @@ impl Kind {
             Kind::DiscardServer => "discard_server",
             Kind::ScaleCluster => "scale_cluster",
             Kind::RefreshPlans => "refresh_plans",
+            Kind::BackupInstance => "backup_instance",
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => "test_script",
         }
@@ -234,6 +240,7 @@ impl Kind {
             Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
             Kind::RegisterServer => Queue::Provision,
             Kind::DiscardServer => Queue::Delete,
+            Kind::BackupInstance => Queue::Backup,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => Queue::System,
         }
@@ -259,6 +266,9 @@ impl Kind {
             | Kind::DiscardServer
             | Kind::RefreshPlans => 8,
             Kind::ScaleCluster => 3,
+            // A backup that fails over and over (a repository down) fails loudly, and the
+            // scheduler starts the next one.
+            Kind::BackupInstance => 5,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => 4,
         }

@@ -56,6 +56,7 @@ fn spawn_workers(
         },
         local: testing::local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     };
@@ -280,6 +281,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         retry: RetryPolicy::default(),
         local: testing::local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     };

@@ -97,6 +97,7 @@ async fn setup_with(
         },
         local: testing::local_host(),
         fleet: Arc::new(fleet),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     };

@@ -32,6 +32,7 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
         },
         local: testing::local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     };

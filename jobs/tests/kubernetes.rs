@@ -63,6 +63,7 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
         },
         local: testing::local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: Some(Arc::new(k8s)),
         failpoint: None,
     };
@@ -260,6 +261,7 @@ async fn a_delete_that_retains_storage_keeps_the_claim(_p: PgPoolOptions, c: PgC
     succeed(&s.db, op).await;
     let keep = DeleteOptions {
         retain_storage: Some(true),
+        ..DeleteOptions::default()
     };
     succeed(
         &s.db,

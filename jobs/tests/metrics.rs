@@ -26,6 +26,7 @@ async fn context(connect: PgConnectOptions) -> Context {
         retry: RetryPolicy::default(),
         local: testing::local_host(),
         fleet: Default::default(),
+        backup: None,
         kubernetes: None,
         failpoint: None,
     }

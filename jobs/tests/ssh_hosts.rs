@@ -90,9 +90,9 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
     let major = *ha.versions().last().unwrap();
     let name = "tg-sshtest0001";
     ha.ensure_data_dir(name, major).await.unwrap();
-    ha.ensure_running(name, major, 20001).await.unwrap();
+    ha.ensure_running(name, major, 20001, None).await.unwrap();
     // Idempotent: a second start finds it running.
-    ha.ensure_running(name, major, 20001).await.unwrap();
+    ha.ensure_running(name, major, 20001, None).await.unwrap();
     let login = Login {
         username: "app",
         password: "it's a 'quoted' pass\\word",
@@ -120,7 +120,7 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
         password: "repl-pass-123456".into(),
     };
     hb.ensure_standby(name, major, &upstream).await.unwrap();
-    hb.ensure_running(name, major, 20001).await.unwrap();
+    hb.ensure_running(name, major, 20001, None).await.unwrap();
     sqlx::query("INSERT INTO t SELECT generate_series(1001, 2000)")
         .execute(&mut conn)
         .await

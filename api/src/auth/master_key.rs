@@ -1,7 +1,8 @@
-//! The master key that seals secrets at rest (signing keys today).
+//! The master key that seals secrets at rest: signing keys, the backup cipher key.
 
 /// The key that encrypts signing keys at rest (AES-256-GCM, the key id as associated data, a
 /// random nonce per seal). From `TOYGRES_MASTER_KEY`, or a file in the data directory.
+#[derive(Clone)]
 pub struct MasterKey(aes_gcm::Aes256Gcm);
 
 impl std::fmt::Debug for MasterKey {

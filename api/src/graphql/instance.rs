@@ -362,6 +362,56 @@ impl InstanceNode {
             })
             .collect())
     }
+    /// When it is backed up in full, and how far back it can be restored.
+    async fn backup_policy(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::backup::BackupPolicyNode> {
+        super::backup::policy(ctx, &self.0).await
+    }
+    /// Its backups, newest first (expired and failed ones included, marked so).
+    async fn backups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<super::backup::BackupNode>> {
+        super::backup::backups(ctx, &self.0, first, after).await
+    }
+    /// The earliest time it can be restored to (the end of its oldest backup kept); null
+    /// before its first backup.
+    async fn earliest_restore_time(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(super::backup::window(ctx, &self.0)
+            .await?
+            .map(|w| w.earliest))
+    }
+    /// The latest time it can be restored to: a moment known to be in the archived WAL,
+    /// trailing the present by about the archive timeout plus a health interval.
+    async fn latest_restore_time(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(super::backup::window(ctx, &self.0).await?.map(|w| w.latest))
+    }
+    /// How its continuous WAL archiving is doing; null where it does not archive.
+    async fn archiving(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::backup::ArchivingNode>> {
+        super::backup::archiving(ctx, &self.0).await
+    }
+    /// The instance it was restored from, if it was.
+    async fn restored_from(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
+        Ok(api(ctx)?
+            .db
+            .restore_source(self.0.id)
+            .await
+            .or_gql()?
+            .map(|(source, _)| ID(source.to_string())))
+    }
     /// Its operations, newest first.
     async fn operations(
         &self,
@@ -422,9 +472,9 @@ pub(crate) struct CreateInstanceInput {
 #[derive(SimpleObject)]
 pub(crate) struct CreateInstancePayload {
     /// The new instance, `CREATING`.
-    instance: InstanceNode,
+    pub(crate) instance: InstanceNode,
     /// The operation that makes it; follow it with `operationUpdated`.
-    operation: OperationNode,
+    pub(crate) operation: OperationNode,
 }
 
 /// Which instances to list.
@@ -621,18 +671,23 @@ impl InstanceMutation {
 
     /// Stop the instance and remove it with all its data. On Kubernetes, `retainStorage`
     /// keeps its volume (the PVC); the installation's default (`TOYGRES_K8S_RETAIN_PVC`)
-    /// applies if omitted.
+    /// applies if omitted. Its backups are kept for their retention period, so that
+    /// `restoreInstance` can bring it back, unless `purgeBackups` is true.
     async fn delete_instance(
         &self,
         ctx: &Context<'_>,
         id: ID,
         retain_storage: Option<bool>,
+        purge_backups: Option<bool>,
     ) -> async_graphql::Result<OperationNode> {
         let me = caller(ctx)?;
         let id = InstanceId(parse_id(&id, "instance")?);
         let found = api(ctx)?.db.instance(id).await;
         let instance = writable(me, found, |i| i.project_id, "instance")?;
-        let options = inst::DeleteOptions { retain_storage };
+        let options = inst::DeleteOptions {
+            retain_storage,
+            purge_backups,
+        };
         let op = inst::delete(&api(ctx)?.db, instance.id, options, Some(me.user_id))
             .await
             .or_gql()?;

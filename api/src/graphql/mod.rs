@@ -19,6 +19,7 @@ macro_rules! mirror {
 mod access;
 mod account;
 mod audit;
+mod backup;
 pub(crate) use audit::Origin;
 mod cluster;
 mod instance;
@@ -60,6 +61,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     access::AccessMutation,
     account::AccountMutation,
+    backup::BackupMutation,
     instance::InstanceMutation,
     instance::BrowserMutation,
     operation::OperationMutation,

@@ -152,6 +152,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
                 server_versions: None,
             },
             fleet: options.fleet.clone(),
+            backup: None,
         },
         Limits {
             max_body_bytes: options.max_body_bytes,
@@ -178,6 +179,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             retry: jobs::RetryPolicy::default(),
             local: local.clone(),
             fleet: options.fleet.clone(),
+            backup: None,
             kubernetes: options.kubernetes.clone(),
             failpoint: None,
         };

@@ -15,6 +15,7 @@
 //! events reach `LISTEN`ers exactly when the change commits.
 
 mod audit;
+mod backups;
 mod instances;
 mod metrics;
 mod moves;

@@ -550,6 +550,22 @@ pub async fn create(
     project: ProjectId,
     requested_by: Option<UserId>,
 ) -> Result<(Instance, Operation)> {
+    create_from(db, input, offer, project, requested_by, None).await
+}
+
+/// Where a new instance's data comes from, when not from an empty template: another
+/// instance's backups, up to a time (the latest point when `None`).
+pub(crate) type RestoreFrom = (InstanceId, Option<DateTime<Utc>>);
+
+/// [`create`], with the data restored from `restore` when given.
+pub(crate) async fn create_from(
+    db: &Db,
+    input: &CreateInstance,
+    offer: &Offer,
+    project: ProjectId,
+    requested_by: Option<UserId>,
+    restore: Option<RestoreFrom>,
+) -> Result<(Instance, Operation)> {
     let offer = &match input.provider {
         // What the active servers have between them.
         Some(Provider::Server) if offer.server_versions.is_some() => Offer {
@@ -598,6 +614,9 @@ pub async fn create(
         },
     )
     .await?;
+    if let Some((source, target)) = restore {
+        Db::set_restore_source(&mut tx, instance.id, source, target).await?;
+    }
     let op = engine::start_in(
         &mut tx,
         new_operation(
@@ -684,6 +703,7 @@ pub(crate) static CREATE: InstanceWorkflow = InstanceWorkflow::new(
         HostStep::PrepareDataDir,
         HostStep::StartServer,
         HostStep::CreateRole,
+        HostStep::CreateStanza,
         HostStep::MarkRunning,
     ],
     &[
@@ -698,6 +718,7 @@ pub(crate) static DELETE: InstanceWorkflow = InstanceWorkflow::new(
     &[
         HostStep::StopServer,
         HostStep::RemoveData,
+        HostStep::RemoveBackups,
         HostStep::MarkDeleted,
     ],
     &[
@@ -717,7 +738,11 @@ pub(crate) static STOP: InstanceWorkflow = InstanceWorkflow::new(
 );
 /// `start_instance`.
 pub(crate) static START: InstanceWorkflow = InstanceWorkflow::new(
-    &[HostStep::StartServer, HostStep::MarkRunning],
+    &[
+        HostStep::StartServer,
+        HostStep::CreateStanza,
+        HostStep::MarkRunning,
+    ],
     &[
         KubeStep::ApplyObjects,
         KubeStep::WaitReady,
@@ -729,6 +754,7 @@ pub(crate) static RESTART: InstanceWorkflow = InstanceWorkflow::new(
     &[
         HostStep::StopServer,
         HostStep::StartServer,
+        HostStep::CreateStanza,
         HostStep::MarkRunning,
     ],
     &[
@@ -740,7 +766,11 @@ pub(crate) static RESTART: InstanceWorkflow = InstanceWorkflow::new(
 /// `recover_instance`: the health sweep's automatic restart (drift on Kubernetes is repaired
 /// by the sweep itself).
 pub(crate) static RECOVER: InstanceWorkflow = InstanceWorkflow::new(
-    &[HostStep::StartServer, HostStep::MarkRunning],
+    &[
+        HostStep::StartServer,
+        HostStep::CreateStanza,
+        HostStep::MarkRunning,
+    ],
     &[
         KubeStep::ApplyObjects,
         KubeStep::WaitReady,
@@ -794,6 +824,9 @@ async fn mark_stopped(id: InstanceId, cx: &Context) -> Result<()> {
 pub struct DeleteOptions {
     /// Keep the volume (Kubernetes: the PVC) for a later restore.
     pub retain_storage: Option<bool>,
+    /// Delete the instance's backups and archived WAL at once, instead of keeping them for
+    /// their retention period (during which the instance can be restored).
+    pub purge_backups: Option<bool>,
 }
 
 /// Start an operation of `kind` on an existing instance: check that its state allows it, move

@@ -160,7 +160,12 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
         MoveStep::StartCopy => {
             match e
                 .target
-                .ensure_running(&name, major, port(m.target_port, "target")?)
+                .ensure_running(
+                    &name,
+                    major,
+                    port(m.target_port, "target")?,
+                    super::steps::archiving_of(inst, cx).await?.as_ref(),
+                )
                 .await
             {
                 Err(providers::Error::AddressInUse { port }) => {
@@ -214,7 +219,12 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                 // It did not hand everything over: it serves again, and we start over.
                 tracing::warn!(instance = %inst.id, "the source did not shut down cleanly; restarting the cutover");
                 e.source
-                    .ensure_running(&name, major, port(m.source_port, "source")?)
+                    .ensure_running(
+                        &name,
+                        major,
+                        port(m.source_port, "source")?,
+                        super::steps::archiving_of(inst, cx).await?.as_ref(),
+                    )
                     .await?;
                 cx.db.restart_cutover(m.id).await?;
                 return Ok(Next::Hop(MoveStep::CatchUp));
@@ -383,7 +393,10 @@ pub(crate) async fn roll_back(op: &Operation, message: &str, cx: &Context) -> bo
         // The old primary first: it is what clients need.
         if let Some(p) = m.source_port.or(inst.port) {
             let p = u16::try_from(p).map_err(anyhow::Error::from)?;
-            e.source.ensure_running(&name, major, p).await?;
+            let archiving = super::steps::archiving_of(&inst, cx).await?;
+            e.source
+                .ensure_running(&name, major, p, archiving.as_ref())
+                .await?;
         }
         // Then the new copy, if its host answers; one left behind is reported, not served.
         if let Err(err) = e.target.remove(&name).await {

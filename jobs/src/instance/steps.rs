@@ -4,22 +4,32 @@
 //! try may have made (by the instance's resource name) before making it.
 //!
 //! ```text
-//! create_instance:  allocate_port → prepare_data_dir → start_server → create_role → mark_running
+//! create_instance:  allocate_port → prepare_data_dir → start_server → create_role
+//!                   → create_stanza → mark_running
 //!                   (start_server hops back to allocate_port if another process took the port)
-//! delete_instance:  stop_server → remove_data → mark_deleted
+//! delete_instance:  stop_server → remove_data → remove_backups → mark_deleted
 //! stop_instance:    stop_server → mark_stopped
-//! start_instance:   start_server → mark_running
-//! restart_instance: stop_server → start_server → mark_running
-//! recover_instance: start_server → mark_running      (the health sweep's automatic restart)
+//! start_instance:   start_server → create_stanza → mark_running
+//! restart_instance: stop_server → start_server → create_stanza → mark_running
+//! recover_instance: start_server → create_stanza → mark_running   (the health sweep's restart)
 //! ```
+//!
+//! A restore is a `create_instance` whose instance names a source (`restored_from`):
+//! `prepare_data_dir` restores the source's backups instead of copying the template, and
+//! `start_server` waits, napping, until the restored server has replayed up to its target
+//! and promoted itself. Where backups are on (see `backup`), every start writes the
+//! instance's pgBackRest configuration and archives its WAL, and `create_stanza` makes sure
+//! its stanza exists.
 
 use std::sync::Arc;
 
+use providers::host::backup::{Backups, RestoreTarget};
 use providers::host::{Login, PgHost};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _};
 
 use super::{Instance, InstanceId, InstanceState, Provider};
+use crate::backup;
 use crate::operation::{Operation, TargetKind};
 use crate::workflow::{Context, Next, steps};
 use crate::{Error, Result};
@@ -31,9 +41,11 @@ steps! {
         PrepareDataDir => "prepare_data_dir",
         StartServer => "start_server",
         CreateRole => "create_role",
+        CreateStanza => "create_stanza",
         MarkRunning => "mark_running",
         StopServer => "stop_server",
         RemoveData => "remove_data",
+        RemoveBackups => "remove_backups",
         MarkStopped => "mark_stopped",
         MarkDeleted => "mark_deleted",
     }
@@ -69,14 +81,32 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
     let host = host_of(&inst, cx).await?;
     match step {
         HostStep::AllocatePort => allocate_port(&inst, &host, cx).await?,
-        HostStep::PrepareDataDir => host.ensure_data_dir(&name, major).await?,
+        HostStep::PrepareDataDir => match cx.db.restore_source(id).await? {
+            None => host.ensure_data_dir(&name, major).await?,
+            Some((source, target)) => {
+                let backups = backup::backups_of(&inst, cx).await?;
+                let target = target.map_or(RestoreTarget::Latest, RestoreTarget::Time);
+                host.restore(
+                    &name,
+                    port(&inst)?,
+                    &backups,
+                    &backup::stanza(source),
+                    target,
+                )
+                .await?;
+            }
+        },
         HostStep::StartServer => {
             if inst.state == InstanceState::Stopping {
                 cx.db
                     .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
-            match host.ensure_running(&name, major, port(&inst)?).await {
+            let archiving = archiving_of(&inst, cx).await?;
+            match host
+                .ensure_running(&name, major, port(&inst)?, archiving.as_ref())
+                .await
+            {
                 // Something else took the port between allocation and start: take another.
                 Err(providers::Error::AddressInUse { port }) => {
                     tracing::warn!(instance = %id, port, "port taken by another process; allocating another");
@@ -84,6 +114,18 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
                     return Ok(Next::Hop(HostStep::AllocatePort));
                 }
                 other => other?,
+            }
+            // A restored server replays WAL up to its target, then promotes itself.
+            if inst.state == InstanceState::Creating
+                && cx.db.restore_source(id).await?.is_some()
+                && host.recovery(&name, major, port(&inst)?).await?.in_recovery
+            {
+                return Ok(Next::Nap(std::time::Duration::from_millis(500)));
+            }
+        }
+        HostStep::CreateStanza => {
+            if let Some(backups) = archiving_of(&inst, cx).await? {
+                host.create_stanza(&name, &backups).await?;
             }
         }
         HostStep::CreateRole => {
@@ -106,9 +148,42 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
         }
         HostStep::StopServer => host.ensure_stopped(&name).await?,
         HostStep::RemoveData => host.remove(&name).await?,
+        HostStep::RemoveBackups => remove_backups(&inst, &host, op, cx).await?,
         HostStep::MarkStopped | HostStep::MarkDeleted => {}
     }
     Ok(Next::Continue)
+}
+
+/// The backup settings `inst` archives with, or `None` where backups are not available to
+/// it (no pgBackRest here, a Kubernetes instance, a server instance without object storage).
+pub(crate) async fn archiving_of(inst: &Instance, cx: &Context) -> Result<Option<Backups>> {
+    match backup::backups_of(inst, cx).await {
+        Ok(b) => Ok(Some(b)),
+        Err(Error::Unsupported(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A deleted instance's backups stay in the repository for their retention (a restore can
+/// still use them) unless the delete asked to purge them; its configuration and spool go.
+async fn remove_backups(
+    inst: &Instance,
+    host: &PgHost,
+    op: &Operation,
+    cx: &Context,
+) -> Result<()> {
+    let options: super::DeleteOptions =
+        serde_json::from_value(op.input.clone()).unwrap_or_default();
+    let name = inst.resource_name();
+    match archiving_of(inst, cx).await? {
+        Some(backups) if options.purge_backups == Some(true) => {
+            host.purge_stanza(&name, port(inst).unwrap_or(0), &backups)
+                .await?;
+            cx.db.mark_backups_purged(inst.id).await?;
+        }
+        _ => host.remove_backup_config(&name).await?,
+    }
+    Ok(())
 }
 
 fn port(inst: &Instance) -> Result<u16> {

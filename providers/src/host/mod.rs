@@ -23,6 +23,7 @@
 //! embedded metadata database and the fake kubelet's pods run through them too, so every
 //! Postgres server Toygres starts is started, waited for and stopped by this one module.
 
+pub mod backup;
 pub mod shell;
 pub mod ssh;
 
@@ -363,7 +364,16 @@ impl PgHost {
     /// Start instance `name` on `port` unless it runs already, and wait until it accepts
     /// connections (read-only ones, for a standby). The server outlives this process; it is
     /// found again by its pidfile.
-    pub async fn ensure_running(&self, name: &str, major: u32, port: u16) -> Result<()> {
+    ///
+    /// With `backups`, it archives its WAL into its stanza (the configuration is written
+    /// afresh first, so a changed port, key or host takes effect).
+    pub async fn ensure_running(
+        &self,
+        name: &str,
+        major: u32,
+        port: u16,
+        backups: Option<&backup::Backups>,
+    ) -> Result<()> {
         let dir = self.instance_dir(name);
         if !self.is_initialized(&dir).await? {
             return Err(Error::NotFound {
@@ -371,10 +381,22 @@ impl PgHost {
                 name: name.to_owned(),
             });
         }
+        let archive = match backups {
+            Some(b) => {
+                self.write_backup_config(name, port, b).await?;
+                self.archive_settings(name, b)
+            }
+            None => Vec::new(),
+        };
+        let settings: Vec<(&str, &str)> = INSTANCE_SETTINGS
+            .iter()
+            .copied()
+            .chain(archive.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect();
         let serve = Serve {
             port,
             listen: Some(self.listen),
-            settings: INSTANCE_SETTINGS,
+            settings: &settings,
         };
         self.start_cluster(&dir, major, &serve).await.map(drop)
     }

@@ -46,6 +46,17 @@ export type ApiToken = {
   role: Role;
 };
 
+/** How an instance's continuous WAL archiving is doing (as of the last health check). */
+export type Archiving = {
+  __typename?: 'Archiving';
+  /** When a WAL file last reached the repository. */
+  lastArchivedAt: Maybe<Scalars['DateTime']['output']>;
+  /** What is failing, while it fails; null once archiving works again. */
+  lastError: Maybe<Scalars['String']['output']>;
+  /** When archiving last failed. */
+  lastFailedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
 export type AuditEntry = {
   __typename?: 'AuditEntry';
   /** The mutation, such as `deleteInstance`. */
@@ -96,6 +107,78 @@ export type AuditEntryEdge = {
   /** The item at the end of the edge */
   node: AuditEntry;
 };
+
+export type Backup = {
+  __typename?: 'Backup';
+  /** Why it failed. */
+  error: Maybe<Scalars['String']['output']>;
+  /** When it finished: the earliest time it can restore to. */
+  finishedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** Its type. */
+  kind: BackupKind;
+  /** Its label in the repository (pgBackRest's). */
+  label: Maybe<Scalars['String']['output']>;
+  /** The operation that took it. */
+  operationId: Maybe<Scalars['ID']['output']>;
+  /** The database's size, in bytes. */
+  sizeBytes: Maybe<Scalars['Float']['output']>;
+  /** When it started. */
+  startedAt: Scalars['DateTime']['output'];
+  /** Where it is in its life. */
+  status: BackupStatus;
+  /** What it takes in the repository (compressed; only changes, for a differential). */
+  storedBytes: Maybe<Scalars['Float']['output']>;
+};
+
+export type BackupConnection = {
+  __typename?: 'BackupConnection';
+  /** A list of edges. */
+  edges: Array<BackupEdge>;
+  /** A list of nodes. */
+  nodes: Array<Backup>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+};
+
+/** An edge in a connection. */
+export type BackupEdge = {
+  __typename?: 'BackupEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Backup;
+};
+
+/** A backup's type. */
+export type BackupKind =
+  /** What changed since the last full backup. */
+  | 'DIFFERENTIAL'
+  /** Every file. */
+  | 'FULL'
+  /** What changed since the last backup of any type. */
+  | 'INCREMENTAL';
+
+/** When an instance is backed up, and how far back it can be restored. */
+export type BackupPolicy = {
+  __typename?: 'BackupPolicy';
+  /** How many days back point-in-time recovery reaches. */
+  retentionDays: Scalars['Int']['output'];
+  /** When a full backup is taken: cron, five fields, UTC. */
+  schedule: Scalars['String']['output'];
+};
+
+/** Where a backup is in its life. */
+export type BackupStatus =
+  /** Removed from the repository by the retention. */
+  | 'EXPIRED'
+  /** Its operation gave up; `error` says why. */
+  | 'FAILED'
+  /** Being taken. */
+  | 'RUNNING'
+  /** In the repository. */
+  | 'SUCCEEDED';
 
 /** A cloud that rents us servers. */
 export type CloudProvider =
@@ -268,6 +351,12 @@ export type HealthCheck = {
 
 export type Instance = {
   __typename?: 'Instance';
+  /** How its continuous WAL archiving is doing; null where it does not archive. */
+  archiving: Maybe<Archiving>;
+  /** When it is backed up in full, and how far back it can be restored. */
+  backupPolicy: BackupPolicy;
+  /** Its backups, newest first (expired and failed ones included, marked so). */
+  backups: BackupConnection;
   /**
    * `postgresql://user:password@host:port/database`. The password is included for admins
    * and operators of the project, and left out for viewers.
@@ -277,6 +366,11 @@ export type Instance = {
   createdAt: Scalars['DateTime']['output'];
   /** The database clients use. */
   database: Scalars['String']['output'];
+  /**
+   * The earliest time it can be restored to (the end of its oldest backup kept); null
+   * before its first backup.
+   */
+  earliestRestoreTime: Maybe<Scalars['DateTime']['output']>;
   /** Its events (pod problems, drift, deletions), newest first. */
   events: ClusterEventConnection;
   /** Why it failed, when it did. */
@@ -293,6 +387,11 @@ export type Instance = {
   lastCheckedAt: Maybe<Scalars['DateTime']['output']>;
   /** The last recorded check's round trip, in milliseconds. */
   latencyMs: Maybe<Scalars['Float']['output']>;
+  /**
+   * The latest time it can be restored to: a moment known to be in the archived WAL,
+   * trailing the present by about the archive timeout plus a health interval.
+   */
+  latestRestoreTime: Maybe<Scalars['DateTime']['output']>;
   /** Its moves between servers, newest first. */
   moves: Array<InstanceMove>;
   /** Its name: a DNS-1123 label, unique among the project's live instances. */
@@ -307,6 +406,8 @@ export type Instance = {
   projectId: Scalars['ID']['output'];
   /** Where it runs. */
   provider: Provider;
+  /** The instance it was restored from, if it was. */
+  restoredFrom: Maybe<Scalars['ID']['output']>;
   /**
    * A page of a table's rows in primary-key order (physical order without one), at most
    * `first` (up to 500) and 1 MiB; `after` is a previous page's `nextCursor`.
@@ -338,6 +439,12 @@ export type Instance = {
   username: Scalars['String']['output'];
   /** PostgreSQL major version. */
   version: Scalars['Int']['output'];
+};
+
+
+export type InstanceBackupsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -565,6 +672,11 @@ export type MutationRoot = {
    */
   createApiToken: CreateApiTokenPayload;
   /**
+   * Back a running instance up now: `FULL` or `DIFFERENTIAL` (changes since the last full
+   * backup; a full one if there is none). Returns the `backup_instance` operation.
+   */
+  createBackup: Operation;
+  /**
    * Ask for a new instance. Returns at once with the instance (`CREATING`) and the
    * operation that makes it; bad input creates nothing.
    */
@@ -576,7 +688,8 @@ export type MutationRoot = {
   /**
    * Stop the instance and remove it with all its data. On Kubernetes, `retainStorage`
    * keeps its volume (the PVC); the installation's default (`TOYGRES_K8S_RETAIN_PVC`)
-   * applies if omitted.
+   * applies if omitted. Its backups are kept for their retention period, so that
+   * `restoreInstance` can bring it back, unless `purgeBackups` is true.
    */
   deleteInstance: Operation;
   /**
@@ -636,6 +749,13 @@ export type MutationRoot = {
   /** Stop and start a running instance. */
   restartInstance: Operation;
   /**
+   * Make a **new** instance from another's backups, as it was at `targetTime` (omitted:
+   * the latest restorable point). It takes the source's version, login role and
+   * database; the source, running or deleted, is never touched. Answers like
+   * `createInstance`; a time outside the source's restore window is `INVALID_INPUT`.
+   */
+  restoreInstance: CreateInstancePayload;
+  /**
    * Revoke an API token (its project's admins). It stops working at once, open
    * subscriptions included.
    */
@@ -662,6 +782,12 @@ export type MutationRoot = {
    * plan: which servers would be added or removed, in what order, at what cost.
    */
   scaleCluster: ScalingOperation;
+  /**
+   * Set when an instance is backed up in full (`schedule`, cron in UTC, five fields) and
+   * how many days back it can be restored (`retentionDays`, 1 to 3650). The defaults are
+   * a full backup daily at 03:00 and 7 days.
+   */
+  setBackupPolicy: BackupPolicy;
   /**
    * Add a user to a project with a role, or change their role (the project's admins). A
    * project keeps at least one admin.
@@ -691,6 +817,13 @@ export type MutationRootCreateApiTokenArgs = {
 
 
 /** Every mutation. */
+export type MutationRootCreateBackupArgs = {
+  instanceId: Scalars['ID']['input'];
+  kind?: BackupKind;
+};
+
+
+/** Every mutation. */
 export type MutationRootCreateInstanceArgs = {
   input: CreateInstanceInput;
 };
@@ -713,6 +846,7 @@ export type MutationRootCreateUserArgs = {
 /** Every mutation. */
 export type MutationRootDeleteInstanceArgs = {
   id: Scalars['ID']['input'];
+  purgeBackups?: InputMaybe<Scalars['Boolean']['input']>;
   retainStorage?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
@@ -814,6 +948,12 @@ export type MutationRootRestartInstanceArgs = {
 
 
 /** Every mutation. */
+export type MutationRootRestoreInstanceArgs = {
+  input: RestoreInstanceInput;
+};
+
+
+/** Every mutation. */
 export type MutationRootRevokeApiTokenArgs = {
   id: Scalars['ID']['input'];
 };
@@ -840,6 +980,14 @@ export type MutationRootScaleClusterArgs = {
   projectId?: InputMaybe<Scalars['ID']['input']>;
   provider: CloudProvider;
   region: Scalars['String']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootSetBackupPolicyArgs = {
+  instanceId: Scalars['ID']['input'];
+  retentionDays: Scalars['Int']['input'];
+  schedule: Scalars['String']['input'];
 };
 
 
@@ -1273,6 +1421,31 @@ export type RegisterServerInput = {
    * if omitted.
    */
   sshUser?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What to restore, and into what. */
+export type RestoreInstanceInput = {
+  /** The new instance's name. */
+  name: Scalars['String']['input'];
+  /** The login role's new password; a strong one is generated if omitted. */
+  password?: InputMaybe<Scalars['String']['input']>;
+  /** The plan; `small` if omitted. */
+  plan?: InputMaybe<Scalars['String']['input']>;
+  /** Where to run it; `LOCAL` if omitted. */
+  provider?: InputMaybe<Provider>;
+  /** On servers, the region to place it in when no server is named. */
+  region?: InputMaybe<Scalars['String']['input']>;
+  /** On servers, the server to place it on. */
+  serverId?: InputMaybe<Scalars['ID']['input']>;
+  /** The instance whose backups to restore (it may be deleted, while its backups are kept). */
+  sourceInstanceId: Scalars['ID']['input'];
+  /** Storage in GB; 10 if omitted. */
+  storageGb?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * The moment to restore to, within the source's restore window; its latest restorable
+   * point if omitted.
+   */
+  targetTime?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 /** A column of a result. */

@@ -1,0 +1,10 @@
+DROP TABLE installation_secrets;
+ALTER TABLE instances
+    DROP COLUMN backups_purged_at,
+    DROP COLUMN restore_target,
+    DROP COLUMN restored_from;
+DROP TABLE instance_archiving;
+DROP TABLE backups;
+DROP TYPE backup_status;
+DROP TYPE backup_kind;
+DROP TABLE backup_policies;

@@ -1,0 +1,405 @@
+//! Backups and point-in-time restore, end to end through the public API, with real
+//! PostgreSQL instances and real pgBackRest: continuous archiving, scheduled and asked-for
+//! backups, restores to a time and to the latest point, restores of deleted instances, purges,
+//! and archiving failures reported.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, PATIENCE, Toygres, scratch, serve};
+use serde_json::{Value, json};
+use sqlx::Connection as _;
+
+/// Checks every second and archives a quiet instance's WAL every second, so that the restore
+/// window keeps up within a test's patience.
+const FAST: &[(&str, &str)] = &[
+    ("TOYGRES_HEALTH_INTERVAL_SECS", "1"),
+    ("TOYGRES_ARCHIVE_TIMEOUT_SECS", "1"),
+];
+
+const WINDOW: &str = "earliestRestoreTime latestRestoreTime \
+    archiving { lastArchivedAt lastFailedAt lastError } \
+    backups(first: 10) { edges { node { id kind status startedAt finishedAt sizeBytes storedBytes } } }";
+
+/// Poll the instance's `fields` until `done` holds; the last answer.
+async fn wait_instance(
+    t: &Toygres,
+    token: &str,
+    id: &str,
+    fields: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let now = t.instance(token, id, fields).await;
+        if done(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "waited for {what}: {now}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn time(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+fn succeeded_backups(inst: &Value) -> Vec<Value> {
+    inst["backups"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["node"].clone())
+        .filter(|n| n["status"] == "SUCCEEDED")
+        .collect()
+}
+
+async fn connection_string(t: &Toygres, token: &str, id: &str) -> String {
+    t.instance(token, id, "connectionString").await["connectionString"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `restoreInstance` with `input`; the new instance's id and operation id, or the errors.
+async fn restore(t: &Toygres, token: &str, input: Value) -> Result<(String, String), Value> {
+    let (_, body) = t
+        .gql(
+            Some(token),
+            "mutation($in: RestoreInstanceInput!) { restoreInstance(input: $in) { instance { id state } operation { id } } }",
+            json!({"in": input}),
+        )
+        .await;
+    let payload = &body["data"]["restoreInstance"];
+    if payload.is_null() {
+        return Err(body["errors"].clone());
+    }
+    assert_eq!(payload["instance"]["state"], "CREATING", "{body}");
+    Ok((
+        payload["instance"]["id"].as_str().unwrap().to_owned(),
+        payload["operation"]["id"].as_str().unwrap().to_owned(),
+    ))
+}
+
+async fn count(conn: &mut sqlx::PgConnection, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+async fn table_exists(conn: &mut sqlx::PgConnection, name: &str) -> bool {
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(name)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// The story of the issue: rows written, a time T noted, then a table dropped and rows
+/// deleted. A restore to T brings back the table and the rows and nothing written after T;
+/// the source is untouched. Deleted, the source can still be restored (to its latest point,
+/// which has the damage); purged, it cannot.
+#[tokio::test]
+async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", FAST).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (source, op) = t.create_instance(&token, "ledger").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+
+    // The policy's first backup is taken as soon as the instance runs.
+    let first = wait_instance(&t, &token, &source, WINDOW, "a first backup", |i| {
+        !succeeded_backups(i).is_empty()
+    })
+    .await;
+    let full = &succeeded_backups(&first)[0];
+    assert_eq!(full["kind"], "FULL", "{first}");
+    assert!(full["sizeBytes"].as_f64().unwrap() > 1e6, "{full}");
+    assert!(full["storedBytes"].as_f64().unwrap() > 0.0, "{full}");
+
+    let mut conn = sqlx::PgConnection::connect(&connection_string(&t, &token, &source).await)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE accounts (id int PRIMARY KEY, owner text); \
+         INSERT INTO accounts SELECT i, 'owner ' || i FROM generate_series(1, 100) i; \
+         CREATE TABLE audit (line text); INSERT INTO audit VALUES ('kept');",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let at_t: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    // Commits after T: the damage.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    sqlx::raw_sql(
+        "DELETE FROM accounts WHERE id > 50; DROP TABLE audit; \
+         INSERT INTO accounts VALUES (1000, 'after T');",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let after: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    // The window reaches past the damage once its WAL is archived.
+    let window = wait_instance(&t, &token, &source, WINDOW, "the window past T", |i| {
+        time(&i["latestRestoreTime"]).is_some_and(|l| l > after)
+    })
+    .await;
+    let earliest = time(&window["earliestRestoreTime"]).unwrap();
+    assert!(earliest < at_t, "{window}");
+    assert!(
+        window["archiving"]["lastArchivedAt"].is_string(),
+        "{window}"
+    );
+    assert!(window["archiving"]["lastError"].is_null(), "{window}");
+
+    // Outside the window: refused, with the window in the message, and nothing made.
+    let early = (earliest - chrono::Duration::hours(1)).to_rfc3339();
+    let refused = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": source, "name": "too-early", "targetTime": early}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused[0]["extensions"]["code"], "INVALID_INPUT",
+        "{refused}"
+    );
+    let message = refused[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("restore window") && message.contains(" to "),
+        "{message}"
+    );
+    let (_, listed) = t
+        .gql(
+            Some(&token),
+            "{ instances { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!listed.to_string().contains("too-early"), "{listed}");
+
+    // To T: the table and the rows are back, and nothing after T is.
+    let (restored, op) = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": source, "name": "ledger-at-t", "targetTime": at_t.to_rfc3339()}),
+    )
+    .await
+    .unwrap();
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let now = t
+        .instance(&token, &restored, "state health version restoredFrom")
+        .await;
+    assert_eq!(now["state"], "RUNNING", "{now}");
+    assert_eq!(now["restoredFrom"], source.as_str(), "{now}");
+    let mut back = sqlx::PgConnection::connect(&connection_string(&t, &token, &restored).await)
+        .await
+        .unwrap();
+    assert_eq!(count(&mut back, "SELECT count(*) FROM accounts").await, 100);
+    assert_eq!(
+        count(&mut back, "SELECT count(*) FROM accounts WHERE id = 1000").await,
+        0
+    );
+    assert!(table_exists(&mut back, "audit").await);
+    // It takes writes: promoted, not a standby.
+    sqlx::query("INSERT INTO accounts VALUES (2000, 'new life')")
+        .execute(&mut back)
+        .await
+        .unwrap();
+    back.close().await.unwrap();
+
+    // The source was never touched.
+    let mut source_conn =
+        sqlx::PgConnection::connect(&connection_string(&t, &token, &source).await)
+            .await
+            .unwrap();
+    assert_eq!(
+        count(&mut source_conn, "SELECT count(*) FROM accounts").await,
+        51
+    );
+    assert!(!table_exists(&mut source_conn, "audit").await);
+    source_conn.close().await.unwrap();
+
+    // Deleted, its backups stay: the latest point has the damage.
+    let op = t.instance_op(&token, "deleteInstance", &source).await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let (latest, op) = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": source, "name": "ledger-latest"}),
+    )
+    .await
+    .unwrap();
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let mut last = sqlx::PgConnection::connect(&connection_string(&t, &token, &latest).await)
+        .await
+        .unwrap();
+    assert_eq!(count(&mut last, "SELECT count(*) FROM accounts").await, 51);
+    assert!(!table_exists(&mut last, "audit").await);
+    last.close().await.unwrap();
+
+    // Purged with its delete, an instance's backups are gone for good.
+    wait_instance(
+        &t,
+        &token,
+        &latest,
+        WINDOW,
+        "the restored instance's backup",
+        |i| !succeeded_backups(i).is_empty(),
+    )
+    .await;
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { deleteInstance(id: $id, purgeBackups: true) { id } }",
+            json!({"id": latest}),
+        )
+        .await;
+    let op = body["data"]["deleteInstance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let gone = t.instance(&token, &latest, WINDOW).await;
+    assert!(succeeded_backups(&gone).is_empty(), "{gone}");
+    let refused = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": latest, "name": "never"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused[0]["extensions"]["code"], "INVALID_INPUT",
+        "{refused}"
+    );
+    let repo = dir.path().join("data/backups/backup");
+    let stanzas: Vec<String> = std::fs::read_dir(&repo)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let latest_stanza = format!("tg-{}", latest.replace('-', ""));
+    assert!(!stanzas.contains(&latest_stanza), "{stanzas:?}");
+    assert!(
+        stanzas.contains(&format!("tg-{}", source.replace('-', ""))),
+        "{stanzas:?}"
+    );
+}
+
+/// `createBackup` takes a differential backup on request; a policy is validated and kept; an
+/// archiving failure shows on the instance and as a cluster event, and clears when archiving
+/// works again.
+#[tokio::test]
+async fn backups_on_request_a_policy_and_a_failing_archive_are_visible() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", FAST).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "diffs").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { setBackupPolicy(instanceId: $id, schedule: \"every day\", retentionDays: 3) { schedule } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { setBackupPolicy(instanceId: $id, schedule: \"30 2 * * 0\", retentionDays: 3) { schedule retentionDays } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["setBackupPolicy"],
+        json!({"schedule": "30 2 * * 0", "retentionDays": 3}),
+        "{body}"
+    );
+    let policy = t
+        .instance(&token, &id, "backupPolicy { schedule retentionDays }")
+        .await;
+    assert_eq!(policy["backupPolicy"]["retentionDays"], 3, "{policy}");
+
+    // The first backup (a full one) comes by itself; then one on request.
+    wait_instance(&t, &token, &id, WINDOW, "a first backup", |i| {
+        !succeeded_backups(i).is_empty()
+    })
+    .await;
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { createBackup(instanceId: $id, kind: DIFFERENTIAL) { id kind } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["createBackup"]["kind"], "backup_instance",
+        "{body}"
+    );
+    let op = body["data"]["createBackup"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let listed = t.instance(&token, &id, WINDOW).await;
+    let kinds: Vec<String> = succeeded_backups(&listed)
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{listed}");
+    assert!(
+        kinds.iter().any(|k| k == "DIFFERENTIAL") && kinds.iter().any(|k| k == "FULL"),
+        "{listed}"
+    );
+
+    // The repository refuses new WAL: the instance shows it, and so do the cluster's events.
+    let archive = dir.path().join("data/backups/archive");
+    let mode = std::fs::metadata(&archive).unwrap().permissions().mode();
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let failing = wait_instance(&t, &token, &id, WINDOW, "an archiving failure", |i| {
+        i["archiving"]["lastError"].is_string()
+    })
+    .await;
+    assert!(
+        failing["archiving"]["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("WAL file"),
+        "{failing}"
+    );
+    let (_, events) = t
+        .gql(
+            Some(&token),
+            "{ clusterEvents(first: 50) { edges { node { kind severity message } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(events.to_string().contains("archiving_failed"), "{events}");
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(mode)).unwrap();
+    wait_instance(&t, &token, &id, WINDOW, "archiving to work again", |i| {
+        i["archiving"]["lastError"].is_null()
+    })
+    .await;
+}
