@@ -39,6 +39,16 @@ if $for_tests && ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
         || { echo "install kubernetes-validate for python3 (pip install kubernetes-validate)" >&2; exit 1; }
 fi
 
+# The backup tests run a real S3-compatible store: moto's server mode, behind stunnel for TLS.
+if $for_tests && ! { command -v moto_server >/dev/null 2>&1 && python3 -c 'import boto3' >/dev/null 2>&1; }; then
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' \
+        || { echo "install moto's server for python3 (pip install 'moto[server]')" >&2; exit 1; }
+fi
+
+have_stunnel() {
+    ! $for_tests || { command -v stunnel4 >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; }
+}
+
 have_browser() {
     ! $for_tests || command -v chromium >/dev/null 2>&1
 }
@@ -54,7 +64,7 @@ if $for_tests && ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 
-if have_server_binaries && have_pgbackrest && id postgres >/dev/null 2>&1 && have_victoria && have_browser && have_sshd; then
+if have_server_binaries && have_pgbackrest && id postgres >/dev/null 2>&1 && have_victoria && have_browser && have_sshd && have_stunnel; then
     exit 0
 fi
 
@@ -75,7 +85,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # victoria-metrics and chromium are for the tests; the packaged service is not started here.
 packages=(postgresql pgbackrest)
-$for_tests && packages+=(victoria-metrics chromium openssh-server iproute2 util-linux)
+$for_tests && packages+=(victoria-metrics chromium openssh-server iproute2 util-linux stunnel4 openssl)
 # Packages must not start their services (sshd on port 22, say): the tests start their own.
 no_services=false
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -90,4 +100,5 @@ have_pgbackrest
 have_victoria
 have_browser
 have_sshd
+have_stunnel
 id postgres >/dev/null

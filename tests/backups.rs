@@ -31,7 +31,8 @@ async fn wait_instance(
     what: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + PATIENCE;
+    // Backups and archiving run beside every other test: give them twice the patience.
+    let deadline = Instant::now() + 2 * PATIENCE;
     loop {
         let now = t.instance(token, id, fields).await;
         if done(&now) {
@@ -402,4 +403,229 @@ async fn backups_on_request_a_policy_and_a_failing_archive_are_visible() {
         i["archiving"]["lastError"].is_null()
     })
     .await;
+}
+
+/// With `TOYGRES_BACKUP_S3_*`, backups and WAL go to an S3-compatible store over TLS,
+/// encrypted, and a restore reads them back from there.
+#[tokio::test]
+async fn backups_go_to_object_storage_encrypted_and_restore_from_it() {
+    let dir = scratch();
+    let s3 = common::s3::S3::start(dir.path(), "toygres-backups").await;
+    let mut env: Vec<(&str, &str)> = FAST.to_vec();
+    let s3_env = s3.env();
+    env.extend(common::borrowed(&s3_env));
+    let t = serve(dir.path(), "serve", &env).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "bucketed").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let mut conn = sqlx::PgConnection::connect(&connection_string(&t, &token, &id).await)
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE TABLE notes (n int); INSERT INTO notes SELECT generate_series(1, 42);")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let written: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    wait_instance(
+        &t,
+        &token,
+        &id,
+        WINDOW,
+        "a backup and the window past the rows",
+        |i| {
+            !succeeded_backups(i).is_empty()
+                && time(&i["latestRestoreTime"]).is_some_and(|l| l > written)
+        },
+    )
+    .await;
+
+    // In the bucket, and unreadable without the key.
+    let stanza = format!("tg-{}", id.replace('-', ""));
+    let backup_keys = s3.keys(&format!("toygres/backup/{stanza}/")).await;
+    let archive_keys = s3.keys(&format!("toygres/archive/{stanza}/")).await;
+    assert!(
+        !backup_keys.is_empty() && !archive_keys.is_empty(),
+        "{backup_keys:?} {archive_keys:?}"
+    );
+    let info_key = format!("toygres/backup/{stanza}/backup.info");
+    assert!(backup_keys.contains(&info_key), "{backup_keys:?}");
+    let info = s3.object(&info_key).await;
+    assert!(
+        info.starts_with(b"Salted__"),
+        "backup.info is not encrypted: {:?}",
+        String::from_utf8_lossy(&info[..info.len().min(200)])
+    );
+    assert!(
+        !dir.path().join("data/backups/backup").exists(),
+        "nothing in the directory repository"
+    );
+
+    let (restored, op) = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": id, "name": "from-the-bucket"}),
+    )
+    .await
+    .unwrap();
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let mut back = sqlx::PgConnection::connect(&connection_string(&t, &token, &restored).await)
+        .await
+        .unwrap();
+    assert_eq!(count(&mut back, "SELECT count(*) FROM notes").await, 42);
+    back.close().await.unwrap();
+}
+
+/// Whether a `pgbackrest <command>` process runs with a configuration under `dir`.
+fn pgbackrest_running(dir: &std::path::Path, command: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            return false;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        args.first().is_some_and(|a| a.ends_with("pgbackrest"))
+            && args.iter().any(|a| a == command)
+            && args.iter().any(|a| a.contains(&dir.display().to_string()))
+    })
+}
+
+/// Wait until a `pgbackrest <command>` runs under `dir`.
+async fn wait_pgbackrest(dir: &std::path::Path, command: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !pgbackrest_running(dir, command) {
+        assert!(Instant::now() < deadline, "no pgbackrest {command} ran");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The backups pgBackRest holds for `stanza` in the directory repository under `dir`.
+fn repository_backups(dir: &std::path::Path, stanza: &str) -> Vec<String> {
+    let mut labels: Vec<String> = std::fs::read_dir(dir.join("data/backups/backup").join(stanza))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() > 15 && n.as_bytes()[8] == b'-')
+        .collect();
+    labels.sort();
+    labels
+}
+
+const QUICK_RESTART: &[(&str, &str)] = &[
+    ("TOYGRES_WORKER_HEARTBEAT_SECS", "1"),
+    ("TOYGRES_WORKER_MISSED_HEARTBEATS", "1"),
+    ("TOYGRES_RETRY_BASE_MS", "200"),
+];
+
+/// Killed with -9 while pgBackRest copies, the control plane finishes the backup after a
+/// restart, and there is one backup for the operation in the API and in the repository.
+/// Killed while a restore copies, it finishes the restore: one new instance, one data
+/// directory, the data there, and the source untouched.
+#[tokio::test]
+async fn a_control_plane_killed_during_a_backup_or_a_restore_finishes_it_once() {
+    let dir = scratch();
+    let env: Vec<(&str, &str)> = FAST.iter().chain(QUICK_RESTART).copied().collect();
+    let t = serve(dir.path(), "first", &env).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "crashy").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let mut conn = sqlx::PgConnection::connect(&connection_string(&t, &token, &id).await)
+        .await
+        .unwrap();
+    // Enough data that a backup and a restore take a moment.
+    sqlx::raw_sql(
+        "CREATE TABLE filler AS SELECT i, md5(i::text) AS m FROM generate_series(1, 300000) i",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    wait_instance(&t, &token, &id, WINDOW, "the first backup", |i| {
+        !succeeded_backups(i).is_empty()
+    })
+    .await;
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { createBackup(instanceId: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let op = body["data"]["createBackup"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_pgbackrest(dir.path(), "backup").await;
+    t.signal(nix::sys::signal::Signal::SIGKILL);
+    drop(t);
+
+    let t = serve(dir.path(), "second", &env).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let listed = t.instance(&token, &id, WINDOW).await;
+    let stanza = format!("tg-{}", id.replace('-', ""));
+    let in_repository = repository_backups(dir.path(), &stanza);
+    assert_eq!(succeeded_backups(&listed).len(), 2, "{listed}");
+    assert_eq!(in_repository.len(), 2, "{in_repository:?}");
+
+    let (restored, op) = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": id, "name": "crashy-copy"}),
+    )
+    .await
+    .unwrap();
+    wait_pgbackrest(dir.path(), "restore").await;
+    t.signal(nix::sys::signal::Signal::SIGKILL);
+    drop(t);
+
+    let t = serve(dir.path(), "third", &env).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let mut back = sqlx::PgConnection::connect(&connection_string(&t, &token, &restored).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&mut back, "SELECT count(*) FROM filler").await,
+        300_000
+    );
+    back.close().await.unwrap();
+    let (_, listed) = t
+        .gql(
+            Some(&token),
+            "{ instances { edges { node { name state } } } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<&str> = listed["data"]["instances"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == "crashy-copy").count(),
+        1,
+        "{listed}"
+    );
+    let dirs: Vec<String> = std::fs::read_dir(dir.path().join("data/instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        2,
+        "the source and the copy, nothing half-made: {dirs:?}"
+    );
+    assert!(!pgbackrest_running(dir.path(), "restore"));
 }

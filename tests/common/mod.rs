@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
+pub mod s3;
+
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
 /// How long a test waits for the binary to do something it should.
@@ -23,14 +25,32 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A scratch directory that the unprivileged Postgres user can enter.
-pub fn scratch() -> tempfile::TempDir {
+/// A scratch directory that the unprivileged Postgres user can enter. Instances outlive the
+/// control plane by design, so when the directory goes (a test passed, or failed half-way)
+/// the Postgres servers still serving data under it are stopped with it.
+pub struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for pid in postmasters_under(self.path()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGQUIT);
+        }
+    }
+}
+
+pub fn scratch() -> Scratch {
     let dir = tempfile::Builder::new()
         .prefix("toygres-e2e")
         .tempdir()
         .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
+    Scratch(dir)
 }
 
 pub fn free_addr() -> SocketAddr {

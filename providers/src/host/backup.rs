@@ -306,10 +306,26 @@ impl PgHost {
         }
         self.shell.make_dir(&self.root.join("instances")).await?;
         let scratch = dir.with_extension("copy");
+        // A restore that an earlier try started may still be writing there (its control
+        // plane was killed, not it): stop it before starting afresh.
+        self.shell
+            .run(
+                &[
+                    "pkill".into(),
+                    "-KILL".into(),
+                    "-f".into(),
+                    "--".into(),
+                    // `[-]` matches `-` but not itself: never the shell that runs this.
+                    format!("[-]-pg1-path={} ", scratch.display()),
+                ],
+                None,
+            )
+            .await?;
         self.shell.remove_tree(&scratch).await?;
         self.shell.remove_tree(&dir).await?;
         self.shell.make_private_dir(&scratch).await?;
         self.write_backup_config(name, port, backups).await?;
+        // Never the last argument, so that `pkill` above can match it whole.
         let mut args = vec![format!("--pg1-path={}", scratch.display())];
         match target {
             RestoreTarget::Latest => args.push("--type=default".into()),
@@ -438,7 +454,11 @@ fn config_text(dir: &Path, data_dir: &Path, port: u16, backups: &Backups) -> Res
         "repo1-retention-full={}",
         backups.retention_days.max(1)
     ));
+    // Small files (most of a young cluster) go into bundles: one object instead of
+    // hundreds, which object stores charge and answer slowly for.
+    lines.push("repo1-bundle=y".into());
     lines.push("compress-type=lz4".into());
+    lines.push("process-max=2".into());
     lines.push("start-fast=y".into());
     lines.push("archive-async=y".into());
     lines.push(format!("spool-path={}", dir.join("spool").display()));
