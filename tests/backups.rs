@@ -629,3 +629,159 @@ async fn a_control_plane_killed_during_a_backup_or_a_restore_finishes_it_once() 
     );
     assert!(!pgbackrest_running(dir.path(), "restore"));
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A drill restores the newest backup into a scratch instance, finds the canary and a sound
+/// catalog, records its RTO and RPO and removes the scratch instance. A drill whose backup was
+/// damaged in the repository fails loudly: failed with its reason, a critical cluster event,
+/// and no scratch instance left behind.
+#[tokio::test]
+async fn a_drill_proves_a_backup_and_fails_loudly_on_a_damaged_one() {
+    let dir = scratch();
+    let env: Vec<(&str, &str)> = FAST
+        .iter()
+        .chain(&[("TOYGRES_RETRY_BASE_MS", "200")])
+        .copied()
+        .collect();
+    let t = serve(dir.path(), "serve", &env).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation { setRestoreDrillPolicy(schedule: \"weekly\") { schedule } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation { setRestoreDrillPolicy(schedule: \"0 5 * * 1\") { schedule } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["setRestoreDrillPolicy"]["schedule"], "0 5 * * 1",
+        "{body}"
+    );
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "{ restoreDrillPolicy { schedule } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["restoreDrillPolicy"]["schedule"], "0 5 * * 1",
+        "{body}"
+    );
+
+    let (id, op) = t.create_instance(&token, "drilled").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    wait_instance(&t, &token, &id, WINDOW, "the first backup", |i| {
+        !succeeded_backups(i).is_empty()
+    })
+    .await;
+
+    let drill = "mutation($id: ID!) { runRestoreDrill(instanceId: $id) { id kind } }";
+    let (_, body) = t.gql(Some(&token), drill, json!({"id": id})).await;
+    assert_eq!(
+        body["data"]["runRestoreDrill"]["kind"], "restore_drill",
+        "{body}"
+    );
+    let op = body["data"]["runRestoreDrill"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let drills = "restoreDrills { at status rtoMs rpoMs error scratchInstanceId }";
+    let now = t.instance(&token, &id, drills).await;
+    let passed = &now["restoreDrills"][0];
+    assert_eq!(passed["status"], "SUCCEEDED", "{now}");
+    assert!(passed["rtoMs"].as_f64().unwrap() > 0.0, "{now}");
+    assert!(passed["rpoMs"].as_f64().unwrap() >= 0.0, "{now}");
+    assert!(passed["error"].is_null(), "{now}");
+    let scratch_id = passed["scratchInstanceId"].as_str().unwrap().to_owned();
+    let scratch = t.instance(&token, &scratch_id, "state").await;
+    assert_eq!(scratch["state"], "DELETED", "{scratch}");
+    let dirs = std::fs::read_dir(dir.path().join("data/instances"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        dirs, 1,
+        "only the drilled instance's data directory is left"
+    );
+
+    // Damage every file of the newest backup in the repository.
+    let stanza = format!("tg-{}", id.replace('-', ""));
+    let newest = repository_backups(dir.path(), &stanza).pop().unwrap();
+    let backup_dir = dir
+        .path()
+        .join("data/backups/backup")
+        .join(&stanza)
+        .join(&newest);
+    for file in files_under(&backup_dir) {
+        if file
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("backup.manifest"))
+        {
+            continue;
+        }
+        let mut bytes = std::fs::read(&file).unwrap();
+        let middle = bytes.len() / 2;
+        for b in bytes.iter_mut().skip(middle.saturating_sub(8)).take(16) {
+            *b ^= 0xFF;
+        }
+        std::fs::write(&file, bytes).unwrap();
+    }
+    let (_, body) = t.gql(Some(&token), drill, json!({"id": id})).await;
+    let op = body["data"]["runRestoreDrill"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let done = t.wait_operation(&token, &op).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    let now = t.instance(&token, &id, drills).await;
+    let failed = &now["restoreDrills"][0];
+    assert_eq!(failed["status"], "FAILED", "{now}");
+    assert!(
+        failed["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{now}"
+    );
+    let scratch_id = failed["scratchInstanceId"].as_str().unwrap().to_owned();
+    let scratch = t.instance(&token, &scratch_id, "state").await;
+    assert_eq!(scratch["state"], "DELETED", "{scratch}");
+    let (_, events) = t
+        .gql(
+            Some(&token),
+            "query($id: ID!) { clusterEvents(first: 50, instanceId: $id) { edges { node { kind severity } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let raised = events["data"]["clusterEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| {
+            e["node"]["kind"] == "restore_drill_failed" && e["node"]["severity"] == "critical"
+        });
+    assert!(raised, "{events}");
+}

@@ -8,6 +8,7 @@
 //! * `engine`: the step engine that moves operations on, with retries and backoff.
 //! * `registry`: which steps, step function and give-up hook each kind has.
 //! * `backup`: backup policies, the backup workflow, restore windows, the backup scheduler.
+//! * `drill`: restore drills that prove backups by restoring them into scratch instances.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
 //! * `health`: the health sweep that checks every running instance.
@@ -37,6 +38,7 @@
 pub mod backup;
 pub mod browser;
 pub mod db;
+pub mod drill;
 pub mod engine;
 mod error;
 pub mod events;

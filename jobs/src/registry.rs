@@ -9,6 +9,7 @@
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
 //! | `backup_instance` | `backup::TABLE` | `backup::step` | its backup is marked failed |
+//! | `restore_drill` | `drill::TABLE` | `drill::step` | failed loudly, its scratch instance removed |
 //! | `test_script` | `testing::TABLE` | `testing::script_step` | nothing to undo |
 
 use std::time::Duration;
@@ -19,7 +20,7 @@ use sqlx::{Postgres, Transaction};
 use crate::instance::{self, Provider, moves};
 use crate::operation::Operation;
 use crate::workflow::{Context, Kind, Next, Step};
-use crate::{Error, Result, backup, server, system_check};
+use crate::{Error, Result, backup, drill, server, system_check};
 
 /// The workflow operations of `kind` run.
 pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
@@ -40,6 +41,7 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::ScaleCluster => &server::steps::SCALE,
         Kind::RefreshPlans => &server::steps::REFRESH_PLANS,
         Kind::BackupInstance => &backup::TABLE,
+        Kind::RestoreDrill => &drill::TABLE,
         #[cfg(any(test, feature = "test-util"))]
         Kind::TestScript => &crate::testing::TABLE,
     }

@@ -169,6 +169,8 @@ pub enum Kind {
     RefreshPlans,
     /// Take a backup of an instance into its repository.
     BackupInstance,
+    /// Restore an instance's backups into a scratch instance, check and measure it.
+    RestoreDrill,
     /// Scripted behaviour for the engine's own tests.
     #[cfg(any(test, feature = "test-util"))]
     TestScript,
@@ -193,6 +195,7 @@ impl Kind {
         Kind::ScaleCluster,
         Kind::RefreshPlans,
         Kind::BackupInstance,
+        Kind::RestoreDrill,
         #[cfg(any(test, feature = "test-util"))]
         Kind::TestScript,
     ];
@@ -216,6 +219,7 @@ impl Kind {
             Kind::ScaleCluster => "scale_cluster",
             Kind::RefreshPlans => "refresh_plans",
             Kind::BackupInstance => "backup_instance",
+            Kind::RestoreDrill => "restore_drill",
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => "test_script",
         }
@@ -240,7 +244,7 @@ impl Kind {
             Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
             Kind::RegisterServer => Queue::Provision,
             Kind::DiscardServer => Queue::Delete,
-            Kind::BackupInstance => Queue::Backup,
+            Kind::BackupInstance | Kind::RestoreDrill => Queue::Backup,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => Queue::System,
         }
@@ -268,7 +272,7 @@ impl Kind {
             Kind::ScaleCluster => 3,
             // A backup that fails over and over (a repository down) fails loudly, and the
             // scheduler starts the next one.
-            Kind::BackupInstance => 5,
+            Kind::BackupInstance | Kind::RestoreDrill => 5,
             #[cfg(any(test, feature = "test-util"))]
             Kind::TestScript => 4,
         }

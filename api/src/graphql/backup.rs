@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use super::instance::{CreateInstancePayload, InstanceNode, ProviderValue};
 use super::operation::OperationNode;
 use super::page::{Connection, Listed, Paging};
-use super::{api, caller, parse_id, writable};
+use super::{api, caller, parse_id, writable, writable_project};
 use crate::error::OrGql as _;
 use jobs::backup::{self, Backup, BackupKind, BackupPolicy, BackupStatus};
+use jobs::drill::{self, Drill, DrillStatus};
 use jobs::instance::{self as inst, Instance, InstanceId};
 
 /// A backup's type.
@@ -233,6 +234,123 @@ pub(crate) struct RestoreInstanceInput {
     region: Option<String>,
 }
 
+/// Where a restore drill is.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "RestoreDrillStatus")]
+pub(crate) enum DrillStatusValue {
+    /// Restoring or checking.
+    Running,
+    /// The backup restored, started, and passed its checks.
+    Succeeded,
+    /// It did not; `error` says why.
+    Failed,
+}
+
+/// One restore drill: an instance's newest backup restored into a scratch instance,
+/// checked (`pg_amcheck` on its catalogs, a canary row written before the drill) and timed.
+pub(crate) struct DrillNode(pub(crate) Drill);
+
+#[Object(name = "RestoreDrill")]
+impl DrillNode {
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// When it began.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.started_at
+    }
+    /// Where it is.
+    async fn status(&self) -> DrillStatusValue {
+        match self.0.status {
+            DrillStatus::Running => DrillStatusValue::Running,
+            DrillStatus::Succeeded => DrillStatusValue::Succeeded,
+            DrillStatus::Failed => DrillStatusValue::Failed,
+        }
+    }
+    /// When it ended.
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at
+    }
+    /// Recovery time: from the start of the restore to the copy taking connections, in ms.
+    async fn rto_ms(&self) -> Option<f64> {
+        self.0.rto_ms.map(|v| v as f64)
+    }
+    /// Recovery point: how old the newest restored commit was when the restore began, in ms.
+    async fn rpo_ms(&self) -> Option<f64> {
+        self.0.rpo_ms.map(|v| v as f64)
+    }
+    /// Why it failed.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+    /// The scratch instance it restored into (deleted once it is over).
+    async fn scratch_instance_id(&self) -> ID {
+        ID(self.0.scratch_instance_id.to_string())
+    }
+    /// Its operation.
+    async fn operation_id(&self) -> Option<ID> {
+        self.0.operation_id.map(|id| ID(id.to_string()))
+    }
+}
+
+/// An instance's restore drills, newest first.
+pub(crate) async fn drills(
+    ctx: &Context<'_>,
+    instance: &Instance,
+    first: i32,
+) -> async_graphql::Result<Vec<DrillNode>> {
+    let first = super::page::page_size(Some(first))?;
+    Ok(api(ctx)?
+        .db
+        .drills(instance.id, first)
+        .await
+        .or_gql()?
+        .into_iter()
+        .map(DrillNode)
+        .collect())
+}
+
+/// When a project's instances are drilled.
+#[derive(SimpleObject)]
+#[graphql(name = "RestoreDrillPolicy")]
+pub(crate) struct DrillPolicyNode {
+    /// The project.
+    project_id: ID,
+    /// Cron, five fields, UTC.
+    schedule: String,
+}
+
+#[derive(Default)]
+pub(crate) struct BackupQuery;
+
+#[Object]
+impl BackupQuery {
+    /// When a project's instances are restore-drilled (weekly, Sundays 04:00 UTC, unless set).
+    async fn restore_drill_policy(
+        &self,
+        ctx: &Context<'_>,
+        project_id: Option<ID>,
+    ) -> async_graphql::Result<DrillPolicyNode> {
+        let me = caller(ctx)?;
+        let project = match &project_id {
+            Some(id) => jobs::user::ProjectId(parse_id(id, "project")?),
+            None => jobs::user::DEFAULT_PROJECT_ID,
+        };
+        if !me.can_see(project) {
+            return Err(crate::error::coded(
+                crate::error::code::NOT_FOUND,
+                "project not found",
+            ));
+        }
+        let schedule = api(ctx)?.db.drill_policy(project).await.or_gql()?;
+        Ok(DrillPolicyNode {
+            project_id: ID(project.0.to_string()),
+            schedule,
+        })
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct BackupMutation;
 
@@ -275,6 +393,48 @@ impl BackupMutation {
             api.backup.as_ref(),
             instance.id,
             kind.into(),
+            Some(me.user_id),
+        )
+        .await
+        .or_gql()?;
+        Ok(OperationNode(op))
+    }
+
+    /// Set when the project's instances are restore-drilled: `schedule`, cron in UTC, five
+    /// fields (the default is weekly, Sundays at 04:00).
+    async fn set_restore_drill_policy(
+        &self,
+        ctx: &Context<'_>,
+        project_id: Option<ID>,
+        schedule: String,
+    ) -> async_graphql::Result<DrillPolicyNode> {
+        let me = caller(ctx)?;
+        let project = writable_project(me, project_id.as_ref(), "change this project's drills")?;
+        let schedule = drill::set_policy(&api(ctx)?.db, project, &schedule)
+            .await
+            .or_gql()?;
+        Ok(DrillPolicyNode {
+            project_id: ID(project.0.to_string()),
+            schedule,
+        })
+    }
+
+    /// Drill a running instance now: write a canary into it, restore its newest backup and
+    /// WAL into a scratch instance, check it, time it (RTO and RPO) and delete it. Returns the
+    /// `restore_drill` operation; the outcome shows in `Instance.restoreDrills`.
+    async fn run_restore_drill(
+        &self,
+        ctx: &Context<'_>,
+        instance_id: ID,
+    ) -> async_graphql::Result<OperationNode> {
+        let me = caller(ctx)?;
+        let instance = writable_instance(ctx, &instance_id).await?;
+        let api = api(ctx)?;
+        let op = drill::start(
+            &api.db,
+            &api.offer.local_versions,
+            api.backup.as_ref(),
+            instance.id,
             Some(me.user_id),
         )
         .await

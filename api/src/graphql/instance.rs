@@ -403,6 +403,14 @@ impl InstanceNode {
     ) -> async_graphql::Result<Option<super::backup::ArchivingNode>> {
         super::backup::archiving(ctx, &self.0).await
     }
+    /// Its restore drills, newest first: a failed one is worth an alarm.
+    async fn restore_drills(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<super::backup::DrillNode>> {
+        super::backup::drills(ctx, &self.0, first).await
+    }
     /// The instance it was restored from, if it was.
     async fn restored_from(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ID>> {
         Ok(api(ctx)?

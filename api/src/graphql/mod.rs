@@ -50,6 +50,7 @@ pub struct QueryRoot(
     access::AccessQuery,
     account::AccountQuery,
     audit::AuditQuery,
+    backup::BackupQuery,
     cluster::ClusterQuery,
     instance::InstanceQuery,
     operation::OperationQuery,

@@ -234,7 +234,8 @@ impl Db {
             "SELECT i.*, p.schedule AS policy_schedule, p.retention_days AS policy_retention_days, \
                  (SELECT max(started_at) FROM backups b WHERE b.instance_id = i.id) AS last_backup_at \
              FROM instances i LEFT JOIN backup_policies p ON p.instance_id = i.id \
-             WHERE i.state = 'running' AND i.provider IN ('local', 'server') ORDER BY i.id",
+             WHERE i.state = 'running' AND i.provider IN ('local', 'server') AND i.drill_of IS NULL \
+             ORDER BY i.id",
         )
         .fetch_all(&self.pool)
         .await?;

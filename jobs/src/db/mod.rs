@@ -16,6 +16,7 @@
 
 mod audit;
 mod backups;
+mod drills;
 mod instances;
 mod metrics;
 mod moves;

@@ -33,8 +33,8 @@ use kube::KubeStep;
 pub use kube::{Passwords, kubernetes_spec};
 pub(crate) use kube::{check_drift, observe_pods};
 pub use providers::kubernetes::ServiceType;
-pub(crate) use steps::host_of;
-use steps::{HostStep, stop_after_failure};
+use steps::stop_after_failure;
+pub(crate) use steps::{HostStep, host_of, step as host_step};
 
 /// The PostgreSQL majors the Kubernetes provider runs (the official image's supported tags).
 pub const KUBERNETES_VERSIONS: &[u32] = &[13, 14, 15, 16, 17, 18];
@@ -566,6 +566,34 @@ pub(crate) async fn create_from(
     requested_by: Option<UserId>,
     restore: Option<RestoreFrom>,
 ) -> Result<(Instance, Operation)> {
+    let mut tx = db.begin().await?;
+    let instance = insert_in(&mut tx, db, input, offer, project, requested_by, restore).await?;
+    let op = engine::start_in(
+        &mut tx,
+        new_operation(
+            &instance,
+            Kind::CreateInstance,
+            requested_by,
+            serde_json::json!({}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(instance = %instance.id, name = %instance.name, "instance creating");
+    Ok((instance, op))
+}
+
+/// Check a new instance and record it (`creating`, placed, restored from `restore` when
+/// given) in `tx`, without an operation: the caller starts the one that makes it.
+pub(crate) async fn insert_in(
+    tx: &mut Transaction<'_, Postgres>,
+    db: &Db,
+    input: &CreateInstance,
+    offer: &Offer,
+    project: ProjectId,
+    requested_by: Option<UserId>,
+    restore: Option<RestoreFrom>,
+) -> Result<Instance> {
     let offer = &match input.provider {
         // What the active servers have between them.
         Some(Provider::Server) if offer.server_versions.is_some() => Offer {
@@ -575,11 +603,10 @@ pub(crate) async fn create_from(
         _ => offer.clone(),
     };
     let valid = validate(input, offer)?;
-    let mut tx = db.begin().await?;
     let server_id = match valid.provider {
         Provider::Server => Some(
             crate::server::placement::place_new(
-                &mut tx,
+                tx,
                 project,
                 &crate::server::placement::Need {
                     memory_mb: find_plan(valid.plan).map_or(512, |p| p.memory_mib),
@@ -594,7 +621,7 @@ pub(crate) async fn create_from(
         _ => None,
     };
     let instance = Db::insert_instance(
-        &mut tx,
+        tx,
         &crate::db::NewInstance {
             project_id: project,
             name: valid.name,
@@ -615,21 +642,9 @@ pub(crate) async fn create_from(
     )
     .await?;
     if let Some((source, target)) = restore {
-        Db::set_restore_source(&mut tx, instance.id, source, target).await?;
+        Db::set_restore_source(tx, instance.id, source, target).await?;
     }
-    let op = engine::start_in(
-        &mut tx,
-        new_operation(
-            &instance,
-            Kind::CreateInstance,
-            requested_by,
-            serde_json::json!({}),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(instance = %instance.id, name = %instance.name, "instance creating");
-    Ok((instance, op))
+    Ok(instance)
 }
 
 pub(crate) fn new_operation(

@@ -157,6 +157,10 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
 /// The backup settings `inst` archives with, or `None` where backups are not available to
 /// it (no pgBackRest here, a Kubernetes instance, a server instance without object storage).
 pub(crate) async fn archiving_of(inst: &Instance, cx: &Context) -> Result<Option<Backups>> {
+    // A drill's scratch copy is thrown away: it archives nothing.
+    if cx.db.is_drill_scratch(inst.id).await? {
+        return Ok(None);
+    }
     match backup::backups_of(inst, cx).await {
         Ok(b) => Ok(Some(b)),
         Err(Error::Unsupported(_)) => Ok(None),

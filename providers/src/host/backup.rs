@@ -250,6 +250,17 @@ impl PgHost {
                 self.shell.describe()
             )));
         }
+        // Damaged or undecryptable files stay damaged: say so at once, not after retries.
+        const DAMAGED: &[&str] = &[
+            "FormatError",
+            "ChecksumError",
+            "CryptoError",
+            "decompression",
+            "checksum",
+        ];
+        if DAMAGED.iter().any(|d| why.contains(d)) {
+            return Err(Error::Permanent(message));
+        }
         Err(Error::Transient(message))
     }
 
@@ -368,6 +379,31 @@ impl PgHost {
             )
             .await?;
         self.shell.rename(&scratch, &dir).await
+    }
+
+    /// Check the system catalogs of every database of running instance `name` with
+    /// `pg_amcheck` (heap and B-tree structure), installing `amcheck` where missing.
+    pub async fn check_catalogs(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        let argv = vec![
+            self.bin(major, "pg_amcheck")?,
+            "-h".into(),
+            self.instance_dir(name).display().to_string(),
+            "-p".into(),
+            port.to_string(),
+            "-U".into(),
+            SUPERUSER.into(),
+            "--all".into(),
+            "--install-missing".into(),
+            "--schema=pg_catalog".into(),
+        ];
+        let out = self.shell.run(&argv, None).await?;
+        if out.success() {
+            return Ok(());
+        }
+        Err(Error::Permanent(anyhow!(
+            "pg_amcheck found damage in instance {name}'s catalogs: {}",
+            shell::last_lines(&format!("{}\n{}", out.text(), out.stderr))
+        )))
     }
 
     /// Remove instance `name`'s pgBackRest configuration, spool and logs (its backups stay

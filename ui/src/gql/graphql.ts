@@ -406,6 +406,8 @@ export type Instance = {
   projectId: Scalars['ID']['output'];
   /** Where it runs. */
   provider: Provider;
+  /** Its restore drills, newest first: a failed one is worth an alarm. */
+  restoreDrills: Array<RestoreDrill>;
   /** The instance it was restored from, if it was. */
   restoredFrom: Maybe<Scalars['ID']['output']>;
   /**
@@ -465,6 +467,11 @@ export type InstanceMovesArgs = {
 
 
 export type InstanceOperationsArgs = {
+  first?: Scalars['Int']['input'];
+};
+
+
+export type InstanceRestoreDrillsArgs = {
   first?: Scalars['Int']['input'];
 };
 
@@ -773,6 +780,12 @@ export type MutationRoot = {
    */
   runReadOnlyQuery: RowSet;
   /**
+   * Drill a running instance now: write a canary into it, restore its newest backup and
+   * WAL into a scratch instance, check it, time it (RTO and RPO) and delete it. Returns the
+   * `restore_drill` operation; the outcome shows in `Instance.restoreDrills`.
+   */
+  runRestoreDrill: Operation;
+  /**
    * Check that Toygres's database and job queue work, as an operation that a worker runs
    * step by step. Returns at once; follow it with `operation(id)` or `operationUpdated`.
    */
@@ -793,6 +806,11 @@ export type MutationRoot = {
    * project keeps at least one admin.
    */
   setMemberRole: Array<Member>;
+  /**
+   * Set when the project's instances are restore-drilled: `schedule`, cron in UTC, five
+   * fields (the default is weekly, Sundays at 04:00).
+   */
+  setRestoreDrillPolicy: RestoreDrillPolicy;
   /** Start a stopped or failed instance. */
   startInstance: Operation;
   /** Stop a running instance, keeping its data. */
@@ -967,6 +985,12 @@ export type MutationRootRunReadOnlyQueryArgs = {
 
 
 /** Every mutation. */
+export type MutationRootRunRestoreDrillArgs = {
+  instanceId: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
 export type MutationRootRunSystemCheckArgs = {
   projectId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -996,6 +1020,13 @@ export type MutationRootSetMemberRoleArgs = {
   projectId: Scalars['ID']['input'];
   role: Role;
   userId: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootSetRestoreDrillPolicyArgs = {
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  schedule: Scalars['String']['input'];
 };
 
 
@@ -1277,6 +1308,8 @@ export type QueryRoot = {
   projects: Array<Project>;
   /** The regions a cloud offers. */
   regions: Array<Scalars['String']['output']>;
+  /** When a project's instances are restore-drilled (weekly, Sundays 04:00 UTC, unless set). */
+  restoreDrillPolicy: RestoreDrillPolicy;
   /** Scaling decisions the caller may see, newest first. */
   scalingOperations: ScalingOperationConnection;
   /** One server, if the caller may see it. A removed server stays visible as `REMOVED`. */
@@ -1366,6 +1399,12 @@ export type QueryRootRegionsArgs = {
 
 
 /** Every query. */
+export type QueryRootRestoreDrillPolicyArgs = {
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Every query. */
 export type QueryRootScalingOperationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1422,6 +1461,46 @@ export type RegisterServerInput = {
    */
   sshUser?: InputMaybe<Scalars['String']['input']>;
 };
+
+export type RestoreDrill = {
+  __typename?: 'RestoreDrill';
+  /** When it began. */
+  at: Scalars['DateTime']['output'];
+  /** Why it failed. */
+  error: Maybe<Scalars['String']['output']>;
+  /** When it ended. */
+  finishedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** Its operation. */
+  operationId: Maybe<Scalars['ID']['output']>;
+  /** Recovery point: how old the newest restored commit was when the restore began, in ms. */
+  rpoMs: Maybe<Scalars['Float']['output']>;
+  /** Recovery time: from the start of the restore to the copy taking connections, in ms. */
+  rtoMs: Maybe<Scalars['Float']['output']>;
+  /** The scratch instance it restored into (deleted once it is over). */
+  scratchInstanceId: Scalars['ID']['output'];
+  /** Where it is. */
+  status: RestoreDrillStatus;
+};
+
+/** When a project's instances are drilled. */
+export type RestoreDrillPolicy = {
+  __typename?: 'RestoreDrillPolicy';
+  /** The project. */
+  projectId: Scalars['ID']['output'];
+  /** Cron, five fields, UTC. */
+  schedule: Scalars['String']['output'];
+};
+
+/** Where a restore drill is. */
+export type RestoreDrillStatus =
+  /** It did not; `error` says why. */
+  | 'FAILED'
+  /** Restoring or checking. */
+  | 'RUNNING'
+  /** The backup restored, started, and passed its checks. */
+  | 'SUCCEEDED';
 
 /** What to restore, and into what. */
 export type RestoreInstanceInput = {
