@@ -398,11 +398,35 @@ async fn backups_on_request_a_policy_and_a_failing_archive_are_visible() {
         )
         .await;
     assert!(events.to_string().contains("archiving_failed"), "{events}");
+    let scraped = metrics(&t).await;
+    let failing = format!("toygres_archive_failing{{instance=\"{id}\",name=\"diffs\"}} 1");
+    assert!(scraped.contains(&failing), "{scraped}");
+    assert!(
+        scraped.contains(&format!(
+            "toygres_backup_last_success_age_seconds{{instance=\"{id}\",name=\"diffs\"}}"
+        )),
+        "{scraped}"
+    );
     std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(mode)).unwrap();
     wait_instance(&t, &token, &id, WINDOW, "archiving to work again", |i| {
         i["archiving"]["lastError"].is_null()
     })
     .await;
+    let scraped = metrics(&t).await;
+    assert!(
+        scraped.contains(&failing.replace("} 1", "} 0")),
+        "{scraped}"
+    );
+}
+
+/// `GET /metrics`.
+async fn metrics(t: &Toygres) -> String {
+    reqwest::get(format!("http://{}/metrics", t.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// With `TOYGRES_BACKUP_S3_*`, backups and WAL go to an S3-compatible store over TLS,
@@ -719,6 +743,17 @@ async fn a_drill_proves_a_backup_and_fails_loudly_on_a_damaged_one() {
     assert!(passed["rtoMs"].as_f64().unwrap() > 0.0, "{now}");
     assert!(passed["rpoMs"].as_f64().unwrap() >= 0.0, "{now}");
     assert!(passed["error"].is_null(), "{now}");
+    let scraped = metrics(&t).await;
+    assert!(
+        scraped.contains(&format!(
+            "toygres_restore_drill_last_passed{{instance=\"{id}\",name=\"drilled\"}} 1"
+        )),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains("toygres_restore_drill_rto_seconds{"),
+        "{scraped}"
+    );
     let scratch_id = passed["scratchInstanceId"].as_str().unwrap().to_owned();
     let scratch = t.instance(&token, &scratch_id, "state").await;
     assert_eq!(scratch["state"], "DELETED", "{scratch}");

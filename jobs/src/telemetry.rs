@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder as _, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 use crate::db::Db;
@@ -36,6 +36,32 @@ pub struct Telemetry {
     servers: IntGaugeVec,
     queue_depth: IntGaugeVec,
     pool_connections: IntGaugeVec,
+    backups: BackupGauges,
+}
+
+/// Per instance that backs up, read from the database at each scrape.
+struct BackupGauges {
+    last_backup_age: GaugeVec,
+    last_backup_duration: GaugeVec,
+    last_backup_size: GaugeVec,
+    archive_lag: GaugeVec,
+    archive_failing: GaugeVec,
+    drill_rto: GaugeVec,
+    drill_passed: GaugeVec,
+}
+
+impl BackupGauges {
+    fn all(&self) -> [&GaugeVec; 7] {
+        [
+            &self.last_backup_age,
+            &self.last_backup_duration,
+            &self.last_backup_size,
+            &self.archive_lag,
+            &self.archive_failing,
+            &self.drill_rto,
+            &self.drill_passed,
+        ]
+    }
 }
 
 /// The process's metrics.
@@ -66,6 +92,44 @@ impl Telemetry {
                 .register(Box::new(g.clone()))
                 .expect("unique metric");
             g
+        };
+        let float_gauge = |name: &str, help: &str| {
+            let g =
+                GaugeVec::new(Opts::new(name, help), &["instance", "name"]).expect("valid gauge");
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric");
+            g
+        };
+        let backups = BackupGauges {
+            last_backup_age: float_gauge(
+                "backup_last_success_age_seconds",
+                "Seconds since the instance's newest good backup finished",
+            ),
+            last_backup_duration: float_gauge(
+                "backup_last_duration_seconds",
+                "How long the instance's newest good backup took",
+            ),
+            last_backup_size: float_gauge(
+                "backup_last_size_bytes",
+                "The database size the instance's newest good backup copied",
+            ),
+            archive_lag: float_gauge(
+                "archive_lag_seconds",
+                "Seconds the instance's latest restorable point trails the present",
+            ),
+            archive_failing: float_gauge(
+                "archive_failing",
+                "1 while the instance's WAL archiving fails, else 0",
+            ),
+            drill_rto: float_gauge(
+                "restore_drill_rto_seconds",
+                "The recovery time the instance's newest passed restore drill measured",
+            ),
+            drill_passed: float_gauge(
+                "restore_drill_last_passed",
+                "1 if the instance's newest finished restore drill passed, 0 if it failed",
+            ),
         };
         let active_subscriptions = IntGauge::new(
             "graphql_active_subscriptions",
@@ -115,6 +179,7 @@ impl Telemetry {
                 "Metadata database connections",
                 &["state"],
             ),
+            backups,
             registry,
         }
     }
@@ -133,6 +198,47 @@ impl Telemetry {
             self.queue_depth
                 .with_label_values(&[q.name()])
                 .set(queue::depth(db, q).await?);
+        }
+        for g in self.backups.all() {
+            g.reset();
+        }
+        let now = chrono::Utc::now();
+        let secs = |d: chrono::TimeDelta| d.num_milliseconds() as f64 / 1e3;
+        for row in db.backup_telemetry().await? {
+            let labels = [row.instance_id.to_string(), row.name.clone()];
+            let labels = [labels[0].as_str(), labels[1].as_str()];
+            let b = &self.backups;
+            if let Some(at) = row.last_backup_at {
+                b.last_backup_age
+                    .with_label_values(&labels)
+                    .set(secs(now - at));
+            }
+            if let Some(s) = row.last_backup_seconds {
+                b.last_backup_duration.with_label_values(&labels).set(s);
+            }
+            if let Some(size) = row.last_backup_bytes {
+                b.last_backup_size
+                    .with_label_values(&labels)
+                    .set(size as f64);
+            }
+            if let Some(until) = row.restorable_until {
+                b.archive_lag
+                    .with_label_values(&labels)
+                    .set(secs(now - until));
+            }
+            if let Some(failing) = row.archive_failing {
+                b.archive_failing
+                    .with_label_values(&labels)
+                    .set(f64::from(u8::from(failing)));
+            }
+            if let Some(rto) = row.drill_rto_ms {
+                b.drill_rto.with_label_values(&labels).set(rto as f64 / 1e3);
+            }
+            if let Some(passed) = row.drill_passed {
+                b.drill_passed
+                    .with_label_values(&labels)
+                    .set(f64::from(u8::from(passed)));
+            }
         }
         let pool = db.pool();
         let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);

@@ -330,4 +330,52 @@ impl Db {
                 .await?,
         )
     }
+
+    /// What `/metrics` shows of each live instance's backups, archiving and drills.
+    pub async fn backup_telemetry(&self) -> Result<Vec<BackupTelemetry>> {
+        Ok(sqlx::query_as(
+            "SELECT i.id AS instance_id, i.name, \
+                 b.finished_at AS last_backup_at, \
+                 extract(epoch FROM b.finished_at - b.started_at)::float8 AS last_backup_seconds, \
+                 b.size_bytes AS last_backup_bytes, \
+                 greatest(a.restorable_until, b.finished_at) AS restorable_until, \
+                 a.last_error IS NOT NULL AS archive_failing, \
+                 (SELECT rto_ms FROM restore_drills d WHERE d.instance_id = i.id AND d.status = 'succeeded' \
+                  ORDER BY started_at DESC LIMIT 1) AS drill_rto_ms, \
+                 (SELECT status = 'succeeded' FROM restore_drills d WHERE d.instance_id = i.id \
+                  AND d.status <> 'running' ORDER BY started_at DESC LIMIT 1) AS drill_passed \
+             FROM instances i \
+             LEFT JOIN LATERAL (SELECT * FROM backups WHERE instance_id = i.id AND status = 'succeeded' \
+                 ORDER BY finished_at DESC LIMIT 1) b ON true \
+             LEFT JOIN instance_archiving a ON a.instance_id = i.id \
+             WHERE i.state NOT IN ('deleted') AND i.drill_of IS NULL \
+               AND (b.id IS NOT NULL OR a.instance_id IS NOT NULL) \
+             ORDER BY i.id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// One instance's row of backup metrics.
+#[derive(Debug, sqlx::FromRow)]
+pub struct BackupTelemetry {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// Its name.
+    pub name: String,
+    /// When its newest good backup finished.
+    pub last_backup_at: Option<DateTime<Utc>>,
+    /// How long that backup took.
+    pub last_backup_seconds: Option<f64>,
+    /// What it copied.
+    pub last_backup_bytes: Option<i64>,
+    /// Its latest restorable point.
+    pub restorable_until: Option<DateTime<Utc>>,
+    /// Whether its archiving fails now.
+    pub archive_failing: Option<bool>,
+    /// Its newest passed drill's RTO.
+    pub drill_rto_ms: Option<i64>,
+    /// Whether its newest finished drill passed.
+    pub drill_passed: Option<bool>,
 }

@@ -32,6 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::time::Duration;
 
 pub use audit::{AuditEntry, NewAuditEntry};
+pub use backups::BackupTelemetry;
 pub use instances::{InstanceFilter, NewInstance};
 pub use metrics::{MetricPoint, MetricSample};
 pub use moves::{InstanceMove, MovePhase, NewMove};
