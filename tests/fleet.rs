@@ -6,8 +6,8 @@ mod common;
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, recv, scratch, send, serve, wait_pong};
 use providers::cloud::CloudKind;
-use providers::cloud::fake::FakeCloud;
 use serde_json::{Value, json};
+use testkit::cloud::FakeCloud;
 
 const PROVISION: &str = "mutation($i: ProvisionServerInput!) { provisionServer(input: $i) { server { id state } operation { id } } }";
 

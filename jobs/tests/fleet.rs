@@ -13,9 +13,9 @@ use jobs::server::{
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
 use jobs::{Context, RetryPolicy, testing};
-use providers::cloud::fake::{FakeCloud, FakeOptions, Fault};
 use providers::cloud::{CloudKind, DigitalOcean, Hetzner, NewVm, Token};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use testkit::cloud::{FakeCloud, FakeOptions, Fault};
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(60);

@@ -15,10 +15,10 @@ use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
 use jobs::{Context, RetryPolicy, testing};
-use providers::kubernetes::fake::{FakeKube, Kubelet};
 use providers::kubernetes::{KubeSettings, Kubernetes, ServiceType};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
+use testkit::kube::{FakeKube, Kubelet};
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(90);
