@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         db: db.clone(),
         shutdown: shutdown.clone(),
         retry: RetryPolicy::default(),
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         kubernetes: None,
         failpoint: None,

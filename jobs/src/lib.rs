@@ -54,6 +54,9 @@ pub mod workflow;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
+#[cfg(test)]
+mod fixtures;
+
 pub use error::{Error, Result};
 
 /// Whether this build honours `Context::failpoint` (the `failpoints` feature, for crash

@@ -14,7 +14,7 @@ use jobs::operation::{Operation, OperationId, OperationStatus};
 use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
-use jobs::{Context, RetryPolicy, testing};
+use jobs::{Context, RetryPolicy};
 use providers::kubernetes::{KubeSettings, Kubernetes, ServiceType};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
@@ -61,7 +61,7 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
             base: Duration::from_millis(50),
             cap: Duration::from_millis(200),
         },
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         kubernetes: Some(Arc::new(k8s)),
         failpoint: None,
@@ -108,7 +108,7 @@ fn input(name: &str) -> CreateInstance {
 }
 
 async fn wait_final(db: &Db, op: OperationId) -> Operation {
-    testing::wait_final(db, op, PATIENCE).await
+    testkit::wait_final(db, op, PATIENCE).await
 }
 
 async fn succeed(db: &Db, op: Operation) {

@@ -21,7 +21,7 @@
 //                               `cargo build` from ui/dist) instead of `vite preview`
 //
 // Two real OpenSSH servers (Debian's openssh-server, /usr/sbin/sshd) on 127.0.33.1 and
-// 127.0.33.2 stand in for fleet servers registered by address, as jobs/src/testing.rs `Sshd`
+// 127.0.33.2 stand in for fleet servers registered by address, as testkit/src/sshd.rs `Sshd`
 // does: the binary logs in to them as root with a client key made here, and runs its SERVER
 // instances there as real PostgreSQL servers (as the `postgres` user, under a scratch root).
 //
