@@ -8,7 +8,7 @@
 //! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::host::step`, `instance::kube::step` | the instance stops and is marked failed |
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
-//! | `test_script` | `testing::TABLE` | `testing::script_step` | nothing to undo |
+//! | `test_script` | `script::TABLE` | `script::script_step` | nothing to undo |
 
 use std::time::Duration;
 
@@ -38,8 +38,8 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::DiscardServer => &server::steps::DISCARD,
         Kind::ScaleCluster => &server::steps::SCALE,
         Kind::RefreshPlans => &server::steps::REFRESH_PLANS,
-        #[cfg(any(test, feature = "test-util"))]
-        Kind::TestScript => &crate::testing::TABLE,
+        #[cfg(any(test, feature = "script-workflow"))]
+        Kind::TestScript => &crate::script::TABLE,
     }
 }
 

@@ -165,8 +165,9 @@ pub enum Kind {
     ScaleCluster,
     /// Replace the plan table with a provider's own listing.
     RefreshPlans,
-    /// Scripted behaviour for the engine's own tests.
-    #[cfg(any(test, feature = "test-util"))]
+    /// Scripted behaviour for the engine's own tests (the `script` module, only with the
+    /// `script-workflow` feature).
+    #[cfg(any(test, feature = "script-workflow"))]
     TestScript,
 }
 
@@ -188,7 +189,7 @@ impl Kind {
         Kind::DiscardServer,
         Kind::ScaleCluster,
         Kind::RefreshPlans,
-        #[cfg(any(test, feature = "test-util"))]
+        #[cfg(any(test, feature = "script-workflow"))]
         Kind::TestScript,
     ];
 
@@ -210,7 +211,7 @@ impl Kind {
             Kind::DiscardServer => "discard_server",
             Kind::ScaleCluster => "scale_cluster",
             Kind::RefreshPlans => "refresh_plans",
-            #[cfg(any(test, feature = "test-util"))]
+            #[cfg(any(test, feature = "script-workflow"))]
             Kind::TestScript => "test_script",
         }
     }
@@ -234,7 +235,7 @@ impl Kind {
             Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
             Kind::RegisterServer => Queue::Provision,
             Kind::DiscardServer => Queue::Delete,
-            #[cfg(any(test, feature = "test-util"))]
+            #[cfg(any(test, feature = "script-workflow"))]
             Kind::TestScript => Queue::System,
         }
     }
@@ -259,7 +260,7 @@ impl Kind {
             | Kind::DiscardServer
             | Kind::RefreshPlans => 8,
             Kind::ScaleCluster => 3,
-            #[cfg(any(test, feature = "test-util"))]
+            #[cfg(any(test, feature = "script-workflow"))]
             Kind::TestScript => 4,
         }
     }

@@ -10,6 +10,8 @@
 //!   fleet server, and client keys to log in to it with.
 //! * [`local_host`], [`wait_final`]: a local host on a scratch directory for instances, and the
 //!   wait for an operation to finish.
+//! * `script`: the script workflow's helpers, from `jobs` (built with its `script-workflow`
+//!   feature, which this crate turns on): operations that do what their input says.
 //!
 //! The examples `fake_cloud` and `fake_kube` serve the fakes on their own, for the dashboard's
 //! browser tests (`ui/e2e/run.mjs`) and for trying Toygres without a cloud account or a
@@ -19,5 +21,12 @@ pub mod cloud;
 mod fixtures;
 pub mod kube;
 pub mod sshd;
+
+/// The script workflow (`Kind::TestScript`): start operations whose input says how each step
+/// behaves, and let held steps go on. It lives in `jobs`, whose registry maps every kind to its
+/// workflow; see `jobs::script` for what an input can ask.
+pub mod script {
+    pub use jobs::script::{release, start_script, start_script_in};
+}
 
 pub use fixtures::{local_host, wait_final};

@@ -1,4 +1,8 @@
-//! Test helpers: a scripted workflow for the engine's own tests.
+//! The script workflow (`Kind::TestScript`, stored as `test_script`): a workflow whose
+//! operations do what their input says, for the engine's own tests and the queue benchmark.
+//! Only in builds with the `script-workflow` feature (tests reach it through
+//! `testkit::script`); it lives in this crate because the registry maps every [`Kind`] to its
+//! workflow exhaustively.
 //!
 //! A `test_script` operation's input says how each step behaves:
 //! `{"noop": true}` finishes at once (for benchmarks), `{"fail_transient": n}` fails its first `n` tries transiently, `{"fail_permanent": true}`
