@@ -31,7 +31,7 @@ target/debug/toygres kubernetes manifests --name ci-check-lb --version 13 --stor
 scripts/validate-kubernetes.sh
 
 # The dashboard in Debian's chromium against the binary just built, which serves it itself,
-# with the fake clouds and the fake Kubernetes API (the providers crate's examples) standing in
+# with the fake clouds and the fake Kubernetes API (the testkit crate's examples) standing in
 # for Hetzner, DigitalOcean and a cluster.
-cargo build --locked -p providers --features fake-cloud,fake-kube --example fake_cloud --example fake_kube
+cargo build --locked -p testkit --example fake_cloud --example fake_kube
 (cd ui && env -u DATABASE_URL E2E_UI=embedded TOYGRES_BIN=../target/debug/toygres node e2e/run.mjs)

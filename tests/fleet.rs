@@ -6,8 +6,8 @@ mod common;
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, recv, scratch, send, serve, wait_pong};
 use providers::cloud::CloudKind;
-use providers::cloud::fake::FakeCloud;
 use serde_json::{Value, json};
+use testkit::cloud::FakeCloud;
 
 const PROVISION: &str = "mutation($i: ProvisionServerInput!) { provisionServer(input: $i) { server { id state } operation { id } } }";
 
@@ -35,7 +35,7 @@ async fn server(t: &Toygres, token: &str, id: &str) -> Value {
 #[tokio::test]
 async fn a_server_is_provisioned_watched_live_drained_and_removed() {
     let fake = FakeCloud::start(CloudKind::Hetzner).await;
-    let sshd = jobs::testing::Sshd::start().await;
+    let sshd = testkit::sshd::Sshd::start().await;
     let dir = scratch();
     let mut env = fleet_env(&fake);
     env.push(("TOYGRES_SSH_PORT", sshd.addr.port().to_string()));

@@ -8,9 +8,9 @@ mod common;
 use common::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, follow_instance, scratch, serve, subscribe_instances,
 };
-use providers::kubernetes::fake::{FakeKube, Kubelet};
 use serde_json::{Value, json};
 use sqlx::{ConnectOptions as _, Connection as _};
+use testkit::kube::{FakeKube, Kubelet};
 
 const CREATE: &str = "mutation($i: CreateInstanceInput!) { createInstance(input: $i) { instance { id state } operation { id } } }";
 

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, PATIENCE, Toygres, scratch, serve};
-use jobs::testing::{ClientKey, Sshd};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
+use testkit::sshd::{ClientKey, Sshd};
 
 /// A directory `postgres` may write to, standing in for `/var/lib/toygres` on the servers.
 fn server_root() -> tempfile::TempDir {

@@ -7,10 +7,10 @@ mod common;
 use std::sync::Arc;
 
 use common::{Options, error_code, start};
-use providers::kubernetes::fake::{FakeKube, Kubelet};
 use providers::kubernetes::{KubeSettings, Kubernetes};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use testkit::kube::{FakeKube, Kubelet};
 
 const CREATE: &str = "mutation($i: CreateInstanceInput!) { createInstance(input: $i) { instance { id provider plan serviceType version statusMessage events(first: 5) { edges { node { kind } } } } operation { kind status } } }";
 

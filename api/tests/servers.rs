@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use common::{Options, error_code, start};
 use jobs::server::Fleet;
-use providers::cloud::fake::FakeCloud;
 use providers::cloud::{CloudKind, Hetzner, Token};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use testkit::cloud::FakeCloud;
 
 const PROVISION: &str = "mutation($i: ProvisionServerInput!) { provisionServer(input: $i) { server { id name state provider plan region } operation { id kind status } } }";
 const SCALE: &str = "mutation($c: Int!, $d: Boolean!) { scaleCluster(provider: HETZNER, plan: \"cx22\", region: \"fsn1\", count: $c, dryRun: $d) { id currentCount targetCount dryRun monthlyCostDelta currency actions { order action serverName monthlyCost } operation { id kind } } }";

@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!   cargo run --release -p jobs --features test-util --example queue_bench -- [jobs] [concurrency] [workers]
+//!   cargo run --release -p jobs --features script-workflow --example queue_bench -- [jobs] [concurrency] [workers]
 //! ```
 //!
 //! Reports enqueue, process and end-to-end throughput, and the idle enqueue-to-start latency
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jobs::db::Db;
 use jobs::queue::{self, WorkerConfig};
-use jobs::{Context, RetryPolicy, testing};
+use jobs::{Context, RetryPolicy};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         db: db.clone(),
         shutdown: shutdown.clone(),
         retry: RetryPolicy::default(),
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         backup: None,
         kubernetes: None,
@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
     for i in 0..LATENCY_SAMPLES {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let op = testing::start_script(&db, serde_json::json!({"noop": true})).await?;
+        let op = testkit::script::start_script(&db, serde_json::json!({"noop": true})).await?;
         wait_succeeded(&db, 2 * jobs + i + 1).await?;
         let op = db.operation(op.id).await?;
         let started = op.started_at.expect("a succeeded operation has started");
@@ -127,7 +127,7 @@ async fn enqueue(db: &Db, jobs: usize) -> anyhow::Result<()> {
         let share = jobs / ENQUEUERS + usize::from(client < jobs % ENQUEUERS);
         tasks.spawn(async move {
             for _ in 0..share {
-                testing::start_script(&db, serde_json::json!({"noop": true})).await?;
+                testkit::script::start_script(&db, serde_json::json!({"noop": true})).await?;
             }
             anyhow::Ok(())
         });

@@ -18,6 +18,11 @@
 //! * `system_check`: the diagnostic workflow.
 //! * `events`: LISTEN once per process, fan out committed changes to subscribers.
 //! * `user`, `operation`: domain types.
+//! * `script` (feature `script-workflow`): the script workflow, whose operations do what their
+//!   input says, for the engine's tests (through `testkit::script`) and the queue benchmark.
+//!   The feature also adds its kind, `Kind::TestScript`. The crash failpoint
+//!   (`Context::failpoint`) is the `failpoints` feature. Other test infrastructure (fakes,
+//!   sshd, fixtures) is in the `testkit` crate.
 //!
 //! # Operation lifecycle
 //! ```text
@@ -55,8 +60,11 @@ pub mod telemetry;
 pub mod user;
 pub mod workflow;
 
-#[cfg(any(test, feature = "test-util"))]
-pub mod testing;
+#[cfg(any(test, feature = "script-workflow"))]
+pub mod script;
+
+#[cfg(test)]
+mod fixtures;
 
 pub use error::{Error, Result};
 

@@ -10,7 +10,7 @@
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
 //! | `backup_instance` | `backup::TABLE` | `backup::step` | its backup is marked failed |
 //! | `restore_drill` | `drill::TABLE` | `drill::step` | failed loudly, its scratch instance removed |
-//! | `test_script` | `testing::TABLE` | `testing::script_step` | nothing to undo |
+//! | `test_script` | `script::TABLE` | `script::script_step` | nothing to undo |
 
 use std::time::Duration;
 
@@ -42,8 +42,8 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::RefreshPlans => &server::steps::REFRESH_PLANS,
         Kind::BackupInstance => &backup::TABLE,
         Kind::RestoreDrill => &drill::TABLE,
-        #[cfg(any(test, feature = "test-util"))]
-        Kind::TestScript => &crate::testing::TABLE,
+        #[cfg(any(test, feature = "script-workflow"))]
+        Kind::TestScript => &crate::script::TABLE,
     }
 }
 
@@ -177,7 +177,7 @@ mod tests {
     ) {
         let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap());
         crate::queue::setup(&db).await.unwrap();
-        let cx = crate::testing::context(&db);
+        let cx = crate::fixtures::context(&db);
         let mut op = system_check::start(&db, DEFAULT_PROJECT_ID, None)
             .await
             .unwrap();

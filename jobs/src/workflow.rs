@@ -171,8 +171,9 @@ pub enum Kind {
     BackupInstance,
     /// Restore an instance's backups into a scratch instance, check and measure it.
     RestoreDrill,
-    /// Scripted behaviour for the engine's own tests.
-    #[cfg(any(test, feature = "test-util"))]
+    /// Scripted behaviour for the engine's own tests (the `script` module, only with the
+    /// `script-workflow` feature).
+    #[cfg(any(test, feature = "script-workflow"))]
     TestScript,
 }
 
@@ -196,7 +197,7 @@ impl Kind {
         Kind::RefreshPlans,
         Kind::BackupInstance,
         Kind::RestoreDrill,
-        #[cfg(any(test, feature = "test-util"))]
+        #[cfg(any(test, feature = "script-workflow"))]
         Kind::TestScript,
     ];
 
@@ -220,7 +221,7 @@ impl Kind {
             Kind::RefreshPlans => "refresh_plans",
             Kind::BackupInstance => "backup_instance",
             Kind::RestoreDrill => "restore_drill",
-            #[cfg(any(test, feature = "test-util"))]
+            #[cfg(any(test, feature = "script-workflow"))]
             Kind::TestScript => "test_script",
         }
     }
@@ -245,7 +246,7 @@ impl Kind {
             Kind::RegisterServer => Queue::Provision,
             Kind::DiscardServer => Queue::Delete,
             Kind::BackupInstance | Kind::RestoreDrill => Queue::Backup,
-            #[cfg(any(test, feature = "test-util"))]
+            #[cfg(any(test, feature = "script-workflow"))]
             Kind::TestScript => Queue::System,
         }
     }
@@ -273,7 +274,7 @@ impl Kind {
             // A backup that fails over and over (a repository down) fails loudly, and the
             // scheduler starts the next one.
             Kind::BackupInstance | Kind::RestoreDrill => 5,
-            #[cfg(any(test, feature = "test-util"))]
+            #[cfg(any(test, feature = "script-workflow"))]
             Kind::TestScript => 4,
         }
     }

@@ -8,7 +8,7 @@ use jobs::operation::{Operation, OperationStatus, TargetKind};
 use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
-use jobs::{Context, RetryPolicy, testing};
+use jobs::{Context, RetryPolicy};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -54,7 +54,7 @@ fn spawn_workers(
             base: Duration::from_millis(20),
             cap: Duration::from_millis(200),
         },
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         backup: None,
         kubernetes: None,
@@ -95,7 +95,7 @@ async fn steps(db: &Db, op: &Operation) -> Vec<String> {
 async fn an_operation_walks_every_step_to_success(opts: PgPoolOptions, connect: PgConnectOptions) {
     let db = setup(opts, connect).await;
     let (_workers, _stop) = spawn_workers(&db, fast_workers());
-    let op = testing::start_script(&db, serde_json::json!({}))
+    let op = testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
     assert_eq!(op.status, OperationStatus::Queued);
@@ -113,7 +113,7 @@ async fn transient_failures_are_retried_until_the_step_succeeds(
 ) {
     let db = setup(opts, connect).await;
     let (_workers, _stop) = spawn_workers(&db, fast_workers());
-    let op = testing::start_script(&db, serde_json::json!({"fail_transient": 2}))
+    let op = testkit::script::start_script(&db, serde_json::json!({"fail_transient": 2}))
         .await
         .unwrap();
     let done = wait_for(&db, &op, |o| o.status.is_final()).await;
@@ -129,7 +129,7 @@ async fn an_operation_that_keeps_failing_gives_up_after_max_attempts(
 ) {
     let db = setup(opts, connect).await;
     let (_workers, _stop) = spawn_workers(&db, fast_workers());
-    let op = testing::start_script(&db, serde_json::json!({"fail_transient": 99}))
+    let op = testkit::script::start_script(&db, serde_json::json!({"fail_transient": 99}))
         .await
         .unwrap();
     let done = wait_for(&db, &op, |o| o.status.is_final()).await;
@@ -144,7 +144,7 @@ async fn an_operation_that_keeps_failing_gives_up_after_max_attempts(
 async fn a_permanent_failure_stops_at_once(opts: PgPoolOptions, connect: PgConnectOptions) {
     let db = setup(opts, connect).await;
     let (_workers, _stop) = spawn_workers(&db, fast_workers());
-    let op = testing::start_script(&db, serde_json::json!({"fail_permanent": true}))
+    let op = testkit::script::start_script(&db, serde_json::json!({"fail_permanent": true}))
         .await
         .unwrap();
     let done = wait_for(&db, &op, |o| o.status.is_final()).await;
@@ -160,7 +160,7 @@ async fn a_napping_step_is_run_again_by_a_later_delivery(
 ) {
     let db = setup(opts, connect).await;
     let (_workers, _stop) = spawn_workers(&db, fast_workers());
-    let op = testing::start_script(&db, serde_json::json!({"nap_ms": 300}))
+    let op = testkit::script::start_script(&db, serde_json::json!({"nap_ms": 300}))
         .await
         .unwrap();
     let done = wait_for(&db, &op, |o| o.status.is_final()).await;
@@ -184,7 +184,7 @@ async fn a_job_whose_worker_died_is_finished_by_another_worker(
     let db = setup(opts, connect).await;
     let (first, _stop_first) = spawn_workers(&db, fast_workers());
     let hold = format!("crash-{}", uuid::Uuid::new_v4());
-    let op = testing::start_script(&db, serde_json::json!({"hold": hold}))
+    let op = testkit::script::start_script(&db, serde_json::json!({"hold": hold}))
         .await
         .unwrap();
     wait_for(&db, &op, |o| o.status == OperationStatus::Running).await;
@@ -196,7 +196,7 @@ async fn a_job_whose_worker_died_is_finished_by_another_worker(
     assert_eq!(done.status, OperationStatus::Succeeded, "{done:?}");
     assert_eq!(done.attempts, 2, "the dead worker's try counts");
     assert_eq!(steps(&db, &op).await, ["one", "two"]);
-    testing::release(&hold);
+    testkit::script::release(&hold);
 }
 
 /// Shutdown lets the running step finish, then hands the rest of the workflow to the next
@@ -209,12 +209,12 @@ async fn shutdown_finishes_the_running_step_and_loses_nothing(
     let db = setup(opts, connect).await;
     let (workers, stop) = spawn_workers(&db, fast_workers());
     let hold = format!("shutdown-{}", uuid::Uuid::new_v4());
-    let op = testing::start_script(&db, serde_json::json!({"hold": hold}))
+    let op = testkit::script::start_script(&db, serde_json::json!({"hold": hold}))
         .await
         .unwrap();
     wait_for(&db, &op, |o| o.status == OperationStatus::Running).await;
     stop.cancel();
-    testing::release(&hold);
+    testkit::script::release(&hold);
     tokio::time::timeout(PATIENCE, workers)
         .await
         .expect("workers stop within the shutdown timeout")
@@ -269,7 +269,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
 ) {
     let db = setup(opts, connect).await;
     let (workers, stop) = spawn_workers(&db, fast_workers());
-    let op = testing::start_script(&db, serde_json::json!({}))
+    let op = testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
     let done = wait_for(&db, &op, |o| o.status.is_final()).await;
@@ -279,7 +279,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         db: db.clone(),
         shutdown: CancellationToken::new(),
         retry: RetryPolicy::default(),
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         backup: None,
         kubernetes: None,
@@ -310,7 +310,7 @@ async fn committed_changes_reach_subscribers_and_rolled_back_ones_do_not(
     .unwrap();
     tx.rollback().await.unwrap();
 
-    let op = testing::start_script(&db, serde_json::json!({}))
+    let op = testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
     let event = tokio::time::timeout(PATIENCE, events.recv())
@@ -331,7 +331,7 @@ async fn finished_jobs_are_pruned_after_the_retention_and_others_kept(
 ) {
     let db = setup(opts, connect).await;
     let (workers, stop) = spawn_workers(&db, fast_workers());
-    let done = testing::start_script(&db, serde_json::json!({}))
+    let done = testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
     wait_for(&db, &done, |o| o.status.is_final()).await;
@@ -342,7 +342,7 @@ async fn finished_jobs_are_pruned_after_the_retention_and_others_kept(
         .execute(db.pool())
         .await
         .unwrap();
-    testing::start_script(&db, serde_json::json!({}))
+    testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
     let pruned = queue::prune_finished(&db, Duration::from_secs(7 * 24 * 3600))

@@ -12,10 +12,10 @@ use jobs::server::{
 };
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
-use jobs::{Context, RetryPolicy, testing};
-use providers::cloud::fake::{FakeCloud, FakeOptions, Fault};
+use jobs::{Context, RetryPolicy};
 use providers::cloud::{CloudKind, DigitalOcean, Hetzner, NewVm, Token};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use testkit::cloud::{FakeCloud, FakeOptions, Fault};
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -25,7 +25,7 @@ struct Setup {
     cx: Context,
     stop: CancellationToken,
     fake: FakeCloud,
-    _sshd: Option<testing::Sshd>,
+    _sshd: Option<testkit::sshd::Sshd>,
 }
 
 /// A database, a fake Hetzner, and a fleet pointed at both. `ssh`: `Some(true)` waits for a
@@ -66,7 +66,7 @@ async fn setup_with(
     };
     let (sshd, port) = match ssh {
         Some(true) => {
-            let sshd = testing::Sshd::start().await;
+            let sshd = testkit::sshd::Sshd::start().await;
             let port = sshd.addr.port();
             (Some(sshd), port)
         }
@@ -95,7 +95,7 @@ async fn setup_with(
             base: Duration::from_millis(20),
             cap: Duration::from_millis(100),
         },
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Arc::new(fleet),
         backup: None,
         kubernetes: None,
@@ -123,7 +123,7 @@ fn start_workers(cx: &Context, shutdown: &CancellationToken) {
 }
 
 async fn wait_final(db: &Db, op: jobs::operation::OperationId) -> Operation {
-    testing::wait_final(db, op, PATIENCE).await
+    testkit::wait_final(db, op, PATIENCE).await
 }
 
 fn hetzner_cx22(name: &str) -> ProvisionServer {

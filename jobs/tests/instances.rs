@@ -8,7 +8,7 @@ use jobs::instance::{self, CreateInstance, InstanceState};
 use jobs::operation::OperationStatus;
 use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
-use jobs::{Context, RetryPolicy, testing};
+use jobs::{Context, RetryPolicy};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -30,7 +30,7 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
             base: Duration::from_millis(20),
             cap: Duration::from_millis(100),
         },
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         backup: None,
         kubernetes: None,
@@ -52,7 +52,7 @@ fn start_workers(cx: &Context, shutdown: &CancellationToken) {
 }
 
 async fn wait_final(db: &Db, op: jobs::operation::OperationId) -> jobs::operation::Operation {
-    testing::wait_final(db, op, PATIENCE).await
+    testkit::wait_final(db, op, PATIENCE).await
 }
 
 /// A version the API accepted but this host cannot run is a permanent failure: no retries,

@@ -14,11 +14,11 @@ use jobs::operation::{Operation, OperationId, OperationStatus};
 use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
-use jobs::{Context, RetryPolicy, testing};
-use providers::kubernetes::fake::{FakeKube, Kubelet};
+use jobs::{Context, RetryPolicy};
 use providers::kubernetes::{KubeSettings, Kubernetes, ServiceType};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
+use testkit::kube::{FakeKube, Kubelet};
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -61,7 +61,7 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
             base: Duration::from_millis(50),
             cap: Duration::from_millis(200),
         },
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         backup: None,
         kubernetes: Some(Arc::new(k8s)),
@@ -109,7 +109,7 @@ fn input(name: &str) -> CreateInstance {
 }
 
 async fn wait_final(db: &Db, op: OperationId) -> Operation {
-    testing::wait_final(db, op, PATIENCE).await
+    testkit::wait_final(db, op, PATIENCE).await
 }
 
 async fn succeed(db: &Db, op: Operation) {

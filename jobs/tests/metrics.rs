@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jobs::db::Db;
 use jobs::metrics::{self, MetricsConfig, SERVER_LABEL};
-use jobs::{Context, RetryPolicy, testing};
+use jobs::{Context, RetryPolicy};
 use providers::metrics::PromClient;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ async fn context(connect: PgConnectOptions) -> Context {
         db: Db::from_pool(pool),
         shutdown: CancellationToken::new(),
         retry: RetryPolicy::default(),
-        local: testing::local_host(),
+        local: testkit::local_host(),
         fleet: Default::default(),
         backup: None,
         kubernetes: None,

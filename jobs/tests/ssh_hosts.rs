@@ -5,9 +5,9 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use jobs::testing::{ClientKey, Sshd};
 use providers::host::{Login, PgHost, Shell, SshClient, Upstream};
 use sqlx::Connection as _;
+use testkit::sshd::{ClientKey, Sshd};
 
 /// A scratch root that `postgres` may write to, as the server templates make it.
 fn root() -> tempfile::TempDir {

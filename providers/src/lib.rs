@@ -4,7 +4,7 @@
 //! # Layout
 //! * `host`: the steps that run Postgres on a host, written once over a shell: this host's, or
 //!   a fleet server's through SSH. Every server Toygres starts (instances, the embedded
-//!   metadata database, the fake kubelet's pods) is started and stopped here.
+//!   metadata database, the pods of `testkit`'s fake kubelet) is started and stopped here.
 //! * `local`: the installed server binaries, the user that runs them, and `PgHost::local`.
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
 //! * `kubernetes`: Postgres instances as StatefulSets on a Kubernetes cluster (kube-rs).
@@ -15,6 +15,11 @@
 //! reqwest is built with rustls and no crypto provider of its own. Every process that makes an
 //! HTTP client (the binary's `main`, and each test that builds a `reqwest::Client`) calls
 //! [`install_crypto_provider`] first; the cloud clients' constructors call it themselves.
+//!
+//! # Tests
+//! The fakes the clients are tested against (Hetzner and DigitalOcean in process, a Kubernetes
+//! API server) live in the `testkit` crate, a dev-dependency only: nothing here is built for
+//! tests alone.
 
 pub mod cloud;
 pub mod host;

@@ -5,13 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use axum::http::Method;
 use providers::Error;
-use providers::kubernetes::fake::{FakeKube, Kubelet};
 use providers::kubernetes::{
     Endpoint, ImageSource, InstanceSpec, KubeSettings, KubeSource, Kubernetes, PodState, Resources,
     ServiceType, render,
 };
+use reqwest::Method;
+use testkit::kube::{FakeKube, Kubelet};
 
 const NS: &str = "toygres";
 

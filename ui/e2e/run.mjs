@@ -1,15 +1,15 @@
 // End-to-end tests: the real toygres binary, the built dashboard served by `vite preview`
 // (which proxies /graphql to the binary), and Debian's chromium driven by playwright-core.
-// The binary's fleet talks to fake Hetzner and DigitalOcean APIs, served by the providers
+// The binary's fleet talks to fake Hetzner and DigitalOcean APIs, served by the testkit
 // crate's `fake_cloud` example on loopback ports; build it with
 //
-//   cargo build -p providers --features fake-cloud --example fake_cloud
+//   cargo build -p testkit --example fake_cloud
 //
 // (without the build, it is started with `cargo run`, which compiles it first). Its
 // Kubernetes instances go to the `fake_kube` example, a fake Kubernetes API server whose
 // kubelet runs each pod as a real PostgreSQL server (only the installed major, 15, works):
 //
-//   cargo build -p providers --features fake-kube --example fake_kube
+//   cargo build -p testkit --example fake_kube
 //
 //   npm run e2e                 build, then run everything
 //   TOYGRES_BIN=...             the binary (default ../target/debug/toygres)
@@ -21,7 +21,7 @@
 //                               `cargo build` from ui/dist) instead of `vite preview`
 //
 // Two real OpenSSH servers (Debian's openssh-server, /usr/sbin/sshd) on 127.0.33.1 and
-// 127.0.33.2 stand in for fleet servers registered by address, as jobs/src/testing.rs `Sshd`
+// 127.0.33.2 stand in for fleet servers registered by address, as testkit/src/sshd.rs `Sshd`
 // does: the binary logs in to them as root with a client key made here, and runs its SERVER
 // instances there as real PostgreSQL servers (as the `postgres` user, under a scratch root).
 //
@@ -94,7 +94,7 @@ async function startFakeCloud(logFd) {
   const prebuilt = existsSync(FAKE_CLOUD_BIN);
   const child = prebuilt
     ? spawn(FAKE_CLOUD_BIN, args, { stdio: ['ignore', 'pipe', logFd] })
-    : spawn('cargo', ['run', '-q', '-p', 'providers', '--features', 'fake-cloud', '--example', 'fake_cloud', '--', ...args], {
+    : spawn('cargo', ['run', '-q', '-p', 'testkit', '--example', 'fake_cloud', '--', ...args], {
         cwd: resolve(ui, '..'),
         stdio: ['ignore', 'pipe', logFd],
       });
@@ -130,7 +130,7 @@ async function startFakeKube(root, logFd) {
   const prebuilt = existsSync(FAKE_KUBE_BIN);
   const child = prebuilt
     ? spawn(FAKE_KUBE_BIN, args, { stdio: ['ignore', 'pipe', logFd] })
-    : spawn('cargo', ['run', '-q', '-p', 'providers', '--features', 'fake-kube', '--example', 'fake_kube', '--', ...args], {
+    : spawn('cargo', ['run', '-q', '-p', 'testkit', '--example', 'fake_kube', '--', ...args], {
         cwd: resolve(ui, '..'),
         stdio: ['ignore', 'pipe', logFd],
       });

@@ -126,7 +126,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         other_project,
     };
     let shutdown = CancellationToken::new();
-    let local = jobs::testing::local_host();
+    let local = testkit::local_host();
     let bus = EventBus::start(&db, shutdown.clone()).await.unwrap();
     let keys = Arc::new(match options.master_key {
         Some(master) => {

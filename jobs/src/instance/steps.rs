@@ -335,7 +335,7 @@ mod tests {
     ) {
         let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap());
         crate::queue::setup(&db).await.unwrap();
-        let cx = crate::testing::context(&db);
+        let cx = crate::fixtures::context(&db);
         let offer = Offer {
             local_versions: cx.local.versions(),
             ..Offer::default()

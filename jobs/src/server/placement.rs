@@ -322,7 +322,7 @@ mod tests {
             server: Server {
                 memory_mb: Some(memory_mb),
                 disk_gb: Some(disk_gb),
-                ..crate::testing::server(name)
+                ..crate::fixtures::server(name)
             },
             used_memory_mb: 0,
             used_disk_gb: 0,

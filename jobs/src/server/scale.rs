@@ -286,7 +286,7 @@ mod tests {
             updated_at: created,
             state_changed_at: created,
             image: "debian-12".to_owned(),
-            ..crate::testing::server(name)
+            ..crate::fixtures::server(name)
         }
     }
 

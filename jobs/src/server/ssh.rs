@@ -122,7 +122,7 @@ mod real_sshd {
 
     #[tokio::test]
     async fn a_real_openssh_server_on_loopback_answers_with_its_banner() {
-        let sshd = crate::testing::Sshd::start().await;
+        let sshd = testkit::sshd::Sshd::start().await;
         let banner = wait_for_banner(sshd.addr, Duration::from_secs(5))
             .await
             .expect("sshd answers");

@@ -15,12 +15,11 @@
 //! * `http`: the JSON client both share: token, timeouts, retries, rate limits, error codes.
 //! * `hetzner`, `digitalocean`: one [`Cloud`] each.
 //! * `plans`: the plans and regions known without asking a provider.
-//! * `fake` (feature `fake-cloud`): both APIs in-process, answering only what the official
-//!   API descriptions allow, for tests.
+//!
+//! Tests drive these clients against `testkit::cloud`: both APIs in-process, answering only
+//! what the official API descriptions allow.
 
 mod digitalocean;
-#[cfg(feature = "fake-cloud")]
-pub mod fake;
 mod hetzner;
 mod http;
 pub mod plans;

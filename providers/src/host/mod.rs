@@ -20,8 +20,9 @@
 //!
 //! Underneath the instance layout are the operations on any data directory
 //! ([`PgHost::ensure_cluster`], [`PgHost::start_cluster`], [`PgHost::stop_cluster`]): the
-//! embedded metadata database and the fake kubelet's pods run through them too, so every
-//! Postgres server Toygres starts is started, waited for and stopped by this one module.
+//! embedded metadata database and the pods of the test kit's fake kubelet run through them too,
+//! so every Postgres server Toygres starts is started, waited for and stopped by this one
+//! module.
 
 pub mod backup;
 pub mod shell;

@@ -18,9 +18,6 @@
 
 pub mod manifests;
 
-#[cfg(feature = "fake-kube")]
-pub mod fake;
-
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;

@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use providers::Error;
-use providers::cloud::fake::Fault;
 use providers::cloud::{ActionStatus, CloudKind, HttpConfig, Token, VmStatus};
+use testkit::cloud::Fault;
 
 use crate::common::{
     assert_no_violations, client, client_with, fake, fast, new_vm, quick_fake, server_id,
@@ -18,7 +18,7 @@ fn list_path(kind: CloudKind) -> &'static str {
     }
 }
 
-fn pages_asked(fake: &providers::cloud::fake::FakeCloud, path: &str) -> Vec<String> {
+fn pages_asked(fake: &testkit::cloud::FakeCloud, path: &str) -> Vec<String> {
     fake.recorded_to("GET", path)
         .iter()
         .filter_map(|r| {

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use providers::cloud::fake::{FakeCloud, FakeOptions};
 use providers::cloud::{Cloud, CloudKind, DigitalOcean, Hetzner, HttpConfig, NewVm, Token};
+use testkit::cloud::{FakeCloud, FakeOptions};
 
 /// Retries a few milliseconds apart, and rate-limit waits of up to 5 s.
 pub(crate) fn fast() -> HttpConfig {

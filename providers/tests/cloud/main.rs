@@ -1,18 +1,15 @@
-//! The Hetzner and DigitalOcean clients against the fake clouds, which answer only what the
-//! official API descriptions allow; and, when tokens are given, against the real ones.
+//! The Hetzner and DigitalOcean clients against the fake clouds (`testkit::cloud`), which
+//! answer only what the official API descriptions allow; and, when tokens are given, against
+//! the real ones. The fakes' own tests are in `testkit/tests/cloud`.
 //!
 //! # Layout
 //! * `behaviour`: what both clients must do, run against each fake by `both_clouds!`.
 //! * `hetzner`, `digitalocean`: each API's own requests (bodies, deletes, plans).
-//! * `fake`: that the fakes themselves refuse what the descriptions forbid.
-//! * `compact`: that the compact descriptions the fakes use agree with the official ones.
 //! * `real`: `#[ignore]`d runs against the real APIs (`HETZNER_API_TOKEN`, `DO_API_TOKEN`).
 
 mod behaviour;
 mod common;
-mod compact;
 mod digitalocean;
-mod fake;
 mod hetzner;
 mod real;
 

@@ -1,4 +1,4 @@
-//! The compact API descriptions in `providers/api/`, which the fakes check every request and
+//! The compact API descriptions in `testkit/api/`, which the fakes check every request and
 //! answer against, agree with the official descriptions: made again from them, they are the
 //! committed files exactly. The official descriptions are not in the repository; this runs
 //! where `TOYGRES_OFFICIAL_API_DESCRIPTIONS` names the folder holding them (CI sets it), and
@@ -8,7 +8,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use providers::cloud::CloudKind;
-use providers::cloud::fake::compact::{
+use testkit::cloud::compact::{
     committed_description, compact_file, compact_from_dir, official_file,
 };
 
@@ -34,8 +34,8 @@ fn compact_api_descriptions_agree_with_the_official_ones() {
         let committed = committed_description(kind).unwrap();
         assert!(
             made == committed,
-            "providers/api/{} does not agree with {}: run `cargo run -p providers --features \
-             fake-cloud --example compact_api_descriptions -- {}` and commit the result",
+            "testkit/api/{} does not agree with {}: run `cargo run -p testkit --example \
+             compact_api_descriptions -- {}` and commit the result",
             compact_file(kind),
             official_file(kind),
             dir.display(),

@@ -11,8 +11,8 @@
 //!
 //! ```no_run
 //! # async fn demo() {
-//! use providers::cloud::fake::FakeCloud;
 //! use providers::cloud::{CloudKind, Hetzner, Token};
+//! use testkit::cloud::FakeCloud;
 //!
 //! let fake = FakeCloud::start(CloudKind::Hetzner).await;
 //! let cloud = Hetzner::new(&fake.base_url(), Token::new(fake.token())).unwrap();
@@ -35,7 +35,7 @@
 //!   them, 5xx, or a provider error code with its usual status.
 //!
 //! # Layout
-//! * `compact`: the compact API descriptions in `providers/api/`, and how they are made from
+//! * `compact`: the compact API descriptions in `testkit/api/`, and how they are made from
 //!   the official ones.
 //! * `spec`: loading the descriptions (once per process) and checking requests and answers.
 //! * `schema`: OpenAPI 3.0 schemas as JSON Schema 2020-12.
@@ -60,7 +60,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use self::spec::{Match, Spec};
-use super::{CloudKind, SERVER_ID_LABEL};
+use providers::cloud::{CloudKind, SERVER_ID_LABEL};
 
 /// The token a fake wants unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "fake-token";

@@ -2,7 +2,7 @@
 //! compiled checks of the parameters, bodies and answers of the operations the fake
 //! implements.
 //!
-//! They are the compact descriptions in `providers/api/` (see `compact`), made from the
+//! They are the compact descriptions in `testkit/api/` (see `compact`), made from the
 //! official Hetzner Cloud (OpenAPI 3.0.3) and DigitalOcean (OpenAPI 3.0.0) descriptions and
 //! compiled into the crate.
 
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::compact;
 use super::schema::{Converter, Mode, pointer};
-use crate::cloud::CloudKind;
+use providers::cloud::CloudKind;
 
 /// One API description, ready to match and check requests.
 pub(crate) struct Spec {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{FakeVm, Reply, State, VmRecord, error, id_param, now_rfc3339, query_values};
-use crate::cloud::CloudKind;
+use providers::cloud::CloudKind;
 
 /// The most entries a page holds when `per_page` is not given (the description's default).
 const DEFAULT_PER_PAGE: u32 = 25;

@@ -1,10 +1,10 @@
 //! The fake kubelet: the controllers' work (StatefulSets to pods, load balancers) and, with
 //! [`Kubelet::Postgres`], each pod run as a real PostgreSQL server through `PgHost`.
 
-use crate::host::{PgHost, Serve};
-use crate::local::PgBinaries;
 use anyhow::Context as _;
 use base64::Engine as _;
+use providers::host::{PgHost, Serve};
+use providers::local::PgBinaries;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -160,7 +160,7 @@ pub(super) fn plan(shared: &Shared, store: &mut Store) -> Plan {
             store.objects.remove(&k);
             to_stop.push(format!("{ns}/{pod_name}"));
         }
-        let instance = template["metadata"]["labels"][super::super::INSTANCE_ID_LABEL]
+        let instance = template["metadata"]["labels"][providers::kubernetes::INSTANCE_ID_LABEL]
             .as_str()
             .unwrap_or(&name)
             .to_owned();
@@ -361,7 +361,7 @@ pub(super) async fn run_pod(
         .and_then(|ip| ip.parse().ok())
         .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
     let serve = Serve {
-        port: super::super::POSTGRES_PORT,
+        port: providers::kubernetes::POSTGRES_PORT,
         listen: Some(ip),
         settings: &[("max_connections", "30"), ("shared_buffers", "16MB")],
     };

@@ -298,13 +298,13 @@ pub(super) fn apply(
             ),
         );
     }
-    if query.get("fieldManager").map(String::as_str) != Some(super::super::FIELD_MANAGER) {
+    if query.get("fieldManager").map(String::as_str) != Some(providers::kubernetes::FIELD_MANAGER) {
         return violation(
             shared,
             422,
             format!(
                 "PATCH {name}: fieldManager must be {}",
-                super::super::FIELD_MANAGER
+                providers::kubernetes::FIELD_MANAGER
             ),
         );
     }
@@ -387,7 +387,7 @@ pub(super) fn apply(
             }
         }
         "services" => {
-            let instance = obj["spec"]["selector"][super::super::INSTANCE_ID_LABEL]
+            let instance = obj["spec"]["selector"][providers::kubernetes::INSTANCE_ID_LABEL]
                 .as_str()
                 .unwrap_or(name)
                 .to_owned();

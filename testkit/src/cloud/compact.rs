@@ -9,12 +9,11 @@
 //! and samples (`description`, `summary`, `title`, `example`, `examples`, `externalDocs`,
 //! `x-…`) and response headers and links are left out.
 //!
-//! The files live in `providers/api/` and are made by
-//! `cargo run -p providers --features fake-cloud --example compact_api_descriptions -- DIR`
-//! from the official descriptions in `DIR`. The test `compact_api_descriptions` (in
-//! `providers/tests/cloud`) makes them again from the official descriptions, when
-//! `TOYGRES_OFFICIAL_API_DESCRIPTIONS` names the folder holding them, and fails unless they
-//! are the committed files exactly.
+//! The files live in `testkit/api/` and are made by
+//! `cargo run -p testkit --example compact_api_descriptions -- DIR` from the official
+//! descriptions in `DIR`. The test `compact_api_descriptions` (in `testkit/tests/cloud`)
+//! makes them again from the official descriptions, when `TOYGRES_OFFICIAL_API_DESCRIPTIONS`
+//! names the folder holding them, and fails unless they are the committed files exactly.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -22,7 +21,7 @@ use std::path::Path;
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Map, Value};
 
-use crate::cloud::CloudKind;
+use providers::cloud::CloudKind;
 
 /// The operations the fake of `kind` implements, by `operationId`.
 pub(crate) fn implemented(kind: CloudKind) -> &'static [&'static str] {
@@ -55,7 +54,7 @@ pub fn official_file(kind: CloudKind) -> &'static str {
     }
 }
 
-/// The file name of the compact description of `kind` in `providers/api/`.
+/// The file name of the compact description of `kind` in `testkit/api/`.
 pub fn compact_file(kind: CloudKind) -> &'static str {
     match kind {
         CloudKind::Hetzner => "hetzner.json",
@@ -66,8 +65,8 @@ pub fn compact_file(kind: CloudKind) -> &'static str {
 /// The compact description of `kind`, as committed.
 pub(crate) fn committed(kind: CloudKind) -> &'static str {
     match kind {
-        CloudKind::Hetzner => include_str!("../../../api/hetzner.json"),
-        CloudKind::DigitalOcean => include_str!("../../../api/digitalocean.json"),
+        CloudKind::Hetzner => include_str!("../../api/hetzner.json"),
+        CloudKind::DigitalOcean => include_str!("../../api/digitalocean.json"),
     }
 }
 

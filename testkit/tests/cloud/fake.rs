@@ -2,9 +2,9 @@
 //! `violations()`, so that a green client test means the real API would take the request.
 
 use providers::cloud::CloudKind;
-use providers::cloud::fake::FakeCloud;
 use reqwest::Method;
 use serde_json::{Value, json};
+use testkit::cloud::FakeCloud;
 
 use crate::common::fake;
 

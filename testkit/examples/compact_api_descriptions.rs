@@ -1,8 +1,8 @@
-//! Writes the compact API descriptions the fake clouds check against (`providers/api/`) from
+//! Writes the compact API descriptions the fake clouds check against (`testkit/api/`) from
 //! the official Hetzner Cloud and DigitalOcean descriptions in a folder:
 //!
 //! ```text
-//! cargo run -p providers --features fake-cloud --example compact_api_descriptions -- DIR
+//! cargo run -p testkit --example compact_api_descriptions -- DIR
 //! ```
 //!
 //! `DIR` holds `hetzner-cloud-openapi.json` and `digitalocean-openapi.v2.bundled.yaml`, as
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use providers::cloud::CloudKind;
-use providers::cloud::fake::compact::{compact_file, compact_from_dir};
+use testkit::cloud::compact::{compact_file, compact_from_dir};
 
 fn main() -> anyhow::Result<()> {
     let dir = std::env::args_os()

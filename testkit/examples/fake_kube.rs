@@ -3,7 +3,7 @@
 //! provider without a cluster:
 //!
 //! ```text
-//! cargo run -p providers --features fake-kube --example fake_kube -- \
+//! cargo run -p testkit --example fake_kube -- \
 //!     --kubeconfig /tmp/fake-kubeconfig --data /tmp/fake-kube-volumes
 //! ```
 //!
@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use providers::kubernetes::fake::{FakeKube, Kubelet};
+use testkit::kube::{FakeKube, Kubelet};
 
 const USAGE: &str = "usage: fake_kube --kubeconfig PATH --data DIR [--port N]";
 

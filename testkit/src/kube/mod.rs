@@ -27,9 +27,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use axum::http::Method;
+use providers::local::RunAs;
 use serde_json::{Value, json};
-
-use crate::local::RunAs;
 
 /// The resources served: (plural, apiVersion, kind).
 const RESOURCES: &[(&str, &str, &str)] = &[

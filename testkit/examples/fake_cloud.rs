@@ -2,7 +2,7 @@
 //! for trying Toygres without a cloud account:
 //!
 //! ```text
-//! cargo run -p providers --features fake-cloud --example fake_cloud -- \
+//! cargo run -p testkit --example fake_cloud -- \
 //!     --hetzner-port 18081 --digitalocean-port 18082 --token fake-token
 //! ```
 //!
@@ -15,7 +15,7 @@ use std::io::Write as _;
 
 use anyhow::{Context as _, bail};
 use providers::cloud::CloudKind;
-use providers::cloud::fake::{DEFAULT_TOKEN, FakeCloud, FakeOptions};
+use testkit::cloud::{DEFAULT_TOKEN, FakeCloud, FakeOptions};
 
 const USAGE: &str = "usage: fake_cloud [--hetzner-port N] [--digitalocean-port N] [--token T] \
                      [--action-polls N] [--boot-polls N]";

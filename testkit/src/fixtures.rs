@@ -1,0 +1,43 @@
+//! What tests of the control plane build over and over: a local host to run instances on, and
+//! the wait for an operation to finish.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jobs::db::Db;
+use jobs::operation::{Operation, OperationId};
+use providers::host::PgHost;
+
+/// A local provider rooted in a fresh private scratch directory (leaked for the test's life),
+/// running Postgres as the `postgres` user when tests run as root.
+pub fn local_host() -> Arc<PgHost> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("tg-test-{}", &id[..12]));
+    std::fs::create_dir_all(&dir).expect("create scratch directory");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod scratch directory");
+    let run_as =
+        providers::local::RunAs::resolve("postgres").expect("the postgres system user exists");
+    Arc::new(PgHost::local(
+        dir,
+        run_as,
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        20000..30000,
+        Vec::new(),
+    ))
+}
+
+/// Wait until operation `op` is final (succeeded, failed or cancelled), at most `patience`;
+/// panics when it is not.
+pub async fn wait_final(db: &Db, op: OperationId, patience: Duration) -> Operation {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let now = db.operation(op).await.expect("read the operation");
+        if now.status.is_final() {
+            return now;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "stuck: {now:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,184 @@
+//! A real OpenSSH server on a loopback port ([`Sshd`]), standing in for a fleet server, and
+//! the client keys ([`ClientKey`]) the control plane logs in to it with.
+//!
+//! Needs Debian's `openssh-server` and `openssh-client` (`/usr/sbin/sshd`, `ssh-keygen`;
+//! `scripts/install-deps.sh --test` installs them), and root to let sshd log in as root.
+
+use std::time::Duration;
+
+/// A real OpenSSH server on a loopback port, standing in for a fleet server in tests. It runs
+/// from Debian's `openssh-server` (`/usr/sbin/sshd`) with its own host key and configuration
+/// in a scratch directory, and stops when dropped.
+#[derive(Debug)]
+pub struct Sshd {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+/// A key pair for the control plane to log in to [`Sshd`] hosts with.
+#[derive(Debug)]
+pub struct ClientKey {
+    /// The private key's file (mode 0600).
+    pub private: std::path::PathBuf,
+    /// The public key, one line.
+    pub public: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ClientKey {
+    /// A fresh ed25519 key pair.
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().expect("scratch directory for a client key");
+        let private = dir.path().join("id_ed25519");
+        let status = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "toygres-test", "-f"])
+            .arg(&private)
+            .status()
+            .expect("run ssh-keygen (install openssh-client)");
+        assert!(status.success(), "ssh-keygen failed");
+        let public = std::fs::read_to_string(private.with_extension("pub"))
+            .expect("read the public key")
+            .trim()
+            .to_owned();
+        Self {
+            private,
+            public,
+            _dir: dir,
+        }
+    }
+
+    /// The private key's text.
+    pub fn private_text(&self) -> String {
+        std::fs::read_to_string(&self.private).expect("read the private key")
+    }
+}
+
+impl Sshd {
+    /// Start sshd on a free port of 127.0.0.1 and wait until it accepts connections.
+    pub async fn start() -> Self {
+        Self::start_on(std::net::Ipv4Addr::LOCALHOST, None, None).await
+    }
+
+    /// Start sshd on a free port of `ip` (any 127.x.y.z), letting `authorized` (a public
+    /// key) log in as root, with the host key in `host_key` if given (else a new one), and
+    /// wait until it accepts connections.
+    pub async fn start_on(
+        ip: std::net::Ipv4Addr,
+        authorized: Option<&str>,
+        host_key: Option<&std::path::Path>,
+    ) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("tg-sshd-{}", &id[..12]));
+        std::fs::create_dir_all(&dir).expect("create sshd scratch directory");
+        let key = dir.join("host_ed25519");
+        match host_key {
+            Some(k) => {
+                std::fs::copy(k, &key).expect("copy the host key");
+            }
+            None => {
+                let status = std::process::Command::new("ssh-keygen")
+                    .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                    .arg(&key)
+                    .status()
+                    .expect("run ssh-keygen (install openssh-client)");
+                assert!(status.success(), "ssh-keygen failed");
+            }
+        }
+        std::fs::write(
+            dir.join("authorized_keys"),
+            authorized.map(|k| format!("{k}\n")).unwrap_or_default(),
+        )
+        .expect("write authorized_keys");
+        // sshd refuses to start without its privilege-separation directory.
+        std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
+        let port = {
+            let probe = std::net::TcpListener::bind((ip, 0)).expect("bind a probe port");
+            probe.local_addr().expect("probe address").port()
+        };
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress {ip}\nHostKey {}\nPidFile {}\n\
+                 AuthorizedKeysFile {}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\nMaxSessions 64\nMaxStartups 64\n",
+                key.display(),
+                dir.join("sshd.pid").display(),
+                dir.join("authorized_keys").display(),
+            ),
+        )
+        .expect("write sshd_config");
+        let child = std::process::Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "start /usr/sbin/sshd (scripts/install-deps.sh --test installs openssh-server)",
+            );
+        let addr = std::net::SocketAddr::from((ip, port));
+        let sshd = Self { addr, child, dir };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sshd did not listen on {addr} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sshd
+    }
+
+    /// Its host key's private file (to start another sshd with the same key).
+    pub fn host_key(&self) -> std::path::PathBuf {
+        self.dir.join("host_ed25519")
+    }
+
+    /// Stop it and start it again on the same address with a new host key, as if the machine
+    /// had been reinstalled (or impersonated).
+    pub async fn restart_with_new_host_key(self, authorized: Option<&str>) -> Self {
+        let addr = self.addr;
+        drop(self);
+        let std::net::IpAddr::V4(ip) = addr.ip() else {
+            panic!("IPv4 only");
+        };
+        let mut next = Self::start_on(ip, authorized, None).await;
+        if next.addr.port() != addr.port() {
+            // Same address and port: rewrite the config and start again there.
+            let config = next.dir.join("sshd_config");
+            let text = std::fs::read_to_string(&config).expect("read sshd_config");
+            let text = text.replace(
+                &format!("Port {}\n", next.addr.port()),
+                &format!("Port {}\n", addr.port()),
+            );
+            drop(next.child.kill());
+            drop(next.child.wait());
+            std::fs::write(&config, text).expect("write sshd_config");
+            next.child = std::process::Command::new("/usr/sbin/sshd")
+                .args(["-D", "-e", "-f"])
+                .arg(&config)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start sshd");
+            next.addr = addr;
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while tokio::net::TcpStream::connect(addr).await.is_err() {
+                assert!(std::time::Instant::now() < deadline, "sshd did not listen");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        next
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+        drop(std::fs::remove_dir_all(&self.dir));
+    }
+}
