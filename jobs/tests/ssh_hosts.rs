@@ -6,7 +6,8 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use jobs::testing::{ClientKey, Sshd};
-use providers::host::{Login, PgHost, Shell, SshClient, Upstream};
+use providers::host::{PgHost, Shell, SshClient, Upstream};
+use providers::login::Login;
 use sqlx::Connection as _;
 
 /// A scratch root that `postgres` may write to, as the server templates make it.

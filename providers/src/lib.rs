@@ -6,6 +6,7 @@
 //!   a fleet server's through SSH. Every server Toygres starts (instances, the embedded
 //!   metadata database, the fake kubelet's pods) is started and stopped here.
 //! * `local`: the installed server binaries, the user that runs them, and `PgHost::local`.
+//! * `login`: the SQL that makes an instance's login role and database, whoever runs it.
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
 //! * `kubernetes`: Postgres instances as StatefulSets on a Kubernetes cluster (kube-rs).
 //! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
@@ -20,6 +21,7 @@ pub mod cloud;
 pub mod host;
 pub mod kubernetes;
 pub mod local;
+pub mod login;
 pub mod metrics;
 
 /// What went wrong talking to a provider, sorted by what the caller should do next.
