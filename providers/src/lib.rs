@@ -42,8 +42,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// A short, stable label for failure metrics.
-    pub fn metric_label(&self) -> &'static str {
+    /// A short, stable name of the kind of failure, for logs (`error = ...`) and labels.
+    pub fn label(&self) -> &'static str {
         match self {
             Error::Transient(_) => "transient",
             Error::Permanent(_) => "permanent",

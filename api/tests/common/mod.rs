@@ -31,7 +31,7 @@ pub struct Options {
     pub ws_init_timeout: Duration,
     pub workers: bool,
     pub max_body_bytes: usize,
-    pub metrics_token: Option<String>,
+    pub telemetry_token: Option<String>,
     pub fleet: Arc<jobs::server::Fleet>,
     pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
     /// Keys stored in the database, sealed with this master key (and rotatable), instead of
@@ -46,7 +46,7 @@ impl Default for Options {
             ws_init_timeout: Duration::from_secs(10),
             workers: false,
             max_body_bytes: 64 * 1024,
-            metrics_token: None,
+            telemetry_token: None,
             fleet: Default::default(),
             kubernetes: None,
             master_key: None,
@@ -156,7 +156,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         Limits {
             max_body_bytes: options.max_body_bytes,
             ws_init_timeout: options.ws_init_timeout,
-            metrics_token: options.metrics_token.clone(),
+            telemetry_token: options.telemetry_token.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
