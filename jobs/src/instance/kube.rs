@@ -150,7 +150,7 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
             let opts = PgConnectOptions::new()
-                .host(&endpoint.host)
+                .host(&endpoint.address)
                 .port(endpoint.port)
                 .username(providers::kubernetes::manifests::SUPERUSER)
                 .password(&cx.db.instance_superuser_password(id).await?);
@@ -168,9 +168,9 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
             })?;
             let password = cx.db.instance_password(id).await?;
             let check =
-                crate::health::check_at(inst, &endpoint.host, endpoint.port, &password).await;
+                crate::health::check_at(inst, &endpoint.address, endpoint.port, &password).await;
             cx.db
-                .mark_instance_running(id, &endpoint.host, Some(endpoint.port), &check)
+                .mark_instance_running(id, &endpoint.address, Some(endpoint.port), &check)
                 .await?;
         }
         KubeStep::RestartPod => {
@@ -348,7 +348,7 @@ async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     let opts = PgConnectOptions::new()
-        .host(&endpoint.host)
+        .host(&endpoint.address)
         .port(endpoint.port)
         .username(providers::kubernetes::manifests::SUPERUSER)
         .password(&password)
@@ -360,10 +360,10 @@ async fn connect(
         .map_err(|_| {
             format!(
                 "no answer from {}:{} within {CONNECT_TIMEOUT:?}",
-                endpoint.host, endpoint.port
+                endpoint.address, endpoint.port
             )
         })?
-        .map_err(|e| format!("connect to {}:{}: {e}", endpoint.host, endpoint.port))?;
+        .map_err(|e| format!("connect to {}:{}: {e}", endpoint.address, endpoint.port))?;
     sqlx::query("SELECT 1")
         .execute(&mut conn)
         .await

@@ -109,7 +109,7 @@ pub struct PgHost {
 #[derive(Clone, Debug)]
 pub struct Upstream {
     /// Its address, as the new copy's host reaches it.
-    pub host: String,
+    pub address: String,
     /// Its port.
     pub port: u16,
     /// The [`REPLICATOR`] role's password.
@@ -632,7 +632,7 @@ impl PgHost {
         let passfile = self.root.join("instances").join(format!("{name}.pgpass"));
         let line = format!(
             "{}:{}:*:{REPLICATOR}:{}\n",
-            pgpass_escape(&upstream.host),
+            pgpass_escape(&upstream.address),
             upstream.port,
             pgpass_escape(&upstream.password)
         );
@@ -645,7 +645,7 @@ impl PgHost {
                     format!("PGPASSFILE={}", passfile.display()),
                     self.bin(major, "pg_basebackup")?,
                     "-h".into(),
-                    upstream.host.clone(),
+                    upstream.address.clone(),
                     "-p".into(),
                     upstream.port.to_string(),
                     "-U".into(),
@@ -665,7 +665,7 @@ impl PgHost {
             Ok(out) if out.success() => Ok(()),
             Ok(out) => Err(Error::Transient(anyhow!(
                 "pg_basebackup from {}:{} failed: {}",
-                upstream.host,
+                upstream.address,
                 upstream.port,
                 shell::last_lines(&out.stderr)
             ))),
@@ -680,7 +680,7 @@ impl PgHost {
         self.shell.rename(&passfile, &kept).await?;
         let conninfo = format!(
             "host={} port={} user={REPLICATOR} passfile={} application_name=toygres_copy",
-            upstream.host,
+            upstream.address,
             upstream.port,
             target.join("toygres.pgpass").display()
         );

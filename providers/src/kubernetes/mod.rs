@@ -205,8 +205,9 @@ impl PodState {
 /// Where clients connect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
-    /// A load balancer's address, or the Service's cluster DNS name.
-    pub host: String,
+    /// A load balancer's address, or the Service's cluster DNS name: what the instance
+    /// row's `host` records.
+    pub address: String,
     /// The Service's port.
     pub port: u16,
 }
@@ -388,7 +389,7 @@ impl Kubernetes {
             .unwrap_or(POSTGRES_PORT);
         if !is_lb {
             return Ok(Some(Endpoint {
-                host: format!("{name}.{}.svc", self.settings.namespace),
+                address: format!("{name}.{}.svc", self.settings.namespace),
                 port,
             }));
         }
@@ -400,7 +401,7 @@ impl Kubernetes {
             .and_then(|i| i.first());
         Ok(ingress
             .and_then(|i| i.ip.clone().or_else(|| i.hostname.clone()))
-            .map(|host| Endpoint { host, port }))
+            .map(|address| Endpoint { address, port }))
     }
 
     /// Delete an instance's objects, and its PVC unless `retain_pvc`. What is already gone is
