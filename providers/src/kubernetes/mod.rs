@@ -671,3 +671,61 @@ fn classify(e: &kube::Error, kind: &str, name: &str) -> Error {
         _ => Error::Permanent(anyhow!("Kubernetes call for {kind}/{name} failed: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    fn failure(code: u16) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure("refused", "Testing")
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    /// When `retry` tried a call, after `start`, until the call's `n`th try answers `Ok`
+    /// (never, for `None`); each try fails with `code`.
+    async fn tries(
+        code: u16,
+        succeed_at: Option<usize>,
+    ) -> (Result<usize, kube::Error>, Vec<Duration>) {
+        let start = Instant::now();
+        let at = Mutex::new(Vec::new());
+        let at_ref = &at;
+        let outcome = retry(move || async move {
+            let mut at = at_ref.lock().unwrap();
+            at.push(start.elapsed());
+            match succeed_at {
+                Some(n) if at.len() == n => Ok(n),
+                _ => Err(failure(code)),
+            }
+        })
+        .await;
+        (outcome, at.into_inner().unwrap())
+    }
+
+    /// The waits between tries are timers alone, so the clock is paused and the test reads
+    /// them exactly: 250 ms, then double each time; at most `ATTEMPTS` tries; a failure that
+    /// retrying cannot help is not retried.
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_tried_again_after_doubling_waits_and_others_are_not() {
+        let ms = Duration::from_millis;
+        let (outcome, at) = tries(503, Some(3)).await;
+        assert_eq!(outcome.unwrap(), 3);
+        assert_eq!(at, [ms(0), ms(250), ms(750)]);
+
+        let (outcome, at) = tries(429, None).await;
+        assert!(matches!(outcome, Err(kube::Error::Api(s)) if s.code == 429));
+        assert_eq!(at.len(), ATTEMPTS as usize);
+        assert_eq!(at, [ms(0), ms(250), ms(750), ms(1750)]);
+
+        let (outcome, at) = tries(403, None).await;
+        assert!(matches!(outcome, Err(kube::Error::Api(s)) if s.code == 403));
+        assert_eq!(at, [ms(0)]);
+    }
+}

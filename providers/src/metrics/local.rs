@@ -133,11 +133,16 @@ mod tests {
         assert!(memory_percent("MemTotal: 1000 kB\n").is_err());
     }
 
-    #[tokio::test]
-    async fn this_host_reads_as_percentages() {
+    /// This host reads as percentages. The first sample's gap between its two CPU readings is
+    /// a timer alone (`/proc` is read at once), so the clock is paused and the test sees the
+    /// gap exactly; later samples average since the previous one and do not wait.
+    #[tokio::test(start_paused = true)]
+    async fn this_host_reads_as_percentages_waiting_only_for_the_first_sample() {
         let mut sampler = LocalSampler::new();
-        for _ in 0..2 {
+        for wait in [FIRST_READING_GAP, Duration::ZERO] {
+            let start = tokio::time::Instant::now();
             let s = sampler.sample().await.unwrap();
+            assert_eq!(start.elapsed(), wait);
             assert!((0.0..=100.0).contains(&s.cpu_percent), "{s:?}");
             assert!(s.memory_percent > 0.0 && s.memory_percent < 100.0, "{s:?}");
         }
