@@ -200,13 +200,12 @@ async fn every_mutation_is_refused_below_its_role_and_allowed_at_it(
     ] {
         sqlx::query(sql).execute(s.db.pool()).await.unwrap();
     }
-    let server = uuid::Uuid::now_v7().to_string();
-    sqlx::query("INSERT INTO servers (id, project_id, name, provider, plan, region) VALUES ($1::uuid, $2, 'target', 'hetzner', 'cx22', 'fsn1')")
-        .bind(&server)
-        .bind(DEFAULT_PROJECT_ID)
-        .execute(s.db.pool())
+    let server = jobs::testing::record_server(&s.db, DEFAULT_PROJECT_ID, "target")
         .await
-        .unwrap();
+        .unwrap()
+        .id
+        .0
+        .to_string();
     let default = DEFAULT_PROJECT_ID.0.to_string();
     let (_, body) = s
         .gql(Some(&site_admin), "mutation($p: ID!) { createApiToken(projectId: $p, name: \"target\", role: VIEWER) { token { id } } }", json!({"p": default}))

@@ -88,6 +88,38 @@ pub fn server(name: &str) -> crate::server::Server {
     }
 }
 
+/// A server row recorded as a provision records it ([`Db::insert_server`], no operation
+/// started): a Hetzner `cx22` in `fsn1` named `name`, in `project`, still `provisioning`. For
+/// tests that need a server to exist, not to run.
+pub async fn record_server(
+    db: &Db,
+    project: ProjectId,
+    name: &str,
+) -> Result<crate::server::Server> {
+    use crate::server::{CloudProvider, ServerId};
+    let provider = CloudProvider::Hetzner;
+    let mut tx = db.begin().await?;
+    let server = Db::insert_server(
+        &mut tx,
+        &crate::db::NewServer {
+            id: ServerId(uuid::Uuid::now_v7()),
+            project_id: project,
+            name: name.to_owned(),
+            provider,
+            plan: "cx22".to_owned(),
+            region: "fsn1".to_owned(),
+            template: "postgres-host".to_owned(),
+            image: crate::server::default_image(provider),
+            labels: Default::default(),
+            created_by: None,
+            scaling_operation_id: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(server)
+}
+
 /// A worker context over `db` for tests: the local provider of [`local_host`], no fleet, no
 /// Kubernetes, short retries, and no failpoint.
 pub fn context(db: &Db) -> Context {

@@ -100,12 +100,13 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
                 .id
         }
     };
-    let other_project = ProjectId(uuid::Uuid::now_v7());
-    sqlx::query("INSERT INTO projects (id, name) VALUES ($1, 'other')")
-        .bind(other_project)
-        .execute(db.pool())
+    // The outsider is the admin of a project of its own, made as createProject makes one.
+    let outsider = db
+        .create_user("outsider@example.com", &hash, false, None)
         .await
-        .unwrap();
+        .unwrap()
+        .id;
+    let other_project = db.create_project("other", outsider).await.unwrap().id;
     let users = Users {
         admin: mk("admin@example.com", true, DEFAULT_PROJECT_ID, Role::Admin).await,
         operator: mk(
@@ -122,7 +123,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             Role::Viewer,
         )
         .await,
-        outsider: mk("outsider@example.com", false, other_project, Role::Admin).await,
+        outsider,
         other_project,
     };
     let shutdown = CancellationToken::new();
