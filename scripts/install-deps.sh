@@ -27,7 +27,7 @@ have_victoria() {
     ! $for_tests || command -v victoria-metrics >/dev/null 2>&1
 }
 
-# The metrics tests read /metrics with the reference parser, Python's prometheus_client.
+# The telemetry tests read /metrics with the reference parser, Python's prometheus_client.
 if $for_tests && ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check prometheus-client \
         || { echo "install prometheus-client for python3 (pip install prometheus-client)" >&2; exit 1; }

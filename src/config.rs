@@ -297,9 +297,19 @@ pub(crate) struct ServeConfig {
     /// Cluster memory percentage above which a `memory_high` event is raised.
     #[arg(long, env = "TOYGRES_MEMORY_ALERT_PERCENT", default_value_t = 90.0)]
     pub(crate) memory_alert_percent: f64,
-    /// Bearer token `GET /metrics` requires; open on the main listener when unset.
-    #[arg(long, env = "TOYGRES_METRICS_TOKEN", hide_env_values = true)]
-    pub(crate) metrics_token: Option<String>,
+    /// Bearer token `GET /metrics` (Toygres's own telemetry) requires; open on the main
+    /// listener when unset.
+    #[arg(long, env = "TOYGRES_TELEMETRY_TOKEN", hide_env_values = true)]
+    pub(crate) telemetry_token: Option<String>,
+    /// The telemetry token's old name, read when the new one is not set; see
+    /// [`ServeConfig::telemetry_token`].
+    #[arg(
+        long = "metrics-token",
+        env = "TOYGRES_METRICS_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub(crate) deprecated_metrics_token: Option<String>,
     /// Seconds after which a quiet instance's WAL is archived anyway (`archive_timeout`):
     /// the most a restore can miss of it.
     #[arg(long, env = "TOYGRES_ARCHIVE_TIMEOUT_SECS", default_value_t = 60)]
@@ -511,6 +521,29 @@ impl ServeConfig {
             concurrency: self.health_concurrency.max(1),
             auto_restart: self.auto_restart,
             ..jobs::health::HealthConfig::default()
+        }
+    }
+
+    /// The token that guards our telemetry (`GET /metrics`): `TOYGRES_TELEMETRY_TOKEN`, or
+    /// its old name `TOYGRES_METRICS_TOKEN` (`--metrics-token`), which still works so that
+    /// deployments keep their guard, with a warning. Read once, at start.
+    pub(crate) fn telemetry_token(&self) -> Option<String> {
+        match (&self.telemetry_token, &self.deprecated_metrics_token) {
+            (Some(token), old) => {
+                if old.is_some() {
+                    tracing::warn!(
+                        "TOYGRES_METRICS_TOKEN is ignored: TOYGRES_TELEMETRY_TOKEN is set; remove the old name"
+                    );
+                }
+                Some(token.clone())
+            }
+            (None, Some(old)) => {
+                tracing::warn!(
+                    "TOYGRES_METRICS_TOKEN is deprecated: name the telemetry token TOYGRES_TELEMETRY_TOKEN"
+                );
+                Some(old.clone())
+            }
+            (None, None) => None,
         }
     }
 

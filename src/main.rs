@@ -175,6 +175,8 @@ async fn run(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // Read (and any deprecated name warned about) once, whatever the role.
+    let telemetry_token = cfg.telemetry_token();
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
     let local = Arc::new(local_host(db_cfg, cfg)?);
@@ -212,7 +214,7 @@ async fn run(
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
                 ws_init_timeout: Duration::from_secs(cfg.ws_init_timeout_secs),
-                metrics_token: cfg.metrics_token.clone(),
+                telemetry_token,
             },
         );
         let shutdown = shutdown.clone();

@@ -194,6 +194,36 @@ async fn json_logs_are_one_object_a_line() {
     );
 }
 
+/// The telemetry token under its old name, `TOYGRES_METRICS_TOKEN`, still guards `/metrics`,
+/// and the log says once, at start, that the name is deprecated (never the token).
+#[tokio::test]
+async fn the_old_name_of_the_telemetry_token_still_guards_it_with_one_warning() {
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "old-token",
+        &[("TOYGRES_METRICS_TOKEN", "scrape-me-please")],
+    )
+    .await;
+    let url = format!("http://{}/metrics", t.addr);
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let scraped = http
+        .get(&url)
+        .bearer_auth("scrape-me-please")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let log = t.log_text();
+    assert_eq!(
+        log.matches("TOYGRES_METRICS_TOKEN is deprecated").count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("scrape-me-please"), "{log}");
+}
+
 /// SIGKILL leaves the embedded Postgres running with nobody to stop it; the next start
 /// takes over the data directory and carries on with the same data.
 #[tokio::test]

@@ -313,10 +313,10 @@ pub(crate) async fn measure(request: Request, next: axum::middleware::Next) -> R
     response
 }
 
-/// `GET /metrics`: Toygres's own metrics in the Prometheus text format; behind a bearer
-/// token when one is configured.
-pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(expected) = &state.limits.metrics_token {
+/// `GET /metrics`: Toygres's telemetry (its own Prometheus metrics) in the Prometheus text
+/// format; behind a bearer token when one is configured.
+pub(crate) async fn telemetry(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.limits.telemetry_token {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -332,7 +332,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer")],
-                "metrics need a token",
+                "telemetry needs a token",
             )
                 .into_response();
         }
@@ -347,7 +347,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         )
             .into_response(),
         Err(e) => {
-            tracing::error!("failed to render metrics: {e:#}");
+            tracing::error!("failed to render telemetry: {e:#}");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }

@@ -52,8 +52,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// How long a WebSocket client has to send `connection_init`.
     pub ws_init_timeout: Duration,
-    /// The bearer token `GET /metrics` requires; open when `None`.
-    pub metrics_token: Option<String>,
+    /// The bearer token `GET /metrics` (our telemetry) requires; open when `None`.
+    pub telemetry_token: Option<String>,
 }
 
 impl Default for Limits {
@@ -61,7 +61,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
-            metrics_token: None,
+            telemetry_token: None,
         }
     }
 }
@@ -104,7 +104,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
-        .route("/metrics", get(http::metrics))
+        .route("/metrics", get(http::telemetry))
         .route("/playground", get(ui::playground))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state.clone())

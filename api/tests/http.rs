@@ -533,10 +533,10 @@ async fn the_dashboard_is_served_with_client_routes_falling_back_to_index(
     assert_eq!(get("/no-such-file.js").await.unwrap().status(), 404);
 }
 
-/// `/metrics` in the Prometheus text format, read by the reference parser
+/// Our telemetry at `/metrics`, in the Prometheus text format, read by the reference parser
 /// (Python's `prometheus_client`).
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
-async fn metrics_are_exposed_in_a_format_a_real_parser_reads(
+async fn telemetry_is_exposed_in_a_format_a_real_parser_reads(
     _p: PgPoolOptions,
     c: PgConnectOptions,
 ) {
@@ -576,7 +576,7 @@ async fn metrics_are_exposed_in_a_format_a_real_parser_reads(
             .starts_with("text/plain; version=0.0.4")
     );
     let text = resp.text().await.unwrap();
-    let file = std::env::temp_dir().join(format!("toygres-metrics-{}.txt", uuid::Uuid::new_v4()));
+    let file = std::env::temp_dir().join(format!("toygres-telemetry-{}.txt", uuid::Uuid::new_v4()));
     std::fs::write(&file, &text).unwrap();
     let parsed = std::process::Command::new("python3")
         .arg("-c")
@@ -628,11 +628,11 @@ async fn metrics_are_exposed_in_a_format_a_real_parser_reads(
 }
 
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
-async fn metrics_behind_a_token_refuse_everyone_else(_p: PgPoolOptions, c: PgConnectOptions) {
+async fn telemetry_behind_a_token_refuses_everyone_else(_p: PgPoolOptions, c: PgConnectOptions) {
     let s = start(
         c,
         Options {
-            metrics_token: Some("scrape-me-please".into()),
+            telemetry_token: Some("scrape-me-please".into()),
             ..Options::default()
         },
     )

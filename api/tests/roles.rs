@@ -38,6 +38,11 @@ fn matrix() -> BTreeMap<&'static str, Need> {
         ("restartInstance", Operator),
         ("runReadOnlyQuery", Operator),
         ("runSystemCheck", Operator),
+        ("createBackup", Operator),
+        ("setBackupPolicy", Operator),
+        ("restoreInstance", Operator),
+        ("runRestoreDrill", Operator),
+        ("setRestoreDrillPolicy", Operator),
         ("provisionServer", Operator),
         ("registerServer", Operator),
         ("moveInstance", Operator),
@@ -101,7 +106,7 @@ async fn value(
             "revokeApiToken" => &f.token,
             _ => &f.instance,
         }),
-        ("SCALAR", "ID", "instanceId") => json!(f.instance),
+        ("SCALAR", "ID", "instanceId" | "sourceInstanceId") => json!(f.instance),
         ("SCALAR", "ID", "serverId") => json!(f.server),
         ("SCALAR", "ID", "projectId") => json!(f.project),
         ("SCALAR", "ID", "userId") => json!(f.victim),
@@ -200,13 +205,12 @@ async fn every_mutation_is_refused_below_its_role_and_allowed_at_it(
     ] {
         sqlx::query(sql).execute(s.db.pool()).await.unwrap();
     }
-    let server = uuid::Uuid::now_v7().to_string();
-    sqlx::query("INSERT INTO servers (id, project_id, name, provider, plan, region) VALUES ($1::uuid, $2, 'target', 'hetzner', 'cx22', 'fsn1')")
-        .bind(&server)
-        .bind(DEFAULT_PROJECT_ID)
-        .execute(s.db.pool())
+    let server = testkit::record_server(&s.db, DEFAULT_PROJECT_ID, "target")
         .await
-        .unwrap();
+        .unwrap()
+        .id
+        .0
+        .to_string();
     let default = DEFAULT_PROJECT_ID.0.to_string();
     let (_, body) = s
         .gql(Some(&site_admin), "mutation($p: ID!) { createApiToken(projectId: $p, name: \"target\", role: VIEWER) { token { id } } }", json!({"p": default}))

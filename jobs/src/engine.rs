@@ -159,7 +159,7 @@ async fn deliver_again(kind: Kind, op: &Operation, delay: Duration, cx: &Context
 async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Result<()> {
     let message = user_message(err);
     if err.is_permanent() || op.attempts >= op.max_attempts {
-        tracing::warn!(operation = %op.id, error = err.metric_label(), "operation failed: {err:#}");
+        tracing::warn!(operation = %op.id, error = err.label(), "operation failed: {err:#}");
         let message = if err.is_permanent() {
             message
         } else {

@@ -30,14 +30,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// A short, stable label for failure metrics.
-    pub fn metric_label(&self) -> &'static str {
+    /// A short, stable name of the kind of failure, for logs (`error = ...`) and labels.
+    pub fn label(&self) -> &'static str {
         match self {
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
             Error::InvalidInput(_) => "invalid_input",
             Error::Unsupported(_) => "unsupported",
-            Error::Provider(e) => e.metric_label(),
+            Error::Provider(e) => e.label(),
             Error::Db(_) => "db",
             Error::Other(_) => "other",
         }

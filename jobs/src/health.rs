@@ -176,17 +176,17 @@ async fn sweep(
     Ok(())
 }
 
-/// Check instance `inst` once, at `host` and `port`, with its `password`, on a connection of
+/// Check instance `inst` once, at `address` and `port`, with its `password`, on a connection of
 /// its own: what the workflows that leave an instance running record with its new state, so
 /// that its health is known when the operation ends rather than at the next sweep.
 pub(crate) async fn check_at(
     inst: &Instance,
-    host: &str,
+    address: &str,
     port: u16,
     password: &str,
 ) -> HealthCheck {
     let at = Instance {
-        host: Some(host.to_owned()),
+        host: Some(address.to_owned()),
         port: Some(i32::from(port)),
         ..inst.clone()
     };

@@ -14,7 +14,7 @@
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
-//! * `telemetry`: Toygres's own Prometheus metrics.
+//! * `telemetry`: Toygres's telemetry: its own Prometheus series, served at `GET /metrics`.
 //! * `system_check`: the diagnostic workflow.
 //! * `events`: LISTEN once per process, fan out committed changes to subscribers.
 //! * `user`, `operation`: domain types.

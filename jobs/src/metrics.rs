@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
-use providers::metrics::{HostSampler, PromClient, Sample};
+use providers::metrics::{LocalSampler, PromClient, Sample};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -74,7 +74,7 @@ pub async fn run(cx: Context, config: MetricsConfig, shutdown: CancellationToken
     let mut sampler = Sampler {
         cx,
         config,
-        host: HostSampler::new(),
+        local: LocalSampler::new(),
         alerting: HashSet::new(),
         available: true,
     };
@@ -92,7 +92,8 @@ pub async fn run(cx: Context, config: MetricsConfig, shutdown: CancellationToken
 struct Sampler {
     cx: Context,
     config: MetricsConfig,
-    host: HostSampler,
+    /// This host's `/proc`, the source when no query API is configured.
+    local: LocalSampler,
     /// The thresholds currently exceeded, so that each crossing is one event.
     alerting: HashSet<&'static str>,
     /// Whether the last sample had figures.
@@ -109,7 +110,7 @@ impl crate::leader::Duty for Sampler {
         let now = Utc::now();
         let taken = match &config.source {
             None => self
-                .host
+                .local
                 .sample()
                 .await
                 .map_err(crate::Error::from)

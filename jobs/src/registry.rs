@@ -5,7 +5,7 @@
 //! | kind | steps | step function | gives up |
 //! |---|---|---|---|
 //! | `system_check` | `system_check::TABLE` | `system_check::step` | nothing to undo |
-//! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::host::step`, `instance::kube::step` | the instance stops and is marked failed |
+//! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::steps::step`, `instance::kube::step` | the instance stops and is marked failed |
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
 //! | `backup_instance` | `backup::TABLE` | `backup::step` | its backup is marked failed |

@@ -1,4 +1,6 @@
-//! Toygres's own metrics, in one Prometheus registry that `GET /metrics` exposes.
+//! Toygres's telemetry: its own Prometheus series, in one registry that `GET /metrics`
+//! exposes (guarded by `TOYGRES_TELEMETRY_TOKEN`). Not to be confused with `metrics`, the
+//! cluster's CPU and memory samples.
 //!
 //! Counters and histograms are updated where things happen (requests, GraphQL operations,
 //! jobs, health checks); gauges of state (instances and servers by state, queue depth, pool
@@ -64,7 +66,7 @@ impl BackupGauges {
     }
 }
 
-/// The process's metrics.
+/// The process's telemetry.
 pub static TELEMETRY: LazyLock<Telemetry> = LazyLock::new(Telemetry::new);
 
 impl Telemetry {
@@ -249,8 +251,8 @@ impl Telemetry {
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
-            .map_err(|e| anyhow::anyhow!("encode metrics: {e}"))?;
-        Ok(String::from_utf8(out).map_err(|e| anyhow::anyhow!("metrics are not UTF-8: {e}"))?)
+            .map_err(|e| anyhow::anyhow!("encode telemetry: {e}"))?;
+        Ok(String::from_utf8(out).map_err(|e| anyhow::anyhow!("telemetry is not UTF-8: {e}"))?)
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use jobs::db::Db;
 use jobs::metrics::{self, MetricsConfig, SERVER_LABEL};
+use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::{Context, RetryPolicy};
 use providers::metrics::PromClient;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -167,15 +168,11 @@ async fn figures_from_victoriametrics_are_exactly_what_the_series_imply(
     c: PgConnectOptions,
 ) {
     let cx = context(c).await;
-    let server = uuid::Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO servers (id, project_id, name, provider, plan, region) \
-         VALUES ($1, '00000000-0000-0000-0000-000000000001', 'node-a', 'hetzner', 'cx22', 'fsn1')",
-    )
-    .bind(server)
-    .execute(cx.db.pool())
-    .await
-    .unwrap();
+    let server = testkit::record_server(&cx.db, DEFAULT_PROJECT_ID, "node-a")
+        .await
+        .unwrap()
+        .id
+        .0;
     let vm = victoria(free_port()).await;
     // Server A: idle half the time (CPU 50 %), a quarter of memory free (75 % used).
     import_node(&vm, &server.to_string(), 0.5, 25e9, 100e9).await;

@@ -5,7 +5,8 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use providers::host::{Login, PgHost, Shell, SshClient, Upstream};
+use providers::host::{PgHost, Shell, SshClient, Upstream};
+use providers::login::Login;
 use sqlx::Connection as _;
 use testkit::sshd::{ClientKey, Sshd};
 
@@ -115,7 +116,7 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
         .await
         .unwrap();
     let upstream = Upstream {
-        host: "127.0.10.1".into(),
+        address: "127.0.10.1".into(),
         port: 20001,
         password: "repl-pass-123456".into(),
     };

@@ -6,6 +6,7 @@
 //!   a fleet server's through SSH. Every server Toygres starts (instances, the embedded
 //!   metadata database, the pods of `testkit`'s fake kubelet) is started and stopped here.
 //! * `local`: the installed server binaries, the user that runs them, and `PgHost::local`.
+//! * `login`: the SQL that makes an instance's login role and database, whoever runs it.
 //! * `cloud`: the VM fleet's clouds, Hetzner and DigitalOcean, behind one trait.
 //! * `kubernetes`: Postgres instances as StatefulSets on a Kubernetes cluster (kube-rs).
 //! * `metrics`: CPU and memory from a Prometheus query API, or from this host.
@@ -25,6 +26,7 @@ pub mod cloud;
 pub mod host;
 pub mod kubernetes;
 pub mod local;
+pub mod login;
 pub mod metrics;
 
 /// What went wrong talking to a provider, sorted by what the caller should do next.
@@ -45,8 +47,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// A short, stable label for failure metrics.
-    pub fn metric_label(&self) -> &'static str {
+    /// A short, stable name of the kind of failure, for logs (`error = ...`) and labels.
+    pub fn label(&self) -> &'static str {
         match self {
             Error::Transient(_) => "transient",
             Error::Permanent(_) => "permanent",

@@ -157,7 +157,7 @@ async fn the_connection_string_is_the_cluster_dns_name_or_the_load_balancers_add
     assert_eq!(
         k8s.endpoint(&spec.name).await.unwrap(),
         Some(Endpoint {
-            host: format!("{}.toygres.svc", spec.name),
+            address: format!("{}.toygres.svc", spec.name),
             port: 5432
         })
     );
@@ -165,7 +165,7 @@ async fn the_connection_string_is_the_cluster_dns_name_or_the_load_balancers_add
     spec.service_type = ServiceType::LoadBalancer;
     k8s.apply(&render(&spec)).await.unwrap();
     let endpoint = k8s.endpoint(&spec.name).await.unwrap().expect("an address");
-    let ip: std::net::Ipv4Addr = endpoint.host.parse().expect("an IP address");
+    let ip: std::net::Ipv4Addr = endpoint.address.parse().expect("an IP address");
     assert!(
         ip.is_loopback(),
         "the fake hands out loopback addresses only: {ip}"

@@ -1,5 +1,5 @@
-//! What tests of the control plane build over and over: a local host to run instances on, and
-//! the wait for an operation to finish.
+//! What tests of the control plane build over and over: a local host to run instances on, a
+//! recorded server, and the wait for an operation to finish.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,4 +40,36 @@ pub async fn wait_final(db: &Db, op: OperationId, patience: Duration) -> Operati
         assert!(tokio::time::Instant::now() < deadline, "stuck: {now:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A server row recorded as a provision records it ([`Db::insert_server`], no operation
+/// started): a Hetzner `cx22` in `fsn1` named `name`, in `project`, still `provisioning`. For
+/// tests that need a server to exist, not to run.
+pub async fn record_server(
+    db: &Db,
+    project: jobs::user::ProjectId,
+    name: &str,
+) -> jobs::Result<jobs::server::Server> {
+    use jobs::server::{CloudProvider, ServerId};
+    let provider = CloudProvider::Hetzner;
+    let mut tx = db.begin().await?;
+    let server = Db::insert_server(
+        &mut tx,
+        &jobs::db::NewServer {
+            id: ServerId(uuid::Uuid::now_v7()),
+            project_id: project,
+            name: name.to_owned(),
+            provider,
+            plan: "cx22".to_owned(),
+            region: "fsn1".to_owned(),
+            template: "postgres-host".to_owned(),
+            image: jobs::server::default_image(provider),
+            labels: Default::default(),
+            created_by: None,
+            scaling_operation_id: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(server)
 }

@@ -29,4 +29,4 @@ pub mod script {
     pub use jobs::script::{release, start_script, start_script_in};
 }
 
-pub use fixtures::{local_host, wait_final};
+pub use fixtures::{local_host, record_server, wait_final};

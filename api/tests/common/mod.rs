@@ -31,7 +31,7 @@ pub struct Options {
     pub ws_init_timeout: Duration,
     pub workers: bool,
     pub max_body_bytes: usize,
-    pub metrics_token: Option<String>,
+    pub telemetry_token: Option<String>,
     pub fleet: Arc<jobs::server::Fleet>,
     pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
     /// Keys stored in the database, sealed with this master key (and rotatable), instead of
@@ -46,7 +46,7 @@ impl Default for Options {
             ws_init_timeout: Duration::from_secs(10),
             workers: false,
             max_body_bytes: 64 * 1024,
-            metrics_token: None,
+            telemetry_token: None,
             fleet: Default::default(),
             kubernetes: None,
             master_key: None,
@@ -100,12 +100,13 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
                 .id
         }
     };
-    let other_project = ProjectId(uuid::Uuid::now_v7());
-    sqlx::query("INSERT INTO projects (id, name) VALUES ($1, 'other')")
-        .bind(other_project)
-        .execute(db.pool())
+    // The outsider is the admin of a project of its own, made as createProject makes one.
+    let outsider = db
+        .create_user("outsider@example.com", &hash, false, None)
         .await
-        .unwrap();
+        .unwrap()
+        .id;
+    let other_project = db.create_project("other", outsider).await.unwrap().id;
     let users = Users {
         admin: mk("admin@example.com", true, DEFAULT_PROJECT_ID, Role::Admin).await,
         operator: mk(
@@ -122,7 +123,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             Role::Viewer,
         )
         .await,
-        outsider: mk("outsider@example.com", false, other_project, Role::Admin).await,
+        outsider,
         other_project,
     };
     let shutdown = CancellationToken::new();
@@ -157,7 +158,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         Limits {
             max_body_bytes: options.max_body_bytes,
             ws_init_timeout: options.ws_init_timeout,
-            metrics_token: options.metrics_token.clone(),
+            telemetry_token: options.telemetry_token.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

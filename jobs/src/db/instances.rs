@@ -164,12 +164,12 @@ impl Db {
         Ok(())
     }
 
-    /// The instance serves at `host` (and `port`, when given; the allocated one otherwise);
+    /// The instance serves at `address` (and `port`, when given; the allocated one otherwise);
     /// its health is unknown until the next check, and it has no problem to report.
     pub async fn mark_instance_running(
         &self,
         id: InstanceId,
-        host: &str,
+        address: &str,
         port: Option<u16>,
         check: &HealthCheck,
     ) -> Result<()> {
@@ -182,7 +182,7 @@ impl Db {
              WHERE id = $1 AND state <> 'deleted'",
         )
         .bind(id)
-        .bind(host)
+        .bind(address)
         .bind(port.map(i32::from))
         .bind(Health::of(check))
         .bind(check.checked_at)

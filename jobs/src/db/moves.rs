@@ -302,9 +302,9 @@ impl Db {
         Ok(())
     }
 
-    /// Point the instance at its promoted copy and close the write-unavailability window, in
-    /// one transaction. Does nothing if an earlier try did it.
-    pub async fn switch_move(&self, m: &InstanceMove, host: &str) -> Result<()> {
+    /// Point the instance at its promoted copy, reached at `address`, and close the
+    /// write-unavailability window, in one transaction. Does nothing if an earlier try did it.
+    pub async fn switch_move(&self, m: &InstanceMove, address: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         let switched = sqlx::query(
             "UPDATE instance_moves SET phase = 'switched', writes_resumed_at = clock_timestamp(), \
@@ -324,7 +324,7 @@ impl Db {
             .bind(m.instance_id)
             .bind(m.target_server_id)
             .bind(m.target_port)
-            .bind(host)
+            .bind(address)
             .execute(&mut *tx)
             .await?;
         }

@@ -18,10 +18,10 @@ use chrono::Utc;
 use providers::kubernetes::{
     InstanceSpec, KubeSettings, Kubernetes, PodState, ServiceType, render,
 };
+use providers::login::Login;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions as _, Connection as _};
+use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 
-use super::steps::create_role;
 use super::{DeleteOptions, Instance, InstanceState, find_plan};
 use crate::operation::Operation;
 use crate::workflow::{Context, Kind, Next, steps};
@@ -150,11 +150,17 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
             let opts = PgConnectOptions::new()
-                .host(&endpoint.host)
+                .host(&endpoint.address)
                 .port(endpoint.port)
                 .username(providers::kubernetes::manifests::SUPERUSER)
                 .password(&cx.db.instance_superuser_password(id).await?);
-            create_role(inst, opts, cx).await?;
+            let password = cx.db.instance_password(id).await?;
+            let login = Login {
+                username: &inst.username,
+                password: &password,
+                database: &inst.database_name,
+            };
+            create_login(opts, &login).await?;
         }
         KubeStep::MarkRunning => {
             let endpoint = k8s.endpoint(&name).await?.ok_or_else(|| {
@@ -162,9 +168,9 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
             })?;
             let password = cx.db.instance_password(id).await?;
             let check =
-                crate::health::check_at(inst, &endpoint.host, endpoint.port, &password).await;
+                crate::health::check_at(inst, &endpoint.address, endpoint.port, &password).await;
             cx.db
-                .mark_instance_running(id, &endpoint.host, Some(endpoint.port), &check)
+                .mark_instance_running(id, &endpoint.address, Some(endpoint.port), &check)
                 .await?;
         }
         KubeStep::RestartPod => {
@@ -342,7 +348,7 @@ async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     let opts = PgConnectOptions::new()
-        .host(&endpoint.host)
+        .host(&endpoint.address)
         .port(endpoint.port)
         .username(providers::kubernetes::manifests::SUPERUSER)
         .password(&password)
@@ -354,15 +360,37 @@ async fn connect(
         .map_err(|_| {
             format!(
                 "no answer from {}:{} within {CONNECT_TIMEOUT:?}",
-                endpoint.host, endpoint.port
+                endpoint.address, endpoint.port
             )
         })?
-        .map_err(|e| format!("connect to {}:{}: {e}", endpoint.host, endpoint.port))?;
+        .map_err(|e| format!("connect to {}:{}: {e}", endpoint.address, endpoint.port))?;
     sqlx::query("SELECT 1")
         .execute(&mut conn)
         .await
         .map_err(|e| e.to_string())?;
     let _ = conn.close().await;
+    Ok(())
+}
+
+/// Create (or update) the login role with its password, and its database, on a Kubernetes
+/// instance, connected as the superuser with `opts`: the statements of [`Login::script`]
+/// (the very script psql runs on a Postgres host), which Postgres writes with its own quoting,
+/// run one by one. The connection logs no statements (they carry the password).
+pub(crate) async fn create_login(opts: PgConnectOptions, login: &Login<'_>) -> Result<()> {
+    let opts = opts.database("postgres").disable_statement_logging();
+    let mut conn = sqlx::PgConnection::connect_with(&opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("connect to the new instance as superuser: {e}"))?;
+    let statements = sqlx::raw_sql(sqlx::AssertSqlSafe(login.script()))
+        .fetch_all(&mut conn)
+        .await?;
+    for row in statements {
+        let statement: String = row.try_get(0)?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
     Ok(())
 }
 
@@ -414,4 +442,72 @@ pub(crate) async fn check_drift(cx: &Context) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Kubernetes path runs the script psql runs on a host, over a connection: names and
+    /// a password with quotes, backslashes and `$$` make a role that logs in with that
+    /// password, into the database it owns; run again, the password changes.
+    #[tokio::test]
+    async fn a_login_with_quotes_backslashes_and_dollars_is_made_over_a_connection() {
+        let host = testkit::local_host();
+        let major = *host.versions().last().expect("a PostgreSQL version");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let name = "tg-kubelogin";
+        host.ensure_data_dir(name, major).await.unwrap();
+        host.ensure_running(name, major, port, None).await.unwrap();
+        let superuser = PgConnectOptions::new()
+            .socket(host.instance_dir(name))
+            .port(port)
+            .username(providers::host::SUPERUSER);
+        let first = Login {
+            username: "o'brien \"the\" \\ $$user$$",
+            password: "it's a 'quoted' pass\\word $$ $tg$ ;--",
+            database: "db $$ 'x' \"y\" \\",
+        };
+        create_login(superuser.clone(), &first).await.unwrap();
+        let second = Login {
+            password: "$$'\\'$$ another",
+            ..first
+        };
+        create_login(superuser, &second).await.unwrap();
+
+        let as_user = |password: &str| {
+            PgConnectOptions::new()
+                .host("127.0.0.1")
+                .port(port)
+                .username(first.username)
+                .password(password)
+                .database(first.database)
+        };
+        let mut conn = sqlx::PgConnection::connect_with(&as_user(second.password))
+            .await
+            .unwrap();
+        let (user, database, owner): (String, String, String) = sqlx::query_as(
+            "SELECT current_user::text, current_database()::text, \
+             (SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            (user.as_str(), database.as_str(), owner.as_str()),
+            (first.username, first.database, first.username)
+        );
+        conn.close().await.unwrap();
+        assert!(
+            sqlx::PgConnection::connect_with(&as_user(first.password))
+                .await
+                .is_err(),
+            "the old password is gone"
+        );
+        host.remove(name).await.unwrap();
+    }
 }

@@ -151,7 +151,7 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
         }
         MoveStep::CopyData => {
             let upstream = Upstream {
-                host: e.source_address.clone(),
+                address: e.source_address.clone(),
                 port: port(m.source_port, "source")?,
                 password: m.replicator_password.clone().unwrap_or_default(),
             };

@@ -23,10 +23,9 @@
 
 use std::sync::Arc;
 
+use providers::host::PgHost;
 use providers::host::backup::{Backups, RestoreTarget};
-use providers::host::{Login, PgHost};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions as _, Connection as _};
+use providers::login::Login;
 
 use super::{Instance, InstanceId, InstanceState, Provider};
 use crate::backup;
@@ -230,56 +229,6 @@ async fn allocate_port(inst: &Instance, host: &PgHost, cx: &Context) -> Result<(
         ports.start,
         ports.end
     )))
-}
-
-/// Create (or update) the login role with the instance's password, and its database, on a
-/// Kubernetes instance, connected as the superuser with `opts`. The SQL is
-/// built by Postgres's `format('%I', '%L')` from bound parameters, never by us, and the
-/// connection logs no statements (they carry the password).
-pub(super) async fn create_role(
-    inst: &Instance,
-    opts: PgConnectOptions,
-    cx: &Context,
-) -> Result<()> {
-    let password = cx.db.instance_password(inst.id).await?;
-    let opts = opts.database("postgres").disable_statement_logging();
-    let mut conn = sqlx::PgConnection::connect_with(&opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("connect to the new instance as superuser: {e}"))?;
-    let role_exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)")
-            .bind(&inst.username)
-            .fetch_one(&mut conn)
-            .await?;
-    let verb = if role_exists { "ALTER" } else { "CREATE" };
-    let sql: String =
-        sqlx::query_scalar("SELECT format($1 || ' ROLE %I LOGIN PASSWORD %L', $2, $3)")
-            .bind(verb)
-            .bind(&inst.username)
-            .bind(&password)
-            .fetch_one(&mut conn)
-            .await?;
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await?;
-    let db_exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
-            .bind(&inst.database_name)
-            .fetch_one(&mut conn)
-            .await?;
-    if !db_exists {
-        let sql: String =
-            sqlx::query_scalar("SELECT format('CREATE DATABASE %I OWNER %I', $1, $2)")
-                .bind(&inst.database_name)
-                .bind(&inst.username)
-                .fetch_one(&mut conn)
-                .await?;
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await?;
-    }
-    conn.close().await?;
-    Ok(())
 }
 
 /// An instance operation is giving up: stop the instance's server so that nothing half-made

@@ -445,7 +445,7 @@ pub async fn provision(
 }
 
 /// The image a new server of `provider` boots (none for a registered host).
-pub(crate) fn default_image(provider: CloudProvider) -> String {
+pub fn default_image(provider: CloudProvider) -> String {
     provider
         .kind()
         .map(providers::cloud::plans::default_image)

@@ -16,7 +16,8 @@
 //! Postgres there, and on this host the control plane's own user, to it); nothing is `trust`.
 //!
 //! SQL that carries a secret goes to `psql` on standard input, never in arguments, and a
-//! failure's message has the secret blanked out.
+//! failure's message has the secret blanked out. Values in SQL are quoted by Postgres
+//! (see [`crate::login`]), never by us.
 //!
 //! Underneath the instance layout are the operations on any data directory
 //! ([`PgHost::ensure_cluster`], [`PgHost::start_cluster`], [`PgHost::stop_cluster`]): the
@@ -39,6 +40,7 @@ use tokio::sync::Mutex;
 pub use shell::{Output, Shell};
 pub use ssh::{SshClient, SshTarget};
 
+use crate::login::{self, Login, SEARCH_PATH};
 use crate::{Error, Result};
 
 /// The superuser inside every instance, reached only over the private socket.
@@ -109,7 +111,7 @@ pub struct PgHost {
 #[derive(Clone, Debug)]
 pub struct Upstream {
     /// Its address, as the new copy's host reaches it.
-    pub host: String,
+    pub address: String,
     /// Its port.
     pub port: u16,
     /// The [`REPLICATOR`] role's password.
@@ -589,7 +591,9 @@ impl PgHost {
         }
         let mut why = shell::last_lines(&out.stderr);
         if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-            why = why.replace(secret, "***");
+            why = why
+                .replace(secret, "***")
+                .replace(&login::hex(secret), "***");
         }
         Err(Error::Transient(anyhow!(
             "SQL on instance {name} on {} failed: {why}",
@@ -597,8 +601,9 @@ impl PgHost {
         )))
     }
 
-    /// Create (or update) login role `username` with `password`, and database `database` owned
-    /// by it. Names are identifiers the caller validated; the password is quoted as a literal.
+    /// Create (or update) the login role with its password, and its database owned by it:
+    /// [`Login::script`], whose statements psql runs with `\gexec`. The script (and so the
+    /// password) goes on standard input; psql's arguments and environment never hold it.
     pub async fn ensure_login(
         &self,
         name: &str,
@@ -606,22 +611,14 @@ impl PgHost {
         port: u16,
         login: &Login<'_>,
     ) -> Result<()> {
-        let (user, db) = (ident(login.username)?, ident(login.database)?);
-        let user_lit = literal(login.username)?;
-        let db_lit = literal(login.database)?;
-        let pw = literal(login.password)?;
-        let sql = format!(
-            "SET standard_conforming_strings = on;\n\
-             DO $tg$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {user_lit}) THEN CREATE ROLE {user} LOGIN; END IF; END$tg$;\n\
-             ALTER ROLE {user} LOGIN PASSWORD {pw};\n\
-             SELECT 'CREATE DATABASE {db} OWNER {user}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {db_lit}) \\gexec\n"
-        );
+        let sql = format!("{} \\gexec\n", login.script());
         self.psql(name, major, port, &sql, Some(login.password))
             .await
             .map(drop)
     }
 
-    /// Let [`REPLICATOR`] stream instance `name`, with `password`.
+    /// Let [`REPLICATOR`] stream instance `name`, with `password` (quoted by Postgres, as in
+    /// [`Login::script`]).
     pub async fn allow_replication(
         &self,
         name: &str,
@@ -629,11 +626,12 @@ impl PgHost {
         port: u16,
         password: &str,
     ) -> Result<()> {
-        let pw = literal(password)?;
         let sql = format!(
-            "SET standard_conforming_strings = on;\n\
-             DO $tg$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATOR}') THEN CREATE ROLE {REPLICATOR} REPLICATION LOGIN; END IF; END$tg$;\n\
-             ALTER ROLE {REPLICATOR} REPLICATION LOGIN PASSWORD {pw};\n"
+            "{SEARCH_PATH}\n\
+             SELECT format('%s ROLE %I REPLICATION LOGIN PASSWORD %L',\n  \
+               CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATOR}') THEN 'ALTER' ELSE 'CREATE' END,\n  \
+               '{REPLICATOR}', {}) \\gexec\n",
+            login::text(password)
         );
         self.psql(name, major, port, &sql, Some(password))
             .await
@@ -657,7 +655,7 @@ impl PgHost {
         let passfile = self.root.join("instances").join(format!("{name}.pgpass"));
         let line = format!(
             "{}:{}:*:{REPLICATOR}:{}\n",
-            pgpass_escape(&upstream.host),
+            pgpass_escape(&upstream.address),
             upstream.port,
             pgpass_escape(&upstream.password)
         );
@@ -670,7 +668,7 @@ impl PgHost {
                     format!("PGPASSFILE={}", passfile.display()),
                     self.bin(major, "pg_basebackup")?,
                     "-h".into(),
-                    upstream.host.clone(),
+                    upstream.address.clone(),
                     "-p".into(),
                     upstream.port.to_string(),
                     "-U".into(),
@@ -690,7 +688,7 @@ impl PgHost {
             Ok(out) if out.success() => Ok(()),
             Ok(out) => Err(Error::Transient(anyhow!(
                 "pg_basebackup from {}:{} failed: {}",
-                upstream.host,
+                upstream.address,
                 upstream.port,
                 shell::last_lines(&out.stderr)
             ))),
@@ -705,7 +703,7 @@ impl PgHost {
         self.shell.rename(&passfile, &kept).await?;
         let conninfo = format!(
             "host={} port={} user={REPLICATOR} passfile={} application_name=toygres_copy",
-            upstream.host,
+            upstream.address,
             upstream.port,
             target.join("toygres.pgpass").display()
         );
@@ -822,41 +820,6 @@ impl PgHost {
     }
 }
 
-/// A login role and its database.
-#[derive(Clone, Copy, Debug)]
-pub struct Login<'a> {
-    /// The role.
-    pub username: &'a str,
-    /// Its password.
-    pub password: &'a str,
-    /// The database it owns.
-    pub database: &'a str,
-}
-
-/// `"name"`, for a name of lower-case letters, digits and `_` (what the API accepts).
-fn ident(name: &str) -> Result<String> {
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err(Error::Permanent(anyhow!(
-            "{name:?} is not a plain identifier"
-        )));
-    }
-    Ok(format!("\"{name}\""))
-}
-
-/// A string literal, with `standard_conforming_strings` on: only `'` is special.
-fn literal(value: &str) -> Result<String> {
-    if value.contains('\0') {
-        return Err(Error::Permanent(anyhow!(
-            "a NUL byte cannot be in a literal"
-        )));
-    }
-    Ok(format!("'{}'", value.replace('\'', "''")))
-}
-
 /// A `.pgpass` field: `:` and `\` escaped with `\`.
 fn pgpass_escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace(':', "\\:")
@@ -935,6 +898,122 @@ mod tests {
         host.stop_cluster(&dir).await.unwrap();
     }
 
+    /// The login script through psql makes a role and a database whose names and password
+    /// hold quotes, backslashes and `$$`; run again with another password, it changes the
+    /// password and keeps the database. psql's arguments and environment never hold the
+    /// password: a wrapper in place of psql records both, and the script went on stdin.
+    #[tokio::test]
+    async fn a_login_with_quotes_backslashes_and_dollars_is_made_and_its_password_stays_off_argv() {
+        use crate::local::{PgBinaries, RunAs};
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        let scratch = tempfile::tempdir().unwrap();
+        mode(scratch.path(), 0o755);
+        let bins = PgBinaries::discover(None).unwrap();
+        let major = bins.major();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let localhost = std::net::Ipv4Addr::LOCALHOST.into();
+        let run_as = RunAs::resolve("postgres").unwrap();
+        let host = PgHost::local(
+            scratch.path().to_path_buf(),
+            run_as.clone(),
+            localhost,
+            port..port + 1,
+            vec![bins.clone()],
+        );
+        // The same instances, but psql is a script that records its arguments and
+        // environment, then runs the real one.
+        let wrapped = scratch.path().join("bin");
+        std::fs::create_dir(&wrapped).unwrap();
+        let record = scratch.path().join("psql.record");
+        std::fs::write(&record, "").unwrap();
+        mode(&record, 0o666);
+        let psql = wrapped.join("psql");
+        std::fs::write(
+            &psql,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" >>'{rec}'\nenv >>'{rec}'\nexec '{real}' \"$@\"\n",
+                rec = record.display(),
+                real = bins.bin_dir().join("psql").display()
+            ),
+        )
+        .unwrap();
+        mode(&psql, 0o755);
+        let recorded = PgHost::new(
+            Shell::Local(run_as),
+            scratch.path().to_path_buf(),
+            localhost,
+            port..port + 1,
+            vec![(major, wrapped)],
+        );
+
+        let name = "tg-logintest";
+        host.ensure_data_dir(name, major).await.unwrap();
+        host.ensure_running(name, major, port, None).await.unwrap();
+        let first = Login {
+            username: "o'brien \"the\" \\ $$user$$",
+            password: "it's a 'quoted' pass\\word $$ $tg$ ;-- \\gexec",
+            database: "db $$ 'x' \"y\" \\",
+        };
+        recorded
+            .ensure_login(name, major, port, &first)
+            .await
+            .unwrap();
+        let second = Login {
+            password: "$$'\\'$$ another",
+            ..first
+        };
+        recorded
+            .ensure_login(name, major, port, &second)
+            .await
+            .unwrap();
+
+        // The role logs in over TCP with the second password, into its own database.
+        let ask = |password: &str| {
+            std::process::Command::new(bins.bin_dir().join("psql"))
+                .args(["-X", "-A", "-t", "-c"])
+                .arg("SELECT current_user || '|' || current_database() || '|' || (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database())")
+                .env("PGHOST", "127.0.0.1")
+                .env("PGPORT", port.to_string())
+                .env("PGUSER", first.username)
+                .env("PGDATABASE", first.database)
+                .env("PGPASSWORD", password)
+                .output()
+                .unwrap()
+        };
+        let out = ask(second.password);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("{}|{}|{}", first.username, first.database, first.username)
+        );
+        assert!(
+            !ask(first.password).status.success(),
+            "the old password is gone"
+        );
+
+        let record = std::fs::read_to_string(&record).unwrap();
+        assert!(
+            record.contains("ON_ERROR_STOP=1"),
+            "the wrapper ran: {record}"
+        );
+        for secret in [first.password, second.password] {
+            assert!(!record.contains(secret), "{record}");
+            assert!(!record.contains(&login::hex(secret)), "{record}");
+        }
+        host.remove(name).await.unwrap();
+    }
+
     #[test]
     fn lsns_parse_into_ordered_numbers() {
         assert_eq!(parse_lsn("0/16B3748").unwrap(), 0x16B_3748);
@@ -943,14 +1022,7 @@ mod tests {
     }
 
     #[test]
-    fn literals_and_identifiers_cannot_break_out() {
-        assert_eq!(literal("it's").unwrap(), "'it''s'");
-        assert_eq!(literal("a\\b").unwrap(), "'a\\b'");
-        assert!(literal("a\0b").is_err());
-        assert_eq!(ident("app_1").unwrap(), "\"app_1\"");
-        for bad in ["", "App", "a\"b", "a;b", "a b"] {
-            assert!(ident(bad).is_err(), "{bad}");
-        }
+    fn pgpass_fields_escape_colons_and_backslashes() {
         assert_eq!(pgpass_escape("a:b\\c"), "a\\:b\\\\c");
     }
 }

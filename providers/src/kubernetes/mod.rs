@@ -202,8 +202,9 @@ impl PodState {
 /// Where clients connect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
-    /// A load balancer's address, or the Service's cluster DNS name.
-    pub host: String,
+    /// A load balancer's address, or the Service's cluster DNS name: what the instance
+    /// row's `host` records.
+    pub address: String,
     /// The Service's port.
     pub port: u16,
 }
@@ -385,7 +386,7 @@ impl Kubernetes {
             .unwrap_or(POSTGRES_PORT);
         if !is_lb {
             return Ok(Some(Endpoint {
-                host: format!("{name}.{}.svc", self.settings.namespace),
+                address: format!("{name}.{}.svc", self.settings.namespace),
                 port,
             }));
         }
@@ -397,7 +398,7 @@ impl Kubernetes {
             .and_then(|i| i.first());
         Ok(ingress
             .and_then(|i| i.ip.clone().or_else(|| i.hostname.clone()))
-            .map(|host| Endpoint { host, port }))
+            .map(|address| Endpoint { address, port }))
     }
 
     /// Delete an instance's objects, and its PVC unless `retain_pvc`. What is already gone is
@@ -665,5 +666,63 @@ fn classify(e: &kube::Error, kind: &str, name: &str) -> Error {
             Error::Transient(anyhow!("reach Kubernetes for {kind}/{name}: {e}"))
         }
         _ => Error::Permanent(anyhow!("Kubernetes call for {kind}/{name} failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    fn failure(code: u16) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure("refused", "Testing")
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    /// When `retry` tried a call, after `start`, until the call's `n`th try answers `Ok`
+    /// (never, for `None`); each try fails with `code`.
+    async fn tries(
+        code: u16,
+        succeed_at: Option<usize>,
+    ) -> (Result<usize, kube::Error>, Vec<Duration>) {
+        let start = Instant::now();
+        let at = Mutex::new(Vec::new());
+        let at_ref = &at;
+        let outcome = retry(move || async move {
+            let mut at = at_ref.lock().unwrap();
+            at.push(start.elapsed());
+            match succeed_at {
+                Some(n) if at.len() == n => Ok(n),
+                _ => Err(failure(code)),
+            }
+        })
+        .await;
+        (outcome, at.into_inner().unwrap())
+    }
+
+    /// The waits between tries are timers alone, so the clock is paused and the test reads
+    /// them exactly: 250 ms, then double each time; at most `ATTEMPTS` tries; a failure that
+    /// retrying cannot help is not retried.
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_tried_again_after_doubling_waits_and_others_are_not() {
+        let ms = Duration::from_millis;
+        let (outcome, at) = tries(503, Some(3)).await;
+        assert_eq!(outcome.unwrap(), 3);
+        assert_eq!(at, [ms(0), ms(250), ms(750)]);
+
+        let (outcome, at) = tries(429, None).await;
+        assert!(matches!(outcome, Err(kube::Error::Api(s)) if s.code == 429));
+        assert_eq!(at.len(), ATTEMPTS as usize);
+        assert_eq!(at, [ms(0), ms(250), ms(750), ms(1750)]);
+
+        let (outcome, at) = tries(403, None).await;
+        assert!(matches!(outcome, Err(kube::Error::Api(s)) if s.code == 403));
+        assert_eq!(at, [ms(0)]);
     }
 }

@@ -3,10 +3,10 @@
 //!
 //! # Layout
 //! * `prom`: the query API client and its response parser.
-//! * `host`: this host's CPU and memory.
+//! * `local`: this host's CPU and memory, from `/proc` (the sample's source is named `host`).
 
-mod host;
+mod local;
 mod prom;
 
-pub use host::{HostSample, HostSampler};
+pub use local::{LocalSample, LocalSampler};
 pub use prom::{PromClient, Sample, parse_vector};

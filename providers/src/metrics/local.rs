@@ -12,7 +12,7 @@ const FIRST_READING_GAP: Duration = Duration::from_millis(200);
 
 /// One reading of this host.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct HostSample {
+pub struct LocalSample {
     /// Busy CPU, 0 to 100, averaged over all cores since the previous reading.
     pub cpu_percent: f64,
     /// Memory in use (total minus available), 0 to 100.
@@ -21,7 +21,7 @@ pub struct HostSample {
 
 /// Reads CPU use as the change between two readings of `/proc/stat`.
 #[derive(Debug, Default)]
-pub struct HostSampler {
+pub struct LocalSampler {
     previous: Option<CpuTimes>,
 }
 
@@ -31,7 +31,7 @@ struct CpuTimes {
     total: u64,
 }
 
-impl HostSampler {
+impl LocalSampler {
     /// A sampler with no previous reading.
     pub fn new() -> Self {
         Self::default()
@@ -39,7 +39,7 @@ impl HostSampler {
 
     /// Read the host. The first call has no interval to average over, so it reads CPU twice,
     /// a short moment apart.
-    pub async fn sample(&mut self) -> Result<HostSample> {
+    pub async fn sample(&mut self) -> Result<LocalSample> {
         let before = match self.previous {
             Some(previous) => previous,
             None => {
@@ -51,7 +51,7 @@ impl HostSampler {
         let now = read_cpu()?;
         self.previous = Some(now);
         let meminfo = std::fs::read_to_string("/proc/meminfo").map_err(io)?;
-        Ok(HostSample {
+        Ok(LocalSample {
             cpu_percent: cpu_percent(before, now),
             memory_percent: memory_percent(&meminfo)?,
         })
@@ -133,11 +133,16 @@ mod tests {
         assert!(memory_percent("MemTotal: 1000 kB\n").is_err());
     }
 
-    #[tokio::test]
-    async fn this_host_reads_as_percentages() {
-        let mut sampler = HostSampler::new();
-        for _ in 0..2 {
+    /// This host reads as percentages. The first sample's gap between its two CPU readings is
+    /// a timer alone (`/proc` is read at once), so the clock is paused and the test sees the
+    /// gap exactly; later samples average since the previous one and do not wait.
+    #[tokio::test(start_paused = true)]
+    async fn this_host_reads_as_percentages_waiting_only_for_the_first_sample() {
+        let mut sampler = LocalSampler::new();
+        for wait in [FIRST_READING_GAP, Duration::ZERO] {
+            let start = tokio::time::Instant::now();
             let s = sampler.sample().await.unwrap();
+            assert_eq!(start.elapsed(), wait);
             assert!((0.0..=100.0).contains(&s.cpu_percent), "{s:?}");
             assert!(s.memory_percent > 0.0 && s.memory_percent < 100.0, "{s:?}");
         }
