@@ -84,6 +84,27 @@ async fn restore(t: &Toygres, token: &str, input: Value) -> Result<(String, Stri
     ))
 }
 
+/// `restoreInstance` with `input`, waited for until it succeeds; the new instance's id and a
+/// connection to it.
+async fn restore_and_connect(
+    t: &Toygres,
+    token: &str,
+    input: Value,
+) -> (String, sqlx::PgConnection) {
+    let (id, op) = restore(t, token, input).await.unwrap();
+    let done = t.wait_operation(token, &op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let conn = connect(t, token, &id).await;
+    (id, conn)
+}
+
+/// A connection to instance `id` with its connection string.
+async fn connect(t: &Toygres, token: &str, id: &str) -> sqlx::PgConnection {
+    sqlx::PgConnection::connect(&connection_string(t, token, id).await)
+        .await
+        .unwrap()
+}
+
 async fn count(conn: &mut sqlx::PgConnection, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .fetch_one(conn)
@@ -121,9 +142,7 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
     assert!(full["sizeBytes"].as_f64().unwrap() > 1e6, "{full}");
     assert!(full["storedBytes"].as_f64().unwrap() > 0.0, "{full}");
 
-    let mut conn = sqlx::PgConnection::connect(&connection_string(&t, &token, &source).await)
-        .await
-        .unwrap();
+    let mut conn = connect(&t, &token, &source).await;
     sqlx::raw_sql(
         "CREATE TABLE accounts (id int PRIMARY KEY, owner text); \
          INSERT INTO accounts SELECT i, 'owner ' || i FROM generate_series(1, 100) i; \
@@ -206,9 +225,7 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
         .await;
     assert_eq!(now["state"], "RUNNING", "{now}");
     assert_eq!(now["restoredFrom"], source.as_str(), "{now}");
-    let mut back = sqlx::PgConnection::connect(&connection_string(&t, &token, &restored).await)
-        .await
-        .unwrap();
+    let mut back = connect(&t, &token, &restored).await;
     assert_eq!(count(&mut back, "SELECT count(*) FROM accounts").await, 100);
     assert_eq!(
         count(&mut back, "SELECT count(*) FROM accounts WHERE id = 1000").await,
@@ -223,10 +240,7 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
     back.close().await.unwrap();
 
     // The source was never touched.
-    let mut source_conn =
-        sqlx::PgConnection::connect(&connection_string(&t, &token, &source).await)
-            .await
-            .unwrap();
+    let mut source_conn = connect(&t, &token, &source).await;
     assert_eq!(
         count(&mut source_conn, "SELECT count(*) FROM accounts").await,
         51
@@ -237,18 +251,12 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
     // Deleted, its backups stay: the latest point has the damage.
     let op = t.instance_op(&token, "deleteInstance", &source).await;
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
-    let (latest, op) = restore(
+    let (latest, mut last) = restore_and_connect(
         &t,
         &token,
         json!({"sourceInstanceId": source, "name": "ledger-latest"}),
     )
-    .await
-    .unwrap();
-    let done = t.wait_operation(&token, &op).await;
-    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
-    let mut last = sqlx::PgConnection::connect(&connection_string(&t, &token, &latest).await)
-        .await
-        .unwrap();
+    .await;
     assert_eq!(count(&mut last, "SELECT count(*) FROM accounts").await, 51);
     assert!(!table_exists(&mut last, "audit").await);
     last.close().await.unwrap();
@@ -442,9 +450,7 @@ async fn backups_go_to_object_storage_encrypted_and_restore_from_it() {
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (id, op) = t.create_instance(&token, "bucketed").await;
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
-    let mut conn = sqlx::PgConnection::connect(&connection_string(&t, &token, &id).await)
-        .await
-        .unwrap();
+    let mut conn = connect(&t, &token, &id).await;
     sqlx::raw_sql("CREATE TABLE notes (n int); INSERT INTO notes SELECT generate_series(1, 42);")
         .execute(&mut conn)
         .await
@@ -488,18 +494,12 @@ async fn backups_go_to_object_storage_encrypted_and_restore_from_it() {
         "nothing in the directory repository"
     );
 
-    let (restored, op) = restore(
+    let (_, mut back) = restore_and_connect(
         &t,
         &token,
         json!({"sourceInstanceId": id, "name": "from-the-bucket"}),
     )
-    .await
-    .unwrap();
-    let done = t.wait_operation(&token, &op).await;
-    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
-    let mut back = sqlx::PgConnection::connect(&connection_string(&t, &token, &restored).await)
-        .await
-        .unwrap();
+    .await;
     assert_eq!(count(&mut back, "SELECT count(*) FROM notes").await, 42);
     back.close().await.unwrap();
 }
@@ -559,9 +559,7 @@ async fn a_control_plane_killed_during_a_backup_or_a_restore_finishes_it_once() 
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (id, op) = t.create_instance(&token, "crashy").await;
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
-    let mut conn = sqlx::PgConnection::connect(&connection_string(&t, &token, &id).await)
-        .await
-        .unwrap();
+    let mut conn = connect(&t, &token, &id).await;
     // Enough data that a backup and a restore take a moment.
     sqlx::raw_sql(
         "CREATE TABLE filler AS SELECT i, md5(i::text) AS m FROM generate_series(1, 300000) i",
@@ -615,9 +613,7 @@ async fn a_control_plane_killed_during_a_backup_or_a_restore_finishes_it_once() 
     let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let done = t.wait_operation(&token, &op).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
-    let mut back = sqlx::PgConnection::connect(&connection_string(&t, &token, &restored).await)
-        .await
-        .unwrap();
+    let mut back = connect(&t, &token, &restored).await;
     assert_eq!(
         count(&mut back, "SELECT count(*) FROM filler").await,
         300_000

@@ -260,11 +260,16 @@ async fn a_job_finished_by_a_worker_process_reaches_a_subscriber_of_an_api_proce
     let dir = scratch();
     let url = common::fresh_database().await;
     let db = [("DATABASE_URL", url.as_str())];
+    // Every process that shares a database shares the master key (it opens the backup
+    // repository's key, which the first process stored).
+    let master = ("TOYGRES_MASTER_KEY", "11".repeat(32));
+    let master = (master.0, master.1.as_str());
     let api = serve(
         dir.path(),
         "api",
         &[
             db[0],
+            master,
             ("TOYGRES_ROLE", "api"),
             ("TOYGRES_JWT_SECRET", "shared-secret-shared-secret-shared!"),
         ],
@@ -292,6 +297,7 @@ async fn a_job_finished_by_a_worker_process_reaches_a_subscriber_of_an_api_proce
         "worker",
         &[
             db[0],
+            master,
             ("TOYGRES_ROLE", "worker"),
             ("TOYGRES_DATA_DIR", dir.path().join("w").to_str().unwrap()),
         ],

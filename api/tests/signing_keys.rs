@@ -183,7 +183,7 @@ async fn key_material_is_stored_sealed_and_opens_only_with_the_master_key(
         .unwrap_err();
     let text = format!("{err:#}");
     assert!(
-        text.contains("does not open signing key") && text.contains("TOYGRES_MASTER_KEY"),
+        text.contains("does not open the stored secret") && text.contains("TOYGRES_MASTER_KEY"),
         "{text}"
     );
 }

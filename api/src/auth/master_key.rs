@@ -103,7 +103,7 @@ impl MasterKey {
     /// never its material, when the master key is not the one that sealed it.
     pub fn open(&self, kid: &str, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
         use aes_gcm::aead::{Aead as _, Payload};
-        anyhow::ensure!(sealed.len() > NONCE_LEN, "signing key {kid} is truncated");
+        anyhow::ensure!(sealed.len() > NONCE_LEN, "sealed secret {kid} is truncated");
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at the nonce length");
         self.0
@@ -116,7 +116,7 @@ impl MasterKey {
             )
             .map_err(|_| {
                 anyhow::anyhow!(
-                    "the master key does not open signing key {kid}: give every process the same TOYGRES_MASTER_KEY"
+                    "the master key does not open the stored secret {kid}: give every process the same TOYGRES_MASTER_KEY"
                 )
             })
     }
