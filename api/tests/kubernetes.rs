@@ -179,3 +179,58 @@ async fn kubernetes_only_input_is_refused_elsewhere_and_records_nothing(
     assert_eq!(error_code(&body), "INVALID_INPUT", "{body}");
     assert_eq!(count().await, before, "no delete operation recorded");
 }
+
+/// Backups, restores and drills are not there for Kubernetes instances yet: each mutation says
+/// so with `UNSUPPORTED`, and none of them is a silent no-op.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn backup_mutations_on_a_kubernetes_instance_answer_unsupported(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let (s, _fake) = with_cluster(c).await;
+    let token = s.token(s.users.operator);
+    let input = json!({"name": "kept", "provider": "KUBERNETES"});
+    let (_, body) = s.gql(Some(&token), CREATE, json!({"i": input})).await;
+    let id = body["data"]["createInstance"]["instance"]["id"].clone();
+    for mutation in [
+        "mutation($id: ID!) { createBackup(instanceId: $id) { id } }",
+        "mutation($id: ID!) { setBackupPolicy(instanceId: $id, schedule: \"0 3 * * *\", retentionDays: 7) { schedule } }",
+        "mutation($id: ID!) { runRestoreDrill(instanceId: $id) { id } }",
+        "mutation($id: ID!) { restoreInstance(input: {sourceInstanceId: $id, name: \"copy\"}) { instance { id } } }",
+    ] {
+        let (_, body) = s.gql(Some(&token), mutation, json!({"id": id})).await;
+        let error = &body["errors"][0];
+        assert_eq!(
+            error["extensions"]["code"], "UNSUPPORTED",
+            "{mutation}: {body}"
+        );
+        assert!(
+            error["message"].as_str().unwrap().contains("KUBERNETES"),
+            "{body}"
+        );
+    }
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "query($id: ID!) { instance(id: $id) { backupPolicy { schedule } backups { edges { node { id } } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["instance"]["backups"]["edges"],
+        json!([]),
+        "{body}"
+    );
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "{ instances { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["instances"]["edges"].as_array().unwrap().len(),
+        1,
+        "{body}"
+    );
+}

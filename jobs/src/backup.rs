@@ -180,6 +180,9 @@ pub fn repository_for(
     inst: &Instance,
     repository: Option<&Arc<Repository>>,
 ) -> Result<Arc<Repository>> {
+    if inst.provider == Provider::Kubernetes {
+        return Err(kubernetes_unsupported());
+    }
     let Some(repository) = repository else {
         return Err(Error::Unsupported(
             "backups are off on this installation: pgBackRest is not installed \
@@ -194,10 +197,12 @@ pub fn repository_for(
              directory on the server would be lost with it"
                 .to_owned(),
         )),
-        (Provider::Kubernetes, _) => Err(Error::Unsupported(
-            "backups of KUBERNETES instances are not supported yet".to_owned(),
-        )),
+        (Provider::Kubernetes, _) => Err(kubernetes_unsupported()),
     }
+}
+
+fn kubernetes_unsupported() -> Error {
+    Error::Unsupported("backups of KUBERNETES instances are not supported yet".to_owned())
 }
 
 /// The stanza of instance `id`: fixed for its life and after it, so a deleted instance's
@@ -209,6 +214,9 @@ pub fn stanza(id: InstanceId) -> String {
 /// Set instance `id`'s backup policy; its next start writes the new retention into its
 /// configuration, and the scheduler follows the new schedule at once.
 pub async fn set_policy(db: &Db, id: InstanceId, policy: &BackupPolicy) -> Result<BackupPolicy> {
+    if db.instance(id).await?.provider == Provider::Kubernetes {
+        return Err(kubernetes_unsupported());
+    }
     parse_schedule(&policy.schedule)?;
     if !(1..=MAX_RETENTION_DAYS).contains(&policy.retention_days) {
         return Err(Error::InvalidInput(format!(
