@@ -382,6 +382,17 @@ async fn take_backup(op: &Operation, cx: &Context) -> Result<()> {
     let inst = instance::target(op, cx).await?;
     let backups = backups_of(&inst, cx).await?;
     let row = cx.db.begin_backup(op, inst.id, input.kind).await?;
+    // Backups run beside the instance's other operations: one stopped or deleted meanwhile
+    // ends this backup, at once and for good.
+    if inst.state != InstanceState::Running {
+        return Err(Error::Conflict(
+            format!(
+                "instance {} stopped running before its backup ({:?})",
+                inst.name, inst.state
+            )
+            .to_lowercase(),
+        ));
+    }
     let host = instance::host_of(&inst, cx).await?;
     let name = inst.resource_name();
     // pgBackRest's times are whole seconds.
