@@ -173,7 +173,8 @@ describe('InstanceDetailPage’s Data tab', () => {
   it('is not offered to viewers, whom the API refuses', async () => {
     renderAs('VIEWER', 'RUNNING');
     await screen.findByRole('heading', { name: 'Connection' });
-    expect(screen.queryByRole('tablist')).not.toBeInTheDocument();
+    const tabs = screen.getByRole('tablist', { name: 'Instance views' });
+    expect(within(tabs).getAllByRole('tab').map((t) => t.textContent)).toEqual(['Overview', 'Backups']);
     expect(screen.queryByRole('tab', { name: 'Data' })).not.toBeInTheDocument();
   });
 
