@@ -138,7 +138,7 @@ function InstanceDetail({ id }: { id: string }) {
           {notice.text}
         </Notice>
       )}
-      <InstanceProblems instance={inst} operate={operate} />
+      <InstanceProblems instance={inst} operate={operate} onBackups={() => showView('backups')} />
 
       {moveShown && <MoveProgress key={moveShown} id={moveShown} onChange={refetch} />}
 
