@@ -114,6 +114,8 @@ describe('InstanceDetailPage for a Kubernetes instance', () => {
     await userEvent.click(await screen.findByRole('button', { name: 'Delete…' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete orders?' });
     expect(dialog).toHaveTextContent('with all its data');
+    // Kubernetes instances have no backups to keep or delete.
+    expect(within(dialog).queryByLabelText('Delete its backups too')).not.toBeInTheDocument();
     await userEvent.click(within(dialog).getByLabelText('Keep the volume (PVC)'));
     expect(dialog).toHaveTextContent('keeps its volume (the PVC)');
     await userEvent.type(within(dialog).getByLabelText(/Type orders to confirm/), 'orders');
@@ -134,9 +136,12 @@ describe('InstanceDetailPage for a local instance', () => {
     expect(screen.getByText('No events yet.')).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Delete…' }));
     expect(screen.queryByLabelText('Keep the volume (PVC)')).not.toBeInTheDocument();
+    // Its backups are kept unless asked.
+    expect(screen.getByRole('dialog')).toHaveTextContent('Its backups are kept for their retention period');
+    expect(screen.getByLabelText('Delete its backups too')).not.toBeChecked();
     await userEvent.type(screen.getByLabelText(/Type orders to confirm/), 'orders{enter}');
     await screen.findByText('the list');
-    expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1' });
+    expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1', purgeBackups: false });
   });
 });
 
