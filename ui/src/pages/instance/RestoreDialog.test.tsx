@@ -68,6 +68,10 @@ describe('RestoreDialog', () => {
     await userEvent.click(within(dialog).getByRole('button', { name: 'Restore into a new instance' }));
     expect(within(dialog).getByRole('alert')).toHaveTextContent('inside the restore window');
     expect(sent.some((s) => s.name === 'RestoreInstance')).toBe(false);
+    // A new pick clears what was said about the last one.
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Latest' }));
+    expect(within(dialog).queryByRole('alert')).not.toBeInTheDocument();
+    expect(input).toHaveAttribute('aria-invalid', 'false');
   });
 
   it('sends the picked local time as UTC', async () => {

@@ -46,6 +46,11 @@ export function RestoreDialog({
   const [errors, setErrors] = useState<Partial<Record<RestoreField | 'form', string>>>({});
   const [{ fetching }, restore] = useMutation(RestoreInstanceMutation);
   const picked = fromLocalInput(time);
+  /** Change the picked time; what was said about the last one no longer applies. */
+  const pick = (value: string) => {
+    setTime(value);
+    setErrors(({ targetTime: _, ...rest }) => rest);
+  };
 
   const submit = async () => {
     const next: typeof errors = {};
@@ -151,16 +156,16 @@ export function RestoreDialog({
                 min={win ? toLocalInput(win.earliest) : undefined}
                 max={win ? toLocalInput(win.latest) : undefined}
                 value={time}
-                onChange={(e) => setTime(e.target.value)}
+                onChange={(e) => pick(e.target.value)}
                 aria-invalid={!!errors.targetTime}
                 aria-describedby={errors.targetTime ? `${id}-targetTime-error` : `${id}-time-utc`}
               />
               {win && (
                 <>
-                  <button type="button" className="btn btn-sm" onClick={() => setTime(toLocalInput(win.earliest))}>
+                  <button type="button" className="btn btn-sm" onClick={() => pick(toLocalInput(win.earliest))}>
                     Earliest
                   </button>
-                  <button type="button" className="btn btn-sm" onClick={() => setTime(toLocalInput(win.latest))}>
+                  <button type="button" className="btn btn-sm" onClick={() => pick(toLocalInput(win.latest))}>
                     Latest
                   </button>
                 </>
@@ -180,7 +185,7 @@ export function RestoreDialog({
           selected={mode === 'time' ? picked : win?.latest}
           onPick={(t) => {
             setMode('time');
-            setTime(toLocalInput(t));
+            pick(toLocalInput(t));
           }}
         />
 
