@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceDetailQuery, Role } from '../../gql/graphql';
 import { InstanceDetailPage } from '../InstanceDetail';
 import { P1, Route, renderApp } from '../../test/app';
@@ -94,6 +94,25 @@ describe('the Backups tab', () => {
     expect(within(timeline).getByTestId('timeline-window')).toBeInTheDocument();
     expect(within(timeline).getAllByTestId('timeline-backup')).toHaveLength(1);
     expect(within(card).getByRole('button', { name: 'Restore to a point in time…' })).toBeEnabled();
+  });
+
+  it("follows the window's end, which moves with the archived WAL without an event", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      let latest = LATEST;
+      const { sent } = renderBackups({
+        answer: (name) => (name === 'InstanceBackups' ? backupsAnswer({ backups: [first], earliestRestoreTime: EARLIEST, latestRestoreTime: latest }) : undefined),
+      });
+      const end = await screen.findByTestId('window-latest');
+      expect(end).toHaveAttribute('title', '2026-01-01 02:30:00 UTC');
+      const asked = sent.filter((s) => s.name === 'InstanceBackups').length;
+      latest = '2026-01-01T02:30:20Z';
+      await act(() => vi.advanceTimersByTimeAsync(15_000));
+      await waitFor(() => expect(screen.getByTestId('window-latest')).toHaveAttribute('title', '2026-01-01 02:30:20 UTC'));
+      expect(sent.filter((s) => s.name === 'InstanceBackups').length).toBeGreaterThan(asked);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says there is nothing to restore before the first backup, and offers no restore', async () => {

@@ -45,10 +45,12 @@ export function BackupStatusBadge({ status }: { status: Backup['status'] }) {
 /**
  * The Backups tab's data: the instance's policy, window, archiving, first page of backups and
  * drills, fetched again (at most every half second) whenever the instance changes (its backups,
- * drills and archiving touch it) or one of its operations does, and polled while a backup or a
- * drill runs. "Load more" fetches older backups.
+ * drills and archiving failures touch it) or one of its operations does. It is also polled:
+ * often while a backup or a drill runs, and otherwise every 15 s while the instance archives,
+ * since the window's end moves forward with the archived WAL without an event. "Load more"
+ * fetches older backups.
  */
-function useBackups(id: string) {
+function useBackups(id: string, archives: boolean) {
   const [result, reexecute] = useQuery({ query: BackupsQuery, variables: { id, first: PAGE, drills: DRILLS }, requestPolicy: 'cache-and-network' });
   const refetch = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
   const soon = useThrottled(refetch, 500);
@@ -56,7 +58,7 @@ function useBackups(id: string) {
   useLive(OperationUpdatedSubscription, {}, (d) => d.operationUpdated.targetId === id && soon(), refetch);
   const inst = result.data?.instance ?? null;
   const busy = !!inst && (inst.backups.nodes.some((b) => b.status === 'RUNNING') || inst.restoreDrills.some((d) => d.status === 'RUNNING'));
-  usePollWhile(busy, refetch, 4000);
+  usePollWhile(busy || archives, refetch, busy ? 4000 : 15_000);
   const more = useLoadMore(
     InstanceBackupsPageQuery,
     { id, first: PAGE },
@@ -256,7 +258,7 @@ export function BackupsTab({ instance, operate }: { instance: Source; operate: b
 
 function Backups({ instance, operate }: { instance: Source; operate: boolean }) {
   const navigate = useNavigate();
-  const { result, refetch, inst, backups, more } = useBackups(instance.id);
+  const { result, refetch, inst, backups, more } = useBackups(instance.id, instance.state === 'RUNNING');
   const [notice, setNotice] = useState<PageNotice | null>(null);
   const [refused, setRefused] = useState<ApiError | null>(null);
   const [restoring, setRestoring] = useState(false);
