@@ -296,6 +296,9 @@ try {
       TOYGRES_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       TOYGRES_HEALTH_INTERVAL_SECS: '5',
       TOYGRES_METRICS_INTERVAL_SECS: '1',
+      // A quiet instance's WAL is archived within a second, so its restore window's end
+      // follows the present closely.
+      TOYGRES_ARCHIVE_TIMEOUT_SECS: '1',
     },
     stdio: ['ignore', logFd, logFd],
   });
@@ -322,6 +325,44 @@ try {
   const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   const name = `e2e-${Date.now().toString(36)}`;
   let instanceUrl = '';
+  /**
+   * Wait until instance `id` has a finished backup and none under way. Its first backup is
+   * taken by itself right after it runs, and while it is, other operations on the instance
+   * (stop, delete) are refused.
+   */
+  /** Ask the API as the page's session, as another client would; the `data` of the answer. */
+  const asSession = async (query, variables = {}) => {
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('toygres.session')).token);
+    const r = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await r.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  /**
+   * Wait until instance `id` has a finished backup and none under way. Its first backup is
+   * taken by itself right after it runs, and while it is, other operations on the instance
+   * (stop, delete) are refused.
+   */
+  const backupsSettled = async (id, ms = 180_000) => {
+    const until = Date.now() + ms;
+    let last;
+    while (Date.now() < until) {
+      const { instance } = await asSession('query($id: ID!) { instance(id: $id) { backups(first: 5) { nodes { status } } } }', { id });
+      last = instance?.backups.nodes.map((b) => b.status) ?? [];
+      if (last.includes('SUCCEEDED') && !last.includes('RUNNING')) return;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    throw new Error(`instance ${id} has no finished backup after ${ms / 1000}s (backups: ${last?.join(', ') || 'none'})`);
+  };
+  /** Run `query` with psql on instance `id`, through its connection string: the rows, unaligned. */
+  const psql = async (id, query) => {
+    const { instance } = await asSession('query($id: ID!) { instance(id: $id) { connectionString } }', { id });
+    return execFileSync('psql', [instance.connectionString, '-X', '-A', '-t', '-q', '-c', query], { encoding: 'utf8', timeout: 30_000 }).trim();
+  };
 
   await test('a failed login says so and stays on the login page', async () => {
     await page.goto('/instances');
@@ -457,6 +498,7 @@ try {
 
   await test('stop and start follow their operations live', async () => {
     await page.goto(instanceUrl);
+    await backupsSettled(instanceUrl.split('/').pop());
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await page.getByRole('link', { name: 'Follow the operation' }).click();
     await page.waitForURL(/\/operations\/[^/]+$/);
@@ -526,6 +568,106 @@ try {
     await shot('12-cluster');
     await page.getByRole('table', { name: 'Instance counts' }).getByRole('link').first().click();
     await page.waitForURL(/\/instances\?state=/);
+  });
+
+  // Backups: the first is taken as soon as the instance runs; more on request; a restore
+  // makes a new instance from them.
+  await test('the Backups tab: the first backup, Back up now arriving live, and a restore to the latest point that runs', async () => {
+    await page.goto(instanceUrl);
+    await page.getByRole('tab', { name: 'Backups' }).click();
+    await page.waitForURL(/[?&]tab=backups/);
+    await page.locator('#tab-backups[aria-selected="true"]').waitFor();
+    let navigations = 0;
+    const count = (f) => f === page.mainFrame() && navigations++;
+    page.on('framenavigated', count);
+    try {
+      const table = page.getByRole('table', { name: 'Backups' });
+      // The automatic first backup (it may still be running when the tab opens).
+      await table.locator('tbody tr[data-status="SUCCEEDED"]').first().waitFor({ timeout: 180_000 });
+      await page.getByTestId('restore-timeline').waitFor();
+      // Back up now is offered while no backup is being taken.
+      const rows = (status = '') => `table[aria-label="Backups"] tbody tr${status && `[data-status="${status}"]`}`;
+      await page.waitForFunction((sel) => !document.querySelector(sel), rows('RUNNING'), { timeout: 180_000 });
+      const before = await page.locator(rows()).count();
+      const succeeded = await page.locator(rows('SUCCEEDED')).count();
+      await shot('60-backups-first');
+
+      await page.getByRole('button', { name: 'Back up now' }).click();
+      await page.getByRole('link', { name: 'Follow the operation' }).waitFor();
+      // The new backup's row arrives by instanceUpdated, then turns SUCCEEDED.
+      await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [rows(), before], { timeout: 60_000 });
+      await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [rows('SUCCEEDED'), succeeded], { timeout: 180_000 });
+      if (navigations) throw new Error('the page reloaded');
+      await shot('61-backups-second');
+
+      // A write after both backups, which only the archived WAL holds: once the window's end
+      // (to the second, as the picker offers it) has passed it, the latest point includes it.
+      const sourceId = instanceUrl.split('/').pop();
+      await psql(sourceId, "create table e2e_restore (v text); insert into e2e_restore values ('after the backups')");
+      // Asked once that has committed: a moment after the write.
+      const wrote = Number(await psql(sourceId, 'select (extract(epoch from clock_timestamp()) * 1000)::bigint'));
+      await page.waitForFunction(
+        (t) => {
+          const title = document.querySelector('[data-testid="restore-window"] [data-testid="window-latest"]')?.getAttribute('title') ?? '';
+          return Date.parse(title.replace(' UTC', 'Z').replace(' ', 'T')) >= t;
+        },
+        wrote,
+        // The tab polls the window every 15 s; the archive trails by a health interval or two.
+        { timeout: 90_000 },
+      );
+
+      // Restore: a time outside the window is refused in the form; the latest one is sent.
+      await page.getByRole('button', { name: 'Restore to a point in time…' }).click();
+      const dialog = page.getByRole('dialog', { name: /^Restore / });
+      await dialog.getByLabel('A point in time').check();
+      const picker = dialog.getByLabel('Date and time (your local time)');
+      const min = await picker.getAttribute('min');
+      const before1h = await picker.evaluate((el, m) => {
+        const d = new Date(new Date(m).getTime() - 3_600_000);
+        const p = (n) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+      }, min);
+      await picker.fill(before1h);
+      await dialog.getByRole('button', { name: 'Restore into a new instance' }).click();
+      await dialog.getByRole('alert').getByText(/inside the restore window/).waitFor();
+      await dialog.getByRole('button', { name: 'Latest', exact: true }).click();
+      if ((await picker.inputValue()).slice(0, 16) !== (await picker.getAttribute('max')).slice(0, 16)) throw new Error(`Latest gave ${await picker.inputValue()}`);
+      const restoredName = await dialog.getByLabel('New instance name').inputValue();
+      if (restoredName !== `${name}-restored`) throw new Error(`suggested name ${restoredName}`);
+      await shot('62-restore-dialog');
+      await dialog.getByRole('button', { name: 'Restore into a new instance' }).click();
+    } finally {
+      page.off('framenavigated', count);
+    }
+
+    // The new instance's page, which follows it to RUNNING.
+    await page.waitForURL((u) => /^\/instances\/[0-9a-f-]{36}$/.test(u.pathname) && u.pathname !== instanceUrl);
+    const restoredUrl = new URL(page.url()).pathname;
+    await page.getByText(/Restore from .* requested/).waitFor();
+    await page.getByRole('heading', { name: new RegExp(`^${name}-restored`) }).waitFor();
+    await page.getByRole('heading').getByText('RUNNING').waitFor({ timeout: 180_000 });
+    const from = page.getByTestId('restored-from').getByRole('link');
+    if ((await from.getAttribute('href')) !== instanceUrl) throw new Error(`restored from ${await from.getAttribute('href')}`);
+    await shot('63-restored-running');
+    // It holds the write made after the last backup.
+    const rows = await psql(restoredUrl.split('/').pop(), 'select v from e2e_restore');
+    if (rows !== 'after the backups') throw new Error(`the restored instance has ${JSON.stringify(rows)}`);
+    // It is backed up by itself too, once running; live, on its Backups tab.
+    await page.getByRole('tab', { name: 'Backups' }).click();
+    await page.getByRole('table', { name: 'Backups' }).locator('tbody tr[data-status="SUCCEEDED"]').first().waitFor({ timeout: 180_000 });
+    await backupsSettled(restoredUrl.split('/').pop());
+
+    // Deleted with its backups: the dialog says they are kept unless asked.
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const del = page.getByRole('dialog', { name: `Delete ${name}-restored?` });
+    await del.getByText('Its backups are kept for their retention period').waitFor();
+    await del.getByLabel('Delete its backups too').check();
+    await del.getByText('its backups go too').waitFor();
+    await del.getByLabel(/Type .* to confirm/).fill(`${name}-restored`);
+    await del.getByRole('button', { name: 'Delete instance' }).click();
+    await page.waitForURL(/\/instances$/);
+    const { instance: gone } = await asSession('query($id: ID!) { instance(id: $id) { state } }', { id: restoredUrl.split('/').pop() });
+    if (!['DELETING', 'DELETED'].includes(gone?.state)) throw new Error(`the restored instance is ${gone?.state}`);
   });
 
   // Projects, members, API tokens, signing keys and the audit log.
@@ -814,8 +956,9 @@ try {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     await page.goto(instance2Url);
+    await backupsSettled(instance2Url.split('/').pop());
     await page.getByRole('button', { name: 'Delete…' }).click();
-    await page.getByRole('dialog').locator('input').fill(name2);
+    await page.getByRole('dialog').getByLabel(/to confirm/).fill(name2);
     await page.getByRole('button', { name: 'Delete instance' }).click();
     await page.waitForURL(/\/instances$/);
     await page.getByText('No instances yet').waitFor({ timeout: 90_000 });
@@ -838,9 +981,9 @@ try {
     await page.getByRole('button', { name: 'Delete…' }).click();
     const confirm = page.getByRole('button', { name: 'Delete instance' });
     if (!(await confirm.isDisabled())) throw new Error('delete enabled before the name was typed');
-    await page.getByRole('dialog').locator('input').fill(name.slice(0, -1));
+    await page.getByRole('dialog').getByLabel(/to confirm/).fill(name.slice(0, -1));
     if (!(await confirm.isDisabled())) throw new Error('delete enabled with a wrong name');
-    await page.getByRole('dialog').locator('input').fill(name);
+    await page.getByRole('dialog').getByLabel(/to confirm/).fill(name);
     await shot('11-delete-confirm');
     await confirm.click();
     await page.waitForURL(/\/instances$/);

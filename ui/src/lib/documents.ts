@@ -44,8 +44,21 @@ export const InstancesQuery = graphql(`
         lastCheckedAt
         createdAt
         updatedAt
+        lastDrill: restoreDrills(first: 1) {
+          ...LastDrillFields
+        }
       }
     }
+  }
+`);
+
+/** An instance's newest restore drill: the list and the header show a failed one in red. */
+export const LastDrillFields = graphql(`
+  fragment LastDrillFields on RestoreDrill {
+    id
+    status
+    at
+    error
   }
 `);
 
@@ -64,6 +77,9 @@ export const InstanceUpdatedSubscription = graphql(`
       lastCheckedAt
       serverVersion
       updatedAt
+      lastDrill: restoreDrills(first: 1) {
+        ...LastDrillFields
+      }
     }
   }
 `);
@@ -93,6 +109,13 @@ export const InstanceDetailQuery = graphql(`
       serverVersion
       createdAt
       updatedAt
+      restoredFrom
+      archiving {
+        ...ArchivingFields
+      }
+      lastDrill: restoreDrills(first: 1) {
+        ...LastDrillFields
+      }
       server {
         id
         name
@@ -205,8 +228,8 @@ export const RestartInstanceMutation = graphql(`
 `);
 
 export const DeleteInstanceMutation = graphql(`
-  mutation DeleteInstance($id: ID!, $retainStorage: Boolean) {
-    deleteInstance(id: $id, retainStorage: $retainStorage) {
+  mutation DeleteInstance($id: ID!, $retainStorage: Boolean, $purgeBackups: Boolean) {
+    deleteInstance(id: $id, retainStorage: $retainStorage, purgeBackups: $purgeBackups) {
       id
       kind
       status
@@ -1077,6 +1100,156 @@ export const RunReadOnlyQueryMutation = graphql(`
   mutation RunReadOnlyQuery($instanceId: ID!, $sql: String!) {
     runReadOnlyQuery(instanceId: $instanceId, sql: $sql) {
       ...RowSetFields
+    }
+  }
+`);
+
+// Backups, restores and restore drills.
+
+export const ArchivingFields = graphql(`
+  fragment ArchivingFields on Archiving {
+    lastArchivedAt
+    lastFailedAt
+    lastError
+  }
+`);
+
+export const BackupFields = graphql(`
+  fragment BackupFields on Backup {
+    id
+    kind
+    status
+    startedAt
+    finishedAt
+    sizeBytes
+    storedBytes
+    label
+    error
+    operationId
+  }
+`);
+
+export const RestoreDrillFields = graphql(`
+  fragment RestoreDrillFields on RestoreDrill {
+    id
+    at
+    status
+    finishedAt
+    rtoMs
+    rpoMs
+    error
+    scratchInstanceId
+    operationId
+  }
+`);
+
+/** An instance's Backups tab: its policy, restore window, archiving, backups and drills. */
+export const InstanceBackupsQuery = graphql(`
+  query InstanceBackups($id: ID!, $first: Int!, $drills: Int!) {
+    instance(id: $id) {
+      id
+      updatedAt
+      backupPolicy {
+        schedule
+        retentionDays
+      }
+      earliestRestoreTime
+      latestRestoreTime
+      archiving {
+        ...ArchivingFields
+      }
+      backups(first: $first) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        nodes {
+          ...BackupFields
+        }
+      }
+      restoreDrills(first: $drills) {
+        ...RestoreDrillFields
+      }
+    }
+  }
+`);
+
+/** Older backups, for "Load more". */
+export const InstanceBackupsPageQuery = graphql(`
+  query InstanceBackupsPage($id: ID!, $first: Int!, $after: String) {
+    instance(id: $id) {
+      id
+      backups(first: $first, after: $after) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        nodes {
+          ...BackupFields
+        }
+      }
+    }
+  }
+`);
+
+export const CreateBackupMutation = graphql(`
+  mutation CreateBackup($instanceId: ID!, $kind: BackupKind!) {
+    createBackup(instanceId: $instanceId, kind: $kind) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const SetBackupPolicyMutation = graphql(`
+  mutation SetBackupPolicy($instanceId: ID!, $schedule: String!, $retentionDays: Int!) {
+    setBackupPolicy(instanceId: $instanceId, schedule: $schedule, retentionDays: $retentionDays) {
+      schedule
+      retentionDays
+    }
+  }
+`);
+
+export const RestoreInstanceMutation = graphql(`
+  mutation RestoreInstance($input: RestoreInstanceInput!) {
+    restoreInstance(input: $input) {
+      instance {
+        id
+        name
+        state
+      }
+      operation {
+        id
+      }
+    }
+  }
+`);
+
+export const RunRestoreDrillMutation = graphql(`
+  mutation RunRestoreDrill($instanceId: ID!) {
+    runRestoreDrill(instanceId: $instanceId) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const RestoreDrillPolicyQuery = graphql(`
+  query RestoreDrillPolicy($projectId: ID) {
+    restoreDrillPolicy(projectId: $projectId) {
+      projectId
+      schedule
+    }
+  }
+`);
+
+export const SetRestoreDrillPolicyMutation = graphql(`
+  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {
+    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {
+      projectId
+      schedule
     }
   }
 `);

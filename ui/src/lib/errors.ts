@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'INVALID_INPUT'
+  | 'UNSUPPORTED'
   | 'LAGGED'
   | 'INTERNAL';
 
@@ -47,6 +48,8 @@ export function advice(err: ApiError): string {
       return 'It may have been deleted, or you may not have access to it.';
     case 'INVALID_INPUT':
       return 'Check the address, or the values you entered.';
+    case 'UNSUPPORTED':
+      return 'This installation, or this kind of instance, cannot do that yet.';
     case 'NETWORK':
       return 'Check that the Toygres server is running, then retry.';
     case 'INTERNAL':

@@ -1,4 +1,4 @@
-import { act, render, screen, within } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { Provider as Urql } from 'urql';
@@ -7,6 +7,7 @@ import { InstanceDetailPage } from './InstanceDetail';
 import { AuthProvider } from '../lib/auth';
 import { gqlError, mockClient } from '../test/mockClient';
 import type { InstanceDetailQuery } from '../gql/graphql';
+import { backupsAnswer } from '../test/fixtures';
 
 type Instance = NonNullable<InstanceDetailQuery['instance']>;
 
@@ -37,6 +38,9 @@ const instance: Instance = {
   serverVersion: null,
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:05Z',
+  restoredFrom: null,
+  archiving: null,
+  lastDrill: [],
   server: null,
   moves: [],
   healthChecks: [],
@@ -54,9 +58,15 @@ function logIn() {
 }
 afterEach(() => localStorage.clear());
 
+/** What the last `renderPage` answers `InstanceDetail` with; a test may change it. */
+const renderedAnswer: { instance: Instance } = { instance };
+
 function renderPage(data: Instance = instance) {
+  renderedAnswer.instance = data;
   const mock = mockClient((name) => {
-    if (name === 'InstanceDetail') return { instance: data, instancePlans: plans };
+    if (name === 'InstanceDetail') return { instance: renderedAnswer.instance, instancePlans: plans };
+    if (name === 'InstanceBackups') return backupsAnswer();
+    if (name === 'RestoreDrillPolicy') return { restoreDrillPolicy: { projectId: 'p1', schedule: '0 4 * * 0' } };
     if (name === 'DeleteInstance') return { deleteInstance: { id: 'o2', kind: 'delete_instance', status: 'QUEUED' } };
     throw new Error(`unexpected ${name}`);
   });
@@ -104,6 +114,8 @@ describe('InstanceDetailPage for a Kubernetes instance', () => {
     await userEvent.click(await screen.findByRole('button', { name: 'Delete…' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete orders?' });
     expect(dialog).toHaveTextContent('with all its data');
+    // Kubernetes instances have no backups to keep or delete.
+    expect(within(dialog).queryByLabelText('Delete its backups too')).not.toBeInTheDocument();
     await userEvent.click(within(dialog).getByLabelText('Keep the volume (PVC)'));
     expect(dialog).toHaveTextContent('keeps its volume (the PVC)');
     await userEvent.type(within(dialog).getByLabelText(/Type orders to confirm/), 'orders');
@@ -124,9 +136,12 @@ describe('InstanceDetailPage for a local instance', () => {
     expect(screen.getByText('No events yet.')).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Delete…' }));
     expect(screen.queryByLabelText('Keep the volume (PVC)')).not.toBeInTheDocument();
+    // Its backups are kept unless asked.
+    expect(screen.getByRole('dialog')).toHaveTextContent('Its backups are kept for their retention period');
+    expect(screen.getByLabelText('Delete its backups too')).not.toBeChecked();
     await userEvent.type(screen.getByLabelText(/Type orders to confirm/), 'orders{enter}');
     await screen.findByText('the list');
-    expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1' });
+    expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1', purgeBackups: false });
   });
 });
 
@@ -170,7 +185,8 @@ describe('InstanceDetailPage’s Data tab', () => {
   it('is not offered to viewers, whom the API refuses', async () => {
     renderAs('VIEWER', 'RUNNING');
     await screen.findByRole('heading', { name: 'Connection' });
-    expect(screen.queryByRole('tablist')).not.toBeInTheDocument();
+    const tabs = screen.getByRole('tablist', { name: 'Instance views' });
+    expect(within(tabs).getAllByRole('tab').map((t) => t.textContent)).toEqual(['Overview', 'Backups']);
     expect(screen.queryByRole('tab', { name: 'Data' })).not.toBeInTheDocument();
   });
 
@@ -295,5 +311,38 @@ describe('InstanceDetailPage for an instance on a fleet server', () => {
     expect(sent.find((s) => s.name === 'MoveInstance')?.variables).toEqual({ id: 'i1' });
     expect(await within(dialog).findByRole('alert')).toHaveTextContent('cannot move: no server has room for it');
     expect(screen.queryByTestId('move-progress')).not.toBeInTheDocument();
+  });
+});
+
+describe('InstanceDetailPage’s header, about backups', () => {
+  const local: Instance = { ...instance, provider: 'LOCAL', serviceType: null, statusMessage: null, state: 'RUNNING', health: 'HEALTHY', events: { ...instance.events, nodes: [] } };
+
+  it('shows archiving that fails, with what it means for restores, and clears it live', async () => {
+    const archiving = { lastArchivedAt: '2026-01-01T00:00:00Z', lastFailedAt: '2026-01-01T00:05:00Z', lastError: 'archive-push: unable to write to repository: No space left on device' };
+    const { push } = renderPage({ ...local, archiving });
+    const banner = await screen.findByTestId('archiving-error');
+    expect(banner).toHaveRole('alert');
+    expect(banner).toHaveTextContent('WAL archiving is failing');
+    expect(banner).toHaveTextContent('No space left on device');
+    expect(banner).toHaveTextContent(`restores reach only to ${new Date('2026-01-01T00:00:00Z').toLocaleString()}`);
+    expect(within(banner).getByText(new Date('2026-01-01T00:00:00Z').toLocaleString())).toHaveAttribute('title', '2026-01-01 00:00:00 UTC');
+    // Archiving works again: the update refetches the page, which no longer reports it.
+    renderedAnswer.instance = { ...local, archiving: { ...archiving, lastError: null }, updatedAt: '2026-01-01T00:06:00Z' };
+    const { id, name, state, health, failureReason, statusMessage, host, port, latencyMs, lastCheckedAt, serverVersion, updatedAt, lastDrill } = renderedAnswer.instance;
+    const event = { id, name, state, health, failureReason, statusMessage, host, port, latencyMs, lastCheckedAt, serverVersion, updatedAt, lastDrill };
+    act(() => push('InstanceUpdated', { instanceUpdated: event }, { id: 'i1' }));
+    await waitFor(() => expect(screen.queryByTestId('archiving-error')).not.toBeInTheDocument());
+  });
+
+  it('shows a failed restore drill in red, and opens the Backups tab from it', async () => {
+    const lastDrill = [{ id: 'd1', status: 'FAILED' as const, at: '2026-01-01T04:00:00Z', error: 'the canary row is missing from the restored copy' }];
+    renderPage({ ...local, lastDrill });
+    const banner = await screen.findByTestId('drill-failed');
+    expect(banner).toHaveClass('notice-bad');
+    expect(banner).toHaveTextContent('The last restore drill failed');
+    expect(banner).toHaveTextContent('the canary row is missing from the restored copy');
+    expect(screen.queryByTestId('archiving-error')).not.toBeInTheDocument();
+    await userEvent.click(within(banner).getByRole('button', { name: 'Open Backups' }));
+    expect(screen.getByRole('tab', { name: 'Backups' })).toHaveAttribute('aria-selected', 'true');
   });
 });

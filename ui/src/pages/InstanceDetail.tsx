@@ -14,10 +14,11 @@ import { INSTANCE_TRANSITIONAL, unfinished } from '../lib/states';
 import { DeleteInstanceDialog } from './instance/DeleteInstanceDialog';
 import { InstanceHeader, InstanceProblems } from './instance/InstanceHeader';
 import { InstanceOverview } from './instance/InstanceOverview';
+import { BackupsTab } from './instance/Backups';
 
 const CHECKS = 40;
 
-type View = 'overview' | 'data';
+type View = 'overview' | 'backups' | 'data';
 
 /**
  * Instance `id` as fetched, and its newest live version: refetched when it or one of its
@@ -43,37 +44,44 @@ function useInstance(id: string) {
   return { result, refetch, live };
 }
 
-/** What the page says first: that the instance was just requested, when it was. */
+/** What the page says first: that the instance was just requested (or restored), when it was. */
 function arrivalNotice(state: unknown): PageNotice | null {
-  const st = state as { created?: boolean; operationId?: string } | null;
+  const st = state as { created?: boolean; operationId?: string; restoredFrom?: string } | null;
   if (!st?.created) return null;
   return {
     tone: 'ok',
     text: (
       <>
-        Instance requested. It is being created; this page updates by itself.{' '}
-        {st.operationId && <Link to={`/operations/${st.operationId}`}>Follow the operation</Link>}
+        {st.restoredFrom ? `Restore from ${st.restoredFrom} requested. The new instance is being made from its backups` : 'Instance requested. It is being created'};
+        this page updates by itself. {st.operationId && <Link to={`/operations/${st.operationId}`}>Follow the operation</Link>}
       </>
     ),
   };
 }
 
-/** The Overview and Data tabs, offered when the Data tab may be used. */
-function ViewTabs({ view, onShow }: { view: View; onShow: (v: View) => void }) {
+/** The Overview, Backups and (when it may be used) Data tabs. */
+function ViewTabs({ view, data, onShow }: { view: View; data: boolean; onShow: (v: View) => void }) {
+  const tab = (v: View, label: string) => (
+    <button type="button" role="tab" id={`tab-${v}`} aria-selected={view === v} aria-controls={`panel-${v}`} onClick={() => onShow(v)}>
+      {label}
+    </button>
+  );
   return (
     <div className="tabs" role="tablist" aria-label="Instance views">
-      <button type="button" role="tab" id="tab-overview" aria-selected={view === 'overview'} aria-controls="panel-overview" onClick={() => onShow('overview')}>
-        Overview
-      </button>
-      <button type="button" role="tab" id="tab-data" aria-selected={view === 'data'} aria-controls="panel-data" onClick={() => onShow('data')}>
-        Data
-      </button>
+      {tab('overview', 'Overview')}
+      {tab('backups', 'Backups')}
+      {data && tab('data', 'Data')}
     </div>
   );
 }
 
+/** An instance's page; another instance's (a restore's, say) starts afresh. */
 export function InstanceDetailPage() {
   const { id = '' } = useParams();
+  return <InstanceDetail key={id} id={id} />;
+}
+
+function InstanceDetail({ id }: { id: string }) {
   const a = useAccess();
   const [params, setParams] = useSearchParams();
   const location = useLocation();
@@ -82,7 +90,6 @@ export function InstanceDetailPage() {
   const [dialog, setDialog] = useState<'move' | 'delete' | null>(null);
   // The move started on this page, followed below the header.
   const [moveStarted, setMoveStarted] = useState<string | null>(null);
-  useEffect(() => setMoveStarted(null), [id]);
 
   const err = apiError(result.error);
   if (err && !result.data) return <ErrorState error={err} onRetry={refetch} title="Could not load the instance" />;
@@ -102,11 +109,12 @@ export function InstanceDetailPage() {
   const operate = a.canOperateIn(inst.projectId);
   // The data browser: for the project's admins and operators, while the instance runs.
   const canBrowse = operate && inst.state === 'RUNNING';
-  const view: View = canBrowse && params.get('tab') === 'data' ? 'data' : 'overview';
+  const asked = params.get('tab');
+  const view: View = asked === 'backups' ? 'backups' : canBrowse && asked === 'data' ? 'data' : 'overview';
   const showView = (v: View) => {
     const next = new URLSearchParams(params);
-    if (v === 'data') next.set('tab', 'data');
-    else next.delete('tab');
+    if (v === 'overview') next.delete('tab');
+    else next.set('tab', v);
     setParams(next);
   };
   // A move under way (started here, by a drain, or by another client) is followed live.
@@ -130,17 +138,21 @@ export function InstanceDetailPage() {
           {notice.text}
         </Notice>
       )}
-      <InstanceProblems instance={inst} operate={operate} />
+      <InstanceProblems instance={inst} operate={operate} onBackups={() => showView('backups')} />
 
       {moveShown && <MoveProgress key={moveShown} id={moveShown} onChange={refetch} />}
 
-      {canBrowse && <ViewTabs view={view} onShow={showView} />}
+      <ViewTabs view={view} data={canBrowse} onShow={showView} />
       {view === 'data' ? (
         <div role="tabpanel" id="panel-data" aria-labelledby="tab-data">
           <DataBrowser instanceId={inst.id} />
         </div>
+      ) : view === 'backups' ? (
+        <div role="tabpanel" id="panel-backups" aria-labelledby="tab-backups">
+          <BackupsTab instance={inst} operate={operate} />
+        </div>
       ) : (
-        <div role={canBrowse ? 'tabpanel' : undefined} id="panel-overview" aria-labelledby={canBrowse ? 'tab-overview' : undefined}>
+        <div role="tabpanel" id="panel-overview" aria-labelledby="tab-overview">
           <InstanceOverview instance={inst} fetched={base} plan={plan} onGap={refetch} />
         </div>
       )}

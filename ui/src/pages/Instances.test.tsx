@@ -57,4 +57,28 @@ describe('InstancesPage', () => {
     act(() => push('InstanceUpdated', event('i1', 'orders', 'STOPPING', '2026-01-01T00:00:04Z')));
     expect(state('orders')).toHaveTextContent('STOPPING');
   });
+
+  it('shows an instance whose last restore drill failed in red, live', async () => {
+    localStorage.setItem('toygres.project', P1.id);
+    const ok = [{ id: 'd1', status: 'SUCCEEDED', at: '2026-01-01T04:00:00Z', error: null }];
+    const { push } = renderApp(<Route path="/instances" element={<InstancesPage />} />, {
+      at: '/instances',
+      as: { roles: { [P1.id]: 'OPERATOR' } },
+      answer: (name) =>
+        name === 'Instances'
+          ? { instances: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ ...row('i1', 'orders', 'RUNNING', '2026-01-01T00:00:01Z'), lastDrill: ok }] } }
+          : undefined,
+    });
+    const table = await screen.findByTestId('instances-table');
+    const orders = table.querySelector('tr[data-instance="orders"]') as HTMLElement;
+    expect(within(orders).queryByTestId('drill-failed')).not.toBeInTheDocument();
+
+    // The drill fails: its row touches the instance, and the event carries the drill.
+    const failed = [{ id: 'd2', status: 'FAILED', at: '2026-01-02T04:00:00Z', error: 'the canary row is missing' }];
+    act(() => push('InstanceUpdated', { instanceUpdated: { ...event('i1', 'orders', 'RUNNING', '2026-01-02T04:05:00Z').instanceUpdated, lastDrill: failed } }));
+    const badge = await within(orders).findByTestId('drill-failed');
+    expect(badge).toHaveTextContent('drill failed');
+    expect(within(badge).getByText('drill failed')).toHaveClass('badge-bad');
+    expect(within(badge).getByText('drill failed')).toHaveAttribute('title', 'The last restore drill failed: the canary row is missing');
+  });
 });

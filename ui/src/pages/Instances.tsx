@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { InstanceUpdatedSubscription, InstancesQuery } from '../lib/documents';
 import type { Health, InstanceState } from '../gql/graphql';
-import { HealthBadge, ProviderBadge, StateBadge } from '../components/Badge';
+import { Badge, HealthBadge, ProviderBadge, StateBadge } from '../components/Badge';
 import { ListFoot } from '../components/ListFoot';
 import { Empty, ErrorState, Loading, Notice } from '../components/States';
 import { apiError } from '../lib/errors';
@@ -170,6 +170,16 @@ export function InstancesPage() {
                     </td>
                     <td data-testid="health">
                       <HealthBadge health={r.health} />
+                      {r.lastDrill?.[0]?.status === 'FAILED' && (
+                        <>
+                          {' '}
+                          <span data-testid="drill-failed">
+                            <Badge tone="bad" title={`The last restore drill failed${r.lastDrill[0].error ? `: ${r.lastDrill[0].error}` : ''}`}>
+                              drill failed
+                            </Badge>
+                          </span>
+                        </>
+                      )}
                     </td>
                     <td>PG {r.version}</td>
                     <td className="mono small">{r.host && r.port ? `${r.host}:${r.port}` : '—'}</td>

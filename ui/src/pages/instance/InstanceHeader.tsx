@@ -5,6 +5,8 @@ import { HealthBadge, StateBadge } from '../../components/Badge';
 import { Notice, type PageNotice } from '../../components/States';
 import { apiError } from '../../lib/errors';
 import { providerName } from '../../lib/states';
+import { utc } from '../../lib/backups';
+import { dateTime, relativeTime } from '../../lib/format';
 import type { InstanceData } from './types';
 
 /**
@@ -98,8 +100,21 @@ export function InstanceHeader({
   );
 }
 
-/** Why the instance failed, and a problem its provider reports, each in a banner. */
-export function InstanceProblems({ instance, operate }: { instance: InstanceData; operate: boolean }) {
+/**
+ * What is wrong, each in a banner: why the instance failed, a problem its provider reports,
+ * WAL archiving that fails (restores cannot reach past the last archived WAL), and a failed
+ * restore drill (its backups may not restore). `onBackups` opens the Backups tab.
+ */
+export function InstanceProblems({ instance, operate, onBackups }: { instance: InstanceData; operate: boolean; onBackups?: () => void }) {
+  const archiving = instance.archiving;
+  // `?.`: a live event from an older server may not carry it.
+  const drill = instance.lastDrill?.[0];
+  const live = instance.state !== 'DELETED';
+  const toBackups = onBackups && (
+    <button type="button" className="link-button" onClick={onBackups}>
+      Open Backups
+    </button>
+  );
   return (
     <>
       {instance.state === 'FAILED' && instance.failureReason && (
@@ -107,10 +122,35 @@ export function InstanceProblems({ instance, operate }: { instance: InstanceData
           <strong>Failed:</strong> {instance.failureReason}. {operate && 'Start it to try again, or delete it.'}
         </Notice>
       )}
-      {instance.statusMessage && instance.state !== 'DELETED' && (
+      {instance.statusMessage && live && (
         <Notice tone="warn" testId="status-message">
           <strong>{providerName(instance.provider)} reports a problem:</strong> <span className="mono-wrap">{instance.statusMessage}</span>
           <div className="small muted">This clears by itself once the problem is gone; the events below say when it began.</div>
+        </Notice>
+      )}
+      {archiving?.lastError && live && (
+        <Notice tone="bad" testId="archiving-error">
+          <strong>WAL archiving is failing</strong>
+          {archiving.lastFailedAt && (
+            <span title={utc(archiving.lastFailedAt)}> (last failure {relativeTime(archiving.lastFailedAt)})</span>
+          )}
+          : <span className="mono-wrap">{archiving.lastError}</span>
+          <div className="small muted">
+            Until it works again, restores reach only to{' '}
+            {archiving.lastArchivedAt ? <span title={utc(archiving.lastArchivedAt)}>{dateTime(archiving.lastArchivedAt)}</span> : 'the last archived WAL'}, and
+            the WAL waiting to be archived fills the disk. {toBackups}
+          </div>
+        </Notice>
+      )}
+      {drill?.status === 'FAILED' && live && (
+        <Notice tone="bad" testId="drill-failed">
+          <strong>The last restore drill failed</strong> <span title={utc(drill.at)}>({relativeTime(drill.at)})</span>
+          {drill.error && (
+            <>
+              : <span className="mono-wrap">{drill.error}</span>
+            </>
+          )}
+          <div className="small muted">Its backups may not restore. Run a drill again once the cause is fixed. {toBackups}</div>
         </Notice>
       )}
     </>

@@ -65,6 +65,16 @@ function InstanceFacts({ instance, fetched: { server }, plan }: OverviewProps) {
         <dd>{instance.storageGb} GB</dd>
         <dt>Created</dt>
         <dd title={instance.createdAt}>{dateTime(instance.createdAt)}</dd>
+        {instance.restoredFrom && (
+          <>
+            <dt>Restored from</dt>
+            <dd data-testid="restored-from">
+              <Link to={`/instances/${instance.restoredFrom}`} className="mono small">
+                {instance.restoredFrom}
+              </Link>
+            </dd>
+          </>
+        )}
         <dt>Last check</dt>
         <dd>
           {relativeTime(instance.lastCheckedAt)} {instance.latencyMs != null && <span className="muted small">({instance.latencyMs.toFixed(1)} ms)</span>}
