@@ -95,13 +95,12 @@ pub async fn set_policy(db: &Db, project: ProjectId, schedule: &str) -> Result<S
 
 /// Start a drill of instance `id`: it must be running and have a backup.
 pub async fn start(
-    cx_db: &Db,
+    db: &Db,
     local_versions: &[u32],
     repository: Option<&std::sync::Arc<backup::Repository>>,
     id: InstanceId,
     requested_by: Option<UserId>,
 ) -> Result<Operation> {
-    let db = cx_db;
     let source = db.instance(id).await?;
     backup::repository_for(&source, repository)?;
     if source.state != InstanceState::Running {
@@ -125,17 +124,14 @@ pub async fn start(
         name: format!("drill-{}", &hex[hex.len() - 12..]),
         provider: Some(Provider::Local),
         plan: Some("small".to_owned()),
+        version: Some(source.pg_version),
+        username: Some(source.username.clone()),
+        database: Some(source.database_name.clone()),
         ..instance::CreateInstance::default()
     };
     let offer = instance::Offer {
         local_versions: local_versions.to_vec(),
         ..instance::Offer::default()
-    };
-    let input = instance::CreateInstance {
-        version: Some(source.pg_version),
-        username: Some(source.username.clone()),
-        database: Some(source.database_name.clone()),
-        ..input
     };
     let mut tx = db.begin().await?;
     let scratch = instance::insert_in(

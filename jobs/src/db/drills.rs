@@ -81,12 +81,13 @@ impl Db {
         )
     }
 
-    /// `UPDATE restore_drills SET <set>` for drill `id` (with `$2` = `message`), touching
-    /// the drilled instance.
+    /// `UPDATE restore_drills SET <set>` for drill `id` (`$2` is `message`, which `set` may
+    /// leave unused), touching the drilled instance.
     async fn update_drill(&self, id: Uuid, set: &'static str, message: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let instance: InstanceId = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "UPDATE restore_drills SET {set} WHERE id = $1 AND $2::text IS NOT NULL RETURNING instance_id"
+            "UPDATE restore_drills SET {set}, error = CASE WHEN $2 = '' THEN error ELSE $2 END \
+             WHERE id = $1 RETURNING instance_id"
         )))
         .bind(id)
         .bind(message)
@@ -134,7 +135,7 @@ impl Db {
     pub(crate) async fn finish_drill(&self, id: Uuid) -> Result<()> {
         self.update_drill(
             id,
-            "status = 'succeeded', finished_at = clock_timestamp(), error = NULL, \
+            "status = 'succeeded', finished_at = clock_timestamp(), \
              rto_ms = (extract(epoch FROM connectable_at - restore_started_at) * 1000)::bigint, \
              rpo_ms = (extract(epoch FROM restore_started_at - canary_at) * 1000)::bigint",
             "",
@@ -146,7 +147,7 @@ impl Db {
     pub(crate) async fn fail_drill(&self, id: Uuid, message: &str) -> Result<()> {
         self.update_drill(
             id,
-            "status = 'failed', finished_at = clock_timestamp(), error = $2",
+            "status = 'failed', finished_at = clock_timestamp()",
             message,
         )
         .await
