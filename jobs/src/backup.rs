@@ -461,6 +461,42 @@ pub async fn schedule(cx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// How many expired stanzas one tick purges: the rest wait for the next.
+const PURGES_PER_TICK: i64 = 10;
+
+/// Purge the stanzas of deleted instances whose retention has ended, from this host (the
+/// repository is reachable from here whatever the instances ran on). Run by the health
+/// sweep's leader; a purge that fails is recorded and tried again at the next tick.
+pub async fn expire(cx: &Context) -> Result<()> {
+    let Some(repository) = cx.backup.as_ref() else {
+        return Ok(());
+    };
+    for (stanza, id) in cx.db.expired_stanzas(PURGES_PER_TICK).await? {
+        let backups = Backups {
+            repository: repository.clone(),
+            stanza: stanza.clone(),
+            retention_days: 1,
+        };
+        // A configuration of its own, named for the stanza: the instance's is gone.
+        match cx
+            .local
+            .purge_stanza(&format!("expire-{stanza}"), 0, &backups)
+            .await
+        {
+            Ok(()) => {
+                cx.db.mark_backups_purged(id).await?;
+                tracing::info!(instance = %id, %stanza, "kept backups expired and were purged");
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                tracing::warn!(instance = %id, %stanza, error, "purging expired backups failed");
+                cx.db.stanza_purge_failed(&stanza, &error).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What one health check saw of an instance's archiving.
 #[derive(Clone, Debug)]
 pub(crate) struct ArchiveProbe {

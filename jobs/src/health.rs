@@ -106,6 +106,7 @@ impl crate::leader::Duty for Sweeper {
         )
         .await?;
         crate::backup::schedule(&self.cx).await?;
+        crate::backup::expire(&self.cx).await?;
         crate::drill::schedule(&self.cx).await?;
         crate::instance::observe_pods(&self.cx).await?;
         crate::instance::check_drift(&self.cx).await?;

@@ -403,6 +403,18 @@ impl InstanceNode {
     ) -> async_graphql::Result<Option<super::backup::ArchivingNode>> {
         super::backup::archiving(ctx, &self.0).await
     }
+    /// Deleted with its backups kept: when they will be purged from the repository (a
+    /// restore from it works until then). Null while it lives, and once they are gone.
+    async fn backups_retained_until(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        api(ctx)?
+            .db
+            .backups_retained_until(self.0.id)
+            .await
+            .or_gql()
+    }
     /// Its restore drills, newest first: a failed one is worth an alarm.
     async fn restore_drills(
         &self,

@@ -298,7 +298,58 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM retained_stanzas WHERE instance_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keep deleted instance `id`'s stanza for `days`, then purge it. Done once: a retried
+    /// delete keeps the first deadline.
+    pub async fn retain_stanza(&self, id: InstanceId, stanza: &str, days: i32) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO retained_stanzas (stanza, instance_id, expires_at) \
+             VALUES ($1, $2, now() + make_interval(days => $3)) ON CONFLICT (stanza) DO NOTHING",
+        )
+        .bind(stanza)
+        .bind(id)
+        .bind(days)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Until when deleted instance `id`'s backups are kept, if they are.
+    pub async fn backups_retained_until(&self, id: InstanceId) -> Result<Option<DateTime<Utc>>> {
+        Ok(
+            sqlx::query_scalar("SELECT expires_at FROM retained_stanzas WHERE instance_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Retained stanzas whose time is up, with their instances: at most `limit`, the
+    /// longest due first.
+    pub async fn expired_stanzas(&self, limit: i64) -> Result<Vec<(String, InstanceId)>> {
+        Ok(sqlx::query_as(
+            "SELECT stanza, instance_id FROM retained_stanzas WHERE expires_at <= now() \
+             ORDER BY expires_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Purging `stanza` failed with `error`; the next tick tries again.
+    pub async fn stanza_purge_failed(&self, stanza: &str, error: &str) -> Result<()> {
+        sqlx::query("UPDATE retained_stanzas SET last_error = $2 WHERE stanza = $1")
+            .bind(stanza)
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

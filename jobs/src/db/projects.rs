@@ -377,12 +377,14 @@ async fn purge_project(tx: &mut Transaction<'_, Postgres>, id: ProjectId) -> Res
     for sql in [
         "DELETE FROM cluster_events WHERE project_id = $1",
         // What the backups recorded of its (deleted) instances; the repository's copies are
-        // not touched here.
+        // purged by the health sweep (below, their retention ends now).
         "DELETE FROM restore_drills WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM backups WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM backup_policies WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM instance_archiving WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM restore_drill_policies WHERE project_id = $1",
+        // Nobody is left to restore its deleted instances: their kept backups are due now.
+        "UPDATE retained_stanzas SET expires_at = now() WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM instances WHERE project_id = $1",
         "UPDATE servers SET scaling_operation_id = NULL WHERE project_id = $1",
         "DELETE FROM scaling_operations WHERE project_id = $1",

@@ -168,7 +168,8 @@ pub(crate) async fn archiving_of(inst: &Instance, cx: &Context) -> Result<Option
 }
 
 /// A deleted instance's backups stay in the repository for their retention (a restore can
-/// still use them) unless the delete asked to purge them; its configuration and spool go.
+/// still use them; the health sweep purges them after) unless the delete asked to purge them
+/// now; its configuration and spool go.
 async fn remove_backups(
     inst: &Instance,
     host: &PgHost,
@@ -184,7 +185,12 @@ async fn remove_backups(
                 .await?;
             cx.db.mark_backups_purged(inst.id).await?;
         }
-        _ => host.remove_backup_config(&name).await?,
+        Some(backups) => {
+            let days = i32::try_from(backups.retention_days).unwrap_or(i32::MAX);
+            cx.db.retain_stanza(inst.id, &backups.stanza, days).await?;
+            host.remove_backup_config(&name).await?;
+        }
+        None => host.remove_backup_config(&name).await?,
     }
     Ok(())
 }

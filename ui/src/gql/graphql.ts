@@ -358,6 +358,11 @@ export type Instance = {
   /** Its backups, newest first (expired and failed ones included, marked so). */
   backups: BackupConnection;
   /**
+   * Deleted with its backups kept: when they will be purged from the repository (a
+   * restore from it works until then). Null while it lives, and once they are gone.
+   */
+  backupsRetainedUntil: Maybe<Scalars['DateTime']['output']>;
+  /**
    * `postgresql://user:password@host:port/database`. The password is included for admins
    * and operators of the project, and left out for viewers.
    */
