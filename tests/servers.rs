@@ -749,6 +749,49 @@ async fn wait_instance(t: &Toygres, token: &str, id: &str, done: impl Fn(&str, &
     }
 }
 
+/// A host without pgBackRest cannot back its instances up: its registration fails and says
+/// what to install, and the server never becomes active.
+#[tokio::test]
+async fn a_host_without_pgbackrest_fails_registration_naming_what_to_install() {
+    let key = ClientKey::generate();
+    let bare =
+        Sshd::start_lacking(Ipv4Addr::new(127, 0, 34, 1), &key.public, &["pgbackrest"]).await;
+    let root = server_root();
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "bare",
+        &common::borrowed(&env(&key, root.path())),
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let data = gql_ok(
+        &t,
+        &token,
+        "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } operation { id } } }",
+        json!({"i": {"name": "bare", "address": "127.0.34.1", "sshPort": bare.addr.port()}}),
+    )
+    .await;
+    let op = t
+        .wait_operation(
+            &token,
+            data["registerServer"]["operation"]["id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(op["status"], "FAILED", "{op}");
+    let error = op["error"].as_str().unwrap();
+    assert!(error.contains("no pgbackrest"), "{error}");
+    assert!(error.contains("apt-get install pgbackrest"), "{error}");
+    let server = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!) { server(id: $id) { state } }",
+        json!({"id": data["registerServer"]["server"]["id"]}),
+    )
+    .await;
+    assert_ne!(server["server"]["state"], "ACTIVE", "{server}");
+}
+
 #[tokio::test]
 async fn an_instance_on_a_server_is_placed_checked_stopped_started_recovered_and_deleted() {
     let key = ClientKey::generate();

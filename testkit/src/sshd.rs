@@ -69,6 +69,26 @@ impl Sshd {
         authorized: Option<&str>,
         host_key: Option<&std::path::Path>,
     ) -> Self {
+        Self::start_with(ip, authorized, host_key, &[]).await
+    }
+
+    /// Start sshd on a free port of `ip`, letting `authorized` log in as root, for a host
+    /// that lacks `programs`: its sessions' `PATH` holds every other program of this
+    /// machine's system directories.
+    pub async fn start_lacking(
+        ip: std::net::Ipv4Addr,
+        authorized: &str,
+        programs: &[&str],
+    ) -> Self {
+        Self::start_with(ip, Some(authorized), None, programs).await
+    }
+
+    async fn start_with(
+        ip: std::net::Ipv4Addr,
+        authorized: Option<&str>,
+        host_key: Option<&std::path::Path>,
+        lacking: &[&str],
+    ) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = std::env::temp_dir().join(format!("tg-sshd-{}", &id[..12]));
         std::fs::create_dir_all(&dir).expect("create sshd scratch directory");
@@ -97,13 +117,35 @@ impl Sshd {
             let probe = std::net::TcpListener::bind((ip, 0)).expect("bind a probe port");
             probe.local_addr().expect("probe address").port()
         };
+        let mut extra = String::new();
+        if !lacking.is_empty() {
+            let bin = dir.join("bin");
+            std::fs::create_dir_all(&bin).expect("create the sessions' bin directory");
+            for system in [
+                "/usr/local/sbin",
+                "/usr/local/bin",
+                "/usr/sbin",
+                "/usr/bin",
+                "/sbin",
+                "/bin",
+            ] {
+                for entry in std::fs::read_dir(system).into_iter().flatten().flatten() {
+                    let name = entry.file_name();
+                    let link = bin.join(&name);
+                    if !lacking.iter().any(|p| name == *p) && !link.exists() {
+                        std::os::unix::fs::symlink(entry.path(), link).expect("link a program");
+                    }
+                }
+            }
+            extra = format!("SetEnv PATH={}\n", bin.display());
+        }
         let config = dir.join("sshd_config");
         std::fs::write(
             &config,
             format!(
                 "Port {port}\nListenAddress {ip}\nHostKey {}\nPidFile {}\n\
                  AuthorizedKeysFile {}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-                 UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\nMaxSessions 64\nMaxStartups 64\n",
+                 UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\nMaxSessions 64\nMaxStartups 64\n{extra}",
                 key.display(),
                 dir.join("sshd.pid").display(),
                 dir.join("authorized_keys").display(),

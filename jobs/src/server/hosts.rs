@@ -168,7 +168,7 @@ impl ServerHosts {
                 self.root.display()
             )))
         })?;
-        let script = "awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo; df -Pk \"$1\" | awk 'NR==2 {print int($4/1048576)}'";
+        let script = "awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo; df -Pk \"$1\" | awk 'NR==2 {print int($4/1048576)}'; command -v pgbackrest >/dev/null 2>&1 && echo pgbackrest; exit 0";
         let out = shell
             .check(
                 &[
@@ -192,6 +192,14 @@ impl ServerHosts {
                 text.trim()
             ))));
         };
+        // Its instances archive their WAL with pgBackRest from their first start.
+        if !text.lines().any(|l| l.trim() == "pgbackrest") {
+            return Err(Error::Provider(providers::Error::Permanent(anyhow!(
+                "{} has no pgbackrest, which Toygres backs its instances up with: install it \
+                 there (Debian: apt-get install pgbackrest) and register the server again",
+                server.name
+            ))));
+        }
         Ok(Contact {
             host_key,
             versions,

@@ -72,10 +72,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_template_is_cloud_config_with_node_exporter_and_postgres() {
+    fn every_template_is_cloud_config_with_node_exporter_pgbackrest_and_postgres() {
         for t in TEMPLATES {
             assert!(t.body.starts_with("#cloud-config\n"), "{}", t.name);
             assert!(t.body.contains("prometheus-node-exporter"), "{}", t.name);
+            assert!(t.body.contains("\n  - pgbackrest\n"), "{}", t.name);
             assert!(t.body.contains("postgresql"), "{}", t.name);
             for placeholder in [
                 "{{server_id}}",
