@@ -559,10 +559,10 @@ impl ServeConfig {
             cpu_alert_percent: self.cpu_alert_percent,
             memory_alert_percent: self.memory_alert_percent,
             source,
-            source_name: self
-                .metrics_url
-                .clone()
-                .unwrap_or_else(|| "host".to_owned()),
+            source_name: self.metrics_url.as_deref().map_or_else(
+                || "host".to_owned(),
+                providers::metrics::PromClient::redacted,
+            ),
         })
     }
 

@@ -310,6 +310,129 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
     );
 }
 
+/// Whether the directory repository under `dir` holds anything of `stanza` (its backups or
+/// its archived WAL).
+fn stanza_in_repository(dir: &std::path::Path, stanza: &str) -> bool {
+    ["backup", "archive"]
+        .iter()
+        .any(|kind| dir.join("data/backups").join(kind).join(stanza).exists())
+}
+
+/// Wait until the directory repository under `dir` holds nothing of `stanza`.
+async fn wait_stanza_gone(dir: &std::path::Path, stanza: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while stanza_in_repository(dir, stanza) {
+        assert!(
+            Instant::now() < deadline,
+            "{stanza} is still in the repository"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A deleted instance's backups are kept for its retention, which the API shows, and then
+/// purged from the repository by the control plane; a deleted project's kept backups have
+/// nobody left to restore them and are purged at once.
+#[tokio::test]
+async fn kept_backups_are_purged_when_their_retention_ends_or_their_project_goes() {
+    let dir = scratch();
+    let url = common::fresh_database().await;
+    let env: Vec<(&str, &str)> = FAST
+        .iter()
+        .copied()
+        .chain([("DATABASE_URL", url.as_str())])
+        .collect();
+    let t = serve(dir.path(), "serve", &env).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation { createProject(name: \"short-lived\") { id } }",
+            json!({}),
+        )
+        .await;
+    let project = body["data"]["createProject"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let (kept, kept_op) = t.create_instance(&token, "kept").await;
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($p: ID!) { createInstance(input: {name: \"orphan\", projectId: $p}) { instance { id } operation { id } } }",
+            json!({"p": project}),
+        )
+        .await;
+    let orphan = body["data"]["createInstance"]["instance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let orphan_op = body["data"]["createInstance"]["operation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (id, op) in [(&kept, &kept_op), (&orphan, &orphan_op)] {
+        assert_eq!(t.wait_operation(&token, op).await["status"], "SUCCEEDED");
+        // Each takes its first backup by itself.
+        wait_instance(&t, &token, id, WINDOW, "a first backup", |i| {
+            !succeeded_backups(i).is_empty()
+        })
+        .await;
+    }
+    let stanza = |id: &str| format!("tg-{}", id.replace('-', ""));
+    for id in [&kept, &orphan] {
+        assert!(stanza_in_repository(dir.path(), &stanza(id)));
+        let op = t.instance_op(&token, "deleteInstance", id).await;
+        assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    }
+
+    // Kept for the default seven days, and said so.
+    let deleted = t
+        .instance(&token, &kept, "state backupsRetainedUntil")
+        .await;
+    let until = time(&deleted["backupsRetainedUntil"]).unwrap_or_else(|| panic!("{deleted}"));
+    let left = until - chrono::Utc::now();
+    assert!(
+        left > chrono::Duration::days(7) - chrono::Duration::minutes(5)
+            && left <= chrono::Duration::days(7),
+        "{deleted}"
+    );
+
+    // The project goes: its instance's backups go with it, without waiting seven days.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($p: ID!) { deleteProject(id: $p) }",
+            json!({"p": project}),
+        )
+        .await;
+    assert_eq!(body["data"]["deleteProject"], project, "{body}");
+    wait_stanza_gone(dir.path(), &stanza(&orphan)).await;
+    assert!(stanza_in_repository(dir.path(), &stanza(&kept)));
+
+    // Seven days pass for the other.
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE retained_stanzas SET expires_at = now() WHERE instance_id = $1::uuid")
+        .bind(&kept)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    wait_stanza_gone(dir.path(), &stanza(&kept)).await;
+    let purged = t.instance(&token, &kept, "backupsRetainedUntil").await;
+    assert!(purged["backupsRetainedUntil"].is_null(), "{purged}");
+    let refused = restore(
+        &t,
+        &token,
+        json!({"sourceInstanceId": kept, "name": "too-late"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused[0]["extensions"]["code"], "INVALID_INPUT",
+        "{refused}"
+    );
+}
+
 /// `createBackup` takes a differential backup on request; a policy is validated and kept; an
 /// archiving failure shows on the instance and as a cluster event, and clears when archiving
 /// works again.
@@ -815,4 +938,194 @@ async fn a_drill_proves_a_backup_and_fails_loudly_on_a_damaged_one() {
             e["node"]["kind"] == "restore_drill_failed" && e["node"]["severity"] == "critical"
         });
     assert!(raised, "{events}");
+}
+
+/// The data directory under `dir` whose postmaster listens on `port`.
+fn data_dir_on_port(dir: &std::path::Path, port: i64) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("data/instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            std::fs::read_to_string(p.join("postmaster.pid"))
+                .is_ok_and(|pid| pid.lines().nth(3) == Some(port.to_string().as_str()))
+        })
+        .unwrap_or_else(|| panic!("no postmaster on port {port} under {}", dir.display()))
+}
+
+/// Run `argv` as the OS user `postgres`; panics unless it succeeds.
+fn as_postgres(argv: &[&str]) {
+    let out = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .args(argv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{argv:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Backup and restore of an instance holding 1 GB through the API (pgBackRest: compressed,
+/// encrypted, into the directory repository), and a restore drill; in the same run, the peer:
+/// plain `pg_basebackup` of the same instance, and starting the copy (which replays the WAL
+/// streamed with it) until it answers.
+#[tokio::test]
+#[ignore = "a benchmark: cargo test --test backups -- --ignored --nocapture benchmark"]
+async fn benchmark_backing_up_and_restoring_one_gigabyte() {
+    let dir = scratch();
+    let t = serve(dir.path(), "bench", FAST).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "big").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    // The automatic first backup, of an empty instance, out of the way.
+    wait_instance(&t, &token, &id, WINDOW, "the first backup", |i| {
+        !succeeded_backups(i).is_empty()
+    })
+    .await;
+    let mut conn = connect(&t, &token, &id).await;
+    let load = Instant::now();
+    // Random text: a compressor gains little on it, as on most real data.
+    sqlx::raw_sql(
+        "CREATE TABLE filler AS SELECT g AS id, \
+             md5(random()::text) || md5(random()::text) || md5(random()::text) || \
+             md5(random()::text) || md5(random()::text) || md5(random()::text) AS pad \
+         FROM generate_series(1, 4500000) g; CHECKPOINT",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let mb = size as f64 / 1e6;
+    eprintln!("loaded {mb:.0} MB in {:.1} s", load.elapsed().as_secs_f64());
+
+    // Toygres: a full backup on request.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { createBackup(instanceId: $id, kind: FULL) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let op = body["data"]["createBackup"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = Instant::now();
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let backup_wall = started.elapsed().as_secs_f64();
+    let inst = t.instance(&token, &id, WINDOW).await;
+    let newest = &succeeded_backups(&inst)[0];
+    let took = (time(&newest["finishedAt"]).unwrap() - time(&newest["startedAt"]).unwrap())
+        .as_seconds_f64();
+    let stored = newest["storedBytes"].as_f64().unwrap() / 1e6;
+    eprintln!(
+        "toygres backup: {backup_wall:.1} s from the mutation ({took:.1} s of pgBackRest), \
+         {:.0} MB/s, {stored:.0} MB stored",
+        mb / took
+    );
+
+    // Toygres: a restore to the latest point, mutation sent → connectable.
+    let started = Instant::now();
+    let (restored, mut back) =
+        restore_and_connect(&t, &token, json!({"sourceInstanceId": id, "name": "back"})).await;
+    let restore_wall = started.elapsed().as_secs_f64();
+    assert_eq!(
+        count(&mut back, "SELECT count(*) FROM filler").await,
+        4_500_000
+    );
+    back.close().await.unwrap();
+    eprintln!(
+        "toygres restore: {restore_wall:.1} s to connectable, {:.0} MB/s",
+        mb / restore_wall
+    );
+    let op = t.instance_op(&token, "deleteInstance", &restored).await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+
+    // A drill of the newest backup.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { runRestoreDrill(instanceId: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let op = body["data"]["runRestoreDrill"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let drills = t
+        .instance(&token, &id, "restoreDrills { status rtoMs rpoMs }")
+        .await;
+    eprintln!("toygres drill: {}", drills["restoreDrills"][0]);
+
+    // The peer: pg_basebackup of the same instance over its socket, then the copy started.
+    let port = t.instance(&token, &id, "port").await["port"]
+        .as_i64()
+        .unwrap();
+    let data = data_dir_on_port(dir.path(), port);
+    let bin = providers::local::PgBinaries::installed()
+        .last()
+        .unwrap()
+        .bin_dir()
+        .to_owned();
+    let copy = dir.path().join("basebackup");
+    let copy_text = copy.display().to_string();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::create_dir(&copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let owned = std::process::Command::new("chown")
+            .args(["postgres:postgres", &copy_text])
+            .status()
+            .unwrap();
+        assert!(owned.success());
+    }
+    let tool = |name: &str| bin.join(name).display().to_string();
+    let socket = data.display().to_string();
+    let port_text = port.to_string();
+    let started = Instant::now();
+    as_postgres(&[
+        &tool("pg_basebackup"),
+        "-h",
+        &socket,
+        "-p",
+        &port_text,
+        "-U",
+        "postgres",
+        "-D",
+        &copy_text,
+        "-X",
+        "stream",
+        "-c",
+        "fast",
+    ]);
+    let basebackup = started.elapsed().as_secs_f64();
+    let peer_port = common::free_addr().port().to_string();
+    let started = Instant::now();
+    as_postgres(&[
+        &tool("pg_ctl"),
+        "start",
+        "-w",
+        "-D",
+        &copy_text,
+        "-l",
+        &format!("{copy_text}/peer.log"),
+        "-o",
+        &format!("-p {peer_port} -k {copy_text} -c archive_mode=off"),
+    ]);
+    let start = started.elapsed().as_secs_f64();
+    as_postgres(&[&tool("pg_ctl"), "stop", "-m", "fast", "-D", &copy_text]);
+    eprintln!(
+        "peer pg_basebackup: {basebackup:.1} s, {:.0} MB/s; start with WAL replay: {start:.1} s; \
+         total {:.1} s",
+        mb / basebackup,
+        basebackup + start
+    );
 }

@@ -256,6 +256,81 @@ async fn servers_of_another_project_are_invisible(_p: PgPoolOptions, c: PgConnec
     );
 }
 
+/// Another project's servers stay out of cluster health and their metrics are not found;
+/// where the metrics come from is for site admins alone.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn other_projects_server_metrics_and_the_metrics_source_stay_hidden(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    use jobs::db::MetricSample;
+    let s = start(c, Options::default()).await;
+    let server = testkit::record_server(&s.db, jobs::user::DEFAULT_PROJECT_ID, "mine")
+        .await
+        .unwrap();
+    // What the sampler records from a metrics source: the cluster and each server.
+    let now = chrono::Utc::now();
+    let sample = |server_id| MetricSample {
+        server_id,
+        sampled_at: now,
+        source: "https://vm.internal:8428".to_owned(),
+        cpu_percent: Some(12.5),
+        memory_percent: Some(40.0),
+        error: None,
+    };
+    s.db.record_samples(
+        &[sample(None), sample(Some(server.id.0))],
+        now - chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    let health = "{ clusterHealth { source servers { serverId } } }";
+    let metrics = "query($id: ID!, $from: DateTime!, $to: DateTime!) { serverMetrics(serverId: $id, from: $from, to: $to) { cpuPercent } }";
+    let window = json!({
+        "id": server.id.0.to_string(),
+        "from": (now - chrono::Duration::minutes(5)).to_rfc3339(),
+        "to": (now + chrono::Duration::minutes(1)).to_rfc3339(),
+    });
+
+    let outsider = s.token(s.users.outsider);
+    let (_, body) = s.gql(Some(&outsider), health, json!({})).await;
+    assert_eq!(
+        body["data"]["clusterHealth"]["servers"],
+        json!([]),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["clusterHealth"]["source"],
+        serde_json::Value::Null
+    );
+    let (_, body) = s.gql(Some(&outsider), metrics, window.clone()).await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+
+    let viewer = s.token(s.users.viewer);
+    let (_, body) = s.gql(Some(&viewer), health, json!({})).await;
+    assert_eq!(
+        body["data"]["clusterHealth"]["servers"],
+        json!([{"serverId": server.id.0.to_string()}]),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["clusterHealth"]["source"],
+        serde_json::Value::Null
+    );
+    let (_, body) = s.gql(Some(&viewer), metrics, window).await;
+    assert_eq!(
+        body["data"]["serverMetrics"][0]["cpuPercent"], 12.5,
+        "{body}"
+    );
+
+    let admin = s.token(s.users.admin);
+    let (_, body) = s.gql(Some(&admin), health, json!({})).await;
+    assert_eq!(
+        body["data"]["clusterHealth"]["source"], "https://vm.internal:8428",
+        "{body}"
+    );
+}
+
 /// A dry run shows which servers would be added, in order, at what cost, and records only
 /// the plan; plans and templates are listed for anyone signed in.
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]

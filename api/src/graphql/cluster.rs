@@ -20,7 +20,8 @@ pub(crate) struct ClusterHealth {
     memory_percent: Option<f64>,
     /// When the newest sample was taken.
     sampled_at: Option<DateTime<Utc>>,
-    /// Where the figures come from: `host`, or the metrics source's URL.
+    /// Where the figures come from: `host`, or the metrics source's URL without
+    /// credentials. Site admins only: null for everyone else.
     source: Option<String>,
     /// Whether the newest sample has figures.
     available: bool,
@@ -77,8 +78,10 @@ async fn cluster_health(
     let unavailable_since = db.metrics_unavailable_since().await.or_gql()?;
     let since =
         latest.as_ref().map_or_else(Utc::now, |s| s.sampled_at) - chrono::Duration::minutes(5);
+    // Site admins see every server; others, their projects' servers.
+    let projects = (!me.is_site_admin).then(|| me.visible_projects());
     let servers = db
-        .latest_server_samples(since)
+        .latest_server_samples(since, projects.as_deref())
         .await
         .or_gql()?
         .into_iter()
@@ -106,7 +109,11 @@ async fn cluster_health(
         cpu_percent: latest.as_ref().and_then(|s| s.cpu_percent),
         memory_percent: latest.as_ref().and_then(|s| s.memory_percent),
         sampled_at: latest.as_ref().map(|s| s.sampled_at),
-        source: latest.as_ref().map(|s| s.source.clone()),
+        // Where the operator keeps their metrics is theirs to know.
+        source: latest
+            .as_ref()
+            .filter(|_| me.is_site_admin)
+            .map(|s| s.source.clone()),
         available: latest.as_ref().is_some_and(|s| s.error.is_none()),
         unavailable_since,
         message: match &latest {
@@ -134,7 +141,7 @@ impl ClusterQuery {
     }
 
     /// CPU and memory of one server (or, without `serverId`, of the cluster) from `from` to
-    /// `to`, averaged per `step` seconds.
+    /// `to`, averaged per `step` seconds. A server the caller may not see is `NOT_FOUND`.
     async fn server_metrics(
         &self,
         ctx: &Context<'_>,
@@ -143,8 +150,17 @@ impl ClusterQuery {
         to: DateTime<Utc>,
         #[graphql(default = 60)] step: i32,
     ) -> async_graphql::Result<Vec<MetricPoint>> {
-        caller(ctx)?;
+        let me = caller(ctx)?;
         let server = server_id.map(|id| parse_id(&id, "server")).transpose()?;
+        if let Some(id) = server {
+            let found = api(ctx)?.db.server(jobs::server::ServerId(id)).await;
+            if super::visible(me, found, |s| s.project_id)?.is_none() {
+                return Err(crate::error::coded(
+                    crate::error::code::NOT_FOUND,
+                    "server not found",
+                ));
+            }
+        }
         if step < 1 {
             return Err(invalid("`step` must be at least 1 second"));
         }

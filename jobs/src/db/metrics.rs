@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::Db;
 use crate::Result;
+use crate::user::ProjectId;
 
 /// A sample: figures, or the reason there are none.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
@@ -74,14 +75,22 @@ impl Db {
         .await?)
     }
 
-    /// The newest sample of each server taken at or after `since`.
-    pub async fn latest_server_samples(&self, since: DateTime<Utc>) -> Result<Vec<MetricSample>> {
+    /// The newest sample of each server taken at or after `since`: of the servers of
+    /// `projects` when given, of every server otherwise.
+    pub async fn latest_server_samples(
+        &self,
+        since: DateTime<Utc>,
+        projects: Option<&[ProjectId]>,
+    ) -> Result<Vec<MetricSample>> {
         Ok(sqlx::query_as(
-            "SELECT DISTINCT ON (server_id) server_id, sampled_at, source, cpu_percent, memory_percent, error \
-             FROM server_metrics WHERE server_id IS NOT NULL AND sampled_at >= $1 \
-             ORDER BY server_id, sampled_at DESC",
+            "SELECT DISTINCT ON (m.server_id) m.server_id, m.sampled_at, m.source, m.cpu_percent, \
+                 m.memory_percent, m.error \
+             FROM server_metrics m JOIN servers s ON s.id = m.server_id \
+             WHERE m.sampled_at >= $1 AND ($2::uuid[] IS NULL OR s.project_id = ANY($2)) \
+             ORDER BY m.server_id, m.sampled_at DESC",
         )
         .bind(since)
+        .bind(projects.map(|p| p.iter().map(|p| p.0).collect::<Vec<Uuid>>()))
         .fetch_all(&self.pool)
         .await?)
     }

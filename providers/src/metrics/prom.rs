@@ -138,6 +138,22 @@ impl PromClient {
         })
     }
 
+    /// The source's URL fit to show: without a user, password or query string, which may
+    /// carry credentials.
+    pub fn redacted(base: &str) -> String {
+        match reqwest::Url::parse(base) {
+            Ok(mut url) => {
+                // Only a URL that cannot have them refuses these; it has none to hide.
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.set_query(None);
+                url.set_fragment(None);
+                url.as_str().trim_end_matches('/').to_owned()
+            }
+            Err(_) => "the metrics source".to_owned(),
+        }
+    }
+
     /// Evaluate `promql` now; an empty vector means no data.
     pub async fn query(&self, promql: &str) -> Result<Vec<Sample>> {
         let resp = self
@@ -146,12 +162,13 @@ impl PromClient {
             .query(&[("query", promql)])
             .send()
             .await
-            .map_err(|e| Error::Transient(anyhow!("reach the metrics source: {e}")))?;
+            .map_err(|e| {
+                Error::Transient(anyhow!("reach the metrics source: {}", e.without_url()))
+            })?;
         let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Transient(anyhow!("read the metrics answer: {e}")))?;
+        let body = resp.bytes().await.map_err(|e| {
+            Error::Transient(anyhow!("read the metrics answer: {}", e.without_url()))
+        })?;
         parse_vector(status, &body)
     }
 }
@@ -163,6 +180,24 @@ mod tests {
     fn ok(result: &str) -> Vec<u8> {
         format!(r#"{{"status":"success","data":{{"resultType":"vector","result":{result}}}}}"#)
             .into_bytes()
+    }
+
+    #[test]
+    fn a_shown_source_url_carries_no_credentials() {
+        assert_eq!(
+            PromClient::redacted(
+                "https://reader:s3cret@vm.example:8428/select/0/prometheus?token=t0k#x"
+            ),
+            "https://vm.example:8428/select/0/prometheus"
+        );
+        assert_eq!(
+            PromClient::redacted("http://127.0.0.1:8428/"),
+            "http://127.0.0.1:8428"
+        );
+        assert_eq!(
+            PromClient::redacted("not a url s3cret"),
+            "the metrics source"
+        );
     }
 
     #[test]

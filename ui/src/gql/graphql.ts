@@ -245,7 +245,10 @@ export type ClusterHealth = {
   sampledAt: Maybe<Scalars['DateTime']['output']>;
   /** Each server's newest figures. */
   servers: Array<ServerHealth>;
-  /** Where the figures come from: `host`, or the metrics source's URL. */
+  /**
+   * Where the figures come from: `host`, or the metrics source's URL without
+   * credentials. Site admins only: null for everyone else.
+   */
   source: Maybe<Scalars['String']['output']>;
   /** Since when the source has been failing, when it is. */
   unavailableSince: Maybe<Scalars['DateTime']['output']>;
@@ -1321,7 +1324,7 @@ export type QueryRoot = {
   server: Maybe<Server>;
   /**
    * CPU and memory of one server (or, without `serverId`, of the cluster) from `from` to
-   * `to`, averaged per `step` seconds.
+   * `to`, averaged per `step` seconds. A server the caller may not see is `NOT_FOUND`.
    */
   serverMetrics: Array<MetricPoint>;
   /** The templates new servers can boot from. */
