@@ -278,6 +278,9 @@ pub(crate) struct ServeConfig {
     /// Health checks in flight at once.
     #[arg(long, env = "TOYGRES_HEALTH_CONCURRENCY", default_value_t = 16)]
     pub(crate) health_concurrency: usize,
+    /// Days audit entries are kept; the health sweep prunes older ones.
+    #[arg(long, env = "TOYGRES_AUDIT_RETENTION_DAYS", default_value_t = 365)]
+    pub(crate) audit_retention_days: u64,
     /// Start instances whose server process died (`true` or `false`).
     #[arg(long, env = "TOYGRES_AUTO_RESTART", default_value_t = true, action = clap::ArgAction::Set)]
     pub(crate) auto_restart: bool,
@@ -520,6 +523,7 @@ impl ServeConfig {
             interval: Duration::from_secs(self.health_interval_secs.max(1)),
             concurrency: self.health_concurrency.max(1),
             auto_restart: self.auto_restart,
+            audit_retention: Duration::from_secs(self.audit_retention_days.max(1) * 24 * 3600),
             ..jobs::health::HealthConfig::default()
         }
     }

@@ -160,3 +160,106 @@ async fn project_admins_read_their_projects_entries_and_others_nothing(
     let (_, body) = s.gql(Some(&admin), LOG, json!({})).await;
     assert_eq!(entries(&body).len(), 2);
 }
+
+/// Nobody writes into another project's log by naming it: a refused mutation is filed under
+/// its resolved target's project, or none. Long arguments, emails and messages are capped, and
+/// entries past their retention are pruned.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn refused_mutations_stay_out_of_other_projects_logs_and_entries_are_bounded(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let outsider = s.token(s.users.outsider);
+    let admin = s.token(s.users.admin);
+    let default = jobs::user::DEFAULT_PROJECT_ID.0.to_string();
+    let (_, body) = s
+        .gql(Some(&outsider), "mutation($p: ID) { createInstance(input: {name: \"planted\", projectId: $p}) { instance { id } } }", json!({"p": default}))
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    // Anonymous, acting on the project itself: refused and filed under its target.
+    let (_, body) = s
+        .gql(
+            None,
+            "mutation($p: ID!) { renameProject(id: $p, name: \"owned\") { id } }",
+            json!({"p": default}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    let (_, body) = s.gql(Some(&admin), LOG, json!({"p": default})).await;
+    let filed: Vec<_> = entries(&body).iter().map(|e| e["action"].clone()).collect();
+    assert_eq!(
+        filed,
+        [json!("renameProject")],
+        "the outsider's refused create, which targets nothing yet, is not in the default \
+         project's log"
+    );
+    let (_, body) = s.gql(Some(&admin), LOG, json!({})).await;
+    let all = entries(&body);
+    let planted = all
+        .iter()
+        .find(|e| e["action"] == "createInstance")
+        .expect("still recorded, for site admins");
+    assert_eq!(planted["projectId"], Value::Null, "{planted}");
+    assert_eq!(planted["outcome"], "failed");
+
+    // Large input makes a small entry.
+    let long = "x".repeat(20_000);
+    let (_, body) = s
+        .gql(
+            None,
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            json!({"e": long, "p": PASSWORD}),
+        )
+        .await;
+    assert!(!body["errors"].is_null(), "{body}");
+    let (_, body) = s
+        .gql(
+            Some(&admin),
+            "mutation($n: String!) { createInstance(input: {name: $n}) { instance { id } } }",
+            json!({"n": long}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "INVALID_INPUT", "{body}");
+    let (_, body) = s.gql(Some(&admin), LOG, json!({})).await;
+    let all = entries(&body);
+    let login = all.iter().find(|e| e["action"] == "login").unwrap();
+    assert!(
+        login["actor"].as_str().unwrap().len() < 400,
+        "{}",
+        &login["actor"].as_str().unwrap()[..80]
+    );
+    let create = all
+        .iter()
+        .find(|e| e["action"] == "createInstance" && e["errorCode"] == "INVALID_INPUT")
+        .unwrap();
+    let name = create["arguments"]["input"]["name"].as_str().unwrap();
+    assert!(
+        name.len() < 1100 && name.ends_with("(20000 bytes)"),
+        "{}",
+        name.len()
+    );
+
+    // A year and a day later, the old entries go and a new one stays.
+    let before = all.len();
+    sqlx::query("UPDATE audit_log SET at = now() - interval '366 days'")
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    let (_, body) = s
+        .gql(
+            Some(&admin),
+            "mutation { createProject(name: \"fresh\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let pruned =
+        s.db.prune_audit(std::time::Duration::from_secs(365 * 24 * 3600))
+            .await
+            .unwrap();
+    assert_eq!(pruned as usize, before);
+    let (_, body) = s.gql(Some(&admin), LOG, json!({})).await;
+    let left: Vec<_> = entries(&body).iter().map(|e| e["action"].clone()).collect();
+    assert_eq!(left, [json!("createProject")]);
+}

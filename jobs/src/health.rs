@@ -48,10 +48,13 @@ pub struct HealthConfig {
     pub timeout: Duration,
     /// Start instances whose server died.
     pub auto_restart: bool,
+    /// How long audit entries are kept: the sweep prunes older ones.
+    pub audit_retention: Duration,
 }
 
 impl Default for HealthConfig {
-    /// Every 30 s, 16 checks at once, up to 256 kept connections, 5 s per check, auto-restart on.
+    /// Every 30 s, 16 checks at once, up to 256 kept connections, 5 s per check, auto-restart
+    /// on, audit entries kept a year.
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(30),
@@ -59,6 +62,7 @@ impl Default for HealthConfig {
             max_connections: 256,
             timeout: Duration::from_secs(5),
             auto_restart: true,
+            audit_retention: Duration::from_secs(365 * 24 * 3600),
         }
     }
 }
@@ -113,6 +117,10 @@ impl crate::leader::Duty for Sweeper {
         let pruned = crate::queue::prune_finished(&self.cx.db, FINISHED_JOB_RETENTION).await?;
         if pruned > 0 {
             tracing::info!(pruned, "pruned finished jobs");
+        }
+        let pruned = self.cx.db.prune_audit(self.config.audit_retention).await?;
+        if pruned > 0 {
+            tracing::info!(pruned, "pruned audit entries past their retention");
         }
         Ok(())
     }

@@ -95,6 +95,7 @@ fn arguments(
     }
     let mut json = serde_json::Value::Object(out);
     redact(&mut json);
+    cap(&mut json);
     json
 }
 
@@ -146,6 +147,9 @@ fn entry(
 ) -> NewAuditEntry {
     let caller = ctx.data_opt::<Caller>();
     let origin = ctx.data_opt::<Origin>().cloned().unwrap_or_default();
+    // A project id the caller typed counts only when the mutation went through, so it was
+    // theirs to name; a refused or anonymous one is filed under its resolved target's
+    // project, so that nobody can write into another project's log.
     let project_id = ["projectId"]
         .iter()
         .find_map(|k| {
@@ -155,7 +159,8 @@ fn entry(
         })
         .and_then(|v| v.as_str())
         .and_then(|v| v.parse().ok())
-        .map(ProjectId);
+        .map(ProjectId)
+        .filter(|p| result.is_ok() && caller.is_some_and(|c| c.can_see(*p)));
     let (value, error) = match result {
         Ok(value) => (value.as_ref(), None),
         Err(e) => {
@@ -168,16 +173,16 @@ fn entry(
                     _ => None,
                 })
                 .unwrap_or_else(|| code::INTERNAL.to_owned());
-            (None, Some((code, e.message.clone())))
+            (None, Some((code, capped(&e.message, MAX_TEXT))))
         }
     };
     let actor = match caller {
         Some(c) => c.email.clone(),
         // Logging in: the email tried.
-        None => arguments
-            .get("email")
-            .and_then(|e| e.as_str())
-            .map_or_else(|| "anonymous".to_owned(), |e| format!("anonymous ({e})")),
+        None => arguments.get("email").and_then(|e| e.as_str()).map_or_else(
+            || "anonymous".to_owned(),
+            |e| format!("anonymous ({})", capped(e, MAX_SHORT_TEXT)),
+        ),
     };
     NewAuditEntry {
         actor_user_id: caller.map(|c| c.user_id),
@@ -188,8 +193,56 @@ fn entry(
         action,
         arguments,
         source_ip: origin.ip,
-        user_agent: origin.user_agent,
+        user_agent: origin.user_agent.map(|a| capped(&a, MAX_SHORT_TEXT)),
         error,
+    }
+}
+
+/// The longest string kept of an argument or an error message, in bytes.
+const MAX_TEXT: usize = 1024;
+/// The longest kept of a short text (an email, a `User-Agent`), in bytes.
+const MAX_SHORT_TEXT: usize = 256;
+/// The most items kept of a list argument.
+const MAX_ITEMS: usize = 20;
+
+/// `text` cut to at most `max` bytes on a character boundary, saying so.
+fn capped(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len())
+}
+
+/// Cap every string and list in `value`, so that no request can make a large entry.
+fn cap(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) if s.len() > MAX_TEXT => *s = capped(s, MAX_TEXT),
+        serde_json::Value::Array(items) => {
+            if items.len() > MAX_ITEMS {
+                let more = items.len() - MAX_ITEMS;
+                items.truncate(MAX_ITEMS);
+                items.push(serde_json::Value::String(format!("… ({more} more)")));
+            }
+            items.iter_mut().for_each(cap);
+        }
+        serde_json::Value::Object(map) => {
+            if map.len() > MAX_ITEMS {
+                let keys: Vec<String> = map.keys().skip(MAX_ITEMS).cloned().collect();
+                for k in &keys {
+                    map.remove(k);
+                }
+                map.insert(
+                    "…".to_owned(),
+                    serde_json::Value::String(format!("{} more", keys.len())),
+                );
+            }
+            map.values_mut().for_each(cap);
+        }
+        _ => {}
     }
 }
 

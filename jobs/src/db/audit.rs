@@ -68,6 +68,23 @@ pub struct NewAuditEntry {
 impl Db {
     /// Record one mutation. Its project is the one named, or the target's (an instance, a
     /// server, an operation, an API token, or a project itself).
+    /// Delete audit entries older than `keep`, at most 10,000 at a time (the next sweep
+    /// takes the rest); how many went.
+    pub async fn prune_audit(&self, keep: std::time::Duration) -> Result<u64> {
+        let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+        let before = Utc::now()
+            .checked_sub_signed(keep)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        Ok(sqlx::query(
+            "DELETE FROM audit_log WHERE id IN \
+                 (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT 10000)",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     pub async fn record_audit(&self, e: &NewAuditEntry) -> Result<()> {
         let (code, message) = match &e.error {
             Some((c, m)) => (Some(c.as_str()), Some(m.as_str())),
