@@ -612,7 +612,7 @@ async fn telemetry_is_exposed_in_a_format_a_real_parser_reads(
     ));
     assert!(has(
         "toygres_graphql_operations_total",
-        ("operation", "Check")
+        ("operation", "runSystemCheck")
     ));
     assert!(
         has("toygres_job_runs_total", ("kind", "system_check")),
@@ -682,4 +682,87 @@ async fn browsers_get_the_playground_at_its_path_and_on_get_graphql(
             "{path}"
         );
     }
+}
+
+/// `/metrics` label values come from a closed set: what a client names its operations, the
+/// aliases it picks and the methods it sends never become a label.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn metrics_labels_never_carry_operation_names_or_methods_a_client_chose(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let chosen: Vec<String> = (0..5)
+        .map(|_| format!("Chosen{}", uuid::Uuid::new_v4().simple()))
+        .collect();
+    for name in &chosen {
+        let (_, body) = s
+            .gql(
+                Some(&token),
+                &format!("query {name} {{ {name}: me {{ email }} }}"),
+                json!({}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            &format!("query {} {{ me {{ email }} projects {{ id }} }}", chosen[0]),
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            &format!(
+                "query {} {{ ...{} }} fragment {} on QueryRoot {{ me {{ email }} }}",
+                chosen[1], chosen[2], chosen[2]
+            ),
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let methods = ["EXFILTRATE", "PROPFIND", "CHOSENMETHOD"];
+    for method in methods {
+        for path in ["/graphql", "/", "/metrics"] {
+            s.http
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("http://{}{path}", s.addr),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let text = s
+        .http
+        .get(format!("http://{}/metrics", s.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for chosen in chosen.iter().map(String::as_str).chain(methods) {
+        assert!(!text.contains(chosen), "{chosen} is a label: {text}");
+    }
+    let has = |line: &str| text.lines().any(|l| l.starts_with(line));
+    assert!(
+        has("toygres_graphql_operations_total{operation=\"me\",outcome=\"ok\"}"),
+        "{text}"
+    );
+    assert!(
+        has("toygres_graphql_operations_total{operation=\"multiple\",outcome=\"ok\"}"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("toygres_http_requests_total{") && l.contains("method=\"other\"")
+        ),
+        "{text}"
+    );
 }
