@@ -282,7 +282,7 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if from_browser {
-        return crate::ui::playground_page();
+        return crate::ui::playground_page(&parts.headers);
     }
     (
         StatusCode::METHOD_NOT_ALLOWED,
