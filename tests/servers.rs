@@ -1026,3 +1026,306 @@ async fn a_move_that_gives_up_before_its_promotion_is_rolled_back_and_the_instan
     c.close().await.unwrap();
     drop((a, b));
 }
+
+/// Every catalog function the control plane's SQL inside an instance calls, by name.
+const CALLED_FUNCTIONS: &[&str] = &[
+    "array_position",
+    "clock_timestamp",
+    "convert_from",
+    "count",
+    "current_setting",
+    "decode",
+    "format",
+    "format_type",
+    "now",
+    "pg_current_wal_insert_lsn",
+    "pg_current_wal_lsn",
+    "pg_get_expr",
+    "pg_get_indexdef",
+    "pg_get_userbyid",
+    "pg_is_in_recovery",
+    "pg_last_wal_replay_lsn",
+    "pg_promote",
+    "pg_reload_conf",
+    "pg_sleep",
+    "pg_switch_wal",
+    "pg_total_relation_size",
+    "pg_walfile_name",
+    "quote_ident",
+    "row_to_json",
+    "set_config",
+    "txid_current",
+];
+
+/// What a shadowing function writes to the server log and raises when it runs.
+const TRAP: &str = "toygres-shadow-trap";
+
+/// SQL that plants, in `schema`, a function for every overload of each of
+/// [`CALLED_FUNCTIONS`] and for numeric, text and other loose variants of each: each one
+/// logs a warning and raises. (`unknown`-typed arguments cannot be declared outside C.)
+fn plant_traps(schema: &str) -> String {
+    let names = CALLED_FUNCTIONS
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "DO $do$ DECLARE f record; BEGIN
+           FOR f IN
+             SELECT p.proname::text AS name, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args
+               FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proname::text = ANY (ARRAY[{names}])
+             UNION
+             SELECT n, v FROM pg_catalog.unnest(ARRAY[{names}]) n,
+               pg_catalog.unnest(ARRAY['', 'numeric', 'text', 'double precision', 'text, text',
+                 'text, text, text', 'text, text, boolean', 'text, numeric', 'oid', 'oid, integer']) v
+           LOOP
+             BEGIN
+               EXECUTE pg_catalog.format(
+                 'CREATE FUNCTION %I.%I(%s) RETURNS text LANGUAGE plpgsql AS %L',
+                 '{schema}', f.name, f.args,
+                 pg_catalog.format('BEGIN RAISE WARNING %L; RAISE EXCEPTION %L; END',
+                   '{TRAP} ' || f.name || '(' || f.args || ')',
+                   '{TRAP} ' || f.name || '(' || f.args || ')'));
+             EXCEPTION WHEN others THEN NULL;
+             END;
+           END LOOP;
+         END $do$"
+    )
+}
+
+/// Run `sql` as the superuser of the instance whose socket is in `socket_dir`, as the
+/// control plane's own psql does, and return what it printed.
+fn as_superuser(socket_dir: &Path, major: i64, port: i64, sql: &str) -> String {
+    let out = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .arg(format!("/usr/lib/postgresql/{major}/bin/psql"))
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
+        .arg(socket_dir)
+        .args([
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            sql,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Every `server.log` under `dir`, concatenated.
+fn server_logs(dir: &Path) -> String {
+    let mut text = String::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return text;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            text.push_str(&server_logs(&path));
+        } else if path.file_name().is_some_and(|n| n == "server.log") {
+            text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    text
+}
+
+/// A tenant who puts functions named like the catalog's before the catalog (in its own
+/// database, through `ALTER DATABASE … SET search_path`, and in the `postgres` database's
+/// `public` schema, writable as on PostgreSQL 14 and older) cannot make the control plane
+/// run them: not in a move, a restart, a health check or a database-browser read.
+#[tokio::test]
+async fn a_tenants_shadowing_functions_never_run_in_the_control_planes_sessions() {
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(Ipv4Addr::new(127, 0, 36, 1), Some(&key.public), None).await;
+    let b = Sshd::start_on(Ipv4Addr::new(127, 0, 36, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "shadowing",
+        &common::borrowed(&env(&key, root.path())),
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let sa = register(&t, &token, "alpha", &a, 4.0).await;
+    let sb = register(&t, &token, "beta", &b, 4.0).await;
+    let id = create_on(&t, &token, "shadowed", Some(&sa)).await;
+    let inst = t
+        .instance(&token, &id, "version port username database")
+        .await;
+    let (major, port) = (
+        inst["version"].as_i64().unwrap(),
+        inst["port"].as_i64().unwrap(),
+    );
+    let (user, database) = (
+        inst["username"].as_str().unwrap().to_owned(),
+        inst["database"].as_str().unwrap().to_owned(),
+    );
+    let socket = server_dir(root.path(), &sa)
+        .join("instances")
+        .join(format!("tg-{}", &id.replace('-', "")[20..]));
+
+    // New instances give no one but the owner CREATE on `public` in `postgres`.
+    let acl = as_superuser(
+        &socket,
+        major,
+        port,
+        "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'",
+    );
+    assert!(
+        !acl.trim_matches(['{', '}'])
+            .split(',')
+            .any(|e| e.starts_with('=') && e.split('/').next().unwrap().contains('C')),
+        "PUBLIC may create in public: {acl}"
+    );
+    // As PostgreSQL 14 and older grant it, for the attack on the superuser's own sessions.
+    as_superuser(
+        &socket,
+        major,
+        port,
+        "GRANT CREATE ON SCHEMA public TO PUBLIC",
+    );
+
+    let url = connection_string(&t, &token, &id).await;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    for sql in [
+        "CREATE TABLE items (id int PRIMARY KEY, note text)".to_owned(),
+        "INSERT INTO items VALUES (1, 'one'), (2, 'two')".to_owned(),
+        "CREATE SCHEMA trap".to_owned(),
+        plant_traps("trap"),
+        format!("ALTER DATABASE \"{database}\" SET search_path = trap, pg_catalog, public"),
+        format!("ALTER ROLE \"{user}\" SET search_path = trap, pg_catalog, public"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    c.close().await.unwrap();
+    let (base, tail) = url.rsplit_once('/').unwrap();
+    assert!(tail.starts_with(&database), "{url}");
+    let postgres_db = format!("{base}/postgres{}", &tail[database.len()..]);
+    let mut c = sqlx::PgConnection::connect(&postgres_db).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(plant_traps("public")))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let planted: i64 = sqlx::query_scalar(
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc WHERE pronamespace = 'public'::pg_catalog.regnamespace",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert!(planted > 50, "only {planted} traps planted");
+    c.close().await.unwrap();
+    // The traps work: a session that takes the tenant's search_path runs them.
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let sprung = sqlx::query("SELECT pg_sleep(0.01)").execute(&mut c).await;
+    assert!(
+        sprung.unwrap_err().to_string().contains(TRAP),
+        "the tenant's pg_sleep runs for the tenant"
+    );
+    c.close().await.unwrap();
+    let traps_in = |server: &str| {
+        server_logs(&server_dir(root.path(), server))
+            .lines()
+            .filter(|l| l.contains(TRAP))
+            .count()
+    };
+    let probed = traps_in(&sa);
+    assert!(probed > 0, "the trap's warning is logged");
+
+    // A move: a copy streams, the source stops, the copy is promoted.
+    let op = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!, $s: ID) { moveInstance(id: $id, serverId: $s) { id } }",
+        json!({"id": id, "s": sb}),
+    )
+    .await["moveInstance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = t.wait_operation(&token, &op).await;
+    assert_eq!(status["status"], "SUCCEEDED", "{status}");
+    let moved = t.instance(&token, &id, "server { id }").await;
+    assert_eq!(moved["server"]["id"], sb.as_str(), "{moved}");
+
+    // A restart.
+    let op = t.instance_op(&token, "restartInstance", &id).await;
+    let status = t.wait_operation(&token, &op).await;
+    assert_eq!(status["status"], "SUCCEEDED", "{status}");
+
+    // A health check of the sweep, after the restart's own.
+    let before = t
+        .instance(&token, &id, "healthChecks(last: 1) { checkedAt }")
+        .await["healthChecks"][0]["checkedAt"]
+        .clone();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let now = t
+            .instance(
+                &token,
+                &id,
+                "healthChecks(last: 1) { checkedAt healthy error }",
+            )
+            .await["healthChecks"][0]
+            .clone();
+        if now["checkedAt"] != before {
+            assert_eq!(now["healthy"], true, "{now}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no health check since {before}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Database-browser reads: the catalog and a page of rows.
+    let read = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!) { instance(id: $id) { tables { schema name sizeBytes columns { name dataType } indexes { definition } } rows(table: \"items\", first: 1) { rows nextCursor } } }",
+        json!({"id": id}),
+    )
+    .await;
+    let tables = read["instance"]["tables"].as_array().unwrap();
+    assert!(tables.iter().any(|tb| tb["name"] == "items"), "{read}");
+    assert_eq!(
+        read["instance"]["rows"]["rows"],
+        json!([[1, "one"]]),
+        "{read}"
+    );
+    let cursor = read["instance"]["rows"]["nextCursor"].as_str().unwrap();
+    let next = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!, $after: String) { instance(id: $id) { rows(table: \"items\", first: 1, after: $after) { rows } } }",
+        json!({"id": id, "after": cursor}),
+    )
+    .await;
+    assert_eq!(
+        next["instance"]["rows"]["rows"],
+        json!([[2, "two"]]),
+        "{next}"
+    );
+
+    assert!(
+        !server_logs(&server_dir(root.path(), &sb)).is_empty(),
+        "the copy logs to server.log"
+    );
+    assert_eq!(traps_in(&sb), 0, "the tenant's functions ran on the copy");
+    assert!(
+        traps_in(&sa) <= probed,
+        "the tenant's functions ran on the source"
+    );
+    drop((a, b));
+}

@@ -282,7 +282,7 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if from_browser {
-        return crate::ui::playground_page();
+        return crate::ui::playground_page(&parts.headers);
     }
     (
         StatusCode::METHOD_NOT_ALLOWED,
@@ -292,6 +292,22 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, request: Request)
         .into_response()
 }
 
+/// The label of an HTTP method: the standard ones by name, any other (a client may send any
+/// token as a method) as `other`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
 /// Count and time every request, labelled by its route (not its path, which would let
 /// clients mint label values).
 pub(crate) async fn measure(request: Request, next: axum::middleware::Next) -> Response {
@@ -299,12 +315,12 @@ pub(crate) async fn measure(request: Request, next: axum::middleware::Next) -> R
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "dashboard".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let start = std::time::Instant::now();
     let response = next.run(request).await;
     TELEMETRY
         .http_requests
-        .with_label_values(&[route.as_str(), method.as_str(), response.status().as_str()])
+        .with_label_values(&[route.as_str(), method, response.status().as_str()])
         .inc();
     TELEMETRY
         .http_duration

@@ -533,6 +533,79 @@ async fn the_dashboard_is_served_with_client_routes_falling_back_to_index(
     assert_eq!(get("/no-such-file.js").await.unwrap().status(), 404);
 }
 
+/// The dashboard and the playground carry a Content-Security-Policy that allows scripts and
+/// connections from their own origin only (the WebSocket included) and no framing, and
+/// their pages hold no inline script that the policy would block.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn the_dashboard_is_served_with_a_content_security_policy_and_no_framing(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    for (path, accept) in [
+        ("/", "text/html"),
+        ("/instances/some-id", "text/html"),
+        ("/playground", "text/html"),
+        ("/graphql", "text/html"),
+    ] {
+        let resp = s
+            .http
+            .get(format!("http://{}{path}", s.addr))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let headers = resp.headers().clone();
+        let csp = headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+        for wanted in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(
+                directives.contains(&wanted),
+                "{path}: {wanted} not in {csp}"
+            );
+        }
+        let connect = directives
+            .iter()
+            .find(|d| d.starts_with("connect-src "))
+            .unwrap();
+        assert_eq!(
+            *connect,
+            format!("connect-src 'self' ws://{0} wss://{0}", s.addr),
+            "{path}"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let page = resp.text().await.unwrap();
+        for tag in page.split("<script").skip(1) {
+            let open = &tag[..tag.find('>').unwrap()];
+            assert!(
+                open.contains("src="),
+                "{path} has an inline script: <script{open}>"
+            );
+        }
+    }
+    // A Host header that is not a plain host never reaches the policy.
+    let resp = s
+        .http
+        .get(format!("http://{}/", s.addr))
+        .header("host", "evil.example; script-src *")
+        .send()
+        .await
+        .unwrap();
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!csp.contains("evil"), "{csp}");
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+}
+
 /// Our telemetry at `/metrics`, in the Prometheus text format, read by the reference parser
 /// (Python's `prometheus_client`).
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
@@ -612,7 +685,7 @@ async fn telemetry_is_exposed_in_a_format_a_real_parser_reads(
     ));
     assert!(has(
         "toygres_graphql_operations_total",
-        ("operation", "Check")
+        ("operation", "runSystemCheck")
     ));
     assert!(
         has("toygres_job_runs_total", ("kind", "system_check")),
@@ -682,4 +755,87 @@ async fn browsers_get_the_playground_at_its_path_and_on_get_graphql(
             "{path}"
         );
     }
+}
+
+/// `/metrics` label values come from a closed set: what a client names its operations, the
+/// aliases it picks and the methods it sends never become a label.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn metrics_labels_never_carry_operation_names_or_methods_a_client_chose(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let chosen: Vec<String> = (0..5)
+        .map(|_| format!("Chosen{}", uuid::Uuid::new_v4().simple()))
+        .collect();
+    for name in &chosen {
+        let (_, body) = s
+            .gql(
+                Some(&token),
+                &format!("query {name} {{ {name}: me {{ email }} }}"),
+                json!({}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            &format!("query {} {{ me {{ email }} projects {{ id }} }}", chosen[0]),
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            &format!(
+                "query {} {{ ...{} }} fragment {} on QueryRoot {{ me {{ email }} }}",
+                chosen[1], chosen[2], chosen[2]
+            ),
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let methods = ["EXFILTRATE", "PROPFIND", "CHOSENMETHOD"];
+    for method in methods {
+        for path in ["/graphql", "/", "/metrics"] {
+            s.http
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("http://{}{path}", s.addr),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let text = s
+        .http
+        .get(format!("http://{}/metrics", s.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for chosen in chosen.iter().map(String::as_str).chain(methods) {
+        assert!(!text.contains(chosen), "{chosen} is a label: {text}");
+    }
+    let has = |line: &str| text.lines().any(|l| l.starts_with(line));
+    assert!(
+        has("toygres_graphql_operations_total{operation=\"me\",outcome=\"ok\"}"),
+        "{text}"
+    );
+    assert!(
+        has("toygres_graphql_operations_total{operation=\"multiple\",outcome=\"ok\"}"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("toygres_http_requests_total{") && l.contains("method=\"other\"")
+        ),
+        "{text}"
+    );
 }

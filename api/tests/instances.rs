@@ -89,6 +89,48 @@ async fn bad_input_gets_a_clear_error_and_creates_nothing(_p: PgPoolOptions, c: 
 }
 
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn reserved_role_names_are_refused_as_usernames_and_create_nothing(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    for username in [
+        "postgres",
+        "Postgres",
+        "POSTGRES",
+        "pg_monitor",
+        "PG_read_all_data",
+        "toygres_replicator",
+        "Toygres_Anything",
+        "toygres_",
+    ] {
+        for field in ["username", "database"] {
+            let (_, body) = s
+                .gql(
+                    Some(&token),
+                    CREATE,
+                    json!({"i": {"name": "db", field: username}}),
+                )
+                .await;
+            assert_eq!(error_code(&body), "INVALID_INPUT", "{username}: {body}");
+            let msg = body["errors"][0]["message"].as_str().unwrap();
+            assert!(msg.contains(field), "{username}: {msg}");
+        }
+    }
+    assert_eq!(counts(&s).await, (0, 0, 0));
+    // Names that only look alike are fine.
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            CREATE,
+            json!({"i": {"name": "db", "username": "toygresapp", "database": "postgres_copy"}}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn a_taken_name_is_a_conflict_and_creates_nothing_more(
     _p: PgPoolOptions,
     c: PgConnectOptions,

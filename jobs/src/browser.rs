@@ -7,6 +7,11 @@
 //! (the extended protocol refuses several), inside a `READ ONLY` transaction with a statement
 //! timeout that is always rolled back, wrapped so that at most [`MAX_ROWS`] rows and
 //! [`MAX_BYTES`] bytes come back.
+//!
+//! The instance's owner may set `search_path` for its database or role, so the browser's own
+//! reads (the catalog, a table's page) run with it pinned to the catalog for their
+//! transaction and name every function with its schema; only user SQL runs with the owner's
+//! `search_path`, and is wrapped in schema-qualified calls.
 
 use std::time::Duration;
 
@@ -156,10 +161,23 @@ pub async fn connect(inst: &Instance, password: &str) -> Result<PgConnection> {
         .map_err(|e| Error::Conflict(format!("cannot connect to instance {}: {e}", inst.name)))
 }
 
+/// Whose `search_path` a read-only transaction runs with.
+#[derive(Clone, Copy)]
+enum SearchPath {
+    /// The catalog's alone: the browser's own reads.
+    Pinned,
+    /// The role's and database's own: user SQL.
+    Owners,
+}
+
 /// Start the read-only transaction everything here runs in.
-async fn read_only(conn: &mut PgConnection) -> Result<()> {
+async fn read_only(conn: &mut PgConnection, path: SearchPath) -> Result<()> {
     conn.execute("BEGIN TRANSACTION READ ONLY").await?;
-    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+    if let SearchPath::Pinned = path {
+        conn.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+            .await?;
+    }
+    sqlx::query("SELECT pg_catalog.set_config('statement_timeout', $1, true)")
         .bind(format!("{}ms", STATEMENT_TIMEOUT.as_millis()))
         .execute(&mut *conn)
         .await?;
@@ -173,7 +191,7 @@ async fn rollback(conn: &mut PgConnection) {
 /// Every table, view and materialized view outside the system schemas, with columns and
 /// indexes.
 pub async fn tables(conn: &mut PgConnection) -> Result<Vec<Table>> {
-    read_only(conn).await?;
+    read_only(conn, SearchPath::Pinned).await?;
     let result = tables_in(conn).await;
     rollback(conn).await;
     result
@@ -184,8 +202,8 @@ async fn tables_in(conn: &mut PgConnection) -> Result<Vec<Table>> {
         "SELECT c.oid::bigint, n.nspname::text, c.relname::text, \
                 CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' \
                      WHEN 'v' THEN 'view' ELSE 'materialized view' END, \
-                c.reltuples::bigint, pg_total_relation_size(c.oid) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                c.reltuples::bigint, pg_catalog.pg_total_relation_size(c.oid) \
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p', 'v', 'm') \
            AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
@@ -195,11 +213,11 @@ async fn tables_in(conn: &mut PgConnection) -> Result<Vec<Table>> {
     .await?;
     let oids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let columns: Vec<(i64, String, String, bool, Option<String>, bool)> = sqlx::query_as(
-        "SELECT a.attrelid::bigint, a.attname::text, format_type(a.atttypid, a.atttypmod), \
-                NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid), \
-                EXISTS (SELECT FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary \
+        "SELECT a.attrelid::bigint, a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                NOT a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), \
+                EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary \
                         AND a.attnum = ANY(i.indkey)) \
-         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE a.attrelid = ANY($1::bigint[]::oid[]) AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attrelid, a.attnum",
     )
@@ -207,9 +225,9 @@ async fn tables_in(conn: &mut PgConnection) -> Result<Vec<Table>> {
     .fetch_all(&mut *conn)
     .await?;
     let indexes: Vec<(i64, String, String, bool, bool)> = sqlx::query_as(
-        "SELECT i.indrelid::bigint, c.relname::text, pg_get_indexdef(i.indexrelid), \
+        "SELECT i.indrelid::bigint, c.relname::text, pg_catalog.pg_get_indexdef(i.indexrelid), \
                 i.indisunique, i.indisprimary \
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
          WHERE i.indrelid = ANY($1::bigint[]::oid[]) ORDER BY 1, 2",
     )
     .bind(&oids)
@@ -282,7 +300,7 @@ pub async fn rows(
     after: Option<&str>,
 ) -> Result<RowSet> {
     let after = after.map(decode_cursor).transpose()?;
-    read_only(conn).await?;
+    read_only(conn, SearchPath::Pinned).await?;
     let result = rows_in(conn, schema, table, first.min(MAX_ROWS), after).await;
     rollback(conn).await;
     result
@@ -297,8 +315,8 @@ async fn rows_in(
 ) -> Result<RowSet> {
     // The names are looked up with bound parameters and quoted by Postgres.
     let found: Option<(i64, String)> = sqlx::query_as(
-        "SELECT c.oid::bigint, format('%I.%I', n.nspname, c.relname) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        "SELECT c.oid::bigint, pg_catalog.format('%I.%I', n.nspname, c.relname) \
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm')",
     )
     .bind(schema)
@@ -307,17 +325,19 @@ async fn rows_in(
     .await?;
     let (oid, quoted) = found.ok_or(Error::NotFound { kind: "table" })?;
     let columns: Vec<(String, String)> = sqlx::query_as(
-        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+        "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) \
+         FROM pg_catalog.pg_attribute a \
          WHERE a.attrelid = $1::bigint::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
     )
     .bind(oid)
     .fetch_all(&mut *conn)
     .await?;
     let key: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attname::text \
-         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+        "SELECT pg_catalog.quote_ident(a.attname), pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                a.attname::text \
+         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
          WHERE i.indrelid = $1::bigint::oid AND i.indisprimary \
-         ORDER BY array_position(i.indkey::int2[], a.attnum)",
+         ORDER BY pg_catalog.array_position(i.indkey::pg_catalog.int2[], a.attnum)",
     )
     .bind(oid)
     .fetch_all(&mut *conn)
@@ -370,7 +390,7 @@ async fn rows_in(
     };
     // Every piece here is quoted by Postgres or a number of ours; values are bound.
     let sql = format!(
-        "SELECT row_to_json(t)::text, {select_key} FROM \
+        "SELECT pg_catalog.row_to_json(t)::text, {select_key} FROM \
          (SELECT *, ctid FROM {quoted} {filter} ORDER BY {order} LIMIT {limit}) t",
     );
     let mut query = sqlx::query_as::<_, (String, KeyText)>(sqlx::AssertSqlSafe(sql));
@@ -475,7 +495,7 @@ pub async fn run_read_only(conn: &mut PgConnection, sql: &str) -> Result<RowSet>
     if sql.is_empty() {
         return Err(Error::InvalidInput("the query is empty".to_owned()));
     }
-    read_only(conn).await?;
+    read_only(conn, SearchPath::Owners).await?;
     let result = run_in(conn, sql).await;
     rollback(conn).await;
     result
@@ -512,7 +532,7 @@ async fn run_in(conn: &mut PgConnection, sql: &str) -> Result<RowSet> {
         )));
     }
     let wrapped = format!(
-        "SELECT row_to_json(t)::text FROM ({sql}\n) AS t LIMIT {}",
+        "SELECT pg_catalog.row_to_json(t)::pg_catalog.text FROM ({sql}\n) AS t LIMIT {}",
         MAX_ROWS + 1
     );
     let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(wrapped))

@@ -263,12 +263,13 @@ async fn write_canary(drill: &Drill, source: &Instance, cx: &Context) -> Result<
          CREATE SCHEMA IF NOT EXISTS toygres;\n\
          CREATE TABLE IF NOT EXISTS toygres.canary (drill uuid PRIMARY KEY, at timestamptz NOT NULL, \
              wal text NOT NULL);\n\
-         INSERT INTO toygres.canary VALUES ('{id}', clock_timestamp(), pg_walfile_name(pg_current_wal_insert_lsn())) \
+         INSERT INTO toygres.canary VALUES ('{id}', pg_catalog.clock_timestamp(), \
+             pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_insert_lsn())) \
              ON CONFLICT (drill) DO NOTHING;\n\
-         SELECT CASE WHEN c.wal > coalesce(a.last_archived_wal, '') THEN pg_switch_wal()::text END \
-             FROM toygres.canary c, pg_stat_archiver a WHERE c.drill = '{id}';\n\
+         SELECT CASE WHEN c.wal > coalesce(a.last_archived_wal, '') THEN pg_catalog.pg_switch_wal()::text END \
+             FROM toygres.canary c, pg_catalog.pg_stat_archiver a WHERE c.drill = '{id}';\n\
          SELECT c.at, c.wal <= coalesce(a.last_archived_wal, '') \
-             FROM toygres.canary c, pg_stat_archiver a WHERE c.drill = '{id}';\n",
+             FROM toygres.canary c, pg_catalog.pg_stat_archiver a WHERE c.drill = '{id}';\n",
         id = drill.id
     );
     let out = host.psql(&name, major, port, &sql, None).await?;
@@ -307,7 +308,7 @@ async fn check_scratch(drill: &Drill, cx: &Context) -> Result<()> {
             port,
             &format!(
                 "SET search_path = pg_catalog, pg_temp;\n\
-                 SELECT count(*) FROM toygres.canary WHERE drill = '{}';\n",
+                 SELECT pg_catalog.count(*) FROM toygres.canary WHERE drill = '{}';\n",
                 drill.id
             ),
             None,

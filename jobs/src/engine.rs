@@ -163,7 +163,7 @@ async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Resu
         let message = if err.is_permanent() {
             message
         } else {
-            format!("gave up after {} tries: {message}", op.attempts)
+            shorten(format!("gave up after {} tries: {message}", op.attempts))
         };
         return give_up(op, &message, cx).await;
     }
@@ -196,9 +196,29 @@ async fn give_up(op: &Operation, message: &str, cx: &Context) -> Result<()> {
 
 /// What a user is told about a failure: the domain's own words, or a generic line for
 /// internal errors whose detail (which might name hosts or paths) stays in the logs.
+/// Shortened to [`MAX_ERROR_BYTES`].
 fn user_message(err: &Error) -> String {
     match err {
         Error::Db(_) => "database error (see the server logs)".to_owned(),
-        other => format!("{other:#}"),
+        other => shorten(format!("{other:#}")),
     }
+}
+
+/// The most bytes of an error an operation, and the instance or server it failed, record.
+/// The rows that carry it are announced whole by `pg_notify`, whose payload PostgreSQL
+/// caps at 8000 bytes: a longer error would make the transaction that records the failure
+/// fail, and leave the operation stuck. 2 KiB leaves room for the rest of the row.
+pub const MAX_ERROR_BYTES: usize = 2048;
+
+/// `text` cut to at most [`MAX_ERROR_BYTES`] bytes, on a character boundary, with `…` at the
+/// end when it was cut.
+fn shorten(text: String) -> String {
+    if text.len() <= MAX_ERROR_BYTES {
+        return text;
+    }
+    let mut end = MAX_ERROR_BYTES - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }

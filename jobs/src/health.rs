@@ -331,6 +331,7 @@ async fn connect(
         .password(password)
         .database(&inst.database_name)
         .application_name("toygres-health")
+        .options([providers::login::PINNED_SEARCH_PATH])
         .disable_statement_logging();
     match tokio::time::timeout(timeout, PgConnection::connect_with(&opts)).await {
         Ok(Ok(conn)) => Ok(conn),

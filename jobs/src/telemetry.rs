@@ -20,11 +20,12 @@ use crate::queue::{self, Queue};
 /// Every metric Toygres exports.
 pub struct Telemetry {
     registry: Registry,
-    /// HTTP requests by route, method and status.
+    /// HTTP requests by route, method (the standard ones, else `other`) and status.
     pub http_requests: IntCounterVec,
     /// HTTP request latency by route.
     pub http_duration: HistogramVec,
-    /// GraphQL operations by name and outcome (`ok`, `error`).
+    /// GraphQL operations by root field (`multiple` for several, `other` when unknown; never
+    /// the client-chosen operation name) and outcome (`ok`, `error`).
     pub graphql_operations: IntCounterVec,
     /// Subscriptions open now.
     pub active_subscriptions: IntGauge,

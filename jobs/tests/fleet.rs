@@ -730,3 +730,46 @@ async fn a_quota_error_fails_at_once_and_a_server_error_is_retried(
     );
     assert_eq!(s.fake.creates(), 1);
 }
+
+/// The failed server's row is announced whole by `pg_notify`, whose payload PostgreSQL caps
+/// at 8000 bytes: a longer reason is shortened (on a character boundary), so the failure is
+/// recorded and the operation ends instead of sticking.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_failure_reason_too_long_for_a_notification_is_shortened_and_the_server_still_fails(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = setup(c, None, false).await;
+    start_workers(&s.cx, &s.stop);
+    // Two-byte characters after one byte, so a cut at a byte count lands inside one.
+    let long = format!("x{}", "é".repeat(10_000));
+    s.fake.fail_next_on(
+        "POST",
+        "/servers",
+        1,
+        Fault::Code {
+            code: "resource_limit_exceeded".into(),
+            message: long,
+        },
+    );
+    let (srv, op) = server::provision(
+        &s.db,
+        &s.cx.fleet,
+        &hetzner_cx22("verbose"),
+        DEFAULT_PROJECT_ID,
+        None,
+    )
+    .await
+    .unwrap();
+    let done = wait_final(&s.db, op.id).await;
+    assert_eq!(done.status, OperationStatus::Failed);
+    let server = s.db.server(srv.id).await.unwrap();
+    assert_eq!(server.state, ServerState::Failed);
+    let reason = server.failure_reason.unwrap();
+    assert!(
+        reason.len() <= jobs::engine::MAX_ERROR_BYTES,
+        "{}",
+        reason.len()
+    );
+    assert!(reason.contains("xéé") && reason.ends_with('…'), "{reason}");
+}

@@ -9,12 +9,26 @@
 //! each one (`\gexec` in psql, one by one over a connection): rows rather than a `DO` block,
 //! because `CREATE DATABASE` cannot run inside a function.
 //!
-//! The script starts with [`SEARCH_PATH`], so that no object in a schema a user can write to
-//! stands in for the catalog's (`pg_roles`, `format`, …) while it runs as the superuser.
+//! The script starts with [`SEARCH_PATH`] and names every function with its schema, so that
+//! no object in a schema a user can write to stands in for the catalog's (`pg_roles`,
+//! `format`, …) while it runs as the superuser. It also takes `CREATE` on schema `public`
+//! from `PUBLIC` in the database it runs in (PostgreSQL 15 and later do that already; older
+//! versions grant it), so that no tenant can put an object where the superuser's default
+//! `search_path` would find it.
 
 /// The first statement of every script run as the superuser: only the catalog, then the
 /// session's own temporary objects, are searched.
 pub const SEARCH_PATH: &str = "SET search_path = pg_catalog, pg_temp;";
+
+/// The `search_path` every session the control plane opens inside an instance starts with,
+/// as a connection option: `-c search_path=…` in libpq's `options` (or `PGOPTIONS`). A
+/// startup option outranks `ALTER DATABASE … SET` and `ALTER ROLE … SET`, which an
+/// instance's owner may use to put a schema of theirs before the catalog.
+pub const PINNED_SEARCH_PATH: (&str, &str) = ("search_path", "pg_catalog,pg_temp");
+
+/// [`PINNED_SEARCH_PATH`] as an environment assignment for `env`, for `psql` and the other
+/// client programs.
+pub const PGOPTIONS: &str = "PGOPTIONS=-c search_path=pg_catalog,pg_temp";
 
 /// A login role and its database.
 #[derive(Clone, Copy, Debug)]
@@ -28,9 +42,10 @@ pub struct Login<'a> {
 }
 
 impl Login<'_> {
-    /// The script that creates (or updates) the role, with `LOGIN` and the password, and
-    /// creates its database owned by it unless that exists: [`SEARCH_PATH`], then one query
-    /// whose rows are the statements to run, in order. It ends without `;`, so psql can end
+    /// The script that takes `CREATE` on schema `public` from `PUBLIC`, creates (or updates)
+    /// the role, with `LOGIN` and the password, and creates its database owned by it unless
+    /// that exists: [`SEARCH_PATH`], then one query whose rows are the statements to run, in
+    /// order. It ends without `;`, so psql can end
     /// it with `\gexec`. Idempotent: run again, it sets the same password and keeps the
     /// database.
     pub fn script(&self) -> String {
@@ -38,11 +53,13 @@ impl Login<'_> {
             "{SEARCH_PATH}\n\
              WITH login (username, password, database) AS (VALUES ({}, {}, {}))\n\
              SELECT statement FROM login, LATERAL (VALUES\n  \
-               (1, format('%s ROLE %I LOGIN PASSWORD %L',\n    \
-                 CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = login.username) THEN 'ALTER' ELSE 'CREATE' END,\n    \
+               (0, CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'public')\n    \
+                 THEN 'REVOKE CREATE ON SCHEMA public FROM PUBLIC' END),\n  \
+               (1, pg_catalog.format('%s ROLE %I LOGIN PASSWORD %L',\n    \
+                 CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = login.username) THEN 'ALTER' ELSE 'CREATE' END,\n    \
                  login.username, login.password)),\n  \
-               (2, CASE WHEN NOT EXISTS (SELECT FROM pg_database WHERE datname = login.database)\n    \
-                 THEN format('CREATE DATABASE %I OWNER %I', login.database, login.username) END)\n\
+               (2, CASE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = login.database)\n    \
+                 THEN pg_catalog.format('CREATE DATABASE %I OWNER %I', login.database, login.username) END)\n\
              ) AS step (n, statement)\n\
              WHERE statement IS NOT NULL ORDER BY n\n",
             text(self.username),
@@ -55,7 +72,10 @@ impl Login<'_> {
 /// `value` as an SQL expression of type `text` that holds nothing to quote: its UTF-8 bytes in
 /// hex, decoded by Postgres.
 pub fn text(value: &str) -> String {
-    format!("convert_from(decode('{}', 'hex'), 'UTF8')", hex(value))
+    format!(
+        "pg_catalog.convert_from(pg_catalog.decode('{}', 'hex'), 'UTF8')",
+        hex(value)
+    )
 }
 
 /// The bytes of `value` in lower-case hex.
@@ -85,7 +105,11 @@ mod tests {
             assert!(script.contains(&hex(value)));
         }
         assert_eq!(hex("a'\\"), "61275c");
-        assert_eq!(text("é"), "convert_from(decode('c3a9', 'hex'), 'UTF8')");
+        assert_eq!(
+            text("é"),
+            "pg_catalog.convert_from(pg_catalog.decode('c3a9', 'hex'), 'UTF8')"
+        );
+        assert!(script.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"));
         assert!(
             !script.trim_end().ends_with(';'),
             "psql ends it with \\gexec"

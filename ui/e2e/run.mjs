@@ -321,6 +321,11 @@ try {
   failPage = page;
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // What the Content-Security-Policy (sent when the binary serves the dashboard) blocked.
+  const cspViolations = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.setDefaultTimeout(15_000);
   const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   const name = `e2e-${Date.now().toString(36)}`;
@@ -1531,6 +1536,15 @@ try {
 
   await test('no uncaught page errors', async () => {
     if (pageErrors.length) throw new Error(pageErrors.join('\n'));
+  });
+
+  await test('the dashboard and the playground break no rule of their Content-Security-Policy', async () => {
+    if (embedded) {
+      const r = await fetch(`${api}/`);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      if (!csp.includes("frame-ancestors 'none'")) throw new Error(`no policy on the dashboard: ${csp}`);
+    }
+    if (cspViolations.length) throw new Error(cspViolations.join('\n'));
   });
 } catch (e) {
   console.error(e);

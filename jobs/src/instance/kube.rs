@@ -354,6 +354,7 @@ async fn connect(
         .password(&password)
         .database("postgres")
         .application_name("toygres-ready")
+        .options([providers::login::PINNED_SEARCH_PATH])
         .disable_statement_logging();
     let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts))
         .await
@@ -377,7 +378,10 @@ async fn connect(
 /// (the very script psql runs on a Postgres host), which Postgres writes with its own quoting,
 /// run one by one. The connection logs no statements (they carry the password).
 pub(crate) async fn create_login(opts: PgConnectOptions, login: &Login<'_>) -> Result<()> {
-    let opts = opts.database("postgres").disable_statement_logging();
+    let opts = opts
+        .database("postgres")
+        .options([providers::login::PINNED_SEARCH_PATH])
+        .disable_statement_logging();
     let mut conn = sqlx::PgConnection::connect_with(&opts)
         .await
         .map_err(|e| anyhow::anyhow!("connect to the new instance as superuser: {e}"))?;

@@ -511,23 +511,37 @@ pub fn is_dns1123_label(s: &str) -> bool {
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
 }
 
+/// A login role or database name: 1 to 63 lower-case letters, digits or `_`, starting with
+/// a letter or `_`, and none of the names PostgreSQL and Toygres keep for themselves
+/// ([`is_reserved`]).
 fn check_identifier(what: &str, s: &str) -> Result<()> {
     let ok = (1..=63).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && s.bytes()
             .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && !s.starts_with("pg_")
-        && !["postgres", "template0", "template1", "public"].contains(&s);
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput(format!(
-            "{what} {s:?} must be 1 to 63 lower-case letters, digits or '_', start with a letter, \
-             and not be reserved (postgres, pg_*)"
-        )))
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
+    if !ok {
+        return Err(Error::InvalidInput(format!(
+            "{what} {s:?} must be 1 to 63 lower-case letters, digits or '_', starting with a letter or '_'"
+        )));
     }
+    if is_reserved(s) {
+        return Err(Error::InvalidInput(format!(
+            "{what} {s:?} is reserved (postgres, pg_*, toygres_*, template0, template1, public)"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `name`, in any case, is one PostgreSQL or Toygres keeps: the superuser
+/// `postgres`, PostgreSQL's `pg_*` roles and schemas, Toygres's own `toygres_*` roles (the
+/// replication role among them), the template databases and `public`.
+fn is_reserved(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("pg_")
+        || name.starts_with("toygres_")
+        || ["postgres", "template0", "template1", "public"].contains(&name.as_str())
 }
 
 fn percent_encode(s: &str) -> String {
@@ -1039,6 +1053,10 @@ mod tests {
             },
             CreateInstance {
                 username: Some("postgres".into()),
+                ..input("db")
+            },
+            CreateInstance {
+                username: Some("toygres_replicator".into()),
                 ..input("db")
             },
             CreateInstance {

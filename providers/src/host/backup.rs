@@ -384,7 +384,10 @@ impl PgHost {
     /// Check the system catalogs of every database of running instance `name` with
     /// `pg_amcheck` (heap and B-tree structure), installing `amcheck` where missing.
     pub async fn check_catalogs(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        // pg_amcheck visits every database, the tenant's too: pinned to the catalog.
         let argv = vec![
+            "env".into(),
+            crate::login::PGOPTIONS.into(),
             self.bin(major, "pg_amcheck")?,
             "-h".into(),
             self.instance_dir(name).display().to_string(),

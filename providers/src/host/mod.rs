@@ -555,7 +555,9 @@ impl PgHost {
 
     /// Run `sql` as the superuser of instance `name` (listening on `port`), over its private
     /// socket, and return what it printed (unaligned, tuples only). `secret`, if given, is
-    /// blanked out of any error.
+    /// blanked out of any error. The session's `search_path` is pinned to the catalog
+    /// ([`login::PGOPTIONS`]), whatever the instance's owner set for its roles or databases;
+    /// `sql` still names every function with its schema.
     pub async fn psql(
         &self,
         name: &str,
@@ -565,6 +567,8 @@ impl PgHost {
         secret: Option<&str>,
     ) -> Result<String> {
         let argv = vec![
+            "env".into(),
+            login::PGOPTIONS.into(),
             self.bin(major, "psql")?,
             "-h".into(),
             self.instance_dir(name).display().to_string(),
@@ -628,8 +632,8 @@ impl PgHost {
     ) -> Result<()> {
         let sql = format!(
             "{SEARCH_PATH}\n\
-             SELECT format('%s ROLE %I REPLICATION LOGIN PASSWORD %L',\n  \
-               CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATOR}') THEN 'ALTER' ELSE 'CREATE' END,\n  \
+             SELECT pg_catalog.format('%s ROLE %I REPLICATION LOGIN PASSWORD %L',\n  \
+               CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{REPLICATOR}') THEN 'ALTER' ELSE 'CREATE' END,\n  \
                '{REPLICATOR}', {}) \\gexec\n",
             login::text(password)
         );
@@ -742,7 +746,8 @@ impl PgHost {
                 name,
                 major,
                 port,
-                "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END;",
+                "SELECT pg_catalog.pg_is_in_recovery(), CASE WHEN pg_catalog.pg_is_in_recovery() \
+                 THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END;",
                 None,
             )
             .await?;
@@ -782,14 +787,14 @@ impl PgHost {
         let sql = format!(
             "DO $tg$BEGIN\n\
                FOR i IN 1..3000 LOOP\n\
-                 EXIT WHEN NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() > '{lsn}'::pg_lsn;\n\
-                 PERFORM pg_sleep(0.01);\n\
+                 EXIT WHEN NOT pg_catalog.pg_is_in_recovery() OR pg_catalog.pg_last_wal_replay_lsn() > '{lsn}'::pg_catalog.pg_lsn;\n\
+                 PERFORM pg_catalog.pg_sleep(0.01);\n\
                END LOOP;\n\
-               IF pg_is_in_recovery() AND pg_last_wal_replay_lsn() <= '{lsn}'::pg_lsn THEN\n\
+               IF pg_catalog.pg_is_in_recovery() AND pg_catalog.pg_last_wal_replay_lsn() <= '{lsn}'::pg_catalog.pg_lsn THEN\n\
                  RAISE EXCEPTION 'the copy has not replayed the old primary''s last WAL ({lsn})';\n\
                END IF;\n\
              END$tg$;\n\
-             SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) ELSE true END;\n"
+             SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_promote(true, 60) ELSE true END;\n"
         );
         let out = self.psql(name, major, port, &sql, None).await?;
         if out != "t" {
@@ -808,8 +813,8 @@ impl PgHost {
             major,
             port,
             &format!(
-                "ALTER SYSTEM RESET primary_conninfo;\nSELECT pg_reload_conf();\n\
-                 DO $tg$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPLICATOR}') THEN ALTER ROLE {REPLICATOR} NOLOGIN PASSWORD NULL; END IF; END$tg$;\n"
+                "ALTER SYSTEM RESET primary_conninfo;\nSELECT pg_catalog.pg_reload_conf();\n\
+                 DO $tg$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{REPLICATOR}') THEN ALTER ROLE {REPLICATOR} NOLOGIN PASSWORD NULL; END IF; END$tg$;\n"
             ),
             None,
         )
