@@ -991,7 +991,7 @@ async fn benchmark_backing_up_and_restoring_one_gigabyte() {
         "CREATE TABLE filler AS SELECT g AS id, \
              md5(random()::text) || md5(random()::text) || md5(random()::text) || \
              md5(random()::text) || md5(random()::text) || md5(random()::text) AS pad \
-         FROM generate_series(1, 4500000) g; CHECKPOINT",
+         FROM generate_series(1, 4500000) g",
     )
     .execute(&mut conn)
     .await
@@ -1090,6 +1090,11 @@ async fn benchmark_backing_up_and_restoring_one_gigabyte() {
     let tool = |name: &str| bin.join(name).display().to_string();
     let socket = data.display().to_string();
     let port_text = port.to_string();
+    // Toygres lets nobody replicate over the socket: let the peer in, as its operator would.
+    let mut hba = std::fs::read_to_string(data.join("pg_hba.conf")).unwrap();
+    hba.push_str("local replication postgres peer map=toygres\n");
+    std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+    as_postgres(&[&tool("pg_ctl"), "reload", "-D", &socket]);
     let started = Instant::now();
     as_postgres(&[
         &tool("pg_basebackup"),
