@@ -114,7 +114,7 @@ pub(crate) async fn authenticate(
         .ok_or_else(|| unauthorized(media, "Authorization must be `Bearer <token>`"))?;
     match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
         Ok(caller) => Ok(Some(caller)),
-        Err(AuthError::InvalidToken | AuthError::UserGone) => {
+        Err(AuthError::InvalidToken | AuthError::UserGone | AuthError::Revoked) => {
             Err(unauthorized(media, "invalid or expired token"))
         }
         Err(AuthError::Internal(e)) => {

@@ -489,3 +489,128 @@ async fn site_admins_see_each_users_role_in_each_project(_p: PgPoolOptions, c: P
         json!([{"projectName": "other", "role": "ADMIN"}])
     );
 }
+
+const LOGIN: &str =
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+
+async fn login(s: &common::Server, email: &str, password: &str) -> String {
+    let (_, body) = s.gql(None, LOGIN, json!({"e": email, "p": password})).await;
+    data(&body, "login")["token"].as_str().unwrap().to_owned()
+}
+
+async fn me_status(s: &common::Server, token: &str) -> u16 {
+    s.gql(Some(token), "{ me { email } }", json!({})).await.0
+}
+
+/// A new password (set by the user or reset by an admin) and `revokeSessions` end the user's
+/// tokens and open subscriptions at once; a new login works.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_new_password_or_revoked_sessions_end_every_token_and_subscription_at_once(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let admin = s.token(s.users.admin);
+    let viewer_id = s.users.viewer.to_string();
+
+    // Reset by an admin: the open subscription closes, the token is refused.
+    let before = s.token(s.users.viewer);
+    let mut ws = s.ws_as(&before).await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { operationUpdated { id } }"}})).await;
+    let reset = "mutation($u: ID!, $p: String!) { resetPassword(userId: $u, password: $p) }";
+    let new_password = "another-long-password-1";
+    let (_, body) = s
+        .gql(
+            Some(&admin),
+            reset,
+            json!({"u": viewer_id, "p": new_password}),
+        )
+        .await;
+    assert_eq!(data(&body, "resetPassword"), true);
+    assert_eq!(close_code(&mut ws).await, 4403);
+    assert_eq!(me_status(&s, &before).await, 401);
+
+    // Changed by the user: the token that changed it ends too.
+    let second = login(&s, "viewer@example.com", new_password).await;
+    assert_eq!(me_status(&s, &second).await, 200);
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let (_, body) = s
+        .gql(
+            Some(&second),
+            change,
+            json!({"c": new_password, "n": PASSWORD}),
+        )
+        .await;
+    assert_eq!(data(&body, "changePassword"), true);
+    assert_eq!(me_status(&s, &second).await, 401);
+
+    // revokeSessions: site admins for anyone, others for themselves only.
+    let third = login(&s, "viewer@example.com", PASSWORD).await;
+    let revoke = "mutation($u: ID!) { revokeSessions(userId: $u) }";
+    let operator = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(Some(&operator), revoke, json!({"u": viewer_id}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(me_status(&s, &third).await, 200);
+    let mut ws = s.ws_as(&third).await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { operationUpdated { id } }"}})).await;
+    let (_, body) = s.gql(Some(&admin), revoke, json!({"u": viewer_id})).await;
+    assert_eq!(data(&body, "revokeSessions"), true);
+    assert_eq!(close_code(&mut ws).await, 4403);
+    assert_eq!(me_status(&s, &third).await, 401);
+    let fourth = login(&s, "viewer@example.com", PASSWORD).await;
+    let (_, body) = s.gql(Some(&fourth), revoke, json!({"u": viewer_id})).await;
+    assert_eq!(data(&body, "revokeSessions"), true, "their own");
+    assert_eq!(me_status(&s, &fourth).await, 401);
+}
+
+/// An API token grants no more than its maker still holds: it stops working when the maker
+/// falls below the token's role or leaves the project, its open subscription included.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn an_api_token_stops_when_its_maker_falls_below_its_role_or_leaves(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let admin = s.token(s.users.admin);
+    let project = jobs::user::DEFAULT_PROJECT_ID.0.to_string();
+    let operator_id = s.users.operator.to_string();
+    let set_role = |role: &'static str| json!({"p": project, "u": operator_id, "r": role});
+    let (_, body) = s.gql(Some(&admin), SET_ROLE, set_role("ADMIN")).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let operator = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(
+            Some(&operator),
+            CREATE_TOKEN,
+            json!({"p": project, "n": "ci", "r": "ADMIN", "e": null}),
+        )
+        .await;
+    let secret = data(&body, "createApiToken")["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(me_status(&s, &secret).await, 200);
+    let mut ws = s.ws_as(&secret).await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { operationUpdated { id } }"}})).await;
+
+    // Back to operator: the admin token outranks its maker now.
+    let (_, body) = s.gql(Some(&admin), SET_ROLE, set_role("OPERATOR")).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(close_code(&mut ws).await, 4403);
+    assert_eq!(me_status(&s, &secret).await, 401);
+    // Admin again, it works again; removed from the project, it stops.
+    let (_, body) = s.gql(Some(&admin), SET_ROLE, set_role("ADMIN")).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(me_status(&s, &secret).await, 200);
+    let (_, body) = s
+        .gql(
+            Some(&admin),
+            "mutation($p: ID!, $u: ID!) { removeMember(projectId: $p, userId: $u) { email } }",
+            json!({"p": project, "u": operator_id}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(me_status(&s, &secret).await, 401);
+}

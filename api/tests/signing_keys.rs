@@ -141,7 +141,7 @@ async fn another_api_process_follows_a_rotation_without_a_restart(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Each verifies what the other signs.
-    let (theirs, _) = other.issue(s.users.viewer).unwrap();
+    let (theirs, _) = other.issue(s.users.viewer, 0).unwrap();
     assert_eq!(me(&s, &theirs).await.0, 200);
     let ours = s.token(s.users.viewer);
     other.verify(&ours).unwrap();
@@ -205,4 +205,63 @@ async fn a_configured_secret_is_listed_and_cannot_be_rotated_here(
             .unwrap()
             .contains("TOYGRES_JWT_SECRET")
     );
+}
+
+/// A leaked key is revoked: a second process that only hears of it refuses its tokens
+/// within a second, the first at once; the active key must be rotated away first.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_revoked_key_signs_nothing_anyone_accepts_within_a_second(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, stored()).await;
+    let stop = CancellationToken::new();
+    let bus = EventBus::start(&s.db, stop.clone()).await.unwrap();
+    let master = api::MasterKey::from_bytes(&MASTER).unwrap();
+    let other = Arc::new(
+        api::Keys::load_or_generate(&s.db, master, Duration::from_secs(600))
+            .await
+            .unwrap(),
+    );
+    other.follow(s.db.clone(), &bus);
+    let leaked = s.token(s.users.viewer);
+    let revoke = "mutation($k: String!) { revokeSigningKey(kid: $k) { kid state } }";
+    let admin = s.token(s.users.admin);
+    let (_, body) = s
+        .gql(Some(&admin), revoke, json!({"k": kid_of(&leaked)}))
+        .await;
+    assert_eq!(error_code(&body), "CONFLICT", "the active key: {body}");
+    let operator = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(Some(&operator), revoke, json!({"k": kid_of(&leaked)}))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+
+    let (_, body) = s.gql(Some(&admin), ROTATE, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(me(&s, &leaked).await.0, 200, "retiring, it still verifies");
+    other.verify(&leaked).unwrap();
+    let admin = s.token(s.users.admin);
+    let (_, body) = s
+        .gql(Some(&admin), revoke, json!({"k": kid_of(&leaked)}))
+        .await;
+    assert_eq!(
+        body["data"]["revokeSigningKey"]["state"], "retired",
+        "{body}"
+    );
+    assert_eq!(me(&s, &leaked).await.0, 401);
+    let heard = tokio::time::Instant::now();
+    while other.verify(&leaked).is_ok() {
+        assert!(
+            heard.elapsed() < Duration::from_secs(1),
+            "the other process still accepts the revoked key's tokens"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(me(&s, &admin).await.0, 200, "the new key's tokens work");
+    let (_, body) = s
+        .gql(Some(&admin), revoke, json!({"k": "no-such-key"}))
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    stop.cancel();
 }

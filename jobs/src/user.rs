@@ -69,6 +69,9 @@ pub struct User {
     pub disabled_at: Option<DateTime<Utc>>,
     /// When the user was created.
     pub created_at: DateTime<Utc>,
+    /// Their access tokens carry the epoch they were issued in; moving it on (a new
+    /// password, `revokeSessions`) ends every one issued before.
+    pub session_epoch: i64,
 }
 
 /// A user's role in one project.

@@ -831,11 +831,11 @@ try {
     await p2.getByRole('button', { name: 'Change password' }).click();
     await p2.locator('#pw-current-error').getByText('the current password is wrong').waitFor();
     await p2.getByLabel('Current password').fill(reset);
-    await p2.getByRole('button', { name: 'Change password' }).click();
-    await p2.getByTestId('password-changed').waitFor();
     await p2.screenshot({ path: join(shots, '48b-account.png'), fullPage: true });
-    await p2.getByRole('button', { name: 'Log out' }).click();
+    await p2.getByRole('button', { name: 'Change password' }).click();
+    // A new password ends every session, this one included.
     await p2.waitForURL(/\/login/);
+    await p2.getByText('every session of yours ended').waitFor();
     await logIn(mine);
     await p2.waitForURL(/\/instances$/);
     await other.close();

@@ -43,6 +43,9 @@ impl Caller {
         if user.disabled_at.is_some() {
             return Err(AuthError::UserGone);
         }
+        if claims.sep != user.session_epoch {
+            return Err(AuthError::Revoked);
+        }
         let memberships = db.memberships(user.id).await?;
         Ok(Self {
             user_id: user.id,
@@ -64,6 +67,24 @@ impl Caller {
             .await?
             .ok_or(AuthError::InvalidToken)?;
         let maker = token.created_by.ok_or(AuthError::UserGone)?;
+        // A token grants no more than its maker still has in its project.
+        let user = match db.user(maker).await {
+            Ok(user) if user.disabled_at.is_none() => user,
+            Ok(_) | Err(jobs::Error::NotFound { .. }) => return Err(AuthError::UserGone),
+            Err(e) => return Err(e.into()),
+        };
+        let held = if user.is_site_admin {
+            Some(Role::Admin)
+        } else {
+            db.memberships(maker)
+                .await?
+                .into_iter()
+                .find(|m| m.project_id == token.project_id)
+                .map(|m| m.role)
+        };
+        if !held.is_some_and(|role| role >= token.role) {
+            return Err(AuthError::Revoked);
+        }
         let project = db.project(token.project_id).await?;
         Ok(Self {
             user_id: maker,

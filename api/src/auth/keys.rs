@@ -137,7 +137,7 @@ impl Keys {
     }
 
     /// A token for `user`, valid from now for the configured lifetime.
-    pub fn issue(&self, user: UserId) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue(&self, user: UserId, epoch: i64) -> anyhow::Result<(String, DateTime<Utc>)> {
         let set = self.current();
         let now = Utc::now().timestamp();
         let exp = now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
@@ -148,6 +148,7 @@ impl Keys {
             exp,
             nbf: now,
             iat: now,
+            sep: epoch,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(set.signing_kid.clone());

@@ -47,6 +47,9 @@ pub struct Claims {
     pub nbf: i64,
     /// Issued at, seconds since the epoch.
     pub iat: i64,
+    /// The user's session epoch when issued: a token of an older epoch is refused.
+    #[serde(default)]
+    pub sep: i64,
 }
 
 /// Why a token was refused. Deliberately vague towards clients.
@@ -58,6 +61,10 @@ pub enum AuthError {
     /// The token is fine but its user no longer exists or is disabled.
     #[error("user disabled or deleted")]
     UserGone,
+    /// The token was issued before its user's sessions were ended (a new password,
+    /// `revokeSessions`), or its API token's maker lost the access it grants.
+    #[error("session ended")]
+    Revoked,
     /// We could not check.
     #[error(transparent)]
     Internal(#[from] jobs::Error),
@@ -150,7 +157,7 @@ mod tests {
     fn an_issued_token_verifies_and_names_its_user() {
         let keys = keys();
         let id = user();
-        let (token, exp) = keys.issue(id).unwrap();
+        let (token, exp) = keys.issue(id, 0).unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, id.0);
         assert_eq!(claims.iss, ISSUER);
@@ -199,7 +206,7 @@ mod tests {
     #[test]
     fn a_tampered_payload_is_refused() {
         let keys = keys();
-        let (token, _) = keys.issue(user()).unwrap();
+        let (token, _) = keys.issue(user(), 0).unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();

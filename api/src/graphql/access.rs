@@ -465,6 +465,19 @@ impl AccessMutation {
         user_node(db, db.set_user_disabled(id, true).await.or_gql()?).await
     }
 
+    /// End every session of a user (site admins; anyone for themselves): their access tokens
+    /// are refused from now on and their open subscriptions close. They log in again.
+    async fn revoke_sessions(&self, ctx: &Context<'_>, user_id: ID) -> async_graphql::Result<bool> {
+        let me = caller(ctx)?;
+        person(me, "end sessions")?;
+        let id = self::user_id(&user_id)?;
+        if id != me.user_id {
+            site_admin(me, "end other users' sessions")?;
+        }
+        api(ctx)?.db.revoke_sessions(id).await.or_gql()?;
+        Ok(true)
+    }
+
     /// Enable a disabled user again (site admins).
     async fn enable_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<UserNode> {
         site_admin(caller(ctx)?, "enable users")?;
@@ -545,6 +558,29 @@ impl AccessMutation {
             .into_iter()
             .find(|k| k.kid == kid)
             .ok_or_else(|| crate::error::internal(&"the new key is not stored"))?;
+        Ok(key.into())
+    }
+
+    /// Stop accepting the tokens a retiring signing key signed, in every API process within
+    /// a second (site admins): for a key that leaked. The active key must be rotated first.
+    async fn revoke_signing_key(
+        &self,
+        ctx: &Context<'_>,
+        kid: String,
+    ) -> async_graphql::Result<SigningKeyNode> {
+        site_admin(caller(ctx)?, "revoke signing keys")?;
+        let api = api(ctx)?;
+        api.db.revoke_signing_key(&kid).await.or_gql()?;
+        api.keys
+            .reload(&api.db)
+            .await
+            .map_err(|e| crate::error::internal(&e))?;
+        tracing::warn!(kid, "signing key revoked");
+        let keys = api.db.signing_keys().await.or_gql()?;
+        let key = keys
+            .into_iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| crate::error::internal(&"the revoked key is not stored"))?;
         Ok(key.into())
     }
 

@@ -137,7 +137,10 @@ impl AccountMutation {
             _ => return Err(refused()),
         };
         let memberships = api.db.memberships(user.id).await.or_gql()?;
-        let (token, expires_at) = api.keys.issue(user.id).map_err(|e| internal(&e))?;
+        let (token, expires_at) = api
+            .keys
+            .issue(user.id, user.session_epoch)
+            .map_err(|e| internal(&e))?;
         tracing::info!(user = %user.id, "user logged in");
         Ok(LoginPayload {
             token,

@@ -208,8 +208,10 @@ impl Server {
         format!("http://{}/graphql", self.addr)
     }
 
+    /// An access token for `user`, of their first session epoch (ended by their first new
+    /// password or `revokeSessions`).
     pub fn token(&self, user: UserId) -> String {
-        self.keys.issue(user).unwrap().0
+        self.keys.issue(user, 0).unwrap().0
     }
 
     /// POST a GraphQL request; returns the status and the JSON body.

@@ -215,7 +215,7 @@ impl Db {
     /// Every user (for site admins), by email.
     pub async fn users(&self) -> Result<Vec<User>> {
         Ok(sqlx::query_as(
-            "SELECT id, email, is_site_admin, disabled_at, created_at FROM users ORDER BY email",
+            "SELECT id, email, is_site_admin, disabled_at, created_at, session_epoch FROM users ORDER BY email",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -225,7 +225,7 @@ impl Db {
     pub async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<User> {
         sqlx::query_as(
             "UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, now()) END \
-             WHERE id = $1 RETURNING id, email, is_site_admin, disabled_at, created_at",
+             WHERE id = $1 RETURNING id, email, is_site_admin, disabled_at, created_at, session_epoch",
         )
         .bind(id)
         .bind(disabled)
@@ -247,11 +247,25 @@ impl Db {
         Ok(())
     }
 
-    /// Replace a user's password hash.
+    /// Replace a user's password hash, ending their sessions.
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(hash)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound { kind: "user" });
+        }
+        Ok(())
+    }
+
+    /// End every session of user `id`: their access tokens are refused from now on.
+    pub async fn revoke_sessions(&self, id: UserId) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1")
             .bind(id)
-            .bind(hash)
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {

@@ -123,6 +123,35 @@ impl Db {
         Ok(())
     }
 
+    /// Retire key `kid` now, before its time: every process stops accepting its tokens when
+    /// it hears of the change. The active key cannot be revoked (rotate first: new tokens
+    /// must be signed by something); a retired one stays retired.
+    pub async fn revoke_signing_key(&self, kid: &str) -> Result<()> {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state::text FROM signing_keys WHERE kid = $1")
+                .bind(kid)
+                .fetch_optional(&self.pool)
+                .await?;
+        match state.as_deref() {
+            None => Err(crate::Error::NotFound {
+                kind: "signing key",
+            }),
+            Some("active") => Err(crate::Error::Conflict(format!(
+                "signing key {kid} signs new tokens: rotate the signing key first, then revoke it"
+            ))),
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE signing_keys SET state = 'retired', retire_after = least(retire_after, now()) \
+                     WHERE kid = $1 AND state = 'retiring'",
+                )
+                .bind(kid)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Every stored key, newest first, without material.
     pub async fn signing_keys(&self) -> Result<Vec<KeyInfo>> {
         Ok(sqlx::query_as(

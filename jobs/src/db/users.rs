@@ -18,7 +18,7 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         let user: User = sqlx::query_as(
             "INSERT INTO users (id, email, password_hash, is_site_admin) VALUES ($1, $2, $3, $4) \
-             RETURNING id, email, is_site_admin, disabled_at, created_at",
+             RETURNING id, email, is_site_admin, disabled_at, created_at, session_epoch",
         )
         .bind(uuid::Uuid::now_v7())
         .bind(email)
@@ -57,7 +57,7 @@ impl Db {
     /// A user and their password hash, by email, for login.
     pub async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>> {
         let row: Option<LoginRow> = sqlx::query_as(
-            "SELECT id, email, is_site_admin, disabled_at, created_at, password_hash FROM users WHERE email = $1",
+            "SELECT id, email, is_site_admin, disabled_at, created_at, session_epoch, password_hash FROM users WHERE email = $1",
         )
         .bind(email)
         .fetch_optional(&self.pool)
@@ -68,7 +68,7 @@ impl Db {
     /// A user by id.
     pub async fn user(&self, id: UserId) -> Result<User> {
         sqlx::query_as(
-            "SELECT id, email, is_site_admin, disabled_at, created_at FROM users WHERE id = $1",
+            "SELECT id, email, is_site_admin, disabled_at, created_at, session_epoch FROM users WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

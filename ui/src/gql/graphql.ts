@@ -776,6 +776,16 @@ export type MutationRoot = {
    */
   revokeApiToken: ApiToken;
   /**
+   * End every session of a user (site admins; anyone for themselves): their access tokens
+   * are refused from now on and their open subscriptions close. They log in again.
+   */
+  revokeSessions: Scalars['Boolean']['output'];
+  /**
+   * Stop accepting the tokens a retiring signing key signed, in every API process within
+   * a second (site admins): for a key that leaked. The active key must be rotated first.
+   */
+  revokeSigningKey: SigningKey;
+  /**
    * Add a new signing key and sign new tokens with it, in every API process at once (site
    * admins). Tokens signed by the previous key keep working until they expire; then it
    * retires. Returns the new key.
@@ -982,6 +992,18 @@ export type MutationRootRestoreInstanceArgs = {
 /** Every mutation. */
 export type MutationRootRevokeApiTokenArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRevokeSessionsArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRevokeSigningKeyArgs = {
+  kid: Scalars['String']['input'];
 };
 
 

@@ -4,7 +4,7 @@ import { useMutation } from 'urql';
 import { ChangePasswordMutation } from '../lib/documents';
 import { Badge, RoleBadge } from '../components/Badge';
 import { CopyButton } from '../components/CopyButton';
-import { Loading, Notice } from '../components/States';
+import { Loading } from '../components/States';
 import { CHANGE_PASSWORD_RULES, apiError, errorField } from '../lib/errors';
 import { useAuth } from '../lib/auth';
 import { useProjects } from '../lib/projects';
@@ -22,11 +22,14 @@ export function validateChangePassword(v: Record<Field, string>): Partial<Record
   return e;
 }
 
+/** Why the login page shows again after a password change. */
+export const PASSWORD_CHANGED = 'Password changed, and every session of yours ended with it: log in with the new password.';
+
 export function ChangePasswordForm() {
+  const { logout } = useAuth();
   const [values, setValues] = useState<Record<Field, string>>({ current: '', next: '', confirm: '' });
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [done, setDone] = useState(false);
   const [{ fetching }, change] = useMutation(ChangePasswordMutation);
   const field = (f: Field, label: string, autoComplete: string, hint?: string) => (
     <div className={`field ${errors[f] ? 'field-invalid' : ''}`}>
@@ -40,7 +43,6 @@ export function ChangePasswordForm() {
         onChange={(e) => {
           setValues((x) => ({ ...x, [f]: e.target.value }));
           setErrors((x) => ({ ...x, [f]: undefined }));
-          setDone(false);
         }}
         aria-invalid={!!errors[f] || undefined}
         aria-describedby={errors[f] ? `pw-${f}-error` : undefined}
@@ -62,7 +64,6 @@ export function ChangePasswordForm() {
       onSubmit={async (e) => {
         e.preventDefault();
         setFormError(null);
-        setDone(false);
         const local = validateChangePassword(values);
         setErrors(local);
         if (Object.keys(local).length) return;
@@ -74,8 +75,8 @@ export function ChangePasswordForm() {
           else setFormError(err.message);
           return;
         }
-        setValues({ current: '', next: '', confirm: '' });
-        setDone(true);
+        // The server ended every session of ours, this one included.
+        logout(PASSWORD_CHANGED);
       }}
     >
       <h2>Change password</h2>
@@ -83,11 +84,6 @@ export function ChangePasswordForm() {
         <div className="notice notice-bad" role="alert" data-testid="form-error">
           {formError}
         </div>
-      )}
-      {done && (
-        <Notice tone="ok" testId="password-changed">
-          Password changed. Use it the next time you log in; this session keeps working.
-        </Notice>
       )}
       {field('current', 'Current password', 'current-password')}
       {field('next', 'New password', 'new-password', 'At least 12 characters.')}
