@@ -20,6 +20,10 @@ pub mod code {
     /// This installation, or this kind of instance, cannot do that (yet): not a bad request,
     /// and not worth retrying.
     pub const UNSUPPORTED: &str = "UNSUPPORTED";
+    /// The document asks for more than one request may: nested too deep, too complex (list
+    /// fields count their page size), too many root fields or aliases, or more than one
+    /// `login`. Refused before anything runs; see `docs/limits.md`.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     /// The subscriber fell behind and missed events.
     pub const LAGGED: &str = "LAGGED";
     /// Something broke on our side.

@@ -24,7 +24,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
 pub use auth::{Caller, Keys, MasterKey};
-pub use graphql::{ApiSchema, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
+pub use graphql::{
+    ApiSchema, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, MAX_LOGINS, MAX_PAGE_SIZE, MAX_ROOT_FIELDS,
+};
 use jobs::db::Db;
 use jobs::events::EventBus;
 

@@ -22,6 +22,9 @@ mod audit;
 mod backup;
 pub(crate) use audit::Origin;
 mod cluster;
+mod cost;
+pub(crate) use cost::too_complex;
+pub use cost::{MAX_ALIASES, MAX_LOGINS, MAX_ROOT_FIELDS};
 mod instance;
 pub(crate) mod introspection;
 mod measure;
@@ -101,6 +104,7 @@ pub(crate) fn introspection_builder() -> SchemaBuilder<QueryRoot, MutationRoot, 
     .limit_recursive_depth(32)
     .limit_directives(10)
     .disable_suggestions()
+    .extension(cost::Cost)
     .extension(measure::Measure)
     .extension(audit::Audit)
 }
