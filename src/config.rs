@@ -245,6 +245,21 @@ pub(crate) struct ServeConfig {
     /// Seconds a WebSocket client has to send `connection_init`.
     #[arg(long, env = "TOYGRES_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub(crate) ws_init_timeout_secs: u64,
+    /// Failed logins one account (email) may have in a window before `login` answers
+    /// `RATE_LIMITED` for it, whatever the password, until the window ends. Each API
+    /// process counts on its own.
+    #[arg(long, env = "TOYGRES_LOGIN_ACCOUNT_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) login_account_attempts: u32,
+    /// Length of an account's login window, in seconds, from its first failure.
+    #[arg(long, env = "TOYGRES_LOGIN_ACCOUNT_WINDOW_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) login_account_window_secs: u64,
+    /// Failed logins one client address (an IPv6 client's /64) may have in a window, over
+    /// every account, before its logins answer `RATE_LIMITED`.
+    #[arg(long, env = "TOYGRES_LOGIN_ADDRESS_ATTEMPTS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) login_address_attempts: u32,
+    /// Length of an address's login window, in seconds, from its first failure.
+    #[arg(long, env = "TOYGRES_LOGIN_ADDRESS_WINDOW_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) login_address_window_secs: u64,
     /// Fetching workers per queue in this process.
     #[arg(long, env = "TOYGRES_WORKERS_PER_QUEUE", default_value_t = 1)]
     pub(crate) workers_per_queue: usize,
@@ -515,6 +530,20 @@ impl ServeConfig {
                 Ok(None)
             }
             Err(e) => Err(anyhow::anyhow!("TOYGRES_KUBERNETES: {e:#}")),
+        }
+    }
+
+    /// The login rate limits.
+    pub(crate) fn login_limits(&self) -> api::LoginLimits {
+        api::LoginLimits {
+            per_account: api::Quota {
+                attempts: self.login_account_attempts,
+                window: Duration::from_secs(self.login_account_window_secs),
+            },
+            per_address: api::Quota {
+                attempts: self.login_address_attempts,
+                window: Duration::from_secs(self.login_address_window_secs),
+            },
         }
     }
 

@@ -215,6 +215,7 @@ async fn run(
                 max_body_bytes: cfg.max_body_bytes,
                 ws_init_timeout: Duration::from_secs(cfg.ws_init_timeout_secs),
                 telemetry_token,
+                login: cfg.login_limits(),
             },
         );
         let shutdown = shutdown.clone();

@@ -20,6 +20,13 @@ pub mod code {
     /// This installation, or this kind of instance, cannot do that (yet): not a bad request,
     /// and not worth retrying.
     pub const UNSUPPORTED: &str = "UNSUPPORTED";
+    /// The document asks for more than one request may: nested too deep, too complex (list
+    /// fields count their page size), too many root fields or aliases, or more than one
+    /// `login`. Refused before anything runs; see `docs/limits.md`.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// Too many failed logins for this account or from this address; retry after
+    /// `extensions.retryAfterSeconds`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The subscriber fell behind and missed events.
     pub const LAGGED: &str = "LAGGED";
     /// Something broke on our side.
@@ -47,6 +54,16 @@ pub fn forbidden(what: &str) -> GqlError {
 /// Bad input, with a message that says what to change.
 pub fn invalid(message: impl Into<String>) -> GqlError {
     coded(code::INVALID_INPUT, message)
+}
+
+/// Too many attempts: try again in `retry_after` (rounded up to whole seconds, at least 1).
+pub fn rate_limited(what: &str, retry_after: std::time::Duration) -> GqlError {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let seconds = seconds.max(1);
+    GqlError::new(format!("{what}; try again in {seconds} s")).extend_with(|_, e| {
+        e.set("code", code::RATE_LIMITED);
+        e.set("retryAfterSeconds", seconds);
+    })
 }
 
 /// Turn a domain error into a GraphQL error, logging internal ones.

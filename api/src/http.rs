@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::error::code;
-use crate::graphql::{Origin, introspection};
+use crate::graphql::{Origin, introspection, too_complex};
 use jobs::telemetry::TELEMETRY;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -210,10 +210,7 @@ async fn execute(
             introspection::Kind::Bounded => state.introspection.execute(request.data(caller)).await,
             introspection::Kind::Ordinary => state.schema.execute(request.data(caller)).await,
             introspection::Kind::Unbounded => {
-                async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
-                    introspection::refusal(),
-                    None,
-                )])
+                async_graphql::Response::from_errors(vec![too_complex(introspection::refusal())])
             }
         },
         None => state.schema.execute(request.disable_introspection()).await,

@@ -23,8 +23,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
-pub use auth::{Caller, Keys, MasterKey};
-pub use graphql::{ApiSchema, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
+pub use auth::{Caller, Keys, LoginLimits, LoginThrottle, MasterKey, Quota};
+pub use graphql::{
+    ApiSchema, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, MAX_LOGINS, MAX_PAGE_SIZE, MAX_ROOT_FIELDS,
+};
 use jobs::db::Db;
 use jobs::events::EventBus;
 
@@ -54,6 +56,8 @@ pub struct Limits {
     pub ws_init_timeout: Duration,
     /// The bearer token `GET /metrics` (our telemetry) requires; open when `None`.
     pub telemetry_token: Option<String>,
+    /// Failed logins allowed per account and per client address.
+    pub login: LoginLimits,
 }
 
 impl Default for Limits {
@@ -62,6 +66,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
             telemetry_token: None,
+            login: LoginLimits::default(),
         }
     }
 }
@@ -79,18 +84,27 @@ pub struct AppState {
 impl AppState {
     /// Build the schema over `cx`.
     pub fn new(cx: ApiContext, limits: Limits) -> Self {
+        // One throttle for both schemas, so that every login of this process counts.
+        let throttle = Arc::new(LoginThrottle::new(limits.login));
         Self {
-            schema: schema(cx.clone()),
-            introspection: graphql::introspection_builder().data(cx.clone()).finish(),
+            schema: graphql::builder()
+                .data(cx.clone())
+                .data(throttle.clone())
+                .finish(),
+            introspection: graphql::introspection_builder()
+                .data(cx.clone())
+                .data(throttle)
+                .finish(),
             cx,
             limits,
         }
     }
 }
 
-/// The schema, with `cx` as its data.
+/// The schema, with `cx` as its data and logins limited by [`LoginLimits::default`].
 pub fn schema(cx: ApiContext) -> ApiSchema {
-    graphql::builder().data(cx).finish()
+    let throttle = Arc::new(LoginThrottle::new(LoginLimits::default()));
+    graphql::builder().data(cx).data(throttle).finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

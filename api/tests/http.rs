@@ -94,7 +94,7 @@ async fn a_bad_token_is_refused_with_401(_p: PgPoolOptions, c: PgConnectOptions)
         Duration::from_secs(60),
     )
     .unwrap()
-    .issue(s.users.admin)
+    .issue(s.users.admin, 0)
     .unwrap()
     .0;
     for token in ["garbage", "a.b.c", foreign.as_str()] {

@@ -1,10 +1,14 @@
 //! Logging in, and who the caller is.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{api, caller};
-use crate::error::{OrGql as _, code, coded, internal};
+use super::{Origin, api, caller};
+use crate::auth::LoginThrottle;
+use crate::error::{OrGql as _, code, coded, internal, rate_limited};
 use jobs::user::{self, Membership, Role};
 
 /// A role in a project.
@@ -114,7 +118,9 @@ const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 #[Object]
 impl AccountMutation {
-    /// Exchange an email and password for a token. Needs no token.
+    /// Exchange an email and password for a token. Needs no token. At most one `login` per
+    /// request; failed logins are limited per account and per client address
+    /// (`RATE_LIMITED`, with `extensions.retryAfterSeconds`).
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -122,10 +128,18 @@ impl AccountMutation {
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let api = api(ctx)?;
+        let throttle = ctx.data::<Arc<LoginThrottle>>()?;
         let refused = || coded(code::UNAUTHENTICATED, "invalid email or password");
         let Ok(email) = user::normalize_email(&email) else {
             return Err(refused());
         };
+        let address = ctx
+            .data_opt::<Origin>()
+            .and_then(|o| o.ip.as_deref())
+            .and_then(|ip| ip.parse::<IpAddr>().ok());
+        let attempt = throttle
+            .begin(&email, address)
+            .map_err(|wait| rate_limited("too many failed logins", wait))?;
         let found = api.db.user_for_login(&email).await.or_gql()?;
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), hash),
@@ -136,6 +150,7 @@ impl AccountMutation {
             Some(user) if ok && user.disabled_at.is_none() => user,
             _ => return Err(refused()),
         };
+        throttle.succeeded(attempt);
         let memberships = api.db.memberships(user.id).await.or_gql()?;
         let (token, expires_at) = api
             .keys

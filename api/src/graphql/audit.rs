@@ -316,6 +316,7 @@ pub(crate) struct AuditQuery;
 impl AuditQuery {
     /// Recorded mutations, newest first: of the projects the caller administers, or of one of
     /// them with `projectId`; site admins see everything, entries of no project included.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -142,6 +142,7 @@ impl ClusterQuery {
 
     /// CPU and memory of one server (or, without `serverId`, of the cluster) from `from` to
     /// `to`, averaged per `step` seconds. A server the caller may not see is `NOT_FOUND`.
+    #[graphql(complexity = "crate::graphql::page::series_cost(from, to, step, child_complexity)")]
     async fn server_metrics(
         &self,
         ctx: &Context<'_>,

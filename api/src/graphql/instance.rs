@@ -180,6 +180,7 @@ impl InstanceNode {
         }
     }
     /// Its moves between servers, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(Some(first), child_complexity)")]
     async fn moves(
         &self,
         ctx: &Context<'_>,
@@ -195,6 +196,7 @@ impl InstanceNode {
             .collect())
     }
     /// Its events (pod problems, drift, deletions), newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -244,6 +246,7 @@ impl InstanceNode {
     }
     /// A page of a table's rows in primary-key order (physical order without one), at most
     /// `first` (up to 500) and 1 MiB; `after` is a previous page's `nextCursor`.
+    #[graphql(complexity = "crate::graphql::page::cost(Some(first), child_complexity)")]
     async fn rows(
         &self,
         ctx: &Context<'_>,
@@ -337,6 +340,7 @@ impl InstanceNode {
         self.0.updated_at
     }
     /// Its latest health checks, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(Some(last), child_complexity)")]
     async fn health_checks(
         &self,
         ctx: &Context<'_>,
@@ -370,6 +374,7 @@ impl InstanceNode {
         super::backup::policy(ctx, &self.0).await
     }
     /// Its backups, newest first (expired and failed ones included, marked so).
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn backups(
         &self,
         ctx: &Context<'_>,
@@ -416,6 +421,7 @@ impl InstanceNode {
             .or_gql()
     }
     /// Its restore drills, newest first: a failed one is worth an alarm.
+    #[graphql(complexity = "crate::graphql::page::cost(Some(first), child_complexity)")]
     async fn restore_drills(
         &self,
         ctx: &Context<'_>,
@@ -433,6 +439,7 @@ impl InstanceNode {
             .map(|(source, _)| ID(source.to_string())))
     }
     /// Its operations, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(Some(first), child_complexity)")]
     async fn operations(
         &self,
         ctx: &Context<'_>,
@@ -531,6 +538,7 @@ impl InstanceQuery {
     }
 
     /// Instances the caller may see, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn instances(
         &self,
         ctx: &Context<'_>,

@@ -235,6 +235,7 @@ impl OperationQuery {
     }
 
     /// Operations the caller may see, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn operations(
         &self,
         ctx: &Context<'_>,

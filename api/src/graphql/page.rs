@@ -31,6 +31,28 @@ pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<i64> {
     }
 }
 
+/// The complexity of a list field that returns at most `first` items (the default page when
+/// absent): `child`, the cost of one item's selection, for each of them, plus one. Counted
+/// before the resolver checks `first`, so an out-of-range page is refused as too complex
+/// when it is.
+pub(crate) fn cost(first: Option<i32>, child: usize) -> usize {
+    let items = usize::try_from(first.unwrap_or(DEFAULT_PAGE_SIZE)).unwrap_or(0);
+    items.saturating_mul(child).saturating_add(1)
+}
+
+/// The complexity of a time series from `from` to `to` with a point every `step` seconds:
+/// [`cost`] with one item per point.
+pub(crate) fn series_cost(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    step: i32,
+    child: usize,
+) -> usize {
+    let points = (to - from).num_seconds().max(0) / i64::from(step.max(1)) + 1;
+    let points = i32::try_from(points).unwrap_or(i32::MAX);
+    cost(Some(points), child)
+}
+
 /// A connection's `first` and `after` arguments, checked.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Paging {

@@ -37,6 +37,8 @@ pub struct Options {
     /// Keys stored in the database, sealed with this master key (and rotatable), instead of
     /// the configured [`SECRET`].
     pub master_key: Option<[u8; 32]>,
+    /// Failed logins allowed per account and per client address.
+    pub login: api::LoginLimits,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             fleet: Default::default(),
             kubernetes: None,
             master_key: None,
+            login: api::LoginLimits::default(),
         }
     }
 }
@@ -159,6 +162,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             max_body_bytes: options.max_body_bytes,
             ws_init_timeout: options.ws_init_timeout,
             telemetry_token: options.telemetry_token.clone(),
+            login: options.login,
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

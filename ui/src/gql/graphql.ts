@@ -730,7 +730,11 @@ export type MutationRoot = {
   drainServer: DrainServerPayload;
   /** Enable a disabled user again (site admins). */
   enableUser: User;
-  /** Exchange an email and password for a token. Needs no token. */
+  /**
+   * Exchange an email and password for a token. Needs no token. At most one `login` per
+   * request; failed logins are limited per account and per client address
+   * (`RATE_LIMITED`, with `extensions.retryAfterSeconds`).
+   */
   login: LoginPayload;
   /**
    * Move a SERVER instance to another server (`serverId`, or the best one by the placement

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'INVALID_INPUT'
   | 'UNSUPPORTED'
   | 'LAGGED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export interface ApiError {
@@ -50,6 +52,10 @@ export function advice(err: ApiError): string {
       return 'Check the address, or the values you entered.';
     case 'UNSUPPORTED':
       return 'This installation, or this kind of instance, cannot do that yet.';
+    case 'QUERY_TOO_COMPLEX':
+      return 'The request asked for too much at once: ask for smaller pages or fewer fields.';
+    case 'RATE_LIMITED':
+      return 'Too many attempts: wait as long as the message says, then retry.';
     case 'NETWORK':
       return 'Check that the Toygres server is running, then retry.';
     case 'INTERNAL':

@@ -120,6 +120,7 @@ impl ServerQuery {
     }
 
     /// Servers the caller may see, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn servers(
         &self,
         ctx: &Context<'_>,
@@ -204,6 +205,7 @@ impl ServerQuery {
     }
 
     /// Scaling decisions the caller may see, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn scaling_operations(
         &self,
         ctx: &Context<'_>,
@@ -221,6 +223,7 @@ impl ServerQuery {
     }
 
     /// Fleet events the caller may see (and the cluster's own), newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn cluster_events(
         &self,
         ctx: &Context<'_>,

@@ -214,6 +214,7 @@ impl ServerNode {
         Ok(counts.get(&self.0.id).copied().unwrap_or(0))
     }
     /// Its events, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -224,6 +225,7 @@ impl ServerNode {
         events_page(ctx, &[self.0.project_id], Some(self.0.id), None, paging).await
     }
     /// Its operations, newest first.
+    #[graphql(complexity = "crate::graphql::page::cost(Some(first), child_complexity)")]
     async fn operations(
         &self,
         ctx: &Context<'_>,
