@@ -82,7 +82,7 @@ impl Caller {
                 .find(|m| m.project_id == token.project_id)
                 .map(|m| m.role)
         };
-        if !held.is_some_and(|role| role >= token.role) {
+        if held.is_none_or(|role| role < token.role) {
             return Err(AuthError::Revoked);
         }
         let project = db.project(token.project_id).await?;
