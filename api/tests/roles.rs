@@ -62,6 +62,9 @@ fn matrix() -> BTreeMap<&'static str, Need> {
         ("deleteUser", SiteAdmin),
         ("resetPassword", SiteAdmin),
         ("rotateSigningKey", SiteAdmin),
+        ("revokeSigningKey", SiteAdmin),
+        // Anyone may end their own sessions; the matrix calls it on another user.
+        ("revokeSessions", SiteAdmin),
     ])
 }
 
@@ -311,10 +314,24 @@ async fn every_mutation_is_refused_below_its_role_and_allowed_at_it(
     }
     assert_eq!(counts(&s).await, before, "refused calls changed nothing");
 
+    // Over the WebSocket, a viewer's mutation is refused the same way.
+    let viewer = s.token(s.users.viewer);
+    let mut ws = s.ws_as(&viewer).await;
+    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "mutation { createInstance(input: {name: \"ws\"}) { instance { id } } }"}})).await;
+    let reply = recv(&mut ws).await;
+    assert_eq!(
+        reply["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{reply}"
+    );
+
     // At or above the role: the role is not what stops it. What takes a fixture away (the
-    // user logging in, say) goes last.
-    calls.sort_by_key(|(name, _, _)| {
-        ["disableUser", "deleteUser", "deleteProject"].contains(&name.as_str())
+    // user logging in, say) goes last, and what ends the callers' own sessions (a new
+    // password) after everything else.
+    calls.sort_by_key(|(name, _, _)| match name.as_str() {
+        "disableUser" | "deleteUser" | "deleteProject" => 1,
+        "revokeSessions" => 2,
+        "changePassword" => 3,
+        _ => 0,
     });
     for (name, doc, vars) in &calls {
         let need = matrix[name.as_str()];
@@ -329,16 +346,6 @@ async fn every_mutation_is_refused_below_its_role_and_allowed_at_it(
             );
         }
     }
-
-    // Over the WebSocket, a viewer's mutation is refused the same way.
-    let viewer = s.token(s.users.viewer);
-    let mut ws = s.ws_as(&viewer).await;
-    send(&mut ws, json!({"id": "1", "type": "subscribe", "payload": {"query": "mutation { createInstance(input: {name: \"ws\"}) { instance { id } } }"}})).await;
-    let reply = recv(&mut ws).await;
-    assert_eq!(
-        reply["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{reply}"
-    );
 }
 
 /// The GraphQL spelling of an introspected type reference.
