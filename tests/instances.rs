@@ -36,6 +36,45 @@ fn instance_dirs(data: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Instance servers, the embedded metadata server and what they run start with a clean
+/// environment: nothing of the control plane's (tokens, keys, `DATABASE_URL`) reaches them.
+#[tokio::test]
+async fn instance_processes_inherit_nothing_of_the_control_planes_environment() {
+    let dir = scratch();
+    let canary = "env-canary-5ecret-value";
+    let t = serve(
+        dir.path(),
+        "serve",
+        &[
+            ("TOYGRES_TELEMETRY_TOKEN", canary),
+            ("TOYGRES_SOMETHING_PRIVATE", canary),
+        ],
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, op) = t.create_instance(&token, "clean").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let postmasters = postmasters_under(dir.path());
+    assert!(
+        postmasters.len() >= 2,
+        "the metadata server and the instance: {postmasters:?}"
+    );
+    let ours = std::fs::read(format!("/proc/{}/environ", t.pid())).unwrap();
+    assert!(
+        String::from_utf8_lossy(&ours).contains(canary),
+        "the control plane has it"
+    );
+    for pid in postmasters {
+        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        let env = String::from_utf8_lossy(&env);
+        assert!(
+            !env.contains(canary),
+            "postmaster {pid} inherited the canary"
+        );
+        assert!(!env.contains("TOYGRES_"), "postmaster {pid}: {env}");
+    }
+}
+
 /// The sweep checks once an hour here, so only the workflows' own check can know.
 #[tokio::test]
 async fn an_instance_is_healthy_when_its_create_and_its_restart_succeed() {

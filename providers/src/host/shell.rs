@@ -83,10 +83,8 @@ impl Shell {
                     .split_first()
                     .ok_or_else(|| Error::Permanent(anyhow!("empty command")))?;
                 let mut cmd = Command::new(program);
-                cmd.args(args)
-                    .env("LC_ALL", "C")
-                    .env_remove("PGDATA")
-                    .current_dir("/");
+                cmd.args(args).current_dir("/");
+                clean_env(&mut cmd);
                 if let Some(run_as) = run_as {
                     run_as.apply(&mut cmd);
                 }
@@ -176,6 +174,8 @@ impl Shell {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("create {}", dir.display()))
                     .map_err(Error::Permanent)?;
+                // A link in its place would make the chmod and chown below act on its target.
+                refuse_symlink(dir)?;
                 std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                     .with_context(|| format!("chmod {}", dir.display()))
                     .map_err(Error::Permanent)?;
@@ -358,9 +358,8 @@ impl Shell {
                     .context("clone log handle")
                     .map_err(Error::Permanent)?;
                 let mut cmd = Command::new(program);
+                clean_env(&mut cmd);
                 cmd.args(rest)
-                    .env("LC_ALL", "C")
-                    .env_remove("PGDATA")
                     .current_dir("/")
                     .stdin(Stdio::null())
                     .stdout(out)
@@ -426,6 +425,16 @@ impl Shell {
             .collect();
         found.sort();
         Ok(found)
+    }
+}
+
+/// Start a command on this host with a clean environment: nothing of the control plane's
+/// (tokens, keys, passwords, `DATABASE_URL`) reaches Postgres, pgBackRest or what they start;
+/// only `PATH`, to find programs, and the C locale.
+fn clean_env(cmd: &mut Command) {
+    cmd.env_clear().env("LC_ALL", "C");
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
     }
 }
 
@@ -512,14 +521,30 @@ fn local_alive(pid: i32) -> bool {
     }
 }
 
+/// Refuse to act on `path` if it is a symbolic link: where a tenant's server can write,
+/// one may have been planted to point our writes (as root) somewhere else.
+fn refuse_symlink(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Permanent(anyhow!(
+            "{} is a symbolic link where a file or directory of ours belongs: refusing to follow it",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Write `contents` to `path` (0600), never through a symbolic link.
 pub(crate) fn write_private_local(path: &Path, contents: &[u8]) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
+    refuse_symlink(path)?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
+        // Closes the gap between the check above and the open.
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
         .open(path)
         .with_context(|| format!("create {}", path.display()))
         .map_err(Error::Permanent)?;
@@ -549,6 +574,45 @@ fn listening(ss: &str) -> Vec<(Option<IpAddr>, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where a tenant's server could plant links, writes, chmods and chowns done here as
+    /// root never reach what a link points to.
+    #[tokio::test]
+    async fn files_of_ours_are_never_written_or_changed_through_a_planted_link() {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let victim_dir = dir.path().join("victim.d");
+        std::fs::create_dir(&victim_dir).unwrap();
+        std::fs::set_permissions(&victim_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let planted = dir.path().join("postgresql.auto.conf");
+        symlink(&victim, &planted).unwrap();
+        let planted_dir = dir.path().join("spool");
+        symlink(&victim_dir, &planted_dir).unwrap();
+
+        let shell = Shell::Local(crate::local::RunAs::resolve("postgres").unwrap());
+        let err = shell.write_private(&planted, b"owned").await.unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(shell.make_private_dir(&planted_dir).await.is_err());
+
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let file = std::fs::metadata(&victim).unwrap();
+        let folder = std::fs::metadata(&victim_dir).unwrap();
+        assert_eq!(
+            (file.mode() & 0o777, file.uid()),
+            (0o644, nix::unistd::geteuid().as_raw())
+        );
+        assert_eq!(
+            (folder.mode() & 0o777, folder.uid()),
+            (0o755, nix::unistd::geteuid().as_raw())
+        );
+        // A real path is still written, private, and given to the Postgres user.
+        let real = dir.path().join("real.conf");
+        shell.write_private(&real, b"ok").await.unwrap();
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "ok");
+    }
 
     #[test]
     fn quoting_leaves_plain_words_and_makes_everything_else_one_literal_word() {

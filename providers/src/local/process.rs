@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
-use nix::unistd::{User, chown, geteuid};
+use nix::unistd::{User, geteuid};
 use tokio::process::Command;
 
 use crate::{Error, Result};
@@ -141,8 +141,10 @@ impl RunAs {
         cmd.uid(self.uid).gid(self.gid);
     }
 
+    /// Give `path` itself to the user; a symbolic link is changed, never what it points to
+    /// (a tenant's server may have planted it).
     pub(crate) fn chown(&self, path: &Path) -> Result<()> {
-        chown(path, Some(self.uid.into()), Some(self.gid.into()))
+        std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))
             .with_context(|| format!("chown {} to {}", path.display(), self.name))
             .map_err(Error::Permanent)
     }
