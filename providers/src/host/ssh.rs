@@ -387,4 +387,46 @@ mod tests {
         assert!(derived.starts_with(&expected), "{derived} vs {expected}");
         assert_ne!(KeyPair::generate("x").public, KeyPair::generate("x").public);
     }
+
+    /// A server's own key is offered alone: a host that trusts only the installation's key
+    /// refuses it (as `KeyRefused`), and accepts it once authorised.
+    #[tokio::test]
+    async fn a_server_is_logged_in_to_with_its_own_key_alone() {
+        let installation = testkit::sshd::ClientKey::generate();
+        let sshd = testkit::sshd::Sshd::start_on(
+            std::net::Ipv4Addr::new(127, 0, 36, 1),
+            Some(&installation.public),
+            None,
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = SshClient::new(installation.private.clone(), dir.path().join("ssh")).unwrap();
+        let own = KeyPair::generate("toygres-test");
+        let port = sshd.addr.port();
+        let ip = sshd.addr.ip().to_string();
+        let target = |alias: &str, identity: Option<&str>| {
+            client
+                .target(alias, &ip, port, "root", None, identity)
+                .unwrap()
+        };
+        let argv = ["true".to_owned()];
+
+        let err = target("own", Some(own.private_openssh()))
+            .run(&argv, None)
+            .await
+            .unwrap_err();
+        let Error::Transient(e) = &err else {
+            panic!("{err}");
+        };
+        assert!(e.downcast_ref::<KeyRefused>().is_some(), "{e:#}");
+        assert!(!format!("{e:#}").contains("PRIVATE"), "{e:#}");
+        target("installation", None).run(&argv, None).await.unwrap();
+
+        sshd.authorize(&own.public);
+        let out = target("own", Some(own.private_openssh()))
+            .run(&argv, None)
+            .await
+            .unwrap();
+        assert_eq!(out.code, Some(0));
+    }
 }
