@@ -1470,7 +1470,7 @@ async fn a_registered_host_is_reached_only_with_its_own_key_once_its_owner_autho
 
 /// No project can register an address another server already has, however it is written
 /// (`::ffff:a.b.c.d` is `a.b.c.d`) and on whatever SSH port; once the server there is
-/// removed, the host may be registered again.
+/// removed (and its key deleted), the host may be registered again.
 #[tokio::test]
 async fn another_project_cannot_register_an_address_that_a_server_already_has() {
     let key = ClientKey::generate();
@@ -1542,6 +1542,11 @@ async fn another_project_cannot_register_an_address_that_a_server_already_has() 
         .wait_operation(&token, removed["removeServer"]["id"].as_str().unwrap())
         .await;
     assert_eq!(op["status"], "SUCCEEDED", "{op}");
+    let key_file = dir
+        .path()
+        .join("data/ssh/keys")
+        .join(first.replace('-', ""));
+    assert!(!key_file.exists(), "a removed server's key is deleted");
     let again = gql_ok(
         &t,
         &token,

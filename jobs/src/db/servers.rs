@@ -397,15 +397,22 @@ impl Db {
 
     /// Mark a server removed. `false` when it was already.
     pub async fn mark_server_removed(&self, id: ServerId) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let moved = sqlx::query(
             "UPDATE servers SET state = 'removed', removed_at = now(), pending_action = NULL, \
                  state_changed_at = now(), updated_at = now() \
              WHERE id = $1 AND state <> 'removed'",
         )
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        // A removed server is never logged in to again: its private key goes.
+        sqlx::query("DELETE FROM server_ssh_keys WHERE server_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(moved == 1)
     }
 

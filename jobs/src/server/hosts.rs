@@ -191,6 +191,18 @@ impl ServerHosts {
         Ok(host)
     }
 
+    /// Forget a removed server: its cached host and the file its key was written to.
+    pub fn forget(&self, server: ServerId) -> Result<()> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(id, _), _| *id != server);
+        match &self.ssh {
+            Some(client) => Ok(client.forget_identity(&server.0.simple().to_string())?),
+            None => Ok(()),
+        }
+    }
+
     fn cached(&self, key: &(ServerId, String)) -> Option<Arc<PgHost>> {
         self.cache
             .lock()

@@ -185,7 +185,9 @@ async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<Ser
         ServerStep::DeleteVm => delete_vm(kind, &server, cx).await?,
         ServerStep::WaitGone => wait_gone(&server, cx).await?,
         ServerStep::MarkRemoved => {
-            if cx.db.mark_server_removed(id).await? {
+            let removed = cx.db.mark_server_removed(id).await?;
+            cx.fleet.hosts.forget(id)?;
+            if removed {
                 cx.db
                     .server_event(
                         &server,

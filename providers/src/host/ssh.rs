@@ -113,6 +113,16 @@ impl SshClient {
         })
     }
 
+    /// Delete the key file of the server known as `alias`, if there is one (it was removed).
+    pub fn forget_identity(&self, alias: &str) -> Result<()> {
+        match std::fs::remove_file(self.dir.join("keys").join(alias)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Permanent(
+                anyhow::Error::new(e).context(format!("remove the key file of {alias}")),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Write a server's private key where `ssh -i` reads it: a 0600 file, replaced whole
     /// (written beside it, then renamed) so that a concurrent `ssh` never reads half a key.
     fn write_identity(&self, alias: &str, text: &str) -> Result<PathBuf> {
