@@ -403,14 +403,25 @@ pub(crate) struct ServeConfig {
     /// A public key the server templates authorise for the `toygres` user.
     #[arg(long, env = "TOYGRES_SSH_AUTHORIZED_KEY")]
     pub(crate) ssh_authorized_key: Option<String>,
-    /// The private key (a file readable only by us) Toygres logs in to servers with; without
-    /// one (or TOYGRES_SSH_PRIVATE_KEY), servers host no instances.
+    /// The installation's private key (a file readable only by us): without one (or
+    /// TOYGRES_SSH_PRIVATE_KEY), servers host no instances. Every server gets a key of its own
+    /// and is logged in to with that alone; this key reaches only servers recorded before keys
+    /// were per server.
     #[arg(long, env = "TOYGRES_SSH_PRIVATE_KEY_FILE")]
     pub(crate) ssh_private_key_file: Option<PathBuf>,
     /// The private key itself (PEM/OpenSSH text), for platforms that pass secrets in the
     /// environment; written to `<data dir>/ssh/id_toygres` (mode 0600).
     #[arg(long, env = "TOYGRES_SSH_PRIVATE_KEY", hide_env_values = true)]
     pub(crate) ssh_private_key: Option<String>,
+    /// Accept loopback, link-local and cloud metadata-service addresses in `registerServer`
+    /// (`true` or `false`): they name this machine or its cloud, so only for tests and
+    /// single-host setups.
+    #[arg(long, env = "TOYGRES_ALLOW_PRIVATE_SERVER_ADDRESSES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub(crate) allow_private_server_addresses: bool,
+    /// Seconds a registered server's first login may be refused (its owner has not yet
+    /// authorised the key it was given) before its registration gives up.
+    #[arg(long, env = "TOYGRES_SERVER_KEY_WAIT_SECS", default_value_t = 3600)]
+    pub(crate) server_key_wait_secs: u64,
     /// Where instances live on servers (the templates make it and give it to `postgres`).
     #[arg(long, env = "TOYGRES_SERVER_ROOT", default_value = "/var/lib/toygres")]
     pub(crate) server_root: PathBuf,
@@ -456,8 +467,12 @@ impl ServeConfig {
     }
 
     /// The fleet's clouds (those with a token) and settings; `data_dir` keeps the SSH
-    /// client's files.
-    pub(crate) fn fleet(&self, data_dir: &std::path::Path) -> anyhow::Result<jobs::server::Fleet> {
+    /// client's files, and `sealer` seals servers' own SSH keys.
+    pub(crate) fn fleet(
+        &self,
+        data_dir: &std::path::Path,
+        sealer: Arc<dyn jobs::Sealer>,
+    ) -> anyhow::Result<jobs::server::Fleet> {
         use providers::cloud::{DigitalOcean, Hetzner, Token};
         use providers::host::SshClient;
         let ssh_dir = data_dir.join("ssh");
@@ -471,6 +486,7 @@ impl ServeConfig {
         let hosts = match client {
             Some(client) => jobs::server::hosts::ServerHosts::new(
                 client,
+                sealer,
                 self.server_root.clone(),
                 self.server_port_min..self.server_port_min.saturating_add(self.server_port_count),
             ),
@@ -490,6 +506,8 @@ impl ServeConfig {
                 .cloned()
                 .collect(),
             ssh_authorized_key: self.ssh_authorized_key.clone(),
+            allow_private_addresses: self.allow_private_server_addresses,
+            key_wait: Duration::from_secs(self.server_key_wait_secs.max(1)),
             keep_failed: self.keep_failed_servers,
             poll: Duration::from_millis(self.fleet_poll_ms.max(10)),
             vm_timeout: Duration::from_secs(self.vm_timeout_secs.max(1)),

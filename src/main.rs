@@ -180,12 +180,12 @@ async fn run(
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
     let local = Arc::new(local_host(db_cfg, cfg)?);
-    let fleet = Arc::new(cfg.fleet(&db_cfg.data_dir)?);
-    let kubernetes = cfg.kubernetes().await?;
     let master = match &cfg.master_key {
         Some(text) => api::MasterKey::from_text(text)?,
         None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
     };
+    let fleet = Arc::new(cfg.fleet(&db_cfg.data_dir, Arc::new(master.clone()))?);
+    let kubernetes = cfg.kubernetes().await?;
     let backup = backup_repository(&db, &master, db_cfg, cfg).await?;
 
     let mut tasks = tokio::task::JoinSet::new();

@@ -225,3 +225,75 @@ async fn a_control_plane_killed_while_the_cloud_creates_the_vm_never_makes_a_sec
     assert_eq!(fake.creates(), 1);
     assert_eq!(fake.vms().len(), 1);
 }
+
+/// A provisioned VM gets a key of its own through cloud-init, beside the operator's
+/// `TOYGRES_SSH_AUTHORIZED_KEY`; the server shows its public half, and nothing private is in
+/// the user data.
+#[tokio::test]
+async fn a_provisioned_vm_is_given_its_own_key_through_cloud_init() {
+    let fake = FakeCloud::start(CloudKind::Hetzner).await;
+    let installation = testkit::sshd::ClientKey::generate();
+    let operator = testkit::sshd::ClientKey::generate();
+    let dir = scratch();
+    let mut env = fleet_env(&fake);
+    env.push(("TOYGRES_SSH_CHECK", "off".to_owned()));
+    env.push((
+        "TOYGRES_SSH_PRIVATE_KEY_FILE",
+        installation.private.display().to_string(),
+    ));
+    env.push(("TOYGRES_SSH_AUTHORIZED_KEY", operator.public.clone()));
+    let t = serve(dir.path(), "own-key", &common::borrowed(&env)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut ids = vec![];
+    for name in ["pg-a", "pg-b"] {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                PROVISION,
+                json!({"i": {"provider": "HETZNER", "plan": "cx22", "region": "fsn1", "name": name}}),
+            )
+            .await;
+        let op = body["data"]["provisionServer"]["operation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+        ids.push(
+            body["data"]["provisionServer"]["server"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut keys = vec![];
+    for (id, name) in ids.iter().zip(["pg-a", "pg-b"]) {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "query($id: ID!) { server(id: $id) { sshPublicKey } }",
+                json!({"id": id}),
+            )
+            .await;
+        let own = body["data"]["server"]["sshPublicKey"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned();
+        let vm = fake
+            .vms()
+            .into_iter()
+            .find(|vm| vm.name == format!("tg-{}", id.replace('-', "")))
+            .unwrap();
+        let user_data = vm.user_data.unwrap();
+        assert!(
+            user_data.contains(&format!(
+                "ssh_authorized_keys: [\"{own}\", \"{}\"]",
+                operator.public
+            )),
+            "{name}: {user_data}"
+        );
+        assert!(!user_data.contains("PRIVATE"), "{user_data}");
+        assert!(!user_data.contains(&installation.public));
+        keys.push(own);
+    }
+    assert_ne!(keys[0], keys[1], "every VM has a key of its own");
+}

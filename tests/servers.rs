@@ -43,6 +43,8 @@ fn env(key: &ClientKey, root: &Path) -> Vec<(&'static str, String)> {
             key.private.display().to_string(),
         ),
         ("TOYGRES_SERVER_ROOT", root.display().to_string()),
+        // The test hosts are sshd processes on loopback addresses.
+        ("TOYGRES_ALLOW_PRIVATE_SERVER_ADDRESSES", "true".to_owned()),
         ("TOYGRES_FLEET_POLL_MS", "100".to_owned()),
         ("TOYGRES_HEALTH_INTERVAL_SECS", "1".to_owned()),
     ]
@@ -54,12 +56,13 @@ async fn gql_ok(t: &Toygres, token: &str, query: &str, vars: Value) -> Value {
     body["data"].clone()
 }
 
-/// Register `sshd` as server `name` and wait until it is active.
+/// Register `sshd` as server `name`, authorise the key it was given there (as its owner
+/// would), and wait until it is active.
 async fn register(t: &Toygres, token: &str, name: &str, sshd: &Sshd, memory_gb: f64) -> String {
     let data = gql_ok(
         t,
         token,
-        "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id state } operation { id } } }",
+        "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id state } operation { id } authorizedKey } }",
         json!({"i": {
             "name": name,
             "address": sshd.addr.ip().to_string(),
@@ -72,6 +75,7 @@ async fn register(t: &Toygres, token: &str, name: &str, sshd: &Sshd, memory_gb: 
     .await;
     let payload = &data["registerServer"];
     assert_eq!(payload["server"]["state"], "BOOTSTRAPPING");
+    sshd.authorize(payload["authorizedKey"].as_str().unwrap());
     let op = t
         .wait_operation(token, payload["operation"]["id"].as_str().unwrap())
         .await;
@@ -768,10 +772,11 @@ async fn a_host_without_pgbackrest_fails_registration_naming_what_to_install() {
     let data = gql_ok(
         &t,
         &token,
-        "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } operation { id } } }",
+        "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } operation { id } authorizedKey } }",
         json!({"i": {"name": "bare", "address": "127.0.34.1", "sshPort": bare.addr.port()}}),
     )
     .await;
+    bare.authorize(data["registerServer"]["authorizedKey"].as_str().unwrap());
     let op = t
         .wait_operation(
             &token,
@@ -1328,4 +1333,227 @@ async fn a_tenants_shadowing_functions_never_run_in_the_control_planes_sessions(
         "the tenant's functions ran on the source"
     );
     drop((a, b));
+}
+
+/// The base64 lines of an OpenSSH private key file: what must never appear anywhere else.
+fn private_key_lines(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"),
+        "{text:.40}"
+    );
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::to_owned)
+        .collect();
+    assert!(!lines.is_empty());
+    lines
+}
+
+/// Registering a host gives it a key of its own: a host that trusts only the installation's
+/// key is never logged in to (the registration waits, saying which key to add, and the
+/// server stays `BOOTSTRAPPING`); once its owner authorises the returned key it becomes
+/// active. The private key is in no API answer, error or log line.
+#[tokio::test]
+async fn a_registered_host_is_reached_only_with_its_own_key_once_its_owner_authorises_it() {
+    let key = ClientKey::generate();
+    // The host trusts the installation's key alone, as every host did before.
+    let host = Sshd::start_on(Ipv4Addr::new(127, 0, 35, 1), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "keys",
+        &common::borrowed(&env(&key, root.path())),
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut answers = vec![];
+
+    let data = gql_ok(
+        &t,
+        &token,
+        "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id state sshPublicKey } operation { id } authorizedKey } }",
+        json!({"i": {"name": "own-key", "address": "127.0.35.1", "sshPort": host.addr.port()}}),
+    )
+    .await;
+    answers.push(data.to_string());
+    let payload = &data["registerServer"];
+    let id = payload["server"]["id"].as_str().unwrap().to_owned();
+    let op = payload["operation"]["id"].as_str().unwrap().to_owned();
+    let own = payload["authorizedKey"].as_str().unwrap().to_owned();
+    assert!(own.starts_with("ssh-ed25519 "), "{own}");
+    assert!(own.ends_with(" toygres-own-key"), "{own}");
+    assert_eq!(payload["server"]["sshPublicKey"], own.as_str());
+    assert_ne!(own, key.public, "a key of the server's own");
+
+    // Refused: the operation says so, with the key to add, and keeps waiting.
+    let deadline = Instant::now() + PATIENCE;
+    let waiting = loop {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "query($id: ID!) { operation(id: $id) { status error step } }",
+                json!({"id": op}),
+            )
+            .await;
+        answers.push(body.to_string());
+        let op = body["data"]["operation"].clone();
+        assert!(
+            ["QUEUED", "RUNNING"].contains(&op["status"].as_str().unwrap()),
+            "the installation's key got in, or the registration gave up: {op}"
+        );
+        if op["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("waiting for the key"))
+        {
+            break op;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no word of the refused key: {op}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let error = waiting["error"].as_str().unwrap();
+    assert!(error.contains("refused the server's SSH key"), "{error}");
+    assert!(error.contains("authorized_keys"), "{error}");
+    assert!(error.contains(&own), "{error}");
+    assert_eq!(waiting["step"], "first_contact");
+    let server = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!) { server(id: $id) { state sshHostKey sshPublicKey } }",
+        json!({"id": id}),
+    )
+    .await;
+    answers.push(server.to_string());
+    assert_eq!(server["server"]["state"], "BOOTSTRAPPING", "{server}");
+    assert!(server["server"]["sshHostKey"].is_null(), "never logged in");
+
+    // The owner authorises the key: the same operation finishes and the server is active.
+    host.authorize(&own);
+    let done = t.wait_operation(&token, &op).await;
+    answers.push(done.to_string());
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert!(done["error"].is_null(), "{done}");
+    let server = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!) { server(id: $id) { state sshHostKey events(first: 20) { edges { node { kind message } } } operations { kind status error } } }",
+        json!({"id": id}),
+    )
+    .await;
+    answers.push(server.to_string());
+    assert_eq!(server["server"]["state"], "ACTIVE", "{server}");
+
+    // The private key exists only sealed in the database and in the file ssh reads.
+    let file = dir.path().join("data/ssh/keys").join(id.replace('-', ""));
+    let secret = private_key_lines(&file);
+    let log = t.log_text();
+    for line in &secret {
+        assert!(
+            !log.contains(line.as_str()),
+            "the private key leaked into the log"
+        );
+        for answer in &answers {
+            assert!(
+                !answer.contains(line.as_str()),
+                "the private key leaked: {answer}"
+            );
+        }
+    }
+    assert!(!log.contains("PRIVATE KEY"));
+    assert!(answers.iter().all(|a| !a.contains("PRIVATE KEY")));
+}
+
+/// No project can register an address another server already has, however it is written
+/// (`::ffff:a.b.c.d` is `a.b.c.d`) and on whatever SSH port; once the server there is
+/// removed (and its key deleted), the host may be registered again.
+#[tokio::test]
+async fn another_project_cannot_register_an_address_that_a_server_already_has() {
+    let key = ClientKey::generate();
+    let host = Sshd::start_on(Ipv4Addr::new(127, 0, 35, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "conflict",
+        &common::borrowed(&env(&key, root.path())),
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let first = register(&t, &token, "tenant-a", &host, 1.0).await;
+
+    let project = gql_ok(
+        &t,
+        &token,
+        "mutation { createProject(name: \"tenant-b\") { id } }",
+        json!({}),
+    )
+    .await["createProject"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const REGISTER: &str = "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } authorizedKey } }";
+    for (address, port) in [
+        ("127.0.35.2", host.addr.port()),
+        ("::ffff:127.0.35.2", host.addr.port()),
+        ("::FFFF:7f00:2302", host.addr.port()),
+        ("127.0.35.2", 2222),
+    ] {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                REGISTER,
+                json!({"i": {"name": "taken", "address": address, "sshPort": port, "projectId": project}}),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "CONFLICT",
+            "{address}:{port}: {body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("127.0.35.2"), "{message}");
+        assert!(
+            !message.contains("tenant-a"),
+            "another project's server is not named: {message}"
+        );
+    }
+    let listed = gql_ok(
+        &t,
+        &token,
+        "query($p: ID!) { servers(filter: {projectId: $p}) { nodes { id } } }",
+        json!({"p": project}),
+    )
+    .await;
+    assert_eq!(listed["servers"]["nodes"], json!([]), "nothing recorded");
+
+    // Removed, the host is free again.
+    let removed = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!) { removeServer(id: $id) { id } }",
+        json!({"id": first}),
+    )
+    .await;
+    let op = t
+        .wait_operation(&token, removed["removeServer"]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(op["status"], "SUCCEEDED", "{op}");
+    let key_file = dir
+        .path()
+        .join("data/ssh/keys")
+        .join(first.replace('-', ""));
+    assert!(!key_file.exists(), "a removed server's key is deleted");
+    let again = gql_ok(
+        &t,
+        &token,
+        REGISTER,
+        json!({"i": {"name": "tenant-b-host", "address": "::ffff:127.0.35.2", "sshPort": host.addr.port(), "projectId": project}}),
+    )
+    .await;
+    let key_b = again["registerServer"]["authorizedKey"].as_str().unwrap();
+    assert!(key_b.starts_with("ssh-ed25519 "), "{again}");
 }

@@ -370,3 +370,50 @@ async fn a_dry_run_scale_returns_the_plan_and_acts_on_nothing(
     );
     assert_eq!(body["data"]["configuredProviders"], json!(["HETZNER"]));
 }
+
+/// Addresses that name the control plane's own machine or its cloud's internals are no
+/// tenant's host: refused with a message saying how an operator may allow them, recording
+/// nothing (the installation here does not allow them, as none does by default).
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn loopback_link_local_and_metadata_addresses_cannot_be_registered(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    for address in [
+        "127.0.0.1",
+        "::1",
+        "::ffff:127.0.0.1",
+        "169.254.169.254",
+        "fe80::1",
+        "fd00:ec2::254",
+        "100.100.100.200",
+        "0.0.0.0",
+        "224.0.0.1",
+    ] {
+        let (_, body) = s
+            .gql(
+                Some(&token),
+                "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } } }",
+                json!({"i": {"name": "sneaky", "address": address}}),
+            )
+            .await;
+        assert_eq!(error_code(&body), "INVALID_INPUT", "{address}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("host"), "{address}: {message}");
+    }
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "mutation($i: RegisterServerInput!) { registerServer(input: $i) { server { id } } }",
+            json!({"i": {"name": "sneaky", "address": "169.254.169.254"}}),
+        )
+        .await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("TOYGRES_ALLOW_PRIVATE_SERVER_ADDRESSES"),
+        "{message}"
+    );
+    assert_eq!(counts(&s).await, (0, 0, 0, 0));
+}

@@ -42,6 +42,7 @@ pub(crate) fn server(name: &str) -> Server {
         ssh_port: 22,
         ssh_user: "root".to_owned(),
         ssh_host_key: Some("ssh-ed25519 AAAA".to_owned()),
+        ssh_public_key: None,
         memory_mb: Some(4096),
         disk_gb: Some(100),
         pg_versions: vec![15],

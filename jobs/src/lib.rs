@@ -11,6 +11,7 @@
 //! * `drill`: restore drills that prove backups by restoring them into scratch instances.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
+//! * `secrets`: the [`Sealer`] that keeps secrets at rest (servers' SSH keys).
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
@@ -54,6 +55,7 @@ pub mod metrics;
 pub mod operation;
 pub mod queue;
 mod registry;
+pub mod secrets;
 pub mod server;
 pub mod system_check;
 pub mod telemetry;
@@ -67,6 +69,7 @@ pub mod script;
 mod fixtures;
 
 pub use error::{Error, Result};
+pub use secrets::Sealer;
 
 /// Whether this build honours `Context::failpoint` (the `failpoints` feature, for crash
 /// tests).

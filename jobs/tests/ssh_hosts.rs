@@ -33,6 +33,7 @@ fn host(client: &SshClient, sshd: &Sshd, key: Option<&str>, root: &Path) -> (PgH
             sshd.addr.port(),
             "root",
             key,
+            None,
         )
         .unwrap();
     let bins = providers::local::PgBinaries::installed();

@@ -174,6 +174,17 @@ impl Sshd {
         sshd
     }
 
+    /// Let the holder of `public` (one `authorized_keys` line) log in as root too, as a host's
+    /// owner does when registering it. sshd reads the file at each login: no restart.
+    pub fn authorize(&self, public: &str) {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("authorized_keys"))
+            .expect("open authorized_keys");
+        writeln!(file, "{}", public.trim()).expect("append to authorized_keys");
+    }
+
     /// Its host key's private file (to start another sshd with the same key).
     pub fn host_key(&self) -> std::path::PathBuf {
         self.dir.join("host_ed25519")

@@ -28,7 +28,7 @@
 // Screenshots go to test-results/screenshots/; logs to test-results/toygres.log,
 // test-results/fake_cloud.log and test-results/fake_kube.log.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, chmodSync, rmSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join, resolve, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -191,7 +191,7 @@ async function startSshd(dir, ip, authorized, logFd) {
     if (Date.now() > until) throw new Error(`sshd did not listen on ${ip}:${port} within 10 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, ip, port, hostKey: readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') };
+  return { child, ip, port, dir, hostKey: readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') };
 }
 
 /** The PostgreSQL servers running from under `root` (the SERVER instances the binary started there). */
@@ -286,9 +286,11 @@ try {
       TOYGRES_KUBERNETES: 'on',
       TOYGRES_K8S_KUBECONFIG: fakeKube.kubeconfig,
       TOYGRES_K8S_SERVICE_TYPE: 'LoadBalancer',
-      // Registered servers: the real sshds above, reached with this key; their instances
-      // live under the scratch root.
+      // Registered servers: the real sshds above, on loopback addresses, each reached with
+      // the key Toygres made for it (this installation key alone does not get in); their
+      // instances live under the scratch root.
       TOYGRES_SSH_PRIVATE_KEY_FILE: clientKey,
+      TOYGRES_ALLOW_PRIVATE_SERVER_ADDRESSES: 'true',
       TOYGRES_SERVER_ROOT: serverRoot,
       TOYGRES_DATA_DIR: join(dataRoot, 'data'),
       TOYGRES_LISTEN: `127.0.0.1:${apiPort}`,
@@ -1262,7 +1264,7 @@ try {
     );
   const seen = () => page.evaluate(() => [...window.__seen]);
 
-  await test('registering two hosts through the form: each goes BOOTSTRAPPING → ACTIVE live and shows the host key it presented', async () => {
+  await test('registering two hosts through the form: each shows its own key, goes BOOTSTRAPPING → ACTIVE live once it is authorised, and shows the host key it presented', async () => {
     for (const [i, host] of sshds.entries()) {
       await page.goto('/servers');
       await page.getByTestId('servers-table').waitFor();
@@ -1292,6 +1294,10 @@ try {
       await page.getByRole('heading', { name: hostNames[i] }).waitFor();
       const navigations = countNavigations();
       await page.getByText('Server registered.').waitFor();
+      // The host's owner authorises the key the page shows, which Toygres logs in with alone.
+      const own = (await page.getByTestId('server-public-key').locator('code').textContent()).trim();
+      if (!own.startsWith('ssh-ed25519 ')) throw new Error(`not a public key: ${own}`);
+      appendFileSync(join(host.dir, 'authorized_keys'), `${own}\n`);
       const state = page.getByTestId('server-state');
       await state.getByText('ACTIVE').waitFor({ timeout: 60_000 });
       await page.getByTestId('server-host-key').getByText(host.hostKey).waitFor({ timeout: 15_000 });
@@ -1312,7 +1318,7 @@ try {
     await page.fill('#f-address', sshds[0].ip);
     await page.fill('#f-sshPort', String(sshds[0].port));
     await page.getByRole('button', { name: 'Register server' }).click();
-    await page.locator('#f-address-error').getByText(`server ${hostNames[0]} is registered at ${sshds[0].ip}:${sshds[0].port} already`).waitFor();
+    await page.locator('#f-address-error').getByText(`server ${hostNames[0]} is registered at ${sshds[0].ip} already`).waitFor();
     await shot('58-register-conflict');
   });
 

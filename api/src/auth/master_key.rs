@@ -1,4 +1,5 @@
-//! The master key that seals secrets at rest: signing keys, the backup cipher key.
+//! The master key that seals secrets at rest: signing keys, the backup cipher key, servers'
+//! SSH keys (through [`jobs::Sealer`]).
 
 /// The key that encrypts signing keys at rest (AES-256-GCM, the key id as associated data, a
 /// random nonce per seal). From `TOYGRES_MASTER_KEY`, or a file in the data directory.
@@ -119,5 +120,15 @@ impl MasterKey {
                     "the master key does not open the stored secret {kid}: give every process the same TOYGRES_MASTER_KEY"
                 )
             })
+    }
+}
+
+impl jobs::Sealer for MasterKey {
+    fn seal(&self, name: &str, plaintext: &[u8]) -> Vec<u8> {
+        MasterKey::seal(self, name, plaintext)
+    }
+
+    fn open(&self, name: &str, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
+        MasterKey::open(self, name, sealed)
     }
 }

@@ -165,6 +165,20 @@ impl Db {
         Ok(op)
     }
 
+    /// Say why a live operation is waiting (shown as its `error` until it moves on: a
+    /// success clears it, a failure replaces it).
+    pub async fn note_waiting(&self, id: OperationId, message: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE operations SET error = $2, updated_at = now() \
+             WHERE id = $1 AND status IN ('queued', 'running') AND error IS DISTINCT FROM $2",
+        )
+        .bind(id)
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Move the operation to `step`, recording it in the timeline.
     pub async fn hop(&self, id: OperationId, step: &str) -> Result<Operation> {
         let mut tx = self.worker_tx().await?;

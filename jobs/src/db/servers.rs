@@ -157,20 +157,72 @@ impl Db {
         })
     }
 
-    /// A live server registered at `address` with SSH on `port`, if any, in `tx`.
-    pub async fn live_server_at(
+    /// A server that is not removed, in any project, at `address` (its IPv4 or IPv6, on any
+    /// SSH port), if any, in `tx`. `address` should be normalised (an IPv4-mapped IPv6 as its
+    /// IPv4); rows stored in the mapped form are found too. Registrations take a transaction
+    /// lock first, so two of them cannot both find nothing for one address.
+    pub async fn server_at_address(
         tx: &mut Transaction<'_, Postgres>,
         address: std::net::IpAddr,
-        port: u16,
     ) -> Result<Option<Server>> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('toygres:server-addresses'))")
+            .execute(&mut **tx)
+            .await?;
+        let mapped: std::net::IpAddr = match address {
+            std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped().into(),
+            std::net::IpAddr::V6(_) => address,
+        };
         Ok(sqlx::query_as(
-            "SELECT * FROM servers WHERE (ipv4 = $1 OR ipv6 = $1) AND ssh_port = $2 \
-                 AND state NOT IN ('removed', 'failed') LIMIT 1",
+            "SELECT * FROM servers WHERE (ipv4 IN ($1, $2) OR ipv6 IN ($1, $2)) \
+                 AND state <> 'removed' ORDER BY created_at LIMIT 1",
         )
         .bind(address)
-        .bind(i32::from(port))
+        .bind(mapped)
         .fetch_optional(&mut **tx)
         .await?)
+    }
+
+    /// Give `id` its SSH key pair, unless it has one: the public half on the row, the private
+    /// half (sealed) in `server_ssh_keys`. Returns the public key in effect, so a retried
+    /// step keeps the key an earlier try made.
+    pub async fn set_server_key(
+        tx: &mut Transaction<'_, Postgres>,
+        id: ServerId,
+        public: &str,
+        sealed: &[u8],
+    ) -> Result<String> {
+        let set: Option<String> = sqlx::query_scalar(
+            "UPDATE servers SET ssh_public_key = $2, updated_at = now() \
+             WHERE id = $1 AND ssh_public_key IS NULL RETURNING ssh_public_key",
+        )
+        .bind(id)
+        .bind(public)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(public) = set {
+            sqlx::query("INSERT INTO server_ssh_keys (server_id, sealed) VALUES ($1, $2)")
+                .bind(id)
+                .bind(sealed)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(public);
+        }
+        sqlx::query_scalar("SELECT ssh_public_key FROM servers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten()
+            .ok_or(Error::NotFound { kind: "server" })
+    }
+
+    /// The sealed private half of `id`'s own SSH key, if it has one.
+    pub async fn server_sealed_key(&self, id: ServerId) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT sealed FROM server_ssh_keys WHERE server_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Record what a server told us when first reached: its host key (kept if one is
@@ -345,15 +397,22 @@ impl Db {
 
     /// Mark a server removed. `false` when it was already.
     pub async fn mark_server_removed(&self, id: ServerId) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let moved = sqlx::query(
             "UPDATE servers SET state = 'removed', removed_at = now(), pending_action = NULL, \
                  state_changed_at = now(), updated_at = now() \
              WHERE id = $1 AND state <> 'removed'",
         )
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        // A removed server is never logged in to again: its private key goes.
+        sqlx::query("DELETE FROM server_ssh_keys WHERE server_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(moved == 1)
     }
 

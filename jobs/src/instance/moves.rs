@@ -111,8 +111,8 @@ async fn ends(m: &InstanceMove, cx: &Context) -> Result<Ends> {
     Ok(Ends {
         source_address: address(&source)?,
         target_address: address(&target)?,
-        source: cx.fleet.hosts.host(&source)?,
-        target: cx.fleet.hosts.host(&target)?,
+        source: cx.fleet.hosts.host(&cx.db, &source).await?,
+        target: cx.fleet.hosts.host(&cx.db, &target).await?,
     })
 }
 

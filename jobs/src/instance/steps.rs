@@ -53,7 +53,10 @@ steps! {
 /// The host that `inst` (a local or server instance) runs on: this one, or its server's.
 pub(crate) async fn host_of(inst: &Instance, cx: &Context) -> Result<Arc<PgHost>> {
     match (inst.provider, inst.server_id) {
-        (Provider::Server, Some(server)) => cx.fleet.hosts.host(&cx.db.server(server).await?),
+        (Provider::Server, Some(server)) => {
+            let server = cx.db.server(server).await?;
+            cx.fleet.hosts.host(&cx.db, &server).await
+        }
         (Provider::Local, _) => Ok(cx.local.clone()),
         _ => Err(Error::InvalidInput(format!(
             "instance {} runs on no host",

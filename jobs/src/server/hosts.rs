@@ -1,5 +1,7 @@
 //! Reaching the Postgres hosts of the fleet: one [`PgHost`] per server, over SSH, with the host
-//! key the server presented when it was first reached.
+//! key the server presented when it was first reached, logged in with the server's own key
+//! (opened from its sealed copy) alone; a server without one (recorded before keys were per
+//! server) with the installation's key.
 //!
 //! On a server, instances live under `<root>/<first 12 hex digits of the server id>/`
 //! (`TOYGRES_SERVER_ROOT`, `/var/lib/toygres` by default, which the server templates make and
@@ -12,10 +14,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::anyhow;
-use providers::host::{PgHost, Shell, SshClient};
+use providers::host::{KeyPair, PgHost, Shell, SshClient};
+use zeroize::Zeroizing;
 
 use super::{Server, ServerId};
-use crate::{Error, Result};
+use crate::db::Db;
+use crate::{Error, Result, Sealer};
 
 /// What a server told us when we first reached it.
 #[derive(Clone, Debug)]
@@ -34,6 +38,7 @@ pub struct Contact {
 #[derive(Debug)]
 pub struct ServerHosts {
     ssh: Option<SshClient>,
+    sealer: Option<Arc<dyn Sealer>>,
     root: PathBuf,
     ports: std::ops::Range<u16>,
     cache: Mutex<HashMap<(ServerId, String), Arc<PgHost>>>,
@@ -44,6 +49,7 @@ impl Default for ServerHosts {
     fn default() -> Self {
         Self {
             ssh: None,
+            sealer: None,
             root: PathBuf::from("/var/lib/toygres"),
             ports: 5433..6433,
             cache: Mutex::new(HashMap::new()),
@@ -52,10 +58,17 @@ impl Default for ServerHosts {
 }
 
 impl ServerHosts {
-    /// Hosts reached with `ssh`, instances under `root` at ports in `ports`.
-    pub fn new(ssh: SshClient, root: PathBuf, ports: std::ops::Range<u16>) -> Self {
+    /// Hosts reached with `ssh`, instances under `root` at ports in `ports`; servers' own
+    /// keys are sealed and opened with `sealer`.
+    pub fn new(
+        ssh: SshClient,
+        sealer: Arc<dyn Sealer>,
+        root: PathBuf,
+        ports: std::ops::Range<u16>,
+    ) -> Self {
         Self {
             ssh: Some(ssh),
+            sealer: Some(sealer),
             root,
             ports,
             cache: Mutex::new(HashMap::new()),
@@ -76,12 +89,50 @@ impl ServerHosts {
         })
     }
 
+    fn sealer(&self) -> Result<&Arc<dyn Sealer>> {
+        self.client()?;
+        self.sealer
+            .as_ref()
+            .ok_or_else(|| Error::Other(anyhow!("servers' keys cannot be sealed: no master key")))
+    }
+
+    /// A new key pair for `server`: its public line, and its private key sealed for storage.
+    pub fn new_key(&self, server: ServerId, name: &str) -> Result<(String, Vec<u8>)> {
+        let sealer = self.sealer()?;
+        let pair = KeyPair::generate(&format!("toygres-{name}"));
+        let sealed = sealer.seal(&key_name(server), pair.private_openssh().as_bytes());
+        Ok((pair.public.clone(), sealed))
+    }
+
+    /// The private key `server` logs in with, opened; `None` for a server without a key of
+    /// its own, which uses the installation's.
+    async fn identity(&self, db: &Db, server: &Server) -> Result<Option<Zeroizing<String>>> {
+        if server.ssh_public_key.is_none() {
+            return Ok(None);
+        }
+        let sealed = db.server_sealed_key(server.id).await?.ok_or_else(|| {
+            Error::Provider(providers::Error::Permanent(anyhow!(
+                "server {}'s SSH key is missing from the database",
+                server.name
+            )))
+        })?;
+        let opened = Zeroizing::new(self.sealer()?.open(&key_name(server.id), &sealed)?);
+        let text = std::str::from_utf8(&opened)
+            .map_err(|_| Error::Other(anyhow!("server {}'s SSH key is not text", server.name)))?;
+        Ok(Some(Zeroizing::new(text.to_owned())))
+    }
+
     fn root_of(&self, server: &Server) -> PathBuf {
         let id = server.id.0.simple().to_string();
         self.root.join(&id[..12])
     }
 
-    fn shell(&self, server: &Server, host_key: Option<&str>) -> Result<Shell> {
+    fn shell(
+        &self,
+        server: &Server,
+        host_key: Option<&str>,
+        identity: Option<&str>,
+    ) -> Result<Shell> {
         let address = server.address().ok_or_else(|| {
             Error::Provider(providers::Error::Permanent(anyhow!(
                 "server {} has no address yet",
@@ -95,12 +146,14 @@ impl ServerHosts {
             port,
             &server.ssh_user,
             host_key,
+            identity,
         )?;
         Ok(Shell::Ssh(target))
     }
 
-    /// The Postgres host on `server`, reached with the host key recorded for it.
-    pub fn host(&self, server: &Server) -> Result<Arc<PgHost>> {
+    /// The Postgres host on `server`, reached with the host key recorded for it and the
+    /// server's own key (read from `db` on first use).
+    pub async fn host(&self, db: &Db, server: &Server) -> Result<Arc<PgHost>> {
         let Some(key) = server.ssh_host_key.as_deref() else {
             return Err(Error::Conflict(format!(
                 "server {} has never been reached over SSH, so its host key is unknown",
@@ -108,13 +161,10 @@ impl ServerHosts {
             )));
         };
         let cache_key = (server.id, key.to_owned());
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(host) = cache.get(&cache_key) {
-            return Ok(host.clone());
+        if let Some(host) = self.cached(&cache_key) {
+            return Ok(host);
         }
+        let identity = self.identity(db, server).await?;
         let address = server.address().ok_or_else(|| {
             Error::Provider(providers::Error::Permanent(anyhow!(
                 "server {} has no address",
@@ -128,21 +178,50 @@ impl ServerHosts {
             .map(|v| (v, PathBuf::from(format!("/usr/lib/postgresql/{v}/bin"))))
             .collect();
         let host = Arc::new(PgHost::new(
-            self.shell(server, Some(key))?,
+            self.shell(server, Some(key), identity.as_deref().map(String::as_str))?,
             self.root_of(server),
             address,
             self.ports.clone(),
             versions,
         ));
-        cache.insert(cache_key, host.clone());
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(cache_key, host.clone());
         Ok(host)
+    }
+
+    /// Forget a removed server: its cached host and the file its key was written to.
+    pub fn forget(&self, server: ServerId) -> Result<()> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(id, _), _| *id != server);
+        match &self.ssh {
+            Some(client) => Ok(client.forget_identity(&server.0.simple().to_string())?),
+            None => Ok(()),
+        }
+    }
+
+    fn cached(&self, key: &(ServerId, String)) -> Option<Arc<PgHost>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .cloned()
     }
 
     /// Reach `server` for the first time: trust and return the host key it presents (or
     /// insist on the recorded one), and find its PostgreSQL versions, memory and free disk.
-    /// Its instances' root must be writable by `postgres` there.
-    pub async fn first_contact(&self, server: &Server) -> Result<Contact> {
-        let shell = self.shell(server, server.ssh_host_key.as_deref())?;
+    /// Its instances' root must be writable by `postgres` there. A server with a key of its
+    /// own is logged in to with that key alone.
+    pub async fn first_contact(&self, db: &Db, server: &Server) -> Result<Contact> {
+        let identity = self.identity(db, server).await?;
+        let shell = self.shell(
+            server,
+            server.ssh_host_key.as_deref(),
+            identity.as_deref().map(String::as_str),
+        )?;
         let versions: Vec<i32> = shell
             .installed_versions()
             .await?
@@ -207,4 +286,9 @@ impl ServerHosts {
             disk_gb: disk_gb.max(1),
         })
     }
+}
+
+/// The name a server's private key is sealed for.
+fn key_name(server: ServerId) -> String {
+    format!("server-ssh-key:{server}")
 }

@@ -199,6 +199,11 @@ pub struct Server {
     pub disk_gb: Option<i32>,
     /// The PostgreSQL majors installed there, once reached.
     pub pg_versions: Vec<i32>,
+    /// The public half of the server's own SSH key (an `authorized_keys` line), which its
+    /// owner authorises there (cloud-init does on provisioned VMs); we log in with that key
+    /// alone. `None` for servers recorded before keys were per server: they keep the
+    /// installation's key. The private half is sealed in `server_ssh_keys`.
+    pub ssh_public_key: Option<String>,
 }
 
 impl Server {
@@ -245,8 +250,15 @@ pub struct Fleet {
     pub ssh: SshCheck,
     /// SSH keys put on new VMs: names (Hetzner) or fingerprints (DigitalOcean).
     pub ssh_keys: Vec<String>,
-    /// A public key the templates authorise for the `toygres` user.
+    /// A public key the templates authorise for the `toygres` user besides the server's own
+    /// (the operator's, for their own access); Toygres logs in with the server's own key.
     pub ssh_authorized_key: Option<String>,
+    /// Accept loopback, link-local and cloud metadata-service addresses in `registerServer`
+    /// (`TOYGRES_ALLOW_PRIVATE_SERVER_ADDRESSES`; for tests and single-host setups).
+    pub allow_private_addresses: bool,
+    /// How long a registered server's first login may be refused (its owner has not
+    /// authorised its key yet) before the registration gives up.
+    pub key_wait: Duration,
     /// Keep the VM of a server that failed to provision, for inspection.
     pub keep_failed: bool,
     /// How often to poll a provider action or a VM's state.
@@ -264,6 +276,8 @@ impl Default for Fleet {
             ssh: SshCheck::default(),
             ssh_keys: Vec::new(),
             ssh_authorized_key: None,
+            allow_private_addresses: false,
+            key_wait: Duration::from_secs(3600),
             keep_failed: false,
             poll: Duration::from_secs(2),
             vm_timeout: Duration::from_secs(900),

@@ -124,7 +124,7 @@ async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<Ser
         ServerStep::WaitAction => wait_action(&server, cx).await?,
         ServerStep::WaitRunning => wait_running(&server, cx).await?,
         ServerStep::WaitSsh => wait_ssh(&server, cx).await?,
-        ServerStep::FirstContact => first_contact(kind, &server, cx).await?,
+        ServerStep::FirstContact => first_contact(kind, op, &server, cx).await?,
         ServerStep::PlanMoves => plan_moves(op, &server, cx).await?,
         ServerStep::MoveInstances => move_instances(op, &server, cx).await?,
         ServerStep::MarkActive => {
@@ -185,7 +185,9 @@ async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<Ser
         ServerStep::DeleteVm => delete_vm(kind, &server, cx).await?,
         ServerStep::WaitGone => wait_gone(&server, cx).await?,
         ServerStep::MarkRemoved => {
-            if cx.db.mark_server_removed(id).await? {
+            let removed = cx.db.mark_server_removed(id).await?;
+            cx.fleet.hosts.forget(id)?;
+            if removed {
                 cx.db
                     .server_event(
                         &server,
@@ -211,13 +213,58 @@ type Wait = Option<std::time::Duration>;
 /// Log in over SSH: record the host key the server presents (trusted from now on), its
 /// PostgreSQL versions, memory and disk. Skipped for a provisioned server when no SSH key is
 /// configured (or the SSH check is off): it then hosts no instances.
-async fn first_contact(kind: Option<Kind>, server: &Server, cx: &Context) -> Result<Wait> {
+///
+/// A server that refuses its own key has not been authorised by its owner yet: the operation
+/// says so (its `error`, with the key to add) and tries again, every `poll` at first and then
+/// less often (a tenth of the time waited so far, at most every 30 s, so that a host's
+/// brute-force guard is not provoked), until `Fleet::key_wait` has passed since registration.
+async fn first_contact(
+    kind: Option<Kind>,
+    op: &Operation,
+    server: &Server,
+    cx: &Context,
+) -> Result<Wait> {
+    const MOST_KEY_POLL: std::time::Duration = std::time::Duration::from_secs(30);
     let hosts = &cx.fleet.hosts;
     if kind == Some(Kind::ProvisionServer) && (!hosts.configured() || !cx.fleet.ssh.enabled) {
         return Ok(None);
     }
-    let contact = match hosts.first_contact(server).await {
+    let contact = match hosts.first_contact(&cx.db, server).await {
         Ok(c) => c,
+        Err(Error::Provider(providers::Error::Transient(e)))
+            if e.downcast_ref::<providers::host::KeyRefused>().is_some() =>
+        {
+            let waited = (Utc::now() - server.state_changed_at)
+                .to_std()
+                .unwrap_or_default();
+            let key = server
+                .ssh_public_key
+                .as_deref()
+                .unwrap_or("the installation's key (TOYGRES_SSH_AUTHORIZED_KEY)");
+            let why = format!(
+                "{e:#}: add this line to ~{user}/.ssh/authorized_keys on the host (it is the \
+                 server's sshPublicKey): {key}",
+                user = server.ssh_user
+            );
+            if waited > cx.fleet.key_wait {
+                return Err(Error::Provider(providers::Error::Permanent(
+                    anyhow::anyhow!(
+                        "{why}; gave up after {}s: remove the server and register it again",
+                        cx.fleet.key_wait.as_secs()
+                    ),
+                )));
+            }
+            cx.db
+                .note_waiting(
+                    op.id,
+                    &format!("waiting for the key to be authorised: {why}"),
+                )
+                .await?;
+            tracing::info!(server = %server.id, "SSH key not authorised yet: {e:#}");
+            return Ok(Some(
+                (waited / 10).clamp(cx.fleet.poll, MOST_KEY_POLL.max(cx.fleet.poll)),
+            ));
+        }
         // A server that does not answer yet is waited for, within the fleet's bound.
         Err(Error::Provider(providers::Error::Transient(e))) => {
             check_deadline(server, "an SSH login", cx)?;
@@ -373,6 +420,23 @@ async fn create_vm(server: &Server, cx: &Context) -> Result<Wait> {
             .await?;
         return Ok(None);
     }
+    // The VM's own key goes into its user data; made before the VM, kept across retries.
+    let own_key = match &server.ssh_public_key {
+        Some(key) => Some(key.clone()),
+        None if cx.fleet.hosts.configured() => {
+            let (public, sealed) = cx.fleet.hosts.new_key(server.id, &server.name)?;
+            let mut tx = cx.db.begin().await?;
+            let public = Db::set_server_key(&mut tx, server.id, &public, &sealed).await?;
+            tx.commit().await?;
+            Some(public)
+        }
+        None => None,
+    };
+    let authorized: Vec<&str> = own_key
+        .as_deref()
+        .into_iter()
+        .chain(cx.fleet.ssh_authorized_key.as_deref())
+        .collect();
     let mut labels: std::collections::BTreeMap<String, String> =
         serde_json::from_value(server.labels.clone()).unwrap_or_default();
     labels.insert("managed_by".to_owned(), "toygres".to_owned());
@@ -387,7 +451,7 @@ async fn create_vm(server: &Server, cx: &Context) -> Result<Wait> {
         region: server.region.clone(),
         image: server.image.clone(),
         ssh_keys: cx.fleet.ssh_keys.clone(),
-        user_data: render_user_data(server, cx.fleet.ssh_authorized_key.as_deref())?,
+        user_data: render_user_data(server, &authorized)?,
         labels,
     };
     let created = cloud.create(&new).await?;

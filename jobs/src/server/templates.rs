@@ -44,27 +44,25 @@ pub(crate) fn find(name: &str) -> Result<&'static ServerTemplate> {
 }
 
 /// The user data for `server`: its template with the server's id and name and the
-/// authorised key filled in. The values are ids, DNS labels and a key we validate as one
-/// line, so none can break out of its YAML scalar.
-pub fn render_user_data(server: &Server, authorized_key: Option<&str>) -> Result<String> {
+/// authorised keys (the server's own first) filled in. The values are ids, DNS labels and keys
+/// we validate as one line each, so none can break out of its YAML scalar.
+pub fn render_user_data(server: &Server, authorized_keys: &[&str]) -> Result<String> {
     let template = find(&server.template)?;
-    let keys = match authorized_key {
-        Some(key) => {
-            let key = key.trim();
-            if key.contains(['\n', '\r', '"', '\\']) {
-                return Err(Error::InvalidInput(
-                    "TOYGRES_SSH_AUTHORIZED_KEY must be one public key on one line".to_owned(),
-                ));
-            }
-            format!("[\"{key}\"]")
+    let mut keys = Vec::new();
+    for key in authorized_keys {
+        let key = key.trim();
+        if key.contains(['\n', '\r', '"', '\\']) {
+            return Err(Error::InvalidInput(
+                "TOYGRES_SSH_AUTHORIZED_KEY must be one public key on one line".to_owned(),
+            ));
         }
-        None => "[]".to_owned(),
-    };
+        keys.push(format!("\"{key}\""));
+    }
     Ok(template
         .body
         .replace("{{server_id}}", &server.id.to_string())
         .replace("{{server_name}}", &server.name)
-        .replace("{{ssh_authorized_keys}}", &keys))
+        .replace("{{ssh_authorized_keys}}", &format!("[{}]", keys.join(", "))))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ use nix::sys::signal::Signal;
 use tokio::sync::Mutex;
 
 pub use shell::{Output, Shell};
-pub use ssh::{SshClient, SshTarget};
+pub use ssh::{KeyPair, KeyRefused, SshClient, SshTarget};
 
 use crate::login::{self, Login, SEARCH_PATH};
 use crate::{Error, Result};

@@ -385,6 +385,7 @@ export const ServerFields = graphql(`
     sshPort
     sshUser
     sshHostKey
+    sshPublicKey
     memoryGb
     diskGb
     pgVersions

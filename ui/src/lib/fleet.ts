@@ -175,6 +175,7 @@ export const REGISTER_RULES: FieldRule<RegisterField>[] = [
   ['CONFLICT', /^a server named /i, 'name'],
   ['INVALID_INPUT', /^address\b/i, 'address'],
   ['INVALID_INPUT', /is not a host's address/i, 'address'],
+  ['INVALID_INPUT', /is a loopback, link-local or cloud metadata-service address/i, 'address'],
   ['CONFLICT', /is registered at \S+ already/i, 'address'],
   ['INVALID_INPUT', /^sshPort\b/i, 'sshPort'],
   ['INVALID_INPUT', /^sshUser\b/i, 'sshUser'],

@@ -91,8 +91,9 @@ export function RegisterServerForm({ submitting, onSubmit, onCancel }: RegisterF
         {field('diskGb', 'Disk for instances, GB (optional)', <input {...props('diskGb')} type="number" min={1} step={1} placeholder="measured if empty" />, 'Empty: the free disk under its instances’ directory.')}
       </div>
       <p className="field-hint">
-        Toygres logs in with its configured SSH key, trusts and records the host key the server presents (a server that later presents another is refused),
-        finds its PostgreSQL versions, memory and disk, and makes it active.
+        Toygres makes the server an SSH key of its own and shows it next: add it to the SSH user’s authorized_keys on the host. Toygres logs in with that key
+        alone, trusts and records the host key the server presents (a server that later presents another is refused), finds its PostgreSQL versions, memory
+        and disk, and makes it active.
       </p>
       <div className="form-actions">
         {onCancel && (

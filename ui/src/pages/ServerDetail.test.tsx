@@ -9,6 +9,7 @@ import { move } from '../test/fixtures';
 type Server = NonNullable<ServerDetailQuery['server']>;
 
 const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILpfbccAOxEUyLoikFt02cO4tjP4Cc4F4+czJ2NAA4w0';
+const OWN_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO3d1ukCqu7ZmuB3f4ifd4JE+NHLzaGGd7l8iPPrGtxq toygres-alpha';
 const inst = (id: string, name: string, over = {}) => ({
   id,
   name,
@@ -45,6 +46,7 @@ const alpha: Server = {
   sshPort: 2222,
   sshUser: 'root',
   sshHostKey: HOST_KEY,
+  sshPublicKey: OWN_KEY,
   memoryGb: 23.54,
   diskGb: 50,
   pgVersions: [15],
@@ -139,10 +141,13 @@ describe('ServerDetailPage', () => {
     const { push } = renderPage(boot);
     expect(await screen.findByTestId('server-state')).toHaveTextContent('BOOTSTRAPPING');
     expect(screen.getByTestId('server-host-key')).toHaveTextContent('not recorded yet');
+    expect(screen.getByTestId('server-public-key')).toHaveTextContent(OWN_KEY);
+    expect(screen.getByTestId('server-public-key')).toHaveTextContent('~root/.ssh/authorized_keys');
     const { labels: _l, instanceCount: _c, instances: _i, latestMetrics: _m, operations: _o, ...fields } = alpha;
     act(() => push('ServerUpdated', { serverUpdated: { ...fields, updatedAt: '2026-01-01T00:00:02Z' } }));
     expect(screen.getByTestId('server-state')).toHaveTextContent('ACTIVE');
     expect(screen.getByTestId('server-host-key')).toHaveTextContent(HOST_KEY);
+    expect(screen.getByTestId('server-public-key')).not.toHaveTextContent('authorized_keys');
   });
 
   it('previews a drain first, and sends it only on "Start drain"; then follows its moves', async () => {

@@ -48,7 +48,7 @@ function arrivalNotice(state: unknown): PageNotice | null {
   if (st?.registered)
     return {
       tone: 'ok',
-      text: 'Server registered. Toygres is logging in over SSH to record its host key, PostgreSQL versions, memory and disk; this page updates by itself.',
+      text: 'Server registered. Add its SSH key (below) to the host’s authorized_keys: Toygres then logs in with it to record its host key, PostgreSQL versions, memory and disk; this page updates by itself.',
     };
   if (st?.provisioned) return { tone: 'ok', text: 'Server requested. Its VM is being made; this page updates by itself.' };
   return null;

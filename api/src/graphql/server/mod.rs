@@ -90,6 +90,19 @@ pub(crate) struct ProvisionServerPayload {
     operation: OperationNode,
 }
 
+/// What `registerServer` returns.
+#[derive(SimpleObject)]
+pub(crate) struct RegisterServerPayload {
+    /// The new server, `BOOTSTRAPPING` until its key is authorised and it is reached.
+    server: ServerNode,
+    /// The operation that reaches it: it waits (saying so in its `error`) until the key is
+    /// authorised.
+    operation: OperationNode,
+    /// The server's own public SSH key (also `server.sshPublicKey`): add this line to the
+    /// `authorized_keys` of `sshUser` on the host. Toygres logs in with this key alone.
+    authorized_key: String,
+}
+
 /// One page of the events of `projects`, of one server or instance when given.
 pub(crate) async fn events_page(
     ctx: &Context<'_>,
@@ -334,15 +347,20 @@ impl ServerMutation {
         })
     }
 
-    /// Add a host we did not make to the fleet, by address: Toygres logs in over SSH (with its
-    /// configured key), trusts and records the host key it presents, finds its PostgreSQL
-    /// versions, memory and disk, and makes it active. Returns at once with the server
-    /// (`BOOTSTRAPPING`) and the operation; bad input records nothing.
+    /// Add a host we did not make to the fleet, by address. Returns at once with the server
+    /// (`BOOTSTRAPPING`), the operation, and `authorizedKey`, a public SSH key made for this
+    /// server alone: once the host's owner adds it to `sshUser`'s `authorized_keys`, Toygres
+    /// logs in with it (until then the operation waits and says so in its `error`), trusts
+    /// and records the host key it presents, finds its PostgreSQL versions, memory and disk,
+    /// and makes it active. An address some server already has (in any project, in any state
+    /// but `REMOVED`; `::ffff:a.b.c.d` is `a.b.c.d`) is a `CONFLICT`; loopback, link-local and
+    /// metadata-service addresses are `INVALID_INPUT` unless the operator allows them. Bad
+    /// input records nothing.
     async fn register_server(
         &self,
         ctx: &Context<'_>,
         input: RegisterServerInput,
-    ) -> async_graphql::Result<ProvisionServerPayload> {
+    ) -> async_graphql::Result<RegisterServerPayload> {
         let me = caller(ctx)?;
         let project = writable_project(
             me,
@@ -376,18 +394,17 @@ impl ServerMutation {
             memory_gb: input.memory_gb,
             disk_gb: input.disk_gb,
         };
-        let (server, op) = srv::register(
-            &api.db,
-            &request,
-            project,
-            Some(me.user_id),
-            api.fleet.hosts.configured(),
-        )
-        .await
-        .or_gql()?;
-        Ok(ProvisionServerPayload {
+        let (server, op) = srv::register(&api.db, &request, project, Some(me.user_id), &api.fleet)
+            .await
+            .or_gql()?;
+        let authorized_key = server
+            .ssh_public_key
+            .clone()
+            .expect("a registered server is recorded with its key");
+        Ok(RegisterServerPayload {
             server: ServerNode(server),
             operation: OperationNode(op),
+            authorized_key,
         })
     }
 

@@ -178,6 +178,13 @@ impl ServerNode {
     async fn ssh_host_key(&self) -> Option<&str> {
         self.0.ssh_host_key.as_deref()
     }
+    /// The public half of the server's own SSH key, one `authorized_keys` line: Toygres logs
+    /// in with this key alone, so the host's owner must authorise it for `sshUser` (cloud-init
+    /// does on provisioned VMs). Null for servers from before keys were per server, which use
+    /// the installation's key.
+    async fn ssh_public_key(&self) -> Option<&str> {
+        self.0.ssh_public_key.as_deref()
+    }
     /// Memory instances may use, in GB, once known.
     async fn memory_gb(&self) -> Option<f64> {
         self.0.memory_mb.map(|m| f64::from(m) / 1024.0)

@@ -47,6 +47,23 @@ export function ServerFacts({ server, fetched }: { server: ServerData; fetched: 
             <dd className="mono" data-testid="server-ssh">
               {server.sshUser}@{server.ipv4 ?? '…'}:{server.sshPort}
             </dd>
+            {server.sshPublicKey && (
+              <>
+                <dt>Its SSH key</dt>
+                <dd data-testid="server-public-key">
+                  <span className="host-key">
+                    <code title="Toygres logs in to this server with this key alone">{server.sshPublicKey}</code>
+                    <CopyButton text={server.sshPublicKey} />
+                  </span>
+                  {!server.sshHostKey && (
+                    <p className="field-hint">
+                      Add this line to <span className="mono">~{server.sshUser}/.ssh/authorized_keys</span> on the host: Toygres logs in with this key alone, and
+                      waits until it is authorised.
+                    </p>
+                  )}
+                </dd>
+              </>
+            )}
             <dt>Host key</dt>
             <dd data-testid="server-host-key">
               {server.sshHostKey ? (
