@@ -28,6 +28,21 @@ fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
+/// A second API process on the same database: its own keys and its own LISTEN connection,
+/// until the token is cancelled.
+async fn second_process(s: &common::Server) -> (Arc<api::Keys>, CancellationToken) {
+    let stop = CancellationToken::new();
+    let bus = EventBus::start(&s.db, stop.clone()).await.unwrap();
+    let master = api::MasterKey::from_bytes(&MASTER).unwrap();
+    let other = Arc::new(
+        api::Keys::load_or_generate(&s.db, master, Duration::from_secs(600))
+            .await
+            .unwrap(),
+    );
+    other.follow(s.db.clone(), &bus);
+    (other, stop)
+}
+
 async fn me(s: &common::Server, token: &str) -> (u16, Value) {
     s.gql(Some(token), "{ me { email } }", json!({})).await
 }
@@ -114,16 +129,7 @@ async fn another_api_process_follows_a_rotation_without_a_restart(
     c: PgConnectOptions,
 ) {
     let s = start(c, stored()).await;
-    // A second process on the same database: its own keys and its own LISTEN connection.
-    let stop = CancellationToken::new();
-    let bus = EventBus::start(&s.db, stop.clone()).await.unwrap();
-    let master = api::MasterKey::from_bytes(&MASTER).unwrap();
-    let other = Arc::new(
-        api::Keys::load_or_generate(&s.db, master, Duration::from_secs(600))
-            .await
-            .unwrap(),
-    );
-    other.follow(s.db.clone(), &bus);
+    let (other, stop) = second_process(&s).await;
     assert_eq!(other.signing_kid(), s.keys.signing_kid());
 
     let admin = s.token(s.users.admin);
@@ -215,15 +221,7 @@ async fn a_revoked_key_signs_nothing_anyone_accepts_within_a_second(
     c: PgConnectOptions,
 ) {
     let s = start(c, stored()).await;
-    let stop = CancellationToken::new();
-    let bus = EventBus::start(&s.db, stop.clone()).await.unwrap();
-    let master = api::MasterKey::from_bytes(&MASTER).unwrap();
-    let other = Arc::new(
-        api::Keys::load_or_generate(&s.db, master, Duration::from_secs(600))
-            .await
-            .unwrap(),
-    );
-    other.follow(s.db.clone(), &bus);
+    let (other, stop) = second_process(&s).await;
     let leaked = s.token(s.users.viewer);
     let revoke = "mutation($k: String!) { revokeSigningKey(kid: $k) { kid state } }";
     let admin = s.token(s.users.admin);
