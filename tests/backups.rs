@@ -143,6 +143,19 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
     assert!(full["storedBytes"].as_f64().unwrap() > 0.0, "{full}");
 
     let mut conn = connect(&t, &token, &source).await;
+    // The window opens a second after the backup's stop (pgBackRest keeps whole seconds):
+    // the writes and T come after that.
+    let opens = time(&first["earliestRestoreTime"]).unwrap();
+    loop {
+        let now: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if now > opens {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     sqlx::raw_sql(
         "CREATE TABLE accounts (id int PRIMARY KEY, owner text); \
          INSERT INTO accounts SELECT i, 'owner ' || i FROM generate_series(1, 100) i; \

@@ -163,8 +163,11 @@ impl Db {
         &self,
         id: InstanceId,
     ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+        // pgBackRest keeps a backup's stop time in whole seconds and restores to a time only
+        // from a backup that stopped before that time's whole second: the window opens one
+        // second after the oldest backup's recorded stop.
         let span: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
-            "SELECT min(finished_at), max(finished_at) FROM backups \
+            "SELECT min(finished_at) + interval '1 second', max(finished_at) FROM backups \
              WHERE instance_id = $1 AND status = 'succeeded'",
         )
         .bind(id)
