@@ -20,12 +20,15 @@ fi
 
 cargo test --workspace --all-targets --locked --no-fail-fast
 
+# Where cargo puts what it builds (CARGO_TARGET_DIR when set).
+bin=$(realpath "${CARGO_TARGET_DIR:-target}")/debug
+
 # Kubernetes manifests, offline, against the real schemas in strict mode: what the provider
 # applies for an instance (two shapes), and the manifests that deploy Toygres itself.
 cargo build --locked
-target/debug/toygres kubernetes manifests --name ci-check --version 17 --storage-gb 10 \
+"$bin/toygres" kubernetes manifests --name ci-check --version 17 --storage-gb 10 \
     | scripts/validate-kubernetes.sh -
-target/debug/toygres kubernetes manifests --name ci-check-lb --version 13 --storage-gb 500 \
+"$bin/toygres" kubernetes manifests --name ci-check-lb --version 13 --storage-gb 500 \
     --plan large --service-type LoadBalancer --storage-class fast-ssd --namespace databases \
     | scripts/validate-kubernetes.sh -
 scripts/validate-kubernetes.sh
@@ -34,4 +37,6 @@ scripts/validate-kubernetes.sh
 # with the fake clouds and the fake Kubernetes API (the testkit crate's examples) standing in
 # for Hetzner, DigitalOcean and a cluster.
 cargo build --locked -p testkit --example fake_cloud --example fake_kube
-(cd ui && env -u DATABASE_URL E2E_UI=embedded TOYGRES_BIN=../target/debug/toygres node e2e/run.mjs)
+(cd ui && env -u DATABASE_URL E2E_UI=embedded TOYGRES_BIN="$bin/toygres" \
+    FAKE_CLOUD_BIN="$bin/examples/fake_cloud" FAKE_KUBE_BIN="$bin/examples/fake_kube" \
+    node e2e/run.mjs)

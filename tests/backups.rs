@@ -143,9 +143,9 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
     assert!(full["storedBytes"].as_f64().unwrap() > 0.0, "{full}");
 
     let mut conn = connect(&t, &token, &source).await;
-    // The window opens a second after the backup's stop (pgBackRest keeps whole seconds):
-    // the writes and T come after that.
-    let opens = time(&first["earliestRestoreTime"]).unwrap();
+    // A time can be restored to from a second after the backup's stop (pgBackRest keeps
+    // whole seconds): the writes and T come after that.
+    let opens = time(&full["finishedAt"]).unwrap() + chrono::Duration::seconds(1);
     loop {
         let now: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
             .fetch_one(&mut conn)

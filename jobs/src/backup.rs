@@ -270,9 +270,11 @@ pub async fn restore_window(db: &Db, id: InstanceId) -> Result<Option<RestoreWin
         return Ok(None);
     };
     let archived = db.archiving(id).await?.and_then(|a| a.restorable_until);
+    let latest = archived.map_or(newest, |a| a.max(newest));
+    // Until WAL past the only backup is archived, the window is that backup's end alone.
     Ok(Some(RestoreWindow {
-        earliest,
-        latest: archived.map_or(newest, |a| a.max(newest)),
+        earliest: earliest.min(latest),
+        latest,
     }))
 }
 
