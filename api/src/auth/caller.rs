@@ -73,26 +73,32 @@ impl Caller {
             Ok(_) | Err(jobs::Error::NotFound { .. }) => return Err(AuthError::UserGone),
             Err(e) => return Err(e.into()),
         };
+        let membership = db
+            .memberships(maker)
+            .await?
+            .into_iter()
+            .find(|m| m.project_id == token.project_id);
         let held = if user.is_site_admin {
             Some(Role::Admin)
         } else {
-            db.memberships(maker)
-                .await?
-                .into_iter()
-                .find(|m| m.project_id == token.project_id)
-                .map(|m| m.role)
+            membership.as_ref().map(|m| m.role)
         };
         if held.is_none_or(|role| role < token.role) {
             return Err(AuthError::Revoked);
         }
-        let project = db.project(token.project_id).await?;
+        // The membership names the project; a site admin's token may be for a project they
+        // are not a member of.
+        let project_name = match membership {
+            Some(m) => m.project_name,
+            None => db.project(token.project_id).await?.name,
+        };
         Ok(Self {
             user_id: maker,
             email: format!("API token {}", token.name),
             is_site_admin: false,
             memberships: vec![Membership {
                 project_id: token.project_id,
-                project_name: project.name,
+                project_name,
                 role: token.role,
             }],
             // A token without expiry still ends subscriptions after a day; clients reconnect.
