@@ -64,6 +64,21 @@ async fn connection_string(t: &Toygres, token: &str, id: &str) -> String {
         .to_owned()
 }
 
+/// Send `mutation`, whose field `field` answers an operation; the operation's id.
+async fn start_operation(
+    t: &Toygres,
+    token: &str,
+    mutation: &str,
+    variables: Value,
+    field: &str,
+) -> String {
+    let (_, body) = t.gql(Some(token), mutation, variables).await;
+    body["data"][field]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
 /// `restoreInstance` with `input`; the new instance's id and operation id, or the errors.
 async fn restore(t: &Toygres, token: &str, input: Value) -> Result<(String, String), Value> {
     let (_, body) = t
@@ -284,17 +299,14 @@ async fn a_restore_to_a_time_brings_back_what_was_there_and_nothing_after() {
         |i| !succeeded_backups(i).is_empty(),
     )
     .await;
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "mutation($id: ID!) { deleteInstance(id: $id, purgeBackups: true) { id } }",
-            json!({"id": latest}),
-        )
-        .await;
-    let op = body["data"]["deleteInstance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let op = start_operation(
+        &t,
+        &token,
+        "mutation($id: ID!) { deleteInstance(id: $id, purgeBackups: true) { id } }",
+        json!({"id": latest}),
+        "deleteInstance",
+    )
+    .await;
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
     let gone = t.instance(&token, &latest, WINDOW).await;
     assert!(succeeded_backups(&gone).is_empty(), "{gone}");
@@ -709,17 +721,14 @@ async fn a_control_plane_killed_during_a_backup_or_a_restore_finishes_it_once() 
     })
     .await;
 
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "mutation($id: ID!) { createBackup(instanceId: $id) { id } }",
-            json!({"id": id}),
-        )
-        .await;
-    let op = body["data"]["createBackup"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let op = start_operation(
+        &t,
+        &token,
+        "mutation($id: ID!) { createBackup(instanceId: $id) { id } }",
+        json!({"id": id}),
+        "createBackup",
+    )
+    .await;
     wait_pgbackrest(dir.path(), "backup").await;
     t.signal(nix::sys::signal::Signal::SIGKILL);
     drop(t);
@@ -919,11 +928,7 @@ async fn a_drill_proves_a_backup_and_fails_loudly_on_a_damaged_one() {
         }
         std::fs::write(&file, bytes).unwrap();
     }
-    let (_, body) = t.gql(Some(&token), drill, json!({"id": id})).await;
-    let op = body["data"]["runRestoreDrill"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned();
+    let op = start_operation(&t, &token, drill, json!({"id": id}), "runRestoreDrill").await;
     let done = t.wait_operation(&token, &op).await;
     assert_eq!(done["status"], "FAILED", "{done}");
     let now = t.instance(&token, &id, drills).await;
@@ -1018,17 +1023,14 @@ async fn benchmark_backing_up_and_restoring_one_gigabyte() {
     eprintln!("loaded {mb:.0} MB in {:.1} s", load.elapsed().as_secs_f64());
 
     // Toygres: a full backup on request.
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "mutation($id: ID!) { createBackup(instanceId: $id, kind: FULL) { id } }",
-            json!({"id": id}),
-        )
-        .await;
-    let op = body["data"]["createBackup"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let op = start_operation(
+        &t,
+        &token,
+        "mutation($id: ID!) { createBackup(instanceId: $id, kind: FULL) { id } }",
+        json!({"id": id}),
+        "createBackup",
+    )
+    .await;
     let started = Instant::now();
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
     let backup_wall = started.elapsed().as_secs_f64();
@@ -1061,17 +1063,14 @@ async fn benchmark_backing_up_and_restoring_one_gigabyte() {
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
 
     // A drill of the newest backup.
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "mutation($id: ID!) { runRestoreDrill(instanceId: $id) { id } }",
-            json!({"id": id}),
-        )
-        .await;
-    let op = body["data"]["runRestoreDrill"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let op = start_operation(
+        &t,
+        &token,
+        "mutation($id: ID!) { runRestoreDrill(instanceId: $id) { id } }",
+        json!({"id": id}),
+        "runRestoreDrill",
+    )
+    .await;
     assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
     let drills = t
         .instance(&token, &id, "restoreDrills { status rtoMs rpoMs }")
