@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure this machine has what Toygres needs beyond the Rust toolchain: the PostgreSQL
 # server binaries (for the embedded database, local instances and tests), pgBackRest (for
-# instance backups), the unprivileged `postgres` user that runs them when Toygres runs as
-# root, and VictoriaMetrics (for the metrics tests). Installs them on Debian/Ubuntu as
+# instance backups), the unprivileged `postgres` user that runs instances and the `toygres`
+# user that runs the embedded metadata database when Toygres runs as root, and VictoriaMetrics (for the metrics tests). Installs them on Debian/Ubuntu as
 # root; otherwise names the exact command to run.
 set -euo pipefail
 
@@ -62,6 +62,12 @@ have_sshd() {
 if $for_tests && ! command -v npm >/dev/null 2>&1; then
     echo "node and npm are needed for the dashboard's tests: install Node.js 20 or newer" >&2
     exit 1
+fi
+
+# As root, the embedded metadata database runs as a system user of its own (TOYGRES_METADATA_USER),
+# never as `postgres`, which runs tenants' instances.
+if [ "$(id -u)" -eq 0 ] && ! id toygres >/dev/null 2>&1; then
+    useradd --system --user-group --no-create-home --shell /usr/sbin/nologin toygres
 fi
 
 if have_server_binaries && have_pgbackrest && id postgres >/dev/null 2>&1 && have_victoria && have_browser && have_sshd && have_stunnel; then

@@ -182,6 +182,15 @@ pub(crate) struct DbConfig {
         default_value = "postgres"
     )]
     pub(crate) pg_user: String,
+    /// The unprivileged system user that runs the embedded metadata database when Toygres runs
+    /// as root; it must not be `TOYGRES_PG_USER`, which runs tenants' instances.
+    #[arg(
+        long,
+        global = true,
+        env = "TOYGRES_METADATA_USER",
+        default_value = "toygres"
+    )]
+    pub(crate) metadata_user: String,
     /// Most connections to the metadata database from this process.
     #[arg(
         long,

@@ -4,7 +4,7 @@
 //! ```text
 //! <TOYGRES_DATA_DIR>/
 //!   toygres.lock        held (flock) by the one `serve` using this directory
-//!   postgres/           the cluster: private (0700), owned by the Postgres user; its Unix
+//!   postgres/           the cluster: private (0700), owned by the metadata user; its Unix
 //!                       socket lives inside it, so only that user and root can connect
 //!   postgres.init/      a cluster being initialized; renamed to postgres/ when complete
 //!
@@ -12,6 +12,11 @@
 //! ```
 //!
 //! The cluster trusts local connections: its socket is in a directory nobody else can enter.
+//! When we are root, the cluster runs as its own system user (`TOYGRES_METADATA_USER`), never
+//! as the user that runs tenants' instances (`TOYGRES_PG_USER`): a tenant who got a shell as
+//! that user (through `COPY … TO PROGRAM`, say) can neither connect nor read its files. A
+//! cluster made before that rule, owned by the instances' user, is stopped as its owner and
+//! handed over at the next start.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -66,7 +71,7 @@ pub(crate) enum Access {
 pub(crate) async fn open(
     data_dir: &Path,
     bin_dir: Option<&Path>,
-    pg_user: &str,
+    users: Users<'_>,
     access: Access,
 ) -> anyhow::Result<(Embedded, PgConnectOptions)> {
     std::fs::create_dir_all(data_dir)
@@ -108,9 +113,21 @@ pub(crate) async fn open(
     }
 
     let bins = PgBinaries::discover(bin_dir)?;
-    let run_as = RunAs::resolve(pg_user)?;
+    let run_as = RunAs::resolve(users.metadata)?;
     if let Some(user) = &run_as {
+        if RunAs::resolve(users.instances)
+            .ok()
+            .flatten()
+            .is_some_and(|tenants| tenants.uid() == user.uid())
+        {
+            bail!(
+                "the metadata database would run as `{}`, the system user that runs tenants' \
+                 instances: set TOYGRES_METADATA_USER to a user of its own",
+                users.metadata
+            );
+        }
         check_reachable(&data_dir, user.name())?;
+        hand_over(&data_dir, &cluster_dir, &bins, user).await?;
     }
     // Only its data directory is used: no instances, no TCP address.
     let host = PgHost::local(
@@ -145,6 +162,50 @@ pub(crate) async fn open(
         return Err(e);
     }
     Ok((embedded, opts.database(DATABASE)))
+}
+
+/// The system users of the metadata database and of tenants' instances.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Users<'a> {
+    pub(crate) metadata: &'a str,
+    pub(crate) instances: &'a str,
+}
+
+/// Give a cluster owned by someone else (the instances' user, before the metadata database had
+/// a user of its own) to `user`: stop a server left running as its owner, then change the
+/// owner of every file, following no link a tenant may have planted.
+async fn hand_over(
+    data_dir: &Path,
+    cluster_dir: &Path,
+    bins: &PgBinaries,
+    user: &RunAs,
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    for dir in [
+        cluster_dir.to_path_buf(),
+        cluster_dir.with_extension("init"),
+    ] {
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        if meta.uid() == user.uid() {
+            continue;
+        }
+        tracing::info!(dir = %dir.display(), to = user.name(), "giving the metadata database to its own user");
+        if dir == cluster_dir && meta.is_dir() {
+            let owner = RunAs::of_uid(meta.uid())?;
+            let old = PgHost::local(
+                data_dir.to_path_buf(),
+                Some(owner),
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                0..0,
+                vec![bins.clone()],
+            );
+            old.stop_cluster(&dir).await?;
+        }
+        user.chown_tree(&dir)?;
+    }
+    Ok(())
 }
 
 fn connect_options(cluster_dir: &Path) -> PgConnectOptions {

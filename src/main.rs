@@ -84,7 +84,10 @@ async fn connect(cfg: &DbConfig, access: Access) -> anyhow::Result<(Option<Embed
             let (embedded, opts) = embedded::open(
                 &cfg.data_dir,
                 cfg.pg_bin_dir.as_deref(),
-                &cfg.pg_user,
+                embedded::Users {
+                    metadata: &cfg.metadata_user,
+                    instances: &cfg.pg_user,
+                },
                 access,
             )
             .await?;

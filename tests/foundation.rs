@@ -253,6 +253,108 @@ async fn a_killed_toygres_restarts_on_its_data_directory_with_its_data() {
     }
 }
 
+/// A tenant who gets a shell as the user that runs instances (`postgres`) can neither connect
+/// to the metadata database nor read its files: it runs as a user of its own, and a cluster
+/// left by an older Toygres under the instances' user, even still running, is handed over.
+#[tokio::test]
+async fn the_metadata_database_keeps_the_instances_user_out() {
+    use std::os::unix::fs::MetadataExt as _;
+    let uid_of = |name: &str| {
+        nix::unistd::User::from_name(name)
+            .unwrap()
+            .unwrap_or_else(|| panic!("system user {name}"))
+            .uid
+            .as_raw()
+    };
+    let dir = scratch();
+    let cluster = dir.path().join("data/postgres");
+    // As an older Toygres left it: the cluster owned by the instances' user and still running.
+    let t = serve(
+        dir.path(),
+        "old",
+        &[
+            ("TOYGRES_METADATA_USER", "postgres"),
+            ("TOYGRES_PG_USER", "toygres"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        std::fs::metadata(&cluster).unwrap().uid(),
+        uid_of("postgres")
+    );
+    t.signal(Signal::SIGKILL);
+    drop(t);
+
+    let mut t = serve(dir.path(), "new", &[]).await;
+    t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let metadata = uid_of("toygres");
+    for entry in walk(&cluster) {
+        if let Ok(meta) = std::fs::symlink_metadata(&entry) {
+            assert_eq!(
+                meta.uid(),
+                metadata,
+                "{} is the metadata user's",
+                entry.display()
+            );
+        }
+    }
+    let as_postgres = |args: &[&str]| {
+        std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .output()
+            .unwrap()
+    };
+    let socket = cluster.to_str().unwrap();
+    let psql = as_postgres(&[
+        "psql", "-h", socket, "-p", "5432", "-U", "postgres", "-d", "toygres", "-Atc", "SELECT 1",
+    ]);
+    assert!(!psql.status.success(), "the instances' user connected");
+    let stderr = String::from_utf8_lossy(&psql.stderr);
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    let read = as_postgres(&["cat", &format!("{socket}/PG_VERSION")]);
+    assert!(
+        !read.status.success(),
+        "the instances' user read the cluster's files"
+    );
+
+    // The rule holds however the users are named.
+    t.signal(Signal::SIGTERM);
+    assert!(t.wait_exit().await.success(), "{}", t.log_text());
+    let mut t = spawn(
+        dir.path(),
+        "same",
+        &["serve"],
+        &[("TOYGRES_METADATA_USER", "postgres")],
+    );
+    assert!(!t.wait_exit().await.success());
+    assert!(
+        t.log_text()
+            .contains("set TOYGRES_METADATA_USER to a user of its own"),
+        "{}",
+        t.log_text()
+    );
+}
+
+/// `root` and what is under it, without following links; what a running server removes
+/// meanwhile is left out.
+fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut all = vec![root.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => all.extend(walk(&path)),
+                Ok(_) => all.push(path),
+                Err(_) => {}
+            }
+        }
+    }
+    all
+}
+
 /// One API process and one worker process share a database: the API has no workers of its
 /// own, the worker finishes the job, and the API's subscriber sees it.
 #[tokio::test]

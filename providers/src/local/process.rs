@@ -132,9 +132,48 @@ impl RunAs {
         }))
     }
 
+    /// The system user whose id is `uid` (the owner of a file, say).
+    pub fn of_uid(uid: u32) -> Result<Self> {
+        let user = User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .with_context(|| format!("look up system user {uid}"))
+            .map_err(Error::Permanent)?
+            .ok_or_else(|| Error::Permanent(anyhow!("no system user has the id {uid}")))?;
+        Ok(Self {
+            name: user.name,
+            uid: user.uid.as_raw(),
+            gid: user.gid.as_raw(),
+        })
+    }
+
     /// The user's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The user's id.
+    pub fn uid(&self) -> u32 {
+        self.uid
+    }
+
+    /// Give `root` and everything under it to the user, never following a symbolic link: a
+    /// link is changed itself, and a linked directory is not entered.
+    pub fn chown_tree(&self, root: &Path) -> Result<()> {
+        self.chown(root)?;
+        let meta = std::fs::symlink_metadata(root)
+            .with_context(|| format!("inspect {}", root.display()))
+            .map_err(Error::Permanent)?;
+        if meta.is_dir() {
+            let entries = std::fs::read_dir(root)
+                .with_context(|| format!("list {}", root.display()))
+                .map_err(Error::Permanent)?;
+            for entry in entries {
+                let entry = entry
+                    .with_context(|| format!("list {}", root.display()))
+                    .map_err(Error::Permanent)?;
+                self.chown_tree(&entry.path())?;
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn apply(&self, cmd: &mut Command) {
