@@ -112,7 +112,7 @@ pub(crate) async fn authenticate(
         .ok()
         .and_then(bearer)
         .ok_or_else(|| unauthorized(media, "Authorization must be `Bearer <token>`"))?;
-    match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
+    match Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token).await {
         Ok(caller) => Ok(Some(caller)),
         Err(AuthError::InvalidToken | AuthError::UserGone | AuthError::Revoked) => {
             Err(unauthorized(media, "invalid or expired token"))
@@ -205,6 +205,7 @@ async fn execute(
     media: MediaType,
 ) -> Response {
     let anonymous = caller.is_none();
+    let request = state.documents.prepare(request);
     let response = match caller {
         Some(caller) => match introspection::classify(&request) {
             introspection::Kind::Bounded => state.introspection.execute(request.data(caller)).await,

@@ -23,7 +23,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
-pub use auth::{Caller, Keys, LoginLimits, LoginThrottle, MasterKey, Quota};
+pub use auth::{Caller, Identities, Keys, LoginLimits, LoginThrottle, MasterKey, Quota};
 pub use graphql::{
     ApiSchema, MAX_ALIASES, MAX_COMPLEXITY, MAX_DEPTH, MAX_LOGINS, MAX_PAGE_SIZE, MAX_ROOT_FIELDS,
 };
@@ -79,6 +79,10 @@ pub struct AppState {
     introspection: ApiSchema,
     cx: ApiContext,
     limits: Limits,
+    /// Callers' users and memberships, kept between requests.
+    identities: Arc<Identities>,
+    /// Parsed documents, kept by their text.
+    documents: Arc<graphql::documents::Documents>,
 }
 
 impl AppState {
@@ -86,10 +90,12 @@ impl AppState {
     pub fn new(cx: ApiContext, limits: Limits) -> Self {
         // One throttle for both schemas, so that every login of this process counts.
         let throttle = Arc::new(LoginThrottle::new(limits.login));
+        let identities = Identities::following(&cx.bus);
         Self {
             schema: graphql::builder()
                 .data(cx.clone())
                 .data(throttle.clone())
+                .data(identities.clone())
                 .finish(),
             introspection: graphql::introspection_builder()
                 .data(cx.clone())
@@ -97,6 +103,8 @@ impl AppState {
                 .finish(),
             cx,
             limits,
+            identities,
+            documents: Arc::default(),
         }
     }
 }

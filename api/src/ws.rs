@@ -108,20 +108,32 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                 break Some(close(4403, "Forbidden: token expired"));
             }
             event = access.recv(), if caller.is_some() => {
+                // The cache of identities hears the same events on its own; it must not
+                // answer the re-check with what the event just made stale.
                 let recheck = match &event {
                     Ok(event) => match &**event {
                         Event::AccessChanged(change) => {
-                            caller.as_ref().is_some_and(|c| c.is_affected_by(change))
+                            let affected = caller.as_ref().is_some_and(|c| c.is_affected_by(change));
+                            if affected {
+                                state.identities.forget(change);
+                            }
+                            affected
                         }
                         // Missed events may have included a change of access.
-                        Event::Resync => true,
+                        Event::Resync => {
+                            state.identities.forget_all();
+                            true
+                        }
                         _ => false,
                     },
-                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        state.identities.forget_all();
+                        true
+                    }
                     Err(broadcast::error::RecvError::Closed) => false,
                 };
                 if recheck && let (Some(before), Some(token)) = (&caller, &token) {
-                    match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
+                    match Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token).await {
                         // More access (a project made or joined): later subscriptions get it.
                         Ok(now) if !reduced(before, &now) => caller = Some(now),
                         Ok(_) => break Some(close(4403, "Forbidden: access reduced; reconnect")),
@@ -232,7 +244,7 @@ async fn authorize(
         .or_else(|| value.get("Authorization"))?
         .as_str()?;
     let token = bearer(header)?;
-    match Caller::from_token(&state.cx.keys, &state.cx.db, token).await {
+    match Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token).await {
         Ok(caller) => Some((caller, token.to_owned())),
         Err(e) => {
             tracing::info!("refused WebSocket connection: {e}");
@@ -248,6 +260,7 @@ fn spawn_subscription(
     request: async_graphql::Request,
     out: mpsc::Sender<Outgoing>,
 ) -> AbortHandle {
+    let request = state.documents.prepare(request);
     let mut responses = state.schema.execute_stream(request.data(caller));
     tokio::spawn(async move {
         let _open = OpenSubscription::new();

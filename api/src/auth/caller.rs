@@ -7,9 +7,10 @@ use uuid::Uuid;
 use jobs::db::Db;
 use jobs::user::{Membership, ProjectId, Role, UserId};
 
+use super::identities::{Identities, Identity};
 use super::{AuthError, Keys};
 
-/// Who a request acts for: a verified token's user, loaded fresh from the database.
+/// Who a request acts for: a verified token's user, as [`Identities`] knows them.
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The user.
@@ -30,28 +31,27 @@ pub struct Caller {
 impl Caller {
     /// Verify `token` (a JWT, or an API token `tgt_…`) and load who it acts for. Disabled and
     /// deleted users are refused, and so are revoked and expired API tokens.
-    pub async fn from_token(keys: &Keys, db: &Db, token: &str) -> Result<Self, AuthError> {
+    /// The user and their memberships come from `identities`.
+    pub async fn from_token(
+        keys: &Keys,
+        db: &Db,
+        identities: &Identities,
+        token: &str,
+    ) -> Result<Self, AuthError> {
         if token.starts_with(API_TOKEN_PREFIX) {
-            return Self::from_api_token(db, token).await;
+            return Self::from_api_token(db, identities, token).await;
         }
         let claims = keys.verify_fresh(db, token).await?;
-        let user = match db.user(UserId(claims.sub)).await {
-            Ok(user) => user,
-            Err(jobs::Error::NotFound { .. }) => return Err(AuthError::UserGone),
-            Err(e) => return Err(e.into()),
-        };
-        if user.disabled_at.is_some() {
-            return Err(AuthError::UserGone);
-        }
+        let identity = identity(db, identities, UserId(claims.sub)).await?;
+        let user = &identity.user;
         if claims.sep != user.session_epoch {
             return Err(AuthError::Revoked);
         }
-        let memberships = db.memberships(user.id).await?;
         Ok(Self {
             user_id: user.id,
-            email: user.email,
+            email: user.email.clone(),
             is_site_admin: user.is_site_admin,
-            memberships,
+            memberships: identity.memberships.clone(),
             expires_at: Utc
                 .timestamp_opt(claims.exp, 0)
                 .single()
@@ -60,7 +60,11 @@ impl Caller {
         })
     }
 
-    async fn from_api_token(db: &Db, secret: &str) -> Result<Self, AuthError> {
+    async fn from_api_token(
+        db: &Db,
+        identities: &Identities,
+        secret: &str,
+    ) -> Result<Self, AuthError> {
         let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         let token = db
             .use_api_token(&hash)
@@ -68,17 +72,13 @@ impl Caller {
             .ok_or(AuthError::InvalidToken)?;
         let maker = token.created_by.ok_or(AuthError::UserGone)?;
         // A token grants no more than its maker still has in its project.
-        let user = match db.user(maker).await {
-            Ok(user) if user.disabled_at.is_none() => user,
-            Ok(_) | Err(jobs::Error::NotFound { .. }) => return Err(AuthError::UserGone),
-            Err(e) => return Err(e.into()),
-        };
-        let membership = db
-            .memberships(maker)
-            .await?
-            .into_iter()
-            .find(|m| m.project_id == token.project_id);
-        let held = if user.is_site_admin {
+        let identity = identity(db, identities, maker).await?;
+        let membership = identity
+            .memberships
+            .iter()
+            .find(|m| m.project_id == token.project_id)
+            .cloned();
+        let held = if identity.user.is_site_admin {
             Some(Role::Admin)
         } else {
             membership.as_ref().map(|m| m.role)
@@ -134,6 +134,19 @@ impl Caller {
     /// Whether the caller may see resources of `project`.
     pub fn can_see(&self, project: ProjectId) -> bool {
         self.role_in(project).is_some()
+    }
+}
+
+/// A user who may act: neither deleted nor disabled.
+async fn identity(
+    db: &Db,
+    identities: &Identities,
+    id: UserId,
+) -> Result<std::sync::Arc<Identity>, AuthError> {
+    match identities.get(db, id).await {
+        Ok(identity) if identity.user.disabled_at.is_none() => Ok(identity),
+        Ok(_) | Err(jobs::Error::NotFound { .. }) => Err(AuthError::UserGone),
+        Err(e) => Err(e.into()),
     }
 }
 

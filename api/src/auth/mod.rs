@@ -8,6 +8,7 @@
 //! * `keys`: the signing keys ([`Keys`]): a fixed secret, or keys in the database, rotated.
 //! * `master_key`: the [`MasterKey`] that seals signing keys at rest.
 //! * `caller`: the [`Caller`] a request acts for, API tokens, and bearer values.
+//! * `identities`: users and their memberships kept between requests ([`Identities`]).
 //! * `throttle`: the login rate limits ([`LoginThrottle`]), per account and per address.
 //! * here: the claims, the errors, and the tests of the whole.
 
@@ -17,11 +18,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 mod caller;
+mod identities;
 mod keys;
 mod master_key;
 mod throttle;
 
 pub use caller::{API_TOKEN_PREFIX, Caller, bearer, new_api_token};
+pub use identities::{Identities, Identity};
 pub use keys::{Keys, RotateError};
 pub use master_key::MasterKey;
 pub use throttle::{Attempt, LoginLimits, LoginThrottle, MAX_TRACKED, Quota};

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::page::{Connection, Paging};
 use super::{api, caller, parse_id};
 use crate::ApiContext;
-use crate::auth::Caller;
+use crate::auth::{Caller, Identities};
 use crate::error::{OrGql as _, code, coded};
 use jobs::db::{AuditEntry, NewAuditEntry};
 use jobs::user::{ProjectId, Role};
@@ -65,6 +65,11 @@ impl Extension for AuditExtension {
         let action = info.name.to_owned();
         let arguments = arguments(ctx, info.field);
         let result = next.run(ctx, info).await;
+        // The mutation may have changed someone's access: this process's next request must
+        // not be answered from before it (other processes hear the change's notification).
+        if let Some(identities) = ctx.data_opt::<Arc<Identities>>() {
+            identities.forget_all();
+        }
         if let Some(api) = ctx.data_opt::<ApiContext>() {
             let entry = entry(ctx, action, arguments, &result);
             if let Err(e) = api.db.record_audit(&entry).await {

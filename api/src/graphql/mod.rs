@@ -23,6 +23,7 @@ mod backup;
 pub(crate) use audit::Origin;
 mod cluster;
 mod cost;
+pub(crate) mod documents;
 pub(crate) use cost::too_complex;
 pub use cost::{MAX_ALIASES, MAX_LOGINS, MAX_ROOT_FIELDS};
 mod instance;
