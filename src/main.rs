@@ -3,6 +3,12 @@
 mod config;
 mod embedded;
 
+/// jemalloc with its background threads, which give memory back to the system some seconds
+/// after it is freed: with glibc's allocator the memory of thousands of WebSocket subscribers
+/// stayed with the process after they left.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::{IsTerminal as _, Read as _};
 use std::sync::Arc;
 use std::time::Duration;

@@ -69,9 +69,16 @@ enum Outgoing {
     Refused(String, String),
 }
 
-/// Accept the upgrade, speaking `graphql-transport-ws`.
+/// How much each connection reads ahead. tungstenite's default, 128 KiB, held for every idle
+/// subscriber, was most of what one cost; messages here are small.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Accept the upgrade, speaking `graphql-transport-ws`. Each message is written out at once
+/// (no write buffer kept to batch them in).
 pub(crate) fn upgrade(ws: WebSocketUpgrade, state: AppState, origin: Origin) -> Response {
     ws.protocols([PROTOCOL])
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| serve(socket, state, origin))
 }
 
