@@ -1,0 +1,241 @@
+//! Benchmark of live updates through the public API of a running Toygres.
+//!
+//! ```sh
+//! scripts/bench-subscriptions.sh      # starts a release Toygres and runs this against it
+//! ```
+//!
+//! For each count of subscribers (`BENCH_SUBSCRIBERS`, default `1000,10000,20000`): open that
+//! many WebSocket connections, each with one `operationUpdated` subscription; measure the
+//! server's resident memory idle with them; start one operation and time its first event from
+//! the mutation being sent to the last subscriber receiving it; close them all and measure the
+//! memory again over the fifteen seconds after the server counts no open subscription.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+const SUBSCRIPTION: &str = "subscription { operationUpdated { id status } }";
+const START: &str = "mutation { runSystemCheck { id } }";
+/// Connections opened at once.
+const OPENING: usize = 200;
+/// How long memory is watched after the subscribers leave.
+const SETTLE: Duration = Duration::from_secs(15);
+
+struct Bench {
+    url: String,
+    token: String,
+    pid: i32,
+    http: reqwest::Client,
+}
+
+impl Bench {
+    async fn start_operation(&self) -> anyhow::Result<String> {
+        let body: Value = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": START }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["data"]["runSystemCheck"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("runSystemCheck: {body}"))
+    }
+
+    /// The server's resident memory, in KiB.
+    fn rss_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no VmRSS for {}", self.pid))
+    }
+
+    /// Open subscriptions, as the server counts them on `/metrics`.
+    async fn open_subscriptions(&self) -> anyhow::Result<u64> {
+        let metrics_url = self.url.replace("/graphql", "/metrics");
+        let text = self.http.get(metrics_url).send().await?.text().await?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("toygres_graphql_active_subscriptions "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|v| v as u64)
+            .ok_or_else(|| anyhow::anyhow!("no toygres_graphql_active_subscriptions in /metrics"))
+    }
+
+    /// Subscriber `index`: connected, acknowledged and subscribed; every operation id it is
+    /// told about goes to `seen` with the time it arrived.
+    async fn subscriber(
+        &self,
+        index: usize,
+        seen: mpsc::UnboundedSender<Heard>,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let mut request = self.url.replace("http://", "ws://").into_client_request()?;
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws"
+                .parse()
+                .expect("a valid header value"),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let init = json!({"type": "connection_init",
+                          "payload": {"authorization": format!("Bearer {}", self.token)}});
+        ws.send(Message::text(init.to_string())).await?;
+        loop {
+            let Some(message) = ws.next().await else {
+                anyhow::bail!("closed before connection_ack");
+            };
+            if let Message::Text(text) = message?
+                && serde_json::from_str::<Value>(&text)?["type"] == "connection_ack"
+            {
+                break;
+            }
+        }
+        let subscribe = json!({"type": "subscribe", "id": "1", "payload": {"query": SUBSCRIPTION}});
+        ws.send(Message::text(subscribe.to_string())).await?;
+        Ok(tokio::spawn(async move {
+            while let Some(Ok(message)) = ws.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let arrived = Instant::now();
+                let Ok(body) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if let Some(id) = body["payload"]["data"]["operationUpdated"]["id"].as_str() {
+                    drop(seen.send(Heard {
+                        subscriber: index,
+                        operation: id.to_owned(),
+                        at: arrived,
+                    }));
+                }
+            }
+        }))
+    }
+}
+
+/// One event of an operation, as one subscriber received it.
+struct Heard {
+    subscriber: usize,
+    operation: String,
+    at: Instant,
+}
+
+/// Wait until `n` subscribers have heard of operation `id`; when the last one first did.
+async fn last_arrival(
+    seen: &mut mpsc::UnboundedReceiver<Heard>,
+    id: &str,
+    n: usize,
+) -> anyhow::Result<Instant> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    // Each subscriber hears every change of the operation; its first counts.
+    let mut heard = std::collections::HashSet::new();
+    let mut last = None;
+    while heard.len() < n {
+        let event = tokio::time::timeout_at(deadline, seen.recv())
+            .await
+            .map_err(|_| anyhow::anyhow!("only {} of {n} subscribers heard {id}", heard.len()))?
+            .ok_or_else(|| anyhow::anyhow!("every subscriber closed"))?;
+        if event.operation == id && heard.insert(event.subscriber) {
+            last = last.max(Some(event.at));
+        }
+    }
+    last.ok_or_else(|| anyhow::anyhow!("no subscriber"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    providers::install_crypto_provider();
+    let env = |k: &str| std::env::var(k).map_err(|_| anyhow::anyhow!("{k} must be set"));
+    let url = env("BENCH_URL")?;
+    let pid: i32 = env("BENCH_PID")?.parse()?;
+    let counts: Vec<usize> = env("BENCH_SUBSCRIBERS")
+        .unwrap_or_else(|_| "1000,10000,20000".to_owned())
+        .split(',')
+        .map(|c| c.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(&url)
+        .json(&json!({"query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                      "variables": {"e": env("BENCH_EMAIL")?, "p": env("BENCH_PASSWORD")?}}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["data"]["login"]["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("login: {login}"))?
+        .to_owned();
+    let bench = Arc::new(Bench {
+        url,
+        token,
+        pid,
+        http,
+    });
+
+    println!(
+        "| subscribers | one change, to the last | server RSS idle with them | per subscription | RSS 15 s after they leave |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    for n in counts {
+        let before = bench.rss_kib()?;
+        let (seen_tx, mut seen) = mpsc::unbounded_channel();
+        let mut readers = Vec::with_capacity(n);
+        let mut opened = futures::stream::iter((0..n).map(|index| {
+            let (bench, seen_tx) = (bench.clone(), seen_tx.clone());
+            async move { bench.subscriber(index, seen_tx).await }
+        }))
+        .buffer_unordered(OPENING);
+        while let Some(reader) = opened.next().await {
+            readers.push(reader?);
+        }
+        drop(opened);
+        drop(seen_tx);
+        // Every subscription is in place once each has heard a first operation.
+        let warm = bench.start_operation().await?;
+        last_arrival(&mut seen, &warm, n).await?;
+        while seen.try_recv().is_ok() {}
+        let idle = bench.rss_kib()?;
+
+        let sent = Instant::now();
+        let id = bench.start_operation().await?;
+        let last = last_arrival(&mut seen, &id, n).await?;
+        let fanout = last.duration_since(sent);
+
+        for reader in &readers {
+            reader.abort();
+        }
+        drop(readers);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while bench.open_subscriptions().await? > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Freed memory goes back to the system over the allocator's decay time (jemalloc's
+        // ten seconds): the figure is the lowest reading over the fifteen seconds after the
+        // last subscription closed.
+        let mut after = bench.rss_kib()?;
+        let settled = Instant::now() + SETTLE;
+        while Instant::now() < settled {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            after = after.min(bench.rss_kib()?);
+        }
+        println!(
+            "| {n} | {:.0} ms | {:.0} MiB | {:.1} KiB | {:.0} MiB (before: {:.0} MiB) |",
+            fanout.as_secs_f64() * 1000.0,
+            idle as f64 / 1024.0,
+            idle.saturating_sub(before) as f64 / n as f64,
+            after as f64 / 1024.0,
+            before as f64 / 1024.0,
+        );
+    }
+    Ok(())
+}
