@@ -225,7 +225,8 @@ pub(crate) struct ServeConfig {
     /// the database when unset.
     #[arg(long, env = "TOYGRES_JWT_SECRET", hide_env_values = true)]
     pub(crate) jwt_secret: Option<String>,
-    /// The key that encrypts stored signing keys: 32 bytes, base64 or hex. Every process
+    /// The key that encrypts stored signing keys, servers' SSH keys and tenant database
+    /// passwords: 32 bytes, base64 or hex. Every process
     /// sharing a database needs the same one; without it, one is generated in the data
     /// directory (`master.key`).
     #[arg(long, env = "TOYGRES_MASTER_KEY", hide_env_values = true)]

@@ -90,7 +90,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         .connect_with(connect)
         .await
         .expect("connect to the test database");
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool).sealed_with(testkit::master_key());
     jobs::queue::setup(&db).await.expect("queue setup");
     let hash = jobs::user::hash_password(PASSWORD).await.unwrap();
     let mk = |email: &'static str, admin: bool, project: ProjectId, role: Role| {

@@ -10,6 +10,9 @@
 //! * `operations`, `operation_steps`: the user-visible record of every job and its timeline.
 //!   The job queue's own tables belong to apalis and are created by its setup, not by us.
 //! * `scaling_operations`, `cluster_events`, `server_metrics`: the fleet's history.
+//! * `instance_secrets`, `instance_moves.replicator_password_sealed`: tenant database
+//!   passwords, sealed with the master key (the [`Sealer`] this handle holds), apart from the
+//!   announced rows.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
@@ -22,6 +25,7 @@ mod metrics;
 mod moves;
 mod operations;
 mod projects;
+mod sealing;
 mod servers;
 mod signing_keys;
 mod users;
@@ -29,7 +33,10 @@ mod users;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::Sealer;
 
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use backups::BackupTelemetry;
@@ -51,6 +58,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    /// Seals and opens tenant database passwords. Without one, storing or opening a password
+    /// fails: they are never stored in the clear.
+    sealer: Option<Arc<dyn Sealer>>,
 }
 
 impl Db {
@@ -61,12 +71,20 @@ impl Db {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(opts)
             .await?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// Wrap an existing pool (tests get one from `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, sealer: None }
+    }
+
+    /// This handle, sealing and opening passwords with `sealer` (the master key).
+    pub fn sealed_with(self, sealer: Arc<dyn Sealer>) -> Self {
+        Self {
+            sealer: Some(sealer),
+            ..self
+        }
     }
 
     /// The underlying pool.

@@ -634,27 +634,28 @@ pub(crate) async fn insert_in(
         ),
         _ => None,
     };
-    let instance = Db::insert_instance(
-        tx,
-        &crate::db::NewInstance {
-            project_id: project,
-            name: valid.name,
-            provider: valid.provider,
-            pg_version: valid.version,
-            storage_gb: valid.storage_gb,
-            username: valid.username,
-            database_name: valid.database,
-            password: valid.password,
-            // Kubernetes instances' superuser is reached over the network, with a password.
-            superuser_password: (valid.provider == Provider::Kubernetes)
-                .then(user::generate_password),
-            plan: valid.plan.to_owned(),
-            service_type: valid.service_type.map(|t| t.as_str().to_owned()),
-            created_by: requested_by,
-            server_id,
-        },
-    )
-    .await?;
+    let instance = db
+        .insert_instance(
+            tx,
+            &crate::db::NewInstance {
+                project_id: project,
+                name: valid.name,
+                provider: valid.provider,
+                pg_version: valid.version,
+                storage_gb: valid.storage_gb,
+                username: valid.username,
+                database_name: valid.database,
+                password: valid.password,
+                // Kubernetes instances' superuser is reached over the network, with a password.
+                superuser_password: (valid.provider == Provider::Kubernetes)
+                    .then(user::generate_password),
+                plan: valid.plan.to_owned(),
+                service_type: valid.service_type.map(|t| t.as_str().to_owned()),
+                created_by: requested_by,
+                server_id,
+            },
+        )
+        .await?;
     if let Some((source, target)) = restore {
         Db::set_restore_source(tx, instance.id, source, target).await?;
     }
