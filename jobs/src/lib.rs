@@ -11,6 +11,7 @@
 //! * `drill`: restore drills that prove backups by restoring them into scratch instances.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
+//! * `quota`: project quotas, checked in the transaction that records what they count.
 //! * `secrets`: the [`MasterKey`] and [`Sealer`] that keep secrets at rest (servers' SSH keys,
 //!   instance and replication passwords).
 //! * `health`: the health sweep that checks every running instance.
@@ -55,6 +56,7 @@ mod leader;
 pub mod metrics;
 pub mod operation;
 pub mod queue;
+pub mod quota;
 mod registry;
 pub mod secrets;
 pub mod server;

@@ -13,6 +13,7 @@
 //! * `instance_secrets`, `instance_moves.replicator_password_sealed`: tenant database
 //!   passwords, sealed with the master key (the [`Sealer`] this handle holds), apart from the
 //!   announced rows.
+//! * `project_quotas`: a project's own limits; without a row, the installation's defaults.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
@@ -25,6 +26,7 @@ mod metrics;
 mod moves;
 mod operations;
 mod projects;
+mod quotas;
 mod sealing;
 mod servers;
 mod signing_keys;
@@ -37,6 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Sealer;
+use crate::quota::Quota;
 
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use backups::BackupTelemetry;
@@ -61,6 +64,8 @@ pub struct Db {
     /// Seals and opens tenant database passwords. Without one, storing or opening a password
     /// fails: they are never stored in the clear.
     sealer: Option<Arc<dyn Sealer>>,
+    /// The quota of projects that have none of their own.
+    default_quota: Quota,
 }
 
 impl Db {
@@ -76,7 +81,11 @@ impl Db {
 
     /// Wrap an existing pool (tests get one from `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, sealer: None }
+        Self {
+            pool,
+            sealer: None,
+            default_quota: Quota::default(),
+        }
     }
 
     /// This handle, sealing and opening passwords with `sealer` (the master key).
@@ -85,6 +94,19 @@ impl Db {
             sealer: Some(sealer),
             ..self
         }
+    }
+
+    /// This handle, giving projects without a quota of their own `quota`.
+    pub fn with_default_quota(self, quota: Quota) -> Self {
+        Self {
+            default_quota: quota,
+            ..self
+        }
+    }
+
+    /// The quota of projects that have none of their own.
+    pub fn default_quota(&self) -> Quota {
+        self.default_quota
     }
 
     /// The underlying pool.

@@ -556,7 +556,7 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// Record a new instance and its `create_instance` operation, and enqueue it, in one
-/// transaction.
+/// transaction. `QuotaExceeded` (and nothing recorded) when the project's quota has no room.
 pub async fn create(
     db: &Db,
     input: &CreateInstance,
@@ -581,7 +581,16 @@ pub(crate) async fn create_from(
     restore: Option<RestoreFrom>,
 ) -> Result<(Instance, Operation)> {
     let mut tx = db.begin().await?;
+    let reservation = crate::quota::lock(&mut tx, db, project).await?;
     let instance = insert_in(&mut tx, db, input, offer, project, requested_by, restore).await?;
+    let asked = crate::quota::Usage {
+        instances: 1,
+        storage_gb: i64::from(instance.storage_gb),
+        ..Default::default()
+    };
+    reservation
+        .check(&mut tx, asked, Default::default())
+        .await?;
     let op = engine::start_in(
         &mut tx,
         new_operation(
