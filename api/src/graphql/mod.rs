@@ -32,6 +32,7 @@ mod moves;
 mod operation;
 mod page;
 pub use page::MAX_PAGE_SIZE;
+mod quota;
 mod server;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -69,6 +70,7 @@ pub struct MutationRoot(
     instance::InstanceMutation,
     instance::BrowserMutation,
     operation::OperationMutation,
+    quota::QuotaMutation,
     server::ServerMutation,
 );
 
