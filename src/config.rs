@@ -234,7 +234,8 @@ pub(crate) struct ServeConfig {
     /// the database when unset.
     #[arg(long, env = "TOYGRES_JWT_SECRET", hide_env_values = true)]
     pub(crate) jwt_secret: Option<String>,
-    /// The key that encrypts stored signing keys: 32 bytes, base64 or hex. Every process
+    /// The key that encrypts stored signing keys, servers' SSH keys and tenant database
+    /// passwords: 32 bytes, base64 or hex. Every process
     /// sharing a database needs the same one; without it, one is generated in the data
     /// directory (`master.key`).
     #[arg(long, env = "TOYGRES_MASTER_KEY", hide_env_values = true)]
@@ -269,6 +270,20 @@ pub(crate) struct ServeConfig {
     /// Length of an address's login window, in seconds, from its first failure.
     #[arg(long, env = "TOYGRES_LOGIN_ADDRESS_WINDOW_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) login_address_window_secs: u64,
+    /// Instances (not deleted) a project may hold unless a site admin set its own quota: a
+    /// number, or `unlimited`.
+    #[arg(long, env = "TOYGRES_DEFAULT_QUOTA_INSTANCES", default_value = "10", value_parser = parse_limit)]
+    pub(crate) default_quota_instances: Limit,
+    /// GB of instance storage a project may hold by default: a number, or `unlimited`.
+    #[arg(long, env = "TOYGRES_DEFAULT_QUOTA_STORAGE_GB", default_value = "250", value_parser = parse_limit)]
+    pub(crate) default_quota_storage_gb: Limit,
+    /// Servers (not removed, provisioned or registered) a project may hold by default: a
+    /// number, or `unlimited`.
+    #[arg(long, env = "TOYGRES_DEFAULT_QUOTA_SERVERS", default_value = "5", value_parser = parse_limit)]
+    pub(crate) default_quota_servers: Limit,
+    /// Standbys a project may hold by default: a number, or `unlimited`.
+    #[arg(long, env = "TOYGRES_DEFAULT_QUOTA_STANDBYS", default_value = "10", value_parser = parse_limit)]
+    pub(crate) default_quota_standbys: Limit,
     /// Fetching workers per queue in this process.
     #[arg(long, env = "TOYGRES_WORKERS_PER_QUEUE", default_value_t = 1)]
     pub(crate) workers_per_queue: usize,
@@ -462,6 +477,24 @@ pub(crate) struct ServeConfig {
     pub(crate) kube: KubeArgs,
 }
 
+/// A quota's limit: a number, or none (`unlimited`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limit(Option<i32>);
+
+fn parse_limit(text: &str) -> Result<Limit, String> {
+    match text.trim() {
+        "unlimited" => Ok(Limit(None)),
+        n => n
+            .parse::<i32>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| Limit(Some(n)))
+            .ok_or_else(|| {
+                format!("{n:?} is not a limit: give a whole number from 0, or unlimited")
+            }),
+    }
+}
+
 impl ServeConfig {
     pub(crate) fn worker_config(&self) -> jobs::queue::WorkerConfig {
         jobs::queue::WorkerConfig {
@@ -624,6 +657,16 @@ impl ServeConfig {
                 providers::metrics::PromClient::redacted,
             ),
         })
+    }
+
+    /// The quota of projects without one of their own.
+    pub(crate) fn default_quota(&self) -> jobs::quota::Quota {
+        jobs::quota::Quota {
+            instances: self.default_quota_instances.0,
+            storage_gb: self.default_quota_storage_gb.0,
+            servers: self.default_quota_servers.0,
+            standbys: self.default_quota_standbys.0,
+        }
     }
 
     pub(crate) fn retry_policy(&self) -> jobs::RetryPolicy {

@@ -193,6 +193,14 @@ async fn run(
         Some(text) => api::MasterKey::from_text(text)?,
         None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
     };
+    let db = db
+        .sealed_with(Arc::new(master.clone()))
+        .with_default_quota(cfg.default_quota());
+    // Rows from before passwords were sealed, or written by an older process meanwhile.
+    let sealed = db.seal_plaintext_secrets().await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed instance passwords stored in the clear");
+    }
     let fleet = Arc::new(cfg.fleet(&db_cfg.data_dir, Arc::new(master.clone()))?);
     let kubernetes = cfg.kubernetes().await?;
     let backup = backup_repository(&db, &master, db_cfg, cfg).await?;

@@ -20,6 +20,10 @@ pub mod code {
     /// This installation, or this kind of instance, cannot do that (yet): not a bad request,
     /// and not worth retrying.
     pub const UNSUPPORTED: &str = "UNSUPPORTED";
+    /// The project would hold more than its quota allows. `extensions` say which `limit`
+    /// (`instances`, `storage_gb`, `servers`, `standbys`), the `quota`, what the project
+    /// holds (`used`) and what the request adds (`requested`). Nothing was recorded.
+    pub const QUOTA_EXCEEDED: &str = "QUOTA_EXCEEDED";
     /// The document asks for more than one request may: nested too deep, too complex (list
     /// fields count their page size), too many root fields or aliases, or more than one
     /// `login`. Refused before anything runs; see `docs/limits.md`.
@@ -73,6 +77,18 @@ pub fn from_jobs(err: jobs::Error) -> GqlError {
         jobs::Error::Conflict(m) => coded(code::CONFLICT, m),
         jobs::Error::InvalidInput(m) => coded(code::INVALID_INPUT, m),
         jobs::Error::Unsupported(m) => coded(code::UNSUPPORTED, m),
+        e @ jobs::Error::QuotaExceeded {
+            limit,
+            quota,
+            used,
+            requested,
+        } => GqlError::new(e.to_string()).extend_with(|_, x| {
+            x.set("code", code::QUOTA_EXCEEDED);
+            x.set("limit", limit);
+            x.set("quota", quota);
+            x.set("used", used);
+            x.set("requested", requested);
+        }),
         other => internal(&other),
     }
 }

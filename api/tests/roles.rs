@@ -56,6 +56,7 @@ fn matrix() -> BTreeMap<&'static str, Need> {
         ("createApiToken", ProjectAdmin),
         ("revokeApiToken", ProjectAdmin),
         ("refreshPlans", SiteAdmin),
+        ("setProjectQuota", SiteAdmin),
         ("createUser", SiteAdmin),
         ("disableUser", SiteAdmin),
         ("enableUser", SiteAdmin),
@@ -154,7 +155,8 @@ async fn counts(s: &common::Server) -> Value {
             'members', (SELECT string_agg(user_id::text || role::text, ',' ORDER BY user_id, project_id) FROM memberships), \
             'users', (SELECT string_agg(email || coalesce(disabled_at::text, '') || password_hash, ',' ORDER BY id) FROM users), \
             'tokens', (SELECT string_agg(name || coalesce(revoked_at::text, ''), ',' ORDER BY id) FROM api_tokens), \
-            'keys', (SELECT count(*) FROM signing_keys))",
+            'keys', (SELECT count(*) FROM signing_keys), \
+            'quotas', (SELECT count(*) FROM project_quotas))",
     )
     .fetch_one(s.db.pool())
     .await

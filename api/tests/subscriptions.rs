@@ -14,7 +14,7 @@ use sqlx::PgPool;
 async fn a_subscriber_that_falls_behind_gets_a_lagged_error_not_silence(pool: PgPool) {
     let bus = EventBus::detached();
     let schema = api::schema(ApiContext {
-        db: Db::from_pool(pool),
+        db: Db::from_pool(pool).sealed_with(testkit::master_key()),
         bus: bus.clone(),
         keys: Arc::new(Keys::from_secret(&[7; 32], Duration::from_secs(60)).unwrap()),
         offer: Default::default(),

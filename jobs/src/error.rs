@@ -15,6 +15,21 @@ pub enum Error {
     /// The request itself is wrong, whatever the state.
     #[error("{0}")]
     InvalidInput(String),
+    /// The project would hold more than its quota allows (`docs/limits.md`).
+    #[error(
+        "quota exceeded: this project may hold {quota} {}, holds {used}, and this asks for {requested} more",
+        quota_unit(.limit)
+    )]
+    QuotaExceeded {
+        /// Which limit: `instances`, `storage_gb`, `servers` or `standbys`.
+        limit: &'static str,
+        /// The limit.
+        quota: i64,
+        /// What the project holds without this request.
+        used: i64,
+        /// What this request adds.
+        requested: i64,
+    },
     /// This installation, or this kind of instance, cannot do that (yet).
     #[error("{0}")]
     Unsupported(String),
@@ -36,6 +51,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
             Error::InvalidInput(_) => "invalid_input",
+            Error::QuotaExceeded { .. } => "quota_exceeded",
             Error::Unsupported(_) => "unsupported",
             Error::Provider(e) => e.label(),
             Error::Db(_) => "db",
@@ -50,11 +66,20 @@ impl Error {
             Error::NotFound { .. }
                 | Error::Conflict(_)
                 | Error::InvalidInput(_)
+                | Error::QuotaExceeded { .. }
                 | Error::Unsupported(_)
                 | Error::Provider(
                     providers::Error::Permanent(_) | providers::Error::NotFound { .. }
                 )
         )
+    }
+}
+
+/// How a quota's limit is said in a message.
+fn quota_unit(limit: &str) -> &str {
+    match limit {
+        "storage_gb" => "GB of instance storage",
+        other => other,
     }
 }
 

@@ -11,7 +11,9 @@
 //! * `drill`: restore drills that prove backups by restoring them into scratch instances.
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
-//! * `secrets`: the [`Sealer`] that keeps secrets at rest (servers' SSH keys).
+//! * `quota`: project quotas, checked in the transaction that records what they count.
+//! * `secrets`: the [`MasterKey`] and [`Sealer`] that keep secrets at rest (servers' SSH keys,
+//!   instance and replication passwords).
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
@@ -54,6 +56,7 @@ mod leader;
 pub mod metrics;
 pub mod operation;
 pub mod queue;
+pub mod quota;
 mod registry;
 pub mod secrets;
 pub mod server;
@@ -69,7 +72,7 @@ pub mod script;
 mod fixtures;
 
 pub use error::{Error, Result};
-pub use secrets::Sealer;
+pub use secrets::{MasterKey, Sealer};
 
 /// Whether this build honours `Context::failpoint` (the `failpoints` feature, for crash
 /// tests).

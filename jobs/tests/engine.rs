@@ -36,7 +36,7 @@ async fn setup(_parent: PgPoolOptions, connect: PgConnectOptions) -> Db {
         .connect_with(connect)
         .await
         .expect("connect");
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool).sealed_with(testkit::master_key());
     queue::setup(&db).await.expect("apalis setup");
     db
 }

@@ -56,7 +56,7 @@ async fn setup_with(
         .connect_with(connect)
         .await
         .unwrap();
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool).sealed_with(testkit::master_key());
     queue::setup(&db).await.unwrap();
     let fake = FakeCloud::start_with(kind, options).await.unwrap();
     let token = Token::new(fake.token());

@@ -20,7 +20,7 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
         .connect_with(connect)
         .await
         .unwrap();
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool).sealed_with(testkit::master_key());
     queue::setup(&db).await.unwrap();
     let shutdown = CancellationToken::new();
     let cx = Context {

@@ -44,7 +44,7 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
         .connect_with(connect)
         .await
         .unwrap();
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool).sealed_with(testkit::master_key());
     queue::setup(&db).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeKube::start(Kubelet::Postgres {

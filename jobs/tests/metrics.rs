@@ -22,7 +22,7 @@ async fn context(connect: PgConnectOptions) -> Context {
         .await
         .unwrap();
     Context {
-        db: Db::from_pool(pool),
+        db: Db::from_pool(pool).sealed_with(testkit::master_key()),
         shutdown: CancellationToken::new(),
         retry: RetryPolicy::default(),
         local: testkit::local_host(),

@@ -73,3 +73,12 @@ pub async fn record_server(
     tx.commit().await?;
     Ok(server)
 }
+
+/// The master key of every test's metadata database (a real one: AES-256-GCM).
+pub const MASTER_KEY: [u8; 32] = [7; 32];
+
+/// [`MASTER_KEY`] as the sealer a `Db` seals instance passwords with:
+/// `Db::from_pool(pool).sealed_with(testkit::master_key())`.
+pub fn master_key() -> std::sync::Arc<dyn jobs::Sealer> {
+    std::sync::Arc::new(jobs::MasterKey::from_bytes(&MASTER_KEY).expect("a master key is 32 bytes"))
+}

@@ -9,7 +9,7 @@
 //! * `sshd`: a real OpenSSH server on a loopback address ([`sshd::Sshd`]) standing in for a
 //!   fleet server, and client keys to log in to it with.
 //! * [`local_host`], [`wait_final`]: a local host on a scratch directory for instances, and the
-//!   wait for an operation to finish.
+//!   wait for an operation to finish; [`master_key`], the master key tests seal passwords with.
 //! * `script`: the script workflow's helpers, from `jobs` (built with its `script-workflow`
 //!   feature, which this crate turns on): operations that do what their input says.
 //!
@@ -29,4 +29,4 @@ pub mod script {
     pub use jobs::script::{release, start_script, start_script_in};
 }
 
-pub use fixtures::{local_host, record_server, wait_final};
+pub use fixtures::{MASTER_KEY, local_host, master_key, record_server, wait_final};

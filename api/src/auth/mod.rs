@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! * `keys`: the signing keys ([`Keys`]): a fixed secret, or keys in the database, rotated.
-//! * `master_key`: the [`MasterKey`] that seals signing keys at rest.
+//! * [`MasterKey`] (from `jobs::secrets`): seals signing keys at rest.
 //! * `caller`: the [`Caller`] a request acts for, API tokens, and bearer values.
 //! * `identities`: users and their memberships kept between requests ([`Identities`]).
 //! * `throttle`: the login rate limits ([`LoginThrottle`]), per account and per address.
@@ -20,13 +20,12 @@ use uuid::Uuid;
 mod caller;
 mod identities;
 mod keys;
-mod master_key;
 mod throttle;
 
 pub use caller::{API_TOKEN_PREFIX, Caller, bearer, new_api_token};
 pub use identities::{Identities, Identity};
+pub use jobs::secrets::MasterKey;
 pub use keys::{Keys, RotateError};
-pub use master_key::MasterKey;
 pub use throttle::{Attempt, LoginLimits, LoginThrottle, MAX_TRACKED, Quota};
 
 /// `iss` of every token we issue and accept.

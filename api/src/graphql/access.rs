@@ -8,6 +8,8 @@
 //! | create a project | any user (not an API token); they become its admin |
 //! | rename or delete a project, set or remove members, create or revoke API tokens | the project's admins |
 //! | list, create, disable, enable, delete users, reset passwords | site admins |
+//! | see a project's quota and usage | its members |
+//! | set a project's quota (`quota.rs`) | site admins |
 //! | change one's own password | the user (not an API token) |
 
 use async_graphql::{Context, ID, Object, SimpleObject};
@@ -24,7 +26,7 @@ use jobs::user::{self, ProjectId, Role, User, UserId};
 const MAX_NAME_LEN: usize = 100;
 
 /// A project: a team's instances, servers and operations, and who may touch them.
-pub(crate) struct ProjectNode(Project);
+pub(crate) struct ProjectNode(pub(crate) Project);
 
 #[Object(name = "Project")]
 impl ProjectNode {
@@ -55,6 +57,16 @@ impl ProjectNode {
             .into_iter()
             .find(|m| m.user_id == me.user_id)
             .map(|m| m.role.into()))
+    }
+    /// The limits on what it may hold: its own, set by a site admin, or the installation's.
+    async fn quota(&self, ctx: &Context<'_>) -> async_graphql::Result<super::quota::QuotaNode> {
+        let quota = api(ctx)?.db.project_quota(self.0.id).await.or_gql()?;
+        Ok(quota.into())
+    }
+    /// What it holds, as its quota counts it.
+    async fn usage(&self, ctx: &Context<'_>) -> async_graphql::Result<super::quota::UsageNode> {
+        let usage = api(ctx)?.db.project_usage(self.0.id).await.or_gql()?;
+        Ok(usage.into())
     }
     /// Its members and their roles.
     async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberNode>> {
@@ -223,7 +235,7 @@ fn admin_of(me: &Caller, project: ProjectId, what: &str) -> async_graphql::Resul
 }
 
 /// `FORBIDDEN` unless the caller is a site admin.
-fn site_admin(me: &Caller, what: &str) -> async_graphql::Result<()> {
+pub(crate) fn site_admin(me: &Caller, what: &str) -> async_graphql::Result<()> {
     if me.is_site_admin && me.token_id.is_none() {
         Ok(())
     } else {
@@ -264,7 +276,7 @@ async fn members_of(
         .collect())
 }
 
-fn project_id(id: &ID) -> async_graphql::Result<ProjectId> {
+pub(crate) fn project_id(id: &ID) -> async_graphql::Result<ProjectId> {
     Ok(ProjectId(parse_id(id, "project")?))
 }
 

@@ -33,6 +33,7 @@ mod moves;
 mod operation;
 mod page;
 pub use page::MAX_PAGE_SIZE;
+mod quota;
 mod server;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -70,6 +71,7 @@ pub struct MutationRoot(
     instance::InstanceMutation,
     instance::BrowserMutation,
     operation::OperationMutation,
+    quota::QuotaMutation,
     server::ServerMutation,
 );
 

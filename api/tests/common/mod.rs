@@ -39,6 +39,8 @@ pub struct Options {
     pub master_key: Option<[u8; 32]>,
     /// Failed logins allowed per account and per client address.
     pub login: api::LoginLimits,
+    /// The quota of projects without one of their own (unlimited by default).
+    pub default_quota: jobs::quota::Quota,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             kubernetes: None,
             master_key: None,
             login: api::LoginLimits::default(),
+            default_quota: jobs::quota::Quota::default(),
         }
     }
 }
@@ -90,7 +93,9 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         .connect_with(connect)
         .await
         .expect("connect to the test database");
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool)
+        .sealed_with(testkit::master_key())
+        .with_default_quota(options.default_quota);
     jobs::queue::setup(&db).await.expect("queue setup");
     let hash = jobs::user::hash_password(PASSWORD).await.unwrap();
     let mk = |email: &'static str, admin: bool, project: ProjectId, role: Role| {

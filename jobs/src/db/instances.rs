@@ -3,6 +3,7 @@
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use super::sealing::Secret;
 use super::{Db, Page, violated_constraint};
 use crate::instance::{
     DesiredState, Health, HealthCheck, Instance, InstanceId, InstanceState, Provider,
@@ -60,8 +61,9 @@ pub struct InstanceFilter {
 }
 
 impl Db {
-    /// Record a new instance (state `creating`) and its password in `tx`.
+    /// Record a new instance (state `creating`) and its passwords, sealed, in `tx`.
     pub async fn insert_instance(
+        &self,
         tx: &mut Transaction<'_, Postgres>,
         new: &NewInstance,
     ) -> Result<Instance> {
@@ -92,12 +94,19 @@ impl Db {
             )),
             _ => e.into(),
         })?;
+        let password = self.seal(Secret::Password(instance.id), &new.password)?;
+        let superuser = new
+            .superuser_password
+            .as_deref()
+            .map(|p| self.seal(Secret::Superuser(instance.id), p))
+            .transpose()?;
         sqlx::query(
-            "INSERT INTO instance_secrets (instance_id, password, superuser_password) VALUES ($1, $2, $3)",
+            "INSERT INTO instance_secrets (instance_id, password_sealed, superuser_password_sealed) \
+             VALUES ($1, $2, $3)",
         )
         .bind(instance.id)
-        .bind(&new.password)
-        .bind(&new.superuser_password)
+        .bind(password)
+        .bind(superuser)
         .execute(&mut **tx)
         .await?;
         Ok(instance)
@@ -278,10 +287,16 @@ impl Db {
 
     /// The instance role's password.
     pub async fn instance_password(&self, id: InstanceId) -> Result<String> {
-        sqlx::query_scalar("SELECT password FROM instance_secrets WHERE instance_id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
+        let (sealed, plain): (Option<Vec<u8>>, Option<String>) = sqlx::query_as(
+            "SELECT password_sealed, password FROM instance_secrets WHERE instance_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound {
+            kind: "instance secret",
+        })?;
+        self.open(Secret::Password(id), sealed.as_deref(), plain)?
             .ok_or(Error::NotFound {
                 kind: "instance secret",
             })
@@ -323,15 +338,28 @@ impl Db {
         struct Row {
             #[sqlx(flatten)]
             instance: Instance,
-            password: String,
+            password_sealed: Option<Vec<u8>>,
+            password: Option<String>,
         }
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT i.*, s.password FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
+            "SELECT i.*, s.password_sealed, s.password \
+             FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
              WHERE i.state = 'running' AND i.host IS NOT NULL AND i.port IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|r| (r.instance, r.password)).collect())
+        rows.into_iter()
+            .filter_map(|r| {
+                let id = r.instance.id;
+                self.open(
+                    Secret::Password(id),
+                    r.password_sealed.as_deref(),
+                    r.password,
+                )
+                .transpose()
+                .map(|p| p.map(|p| (r.instance, p)))
+            })
+            .collect()
     }
 
     /// Local instances in any live state, for finding orphans.
@@ -417,16 +445,18 @@ impl Db {
 
     /// The superuser's password of an instance whose provider reaches it over the network.
     pub async fn instance_superuser_password(&self, id: InstanceId) -> Result<String> {
-        sqlx::query_scalar::<_, Option<String>>(
-            "SELECT superuser_password FROM instance_secrets WHERE instance_id = $1",
+        let (sealed, plain): (Option<Vec<u8>>, Option<String>) = sqlx::query_as(
+            "SELECT superuser_password_sealed, superuser_password FROM instance_secrets \
+             WHERE instance_id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
-        .flatten()
-        .ok_or(Error::NotFound {
-            kind: "instance superuser password",
-        })
+        .unwrap_or_default();
+        self.open(Secret::Superuser(id), sealed.as_deref(), plain)?
+            .ok_or(Error::NotFound {
+                kind: "instance superuser password",
+            })
     }
 
     /// Set (or, with `None`, clear) what the provider says is wrong with the instance. Returns

@@ -10,6 +10,10 @@
 //! * `operations`, `operation_steps`: the user-visible record of every job and its timeline.
 //!   The job queue's own tables belong to apalis and are created by its setup, not by us.
 //! * `scaling_operations`, `cluster_events`, `server_metrics`: the fleet's history.
+//! * `instance_secrets`, `instance_moves.replicator_password_sealed`: tenant database
+//!   passwords, sealed with the master key (the [`Sealer`] this handle holds), apart from the
+//!   announced rows.
+//! * `project_quotas`: a project's own limits; without a row, the installation's defaults.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
@@ -22,6 +26,8 @@ mod metrics;
 mod moves;
 mod operations;
 mod projects;
+mod quotas;
+mod sealing;
 mod servers;
 mod signing_keys;
 mod users;
@@ -29,7 +35,11 @@ mod users;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::Sealer;
+use crate::quota::Quota;
 
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use backups::BackupTelemetry;
@@ -51,6 +61,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    /// Seals and opens tenant database passwords. Without one, storing or opening a password
+    /// fails: they are never stored in the clear.
+    sealer: Option<Arc<dyn Sealer>>,
+    /// The quota of projects that have none of their own.
+    default_quota: Quota,
 }
 
 impl Db {
@@ -61,12 +76,37 @@ impl Db {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(opts)
             .await?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// Wrap an existing pool (tests get one from `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            sealer: None,
+            default_quota: Quota::default(),
+        }
+    }
+
+    /// This handle, sealing and opening passwords with `sealer` (the master key).
+    pub fn sealed_with(self, sealer: Arc<dyn Sealer>) -> Self {
+        Self {
+            sealer: Some(sealer),
+            ..self
+        }
+    }
+
+    /// This handle, giving projects without a quota of their own `quota`.
+    pub fn with_default_quota(self, quota: Quota) -> Self {
+        Self {
+            default_quota: quota,
+            ..self
+        }
+    }
+
+    /// The quota of projects that have none of their own.
+    pub fn default_quota(&self) -> Quota {
+        self.default_quota
     }
 
     /// The underlying pool.

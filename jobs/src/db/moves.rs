@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use super::sealing::Secret;
 use super::{Db, violated_constraint};
 use crate::instance::InstanceId;
 use crate::operation::OperationId;
@@ -69,9 +70,6 @@ pub struct InstanceMove {
     pub source_port: Option<i32>,
     /// The new copy's port.
     pub target_port: Option<i32>,
-    /// The replication role's password for this move.
-    #[serde(skip)]
-    pub replicator_password: Option<String>,
     /// The old primary's shutdown checkpoint (an LSN), once it stopped cleanly.
     pub source_checkpoint: Option<i64>,
     /// How far the new copy trailed, in bytes, when last measured.
@@ -202,14 +200,14 @@ impl Db {
         sqlx::query(
             "UPDATE instance_moves SET target_port = coalesce(target_port, $2), \
                  source_port = coalesce(source_port, $3), \
-                 replicator_password = coalesce(replicator_password, $4), \
+                 replicator_password_sealed = coalesce(replicator_password_sealed, $4), \
                  phase = CASE WHEN phase = 'planned' THEN 'copying' ELSE phase END, updated_at = now() \
              WHERE id = $1",
         )
         .bind(id)
         .bind(i32::from(target_port))
         .bind(source_port)
-        .bind(password)
+        .bind(self.seal(Secret::Replicator(id), password)?)
         .execute(&self.pool)
         .await
         .map_err(|e| match violated_constraint(&e) {
@@ -219,6 +217,18 @@ impl Db {
             _ => e.into(),
         })?;
         Ok(())
+    }
+
+    /// The replication role's password of a move, once [`Db::prepare_move`] gave it one.
+    pub async fn move_replicator_password(&self, id: Uuid) -> Result<Option<String>> {
+        let (sealed, plain): (Option<Vec<u8>>, Option<String>) = sqlx::query_as(
+            "SELECT replicator_password_sealed, replicator_password FROM instance_moves WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound { kind: "move" })?;
+        self.open(Secret::Replicator(id), sealed.as_deref(), plain)
     }
 
     /// Forget a move's target port, so that the next try picks another.

@@ -556,7 +556,7 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// Record a new instance and its `create_instance` operation, and enqueue it, in one
-/// transaction.
+/// transaction. `QuotaExceeded` (and nothing recorded) when the project's quota has no room.
 pub async fn create(
     db: &Db,
     input: &CreateInstance,
@@ -581,7 +581,16 @@ pub(crate) async fn create_from(
     restore: Option<RestoreFrom>,
 ) -> Result<(Instance, Operation)> {
     let mut tx = db.begin().await?;
+    let reservation = crate::quota::lock(&mut tx, db, project).await?;
     let instance = insert_in(&mut tx, db, input, offer, project, requested_by, restore).await?;
+    let asked = crate::quota::Usage {
+        instances: 1,
+        storage_gb: i64::from(instance.storage_gb),
+        ..Default::default()
+    };
+    reservation
+        .check(&mut tx, asked, Default::default())
+        .await?;
     let op = engine::start_in(
         &mut tx,
         new_operation(
@@ -634,27 +643,28 @@ pub(crate) async fn insert_in(
         ),
         _ => None,
     };
-    let instance = Db::insert_instance(
-        tx,
-        &crate::db::NewInstance {
-            project_id: project,
-            name: valid.name,
-            provider: valid.provider,
-            pg_version: valid.version,
-            storage_gb: valid.storage_gb,
-            username: valid.username,
-            database_name: valid.database,
-            password: valid.password,
-            // Kubernetes instances' superuser is reached over the network, with a password.
-            superuser_password: (valid.provider == Provider::Kubernetes)
-                .then(user::generate_password),
-            plan: valid.plan.to_owned(),
-            service_type: valid.service_type.map(|t| t.as_str().to_owned()),
-            created_by: requested_by,
-            server_id,
-        },
-    )
-    .await?;
+    let instance = db
+        .insert_instance(
+            tx,
+            &crate::db::NewInstance {
+                project_id: project,
+                name: valid.name,
+                provider: valid.provider,
+                pg_version: valid.version,
+                storage_gb: valid.storage_gb,
+                username: valid.username,
+                database_name: valid.database,
+                password: valid.password,
+                // Kubernetes instances' superuser is reached over the network, with a password.
+                superuser_password: (valid.provider == Provider::Kubernetes)
+                    .then(user::generate_password),
+                plan: valid.plan.to_owned(),
+                service_type: valid.service_type.map(|t| t.as_str().to_owned()),
+                created_by: requested_by,
+                server_id,
+            },
+        )
+        .await?;
     if let Some((source, target)) = restore {
         Db::set_restore_source(tx, instance.id, source, target).await?;
     }

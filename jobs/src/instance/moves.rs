@@ -133,27 +133,37 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
             let source_port = m.source_port.or(inst.port).ok_or_else(|| {
                 Error::InvalidInput(format!("instance {} has no port to move from", inst.name))
             })?;
-            let password = m
-                .replicator_password
-                .clone()
-                .unwrap_or_else(crate::user::generate_password);
             if m.target_port.is_none() {
+                let password = cx
+                    .db
+                    .move_replicator_password(m.id)
+                    .await?
+                    .unwrap_or_else(crate::user::generate_password);
                 let port = free_port(&m, &e.target, cx).await?;
                 cx.db
                     .prepare_move(m.id, source_port, port, &password)
                     .await?;
             }
             let m = cx.db.instance_move(m.id).await?;
-            let password = m.replicator_password.as_deref().unwrap_or_default();
+            let password = cx.db.move_replicator_password(m.id).await?;
             e.source
-                .allow_replication(&name, major, port(m.source_port, "source")?, password)
+                .allow_replication(
+                    &name,
+                    major,
+                    port(m.source_port, "source")?,
+                    password.as_deref().unwrap_or_default(),
+                )
                 .await?;
         }
         MoveStep::CopyData => {
             let upstream = Upstream {
                 address: e.source_address.clone(),
                 port: port(m.source_port, "source")?,
-                password: m.replicator_password.clone().unwrap_or_default(),
+                password: cx
+                    .db
+                    .move_replicator_password(m.id)
+                    .await?
+                    .unwrap_or_default(),
             };
             e.target.ensure_standby(&name, major, &upstream).await?;
         }

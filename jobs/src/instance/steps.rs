@@ -291,7 +291,9 @@ mod tests {
         _p: PgPoolOptions,
         c: PgConnectOptions,
     ) {
-        let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap());
+        let master = crate::MasterKey::from_bytes(&[7; 32]).unwrap();
+        let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap())
+            .sealed_with(std::sync::Arc::new(master));
         crate::queue::setup(&db).await.unwrap();
         let cx = crate::fixtures::context(&db);
         let offer = Offer {

@@ -414,7 +414,7 @@ pub(crate) fn generated_name(region: &str, plan: &str) -> String {
 }
 
 /// Record a new server and its `provision_server` operation, and enqueue it, in one
-/// transaction. Bad input records nothing.
+/// transaction. Bad input, or a project quota without room (`QuotaExceeded`), records nothing.
 pub async fn provision(
     db: &Db,
     fleet: &Fleet,
@@ -439,6 +439,7 @@ pub async fn provision(
     templates::find(template)?;
     check_labels(&input.labels)?;
     let mut tx = db.begin().await?;
+    let reservation = crate::quota::lock(&mut tx, db, project).await?;
     let new = NewServer {
         id: ServerId(Uuid::now_v7()),
         project_id: project,
@@ -453,9 +454,20 @@ pub async fn provision(
         scaling_operation_id: None,
     };
     let (server, op) = insert_and_provision(&mut tx, &new, None).await?;
+    reservation
+        .check(&mut tx, one_server(), Default::default())
+        .await?;
     tx.commit().await?;
     tracing::info!(server = %server.id, name = %server.name, provider = server.provider.as_str(), "server provisioning");
     Ok((server, op))
+}
+
+/// What one more server counts against a quota.
+pub(crate) fn one_server() -> crate::quota::Usage {
+    crate::quota::Usage {
+        servers: 1,
+        ..Default::default()
+    }
 }
 
 /// The image a new server of `provider` boots (none for a registered host).

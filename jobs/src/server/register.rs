@@ -153,7 +153,7 @@ pub(crate) fn check_address(address: IpAddr, allow_private: bool) -> Result<()> 
 /// `register_server` operation, and enqueue it, in one transaction. The server's public key
 /// is [`Server::ssh_public_key`]: its owner must authorise it on the host before the
 /// registration can finish. `Conflict` if a server of the project has that name, or any server
-/// not removed has that address.
+/// not removed has that address; `QuotaExceeded` when the project's quota has no room.
 pub async fn register(
     db: &Db,
     input: &RegisterServer,
@@ -172,6 +172,7 @@ pub async fn register(
     }
     let ssh_port = input.ssh_port.unwrap_or(22);
     let mut tx = db.begin().await?;
+    let reservation = crate::quota::lock(&mut tx, db, project).await?;
     if let Some(other) = Db::server_at_address(&mut tx, address).await? {
         // Another project's server is named only as "a server": its name is not ours to see.
         return Err(Error::Conflict(if other.project_id == project {
@@ -206,6 +207,9 @@ pub async fn register(
         },
     )
     .await?;
+    reservation
+        .check(&mut tx, super::one_server(), Default::default())
+        .await?;
     let (public, sealed) = fleet.hosts.new_key(server.id, &server.name)?;
     let public = Db::set_server_key(&mut tx, server.id, &public, &sealed).await?;
     let server = Server {

@@ -167,7 +167,9 @@ pub fn plan_scaling(
 
 /// Scale a group: compute the plan and record it; unless it is a dry run, also record the
 /// provisions and removals and a `scale_cluster` operation that follows them, all in one
-/// transaction (a lock per group keeps two concurrent scalings from both adding).
+/// transaction (a lock per group keeps two concurrent scalings from both adding). A plan that
+/// would take the project past its server quota is refused (`QuotaExceeded`), dry run or not,
+/// before any server is recorded.
 pub async fn scale(
     db: &Db,
     fleet: &Fleet,
@@ -182,9 +184,19 @@ pub async fn scale(
         super::check_plan(db, input.provider, input.plan.trim(), input.region.trim()).await?;
     let region = input.region.trim().to_owned();
     let mut tx = db.begin().await?;
+    // The project before the group, as every counted create takes it first.
+    let reservation = crate::quota::lock(&mut tx, db, project).await?;
     let group =
         Db::lock_server_group(&mut tx, project, input.provider, &plan.name, &region).await?;
     let planned = plan_scaling(&group, input.count, &plan, &region)?;
+    let adds = planned.actions.iter().filter(|a| a.action == "add").count();
+    let asked = crate::quota::Usage {
+        servers: i64::try_from(adds).map_err(anyhow::Error::from)?,
+        ..Default::default()
+    };
+    // Checked before anything is recorded, so that a dry run answers as the real one would;
+    // nothing of this scaling is counted yet, so all it adds is pending.
+    reservation.check(&mut tx, asked, asked).await?;
     let scaling = Db::insert_scaling_operation(
         &mut tx,
         &ScalingOperation {

@@ -102,6 +102,9 @@ type Documents = {
     "\n  mutation RunRestoreDrill($instanceId: ID!) {\n    runRestoreDrill(instanceId: $instanceId) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.RunRestoreDrillDocument,
     "\n  query RestoreDrillPolicy($projectId: ID) {\n    restoreDrillPolicy(projectId: $projectId) {\n      projectId\n      schedule\n    }\n  }\n": typeof types.RestoreDrillPolicyDocument,
     "\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n": typeof types.SetRestoreDrillPolicyDocument,
+    "\n  fragment ProjectQuotaFields on Project {\n    id\n    quota {\n      instances\n      storageGb\n      servers\n      standbys\n      isDefault\n    }\n    usage {\n      instances\n      storageGb\n      servers\n      standbys\n    }\n  }\n": typeof types.ProjectQuotaFieldsFragmentDoc,
+    "\n  query ProjectQuota($id: ID!) {\n    project(id: $id) {\n      ...ProjectQuotaFields\n    }\n  }\n": typeof types.ProjectQuotaDocument,
+    "\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n": typeof types.SetProjectQuotaDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": types.LoginDocument,
@@ -192,6 +195,9 @@ const documents: Documents = {
     "\n  mutation RunRestoreDrill($instanceId: ID!) {\n    runRestoreDrill(instanceId: $instanceId) {\n      id\n      kind\n      status\n    }\n  }\n": types.RunRestoreDrillDocument,
     "\n  query RestoreDrillPolicy($projectId: ID) {\n    restoreDrillPolicy(projectId: $projectId) {\n      projectId\n      schedule\n    }\n  }\n": types.RestoreDrillPolicyDocument,
     "\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n": types.SetRestoreDrillPolicyDocument,
+    "\n  fragment ProjectQuotaFields on Project {\n    id\n    quota {\n      instances\n      storageGb\n      servers\n      standbys\n      isDefault\n    }\n    usage {\n      instances\n      storageGb\n      servers\n      standbys\n    }\n  }\n": types.ProjectQuotaFieldsFragmentDoc,
+    "\n  query ProjectQuota($id: ID!) {\n    project(id: $id) {\n      ...ProjectQuotaFields\n    }\n  }\n": types.ProjectQuotaDocument,
+    "\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n": types.SetProjectQuotaDocument,
 };
 
 /**
@@ -560,6 +566,18 @@ export function graphql(source: "\n  query RestoreDrillPolicy($projectId: ID) {\
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n"): (typeof documents)["\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ProjectQuotaFields on Project {\n    id\n    quota {\n      instances\n      storageGb\n      servers\n      standbys\n      isDefault\n    }\n    usage {\n      instances\n      storageGb\n      servers\n      standbys\n    }\n  }\n"): (typeof documents)["\n  fragment ProjectQuotaFields on Project {\n    id\n    quota {\n      instances\n      storageGb\n      servers\n      standbys\n      isDefault\n    }\n    usage {\n      instances\n      storageGb\n      servers\n      standbys\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProjectQuota($id: ID!) {\n    project(id: $id) {\n      ...ProjectQuotaFields\n    }\n  }\n"): (typeof documents)["\n  query ProjectQuota($id: ID!) {\n    project(id: $id) {\n      ...ProjectQuotaFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n"): (typeof documents)["\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1254,3 +1254,38 @@ export const SetRestoreDrillPolicyMutation = graphql(`
     }
   }
 `);
+
+export const ProjectQuotaFields = graphql(`
+  fragment ProjectQuotaFields on Project {
+    id
+    quota {
+      instances
+      storageGb
+      servers
+      standbys
+      isDefault
+    }
+    usage {
+      instances
+      storageGb
+      servers
+      standbys
+    }
+  }
+`);
+
+export const ProjectQuotaQuery = graphql(`
+  query ProjectQuota($id: ID!) {
+    project(id: $id) {
+      ...ProjectQuotaFields
+    }
+  }
+`);
+
+export const SetProjectQuotaMutation = graphql(`
+  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {
+    setProjectQuota(projectId: $projectId, input: $input) {
+      ...ProjectQuotaFields
+    }
+  }
+`);

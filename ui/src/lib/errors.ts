@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'LAGGED'
   | 'QUERY_TOO_COMPLEX'
   | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
   | 'INTERNAL';
 
 export interface ApiError {
@@ -56,6 +57,8 @@ export function advice(err: ApiError): string {
       return 'The request asked for too much at once: ask for smaller pages or fewer fields.';
     case 'RATE_LIMITED':
       return 'Too many attempts: wait as long as the message says, then retry.';
+    case 'QUOTA_EXCEEDED':
+      return "The project is at its quota: delete something it holds, or ask a site admin to raise the project's quota.";
     case 'NETWORK':
       return 'Check that the Toygres server is running, then retry.';
     case 'INTERNAL':

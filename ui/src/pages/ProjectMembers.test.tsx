@@ -26,6 +26,7 @@ function renderMembers(as: As, myRole: Role, answer: (name: string, v: Record<st
     answer: (name, v) => {
       const a = answer(name, v);
       if (a !== undefined) return a;
+      if (name === 'ProjectQuota') return { project: QUOTA };
       if (name === 'ProjectMembers') return { project: { ...P1, myRole, members }, ...(v.withUsers ? { users } : {}) };
       if (name === 'SetMemberRole') {
         const u = users.find((x) => x.id === v.userId)!;
@@ -36,6 +37,12 @@ function renderMembers(as: As, myRole: Role, answer: (name: string, v: Record<st
     },
   });
 }
+
+const QUOTA = {
+  id: P1.id,
+  quota: { instances: 10, storageGb: 250, servers: 5, standbys: 10, isDefault: true },
+  usage: { instances: 1, storageGb: 10, servers: 0, standbys: 0 },
+};
 
 const row = (email: string) => document.querySelector(`tr[data-member="${email}"]`) as HTMLElement;
 

@@ -10,6 +10,7 @@ import { MEMBER_RULES, apiError, errorField, memberErrorMessage } from '../lib/e
 import { relativeTime } from '../lib/format';
 import { useAccess, useProjects } from '../lib/projects';
 import { ROLE, ROLES, roleName } from '../lib/states';
+import { ProjectQuota } from '../components/ProjectQuota';
 import { ProjectTabs } from './ProjectTabs';
 
 type Candidate = { id: string; email: string; disabled: boolean };
@@ -205,6 +206,7 @@ export function ProjectMembersPage() {
   return (
     <section>
       <ProjectTabs project={project} tab="members" />
+      <ProjectQuota projectId={project.id} canEdit={a.isSiteAdmin} />
       {notice && (
         <Notice tone={notice.tone} onClose={() => setNotice(null)} testId="member-notice">
           {notice.text}
