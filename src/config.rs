@@ -245,6 +245,21 @@ pub(crate) struct ServeConfig {
     /// Seconds a WebSocket client has to send `connection_init`.
     #[arg(long, env = "TOYGRES_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub(crate) ws_init_timeout_secs: u64,
+    /// Largest WebSocket message accepted before `connection_ack`, in bytes (a bigger one
+    /// closes the connection with 1009).
+    #[arg(long, env = "TOYGRES_WS_MAX_INIT_MESSAGE_BYTES", default_value_t = 4 * 1024, value_parser = clap::value_parser!(u32).range(256..))]
+    pub(crate) ws_max_init_message_bytes: u32,
+    /// Largest WebSocket message accepted after `connection_ack`, in bytes (1009).
+    #[arg(long, env = "TOYGRES_WS_MAX_MESSAGE_BYTES", default_value_t = 256 * 1024, value_parser = clap::value_parser!(u32).range(1024..))]
+    pub(crate) ws_max_message_bytes: u32,
+    /// Subscriptions one WebSocket connection may have open at once (one more closes it
+    /// with 1008).
+    #[arg(long, env = "TOYGRES_WS_MAX_SUBSCRIPTIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) ws_max_subscriptions: u32,
+    /// WebSocket connections one user may have open to one API process at once (one more
+    /// is closed with 1013 at `connection_init`).
+    #[arg(long, env = "TOYGRES_WS_MAX_CONNECTIONS_PER_USER", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) ws_max_connections_per_user: u32,
     /// Failed logins one account (email) may have in a window before `login` answers
     /// `RATE_LIMITED` for it, whatever the password, until the window ends. Each API
     /// process counts on its own.

@@ -214,6 +214,10 @@ async fn run(
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
                 ws_init_timeout: Duration::from_secs(cfg.ws_init_timeout_secs),
+                ws_max_init_message_bytes: cfg.ws_max_init_message_bytes as usize,
+                ws_max_message_bytes: cfg.ws_max_message_bytes as usize,
+                ws_max_subscriptions: cfg.ws_max_subscriptions as usize,
+                ws_max_connections_per_user: cfg.ws_max_connections_per_user as usize,
                 telemetry_token,
                 login: cfg.login_limits(),
             },

@@ -39,6 +39,10 @@ pub struct Options {
     pub master_key: Option<[u8; 32]>,
     /// Failed logins allowed per account and per client address.
     pub login: api::LoginLimits,
+    /// Subscriptions one WebSocket may have open.
+    pub ws_max_subscriptions: usize,
+    /// WebSockets one user may have open.
+    pub ws_max_connections_per_user: usize,
 }
 
 impl Default for Options {
@@ -53,6 +57,8 @@ impl Default for Options {
             kubernetes: None,
             master_key: None,
             login: api::LoginLimits::default(),
+            ws_max_subscriptions: Limits::default().ws_max_subscriptions,
+            ws_max_connections_per_user: Limits::default().ws_max_connections_per_user,
         }
     }
 }
@@ -163,6 +169,9 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             ws_init_timeout: options.ws_init_timeout,
             telemetry_token: options.telemetry_token.clone(),
             login: options.login,
+            ws_max_subscriptions: options.ws_max_subscriptions,
+            ws_max_connections_per_user: options.ws_max_connections_per_user,
+            ..Limits::default()
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
