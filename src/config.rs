@@ -245,6 +245,20 @@ pub(crate) struct ServeConfig {
     /// Seconds a WebSocket client has to send `connection_init`.
     #[arg(long, env = "TOYGRES_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub(crate) ws_init_timeout_secs: u64,
+    /// Seconds a command on a host (this one, or a server over SSH) may run before it is
+    /// killed and its step fails: probes, file operations, SQL, starting and stopping a
+    /// server.
+    #[arg(long, env = "TOYGRES_COMMAND_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) command_timeout_secs: u64,
+    /// Seconds a command whose time grows with an instance may run: copying a data
+    /// directory, a base backup, a backup, a restore, verifying backups, checking catalogs,
+    /// removing a data directory.
+    #[arg(long, env = "TOYGRES_LONG_COMMAND_TIMEOUT_SECS", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) long_command_timeout_secs: u64,
+    /// Bytes a command on a host may write to standard output (and, apart, to standard
+    /// error) before it is killed and its step fails.
+    #[arg(long, env = "TOYGRES_COMMAND_MAX_OUTPUT_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..))]
+    pub(crate) command_max_output_bytes: u64,
     /// Largest WebSocket message accepted before `connection_ack`, in bytes (a bigger one
     /// closes the connection with 1009).
     #[arg(long, env = "TOYGRES_WS_MAX_INIT_MESSAGE_BYTES", default_value_t = 4 * 1024, value_parser = clap::value_parser!(u32).range(256..))]
@@ -506,7 +520,8 @@ impl ServeConfig {
                 self.server_port_min..self.server_port_min.saturating_add(self.server_port_count),
             ),
             None => jobs::server::hosts::ServerHosts::default(),
-        };
+        }
+        .with_limits(self.command_limits());
         let mut fleet = jobs::server::Fleet {
             ssh: jobs::server::SshCheck {
                 enabled: self.ssh_check == "on",
@@ -563,6 +578,15 @@ impl ServeConfig {
                 Ok(None)
             }
             Err(e) => Err(anyhow::anyhow!("TOYGRES_KUBERNETES: {e:#}")),
+        }
+    }
+
+    /// The deadlines and output cap of commands on hosts.
+    pub(crate) fn command_limits(&self) -> providers::host::CommandLimits {
+        providers::host::CommandLimits {
+            quick: Duration::from_secs(self.command_timeout_secs),
+            long: Duration::from_secs(self.long_command_timeout_secs),
+            max_output: usize::try_from(self.command_max_output_bytes).unwrap_or(usize::MAX),
         }
     }
 

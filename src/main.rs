@@ -179,7 +179,7 @@ async fn run(
     let telemetry_token = cfg.telemetry_token();
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
-    let local = Arc::new(local_host(db_cfg, cfg)?);
+    let local = Arc::new(local_host(db_cfg, cfg)?.with_limits(cfg.command_limits()));
     let master = match &cfg.master_key {
         Some(text) => api::MasterKey::from_text(text)?,
         None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
