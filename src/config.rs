@@ -322,6 +322,10 @@ pub(crate) struct ServeConfig {
     /// Health checks in flight at once.
     #[arg(long, env = "TOYGRES_HEALTH_CONCURRENCY", default_value_t = 16)]
     pub(crate) health_concurrency: usize,
+    /// Seconds the health sweep waits for an unhealthy instance's host to say whether its
+    /// server process is alive; a host that does not answer counts as unreachable.
+    #[arg(long, env = "TOYGRES_HEALTH_HOST_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) health_host_timeout_secs: u64,
     /// Days audit entries are kept; the health sweep prunes older ones.
     #[arg(long, env = "TOYGRES_AUDIT_RETENTION_DAYS", default_value_t = 365)]
     pub(crate) audit_retention_days: u64,
@@ -608,6 +612,7 @@ impl ServeConfig {
         jobs::health::HealthConfig {
             interval: Duration::from_secs(self.health_interval_secs.max(1)),
             concurrency: self.health_concurrency.max(1),
+            host_timeout: Duration::from_secs(self.health_host_timeout_secs),
             auto_restart: self.auto_restart,
             audit_retention: Duration::from_secs(self.audit_retention_days.max(1) * 24 * 3600),
             ..jobs::health::HealthConfig::default()
