@@ -75,9 +75,9 @@ pub struct CommandLimits {
     /// The deadline of every command but the long ones: probes, file operations, SQL,
     /// starting and stopping a server (whose own waits are 60 s and 40 s at most).
     pub quick: Duration,
-    /// The deadline of the commands whose time grows with an instance's size: copying a
-    /// data directory, a base backup, a backup, a restore, verifying backups and checking
-    /// catalogs.
+    /// The deadline of the commands whose time grows with an instance's size: copying or
+    /// removing a data directory, a base backup, a backup, a restore, verifying backups and
+    /// checking catalogs.
     pub long: Duration,
     /// The most bytes a command may write to standard output, and to standard error.
     pub max_output: usize,
