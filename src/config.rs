@@ -255,6 +255,35 @@ pub(crate) struct ServeConfig {
     /// Seconds a WebSocket client has to send `connection_init`.
     #[arg(long, env = "TOYGRES_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub(crate) ws_init_timeout_secs: u64,
+    /// Seconds a command on a host (this one, or a server over SSH) may run before it is
+    /// killed and its step fails: probes, file operations, SQL, starting and stopping a
+    /// server.
+    #[arg(long, env = "TOYGRES_COMMAND_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) command_timeout_secs: u64,
+    /// Seconds a command whose time grows with an instance may run: copying a data
+    /// directory, a base backup, a backup, a restore, verifying backups, checking catalogs,
+    /// removing a data directory.
+    #[arg(long, env = "TOYGRES_LONG_COMMAND_TIMEOUT_SECS", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) long_command_timeout_secs: u64,
+    /// Bytes a command on a host may write to standard output (and, apart, to standard
+    /// error) before it is killed and its step fails.
+    #[arg(long, env = "TOYGRES_COMMAND_MAX_OUTPUT_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..))]
+    pub(crate) command_max_output_bytes: u64,
+    /// Largest WebSocket message accepted before `connection_ack`, in bytes (a bigger one
+    /// closes the connection with 1009).
+    #[arg(long, env = "TOYGRES_WS_MAX_INIT_MESSAGE_BYTES", default_value_t = 4 * 1024, value_parser = clap::value_parser!(u32).range(256..))]
+    pub(crate) ws_max_init_message_bytes: u32,
+    /// Largest WebSocket message accepted after `connection_ack`, in bytes (1009).
+    #[arg(long, env = "TOYGRES_WS_MAX_MESSAGE_BYTES", default_value_t = 256 * 1024, value_parser = clap::value_parser!(u32).range(1024..))]
+    pub(crate) ws_max_message_bytes: u32,
+    /// Subscriptions one WebSocket connection may have open at once (one more closes it
+    /// with 1008).
+    #[arg(long, env = "TOYGRES_WS_MAX_SUBSCRIPTIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) ws_max_subscriptions: u32,
+    /// WebSocket connections one user may have open to one API process at once (one more
+    /// is closed with 1013 at `connection_init`).
+    #[arg(long, env = "TOYGRES_WS_MAX_CONNECTIONS_PER_USER", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) ws_max_connections_per_user: u32,
     /// Failed logins one account (email) may have in a window before `login` answers
     /// `RATE_LIMITED` for it, whatever the password, until the window ends. Each API
     /// process counts on its own.
@@ -317,6 +346,10 @@ pub(crate) struct ServeConfig {
     /// Health checks in flight at once.
     #[arg(long, env = "TOYGRES_HEALTH_CONCURRENCY", default_value_t = 16)]
     pub(crate) health_concurrency: usize,
+    /// Seconds the health sweep waits for an unhealthy instance's host to say whether its
+    /// server process is alive; a host that does not answer counts as unreachable.
+    #[arg(long, env = "TOYGRES_HEALTH_HOST_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) health_host_timeout_secs: u64,
     /// Days audit entries are kept; the health sweep prunes older ones.
     #[arg(long, env = "TOYGRES_AUDIT_RETENTION_DAYS", default_value_t = 365)]
     pub(crate) audit_retention_days: u64,
@@ -533,7 +566,8 @@ impl ServeConfig {
                 self.server_port_min..self.server_port_min.saturating_add(self.server_port_count),
             ),
             None => jobs::server::hosts::ServerHosts::default(),
-        };
+        }
+        .with_limits(self.command_limits());
         let mut fleet = jobs::server::Fleet {
             ssh: jobs::server::SshCheck {
                 enabled: self.ssh_check == "on",
@@ -593,6 +627,15 @@ impl ServeConfig {
         }
     }
 
+    /// The deadlines and output cap of commands on hosts.
+    pub(crate) fn command_limits(&self) -> providers::host::CommandLimits {
+        providers::host::CommandLimits {
+            quick: Duration::from_secs(self.command_timeout_secs),
+            long: Duration::from_secs(self.long_command_timeout_secs),
+            max_output: usize::try_from(self.command_max_output_bytes).unwrap_or(usize::MAX),
+        }
+    }
+
     /// The login rate limits.
     pub(crate) fn login_limits(&self) -> api::LoginLimits {
         api::LoginLimits {
@@ -611,6 +654,7 @@ impl ServeConfig {
         jobs::health::HealthConfig {
             interval: Duration::from_secs(self.health_interval_secs.max(1)),
             concurrency: self.health_concurrency.max(1),
+            host_timeout: Duration::from_secs(self.health_host_timeout_secs),
             auto_restart: self.auto_restart,
             audit_retention: Duration::from_secs(self.audit_retention_days.max(1) * 24 * 3600),
             ..jobs::health::HealthConfig::default()

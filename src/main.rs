@@ -188,7 +188,7 @@ async fn run(
     let telemetry_token = cfg.telemetry_token();
     migrate(&db).await?;
     bootstrap_admin(&db, db_cfg, cfg).await?;
-    let local = Arc::new(local_host(db_cfg, cfg)?);
+    let local = Arc::new(local_host(db_cfg, cfg)?.with_limits(cfg.command_limits()));
     let master = match &cfg.master_key {
         Some(text) => api::MasterKey::from_text(text)?,
         None => api::MasterKey::load_or_create(&db_cfg.data_dir.join("master.key"))?,
@@ -231,6 +231,10 @@ async fn run(
             api::Limits {
                 max_body_bytes: cfg.max_body_bytes,
                 ws_init_timeout: Duration::from_secs(cfg.ws_init_timeout_secs),
+                ws_max_init_message_bytes: cfg.ws_max_init_message_bytes as usize,
+                ws_max_message_bytes: cfg.ws_max_message_bytes as usize,
+                ws_max_subscriptions: cfg.ws_max_subscriptions as usize,
+                ws_max_connections_per_user: cfg.ws_max_connections_per_user as usize,
                 telemetry_token,
                 login: cfg.login_limits(),
             },

@@ -1557,3 +1557,102 @@ async fn another_project_cannot_register_an_address_that_a_server_already_has() 
     let key_b = again["registerServer"]["authorizedKey"].as_str().unwrap();
     assert!(key_b.starts_with("ssh-ed25519 "), "{again}");
 }
+
+/// The status and error of operation `id`, once it has finished, waiting up to `patience`.
+async fn finished_within(t: &Toygres, token: &str, id: &str, patience: Duration) -> Value {
+    let until = Instant::now() + patience;
+    loop {
+        let op = gql_ok(
+            t,
+            token,
+            "query($id: ID!) { operation(id: $id) { status error } }",
+            json!({"id": id}),
+        )
+        .await;
+        let op = op["operation"].clone();
+        if op["status"] == "SUCCEEDED" || op["status"] == "FAILED" {
+            return op;
+        }
+        assert!(Instant::now() < until, "operation stuck: {op}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A server whose commands hang fails the step that asked, with the reason, and holds up
+/// neither the workers nor the health sweep, which meanwhile restarts a local instance that
+/// died; a server whose commands print without end fails its step too.
+#[tokio::test]
+async fn a_server_that_hangs_or_floods_fails_its_operations_and_holds_up_nothing_else() {
+    use testkit::sshd::Behaviour;
+    let key = ClientKey::generate();
+    let host = Sshd::start_unruly(Ipv4Addr::new(127, 0, 37, 1), &key.public).await;
+    let root = server_root();
+    let dir = scratch();
+    let mut vars = env(&key, root.path());
+    vars.extend([
+        ("TOYGRES_COMMAND_TIMEOUT_SECS", "10".to_owned()),
+        ("TOYGRES_HEALTH_HOST_TIMEOUT_SECS", "2".to_owned()),
+        ("TOYGRES_COMMAND_MAX_OUTPUT_BYTES", "65536".to_owned()),
+        ("TOYGRES_RETRY_BASE_MS", "100".to_owned()),
+    ]);
+    let t = serve(dir.path(), "unruly", &common::borrowed(&vars)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let server = register(&t, &token, "unruly", &host, 4.0).await;
+    let remote = create_on(&t, &token, "remote", Some(&server)).await;
+    let data = gql_ok(
+        &t,
+        &token,
+        "mutation { createInstance(input: {name: \"here\", provider: LOCAL}) { instance { id } operation { id } } }",
+        json!({}),
+    )
+    .await;
+    let op = data["createInstance"]["operation"]["id"].as_str().unwrap();
+    assert_eq!(t.wait_operation(&token, op).await["status"], "SUCCEEDED");
+    let local = data["createInstance"]["instance"]["id"].as_str().unwrap();
+    wait_instance(&t, &token, &remote, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    wait_instance(&t, &token, local, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+
+    // The server hangs, and both instances' servers die.
+    host.behave(Behaviour::Hang);
+    let kill = |pids: Vec<i32>| {
+        for pid in pids {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .unwrap();
+        }
+    };
+    kill(common::postmasters_under(&server_dir(root.path(), &server)));
+    wait_instance(&t, &token, &remote, |_, h| h == "UNHEALTHY").await;
+    let stop = t.instance_op(&token, "stopInstance", &remote).await;
+    // The sweep asks the hung server in vain, and goes on: the local instance, killed after
+    // the sweep found the remote one dead, is restarted all the same.
+    kill(common::postmasters_under(
+        &dir.path().join("data/instances"),
+    ));
+    wait_instance(&t, &token, local, |_, h| h == "UNHEALTHY").await;
+    wait_instance(&t, &token, local, |s, h| s == "RUNNING" && h == "HEALTHY").await;
+    // The stop fails once its tries have met the deadline, saying so.
+    let op = finished_within(&t, &token, &stop, Duration::from_secs(180)).await;
+    assert_eq!(op["status"], "FAILED", "{op}");
+    let error = op["error"].as_str().unwrap();
+    assert!(error.contains("did not finish within 10 s"), "{error}");
+    assert!(error.contains("127.0.37.1"), "{error}");
+
+    // A server that floods fails at once.
+    host.behave(Behaviour::Flood);
+    let data = gql_ok(
+        &t,
+        &token,
+        "mutation($i: CreateInstanceInput!) { createInstance(input: $i) { operation { id } } }",
+        json!({"i": {"name": "flooded", "provider": "SERVER", "serverId": server, "storageGb": 1}}),
+    )
+    .await;
+    let op = data["createInstance"]["operation"]["id"].as_str().unwrap();
+    let op = finished_within(&t, &token, op, PATIENCE).await;
+    assert_eq!(op["status"], "FAILED", "{op}");
+    let error = op["error"].as_str().unwrap();
+    assert!(error.contains("printed more than 65536 bytes"), "{error}");
+    drop(host);
+}

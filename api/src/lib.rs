@@ -54,6 +54,14 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// How long a WebSocket client has to send `connection_init`.
     pub ws_init_timeout: Duration,
+    /// The largest WebSocket message accepted before `connection_ack`, in bytes.
+    pub ws_max_init_message_bytes: usize,
+    /// The largest WebSocket message accepted after it, in bytes.
+    pub ws_max_message_bytes: usize,
+    /// Subscriptions one WebSocket connection may have open at once.
+    pub ws_max_subscriptions: usize,
+    /// WebSocket connections one user may have open at once, in this process.
+    pub ws_max_connections_per_user: usize,
     /// The bearer token `GET /metrics` (our telemetry) requires; open when `None`.
     pub telemetry_token: Option<String>,
     /// Failed logins allowed per account and per client address.
@@ -65,6 +73,10 @@ impl Default for Limits {
         Self {
             max_body_bytes: 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
+            ws_max_init_message_bytes: 4 * 1024,
+            ws_max_message_bytes: 256 * 1024,
+            ws_max_subscriptions: 100,
+            ws_max_connections_per_user: 32,
             telemetry_token: None,
             login: LoginLimits::default(),
         }
@@ -83,6 +95,8 @@ pub struct AppState {
     identities: Arc<Identities>,
     /// Parsed documents, kept by their text.
     documents: Arc<graphql::documents::Documents>,
+    /// Open WebSocket connections, per user.
+    sockets: Arc<ws::Sockets>,
 }
 
 impl AppState {
@@ -101,6 +115,7 @@ impl AppState {
                 .data(cx.clone())
                 .data(throttle)
                 .finish(),
+            sockets: Arc::new(ws::Sockets::new(limits.ws_max_connections_per_user)),
             cx,
             limits,
             identities,

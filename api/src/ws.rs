@@ -11,26 +11,31 @@
 //! | 4408 | no `connection_init` within the init timeout |
 //! | 4409 | `subscribe` with an id already in use |
 //! | 4429 | a second `connection_init` |
+//! | 1009 | a message larger than allowed: [`Limits::ws_max_init_message_bytes`] before `connection_ack`, [`Limits::ws_max_message_bytes`] after (RFC 6455's "message too big") |
+//! | 1008 | `subscribe` past [`Limits::ws_max_subscriptions`] open on the connection (RFC 6455's "policy violation") |
+//! | 1013 | `connection_init` for a user who has [`Limits::ws_max_connections_per_user`] connections open to this process already (RFC 6455's "try again later") |
 //!
 //! The token is checked in `connection_init`, and again whenever the database announces a
 //! change of access that concerns it; the connection closes (4403) when it expires or allows
 //! less than it did, ending every subscription on it.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{SinkExt as _, StreamExt as _};
 use jobs::events::Event;
+use jobs::user::UserId;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use crate::AppState;
 use crate::auth::{Caller, bearer};
 use crate::graphql::Origin;
+use crate::{AppState, Limits};
 
 /// The subprotocol we speak.
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
@@ -73,12 +78,79 @@ enum Outgoing {
 /// subscriber, was most of what one cost; messages here are small.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// Accept the upgrade, speaking `graphql-transport-ws`. Each message is written out at once
-/// (no write buffer kept to batch them in).
+/// The WebSocket connections open to this process, counted per user.
+#[derive(Debug)]
+pub(crate) struct Sockets {
+    max_per_user: usize,
+    open: Mutex<HashMap<UserId, usize>>,
+}
+
+impl Sockets {
+    pub(crate) fn new(max_per_user: usize) -> Self {
+        Self {
+            max_per_user,
+            open: Mutex::default(),
+        }
+    }
+
+    /// Count one more connection for `user`, for as long as the slot lives; `None` when the
+    /// user has the most allowed open already.
+    fn admit(self: &Arc<Self>, user: UserId) -> Option<Slot> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(user).or_default();
+        if *count >= self.max_per_user {
+            if *count == 0 {
+                open.remove(&user);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            sockets: self.clone(),
+            user,
+        })
+    }
+}
+
+/// One counted connection; dropping it gives its place back.
+struct Slot {
+    sockets: Arc<Sockets>,
+    user: UserId,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self
+            .sockets
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Accept the upgrade, speaking `graphql-transport-ws`. Frames and messages larger than the
+/// later limit are refused while they are read, before being buffered whole; the smaller
+/// limit before `connection_ack` is checked on each message. Each message is written out at
+/// once (no write buffer kept to batch them in).
 pub(crate) fn upgrade(ws: WebSocketUpgrade, state: AppState, origin: Origin) -> Response {
+    let limits: &Limits = &state.limits;
+    let max = limits
+        .ws_max_message_bytes
+        .max(limits.ws_max_init_message_bytes);
     ws.protocols([PROTOCOL])
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
+        .max_message_size(max)
+        .max_frame_size(max)
         .on_upgrade(move |socket| serve(socket, state, origin))
 }
 
@@ -99,6 +171,8 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
     let mut token: Option<String> = None;
     let mut access = state.cx.bus.subscribe();
     let mut init_seen = false;
+    // Held while the connection is open and signed in.
+    let mut slot: Option<Slot> = None;
     let init_deadline = tokio::time::sleep(state.limits.ws_init_timeout);
     tokio::pin!(init_deadline);
     // Re-armed to the token's expiry once the caller is known.
@@ -167,11 +241,17 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
             }
             incoming = stream.next() => {
                 let text = match incoming {
+                    Some(Err(e)) if too_big(&e) => break Some(close(1009, "Message too big")),
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Binary(_))) => break Some(close(4400, "Binary messages are not supported")),
                     Some(Ok(Message::Text(text))) => text,
                 };
+                // Before the caller is known, a message is a `connection_init` (a token and
+                // little else) or a ping.
+                if caller.is_none() && text.len() > state.limits.ws_max_init_message_bytes {
+                    break Some(close(1009, "Message too big"));
+                }
                 let Ok(message) = serde_json::from_str::<ClientMessage>(&text) else {
                     break Some(close(4400, "Invalid message received"));
                 };
@@ -184,6 +264,10 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                         let Some((authorized, presented)) = authorize(&state, payload.as_ref()).await else {
                             break Some(close(4403, "Forbidden"));
                         };
+                        let Some(admitted) = state.sockets.admit(authorized.user_id) else {
+                            break Some(close(1013, "Too many connections for this user"));
+                        };
+                        slot = Some(admitted);
                         token = Some(presented);
                         let left = (authorized.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
                         expiry.as_mut().reset(Instant::now() + left);
@@ -201,6 +285,9 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                         };
                         if subscriptions.contains_key(&id) {
                             break Some(close(4409, "Subscriber for this id already exists"));
+                        }
+                        if subscriptions.len() >= state.limits.ws_max_subscriptions {
+                            break Some(close(1008, "Too many subscriptions on this connection"));
                         }
                         let request = payload.data(origin.clone());
                         let handle = spawn_subscription(&state, caller.clone(), id.clone(), request, out_tx.clone());
@@ -227,6 +314,21 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
         let _ = sink.send(frame).await;
         let _ = sink.close().await;
     }
+    drop(slot);
+}
+
+/// Whether a read failed because the message (or a frame of it) passed the size limit.
+/// axum hides tungstenite's error type, so this reads its message: `Space limit exceeded:
+/// Message too long: <size> > <max>`.
+fn too_big(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.to_string().contains("Message too long") {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Whether `now` may do less than `before`: site admin no more, or a project left or a

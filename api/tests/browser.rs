@@ -329,3 +329,67 @@ async fn injection_through_every_parameter_changes_nothing(_p: PgPoolOptions, c:
         "{body}"
     );
 }
+
+/// The limits stop the read as rows arrive: a row the query would make after the byte limit
+/// is never asked for, so here its error never surfaces, and no row larger than the limit is
+/// ever sent.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn reading_stops_at_the_byte_limit_before_later_rows_are_made(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(
+        c,
+        Options {
+            workers: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let token = s.token(s.users.operator);
+    let id = instance(&s, &token).await;
+
+    // Two rows of 700 kB pass 1 MiB; the third would fail.
+    let sql = "SELECT g, CASE WHEN g <= 2 THEN repeat('x', 700000) ELSE (1 / (g - g))::text END AS big \
+               FROM generate_series(1, 5) g";
+    let (_, body) = s
+        .gql(Some(&token), RUN, json!({"id": id, "sql": sql}))
+        .await;
+    let r = &body["data"]["runReadOnlyQuery"];
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        (
+            r["rows"].as_array().map(|rows| rows.len()),
+            r["truncated"].as_bool(),
+            r["rows"][0][0].clone()
+        ),
+        (Some(1), Some(true), json!(1))
+    );
+    // A single row past the limit comes back as none, truncated.
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            RUN,
+            json!({"id": id, "sql": "SELECT repeat('x', 2000000) AS huge"}),
+        )
+        .await;
+    let r = &body["data"]["runReadOnlyQuery"];
+    assert_eq!(
+        (r["rows"].clone(), r["truncated"].as_bool()),
+        (json!([]), Some(true)),
+        "{body}"
+    );
+    // The connection was left clean: the next read works.
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            RUN,
+            json!({"id": id, "sql": "SELECT 1 AS one"}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["runReadOnlyQuery"]["rows"],
+        json!([[1]]),
+        "{body}"
+    );
+}

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Options, close_code, recv, send, start};
-use futures::SinkExt as _;
+use futures::{SinkExt as _, StreamExt as _};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_tungstenite::tungstenite::Message;
@@ -288,4 +288,103 @@ async fn a_subscription_ends_when_its_token_expires(_p: PgPoolOptions, c: PgConn
     )
     .await;
     assert_eq!(close_code(&mut ws).await, 4403);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_message_over_the_size_limit_closes_with_1009_before_and_after_the_ack(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.viewer);
+    // Before the ack, a few KiB: a token and little else.
+    let mut ws = s.ws().await;
+    send(
+        &mut ws,
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}"), "padding": "x".repeat(8 * 1024)}}),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, 1009);
+    // After it, more, but not without end.
+    let mut ws = s.ws_as(&token).await;
+    let fits = "x".repeat(100 * 1024);
+    send(&mut ws, json!({"type": "ping", "payload": {"fits": fits}})).await;
+    assert_eq!(recv(&mut ws).await["payload"]["fits"], fits.as_str());
+    send(
+        &mut ws,
+        json!({"type": "ping", "payload": {"big": "x".repeat(300 * 1024)}}),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, 1009);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_subscription_past_the_per_connection_cap_closes_with_1008(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(
+        c,
+        Options {
+            ws_max_subscriptions: 2,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut ws = s.ws_as(&s.token(s.users.viewer)).await;
+    for id in ["1", "2"] {
+        send(
+            &mut ws,
+            json!({"id": id, "type": "subscribe", "payload": {"query": FOLLOW}}),
+        )
+        .await;
+    }
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut ws).await["type"], "pong");
+    // A completed one frees its place.
+    send(&mut ws, json!({"id": "2", "type": "complete"})).await;
+    send(
+        &mut ws,
+        json!({"id": "3", "type": "subscribe", "payload": {"query": FOLLOW}}),
+    )
+    .await;
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut ws).await["type"], "pong");
+    send(
+        &mut ws,
+        json!({"id": "4", "type": "subscribe", "payload": {"query": FOLLOW}}),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, 1008);
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_connection_past_the_per_user_cap_closes_with_1013(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(
+        c,
+        Options {
+            ws_max_connections_per_user: 2,
+            ..Options::default()
+        },
+    )
+    .await;
+    let token = s.token(s.users.viewer);
+    let init =
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}});
+    let mut first = s.ws_as(&token).await;
+    let _second = s.ws_as(&token).await;
+    let mut third = s.ws().await;
+    send(&mut third, init.clone()).await;
+    assert_eq!(close_code(&mut third).await, 1013);
+    // Other users are counted apart.
+    let _other = s.ws_as(&s.token(s.users.operator)).await;
+    // A closed connection gives its place back (once the server has seen it close).
+    first.close(None).await.unwrap();
+    while first.next().await.is_some() {}
+    let mut again = s.ws().await;
+    send(&mut again, init).await;
+    assert_eq!(recv(&mut again).await["type"], "connection_ack");
 }

@@ -16,6 +16,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
+use futures::TryStreamExt as _;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _, PgConnection};
@@ -388,18 +389,21 @@ async fn rows_in(
         let names: Vec<String> = key.iter().map(|k| format!("t.{}::text", k.0)).collect();
         format!("ARRAY[{}]", names.join(", "))
     };
-    // Every piece here is quoted by Postgres or a number of ours; values are bound.
-    let sql = format!(
-        "SELECT pg_catalog.row_to_json(t)::text, {select_key} FROM \
+    // Every piece here is quoted by Postgres or a number of ours; values are bound. A row
+    // larger than the byte limit comes without its value (see `capped`).
+    let sql = capped(
+        &format!(
+            "SELECT pg_catalog.row_to_json(t)::pg_catalog.text AS j, {select_key} AS k FROM \
          (SELECT *, ctid FROM {quoted} {filter} ORDER BY {order} LIMIT {limit}) t",
+        ),
+        ", r.k",
     );
-    let mut query = sqlx::query_as::<_, (String, KeyText)>(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, (Option<String>, i64, KeyText)>(sqlx::AssertSqlSafe(sql));
     for b in &binds {
         query = query.bind(b);
     }
-    let fetched = query.fetch_all(&mut *conn).await.map_err(query_error)?;
     let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
-    let mut set = collect(
+    let mut set = Collector::new(
         columns
             .iter()
             .map(|(name, data_type)| ResultColumn {
@@ -407,18 +411,38 @@ async fn rows_in(
                 data_type: data_type.clone(),
             })
             .collect(),
-        fetched.iter().map(|(json, _)| json.as_str()),
         &names,
         first,
-    )?;
+    );
+    let mut keys = Vec::new();
+    let mut stream = query.fetch(&mut *conn);
+    while let Some((json, size, key)) = stream.try_next().await.map_err(query_error)? {
+        if !set.push(json.as_deref(), size)? {
+            break;
+        }
+        keys.push(key);
+    }
+    drop(stream);
+    let mut set = set.finish();
     if set.truncated && set.rows.len() == first && first > 0 {
-        let last = &fetched[first - 1].1;
-        set.next_cursor = Some(encode_cursor(&match last {
+        set.next_cursor = Some(encode_cursor(&match &keys[first - 1] {
             KeyText::One(ctid) => Cursor::Ctid(ctid.clone()),
             KeyText::Many(values) => Cursor::Key(values.clone()),
         }));
     }
     Ok(set)
+}
+
+/// Wrap `sql`, whose column `j` is a row as JSON text, so that each row comes with
+/// its size in bytes (then the columns `also` lists) and, when that alone passes
+/// [`MAX_BYTES`], without its text: such a row is never sent, however large the instance
+/// made it.
+fn capped(sql: &str, also: &str) -> String {
+    format!(
+        "SELECT CASE WHEN pg_catalog.octet_length(r.j) <= {MAX_BYTES} THEN r.j END, \
+                pg_catalog.octet_length(r.j)::pg_catalog.int8{also} \
+         FROM ({sql}\n) AS r"
+    )
 }
 
 /// A row's key as text: its ctid, or its primary-key values.
@@ -454,37 +478,61 @@ impl sqlx::Type<sqlx::Postgres> for KeyText {
     }
 }
 
-/// Turn JSON rows into value lists in `names` order, within the row and byte limits.
-fn collect<'a>(
+/// Rows read as they stream in, turned from JSON into value lists in column order, until
+/// the row or byte limit is reached: the read stops there, whatever the query would still
+/// send, so no more than [`MAX_BYTES`] of values are ever held.
+struct Collector<'a> {
     columns: Vec<ResultColumn>,
-    rows: impl Iterator<Item = &'a str>,
-    names: &[&str],
+    names: &'a [&'a str],
     limit: usize,
-) -> Result<RowSet> {
-    let mut out = Vec::new();
-    let mut bytes = 0;
-    let mut truncated = false;
-    for json in rows {
-        if out.len() == limit || bytes + json.len() > MAX_BYTES {
-            truncated = true;
-            break;
+    rows: Vec<Vec<serde_json::Value>>,
+    bytes: usize,
+    truncated: bool,
+}
+
+impl<'a> Collector<'a> {
+    fn new(columns: Vec<ResultColumn>, names: &'a [&'a str], limit: usize) -> Self {
+        Self {
+            columns,
+            names,
+            limit,
+            rows: Vec::new(),
+            bytes: 0,
+            truncated: false,
         }
-        bytes += json.len();
+    }
+
+    /// Take one row (its JSON, absent when it alone is too large, and its size); `false`
+    /// once the limits are reached, when the caller must stop reading.
+    fn push(&mut self, json: Option<&str>, size: i64) -> Result<bool> {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let json = match json {
+            Some(json) if self.rows.len() < self.limit && self.bytes + size <= MAX_BYTES => json,
+            _ => {
+                self.truncated = true;
+                return Ok(false);
+            }
+        };
+        self.bytes += size;
         let object: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(json).map_err(anyhow::Error::from)?;
-        out.push(
-            names
+        self.rows.push(
+            self.names
                 .iter()
                 .map(|n| object.get(*n).cloned().unwrap_or(serde_json::Value::Null))
                 .collect(),
         );
+        Ok(true)
     }
-    Ok(RowSet {
-        columns,
-        rows: out,
-        truncated,
-        next_cursor: None,
-    })
+
+    fn finish(self) -> RowSet {
+        RowSet {
+            columns: self.columns,
+            rows: self.rows,
+            truncated: self.truncated,
+            next_cursor: None,
+        }
+    }
 }
 
 /// Run one read-only statement that returns rows (a `SELECT`, `VALUES`, `TABLE` or `WITH …
@@ -531,17 +579,24 @@ async fn run_in(conn: &mut PgConnection, sql: &str) -> Result<RowSet> {
             dup.name
         )));
     }
-    let wrapped = format!(
-        "SELECT pg_catalog.row_to_json(t)::pg_catalog.text FROM ({sql}\n) AS t LIMIT {}",
-        MAX_ROWS + 1
+    let wrapped = capped(
+        &format!(
+            "SELECT pg_catalog.row_to_json(t)::pg_catalog.text AS j FROM ({sql}\n) AS t LIMIT {}",
+            MAX_ROWS + 1
+        ),
+        "",
     );
-    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(wrapped))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(query_error)?;
     let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    collect(columns, rows.iter().map(String::as_str), &names, MAX_ROWS)
+    let mut set = Collector::new(columns, &names, MAX_ROWS);
+    let mut stream =
+        sqlx::query_as::<_, (Option<String>, i64)>(sqlx::AssertSqlSafe(wrapped)).fetch(&mut *conn);
+    while let Some((json, size)) = stream.try_next().await.map_err(query_error)? {
+        if !set.push(json.as_deref(), size)? {
+            break;
+        }
+    }
+    Ok(set.finish())
 }
 
 /// A failed user query is the user's to fix: its Postgres message, as invalid input.

@@ -46,6 +46,10 @@ pub struct HealthConfig {
     pub max_connections: usize,
     /// How long one check may take before it counts as failed.
     pub timeout: Duration,
+    /// How long asking an unhealthy instance's host whether its server process is alive may
+    /// take; a host that does not answer in time counts as unreachable (the process is not
+    /// taken for gone).
+    pub host_timeout: Duration,
     /// Start instances whose server died.
     pub auto_restart: bool,
     /// How long audit entries are kept: the sweep prunes older ones.
@@ -53,14 +57,15 @@ pub struct HealthConfig {
 }
 
 impl Default for HealthConfig {
-    /// Every 30 s, 16 checks at once, up to 256 kept connections, 5 s per check, auto-restart
-    /// on, audit entries kept a year.
+    /// Every 30 s, 16 checks at once, up to 256 kept connections, 5 s per check, 15 s per
+    /// host question, auto-restart on, audit entries kept a year.
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(30),
             concurrency: 16,
             max_connections: 256,
             timeout: Duration::from_secs(5),
+            host_timeout: Duration::from_secs(15),
             auto_restart: true,
             audit_retention: Duration::from_secs(365 * 24 * 3600),
         }
@@ -137,20 +142,25 @@ async fn sweep(
     let live: std::collections::HashSet<InstanceId> = instances.iter().map(|(i, _)| i.id).collect();
     connections.lock().await.retain(|id, _| live.contains(id));
     heartbeats.retain(&live);
-    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>)> =
+    // Each check, and each question to a host, has its own deadline, and they run
+    // concurrently: a host that hangs costs its own instances a timeout, never the sweep.
+    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>, bool)> =
         futures::stream::iter(instances)
             .map(|(inst, password)| async move {
                 // Instances that archive their WAL get a heartbeat commit and an archiver
                 // reading with their check (see `backup`).
                 let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
                 let (check, probe) = check(&inst, &password, config, connections, archives).await;
-                (inst, check, probe)
+                let gone = !check.healthy
+                    && config.auto_restart
+                    && process_gone(&inst, cx, config.host_timeout).await;
+                (inst, check, probe, gone)
             })
             .buffer_unordered(config.concurrency.max(1))
             .collect()
             .await;
     let due = chrono::Duration::from_std(config.interval * 10).unwrap_or(chrono::Duration::MAX);
-    for (inst, check, probe) in results {
+    for (inst, check, probe, gone) in results {
         if let Some(probe) = probe {
             heartbeats.observe(cx, &inst, probe).await?;
         }
@@ -171,7 +181,7 @@ async fn sweep(
         }
         // A local or server instance whose process is gone is restarted here; Kubernetes
         // restarts its own pods.
-        if !check.healthy && config.auto_restart && process_gone(&inst, cx).await {
+        if gone {
             match crate::instance::change(&cx.db, inst.id, Kind::RecoverInstance, None).await {
                 Ok(op) => {
                     tracing::warn!(instance = %inst.id, operation = %op.id, "instance server is gone; restarting it")
@@ -211,15 +221,25 @@ pub(crate) async fn check_at(
 }
 
 /// Whether the process of a local or server instance is gone (and not merely slow). A host we
-/// cannot ask counts as not gone: the instance may be moving, or its server unreachable.
-async fn process_gone(inst: &Instance, cx: &Context) -> bool {
+/// cannot ask, or that does not answer within `within`, counts as not gone: the instance may
+/// be moving, or its server unreachable.
+async fn process_gone(inst: &Instance, cx: &Context, within: Duration) -> bool {
     use crate::instance::Provider;
     if !matches!(inst.provider, Provider::Local | Provider::Server) {
         return false;
     }
-    match crate::instance::host_of(inst, cx).await {
-        Ok(host) => matches!(host.is_running(&inst.resource_name()).await, Ok(false)),
-        Err(_) => false,
+    let ask = async {
+        match crate::instance::host_of(inst, cx).await {
+            Ok(host) => matches!(host.is_running(&inst.resource_name()).await, Ok(false)),
+            Err(_) => false,
+        }
+    };
+    match tokio::time::timeout(within, ask).await {
+        Ok(gone) => gone,
+        Err(_) => {
+            tracing::warn!(instance = %inst.id, "its host did not answer within {within:?}");
+            false
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use providers::host::{PgHost, Shell, SshClient, Upstream};
+use providers::host::{PgHost, Reach, Shell, SshClient, Upstream};
 use providers::login::Login;
 use sqlx::Connection as _;
 use testkit::sshd::{ClientKey, Sshd};
@@ -43,13 +43,13 @@ fn host(client: &SshClient, sshd: &Sshd, key: Option<&str>, root: &Path) -> (PgH
         .collect();
     (
         PgHost::new(
-            Shell::Ssh(target.clone()),
+            Shell::ssh(target.clone()),
             root.to_path_buf(),
             sshd.addr.ip(),
             20000..20100,
             versions,
         ),
-        Shell::Ssh(target),
+        Shell::ssh(target),
     )
 }
 
@@ -75,14 +75,14 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
     // First contact trusts the host key; the next connection insists on it.
     let (_, probe) = host(&client, &a, None, ra.path());
     assert!(!probe.installed_versions().await.unwrap().is_empty());
-    let Shell::Ssh(t) = &probe else {
+    let Reach::Ssh(t) = &probe.reach else {
         unreachable!()
     };
     let key_a = t.learned_host_key().expect("the host key was learned");
     assert!(key_a.starts_with("ssh-ed25519 "), "{key_a}");
     let (_, probe_b) = host(&client, &b, None, rb.path());
     probe_b.installed_versions().await.unwrap();
-    let Shell::Ssh(t) = &probe_b else {
+    let Reach::Ssh(t) = &probe_b.reach else {
         unreachable!()
     };
     let key_b = t.learned_host_key().unwrap();

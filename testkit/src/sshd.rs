@@ -17,6 +17,17 @@ pub struct Sshd {
     dir: std::path::PathBuf,
 }
 
+/// How the commands of an [`Sshd::start_unruly`] host behave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// They run, as on any host.
+    Obedient,
+    /// They never finish and print nothing (until the host is dropped).
+    Hang,
+    /// They print without end.
+    Flood,
+}
+
 /// A key pair for the control plane to log in to [`Sshd`] hosts with.
 #[derive(Debug)]
 pub struct ClientKey {
@@ -83,11 +94,42 @@ impl Sshd {
         Self::start_with(ip, Some(authorized), None, programs).await
     }
 
+    /// Start sshd on a free port of `ip`, letting `authorized` log in as root, for a host
+    /// whose commands can be made to hang or flood ([`Sshd::behave`]): every session runs a
+    /// forced command that reads the host's current behaviour, then runs what was asked,
+    /// never finishes, or prints without end. It starts [`Behaviour::Obedient`].
+    pub async fn start_unruly(ip: std::net::Ipv4Addr, authorized: &str) -> Self {
+        let sshd = Self::start_with_session(ip, Some(authorized), None, &[], true).await;
+        sshd.behave(Behaviour::Obedient);
+        sshd
+    }
+
+    /// Make the commands of an [`Sshd::start_unruly`] host behave as `behaviour` from the
+    /// next session on.
+    pub fn behave(&self, behaviour: Behaviour) {
+        let word = match behaviour {
+            Behaviour::Obedient => "obedient",
+            Behaviour::Hang => "hang",
+            Behaviour::Flood => "flood",
+        };
+        std::fs::write(self.dir.join("behaviour"), word).expect("write the host's behaviour");
+    }
+
     async fn start_with(
         ip: std::net::Ipv4Addr,
         authorized: Option<&str>,
         host_key: Option<&std::path::Path>,
         lacking: &[&str],
+    ) -> Self {
+        Self::start_with_session(ip, authorized, host_key, lacking, false).await
+    }
+
+    async fn start_with_session(
+        ip: std::net::Ipv4Addr,
+        authorized: Option<&str>,
+        host_key: Option<&std::path::Path>,
+        lacking: &[&str],
+        unruly: bool,
     ) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = std::env::temp_dir().join(format!("tg-sshd-{}", &id[..12]));
@@ -138,6 +180,32 @@ impl Sshd {
                 }
             }
             extra = format!("SetEnv PATH={}\n", bin.display());
+        }
+        if unruly {
+            // A hanging session looks once a second whether its host is gone, so that it
+            // ends with the test rather than outliving it.
+            let session = dir.join("session");
+            let behaviour = dir.join("behaviour");
+            std::fs::write(
+                &session,
+                format!(
+                    "#!/bin/sh
+                     case \"$(cat '{b}' 2>/dev/null)\" in
+                     hang) while [ -e '{b}' ]; do sleep 1; done; exit 1;;
+                     flood) exec yes 'a host that prints without end';;
+                     esac
+                     exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"
+",
+                    b = behaviour.display()
+                ),
+            )
+            .expect("write the forced command");
+            std::fs::set_permissions(
+                &session,
+                <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+            )
+            .expect("make the forced command executable");
+            extra.push_str(&format!("ForceCommand {}\n", session.display()));
         }
         let config = dir.join("sshd_config");
         std::fs::write(

@@ -41,6 +41,10 @@ pub struct Options {
     pub login: api::LoginLimits,
     /// The quota of projects without one of their own (unlimited by default).
     pub default_quota: jobs::quota::Quota,
+    /// Subscriptions one WebSocket may have open.
+    pub ws_max_subscriptions: usize,
+    /// WebSockets one user may have open.
+    pub ws_max_connections_per_user: usize,
 }
 
 impl Default for Options {
@@ -56,6 +60,8 @@ impl Default for Options {
             master_key: None,
             login: api::LoginLimits::default(),
             default_quota: jobs::quota::Quota::default(),
+            ws_max_subscriptions: Limits::default().ws_max_subscriptions,
+            ws_max_connections_per_user: Limits::default().ws_max_connections_per_user,
         }
     }
 }
@@ -168,6 +174,9 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             ws_init_timeout: options.ws_init_timeout,
             telemetry_token: options.telemetry_token.clone(),
             login: options.login,
+            ws_max_subscriptions: options.ws_max_subscriptions,
+            ws_max_connections_per_user: options.ws_max_connections_per_user,
+            ..Limits::default()
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::anyhow;
-use providers::host::{KeyPair, PgHost, Shell, SshClient};
+use providers::host::{CommandLimits, KeyPair, PgHost, Reach, Shell, SshClient};
 use zeroize::Zeroizing;
 
 use super::{Server, ServerId};
@@ -41,6 +41,8 @@ pub struct ServerHosts {
     sealer: Option<Arc<dyn Sealer>>,
     root: PathBuf,
     ports: std::ops::Range<u16>,
+    /// The deadlines and output cap of commands on servers.
+    limits: CommandLimits,
     cache: Mutex<HashMap<(ServerId, String), Arc<PgHost>>>,
 }
 
@@ -52,6 +54,7 @@ impl Default for ServerHosts {
             sealer: None,
             root: PathBuf::from("/var/lib/toygres"),
             ports: 5433..6433,
+            limits: CommandLimits::default(),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -71,8 +74,16 @@ impl ServerHosts {
             sealer: Some(sealer),
             root,
             ports,
+            limits: CommandLimits::default(),
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same hosts, their commands within `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: CommandLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Whether an SSH key is configured, so that servers can host instances.
@@ -148,7 +159,7 @@ impl ServerHosts {
             host_key,
             identity,
         )?;
-        Ok(Shell::Ssh(target))
+        Ok(Shell::ssh(target).with_limits(self.limits))
     }
 
     /// The Postgres host on `server`, reached with the host key recorded for it and the
@@ -228,15 +239,15 @@ impl ServerHosts {
             .into_iter()
             .filter_map(|(v, _)| i32::try_from(v).ok())
             .collect();
-        let host_key = match (&shell, &server.ssh_host_key) {
+        let host_key = match (&shell.reach, &server.ssh_host_key) {
             (_, Some(known)) => known.clone(),
-            (Shell::Ssh(target), None) => target.learned_host_key().ok_or_else(|| {
+            (Reach::Ssh(target), None) => target.learned_host_key().ok_or_else(|| {
                 Error::Provider(providers::Error::Transient(anyhow!(
                     "{} presented no host key we could read",
                     server.name
                 )))
             })?,
-            (Shell::Local(_), None) => unreachable!("servers are reached over SSH"),
+            (Reach::Local(_), None) => unreachable!("servers are reached over SSH"),
         };
         let root = self.root_of(server);
         shell.make_dir(&root).await.map_err(|e| {

@@ -24,7 +24,7 @@ use anyhow::anyhow;
 use chrono::{DateTime, TimeZone as _, Utc};
 use serde::Deserialize;
 
-use super::{PgHost, SUPERUSER, shell};
+use super::{Budget, PgHost, SUPERUSER, shell};
 use crate::{Error, Result};
 
 /// The `pgbackrest` program, found on the `PATH` of the host.
@@ -225,7 +225,12 @@ impl PgHost {
             format!("--stanza={stanza}"),
         ];
         argv.extend(args.iter().cloned());
-        let out = self.shell.run(&argv, None).await?;
+        // Copying a whole instance takes time that grows with it; the rest is quick.
+        let budget = match args.last().map(String::as_str) {
+            Some("backup" | "restore" | "verify" | "stanza-delete") => Budget::Long,
+            _ => Budget::Quick,
+        };
+        let out = self.shell.run_within(&argv, None, budget).await?;
         if out.success() {
             return Ok(out.text());
         }
@@ -399,7 +404,7 @@ impl PgHost {
             "--install-missing".into(),
             "--schema=pg_catalog".into(),
         ];
-        let out = self.shell.run(&argv, None).await?;
+        let out = self.shell.run_within(&argv, None, Budget::Long).await?;
         if out.success() {
             return Ok(());
         }

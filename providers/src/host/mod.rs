@@ -37,7 +37,7 @@ use anyhow::anyhow;
 use nix::sys::signal::Signal;
 use tokio::sync::Mutex;
 
-pub use shell::{Output, Shell};
+pub use shell::{Budget, CommandLimits, Output, Reach, Shell};
 pub use ssh::{KeyPair, KeyRefused, SshClient, SshTarget};
 
 use crate::login::{self, Login, SEARCH_PATH};
@@ -157,6 +157,13 @@ impl PgHost {
             versions,
             template_lock: Mutex::new(()),
         }
+    }
+
+    /// The same host, its commands within `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: CommandLimits) -> Self {
+        self.shell = self.shell.with_limits(limits);
+        self
     }
 
     /// How commands reach the host.
@@ -326,9 +333,9 @@ impl PgHost {
         );
         let mut ident = String::from("# Written by Toygres.\n");
         let mut users = vec![self.shell.postgres_user()];
-        if let Shell::Local(_) = self.shell {
+        if self.shell.is_local() {
             // The control plane's own user, should it connect to the socket itself.
-            users.push(Shell::Local(None).postgres_user());
+            users.push(Shell::local(None).postgres_user());
         }
         users.dedup();
         for user in users {
@@ -481,15 +488,20 @@ impl PgHost {
         }
     }
 
+    /// The last lines of the server log in `dir`, read from its last 64 KiB: a tenant can
+    /// make the log as large as it likes.
     async fn log_tail(&self, dir: &Path) -> String {
-        let text = self
+        let out = self
             .shell
-            .read_file(&dir.join("server.log"))
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        shell::last_lines(&text)
+            .run(
+                &shell::args(["tail", "-c", "65536", "--"], [&dir.join("server.log")]),
+                None,
+            )
+            .await;
+        match out {
+            Ok(out) if out.success() => shell::last_lines(&String::from_utf8_lossy(&out.stdout)),
+            _ => String::new(),
+        }
     }
 
     /// Stop instance `name`'s server if it runs: see [`PgHost::stop_cluster`].
@@ -666,7 +678,7 @@ impl PgHost {
         self.shell.write_private(&passfile, line.as_bytes()).await?;
         let backup = self
             .shell
-            .run(
+            .run_within(
                 &[
                     "env".into(),
                     format!("PGPASSFILE={}", passfile.display()),
@@ -686,6 +698,7 @@ impl PgHost {
                     "-w".into(),
                 ],
                 None,
+                Budget::Long,
             )
             .await;
         let backup = match backup {
@@ -951,7 +964,7 @@ mod tests {
         .unwrap();
         mode(&psql, 0o755);
         let recorded = PgHost::new(
-            Shell::Local(run_as),
+            Shell::local(run_as),
             scratch.path().to_path_buf(),
             localhost,
             port..port + 1,

@@ -27,8 +27,12 @@ use anyhow::{Context as _, anyhow};
 use tokio::process::Command;
 use zeroize::Zeroizing;
 
-use super::shell::{Output, last_lines, quote, run_command};
+use super::shell::{Bounds, Kill, Output, last_lines, quote, run_command};
 use crate::{Error, Result};
+
+/// How much later than our own deadline a command on a server is killed there: ours fires
+/// first, with a clear error, and the server's own `timeout` cleans up after it.
+const REMOTE_GRACE_SECS: u64 = 30;
 
 /// How this control plane reaches servers: its key and where it keeps known hosts and
 /// connection sockets.
@@ -280,12 +284,27 @@ impl SshTarget {
         }
     }
 
-    /// Run `argv` as `postgres` on the server.
-    pub(crate) async fn run(&self, argv: &[String], stdin: Option<&[u8]>) -> Result<Output> {
+    /// Run `argv` as `postgres` on the server, within `bounds`. Past the deadline our `ssh`
+    /// is killed, which ends its session; the command itself runs under `timeout` on the
+    /// server, which kills it (and what it started, but for detached servers) a little
+    /// after that, should the server still answer.
+    pub(crate) async fn run(
+        &self,
+        argv: &[String],
+        stdin: Option<&[u8]>,
+        bounds: Bounds,
+    ) -> Result<Output> {
+        let remote_deadline = bounds.deadline.as_secs().saturating_add(REMOTE_GRACE_SECS);
         let remote: Vec<String> = self
             .prefix()
             .into_iter()
             .map(str::to_owned)
+            .chain([
+                "timeout".to_owned(),
+                "-k".to_owned(),
+                "10".to_owned(),
+                format!("{remote_deadline}s"),
+            ])
             .chain(argv.iter().cloned())
             .map(|a| quote(&a))
             .collect();
@@ -322,7 +341,12 @@ impl SshTarget {
             cmd.arg("-o").arg(option);
         }
         cmd.arg(&self.address).arg("--").arg(remote.join(" "));
-        let out = run_command(cmd, stdin, "ssh").await?;
+        let what = format!(
+            "`{}` on {}",
+            argv.first().map_or("", String::as_str),
+            self.describe()
+        );
+        let out = run_command(cmd, stdin, &what, bounds, Kill::Child).await?;
         // 255 is ssh's own failure: it did not reach the server, or did not trust it.
         if out.code == Some(255) {
             let why = last_lines(&out.stderr);
@@ -369,6 +393,11 @@ fn uuid_like() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BOUNDS: Bounds = Bounds {
+        deadline: std::time::Duration::from_secs(60),
+        max_output: 1024 * 1024,
+    };
 
     /// OpenSSH itself reads the private key we write and derives the public line we show.
     #[test]
@@ -422,7 +451,7 @@ mod tests {
         let argv = ["true".to_owned()];
 
         let err = target("own", Some(own.private_openssh()))
-            .run(&argv, None)
+            .run(&argv, None, BOUNDS)
             .await
             .unwrap_err();
         let Error::Transient(e) = &err else {
@@ -430,13 +459,112 @@ mod tests {
         };
         assert!(e.downcast_ref::<KeyRefused>().is_some(), "{e:#}");
         assert!(!format!("{e:#}").contains("PRIVATE"), "{e:#}");
-        target("installation", None).run(&argv, None).await.unwrap();
+        target("installation", None)
+            .run(&argv, None, BOUNDS)
+            .await
+            .unwrap();
 
         sshd.authorize(&own.public);
         let out = target("own", Some(own.private_openssh()))
-            .run(&argv, None)
+            .run(&argv, None, BOUNDS)
             .await
             .unwrap();
         assert_eq!(out.code, Some(0));
+    }
+
+    /// A server whose commands hang, or print without end, fails each command with a clear
+    /// error at its deadline or output cap, and our `ssh` for it is killed.
+    #[tokio::test]
+    async fn a_server_that_hangs_or_floods_fails_the_command_and_its_ssh_is_killed() {
+        use crate::host::{CommandLimits, Shell};
+        use testkit::sshd::Behaviour;
+        let key = testkit::sshd::ClientKey::generate();
+        let sshd =
+            testkit::sshd::Sshd::start_unruly(std::net::Ipv4Addr::new(127, 0, 36, 2), &key.public)
+                .await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = SshClient::new(key.private.clone(), dir.path().join("ssh")).unwrap();
+        let port = sshd.addr.port();
+        let target = client
+            .target(
+                "unruly",
+                &sshd.addr.ip().to_string(),
+                port,
+                "root",
+                None,
+                None,
+            )
+            .unwrap();
+        let shell = Shell::ssh(target).with_limits(CommandLimits {
+            quick: std::time::Duration::from_secs(3),
+            long: std::time::Duration::from_secs(3),
+            max_output: 64 * 1024,
+        });
+        let argv = ["echo".to_owned(), "hello".to_owned()];
+        assert_eq!(shell.check(&argv, None).await.unwrap(), b"hello\n");
+        let patience = std::time::Duration::from_secs(60);
+
+        sshd.behave(Behaviour::Hang);
+        let err = tokio::time::timeout(patience, shell.run(&argv, None))
+            .await
+            .expect("the command ends at its deadline")
+            .unwrap_err();
+        let expected = format!(
+            "`echo` on root@{}:{port} did not finish within 3 s",
+            sshd.addr.ip()
+        );
+        assert!(err.to_string().contains(&expected), "{err}");
+        // No `ssh` of ours to that server is left running.
+        let until = std::time::Instant::now() + patience;
+        while ssh_children_to(port) > 0 {
+            assert!(
+                std::time::Instant::now() < until,
+                "an ssh to {port} outlived its command"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+
+        sshd.behave(Behaviour::Flood);
+        let err = tokio::time::timeout(patience, shell.run(&argv, None))
+            .await
+            .expect("the command ends at its cap")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("printed more than 65536 bytes"),
+            "{err}"
+        );
+
+        sshd.behave(Behaviour::Obedient);
+        assert_eq!(shell.check(&argv, None).await.unwrap(), b"hello\n");
+    }
+
+    /// Live `ssh` processes that this process started for `port` (the background
+    /// connection, a daemon of its own, not counted).
+    fn ssh_children_to(port: u16) -> usize {
+        let me = std::process::id().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| {
+                let path = e.path();
+                let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+                    return false;
+                };
+                let Some((head, rest)) = stat.rsplit_once(')') else {
+                    return false;
+                };
+                let mut fields = rest.split_whitespace();
+                let (state, ppid) = (fields.next(), fields.next());
+                let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
+                head.ends_with("(ssh")
+                    && state != Some("Z")
+                    && ppid == Some(me.as_str())
+                    && cmdline
+                        .split(|b| *b == 0)
+                        .any(|arg| arg == port.to_string().as_bytes())
+            })
+            .count()
     }
 }

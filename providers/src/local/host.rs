@@ -1,5 +1,5 @@
 //! Postgres instances as server processes on this host: the `local` provider, and the embedded
-//! metadata database. Both are [`PgHost`] over [`Shell::Local`]; see [`crate::host`] for the
+//! metadata database. Both are [`PgHost`] over [`Shell::local`]; see [`crate::host`] for the
 //! layout under the root.
 
 use std::net::IpAddr;
@@ -27,6 +27,6 @@ impl PgHost {
             .iter()
             .map(|b| (b.major(), b.bin_dir().to_path_buf()))
             .collect();
-        PgHost::new(Shell::Local(run_as), root, listen, ports, versions)
+        PgHost::new(Shell::local(run_as), root, listen, ports, versions)
     }
 }
