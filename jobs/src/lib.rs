@@ -12,6 +12,7 @@
 //! * `instance`: Postgres instances: validation, operations, and their workflow steps.
 //! * `server`: the VM fleet: provision, drain, remove and scale servers on the clouds.
 //! * `secrets`: the [`Sealer`] that keeps secrets at rest (servers' SSH keys).
+//! * `tls`: the installation's certificate authority and instances' certificates.
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
@@ -59,6 +60,7 @@ pub mod secrets;
 pub mod server;
 pub mod system_check;
 pub mod telemetry;
+pub mod tls;
 pub mod user;
 pub mod workflow;
 

@@ -33,6 +33,7 @@ mod operation;
 mod page;
 pub use page::MAX_PAGE_SIZE;
 mod server;
+mod tls;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use futures::{Stream, StreamExt as _};
@@ -58,6 +59,7 @@ pub struct QueryRoot(
     instance::InstanceQuery,
     operation::OperationQuery,
     server::ServerQuery,
+    tls::TlsQuery,
 );
 
 /// Every mutation.

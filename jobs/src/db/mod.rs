@@ -10,12 +10,15 @@
 //! * `operations`, `operation_steps`: the user-visible record of every job and its timeline.
 //!   The job queue's own tables belong to apalis and are created by its setup, not by us.
 //! * `scaling_operations`, `cluster_events`, `server_metrics`: the fleet's history.
+//! * `certificate_authority`, `instance_certificates`: the CA that issues instances' TLS
+//!   certificates (its key sealed), and when each instance's certificate expires.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
 
 mod audit;
 mod backups;
+mod certificates;
 mod drills;
 mod instances;
 mod metrics;

@@ -180,6 +180,17 @@ export type BackupStatus =
   /** In the repository. */
   | 'SUCCEEDED';
 
+/**
+ * The installation's certificate authority. Every `LOCAL` and `SERVER` instance serves a
+ * certificate it issued; save its `pem` where a connection string's `sslrootcert` names it
+ * (`toygres-ca.crt`) to connect with `sslmode=verify-full`.
+ */
+export type CertificateAuthority = {
+  __typename?: 'CertificateAuthority';
+  /** The CA's certificate, PEM. */
+  pem: Scalars['String']['output'];
+};
+
 /** A cloud that rents us servers. */
 export type CloudProvider =
   /** DigitalOcean. */
@@ -367,7 +378,9 @@ export type Instance = {
   backupsRetainedUntil: Maybe<Scalars['DateTime']['output']>;
   /**
    * `postgresql://user:password@host:port/database`. The password is included for admins
-   * and operators of the project, and left out for viewers.
+   * and operators of the project, and left out for viewers. Local and server instances
+   * add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
+   * as `toygres-ca.crt` where the client runs (or change the path).
    */
   connectionString: Maybe<Scalars['String']['output']>;
   /** When it was created. */
@@ -1312,6 +1325,8 @@ export type QueryRoot = {
    * them with `projectId`; site admins see everything, entries of no project included.
    */
   auditLog: AuditEntryConnection;
+  /** The certificate authority that issues instances' certificates. Any signed-in caller. */
+  certificateAuthority: CertificateAuthority;
   /** Fleet events the caller may see (and the cluster's own), newest first. */
   clusterEvents: ClusterEventConnection;
   /**
