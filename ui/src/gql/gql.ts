@@ -102,6 +102,7 @@ type Documents = {
     "\n  mutation RunRestoreDrill($instanceId: ID!) {\n    runRestoreDrill(instanceId: $instanceId) {\n      id\n      kind\n      status\n    }\n  }\n": typeof types.RunRestoreDrillDocument,
     "\n  query RestoreDrillPolicy($projectId: ID) {\n    restoreDrillPolicy(projectId: $projectId) {\n      projectId\n      schedule\n    }\n  }\n": typeof types.RestoreDrillPolicyDocument,
     "\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n": typeof types.SetRestoreDrillPolicyDocument,
+    "\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n": typeof types.CertificateAuthorityDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": types.LoginDocument,
@@ -192,6 +193,7 @@ const documents: Documents = {
     "\n  mutation RunRestoreDrill($instanceId: ID!) {\n    runRestoreDrill(instanceId: $instanceId) {\n      id\n      kind\n      status\n    }\n  }\n": types.RunRestoreDrillDocument,
     "\n  query RestoreDrillPolicy($projectId: ID) {\n    restoreDrillPolicy(projectId: $projectId) {\n      projectId\n      schedule\n    }\n  }\n": types.RestoreDrillPolicyDocument,
     "\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n": types.SetRestoreDrillPolicyDocument,
+    "\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n": types.CertificateAuthorityDocument,
 };
 
 /**
@@ -560,6 +562,10 @@ export function graphql(source: "\n  query RestoreDrillPolicy($projectId: ID) {\
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n"): (typeof documents)["\n  mutation SetRestoreDrillPolicy($projectId: ID, $schedule: String!) {\n    setRestoreDrillPolicy(projectId: $projectId, schedule: $schedule) {\n      projectId\n      schedule\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n"): (typeof documents)["\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1254,3 +1254,11 @@ export const SetRestoreDrillPolicyMutation = graphql(`
     }
   }
 `);
+
+export const CertificateAuthorityQuery = graphql(`
+  query CertificateAuthority {
+    certificateAuthority {
+      pem
+    }
+  }
+`);
