@@ -204,6 +204,9 @@ async fn run(
     let fleet = Arc::new(cfg.fleet(&db_cfg.data_dir, Arc::new(master.clone()))?);
     let kubernetes = cfg.kubernetes().await?;
     let backup = backup_repository(&db, &master, db_cfg, cfg).await?;
+    // Made here, by whichever process starts first, so that the API can hand the CA out
+    // before any worker has run.
+    let tls = Arc::new(jobs::tls::Authority::ensure(&db, &master).await?);
 
     let mut tasks = tokio::task::JoinSet::new();
     if cfg.role.runs_api() {
@@ -267,6 +270,7 @@ async fn run(
             fleet: fleet.clone(),
             backup: backup.clone(),
             kubernetes: kubernetes.clone(),
+            tls: tls.clone(),
             failpoint: cfg.failpoint.clone(),
         };
         tokio::spawn(jobs::health::run(

@@ -58,10 +58,7 @@ fn succeeded_backups(inst: &Value) -> Vec<Value> {
 }
 
 async fn connection_string(t: &Toygres, token: &str, id: &str) -> String {
-    t.instance(token, id, "connectionString").await["connectionString"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    t.connection_string(token, id).await
 }
 
 /// Send `mutation`, whose field `field` answers an operation; the operation's id.

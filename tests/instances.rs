@@ -36,6 +36,50 @@ fn instance_dirs(data: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A local instance serves TLS with a certificate of the installation's CA: `psql` with the
+/// connection string (`sslmode=verify-full`) and the CA from `certificateAuthority { pem }`
+/// connects over TLS; with another installation's CA it refuses the certificate.
+#[tokio::test]
+async fn psql_connects_to_a_local_instance_over_tls_verified_against_the_ca() {
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", &[]).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "sealed").await;
+    let op = t.wait_operation(&token, &op).await;
+    assert_eq!(op["status"], "SUCCEEDED", "{op}");
+    let cs = t.connection_string(&token, &id).await;
+    assert!(cs.contains("?sslmode=verify-full&sslrootcert="), "{cs}");
+    let psql = |cs: &str| {
+        let bins = providers::local::PgBinaries::discover(None).unwrap();
+        std::process::Command::new(bins.bin_dir().join("psql"))
+            .arg(cs)
+            .args(["-X", "-A", "-t", "-c"])
+            .arg("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    let out = psql(&cs);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "t");
+
+    let stranger = dir.path().join("stranger-ca.crt");
+    let other = jobs::tls::Authority::ephemeral().unwrap();
+    std::fs::write(&stranger, other.pem()).unwrap();
+    let at = cs.find("sslrootcert=").unwrap();
+    let out = psql(&format!("{}sslrootcert={}", &cs[..at], stranger.display()));
+    assert!(!out.status.success(), "another CA's certificate is refused");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("certificate verify failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Instance servers, the embedded metadata server and what they run start with a clean
 /// environment: nothing of the control plane's (tokens, keys, `DATABASE_URL`) reaches them.
 #[tokio::test]
@@ -111,10 +155,7 @@ async fn an_instance_is_created_watched_connected_to_stopped_started_restarted_a
     assert_eq!(seen[0].0, "CREATING", "{seen:?}");
     assert!(seen.iter().any(|(s, _)| s == "RUNNING"), "{seen:?}");
 
-    let cs = t.instance(&token, &id, "connectionString").await["connectionString"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let cs = t.connection_string(&token, &id).await;
     assert!(cs.starts_with("postgresql://app:"), "{cs}");
     assert_eq!(connect_and_query(&cs).await.unwrap(), 42);
     let wrong = cs.replacen("postgresql://app:", "postgresql://app:x", 1);
@@ -214,10 +255,7 @@ async fn a_control_plane_killed_at_any_step_of_a_create_finishes_it_after_a_rest
             "{step}: no stray copy: {:?}",
             instance_dirs(&data)
         );
-        let cs = t.instance(&token, &id, "connectionString").await["connectionString"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let cs = t.connection_string(&token, &id).await;
         assert_eq!(connect_and_query(&cs).await.unwrap(), 42, "{step}");
     }
 }
@@ -311,9 +349,6 @@ async fn an_instance_killed_behind_our_back_goes_unhealthy_and_comes_back() {
         .wait_operation(&token, recover["id"].as_str().unwrap())
         .await;
     assert_eq!(op["status"], "SUCCEEDED", "{op}");
-    let cs = t.instance(&token, &id, "connectionString").await["connectionString"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let cs = t.connection_string(&token, &id).await;
     assert_eq!(connect_and_query(&cs).await.unwrap(), 42);
 }

@@ -122,10 +122,7 @@ async fn create_on(t: &Toygres, token: &str, name: &str, server: Option<&str>) -
 }
 
 async fn connection_string(t: &Toygres, token: &str, id: &str) -> String {
-    t.instance(token, id, "connectionString").await["connectionString"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    t.connection_string(token, id).await
 }
 
 /// What a client that writes throughout saw: the ids it committed, and its longest gap
@@ -557,6 +554,100 @@ async fn a_control_plane_killed_mid_move_finishes_it_after_a_restart_with_one_pr
             .unwrap();
         c.close().await.unwrap();
     }
+    drop((a, b));
+}
+
+/// Server instances take no plain-text connection over the network: a client that checks the
+/// certificate against the installation's CA (as the connection string says) gets TLS, one
+/// asking for no TLS is refused by `pg_hba.conf`. A move's copy streams from the primary over
+/// TLS: the primary's walsender for it runs in a TLS session (seen with the control plane
+/// stopped mid-move, while the copy catches up), and after the move the new primary serves
+/// TLS with a certificate naming its own server.
+#[tokio::test]
+async fn a_server_instance_refuses_connections_without_tls_and_a_move_replicates_over_tls() {
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(Ipv4Addr::new(127, 0, 33, 1), Some(&key.public), None).await;
+    let b = Sshd::start_on(Ipv4Addr::new(127, 0, 33, 2), Some(&key.public), None).await;
+    let root = server_root();
+    let dir = scratch();
+    let base = env(&key, root.path());
+    let t = serve(dir.path(), "setup", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let servers = [
+        register(&t, &token, "alpha", &a, 4.0).await,
+        register(&t, &token, "beta", &b, 4.0).await,
+    ];
+    let id = create_on(&t, &token, "sealed", Some(&servers[0])).await;
+    let url = connection_string(&t, &token, &id).await;
+    assert!(url.contains("sslmode=verify-full"), "{url}");
+    let ssl = |url: String| async move {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let ssl: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        c.close().await.unwrap();
+        ssl
+    };
+    assert!(ssl(url.clone()).await, "the session is TLS");
+    let plain = format!("{}?sslmode=disable", url.split('?').next().unwrap());
+    let refused = sqlx::PgConnection::connect(&plain)
+        .await
+        .expect_err("a connection without TLS is refused")
+        .to_string();
+    assert!(
+        refused.contains("pg_hba.conf rejects connection") && refused.contains("no encryption"),
+        "{refused}"
+    );
+    let inst = t.instance(&token, &id, "version port").await;
+    let (major, port) = (
+        inst["version"].as_i64().unwrap(),
+        inst["port"].as_i64().unwrap(),
+    );
+    drop(t);
+
+    // Stop the control plane once the copy streams, and look at the primary's walsender.
+    let mut crashing = base.clone();
+    crashing.push(("TOYGRES_FAILPOINT", "move_instance:catch_up".to_owned()));
+    let mut t = serve(dir.path(), "crashing", &common::borrowed(&crashing)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let op = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!, $s: ID) { moveInstance(id: $id, serverId: $s) { id } }",
+        json!({"id": id, "s": servers[1]}),
+    )
+    .await["moveInstance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!t.wait_exit().await.success(), "the failpoint crashed it");
+    drop(t);
+    let source = server_dir(root.path(), &servers[0])
+        .join("instances")
+        .join(format!("tg-{}", &id.replace('-', "")[20..]));
+    let streaming = "SELECT coalesce(pg_catalog.bool_and(s.ssl)::text, 'none') \
+                     FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) \
+                     WHERE r.application_name = 'toygres_copy'";
+    let deadline = Instant::now() + PATIENCE;
+    let mut seen = as_superuser(&source, major, port, streaming);
+    while seen == "none" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        seen = as_superuser(&source, major, port, streaming);
+    }
+    assert_eq!(seen, "true", "the copy streams over TLS");
+
+    let t = serve(dir.path(), "restarted", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let status = t.wait_operation(&token, &op).await;
+    assert_eq!(status["status"], "SUCCEEDED", "{status}");
+    let url = connection_string(&t, &token, &id).await;
+    assert!(url.contains("@127.0.33.2:"), "{url}");
+    assert!(
+        ssl(url).await,
+        "the new primary serves TLS for its own address"
+    );
     drop((a, b));
 }
 
@@ -1217,9 +1308,11 @@ async fn a_tenants_shadowing_functions_never_run_in_the_control_planes_sessions(
             .unwrap();
     }
     c.close().await.unwrap();
-    let (base, tail) = url.rsplit_once('/').unwrap();
-    assert!(tail.starts_with(&database), "{url}");
-    let postgres_db = format!("{base}/postgres{}", &tail[database.len()..]);
+    // The query (TLS settings) may hold slashes of its own: the database is before it.
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (base, tail) = path.rsplit_once('/').unwrap();
+    assert_eq!(tail, database, "{url}");
+    let postgres_db = format!("{base}/postgres?{query}");
     let mut c = sqlx::PgConnection::connect(&postgres_db).await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(plant_traps("public")))
         .execute(&mut c)

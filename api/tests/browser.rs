@@ -32,14 +32,19 @@ async fn instance(s: &common::Server, token: &str) -> String {
     let (_, body) = s
         .gql(
             Some(token),
-            "query($id: ID!) { instance(id: $id) { connectionString } }",
+            "query($id: ID!) { instance(id: $id) { connectionString } certificateAuthority { pem } }",
             json!({"id": id}),
         )
         .await;
     let url = body["data"]["instance"]["connectionString"]
         .as_str()
         .unwrap();
+    // The connection string names the CA's file; a client holding it in memory gives it so.
+    let ca = body["data"]["certificateAuthority"]["pem"]
+        .as_str()
+        .unwrap();
     let opts: PgConnectOptions = url.parse().unwrap();
+    let opts = opts.ssl_root_cert_from_pem(ca.as_bytes().to_vec());
     let mut conn = sqlx::PgConnection::connect_with(&opts.disable_statement_logging())
         .await
         .unwrap();

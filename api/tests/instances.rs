@@ -221,6 +221,25 @@ async fn ids_that_do_not_exist_are_not_found_and_malformed_ones_invalid(
     assert_eq!(body["data"]["instance"], Value::Null);
 }
 
+/// The CA that instances' certificates chain to is given to every signed-in caller, a viewer
+/// of another project too, and to no anonymous one.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn any_signed_in_caller_gets_the_certificate_authority_and_anonymous_ones_do_not(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let q = "{ certificateAuthority { pem } }";
+    let (_, body) = s.gql(Some(&s.token(s.users.outsider)), q, json!({})).await;
+    let pem = body["data"]["certificateAuthority"]["pem"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    assert!(!pem.contains("PRIVATE KEY"), "{pem}");
+    let (_, body) = s.gql(None, q, json!({})).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}
+
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn viewers_read_but_do_not_change_or_see_passwords(_p: PgPoolOptions, c: PgConnectOptions) {
     let s = start(c, Options::default()).await;
@@ -247,14 +266,14 @@ async fn viewers_read_but_do_not_change_or_see_passwords(_p: PgPoolOptions, c: P
     let (_, body) = s.gql(Some(&viewer), q, json!({"id": id})).await;
     assert_eq!(
         body["data"]["instance"]["connectionString"],
-        "postgresql://app@127.0.0.1:15999/app"
+        "postgresql://app@127.0.0.1:15999/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
     );
     let (_, body) = s
         .gql(Some(&s.token(s.users.operator)), q, json!({"id": id}))
         .await;
     assert_eq!(
         body["data"]["instance"]["connectionString"],
-        "postgresql://app:a-secret-password-1@127.0.0.1:15999/app"
+        "postgresql://app:a-secret-password-1@127.0.0.1:15999/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
     );
     for mutation in ["deleteInstance", "stopInstance", "restartInstance"] {
         let (_, body) = s

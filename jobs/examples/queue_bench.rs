@@ -72,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     };
     let start = Instant::now();
     let workers = tokio::spawn(jobs::engine::run_workers(cx, config, shutdown.clone()));

@@ -105,9 +105,10 @@ pub struct RowSet {
 pub struct Browser(PgConnection);
 
 impl Browser {
-    /// Connect to `inst` as its own role.
-    pub async fn connect(inst: &Instance, password: &str) -> Result<Self> {
-        connect(inst, password).await.map(Self)
+    /// Connect to `inst` as its own role, checking its certificate against the CA `ca`
+    /// (PEM; see [`crate::tls::client_options`]).
+    pub async fn connect(inst: &Instance, password: &str, ca: &str) -> Result<Self> {
+        connect(inst, password, ca).await.map(Self)
     }
 
     /// See [`tables`].
@@ -137,8 +138,8 @@ impl Browser {
     }
 }
 
-/// Connect to `inst` as its own role.
-pub async fn connect(inst: &Instance, password: &str) -> Result<PgConnection> {
+/// Connect to `inst` as its own role, checking its certificate against the CA `ca` (PEM).
+pub async fn connect(inst: &Instance, password: &str, ca: &str) -> Result<PgConnection> {
     let (Some(host), Some(port)) = (
         inst.host.as_deref(),
         inst.port.and_then(|p| u16::try_from(p).ok()),
@@ -156,6 +157,7 @@ pub async fn connect(inst: &Instance, password: &str) -> Result<PgConnection> {
         .database(&inst.database_name)
         .application_name("toygres-browser")
         .disable_statement_logging();
+    let opts = crate::tls::client_options(opts, inst, ca);
     tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&opts))
         .await
         .map_err(|_| Error::Conflict(format!("instance {} did not answer", inst.name)))?

@@ -64,5 +64,6 @@ pub(crate) fn context(db: &Db) -> Context {
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(crate::tls::Authority::ephemeral().expect("a CA in memory")),
     }
 }

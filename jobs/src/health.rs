@@ -107,6 +107,8 @@ impl crate::leader::Duty for Sweeper {
     }
 
     async fn tick(&mut self) -> Result<()> {
+        // Before the checks, which expect every local and server instance to serve TLS.
+        crate::tls::renew_due(&self.cx).await?;
         sweep(
             &self.cx,
             &self.config,
@@ -150,7 +152,15 @@ async fn sweep(
                 // Instances that archive their WAL get a heartbeat commit and an archiver
                 // reading with their check (see `backup`).
                 let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
-                let (check, probe) = check(&inst, &password, config, connections, archives).await;
+                let (check, probe) = check(
+                    &inst,
+                    &password,
+                    config,
+                    connections,
+                    archives,
+                    cx.tls.pem(),
+                )
+                .await;
                 let gone = !check.healthy
                     && config.auto_restart
                     && process_gone(&inst, cx, config.host_timeout).await;
@@ -203,6 +213,7 @@ pub(crate) async fn check_at(
     address: &str,
     port: u16,
     password: &str,
+    ca: &str,
 ) -> HealthCheck {
     let at = Instance {
         host: Some(address.to_owned()),
@@ -215,6 +226,7 @@ pub(crate) async fn check_at(
         &HealthConfig::default(),
         &Pool::default(),
         false,
+        ca,
     )
     .await
     .0
@@ -251,6 +263,7 @@ async fn check(
     config: &HealthConfig,
     connections: &Pool,
     archives: bool,
+    ca: &str,
 ) -> (HealthCheck, Option<ArchiveProbe>) {
     let checked_at = chrono::Utc::now();
     let cached = connections.lock().await.remove(&inst.id);
@@ -260,7 +273,7 @@ async fn check(
     };
     if outcome.is_err() {
         // A cached connection may have died with a restart; try once afresh.
-        outcome = match connect(inst, password, config.timeout).await {
+        outcome = match connect(inst, password, config.timeout, ca).await {
             Ok(conn) => query(conn, config.timeout).await,
             Err(e) => Err(e),
         };
@@ -337,6 +350,7 @@ async fn connect(
     inst: &Instance,
     password: &str,
     timeout: Duration,
+    ca: &str,
 ) -> Result<PgConnection, String> {
     let (Some(host), Some(port)) = (
         inst.host.as_deref(),
@@ -353,6 +367,7 @@ async fn connect(
         .application_name("toygres-health")
         .options([providers::login::PINNED_SEARCH_PATH])
         .disable_statement_logging();
+    let opts = crate::tls::client_options(opts, inst, ca);
     match tokio::time::timeout(timeout, PgConnection::connect_with(&opts)).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(format!("connect: {e}")),

@@ -14,6 +14,7 @@
 //! * `quota`: project quotas, checked in the transaction that records what they count.
 //! * `secrets`: the [`MasterKey`] and [`Sealer`] that keep secrets at rest (servers' SSH keys,
 //!   instance and replication passwords).
+//! * `tls`: the installation's certificate authority and instances' certificates.
 //! * `health`: the health sweep that checks every running instance.
 //! * `metrics`: the sampler of cluster CPU and memory.
 //! * `leader`: one process at a time for periodic housekeeping.
@@ -62,6 +63,7 @@ pub mod secrets;
 pub mod server;
 pub mod system_check;
 pub mod telemetry;
+pub mod tls;
 pub mod user;
 pub mod workflow;
 

@@ -129,6 +129,8 @@ pub struct Context {
     pub backup: Option<Arc<providers::host::backup::Repository>>,
     /// The Kubernetes provider, when configured.
     pub kubernetes: Option<Arc<providers::kubernetes::Kubernetes>>,
+    /// The installation's certificate authority, which issues instances' certificates.
+    pub tls: Arc<crate::tls::Authority>,
     /// A crash to inject, for crash tests: `kind:step` aborts the process right after an
     /// operation of `kind` has recorded that it entered `step`. `None` in production.
     pub failpoint: Option<String>,

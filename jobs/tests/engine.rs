@@ -59,6 +59,7 @@ fn spawn_workers(
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     };
     (
         tokio::spawn(jobs::engine::run_workers(cx, config, shutdown.clone())),
@@ -284,6 +285,7 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     };
     jobs::engine::run(op.id, true, &cx).await.unwrap();
     assert_eq!(db.operation(op.id).await.unwrap(), done);

@@ -100,6 +100,7 @@ async fn setup_with(
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     };
     Setup {
         db,

@@ -9,6 +9,7 @@ use jobs::operation::OperationStatus;
 use jobs::queue::{self, WorkerConfig};
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::{Context, RetryPolicy};
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +36,7 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     };
     (db, cx, shutdown)
 }
@@ -169,6 +171,131 @@ async fn an_orphan_data_directory_is_reported_and_kept(_p: PgPoolOptions, c: PgC
     }
     stop.cancel();
     assert!(stray.join("PG_VERSION").exists(), "nothing was deleted");
+}
+
+/// The certificate a server at `port` on this host serves, PEM, as `openssl s_client` sees it
+/// after PostgreSQL's TLS negotiation.
+fn served_certificate(port: u16) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-starttls", "postgres", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let start = text
+        .find("-----BEGIN CERTIFICATE-----")
+        .unwrap_or_else(|| panic!("no certificate: {text}"));
+    let end = text.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----".len();
+    text[start..end].to_owned()
+}
+
+/// The health sweep's renewal gives a certificate near its expiry, and an instance that has
+/// none (made before instances served TLS, so started without it), a new one, which the
+/// running server serves after a reload: same process, new certificate, TLS verified against
+/// the CA.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn certificates_near_expiry_or_missing_are_renewed_and_served_without_a_restart(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let (db, cx, stop) = setup(c).await;
+    start_workers(&cx, &stop);
+    let input = CreateInstance {
+        name: "renewed".into(),
+        ..CreateInstance::default()
+    };
+    let (inst, op) = instance::create(
+        &db,
+        &input,
+        &local_offer(cx.local.versions()),
+        DEFAULT_PROJECT_ID,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        wait_final(&db, op.id).await.status,
+        OperationStatus::Succeeded
+    );
+    let inst = db.instance(inst.id).await.unwrap();
+    let (name, port) = (
+        inst.resource_name(),
+        u16::try_from(inst.port.unwrap()).unwrap(),
+    );
+    let major = u32::try_from(inst.pg_version).unwrap();
+    let dir = cx.local.instance_dir(&name);
+    let pid = cx.local.running_pid(&name).await.unwrap();
+    let first = served_certificate(port);
+    assert_eq!(
+        first.trim(),
+        std::fs::read_to_string(dir.join("server.crt"))
+            .unwrap()
+            .trim()
+    );
+
+    // Near its expiry: renewed, and served by the same process.
+    sqlx::query("UPDATE instance_certificates SET not_after = now() + interval '1 day'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    jobs::tls::renew_due(&cx).await.unwrap();
+    let expiry = db.certificate_expiry(inst.id).await.unwrap().unwrap();
+    assert!(
+        expiry > chrono::Utc::now() + chrono::Duration::days(89),
+        "{expiry}"
+    );
+    let second = served_certificate(port);
+    assert_ne!(second, first, "the new certificate is served");
+    assert_eq!(
+        cx.local.running_pid(&name).await.unwrap(),
+        pid,
+        "no restart"
+    );
+
+    // As if made before TLS: no certificate, started without TLS.
+    cx.local
+        .psql(&name, major, port, "ALTER SYSTEM RESET ssl;", None)
+        .await
+        .unwrap();
+    cx.local.ensure_stopped(&name).await.unwrap();
+    std::fs::remove_file(dir.join("server.crt")).unwrap();
+    std::fs::remove_file(dir.join("server.key")).unwrap();
+    sqlx::query("DELETE FROM instance_certificates")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    cx.local
+        .ensure_running(&name, major, port, None)
+        .await
+        .unwrap();
+    let pid = cx.local.running_pid(&name).await.unwrap();
+    jobs::tls::renew_due(&cx).await.unwrap();
+    assert!(db.certificate_expiry(inst.id).await.unwrap().is_some());
+    assert_eq!(
+        cx.local.running_pid(&name).await.unwrap(),
+        pid,
+        "no restart"
+    );
+    let password = db.instance_password(inst.id).await.unwrap();
+    let opts = jobs::tls::client_options(
+        PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(port)
+            .username(&inst.username)
+            .password(&password)
+            .database(&inst.database_name),
+        &inst,
+        cx.tls.pem(),
+    );
+    let mut conn = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(ssl);
+    drop(conn);
+    cx.local.remove(&name).await.unwrap();
 }
 
 fn local_offer(local_versions: Vec<u32>) -> instance::Offer {

@@ -66,6 +66,7 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
         backup: None,
         kubernetes: Some(Arc::new(k8s)),
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     };
     let config = WorkerConfig {
         poll_interval: Duration::from_millis(50),

@@ -30,6 +30,7 @@ async fn context(connect: PgConnectOptions) -> Context {
         backup: None,
         kubernetes: None,
         failpoint: None,
+        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
     }
 }
 

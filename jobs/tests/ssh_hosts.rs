@@ -53,13 +53,16 @@ fn host(client: &SshClient, sshd: &Sshd, key: Option<&str>, root: &Path) -> (PgH
     )
 }
 
-async fn connect(ip: &str, port: u16, password: &str) -> sqlx::PgConnection {
+/// Connect as `app` over TLS, checking the certificate against `ca` (PEM) for `ip`.
+async fn connect(ip: &str, port: u16, password: &str, ca: &str) -> sqlx::PgConnection {
     let opts = sqlx::postgres::PgConnectOptions::new()
         .host(ip)
         .port(port)
         .username("app")
         .password(password)
-        .database("app");
+        .database("app")
+        .ssl_mode(sqlx::postgres::PgSslMode::VerifyFull)
+        .ssl_root_cert_from_pem(ca.as_bytes().to_vec());
     sqlx::PgConnection::connect_with(&opts).await.unwrap()
 }
 
@@ -92,6 +95,11 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
     let major = *ha.versions().last().unwrap();
     let name = "tg-sshtest0001";
     ha.ensure_data_dir(name, major).await.unwrap();
+    let ca = jobs::tls::Authority::ephemeral().unwrap();
+    let cert = ca.issue(&["127.0.10.1".to_owned()]).unwrap();
+    ha.install_certificate(name, &cert.certificate, &cert.key)
+        .await
+        .unwrap();
     ha.ensure_running(name, major, 20001, None).await.unwrap();
     // Idempotent: a second start finds it running.
     ha.ensure_running(name, major, 20001, None).await.unwrap();
@@ -102,7 +110,20 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
     };
     ha.ensure_login(name, major, 20001, &login).await.unwrap();
     ha.ensure_login(name, major, 20001, &login).await.unwrap();
-    let mut conn = connect("127.0.10.1", 20001, login.password).await;
+    let mut conn = connect("127.0.10.1", 20001, login.password, ca.pem()).await;
+    // Over the network, nothing without TLS.
+    let plain = sqlx::postgres::PgConnectOptions::new()
+        .host("127.0.10.1")
+        .port(20001)
+        .username("app")
+        .password(login.password)
+        .database("app")
+        .ssl_mode(sqlx::postgres::PgSslMode::Disable);
+    let refused = sqlx::PgConnection::connect_with(&plain)
+        .await
+        .expect_err("a connection without TLS is refused")
+        .to_string();
+    assert!(refused.contains("no encryption"), "{refused}");
     sqlx::query("CREATE TABLE t (id int primary key)")
         .execute(&mut conn)
         .await
@@ -120,8 +141,13 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
         address: "127.0.10.1".into(),
         port: 20001,
         password: "repl-pass-123456".into(),
+        ca: ca.pem().to_owned(),
     };
     hb.ensure_standby(name, major, &upstream).await.unwrap();
+    let cert = ca.issue(&["127.0.10.2".to_owned()]).unwrap();
+    hb.install_certificate(name, &cert.certificate, &cert.key)
+        .await
+        .unwrap();
     hb.ensure_running(name, major, 20001, None).await.unwrap();
     sqlx::query("INSERT INTO t SELECT generate_series(1001, 2000)")
         .execute(&mut conn)
@@ -139,7 +165,7 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
         .await
         .unwrap();
     hb.forget_upstream(name, major, 20001).await.unwrap();
-    let mut conn = connect("127.0.10.2", 20001, login.password).await;
+    let mut conn = connect("127.0.10.2", 20001, login.password, ca.pem()).await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
         .fetch_one(&mut conn)
         .await

@@ -391,6 +391,34 @@ impl Toygres {
         body["data"]["instance"].clone()
     }
 
+    /// The instance's connection string, usable as a client would use it: the CA from
+    /// `certificateAuthority { pem }` saved beside this process's log, where its
+    /// `sslrootcert` names it.
+    pub async fn connection_string(&self, token: &str, id: &str) -> String {
+        let (_, body) = self
+            .gql(
+                Some(token),
+                "query($id: ID!) { instance(id: $id) { connectionString } certificateAuthority { pem } }",
+                json!({"id": id}),
+            )
+            .await;
+        let cs = body["data"]["instance"]["connectionString"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no connection string: {body}"));
+        let ca = self.log.with_file_name("toygres-ca.crt");
+        std::fs::write(
+            &ca,
+            body["data"]["certificateAuthority"]["pem"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        cs.replace(
+            "sslrootcert=toygres-ca.crt",
+            &format!("sslrootcert={}", ca.display()),
+        )
+    }
+
     /// Run an instance mutation (`stopInstance`, …) and return its operation id.
     pub async fn instance_op(&self, token: &str, mutation: &str, id: &str) -> String {
         let (_, body) = self

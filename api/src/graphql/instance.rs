@@ -309,7 +309,9 @@ impl InstanceNode {
         self.0.port
     }
     /// `postgresql://user:password@host:port/database`. The password is included for admins
-    /// and operators of the project, and left out for viewers.
+    /// and operators of the project, and left out for viewers. Local and server instances
+    /// add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
+    /// as `toygres-ca.crt` where the client runs (or change the path).
     async fn connection_string(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let me = caller(ctx)?;
         if me.role_in(self.0.project_id).is_some_and(|r| r.can_write()) {
@@ -887,7 +889,8 @@ async fn browse(
     }
     let db = &api(ctx)?.db;
     let password = db.instance_password(instance.id).await.or_gql()?;
-    jobs::browser::Browser::connect(instance, &password)
+    let ca = super::tls::certificate_authority_pem(db).await?;
+    jobs::browser::Browser::connect(instance, &password, &ca)
         .await
         .or_gql()
 }

@@ -35,6 +35,7 @@ mod page;
 pub use page::MAX_PAGE_SIZE;
 mod quota;
 mod server;
+mod tls;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use futures::{Stream, StreamExt as _};
@@ -60,6 +61,7 @@ pub struct QueryRoot(
     instance::InstanceQuery,
     operation::OperationQuery,
     server::ServerQuery,
+    tls::TlsQuery,
 );
 
 /// Every mutation.

@@ -153,6 +153,12 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
         None => Keys::from_secret(SECRET, options.token_ttl).unwrap(),
     });
     keys.follow(db.clone(), &bus);
+    // The installation's CA, as the binary makes it at start, sealed with a throwaway key.
+    let tls = Arc::new(
+        jobs::tls::Authority::ensure(&db, &api::MasterKey::from_bytes(&[7; 32]).unwrap())
+            .await
+            .unwrap(),
+    );
     let state = AppState::new(
         ApiContext {
             db: db.clone(),
@@ -201,6 +207,7 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
             backup: None,
             kubernetes: options.kubernetes.clone(),
             failpoint: None,
+            tls: tls.clone(),
         };
         let config = jobs::queue::WorkerConfig {
             poll_interval: Duration::from_millis(50),

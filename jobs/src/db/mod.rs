@@ -14,12 +14,15 @@
 //!   passwords, sealed with the master key (the [`Sealer`] this handle holds), apart from the
 //!   announced rows.
 //! * `project_quotas`: a project's own limits; without a row, the installation's defaults.
+//! * `certificate_authority`, `instance_certificates`: the CA that issues instances' TLS
+//!   certificates (its key sealed), and when each instance's certificate expires.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.
 
 mod audit;
 mod backups;
+mod certificates;
 mod drills;
 mod instances;
 mod metrics;

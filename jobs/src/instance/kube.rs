@@ -167,8 +167,14 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
                 Error::Other(anyhow::anyhow!("the load balancer has no address yet"))
             })?;
             let password = cx.db.instance_password(id).await?;
-            let check =
-                crate::health::check_at(inst, &endpoint.address, endpoint.port, &password).await;
+            let check = crate::health::check_at(
+                inst,
+                &endpoint.address,
+                endpoint.port,
+                &password,
+                cx.tls.pem(),
+            )
+            .await;
             cx.db
                 .mark_instance_running(id, &endpoint.address, Some(endpoint.port), &check)
                 .await?;

@@ -132,6 +132,8 @@ pub const DEFAULT_STORAGE_GB: i32 = 10;
 pub const MAX_STORAGE_GB: i32 = 16384;
 /// The role and database a new instance gets when none is named.
 pub const DEFAULT_USERNAME: &str = "app";
+/// The file a connection string's `sslrootcert` names: where a client saves the CA.
+pub const CA_FILE_NAME: &str = "toygres-ca.crt";
 
 /// An instance's id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
@@ -318,7 +320,11 @@ impl Instance {
     }
 
     /// `postgresql://user[:password]@host:port/database`, once it has an address. The
-    /// password is included only when given.
+    /// password is included only when given. Local and server instances serve TLS with a
+    /// certificate of the installation's CA, so theirs end in
+    /// `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: libpq checks the certificate against
+    /// the CA saved (from `certificateAuthority { pem }`) as `toygres-ca.crt` in the client's
+    /// working directory (or wherever the client changes `sslrootcert` to).
     pub fn connection_string(&self, password: Option<&str>) -> Option<String> {
         let (host, port) = (self.host.as_deref()?, self.port?);
         let auth = match password {
@@ -330,8 +336,14 @@ impl Instance {
         } else {
             host.to_owned()
         };
+        let tls = match self.provider {
+            Provider::Local | Provider::Server => {
+                format!("?sslmode=verify-full&sslrootcert={CA_FILE_NAME}")
+            }
+            Provider::Kubernetes => String::new(),
+        };
         Some(format!(
-            "postgresql://{auth}@{host}:{port}/{}",
+            "postgresql://{auth}@{host}:{port}/{}{tls}",
             percent_encode(&self.database_name)
         ))
     }
@@ -1130,11 +1142,11 @@ mod tests {
         };
         assert_eq!(
             inst.connection_string(Some("p@ss:w/rd")).unwrap(),
-            "postgresql://app:p%40ss%3Aw%2Frd@127.0.0.1:15432/app"
+            "postgresql://app:p%40ss%3Aw%2Frd@127.0.0.1:15432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
         );
         assert_eq!(
             inst.connection_string(None).unwrap(),
-            "postgresql://app@127.0.0.1:15432/app"
+            "postgresql://app@127.0.0.1:15432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
         );
         assert!(inst.resource_name().starts_with("tg-"));
         assert_eq!(

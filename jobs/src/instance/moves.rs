@@ -6,7 +6,9 @@
 //! ```
 //! * `prepare`: a port on the target, a password for the replication role on the source.
 //! * `copy_data`: a base backup of the source into a new data directory on the target, WAL
-//!   streamed alongside; `start_copy` starts it as a hot standby streaming from the source.
+//!   streamed alongside; `start_copy` gives it a certificate of its own and starts it as a hot
+//!   standby streaming from the source. Both connections to the source are TLS, checked
+//!   against the installation's CA (`sslmode=verify-full`).
 //! * `catch_up`: wait until the standby trails the primary by less than [`CATCH_UP_BYTES`].
 //!   The instance serves writes all along.
 //! * `stop_source`: **writes stop** (recorded): the source's fast shutdown rolls back open
@@ -164,10 +166,13 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                     .move_replicator_password(m.id)
                     .await?
                     .unwrap_or_default(),
+                ca: cx.tls.pem().to_owned(),
             };
             e.target.ensure_standby(&name, major, &upstream).await?;
         }
         MoveStep::StartCopy => {
+            // The copy came with the source's certificate; it gets one naming its own host.
+            crate::tls::install(inst, &e.target, cx).await?;
             match e
                 .target
                 .ensure_running(

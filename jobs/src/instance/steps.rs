@@ -14,6 +14,9 @@
 //! recover_instance: start_server → create_stanza → mark_running   (the health sweep's restart)
 //! ```
 //!
+//! `start_server` first writes a new TLS certificate for the instance into its data directory
+//! (see `tls`).
+//!
 //! A restore is a `create_instance` whose instance names a source (`restored_from`):
 //! `prepare_data_dir` restores the source's backups instead of copying the template, and
 //! `start_server` waits, napping, until the restored server has replayed up to its target
@@ -104,6 +107,9 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
                     .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
+            // A fresh certificate at every start: for the host it starts on, never expiring
+            // soon, and given to instances made before they served TLS.
+            crate::tls::install(&inst, &host, cx).await?;
             let archiving = archiving_of(&inst, cx).await?;
             match host
                 .ensure_running(&name, major, port(&inst)?, archiving.as_ref())
@@ -143,7 +149,9 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
         HostStep::MarkRunning => {
             let address = host.listen().to_string();
             let password = cx.db.instance_password(id).await?;
-            let check = crate::health::check_at(&inst, &address, port(&inst)?, &password).await;
+            let check =
+                crate::health::check_at(&inst, &address, port(&inst)?, &password, cx.tls.pem())
+                    .await;
             cx.db
                 .mark_instance_running(id, &address, None, &check)
                 .await?;

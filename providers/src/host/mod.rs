@@ -11,7 +11,12 @@
 //! ```
 //!
 //! Every instance authenticates clients with `scram-sha-256`, replication connections
-//! included. The control plane alone reaches the `postgres` superuser, by peer authentication
+//! included, and serves TLS with the certificate the control plane gives it
+//! ([`PgHost::install_certificate`]: `server.crt` and `server.key` in its data directory). On a
+//! fleet server (a host reached over SSH) every TCP connection without TLS is refused
+//! (`hostnossl … reject`); on this host TLS is offered, not required.
+//!
+//! The control plane alone reaches the `postgres` superuser, by peer authentication
 //! on the Unix socket inside the private data directory (`pg_ident.conf` maps the user that runs
 //! Postgres there, and on this host the control plane's own user, to it); nothing is `trust`.
 //!
@@ -55,6 +60,9 @@ const INSTANCE_SETTINGS: &[(&str, &str)] = &[
     ("shared_buffers", "16MB"),
     ("password_encryption", "scram-sha-256"),
 ];
+/// The file in a data directory holding the certificate authority a standby checks its
+/// primary against.
+const CA_FILE: &str = "toygres-ca.crt";
 /// How long a server may take to accept connections after it was started (crash recovery of
 /// a large WAL can take a while).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -116,6 +124,10 @@ pub struct Upstream {
     pub port: u16,
     /// The [`REPLICATOR`] role's password.
     pub password: String,
+    /// The certificate authority (PEM) that issued the primary's certificate: the copy
+    /// streams over TLS and checks the primary's certificate names `address`
+    /// (`sslmode=verify-full`).
+    pub ca: String,
 }
 
 /// What a copy's recovery has reached.
@@ -317,12 +329,24 @@ impl PgHost {
     }
 
     /// Write `pg_hba.conf` and `pg_ident.conf` into the data directory `dir`: scram for
-    /// everyone, replication included; peer for the superuser on the socket.
+    /// everyone, replication included; peer for the superuser on the socket. On a fleet
+    /// server, TCP connections without TLS are refused first.
     async fn write_access_files(&self, dir: &Path) -> Result<()> {
+        let tls_only = match self.shell.reach {
+            Reach::Local(_) => "",
+            Reach::Ssh(_) => {
+                "# Nothing crosses the network in the clear.\n\
+                 hostnossl all all 0.0.0.0/0 reject\n\
+                 hostnossl all all ::/0 reject\n\
+                 hostnossl replication all 0.0.0.0/0 reject\n\
+                 hostnossl replication all ::/0 reject\n"
+            }
+        };
         let hba = format!(
             "# Written by Toygres.\n\
              # The control plane reaches the superuser over the private socket, by peer.\n\
              local all {SUPERUSER} peer map=toygres\n\
+             {tls_only}\
              # Everyone else, over the socket or the network, with a password.\n\
              local all all scram-sha-256\n\
              host all all 0.0.0.0/0 scram-sha-256\n\
@@ -398,9 +422,13 @@ impl PgHost {
             }
             None => Vec::new(),
         };
+        // `server.crt` and `server.key` (PostgreSQL's default names) are what
+        // `install_certificate` wrote; an instance without them serves no TLS.
+        let tls = self.shell.exists(&dir.join("server.crt")).await?;
         let settings: Vec<(&str, &str)> = INSTANCE_SETTINGS
             .iter()
             .copied()
+            .chain(tls.then_some(("ssl", "on")))
             .chain(archive.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .collect();
         let serve = Serve {
@@ -633,6 +661,47 @@ impl PgHost {
             .map(drop)
     }
 
+    /// Give instance `name` its TLS certificate and key (PEM): `server.crt` and `server.key`
+    /// in its data directory (0600, owned by the user that runs Postgres), which the server
+    /// reads when it starts and on every reload; its `pg_hba.conf` is written afresh too,
+    /// so an instance made before TLS gets the current rules.
+    pub async fn install_certificate(
+        &self,
+        name: &str,
+        certificate: &str,
+        key: &str,
+    ) -> Result<()> {
+        let dir = self.instance_dir(name);
+        if !self.is_initialized(&dir).await? {
+            return Err(Error::NotFound {
+                kind: "data directory",
+                name: name.to_owned(),
+            });
+        }
+        self.shell
+            .write_private(&dir.join("server.key"), key.as_bytes())
+            .await?;
+        self.shell
+            .write_private(&dir.join("server.crt"), certificate.as_bytes())
+            .await?;
+        self.write_access_files(&dir).await
+    }
+
+    /// Have instance `name`'s running server take up the files of
+    /// [`PgHost::install_certificate`] without a restart: TLS on (for a server started
+    /// before it had a certificate), then a reload.
+    pub async fn reload_tls(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        self.psql(
+            name,
+            major,
+            port,
+            "ALTER SYSTEM SET ssl = on;\nSELECT pg_catalog.pg_reload_conf();\n",
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
     /// Let [`REPLICATOR`] stream instance `name`, with `password` (quoted by Postgres, as in
     /// [`Login::script`]).
     pub async fn allow_replication(
@@ -676,12 +745,18 @@ impl PgHost {
             pgpass_escape(&upstream.password)
         );
         self.shell.write_private(&passfile, line.as_bytes()).await?;
+        let cafile = self.root.join("instances").join(format!("{name}.ca.crt"));
+        self.shell
+            .write_private(&cafile, upstream.ca.as_bytes())
+            .await?;
         let backup = self
             .shell
             .run_within(
                 &[
                     "env".into(),
                     format!("PGPASSFILE={}", passfile.display()),
+                    "PGSSLMODE=verify-full".into(),
+                    format!("PGSSLROOTCERT={}", cafile.display()),
                     self.bin(major, "pg_basebackup")?,
                     "-h".into(),
                     upstream.address.clone(),
@@ -713,16 +788,21 @@ impl PgHost {
         };
         if let Err(e) = backup {
             let _ = self.shell.remove_tree(&passfile).await;
+            let _ = self.shell.remove_tree(&cafile).await;
             return Err(e);
         }
-        // The standby keeps its passfile inside its data directory until it is promoted.
+        // The standby keeps its passfile and CA inside its data directory until it is
+        // promoted.
         let kept = scratch.join("toygres.pgpass");
         self.shell.rename(&passfile, &kept).await?;
+        self.shell.rename(&cafile, &scratch.join(CA_FILE)).await?;
         let conninfo = format!(
-            "host={} port={} user={REPLICATOR} passfile={} application_name=toygres_copy",
+            "host={} port={} user={REPLICATOR} passfile={} sslmode=verify-full sslrootcert={} \
+             application_name=toygres_copy",
             upstream.address,
             upstream.port,
-            target.join("toygres.pgpass").display()
+            target.join("toygres.pgpass").display(),
+            target.join(CA_FILE).display()
         );
         let auto = format!(
             "# Written by Toygres: this copy streams from the instance's primary until it is promoted.\n\
@@ -818,8 +898,8 @@ impl PgHost {
         Ok(())
     }
 
-    /// After a promotion: forget the old primary (its connection settings and passfile) and
-    /// disable the replication role.
+    /// After a promotion: forget the old primary (its connection settings, passfile and CA)
+    /// and disable the replication role.
     pub async fn forget_upstream(&self, name: &str, major: u32, port: u16) -> Result<()> {
         self.psql(
             name,
@@ -834,6 +914,9 @@ impl PgHost {
         .await?;
         self.shell
             .remove_tree(&self.instance_dir(name).join("toygres.pgpass"))
+            .await?;
+        self.shell
+            .remove_tree(&self.instance_dir(name).join(CA_FILE))
             .await
     }
 }

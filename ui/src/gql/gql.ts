@@ -105,6 +105,7 @@ type Documents = {
     "\n  fragment ProjectQuotaFields on Project {\n    id\n    quota {\n      instances\n      storageGb\n      servers\n      standbys\n      isDefault\n    }\n    usage {\n      instances\n      storageGb\n      servers\n      standbys\n    }\n  }\n": typeof types.ProjectQuotaFieldsFragmentDoc,
     "\n  query ProjectQuota($id: ID!) {\n    project(id: $id) {\n      ...ProjectQuotaFields\n    }\n  }\n": typeof types.ProjectQuotaDocument,
     "\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n": typeof types.SetProjectQuotaDocument,
+    "\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n": typeof types.CertificateAuthorityDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        isSiteAdmin\n        roles {\n          projectId\n          projectName\n          role\n        }\n      }\n    }\n  }\n": types.LoginDocument,
@@ -198,6 +199,7 @@ const documents: Documents = {
     "\n  fragment ProjectQuotaFields on Project {\n    id\n    quota {\n      instances\n      storageGb\n      servers\n      standbys\n      isDefault\n    }\n    usage {\n      instances\n      storageGb\n      servers\n      standbys\n    }\n  }\n": types.ProjectQuotaFieldsFragmentDoc,
     "\n  query ProjectQuota($id: ID!) {\n    project(id: $id) {\n      ...ProjectQuotaFields\n    }\n  }\n": types.ProjectQuotaDocument,
     "\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n": types.SetProjectQuotaDocument,
+    "\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n": types.CertificateAuthorityDocument,
 };
 
 /**
@@ -578,6 +580,10 @@ export function graphql(source: "\n  query ProjectQuota($id: ID!) {\n    project
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n"): (typeof documents)["\n  mutation SetProjectQuota($projectId: ID!, $input: ProjectQuotaInput!) {\n    setProjectQuota(projectId: $projectId, input: $input) {\n      ...ProjectQuotaFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n"): (typeof documents)["\n  query CertificateAuthority {\n    certificateAuthority {\n      pem\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

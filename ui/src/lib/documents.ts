@@ -1289,3 +1289,11 @@ export const SetProjectQuotaMutation = graphql(`
     }
   }
 `);
+
+export const CertificateAuthorityQuery = graphql(`
+  query CertificateAuthority {
+    certificateAuthority {
+      pem
+    }
+  }
+`);
