@@ -479,7 +479,7 @@ impl BackupMutation {
         .await
         .or_gql()?;
         Ok(CreateInstancePayload {
-            instance: InstanceNode(instance),
+            instance: InstanceNode::from(instance),
             operation: OperationNode(op),
         })
     }

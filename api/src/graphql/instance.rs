@@ -124,8 +124,14 @@ impl From<&inst::InstancePlan> for InstancePlanNode {
     }
 }
 
-/// A Postgres database server.
-pub(crate) struct InstanceNode(pub(crate) Instance);
+/// A Postgres database server, and its role's password when it was read with it.
+pub(crate) struct InstanceNode(pub(crate) Instance, Option<String>);
+
+impl From<Instance> for InstanceNode {
+    fn from(instance: Instance) -> Self {
+        Self(instance, None)
+    }
+}
 
 #[Object(name = "Instance")]
 impl InstanceNode {
@@ -315,7 +321,10 @@ impl InstanceNode {
     async fn connection_string(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let me = caller(ctx)?;
         if me.role_in(self.0.project_id).is_some_and(|r| r.can_write()) {
-            let password = api(ctx)?.db.instance_password(self.0.id).await.or_gql()?;
+            let password = match &self.1 {
+                Some(password) => password.clone(),
+                None => api(ctx)?.db.instance_password(self.0.id).await.or_gql()?,
+            };
             Ok(self.0.connection_string(Some(&password)))
         } else {
             Ok(self.0.connection_string(None))
@@ -535,8 +544,14 @@ impl InstanceQuery {
     ) -> async_graphql::Result<Option<InstanceNode>> {
         let me = caller(ctx)?;
         let id = InstanceId(parse_id(&id, "instance")?);
-        let found = api(ctx)?.db.instance(id).await;
-        Ok(visible(me, found, |i| i.project_id)?.map(InstanceNode))
+        let db = &api(ctx)?.db;
+        // The connection string needs the password: read both in one statement.
+        if ctx.look_ahead().field("connectionString").exists() {
+            let found = db.instance_with_password(id).await;
+            return Ok(visible(me, found, |(i, _)| i.project_id)?
+                .map(|(instance, password)| InstanceNode(instance, password)));
+        }
+        Ok(visible(me, db.instance(id).await, |i| i.project_id)?.map(InstanceNode::from))
     }
 
     /// Instances the caller may see, newest first.
@@ -566,7 +581,7 @@ impl InstanceQuery {
             )
             .await
             .or_gql()?;
-        Ok(paging.connection(page, InstanceNode))
+        Ok(paging.connection(page, InstanceNode::from))
     }
 
     /// The PostgreSQL major versions a provider (`LOCAL` if omitted) runs on this installation.
@@ -671,7 +686,7 @@ impl InstanceMutation {
             .await
             .or_gql()?;
         Ok(CreateInstancePayload {
-            instance: InstanceNode(instance),
+            instance: InstanceNode::from(instance),
             operation: OperationNode(op),
         })
     }
@@ -771,7 +786,7 @@ impl InstanceSubscription {
             .transpose()?;
         Ok(super::watch(&api(ctx)?.bus, move |event| match event {
             Event::Instance(i) if me.can_see(i.project_id) && only.is_none_or(|id| id == i.id) => {
-                Some(InstanceNode(i.clone()))
+                Some(InstanceNode::from(i.clone()))
             }
             _ => None,
         }))

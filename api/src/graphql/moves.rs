@@ -64,7 +64,7 @@ impl InstanceMoveNode {
     }
     /// The instance.
     async fn instance(&self, ctx: &Context<'_>) -> async_graphql::Result<InstanceNode> {
-        Ok(InstanceNode(
+        Ok(InstanceNode::from(
             api(ctx)?.db.instance(self.0.instance_id).await.or_gql()?,
         ))
     }

@@ -302,6 +302,36 @@ impl Db {
             })
     }
 
+    /// An instance and its role's password (`None` without a secret row), in one statement,
+    /// for a caller who asked for the connection string.
+    pub async fn instance_with_password(
+        &self,
+        id: InstanceId,
+    ) -> Result<(Instance, Option<String>)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            instance: Instance,
+            password_sealed: Option<Vec<u8>>,
+            password: Option<String>,
+        }
+        let row: Row = sqlx::query_as(
+            "SELECT i.*, s.password_sealed, s.password \
+             FROM instances i LEFT JOIN instance_secrets s ON s.instance_id = i.id \
+             WHERE i.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound { kind: "instance" })?;
+        let password = self.open(
+            Secret::Password(id),
+            row.password_sealed.as_deref(),
+            row.password,
+        )?;
+        Ok((row.instance, password))
+    }
+
     /// A page of instances, newest first.
     pub async fn instances(
         &self,

@@ -208,7 +208,7 @@ impl ServerNode {
             .await
             .or_gql()?
             .into_iter()
-            .map(crate::graphql::instance::InstanceNode)
+            .map(crate::graphql::instance::InstanceNode::from)
             .collect())
     }
     /// How many live instances it hosts.
