@@ -21,6 +21,8 @@ chmod 755 "$dir"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export TOYGRES_DATA_DIR="$dir/data" TOYGRES_LISTEN="127.0.0.1:$port"
 export TOYGRES_BOOTSTRAP_ADMIN_EMAIL=bench@example.com TOYGRES_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1234
+# Every subscriber is the same user: lift the per-user cap on open connections for the run.
+export TOYGRES_WS_MAX_CONNECTIONS_PER_USER=100000
 env -u DATABASE_URL "$TOYGRES_BIN" serve >"$dir/toygres.log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid; wait $pid || true; rm -rf "$dir"' EXIT
