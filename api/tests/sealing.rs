@@ -59,9 +59,17 @@ fn password_of(url: &str) -> String {
         .unwrap_or_else(|| panic!("a connection string with a password: {url}"))
 }
 
-/// Whether the instance accepts its connection string.
-async fn serves(url: &str) -> bool {
+/// Whether the instance accepts its connection string, with the installation's CA (which the
+/// string names as a file) given from memory.
+async fn serves(s: &common::Server, token: &str, url: &str) -> bool {
+    let (_, body) = s
+        .gql(Some(token), "{ certificateAuthority { pem } }", json!({}))
+        .await;
+    let ca = body["data"]["certificateAuthority"]["pem"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the CA: {body}"));
     let opts: PgConnectOptions = url.parse().unwrap();
+    let opts = opts.ssl_root_cert_from_pem(ca.as_bytes().to_vec());
     let mut conn = sqlx::PgConnection::connect_with(&opts.disable_statement_logging())
         .await
         .unwrap();
@@ -102,7 +110,7 @@ async fn a_new_instance_password_is_stored_sealed_and_the_instance_serves_with_i
     let token = s.token(s.users.operator);
     let (id, url) = running_instance(&s, &token).await;
     let password = password_of(&url);
-    assert!(serves(&url).await);
+    assert!(serves(&s, &token, &url).await);
 
     let row = stored(&s, &id).await;
     assert_eq!(row["password"], Value::Null, "{row}");
@@ -219,7 +227,7 @@ async fn plaintext_passwords_from_before_sealing_are_sealed_at_start_and_still_w
         Some("replicator-secret".to_owned())
     );
     assert_eq!(connection_string(&s, &token, &id).await, url);
-    assert!(serves(&url).await);
+    assert!(serves(&s, &token, &url).await);
     assert_eq!(
         s.db.seal_plaintext_secrets().await.unwrap(),
         0,
