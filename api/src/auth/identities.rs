@@ -123,11 +123,8 @@ impl Identities {
 mod tests {
     use super::*;
 
-    #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
-    async fn a_cached_identity_is_dropped_when_its_access_changes_and_a_racing_load_is_not_kept(
-        _p: sqlx::postgres::PgPoolOptions,
-        c: sqlx::postgres::PgConnectOptions,
-    ) {
+    /// A database with one user in no project.
+    async fn one_user(c: sqlx::postgres::PgConnectOptions) -> (sqlx::PgPool, Db, UserId) {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .connect_with(c)
             .await
@@ -138,6 +135,15 @@ mod tests {
             .await
             .unwrap()
             .id;
+        (pool, db, user)
+    }
+
+    #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+    async fn a_cached_identity_is_dropped_when_its_access_changes_and_a_racing_load_is_not_kept(
+        _p: sqlx::postgres::PgPoolOptions,
+        c: sqlx::postgres::PgConnectOptions,
+    ) {
+        let (pool, db, user) = one_user(c).await;
         let identities = Identities::default();
         let first = identities.get(&db, user).await.unwrap();
         let again = identities.get(&db, user).await.unwrap();
@@ -201,19 +207,10 @@ mod tests {
         _p: sqlx::postgres::PgPoolOptions,
         c: sqlx::postgres::PgConnectOptions,
     ) {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .connect_with(c)
-            .await
-            .unwrap();
-        let db = Db::from_pool(pool.clone());
+        let (pool, db, user) = one_user(c).await;
         let shutdown = tokio_util::sync::CancellationToken::new();
         let bus = EventBus::start(&db, shutdown.clone()).await.unwrap();
         let mut setup = bus.subscribe();
-        let user = db
-            .create_user("a@example.com", "hash", false, None)
-            .await
-            .unwrap()
-            .id;
         let project = db.create_project("mine", user).await.unwrap().id;
         // The cache starts once the setup's own announcements are through.
         while !matches!(&*setup.recv().await.unwrap(), Event::AccessChanged(c) if c.user_id == Some(user))

@@ -60,6 +60,16 @@ pub struct InstanceFilter {
     pub name_contains: Option<String>,
 }
 
+/// An instance's row with its role's password columns (sealed, or in the clear from before
+/// sealing), as the queries that read both return them.
+#[derive(sqlx::FromRow)]
+struct WithPassword {
+    #[sqlx(flatten)]
+    instance: Instance,
+    password_sealed: Option<Vec<u8>>,
+    password: Option<String>,
+}
+
 impl Db {
     /// Record a new instance (state `creating`) and its passwords, sealed, in `tx`.
     pub async fn insert_instance(
@@ -308,14 +318,7 @@ impl Db {
         &self,
         id: InstanceId,
     ) -> Result<(Instance, Option<String>)> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            instance: Instance,
-            password_sealed: Option<Vec<u8>>,
-            password: Option<String>,
-        }
-        let row: Row = sqlx::query_as(
+        let row: WithPassword = sqlx::query_as(
             "SELECT i.*, s.password_sealed, s.password \
              FROM instances i LEFT JOIN instance_secrets s ON s.instance_id = i.id \
              WHERE i.id = $1",
@@ -364,14 +367,7 @@ impl Db {
 
     /// Every local instance that should be serving, with its password, for the health sweep.
     pub async fn instances_to_check(&self) -> Result<Vec<(Instance, String)>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            instance: Instance,
-            password_sealed: Option<Vec<u8>>,
-            password: Option<String>,
-        }
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<WithPassword> = sqlx::query_as(
             "SELECT i.*, s.password_sealed, s.password \
              FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
              WHERE i.state = 'running' AND i.host IS NOT NULL AND i.port IS NOT NULL",
