@@ -23,6 +23,9 @@ const SUBSCRIPTION: &str = "subscription { operationUpdated { id status } }";
 const START: &str = "mutation { runSystemCheck { id } }";
 /// Connections opened at once.
 const OPENING: usize = 200;
+/// The most connections opened: each is a file in the server and in this client, and this
+/// machine allows a process 20,000.
+const MAX_CONNECTIONS: usize = 15_000;
 /// How long memory is watched after the subscribers leave.
 const SETTLE: Duration = Duration::from_secs(15);
 
@@ -71,11 +74,13 @@ impl Bench {
             .ok_or_else(|| anyhow::anyhow!("no toygres_graphql_active_subscriptions in /metrics"))
     }
 
-    /// Subscriber `index`: connected, acknowledged and subscribed; every operation id it is
-    /// told about goes to `seen` with the time it arrived.
-    async fn subscriber(
+    /// A connection with `count` subscriptions, subscribers `first` onwards: connected,
+    /// acknowledged and subscribed; every operation id a subscription is told about goes to
+    /// `seen` with the time it arrived.
+    async fn connection(
         &self,
-        index: usize,
+        first: usize,
+        count: usize,
         seen: mpsc::UnboundedSender<Heard>,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let mut request = self.url.replace("http://", "ws://").into_client_request()?;
@@ -99,8 +104,10 @@ impl Bench {
                 break;
             }
         }
-        let subscribe = json!({"type": "subscribe", "id": "1", "payload": {"query": SUBSCRIPTION}});
-        ws.send(Message::text(subscribe.to_string())).await?;
+        for sub in 0..count {
+            let subscribe = json!({"type": "subscribe", "id": sub.to_string(), "payload": {"query": SUBSCRIPTION}});
+            ws.send(Message::text(subscribe.to_string())).await?;
+        }
         Ok(tokio::spawn(async move {
             while let Some(Ok(message)) = ws.next().await {
                 let Message::Text(text) = message else {
@@ -110,9 +117,13 @@ impl Bench {
                 let Ok(body) = serde_json::from_str::<Value>(&text) else {
                     continue;
                 };
-                if let Some(id) = body["payload"]["data"]["operationUpdated"]["id"].as_str() {
+                let sub: Option<usize> = body["id"].as_str().and_then(|id| id.parse().ok());
+                if let (Some(sub), Some(id)) = (
+                    sub,
+                    body["payload"]["data"]["operationUpdated"]["id"].as_str(),
+                ) {
                     drop(seen.send(Heard {
-                        subscriber: index,
+                        subscriber: first + sub,
                         operation: id.to_owned(),
                         at: arrived,
                     }));
@@ -183,16 +194,21 @@ async fn main() -> anyhow::Result<()> {
     });
 
     println!(
-        "| subscribers | one change, to the last | server RSS idle with them | per subscription | RSS 15 s after they leave |"
+        "| subscribers (connections) | one change, to the last | server RSS idle with them | per subscription | RSS 15 s after they leave |"
     );
     println!("| ---: | ---: | ---: | ---: | ---: |");
     for n in counts {
         let before = bench.rss_kib()?;
         let (seen_tx, mut seen) = mpsc::unbounded_channel();
-        let mut readers = Vec::with_capacity(n);
-        let mut opened = futures::stream::iter((0..n).map(|index| {
+        // Past what this machine's file limit allows, connections carry several subscriptions.
+        let per = n.div_ceil(MAX_CONNECTIONS);
+        let connections = n.div_ceil(per);
+        let mut readers = Vec::with_capacity(connections);
+        let mut opened = futures::stream::iter((0..connections).map(|index| {
             let (bench, seen_tx) = (bench.clone(), seen_tx.clone());
-            async move { bench.subscriber(index, seen_tx).await }
+            let first = index * per;
+            let count = per.min(n - first);
+            async move { bench.connection(first, count, seen_tx).await }
         }))
         .buffer_unordered(OPENING);
         while let Some(reader) = opened.next().await {
@@ -229,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
             after = after.min(bench.rss_kib()?);
         }
         println!(
-            "| {n} | {:.0} ms | {:.0} MiB | {:.1} KiB | {:.0} MiB (before: {:.0} MiB) |",
+            "| {n} ({connections}) | {:.0} ms | {:.0} MiB | {:.1} KiB | {:.0} MiB (before: {:.0} MiB) |",
             fanout.as_secs_f64() * 1000.0,
             idle as f64 / 1024.0,
             idle.saturating_sub(before) as f64 / n as f64,
