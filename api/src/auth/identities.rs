@@ -183,16 +183,22 @@ mod tests {
             &identities.get(&db, user).await.unwrap()
         ));
 
-        // A load that began before a drop serves its request but is not kept.
+        // A load that began before a drop serves its request but is not kept. The table is
+        // locked so that the load is surely still waiting when the drop comes.
         identities.forget_all();
+        let mut lock = pool.begin().await.unwrap();
+        sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut *lock)
+            .await
+            .unwrap();
         let generation = identities.lock().generation;
         let load = identities.get(&db, user);
         tokio::pin!(load);
-        // Start the load, then drop everything before it finishes.
         let started = futures::poll!(load.as_mut());
-        assert!(started.is_pending(), "the load waits for the database");
+        assert!(started.is_pending(), "the load waits for the locked table");
         identities.forget_all();
         assert!(identities.lock().generation > generation);
+        lock.commit().await.unwrap();
         load.await.unwrap();
         assert!(
             identities.lock().users.is_empty(),
