@@ -365,10 +365,24 @@ try {
     }
     throw new Error(`instance ${id} has no finished backup after ${ms / 1000}s (backups: ${last?.join(', ') || 'none'})`);
   };
-  /** Run `query` with psql on instance `id`, through its connection string: the rows, unaligned. */
+  /**
+   * Run `query` with psql on instance `id`, through its connection string: the rows, unaligned.
+   * The string names the installation's CA as `toygres-ca.crt`: saved, as a client would, in the
+   * directory psql runs in.
+   */
   const psql = async (id, query) => {
-    const { instance } = await asSession('query($id: ID!) { instance(id: $id) { connectionString } }', { id });
-    return execFileSync('psql', [instance.connectionString, '-X', '-A', '-t', '-q', '-c', query], { encoding: 'utf8', timeout: 30_000 }).trim();
+    const { instance, certificateAuthority } = await asSession(
+      'query($id: ID!) { instance(id: $id) { connectionString } certificateAuthority { pem } }',
+      { id },
+    );
+    const client = join(dataRoot, 'client');
+    mkdirSync(client, { recursive: true });
+    writeFileSync(join(client, 'toygres-ca.crt'), certificateAuthority.pem);
+    return execFileSync('psql', [instance.connectionString, '-X', '-A', '-t', '-q', '-c', query], {
+      cwd: client,
+      encoding: 'utf8',
+      timeout: 30_000,
+    }).trim();
   };
 
   await test('a failed login says so and stays on the login page', async () => {
