@@ -400,6 +400,9 @@ async fn take_backup(op: &Operation, cx: &Context) -> Result<()> {
     // pgBackRest's times are whole seconds.
     let since = row.started_at - chrono::Duration::seconds(1);
     let ours = |list: &[BackupInfo]| list.iter().rev().find(|b| b.started_at >= since).cloned();
+    // A backup an earlier try of this step started may still be running: let it finish,
+    // then adopt it rather than take a second one.
+    host.await_running_backup(&name, &backups.stanza).await?;
     let mut list = host.backups(&name, &backups.stanza).await?;
     if ours(&list).is_none() {
         let kind = match input.kind {

@@ -288,6 +288,27 @@ impl PgHost {
         .map(drop)
     }
 
+    /// Wait until no `pgbackrest backup` of `stanza` runs with instance `name`'s
+    /// configuration. One an earlier try started outlives a control plane killed meanwhile
+    /// and goes on writing; it holds the stanza's backup lock (an `flock` in the lock path)
+    /// until it has finished and listed its backup.
+    pub async fn await_running_backup(&self, name: &str, stanza: &str) -> Result<()> {
+        let lock = self
+            .backup_dir(name)
+            .join("spool")
+            .join(format!("{stanza}-backup.lock"));
+        let argv = ["flock".into(), lock.display().to_string(), "true".into()];
+        let out = self.shell.run_within(&argv, None, Budget::Long).await?;
+        if out.success() {
+            return Ok(());
+        }
+        Err(Error::Transient(anyhow!(
+            "waiting for a running backup of {name} on {} failed: {}",
+            self.shell.describe(),
+            shell::last_lines(&out.stderr)
+        )))
+    }
+
     /// The backups of `stanza`, oldest first, read with instance `name`'s configuration.
     /// A stanza not made yet has none.
     pub async fn backups(&self, name: &str, stanza: &str) -> Result<Vec<BackupInfo>> {
