@@ -146,29 +146,47 @@ async fn sweep(
     heartbeats.retain(&live);
     // Each check, and each question to a host, has its own deadline, and they run
     // concurrently: a host that hangs costs its own instances a timeout, never the sweep.
-    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>, bool)> =
-        futures::stream::iter(instances)
-            .map(|(inst, password)| async move {
-                // Instances that archive their WAL get a heartbeat commit and an archiver
-                // reading with their check (see `backup`).
-                let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
-                let (check, probe) = check(
-                    &inst,
-                    &password,
-                    config,
-                    connections,
-                    archives,
-                    cx.tls.pem(),
-                )
-                .await;
-                let gone = !check.healthy
-                    && config.auto_restart
-                    && process_gone(&inst, cx, config.host_timeout).await;
-                (inst, check, probe, gone)
-            })
-            .buffer_unordered(config.concurrency.max(1))
-            .collect()
+    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>, bool)> = futures::stream::iter(
+        instances,
+    )
+    .map(|(inst, password)| async move {
+        // Instances that archive their WAL get a heartbeat commit and an archiver
+        // reading with their check (see `backup`).
+        let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
+        let (check, probe) = check(
+            &inst,
+            &password,
+            config,
+            connections,
+            archives,
+            cx.tls.pem(),
+        )
+        .await;
+        let gone = !check.healthy
+            && config.auto_restart
+            && process_gone(&inst, cx, config.host_timeout).await;
+        // How its standbys stream, as its primary sees them.
+        if check.healthy && inst.standbys > 0 {
+            let observed = tokio::time::timeout(
+                config.host_timeout,
+                crate::instance::standbys::observe(&inst, cx),
+            )
             .await;
+            match observed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(instance = %inst.id, "failed to read replication: {e:#}");
+                }
+                Err(_) => {
+                    tracing::warn!(instance = %inst.id, "reading replication timed out");
+                }
+            }
+        }
+        (inst, check, probe, gone)
+    })
+    .buffer_unordered(config.concurrency.max(1))
+    .collect()
+    .await;
     let due = chrono::Duration::from_std(config.interval * 10).unwrap_or(chrono::Duration::MAX);
     for (inst, check, probe, gone) in results {
         if let Some(probe) = probe {

@@ -28,7 +28,7 @@ pub struct Quota {
     pub storage_gb: Option<i32>,
     /// Servers not removed.
     pub servers: Option<i32>,
-    /// Standbys (none exist yet).
+    /// Standbys of instances not deleted.
     pub standbys: Option<i32>,
 }
 
@@ -41,7 +41,7 @@ pub struct Usage {
     pub storage_gb: i64,
     /// Servers not removed.
     pub servers: i64,
-    /// Standbys: always 0 until standbys exist.
+    /// Standbys of instances not deleted.
     pub standbys: i64,
 }
 

@@ -7,6 +7,8 @@
 //! | `system_check` | `system_check::TABLE` | `system_check::step` | nothing to undo |
 //! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::steps::step`, `instance::kube::step` | the instance stops and is marked failed |
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
+//! | `add_standby`, `remove_standby` | `instance::{ADD_STANDBY, REMOVE_STANDBY}` | `instance::steps::step` | the new standby is removed; the primary serves on |
+//! | `switchover` | `switchover::TABLE` | `switchover::step` | before promotion the old primary serves again; after, forward only |
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
 //! | `backup_instance` | `backup::TABLE` | `backup::step` | its backup is marked failed |
 //! | `restore_drill` | `drill::TABLE` | `drill::step` | failed loudly, its scratch instance removed |
@@ -17,7 +19,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use sqlx::{Postgres, Transaction};
 
-use crate::instance::{self, Provider, moves};
+use crate::instance::{self, Provider, moves, switchover};
 use crate::operation::Operation;
 use crate::workflow::{Context, Kind, Next, Step};
 use crate::{Error, Result, backup, drill, server, system_check};
@@ -33,6 +35,9 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::RestartInstance => &instance::RESTART,
         Kind::RecoverInstance => &instance::RECOVER,
         Kind::MoveInstance => &moves::TABLE,
+        Kind::AddStandby => &instance::ADD_STANDBY,
+        Kind::RemoveStandby => &instance::REMOVE_STANDBY,
+        Kind::Switchover => &switchover::TABLE,
         Kind::RegisterServer => &server::steps::REGISTER,
         Kind::ProvisionServer => &server::steps::PROVISION,
         Kind::DrainServer => &server::steps::DRAIN,

@@ -212,6 +212,21 @@ pub(crate) async fn install(
         .await
 }
 
+/// Issue the standby `name` of instance `inst` a certificate for its host and write it into
+/// its data directory there. Its standbys get new ones whenever the instance starts or
+/// renews its own (see [`renew_due`]), so they never expire before the primary's.
+pub(crate) async fn install_member(
+    inst: &Instance,
+    name: &str,
+    host: &providers::host::PgHost,
+    cx: &Context,
+) -> Result<()> {
+    let issued = cx.tls.issue(&names_for(inst.provider, host.listen()))?;
+    host.install_certificate(name, &issued.certificate, &issued.key)
+        .await
+        .map_err(Into::into)
+}
+
 /// Renew the certificates of running local and server instances that expire within
 /// [`RENEW_BEFORE`] or that have none, and have their servers reload them (turning TLS on for
 /// an instance started before it served TLS). One failure is logged and the rest go on; the
@@ -228,6 +243,14 @@ pub async fn renew_due(cx: &Context) -> Result<()> {
                 .ok_or_else(|| anyhow!("instance {} has no port", inst.name))?;
             install(&inst, &host, cx).await?;
             host.reload_tls(&inst.resource_name(), major, port).await?;
+            for s in cx.db.standbys(inst.id).await? {
+                let Some(port) = s.port.and_then(|p| u16::try_from(p).ok()) else {
+                    continue;
+                };
+                let host = crate::instance::standbys::host_of(&inst, &s, cx).await?;
+                install_member(&inst, &s.resource_name, &host, cx).await?;
+                host.reload_tls(&s.resource_name, major, port).await?;
+            }
             Ok::<_, crate::Error>(())
         };
         match renewed.await {

@@ -155,6 +155,12 @@ pub enum Kind {
     RecoverInstance,
     /// Move an instance to another server: copy, catch up, cut over.
     MoveInstance,
+    /// Make a new standby of an instance.
+    AddStandby,
+    /// Remove one standby of an instance.
+    RemoveStandby,
+    /// Hand an instance's primary over to a standby, losing no committed write.
+    Switchover,
     /// Reach a server registered by address and make it active.
     RegisterServer,
     /// Create a VM and bootstrap it into an active server.
@@ -190,6 +196,9 @@ impl Kind {
         Kind::RestartInstance,
         Kind::RecoverInstance,
         Kind::MoveInstance,
+        Kind::AddStandby,
+        Kind::RemoveStandby,
+        Kind::Switchover,
         Kind::RegisterServer,
         Kind::ProvisionServer,
         Kind::DrainServer,
@@ -214,6 +223,9 @@ impl Kind {
             Kind::RestartInstance => "restart_instance",
             Kind::RecoverInstance => "recover_instance",
             Kind::MoveInstance => "move_instance",
+            Kind::AddStandby => "add_standby",
+            Kind::RemoveStandby => "remove_standby",
+            Kind::Switchover => "switchover",
             Kind::RegisterServer => "register_server",
             Kind::ProvisionServer => "provision_server",
             Kind::DrainServer => "drain_server",
@@ -241,7 +253,10 @@ impl Kind {
             | Kind::StopInstance
             | Kind::StartInstance
             | Kind::RestartInstance
-            | Kind::RecoverInstance => Queue::Deploy,
+            | Kind::RecoverInstance
+            | Kind::AddStandby
+            | Kind::RemoveStandby
+            | Kind::Switchover => Queue::Deploy,
             Kind::DeleteInstance => Queue::Delete,
             Kind::ProvisionServer | Kind::ScaleCluster | Kind::RefreshPlans => Queue::Provision,
             Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
@@ -262,10 +277,13 @@ impl Kind {
             | Kind::StopInstance
             | Kind::StartInstance
             | Kind::RestartInstance
-            | Kind::RecoverInstance => 5,
+            | Kind::RecoverInstance
+            | Kind::AddStandby
+            | Kind::RemoveStandby => 5,
             // Transient cloud failures (5xx, rate limits) get more tries; polling naps do
             // not count as tries.
             Kind::MoveInstance
+            | Kind::Switchover
             | Kind::RegisterServer
             | Kind::ProvisionServer
             | Kind::DrainServer

@@ -122,7 +122,9 @@ async fn succeed(db: &Db, op: Operation) {
 async fn connect(db: &Db, id: InstanceId) -> sqlx::PgConnection {
     let inst = db.instance(id).await.unwrap();
     let password = db.instance_password(id).await.unwrap();
-    let url = inst.connection_string(Some(&password)).expect("an address");
+    let url = inst
+        .connection_string(Some(&password), &[])
+        .expect("an address");
     let opts: PgConnectOptions = url.parse().unwrap();
     sqlx::PgConnection::connect_with(&opts.disable_statement_logging())
         .await

@@ -142,6 +142,8 @@ async fn an_instance_made_over_ssh_streams_to_a_copy_on_another_host_which_takes
         port: 20001,
         password: "repl-pass-123456".into(),
         ca: ca.pem().to_owned(),
+        slot: None,
+        application_name: "toygres_copy".into(),
     };
     hb.ensure_standby(name, major, &upstream).await.unwrap();
     let cert = ca.issue(&["127.0.10.2".to_owned()]).unwrap();

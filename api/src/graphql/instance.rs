@@ -317,7 +317,10 @@ impl InstanceNode {
     /// `postgresql://user:password@host:port/database`. The password is included for admins
     /// and operators of the project, and left out for viewers. Local and server instances
     /// add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
-    /// as `toygres-ca.crt` where the client runs (or change the path).
+    /// as `toygres-ca.crt` where the client runs (or change the path). With standbys, every
+    /// member is listed, the primary first, with `target_session_attrs=read-write`
+    /// (libpq's multi-host form): a client that reconnects after a switchover or a failover
+    /// finds the new primary.
     async fn connection_string(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let me = caller(ctx)?;
         if me.role_in(self.0.project_id).is_some_and(|r| r.can_write()) {
@@ -325,10 +328,44 @@ impl InstanceNode {
                 Some(password) => password.clone(),
                 None => api(ctx)?.db.instance_password(self.0.id).await.or_gql()?,
             };
-            Ok(self.0.connection_string(Some(&password)))
+            let standbys = super::standbys::standbys_of(ctx, &self.0).await?;
+            Ok(self.0.connection_string(Some(&password), &standbys))
         } else {
-            Ok(self.0.connection_string(None))
+            let standbys = super::standbys::standbys_of(ctx, &self.0).await?;
+            Ok(self.0.connection_string(None, &standbys))
         }
+    }
+    /// For reads a standby can serve: every member, standbys preferred
+    /// (`target_session_attrs=prefer-standby`, libpq 14 and later), the primary when no
+    /// standby answers. The password as in `connectionString`.
+    async fn read_only_connection_string(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<String>> {
+        let me = caller(ctx)?;
+        let standbys = super::standbys::standbys_of(ctx, &self.0).await?;
+        if me.role_in(self.0.project_id).is_some_and(|r| r.can_write()) {
+            let password = match &self.1 {
+                Some(password) => password.clone(),
+                None => api(ctx)?.db.instance_password(self.0.id).await.or_gql()?,
+            };
+            Ok(self
+                .0
+                .read_only_connection_string(Some(&password), &standbys))
+        } else {
+            Ok(self.0.read_only_connection_string(None, &standbys))
+        }
+    }
+    /// Its members: the primary first, then its standbys (`addStandby`).
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::standbys::InstanceMemberNode>> {
+        super::standbys::members(ctx, &self.0).await
+    }
+    /// How it stays available: its standbys, whether commits wait for one, its switchovers.
+    async fn high_availability(&self) -> super::standbys::HighAvailabilityNode {
+        super::standbys::HighAvailabilityNode(self.0.clone())
     }
     /// When health was last recorded on the instance.
     async fn last_checked_at(&self) -> Option<DateTime<Utc>> {
@@ -504,6 +541,13 @@ pub(crate) struct CreateInstanceInput {
     region: Option<String>,
     /// The project; the default project if omitted.
     project_id: Option<ID>,
+    /// How many standbys to give it, 0 to 2 (LOCAL and SERVER instances; each SERVER
+    /// standby on a server of its own); none if omitted. They count toward the project's
+    /// standby quota.
+    standbys: Option<i32>,
+    /// Whether each commit waits until a standby has it, so that a failover loses no
+    /// acknowledged write; needs a standby. Not if omitted.
+    synchronous: Option<bool>,
 }
 
 /// What `createInstance` returns.
@@ -681,6 +725,8 @@ impl InstanceMutation {
                 .map(|s| parse_id(&s, "server").map(jobs::server::ServerId))
                 .transpose()?,
             region: input.region,
+            standbys: input.standbys,
+            synchronous: input.synchronous,
         };
         let (instance, op) = inst::create(&api.db, &request, &api.offer, project, Some(me.user_id))
             .await

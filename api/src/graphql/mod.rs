@@ -35,6 +35,7 @@ mod page;
 pub use page::MAX_PAGE_SIZE;
 mod quota;
 mod server;
+mod standbys;
 mod tls;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -75,6 +76,7 @@ pub struct MutationRoot(
     operation::OperationMutation,
     quota::QuotaMutation,
     server::ServerMutation,
+    standbys::StandbyMutation,
 );
 
 /// Every subscription.

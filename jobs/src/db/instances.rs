@@ -43,6 +43,8 @@ pub struct NewInstance {
     pub created_by: Option<UserId>,
     /// The fleet server it is placed on (the `server` provider).
     pub server_id: Option<crate::server::ServerId>,
+    /// Whether each commit waits until a standby has it.
+    pub synchronous: bool,
 }
 
 /// Which instances to list.
@@ -80,8 +82,8 @@ impl Db {
         let instance: Instance = sqlx::query_as(
             "INSERT INTO instances \
                  (id, project_id, name, provider, pg_version, storage_gb, username, database_name, created_by, \
-                  plan, service_type, server_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
+                  plan, service_type, server_id, synchronous) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *",
         )
         .bind(Uuid::now_v7())
         .bind(new.project_id)
@@ -95,6 +97,7 @@ impl Db {
         .bind(&new.plan)
         .bind(&new.service_type)
         .bind(new.server_id)
+        .bind(new.synchronous)
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match violated_constraint(&e) {
@@ -243,16 +246,19 @@ impl Db {
         Ok(())
     }
 
-    /// Ports held by live local instances.
+    /// Ports held by live local instances and their standbys.
     pub async fn local_ports_in_use(&self) -> Result<Vec<i32>> {
         Ok(sqlx::query_scalar(
-            "SELECT port FROM instances WHERE provider = 'local' AND state <> 'deleted' AND port IS NOT NULL",
+            "SELECT port FROM instances WHERE provider = 'local' AND state <> 'deleted' AND port IS NOT NULL \
+             UNION ALL \
+             SELECT port FROM instance_members WHERE server_id IS NULL AND port IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// The ports that live instances, and copies being moved there, hold on `server`.
+    /// The ports that live instances, their standbys, and copies being moved there, hold on
+    /// `server`.
     pub async fn server_ports_in_use(&self, server: crate::server::ServerId) -> Result<Vec<i32>> {
         Ok(sqlx::query_scalar(
             "SELECT port FROM instances \
@@ -260,7 +266,9 @@ impl Db {
              UNION ALL \
              SELECT target_port FROM instance_moves \
              WHERE target_server_id = $1 AND target_port IS NOT NULL \
-               AND phase NOT IN ('done', 'rolled_back', 'cancelled')",
+               AND phase NOT IN ('done', 'rolled_back', 'cancelled') \
+             UNION ALL \
+             SELECT port FROM instance_members WHERE server_id = $1 AND port IS NOT NULL",
         )
         .bind(server)
         .fetch_all(&self.pool)

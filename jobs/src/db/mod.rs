@@ -14,6 +14,8 @@
 //!   passwords, sealed with the master key (the [`Sealer`] this handle holds), apart from the
 //!   announced rows.
 //! * `project_quotas`: a project's own limits; without a row, the installation's defaults.
+//! * `instance_members`, `instance_failovers`: each instance's standbys (the primary is the
+//!   instance row) and the switchovers between them, with their write pauses.
 //! * `certificate_authority`, `instance_certificates`: the CA that issues instances' TLS
 //!   certificates (its key sealed), and when each instance's certificate expires.
 //!
@@ -33,6 +35,7 @@ mod quotas;
 mod sealing;
 mod servers;
 mod signing_keys;
+mod standbys;
 mod users;
 
 use sqlx::PgPool;

@@ -8,14 +8,15 @@ use crate::user::{ProjectId, UserId};
 use crate::{Error, Result};
 
 /// What a project holds, as its quota counts it: instances not deleted (restore drills'
-/// scratch instances left out) and their storage, servers not removed; no standbys yet.
+/// scratch instances left out) and their storage, servers not removed, standbys of live instances.
 const USAGE: &str = "SELECT \
         (SELECT count(*) FROM instances \
           WHERE project_id = $1 AND state <> 'deleted' AND drill_of IS NULL) AS instances, \
         (SELECT coalesce(sum(storage_gb), 0)::bigint FROM instances \
           WHERE project_id = $1 AND state <> 'deleted' AND drill_of IS NULL) AS storage_gb, \
         (SELECT count(*) FROM servers WHERE project_id = $1 AND state <> 'removed') AS servers, \
-        0::bigint AS standbys";
+        (SELECT count(*) FROM instance_members m JOIN instances i ON i.id = m.instance_id \
+          WHERE i.project_id = $1 AND i.state <> 'deleted') AS standbys";
 
 impl Db {
     /// Lock `project`'s row for the rest of `tx` (`FOR NO KEY UPDATE`: rows that reference

@@ -16,6 +16,8 @@ pub(crate) enum Secret {
     Superuser(InstanceId),
     /// The replication role of one move.
     Replicator(Uuid),
+    /// The replication role an instance's standbys stream with.
+    InstanceReplicator(InstanceId),
 }
 
 impl Secret {
@@ -25,6 +27,7 @@ impl Secret {
             Secret::Password(id) => format!("instance/{}/password", id.0),
             Secret::Superuser(id) => format!("instance/{}/superuser", id.0),
             Secret::Replicator(id) => format!("move/{id}/replicator"),
+            Secret::InstanceReplicator(id) => format!("instance/{}/replicator", id.0),
         }
     }
 }

@@ -12,7 +12,9 @@
 
 mod kube;
 pub mod moves;
+pub mod standbys;
 mod steps;
+pub mod switchover;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,7 @@ use kube::KubeStep;
 pub use kube::{Passwords, kubernetes_spec};
 pub(crate) use kube::{check_drift, observe_pods};
 pub use providers::kubernetes::ServiceType;
+pub use standbys::{MAX_STANDBYS, Standby};
 use steps::stop_after_failure;
 pub(crate) use steps::{HostStep, host_of, step as host_step};
 
@@ -273,6 +276,17 @@ pub struct Instance {
     pub status_message: Option<String>,
     /// The fleet server it runs on (the `server` provider).
     pub server_id: Option<crate::server::ServerId>,
+    /// The primary's member id, once a switchover changed it (else the instance's own id).
+    pub primary_member_id: Option<Uuid>,
+    /// The primary's data directory name, once a switchover changed it (else derived from
+    /// the id).
+    pub data_name: Option<String>,
+    /// How many standbys it should have (0 to [`MAX_STANDBYS`]).
+    pub standbys: i32,
+    /// Whether each commit waits until a standby has it.
+    pub synchronous: bool,
+    /// When its primary last changed, by a switchover or a failover.
+    pub last_failover_at: Option<DateTime<Utc>>,
 }
 
 impl Instance {
@@ -307,6 +321,11 @@ impl Instance {
             service_type: valid.service_type.map(|t| t.as_str().to_owned()),
             status_message: None,
             server_id: None,
+            primary_member_id: None,
+            data_name: None,
+            standbys: valid.standbys,
+            synchronous: valid.synchronous,
+            last_failover_at: None,
         })
     }
 
@@ -315,8 +334,15 @@ impl Instance {
     /// Short, because a Unix socket path inside the data directory must fit in 107 bytes: the
     /// id's last 12 hex digits, which are random in a UUIDv7 (48 bits).
     pub fn resource_name(&self) -> String {
-        let hex = self.id.0.simple().to_string();
-        format!("tg-{}", &hex[hex.len() - 12..])
+        match &self.data_name {
+            Some(name) => name.clone(),
+            None => resource_name_of(self.id.0),
+        }
+    }
+
+    /// The id of its primary member (see `standbys`).
+    pub fn primary_member_id(&self) -> Uuid {
+        self.primary_member_id.unwrap_or(self.id.0)
     }
 
     /// `postgresql://user[:password]@host:port/database`, once it has an address. The
@@ -325,28 +351,93 @@ impl Instance {
     /// `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: libpq checks the certificate against
     /// the CA saved (from `certificateAuthority { pem }`) as `toygres-ca.crt` in the client's
     /// working directory (or wherever the client changes `sslrootcert` to).
-    pub fn connection_string(&self, password: Option<&str>) -> Option<String> {
-        let (host, port) = (self.host.as_deref()?, self.port?);
+    ///
+    /// With `standbys` (those that have an address), every member is listed, the primary
+    /// first, in libpq's multi-host form with `target_session_attrs=read-write`: a client that
+    /// reconnects after a switchover or a failover finds the new primary by itself.
+    pub fn connection_string(
+        &self,
+        password: Option<&str>,
+        standbys: &[Standby],
+    ) -> Option<String> {
+        let attrs = (self.addresses(standbys).len() > 1).then_some("read-write");
+        self.connection_string_with(password, standbys, attrs)
+    }
+
+    /// The connection string for reads that a standby can serve: every member, standbys
+    /// preferred (`target_session_attrs=prefer-standby`, libpq 14 and later); the primary
+    /// when no standby answers.
+    pub fn read_only_connection_string(
+        &self,
+        password: Option<&str>,
+        standbys: &[Standby],
+    ) -> Option<String> {
+        self.connection_string_with(password, standbys, Some("prefer-standby"))
+    }
+
+    /// Every member's address, the primary first.
+    fn addresses(&self, standbys: &[Standby]) -> Vec<(String, i32)> {
+        let Some(primary) = self.host.clone().zip(self.port) else {
+            return Vec::new();
+        };
+        std::iter::once(primary)
+            .chain(standbys.iter().filter_map(|s| s.host.clone().zip(s.port)))
+            .collect()
+    }
+
+    fn connection_string_with(
+        &self,
+        password: Option<&str>,
+        standbys: &[Standby],
+        session: Option<&str>,
+    ) -> Option<String> {
+        let addresses = self.addresses(standbys);
+        if addresses.is_empty() {
+            return None;
+        }
         let auth = match password {
             Some(pw) => format!("{}:{}", percent_encode(&self.username), percent_encode(pw)),
             None => percent_encode(&self.username),
         };
-        let host = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.to_owned()
-        };
-        let tls = match self.provider {
+        let hosts: Vec<String> = addresses
+            .iter()
+            .map(|(host, port)| {
+                if host.contains(':') {
+                    format!("[{host}]:{port}")
+                } else {
+                    format!("{host}:{port}")
+                }
+            })
+            .collect();
+        let mut params = Vec::new();
+        if let Some(session) = session {
+            params.push(format!("target_session_attrs={session}"));
+        }
+        match self.provider {
             Provider::Local | Provider::Server => {
-                format!("?sslmode=verify-full&sslrootcert={CA_FILE_NAME}")
+                params.push("sslmode=verify-full".to_owned());
+                params.push(format!("sslrootcert={CA_FILE_NAME}"));
             }
-            Provider::Kubernetes => String::new(),
+            Provider::Kubernetes => {}
+        }
+        let query = if params.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", params.join("&"))
         };
         Some(format!(
-            "postgresql://{auth}@{host}:{port}/{}{tls}",
+            "postgresql://{auth}@{}/{}{query}",
+            hosts.join(","),
             percent_encode(&self.database_name)
         ))
     }
+}
+
+/// The name of what is made outside our database for the instance or member with id `id`:
+/// `tg-` and the id's last 12 hex digits (random in a UUIDv7).
+pub(crate) fn resource_name_of(id: Uuid) -> String {
+    let hex = id.simple().to_string();
+    format!("tg-{}", &hex[hex.len() - 12..])
 }
 
 /// One health check, as recorded.
@@ -391,6 +482,10 @@ pub struct CreateInstance {
     pub server_id: Option<crate::server::ServerId>,
     /// On servers, the region to place it in, when no server is named.
     pub region: Option<String>,
+    /// How many standbys to give it (0 to [`MAX_STANDBYS`]); none when absent.
+    pub standbys: Option<i32>,
+    /// Whether each commit waits until a standby has it; not when absent.
+    pub synchronous: Option<bool>,
 }
 
 /// A checked [`CreateInstance`].
@@ -404,6 +499,8 @@ struct ValidInstance {
     provider: Provider,
     plan: &'static str,
     service_type: Option<providers::kubernetes::ServiceType>,
+    standbys: i32,
+    synchronous: bool,
 }
 
 /// Check a create request against the rules and what this installation `offer`s.
@@ -444,6 +541,21 @@ fn validate(input: &CreateInstance, offer: &Offer) -> Result<ValidInstance> {
             "the SERVER provider is not configured on this installation \
              (set TOYGRES_SSH_PRIVATE_KEY_FILE so that Toygres can reach its servers)"
                 .to_owned(),
+        ));
+    }
+    let standbys = input.standbys.unwrap_or(0);
+    let synchronous = input.synchronous.unwrap_or(false);
+    if standbys != 0 || synchronous {
+        standbys::check_supported(provider)?;
+    }
+    if !(0..=MAX_STANDBYS).contains(&standbys) {
+        return Err(Error::InvalidInput(format!(
+            "standbys must be between 0 and {MAX_STANDBYS} (got {standbys})"
+        )));
+    }
+    if synchronous && standbys == 0 {
+        return Err(Error::InvalidInput(
+            "synchronous needs at least one standby to wait for".to_owned(),
         ));
     }
     let plan_name = input.plan.as_deref().unwrap_or("small");
@@ -509,6 +621,8 @@ fn validate(input: &CreateInstance, offer: &Offer) -> Result<ValidInstance> {
         provider,
         plan: plan.name,
         service_type,
+        standbys,
+        synchronous,
     })
 }
 
@@ -598,6 +712,7 @@ pub(crate) async fn create_from(
     let asked = crate::quota::Usage {
         instances: 1,
         storage_gb: i64::from(instance.storage_gb),
+        standbys: i64::from(instance.standbys),
         ..Default::default()
     };
     reservation
@@ -655,7 +770,7 @@ pub(crate) async fn insert_in(
         ),
         _ => None,
     };
-    let instance = db
+    let mut instance = db
         .insert_instance(
             tx,
             &crate::db::NewInstance {
@@ -674,9 +789,14 @@ pub(crate) async fn insert_in(
                 service_type: valid.service_type.map(|t| t.as_str().to_owned()),
                 created_by: requested_by,
                 server_id,
+                synchronous: valid.synchronous,
             },
         )
         .await?;
+    for _ in 0..valid.standbys {
+        standbys::insert_in(tx, &instance, None).await?;
+    }
+    instance.standbys = valid.standbys;
     if let Some((source, target)) = restore {
         Db::set_restore_source(tx, instance.id, source, target).await?;
     }
@@ -756,6 +876,7 @@ pub(crate) static CREATE: InstanceWorkflow = InstanceWorkflow::new(
         HostStep::CreateRole,
         HostStep::CreateStanza,
         HostStep::MarkRunning,
+        HostStep::StartStandbys,
     ],
     &[
         KubeStep::ApplyObjects,
@@ -768,7 +889,9 @@ pub(crate) static CREATE: InstanceWorkflow = InstanceWorkflow::new(
 pub(crate) static DELETE: InstanceWorkflow = InstanceWorkflow::new(
     &[
         HostStep::StopServer,
+        HostStep::StopStandbys,
         HostStep::RemoveData,
+        HostStep::RemoveStandbys,
         HostStep::RemoveBackups,
         HostStep::MarkDeleted,
     ],
@@ -780,7 +903,11 @@ pub(crate) static DELETE: InstanceWorkflow = InstanceWorkflow::new(
 );
 /// `stop_instance`.
 pub(crate) static STOP: InstanceWorkflow = InstanceWorkflow::new(
-    &[HostStep::StopServer, HostStep::MarkStopped],
+    &[
+        HostStep::StopServer,
+        HostStep::StopStandbys,
+        HostStep::MarkStopped,
+    ],
     &[
         KubeStep::ScaleDown,
         KubeStep::WaitStopped,
@@ -793,6 +920,7 @@ pub(crate) static START: InstanceWorkflow = InstanceWorkflow::new(
         HostStep::StartServer,
         HostStep::CreateStanza,
         HostStep::MarkRunning,
+        HostStep::StartStandbys,
     ],
     &[
         KubeStep::ApplyObjects,
@@ -807,6 +935,7 @@ pub(crate) static RESTART: InstanceWorkflow = InstanceWorkflow::new(
         HostStep::StartServer,
         HostStep::CreateStanza,
         HostStep::MarkRunning,
+        HostStep::StartStandbys,
     ],
     &[
         KubeStep::RestartPod,
@@ -821,6 +950,7 @@ pub(crate) static RECOVER: InstanceWorkflow = InstanceWorkflow::new(
         HostStep::StartServer,
         HostStep::CreateStanza,
         HostStep::MarkRunning,
+        HostStep::StartStandbys,
     ],
     &[
         KubeStep::ApplyObjects,
@@ -828,6 +958,24 @@ pub(crate) static RECOVER: InstanceWorkflow = InstanceWorkflow::new(
         KubeStep::MarkRunning,
     ],
 );
+
+/// `add_standby`: make the standby it names (and bring any other back), then have a
+/// synchronous primary wait for it. Giving up removes the new standby; the primary serves on.
+pub(crate) static ADD_STANDBY: Table<HostStep> = Table {
+    steps: &[HostStep::StartStandbys],
+    run: |s, op, cx| Box::pin(steps::step(s, op, cx)),
+    give_up: GiveUp {
+        clean_up: |op, _, cx| Box::pin(standbys::forget_new(op, cx)),
+        mark: |_, _, _, _, _| Box::pin(async { Ok(()) }),
+    },
+};
+/// `remove_standby`: stop the standby it names, remove it and its slot. Giving up leaves it
+/// as it was.
+pub(crate) static REMOVE_STANDBY: Table<HostStep> = Table {
+    steps: &[HostStep::DropStandby],
+    run: |s, op, cx| Box::pin(steps::step(s, op, cx)),
+    give_up: GiveUp::NOTHING,
+};
 
 /// An instance operation that gives up stops the instance, which is then marked failed.
 const GIVE_UP: GiveUp = GiveUp {
@@ -1139,13 +1287,18 @@ mod tests {
             service_type: None,
             status_message: None,
             server_id: None,
+            primary_member_id: None,
+            data_name: None,
+            standbys: 0,
+            synchronous: false,
+            last_failover_at: None,
         };
         assert_eq!(
-            inst.connection_string(Some("p@ss:w/rd")).unwrap(),
+            inst.connection_string(Some("p@ss:w/rd"), &[]).unwrap(),
             "postgresql://app:p%40ss%3Aw%2Frd@127.0.0.1:15432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
         );
         assert_eq!(
-            inst.connection_string(None).unwrap(),
+            inst.connection_string(None, &[]).unwrap(),
             "postgresql://app@127.0.0.1:15432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
         );
         assert!(inst.resource_name().starts_with("tg-"));
@@ -1154,5 +1307,94 @@ mod tests {
             15,
             "short enough for socket paths"
         );
+    }
+
+    #[test]
+    fn with_standbys_the_connection_string_lists_every_member_primary_first() {
+        let now = Utc::now();
+        let inst = Instance {
+            host: Some("10.0.0.1".into()),
+            port: Some(5433),
+            provider: Provider::Server,
+            ..Instance::draft(&input("db"), &local(&[15])).unwrap()
+        };
+        let standby = |host: Option<&str>, port: Option<i32>| Standby {
+            id: Uuid::now_v7(),
+            instance_id: inst.id,
+            server_id: None,
+            resource_name: "tg-000000000001".into(),
+            port,
+            host: host.map(Into::into),
+            state: standbys::StandbyState::Streaming,
+            lag_bytes: None,
+            replay_lag_ms: None,
+            checked_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let members = [
+            standby(Some("10.0.0.2"), Some(5434)),
+            standby(Some("fd00::3"), Some(5435)),
+            // Not started yet: no address to list.
+            standby(None, None),
+        ];
+        assert_eq!(
+            inst.connection_string(None, &members).unwrap(),
+            "postgresql://app@10.0.0.1:5433,10.0.0.2:5434,[fd00::3]:5435/app\
+             ?target_session_attrs=read-write&sslmode=verify-full&sslrootcert=toygres-ca.crt"
+        );
+        assert_eq!(
+            inst.read_only_connection_string(None, &members).unwrap(),
+            "postgresql://app@10.0.0.1:5433,10.0.0.2:5434,[fd00::3]:5435/app\
+             ?target_session_attrs=prefer-standby&sslmode=verify-full&sslrootcert=toygres-ca.crt"
+        );
+        assert_eq!(
+            inst.connection_string(None, &members[2..]).unwrap(),
+            "postgresql://app@10.0.0.1:5433/app?sslmode=verify-full&sslrootcert=toygres-ca.crt",
+            "a lone primary's string is as it always was"
+        );
+    }
+
+    #[test]
+    fn standbys_are_counted_and_kubernetes_has_none() {
+        let too_many = CreateInstance {
+            standbys: Some(MAX_STANDBYS + 1),
+            ..input("db")
+        };
+        assert!(matches!(
+            validate(&too_many, &local(&[15])),
+            Err(Error::InvalidInput(_))
+        ));
+        let nothing_to_wait_for = CreateInstance {
+            synchronous: Some(true),
+            ..input("db")
+        };
+        assert!(matches!(
+            validate(&nothing_to_wait_for, &local(&[15])),
+            Err(Error::InvalidInput(_))
+        ));
+        let kube = CreateInstance {
+            standbys: Some(1),
+            provider: Some(Provider::Kubernetes),
+            ..input("db")
+        };
+        let offer = Offer {
+            kubernetes: Some(ServiceType::ClusterIp),
+            ..local(&[15])
+        };
+        assert!(matches!(
+            validate(&kube, &offer),
+            Err(Error::Unsupported(_))
+        ));
+        let fine = validate(
+            &CreateInstance {
+                standbys: Some(2),
+                synchronous: Some(true),
+                ..input("db")
+            },
+            &local(&[15]),
+        )
+        .unwrap();
+        assert_eq!((fine.standbys, fine.synchronous), (2, true));
     }
 }

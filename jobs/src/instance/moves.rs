@@ -167,6 +167,8 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                     .await?
                     .unwrap_or_default(),
                 ca: cx.tls.pem().to_owned(),
+                slot: None,
+                application_name: "toygres_copy".into(),
             };
             e.target.ensure_standby(&name, major, &upstream).await?;
         }
@@ -313,6 +315,12 @@ pub async fn start(
             )
             .to_lowercase(),
         ));
+    }
+    if inst.standbys > 0 {
+        return Err(Error::Unsupported(format!(
+            "instance {} has standbys: switch over to one (switchover) rather than move it",
+            inst.name
+        )));
     }
     if target == Some(source) {
         return Err(Error::InvalidInput(format!(

@@ -14,6 +14,11 @@
 //! recover_instance: start_server → create_stanza → mark_running   (the health sweep's restart)
 //! ```
 //!
+//! Where an instance has standbys (see `standbys`), `create`, `start`, `restart` and
+//! `recover` end with `start_standbys`, `stop` and `delete` stop them after the primary
+//! (`stop_standbys`), and `delete` removes them (`remove_standbys`); `add_standby` is
+//! `start_standbys` alone and `remove_standby` is `drop_standby`.
+//!
 //! `start_server` first writes a new TLS certificate for the instance into its data directory
 //! (see `tls`).
 //!
@@ -30,10 +35,11 @@ use providers::host::PgHost;
 use providers::host::backup::{Backups, RestoreTarget};
 use providers::login::Login;
 
+use super::standbys::{self, Started};
 use super::{Instance, InstanceId, InstanceState, Provider};
 use crate::backup;
 use crate::operation::{Operation, TargetKind};
-use crate::workflow::{Context, Next, steps};
+use crate::workflow::{Context, Kind, Next, steps};
 use crate::{Error, Result};
 
 steps! {
@@ -50,6 +56,10 @@ steps! {
         RemoveBackups => "remove_backups",
         MarkStopped => "mark_stopped",
         MarkDeleted => "mark_deleted",
+        StartStandbys => "start_standbys",
+        StopStandbys => "stop_standbys",
+        RemoveStandbys => "remove_standbys",
+        DropStandby => "drop_standby",
     }
 }
 
@@ -156,12 +166,27 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
                 .mark_instance_running(id, &address, None, &check)
                 .await?;
         }
+        HostStep::StartStandbys => match standbys::start_all(&inst, &host, cx, strict(op)).await? {
+            Started::All => {}
+            Started::PortTaken => return Ok(Next::Hop(HostStep::StartStandbys)),
+            Started::NotYet => return Ok(Next::Nap(std::time::Duration::from_millis(500))),
+        },
+        HostStep::StopStandbys => standbys::stop_all(&inst, cx).await?,
+        HostStep::RemoveStandbys => standbys::remove_all(&inst, cx).await?,
+        HostStep::DropStandby => standbys::drop_one(&inst, &host, op, cx).await?,
         HostStep::StopServer => host.ensure_stopped(&name).await?,
         HostStep::RemoveData => host.remove(&name).await?,
         HostStep::RemoveBackups => remove_backups(&inst, &host, op, cx).await?,
         HostStep::MarkStopped | HostStep::MarkDeleted => {}
     }
     Ok(Next::Continue)
+}
+
+/// Whether standbys are what operation `op` is for, so that one that cannot start fails it.
+fn strict(op: &Operation) -> bool {
+    [Kind::CreateInstance, Kind::AddStandby]
+        .iter()
+        .any(|k| k.as_str() == op.kind)
 }
 
 /// The backup settings `inst` archives with, or `None` where backups are not available to

@@ -172,14 +172,18 @@ pub async fn candidates(
     .fetch_all(&mut **tx)
     .await?;
     let ids: Vec<Uuid> = servers.iter().map(|s| s.id.0).collect();
-    // What lives on each server, and what is on its way there.
+    // What lives on each server (primaries and standbys), and what is on its way there.
     let usage: Vec<(Uuid, String, i32)> = sqlx::query_as(
         "SELECT server_id, plan, storage_gb FROM instances \
          WHERE server_id = ANY($1) AND state <> 'deleted' \
          UNION ALL \
          SELECT m.target_server_id, i.plan, i.storage_gb FROM instance_moves m \
          JOIN instances i ON i.id = m.instance_id \
-         WHERE m.target_server_id = ANY($1) AND m.phase NOT IN ('done', 'rolled_back', 'cancelled')",
+         WHERE m.target_server_id = ANY($1) AND m.phase NOT IN ('done', 'rolled_back', 'cancelled') \
+         UNION ALL \
+         SELECT s.server_id, i.plan, i.storage_gb FROM instance_members s \
+         JOIN instances i ON i.id = s.instance_id \
+         WHERE s.server_id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(&mut **tx)

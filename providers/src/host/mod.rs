@@ -128,6 +128,27 @@ pub struct Upstream {
     /// streams over TLS and checks the primary's certificate names `address`
     /// (`sslmode=verify-full`).
     pub ca: String,
+    /// The physical replication slot on the primary that keeps the WAL this copy still
+    /// needs (a standby's own; none for a move's short-lived copy).
+    pub slot: Option<String>,
+    /// The name the copy streams under, in the primary's `pg_stat_replication` and
+    /// `synchronous_standby_names`.
+    pub application_name: String,
+}
+
+/// One standby streaming from a primary, as the primary sees it (`pg_stat_replication`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replica {
+    /// The name it streams under ([`Upstream::application_name`]).
+    pub application_name: String,
+    /// `streaming`, `catchup`, `startup`, ...
+    pub state: String,
+    /// How many bytes of WAL it has not replayed yet.
+    pub lag_bytes: u64,
+    /// How long replaying trails the primary's commits, in milliseconds, when known.
+    pub replay_lag_ms: Option<f64>,
+    /// Whether commits wait for it (`sync` or `quorum`).
+    pub synchronous: bool,
 }
 
 /// What a copy's recovery has reached.
@@ -738,13 +759,9 @@ impl PgHost {
         self.shell.make_private_dir(&scratch).await?;
         // The password goes in a passfile, never in arguments or the environment.
         let passfile = self.root.join("instances").join(format!("{name}.pgpass"));
-        let line = format!(
-            "{}:{}:*:{REPLICATOR}:{}\n",
-            pgpass_escape(&upstream.address),
-            upstream.port,
-            pgpass_escape(&upstream.password)
-        );
-        self.shell.write_private(&passfile, line.as_bytes()).await?;
+        self.shell
+            .write_private(&passfile, passfile_line(upstream).as_bytes())
+            .await?;
         let cafile = self.root.join("instances").join(format!("{name}.ca.crt"));
         self.shell
             .write_private(&cafile, upstream.ca.as_bytes())
@@ -796,21 +813,11 @@ impl PgHost {
         let kept = scratch.join("toygres.pgpass");
         self.shell.rename(&passfile, &kept).await?;
         self.shell.rename(&cafile, &scratch.join(CA_FILE)).await?;
-        let conninfo = format!(
-            "host={} port={} user={REPLICATOR} passfile={} sslmode=verify-full sslrootcert={} \
-             application_name=toygres_copy",
-            upstream.address,
-            upstream.port,
-            target.join("toygres.pgpass").display(),
-            target.join(CA_FILE).display()
-        );
-        let auto = format!(
-            "# Written by Toygres: this copy streams from the instance's primary until it is promoted.\n\
-             primary_conninfo = '{}'\n",
-            conninfo.replace('\'', "''")
-        );
         self.shell
-            .write_private(&scratch.join("postgresql.auto.conf"), auto.as_bytes())
+            .write_private(
+                &scratch.join("postgresql.auto.conf"),
+                standby_settings(&target, upstream).as_bytes(),
+            )
             .await?;
         self.shell
             .write_private(&scratch.join("standby.signal"), b"")
@@ -898,6 +905,192 @@ impl PgHost {
         Ok(())
     }
 
+    /// Make sure primary `name` has the physical replication slot `slot`, keeping WAL from
+    /// now on for the standby that will use it.
+    pub async fn ensure_slot(&self, name: &str, major: u32, port: u16, slot: &str) -> Result<()> {
+        check_slot(slot)?;
+        let sql = format!(
+            "SELECT pg_catalog.pg_create_physical_replication_slot('{slot}', true) \
+             WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots WHERE slot_name = '{slot}');\n"
+        );
+        self.psql(name, major, port, &sql, None).await.map(drop)
+    }
+
+    /// Drop the replication slot `slot` of instance `name`, so that it keeps no more WAL for
+    /// a standby that is gone. None counts as done; one still in use is an error (its
+    /// standby has not let go yet), to be tried again.
+    pub async fn drop_slot(&self, name: &str, major: u32, port: u16, slot: &str) -> Result<()> {
+        check_slot(slot)?;
+        let sql = format!(
+            "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots \
+               WHERE slot_name = '{slot}' AND NOT active;\n\
+             SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE slot_name = '{slot}';\n"
+        );
+        let out = self.psql(name, major, port, &sql, None).await?;
+        if out.lines().last() == Some("0") {
+            return Ok(());
+        }
+        Err(Error::Transient(anyhow!(
+            "replication slot {slot} of {name} is still in use"
+        )))
+    }
+
+    /// Drop every replication slot that standby `name` (on `port`) holds and nothing uses:
+    /// an old primary that rejoined as a standby keeps the slots it had for its standbys,
+    /// and they would hold WAL on it for ever.
+    pub async fn drop_inactive_slots(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        self.psql(
+            name,
+            major,
+            port,
+            "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots \
+             WHERE NOT active AND slot_type = 'physical';\n",
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Have primary `name` wait, at every commit, until one of the standbys streaming as
+    /// `standbys` has the commit on disk (`ANY 1`); none: commits wait for no standby.
+    pub async fn set_synchronous(
+        &self,
+        name: &str,
+        major: u32,
+        port: u16,
+        standbys: &[String],
+    ) -> Result<()> {
+        for s in standbys {
+            check_slot(s)?;
+        }
+        let set = if standbys.is_empty() {
+            "ALTER SYSTEM RESET synchronous_standby_names;".to_owned()
+        } else {
+            let names: Vec<String> = standbys.iter().map(|s| format!("\"{s}\"")).collect();
+            format!(
+                "ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 ({})';",
+                names.join(", ")
+            )
+        };
+        self.psql(
+            name,
+            major,
+            port,
+            &format!("{set}\nSELECT pg_catalog.pg_reload_conf();\n"),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Make instance `name` here a standby of `upstream` from now on: its passfile, the CA,
+    /// its connection settings and `standby.signal`. A running standby (on `port`) takes them
+    /// up at once; a stopped server (an old primary, shut down cleanly) comes up as a standby
+    /// at its next start.
+    pub async fn follow(
+        &self,
+        name: &str,
+        major: u32,
+        port: u16,
+        upstream: &Upstream,
+    ) -> Result<()> {
+        if let Some(slot) = &upstream.slot {
+            check_slot(slot)?;
+        }
+        let dir = self.instance_dir(name);
+        if !self.is_initialized(&dir).await? {
+            return Err(Error::NotFound {
+                kind: "data directory",
+                name: name.to_owned(),
+            });
+        }
+        self.shell
+            .write_private(
+                &dir.join("toygres.pgpass"),
+                passfile_line(upstream).as_bytes(),
+            )
+            .await?;
+        self.shell
+            .write_private(&dir.join(CA_FILE), upstream.ca.as_bytes())
+            .await?;
+        self.shell
+            .write_private(
+                &dir.join("postgresql.auto.conf"),
+                standby_settings(&dir, upstream).as_bytes(),
+            )
+            .await?;
+        self.shell
+            .write_private(&dir.join("standby.signal"), b"")
+            .await?;
+        if self.is_running(name).await? {
+            self.psql(
+                name,
+                major,
+                port,
+                "SELECT pg_catalog.pg_reload_conf();\n",
+                None,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The standbys streaming from primary `name`, as it sees them.
+    pub async fn replication(&self, name: &str, major: u32, port: u16) -> Result<Vec<Replica>> {
+        let out = self
+            .psql(
+                name,
+                major,
+                port,
+                "SELECT application_name, state, \
+                   coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn), 0)::bigint, \
+                   coalesce((EXTRACT(epoch FROM replay_lag) * 1000)::text, ''), \
+                   sync_state IN ('sync', 'quorum') \
+                 FROM pg_catalog.pg_stat_replication;\n",
+                None,
+            )
+            .await?;
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let f: Vec<&str> = line.split('|').collect();
+                let [app, state, lag, replay, sync] = f[..] else {
+                    return Err(Error::Transient(anyhow!(
+                        "unexpected replication status {line:?}"
+                    )));
+                };
+                Ok(Replica {
+                    application_name: app.to_owned(),
+                    state: state.to_owned(),
+                    lag_bytes: lag.parse::<i64>().map_or(0, |v| v.max(0).unsigned_abs()),
+                    replay_lag_ms: replay.parse().ok(),
+                    synchronous: sync == "t",
+                })
+            })
+            .collect()
+    }
+
+    /// After a promotion within an instance that keeps its standbys: forget the old primary
+    /// (its connection settings, passfile and CA); the replication role stays, for the
+    /// standbys that follow this one now.
+    pub async fn lead(&self, name: &str, major: u32, port: u16) -> Result<()> {
+        self.psql(
+            name,
+            major,
+            port,
+            "ALTER SYSTEM RESET primary_conninfo;\nALTER SYSTEM RESET primary_slot_name;\n\
+             SELECT pg_catalog.pg_reload_conf();\n",
+            None,
+        )
+        .await?;
+        self.shell
+            .remove_tree(&self.instance_dir(name).join("toygres.pgpass"))
+            .await?;
+        self.shell
+            .remove_tree(&self.instance_dir(name).join(CA_FILE))
+            .await
+    }
+
     /// After a promotion: forget the old primary (its connection settings, passfile and CA)
     /// and disable the replication role.
     pub async fn forget_upstream(&self, name: &str, major: u32, port: u16) -> Result<()> {
@@ -919,6 +1112,55 @@ impl PgHost {
             .remove_tree(&self.instance_dir(name).join(CA_FILE))
             .await
     }
+}
+
+/// The `postgresql.auto.conf` of a standby of `upstream` whose data directory is `dir`: how
+/// it reaches the primary (the passfile and CA it keeps in `dir`) and which slot it uses.
+fn standby_settings(dir: &Path, upstream: &Upstream) -> String {
+    let conninfo = format!(
+        "host={} port={} user={REPLICATOR} passfile={} sslmode=verify-full sslrootcert={} \
+         application_name={}",
+        upstream.address,
+        upstream.port,
+        dir.join("toygres.pgpass").display(),
+        dir.join(CA_FILE).display(),
+        upstream.application_name
+    );
+    let mut text = format!(
+        "# Written by Toygres: this server streams from the instance's primary.\n\
+         primary_conninfo = '{}'\n",
+        conninfo.replace('\'', "''")
+    );
+    if let Some(slot) = &upstream.slot {
+        text.push_str(&format!("primary_slot_name = '{slot}'\n"));
+    }
+    text
+}
+
+/// The passfile line that lets a standby log in to `upstream` as [`REPLICATOR`].
+fn passfile_line(upstream: &Upstream) -> String {
+    format!(
+        "{}:{}:*:{REPLICATOR}:{}\n",
+        pgpass_escape(&upstream.address),
+        upstream.port,
+        pgpass_escape(&upstream.password)
+    )
+}
+
+/// Whether `slot` may be spliced into SQL and settings as it is: the names Toygres makes
+/// (lower-case letters, digits and `_`, as PostgreSQL requires of slot names).
+fn check_slot(slot: &str) -> Result<()> {
+    if !slot.is_empty()
+        && slot.len() <= 63
+        && slot
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Ok(());
+    }
+    Err(Error::Permanent(anyhow!(
+        "{slot:?} is not a replication slot name"
+    )))
 }
 
 /// A `.pgpass` field: `:` and `\` escaped with `\`.

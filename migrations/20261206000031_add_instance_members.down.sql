@@ -1,0 +1,10 @@
+DROP TABLE instance_failovers;
+ALTER TABLE instances
+    DROP COLUMN primary_member_id,
+    DROP COLUMN data_name,
+    DROP COLUMN standbys,
+    DROP COLUMN synchronous,
+    DROP COLUMN replicator_password_sealed,
+    DROP COLUMN last_failover_at;
+DROP TABLE instance_members;
+DROP TYPE member_state;

@@ -1,0 +1,421 @@
+//! Standbys and switchovers on the local provider, end to end through the public API, with
+//! real PostgreSQL servers and `psql` (libpq) as the client: the multi-host connection
+//! string, a synchronous standby, a switchover under a writing client, removing a standby,
+//! and a control plane killed mid-switchover.
+
+mod common;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Toygres, scratch, serve};
+use serde_json::{Value, json};
+
+const FAST_HEALTH: (&str, &str) = ("TOYGRES_HEALTH_INTERVAL_SECS", "1");
+
+const MEMBERS: &str = "members { id role host port state lagBytes } \
+    highAvailability { standbys synchronous lastFailoverAt \
+      handovers { planned fromMemberId toMemberId unavailableMs writesStoppedAt writesResumedAt finishedAt } }";
+
+/// Run `sql` with `psql` at `url`: what it printed, or why it failed.
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let bins = providers::local::PgBinaries::discover(None).unwrap();
+    let out = Command::new(bins.bin_dir().join("psql"))
+        .arg(url)
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .env_clear()
+        .env("PGCONNECT_TIMEOUT", "5")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// `url` (a connection string) pointed at one member, `host:port`, whatever its role.
+fn at_member(url: &str, host: &str, port: i64) -> String {
+    let (auth, rest) = url.split_once('@').unwrap();
+    let (_, tail) = rest.split_once('/').unwrap();
+    format!(
+        "{auth}@{host}:{port}/{}",
+        tail.replace("target_session_attrs=read-write&", "")
+    )
+}
+
+/// Create instance `name` with `standbys` and `synchronous`, and wait until its operation
+/// succeeded; its id.
+async fn create_with_standbys(
+    t: &Toygres,
+    token: &str,
+    name: &str,
+    standbys: i32,
+    synchronous: bool,
+) -> String {
+    let (_, body) = t
+        .gql(
+            Some(token),
+            "mutation($n: String!, $s: Int!, $sync: Boolean!) { \
+               createInstance(input: {name: $n, standbys: $s, synchronous: $sync}) { \
+                 instance { id state } operation { id } } }",
+            json!({"n": name, "s": standbys, "sync": synchronous}),
+        )
+        .await;
+    let payload = &body["data"]["createInstance"];
+    let id = payload["instance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let op = payload["operation"]["id"].as_str().unwrap();
+    let done = t.wait_operation(token, op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    id
+}
+
+/// Run mutation `field(args)` returning an operation, and wait until it is final.
+async fn run_op(t: &Toygres, token: &str, mutation: &str, field: &str, vars: Value) -> Value {
+    let (_, body) = t.gql(Some(token), mutation, vars).await;
+    let op = body["data"][field]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    t.wait_operation(token, &op).await
+}
+
+/// Whether each member (`host:port`) is in recovery, in the members' order.
+fn in_recovery(url: &str, members: &Value) -> Vec<Result<String, String>> {
+    members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            psql(
+                &at_member(
+                    url,
+                    m["host"].as_str().unwrap(),
+                    m["port"].as_i64().unwrap(),
+                ),
+                "SELECT pg_is_in_recovery()",
+            )
+        })
+        .collect()
+}
+
+/// A client that inserts rows 1, 2, 3, … one connection each, through the multi-host
+/// connection string, retrying a row until it is acknowledged; the rows acknowledged.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    acked: Arc<Mutex<Vec<i64>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(url: &str) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let (s, a, url) = (stop.clone(), acked.clone(), url.to_owned());
+        let thread = std::thread::spawn(move || {
+            let mut next = 1_i64;
+            while !s.load(Ordering::SeqCst) {
+                if psql(&url, &format!("INSERT INTO ledger VALUES ({next})")).is_ok() {
+                    a.lock().unwrap().push(next);
+                    next += 1;
+                }
+            }
+        });
+        Self {
+            stop,
+            acked,
+            thread: Some(thread),
+        }
+    }
+
+    fn acked(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// Wait until `n` more rows are acknowledged than now.
+    async fn wait_more(&self, n: usize) {
+        let from = self.acked();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.acked() < from + n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer is stuck at {} rows",
+                self.acked()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    fn finish(mut self) -> Vec<i64> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap();
+        self.acked.lock().unwrap().clone()
+    }
+}
+
+/// A synchronous standby takes over in a switchover while a client writes through the
+/// multi-host connection string: writes pause (the pause is recorded), the client finds the
+/// new primary by reconnecting, no acknowledged row is missing, exactly one member takes
+/// writes, and the old primary streams from the new one. Removing the standby then drops it
+/// with its slot, and deleting the instance leaves no data directory behind.
+#[tokio::test]
+async fn a_switchover_under_a_writing_client_loses_no_acknowledged_row() {
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", &[FAST_HEALTH]).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id = create_with_standbys(&t, &token, "ha", 1, true).await;
+
+    let before = t.instance(&token, &id, MEMBERS).await;
+    let members = before["members"].as_array().unwrap().clone();
+    assert_eq!(members.len(), 2, "{before}");
+    assert_eq!(members[0]["role"], "PRIMARY", "{before}");
+    assert_eq!(members[1]["role"], "STANDBY", "{before}");
+    assert_eq!(members[1]["state"], "STREAMING", "{before}");
+    assert_eq!(before["highAvailability"]["synchronous"], true);
+    let (old_primary, standby) = (
+        members[0]["id"].as_str().unwrap().to_owned(),
+        members[1]["id"].as_str().unwrap().to_owned(),
+    );
+
+    let url = t.connection_string(&token, &id).await;
+    assert!(url.contains("target_session_attrs=read-write"), "{url}");
+    assert_eq!(
+        url.split_once('@')
+            .unwrap()
+            .1
+            .split_once('/')
+            .unwrap()
+            .0
+            .split(',')
+            .count(),
+        2,
+        "both members listed: {url}"
+    );
+    psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+    // Commits wait for the standby.
+    assert_eq!(
+        psql(&url, "SHOW synchronous_standby_names").unwrap(),
+        format!(
+            "ANY 1 (\"{}\")",
+            format!("tg-{}", &standby.replace('-', "")[20..]).replace('-', "_")
+        )
+    );
+    assert_eq!(
+        in_recovery(&url, &before["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned())]
+    );
+
+    let writer = Writer::start(&url);
+    writer.wait_more(20).await;
+    let done = run_op(
+        &t,
+        &token,
+        "mutation($id: ID!) { switchover(instanceId: $id) { id } }",
+        "switchover",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    writer.wait_more(20).await;
+    let acked = writer.finish();
+
+    let after = t.instance(&token, &id, MEMBERS).await;
+    let members = after["members"].as_array().unwrap();
+    assert_eq!(
+        members[0]["id"], standby,
+        "the standby is the primary: {after}"
+    );
+    assert_eq!(members[1]["id"], old_primary, "{after}");
+    assert_eq!(
+        members[1]["state"], "STREAMING",
+        "the old primary follows: {after}"
+    );
+    assert_eq!(
+        in_recovery(&url, &after["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned())],
+        "exactly one member takes writes"
+    );
+    let handover = &after["highAvailability"]["handovers"][0];
+    assert_eq!(handover["planned"], true, "{after}");
+    assert_eq!(handover["toMemberId"], standby, "{after}");
+    assert!(handover["unavailableMs"].as_f64().unwrap() > 0.0, "{after}");
+    assert!(
+        after["highAvailability"]["lastFailoverAt"].is_string(),
+        "{after}"
+    );
+
+    let stored: Vec<i64> = psql(&url, "SELECT i FROM ledger ORDER BY i")
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
+    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+    assert!(acked.len() >= 40);
+
+    // The old primary goes: stopped, its data and its slot on the new primary removed.
+    let done = run_op(
+        &t,
+        &token,
+        "mutation($m: ID!) { removeStandby(memberId: $m) { id } }",
+        "removeStandby",
+        json!({"m": old_primary}),
+    )
+    .await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let last = t.instance(&token, &id, MEMBERS).await;
+    assert_eq!(last["members"].as_array().unwrap().len(), 1, "{last}");
+    assert_eq!(last["highAvailability"]["standbys"], 0, "{last}");
+    assert_eq!(
+        psql(&url, "SELECT count(*) FROM pg_replication_slots").unwrap(),
+        "0"
+    );
+    // With no standby left, commits wait for none.
+    assert_eq!(psql(&url, "SHOW synchronous_standby_names").unwrap(), "");
+    psql(&url, "INSERT INTO ledger VALUES (-1)").unwrap();
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { deleteInstance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let op = body["data"]["deleteInstance"]["id"].as_str().unwrap();
+    assert_eq!(t.wait_operation(&token, op).await["status"], "SUCCEEDED");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("data/instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+}
+
+/// `addStandby` gives a running instance a standby that streams, counted by the quota; a
+/// third standby, a switchover with none, removing the primary, and standbys on Kubernetes
+/// are refused with their codes, and leave nothing behind.
+#[tokio::test]
+async fn standbys_are_added_to_running_instances_within_their_limits() {
+    let dir = scratch();
+    let t = serve(dir.path(), "serve", &[FAST_HEALTH]).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, op) = t.create_instance(&token, "solo").await;
+    assert_eq!(t.wait_operation(&token, &op).await["status"], "SUCCEEDED");
+    let code = |body: &Value| body["errors"][0]["extensions"]["code"].clone();
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { switchover(instanceId: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+    let primary = t.instance(&token, &id, MEMBERS).await["members"][0]["id"].clone();
+    assert_eq!(
+        primary,
+        json!(id),
+        "a primary that never switched is named by the instance's id"
+    );
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($m: ID!) { removeStandby(memberId: $m) { id } }",
+            json!({"m": primary}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+
+    for _ in 0..2 {
+        let done = run_op(
+            &t,
+            &token,
+            "mutation($id: ID!) { addStandby(instanceId: $id) { id } }",
+            "addStandby",
+            json!({"id": id}),
+        )
+        .await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    }
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { addStandby(instanceId: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "a third: {body}");
+    let inst = t.instance(&token, &id, MEMBERS).await;
+    let members = inst["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "{inst}");
+    assert!(
+        members[1..].iter().all(|m| m["state"] == "STREAMING"),
+        "{inst}"
+    );
+    let url = t.connection_string(&token, &id).await;
+    assert_eq!(
+        in_recovery(&url, &inst["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned()), Ok("t".to_owned())]
+    );
+    // Reads go to a standby where one answers.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "query($id: ID!) { instance(id: $id) { readOnlyConnectionString } certificateAuthority { pem } }",
+            json!({"id": id}),
+        )
+        .await;
+    let ro = body["data"]["instance"]["readOnlyConnectionString"]
+        .as_str()
+        .unwrap();
+    assert!(ro.contains("target_session_attrs=prefer-standby"), "{ro}");
+    let ca_at = url.find("sslrootcert=").unwrap();
+    let ro = format!(
+        "{}{}",
+        &ro[..ro.find("sslrootcert=").unwrap()],
+        &url[ca_at..]
+    );
+    assert_eq!(psql(&ro, "SELECT pg_is_in_recovery()").unwrap(), "t");
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "{ project(id: \"00000000-0000-0000-0000-000000000001\") { usage { standbys } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["project"]["usage"]["standbys"], 2, "{body}");
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation { createInstance(input: {name: \"many\", standbys: 3}) { instance { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation { createInstance(input: {name: \"lonely\", synchronous: true}) { instance { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "INVALID_INPUT", "{body}");
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "{ instances { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["instances"]["edges"].as_array().unwrap().len(),
+        1,
+        "bad input made nothing: {body}"
+    );
+}
