@@ -15,6 +15,9 @@ CREATE TABLE instance_members (
     port           integer CONSTRAINT instance_members_port_range CHECK (port BETWEEN 1 AND 65535),
     host           text,
     state          member_state NOT NULL DEFAULT 'creating',
+    -- A failed primary that a failover left behind: its data may hold writes the new primary
+    -- never saw, so it is copied afresh before it serves again, as a standby.
+    rebuild        boolean NOT NULL DEFAULT false,
     -- How far it trails the primary, from the primary's pg_stat_replication.
     lag_bytes      bigint,
     replay_lag_ms  double precision,

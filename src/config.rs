@@ -356,6 +356,16 @@ pub(crate) struct ServeConfig {
     /// Start instances whose server process died (`true` or `false`).
     #[arg(long, env = "TOYGRES_AUTO_RESTART", default_value_t = true, action = clap::ArgAction::Set)]
     pub(crate) auto_restart: bool,
+    /// Seconds between checks of the primaries of instances with standbys.
+    #[arg(long, env = "TOYGRES_HA_CHECK_SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) ha_check_secs: u64,
+    /// Failed checks in a row after which a primary with a streaming standby is failed over.
+    #[arg(long, env = "TOYGRES_FAILOVER_AFTER_CHECKS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) failover_after_checks: u32,
+    /// Fail primaries over by themselves (`true` or `false`); without it, only the
+    /// `failover` mutation does.
+    #[arg(long, env = "TOYGRES_AUTO_FAILOVER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub(crate) auto_failover: bool,
     /// A Prometheus query API (VictoriaMetrics or Prometheus) for server CPU and memory;
     /// without it, the cluster is this host.
     #[arg(long, env = "TOYGRES_METRICS_URL")]
@@ -647,6 +657,14 @@ impl ServeConfig {
                 attempts: self.login_address_attempts,
                 window: Duration::from_secs(self.login_address_window_secs),
             },
+        }
+    }
+
+    pub(crate) fn ha_config(&self) -> jobs::instance::failover::HaConfig {
+        jobs::instance::failover::HaConfig {
+            interval: Duration::from_secs(self.ha_check_secs),
+            after_checks: self.failover_after_checks,
+            automatic: self.auto_failover,
         }
     }
 

@@ -278,6 +278,11 @@ async fn run(
             cfg.health_config(),
             shutdown.clone(),
         ));
+        tokio::spawn(jobs::instance::failover::watch(
+            cx.clone(),
+            cfg.ha_config(),
+            shutdown.clone(),
+        ));
         tokio::spawn(jobs::metrics::run(
             cx.clone(),
             cfg.metrics_config()?,

@@ -419,3 +419,102 @@ async fn standbys_are_added_to_running_instances_within_their_limits() {
         "bad input made nothing: {body}"
     );
 }
+
+/// The pid of the postmaster serving data directory `name` under `dir`.
+fn postmaster_of(dir: &std::path::Path, name: &str) -> i32 {
+    let pidfile = dir.join("data/instances").join(name).join("postmaster.pid");
+    std::fs::read_to_string(&pidfile)
+        .unwrap_or_else(|e| panic!("{}: {e}", pidfile.display()))
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The data directory name of member `id` (an instance's or a standby's id).
+fn resource_name(id: &str) -> String {
+    format!("tg-{}", &id.replace('-', "")[20..])
+}
+
+/// A primary killed with -9 under a writing client is failed over by the watcher with no
+/// one asking: its synchronous standby is promoted, the client resumes through the same
+/// connection string, no acknowledged row is missing, the failover is recorded with its
+/// write pause, and the old primary comes back as a standby copied afresh.
+#[tokio::test]
+async fn a_killed_primary_fails_over_to_its_standby_without_losing_an_acknowledged_row() {
+    let dir = scratch();
+    let t = serve(
+        dir.path(),
+        "serve",
+        &[
+            FAST_HEALTH,
+            ("TOYGRES_HA_CHECK_SECS", "1"),
+            ("TOYGRES_FAILOVER_AFTER_CHECKS", "2"),
+        ],
+    )
+    .await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id = create_with_standbys(&t, &token, "fo", 1, true).await;
+    let before = t.instance(&token, &id, MEMBERS).await;
+    let standby = before["members"][1]["id"].as_str().unwrap().to_owned();
+    let url = t.connection_string(&token, &id).await;
+    psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+
+    let writer = Writer::start(&url);
+    writer.wait_more(20).await;
+    let primary = postmaster_of(dir.path(), &resource_name(&id));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(primary),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    writer.wait_more(20).await;
+    let acked = writer.finish();
+
+    let stored: Vec<i64> = psql(&url, "SELECT i FROM ledger ORDER BY i")
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
+    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+
+    // The old primary rejoins, copied afresh from the new one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let after = loop {
+        let after = t.instance(&token, &id, MEMBERS).await;
+        if after["members"][1]["state"] == "STREAMING" {
+            break after;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old primary never came back: {after}\n{}",
+            t.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(after["members"][0]["id"], standby, "{after}");
+    assert_eq!(after["members"][1]["id"], json!(id), "{after}");
+    assert_eq!(
+        in_recovery(&url, &after["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned())],
+        "exactly one member takes writes"
+    );
+    let handover = &after["highAvailability"]["handovers"][0];
+    assert_eq!(handover["planned"], false, "{after}");
+    assert_eq!(handover["toMemberId"], standby, "{after}");
+    assert!(handover["unavailableMs"].as_f64().unwrap() > 0.0, "{after}");
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "query($id: ID!) { instance(id: $id) { events(first: 20) { edges { node { kind } } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert!(
+        body.to_string().contains("instance_failed_over"),
+        "the failover is among the instance's events: {body}"
+    );
+}

@@ -140,53 +140,36 @@ async fn sweep(
     connections: &Pool,
     heartbeats: &mut crate::backup::Heartbeats,
 ) -> Result<()> {
-    let instances = cx.db.instances_to_check().await?;
+    let instances = cx.db.instances_to_check(false).await?;
     let live: std::collections::HashSet<InstanceId> = instances.iter().map(|(i, _)| i.id).collect();
     connections.lock().await.retain(|id, _| live.contains(id));
     heartbeats.retain(&live);
     // Each check, and each question to a host, has its own deadline, and they run
     // concurrently: a host that hangs costs its own instances a timeout, never the sweep.
-    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>, bool)> = futures::stream::iter(
-        instances,
-    )
-    .map(|(inst, password)| async move {
-        // Instances that archive their WAL get a heartbeat commit and an archiver
-        // reading with their check (see `backup`).
-        let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
-        let (check, probe) = check(
-            &inst,
-            &password,
-            config,
-            connections,
-            archives,
-            cx.tls.pem(),
-        )
-        .await;
-        let gone = !check.healthy
-            && config.auto_restart
-            && process_gone(&inst, cx, config.host_timeout).await;
-        // How its standbys stream, as its primary sees them.
-        if check.healthy && inst.standbys > 0 {
-            let observed = tokio::time::timeout(
-                config.host_timeout,
-                crate::instance::standbys::observe(&inst, cx),
-            )
+    let results: Vec<(Instance, HealthCheck, Option<ArchiveProbe>, bool)> =
+        futures::stream::iter(instances)
+            .map(|(inst, password)| async move {
+                // Instances that archive their WAL get a heartbeat commit and an archiver
+                // reading with their check (see `backup`).
+                let archives = crate::backup::repository_for(&inst, cx.backup.as_ref()).is_ok();
+                let (check, probe) = check(
+                    &inst,
+                    &password,
+                    config,
+                    connections,
+                    archives,
+                    cx.tls.pem(),
+                )
+                .await;
+                let gone = !check.healthy
+                    && config.auto_restart
+                    && !fails_over(&inst, cx).await
+                    && process_gone(&inst, cx, config.host_timeout).await;
+                (inst, check, probe, gone)
+            })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect()
             .await;
-            match observed {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(instance = %inst.id, "failed to read replication: {e:#}");
-                }
-                Err(_) => {
-                    tracing::warn!(instance = %inst.id, "reading replication timed out");
-                }
-            }
-        }
-        (inst, check, probe, gone)
-    })
-    .buffer_unordered(config.concurrency.max(1))
-    .collect()
-    .await;
     let due = chrono::Duration::from_std(config.interval * 10).unwrap_or(chrono::Duration::MAX);
     for (inst, check, probe, gone) in results {
         if let Some(probe) = probe {
@@ -248,6 +231,19 @@ pub(crate) async fn check_at(
     )
     .await
     .0
+}
+
+/// Whether a lost primary of `inst` is the failover watcher's to handle: a standby of it
+/// streamed at the last reading (see `instance::failover`). Otherwise it is restarted in
+/// place, as an instance without standbys is.
+async fn fails_over(inst: &Instance, cx: &Context) -> bool {
+    use crate::instance::standbys::StandbyState;
+    inst.standbys > 0
+        && cx.db.standbys(inst.id).await.is_ok_and(|all| {
+            all.iter().any(|s| {
+                !s.rebuild && matches!(s.state, StandbyState::Streaming | StandbyState::Lagging)
+            })
+        })
 }
 
 /// Whether the process of a local or server instance is gone (and not merely slow). A host we

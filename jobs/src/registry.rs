@@ -9,6 +9,8 @@
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
 //! | `add_standby`, `remove_standby` | `instance::{ADD_STANDBY, REMOVE_STANDBY}` | `instance::steps::step` | the new standby is removed; the primary serves on |
 //! | `switchover` | `switchover::TABLE` | `switchover::step` | before promotion the old primary serves again; after, forward only |
+//! | `failover` | `failover::TABLE` | `failover::step` | after promotion forward only; before it the old primary restarts in place |
+//! | `heal_standbys` | `instance::HEAL_STANDBYS` | `instance::steps::step` | the standbys stay down until the next try |
 //! | server kinds | `server::steps::{PROVISION, …}` | `server::steps::step` | the server is marked failed (and discarded) |
 //! | `backup_instance` | `backup::TABLE` | `backup::step` | its backup is marked failed |
 //! | `restore_drill` | `drill::TABLE` | `drill::step` | failed loudly, its scratch instance removed |
@@ -19,7 +21,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use sqlx::{Postgres, Transaction};
 
-use crate::instance::{self, Provider, moves, switchover};
+use crate::instance::{self, Provider, failover, moves, switchover};
 use crate::operation::Operation;
 use crate::workflow::{Context, Kind, Next, Step};
 use crate::{Error, Result, backup, drill, server, system_check};
@@ -38,6 +40,8 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::AddStandby => &instance::ADD_STANDBY,
         Kind::RemoveStandby => &instance::REMOVE_STANDBY,
         Kind::Switchover => &switchover::TABLE,
+        Kind::Failover => &failover::TABLE,
+        Kind::HealStandbys => &instance::HEAL_STANDBYS,
         Kind::RegisterServer => &server::steps::REGISTER,
         Kind::ProvisionServer => &server::steps::PROVISION,
         Kind::DrainServer => &server::steps::DRAIN,

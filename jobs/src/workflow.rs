@@ -161,6 +161,10 @@ pub enum Kind {
     RemoveStandby,
     /// Hand an instance's primary over to a standby, losing no committed write.
     Switchover,
+    /// Promote a standby of an instance whose primary is lost.
+    Failover,
+    /// Bring back the standbys of an instance that are down.
+    HealStandbys,
     /// Reach a server registered by address and make it active.
     RegisterServer,
     /// Create a VM and bootstrap it into an active server.
@@ -199,6 +203,8 @@ impl Kind {
         Kind::AddStandby,
         Kind::RemoveStandby,
         Kind::Switchover,
+        Kind::Failover,
+        Kind::HealStandbys,
         Kind::RegisterServer,
         Kind::ProvisionServer,
         Kind::DrainServer,
@@ -226,6 +232,8 @@ impl Kind {
             Kind::AddStandby => "add_standby",
             Kind::RemoveStandby => "remove_standby",
             Kind::Switchover => "switchover",
+            Kind::Failover => "failover",
+            Kind::HealStandbys => "heal_standbys",
             Kind::RegisterServer => "register_server",
             Kind::ProvisionServer => "provision_server",
             Kind::DrainServer => "drain_server",
@@ -256,7 +264,9 @@ impl Kind {
             | Kind::RecoverInstance
             | Kind::AddStandby
             | Kind::RemoveStandby
-            | Kind::Switchover => Queue::Deploy,
+            | Kind::Switchover
+            | Kind::Failover
+            | Kind::HealStandbys => Queue::Deploy,
             Kind::DeleteInstance => Queue::Delete,
             Kind::ProvisionServer | Kind::ScaleCluster | Kind::RefreshPlans => Queue::Provision,
             Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
@@ -279,7 +289,9 @@ impl Kind {
             | Kind::RestartInstance
             | Kind::RecoverInstance
             | Kind::AddStandby
-            | Kind::RemoveStandby => 5,
+            | Kind::RemoveStandby
+            | Kind::HealStandbys
+            | Kind::Failover => 5,
             // Transient cloud failures (5xx, rate limits) get more tries; polling naps do
             // not count as tries.
             Kind::MoveInstance

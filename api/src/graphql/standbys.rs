@@ -9,7 +9,7 @@ use super::server::ServerNode;
 use super::{api, caller, parse_id, writable};
 use crate::error::OrGql as _;
 use jobs::instance::standbys::{self, Handover, StandbyState};
-use jobs::instance::{Health, Instance, InstanceId, InstanceState, Standby, switchover};
+use jobs::instance::{Health, Instance, InstanceId, InstanceState, Standby, failover, switchover};
 
 /// What a member of an instance does.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -301,6 +301,26 @@ impl StandbyMutation {
         let inst = writable_instance(ctx, &instance_id).await?;
         let to = to_member_id.map(|m| parse_id(&m, "member")).transpose()?;
         let (_, op) = switchover::start(&api(ctx)?.db, inst.id, to, Some(me.user_id))
+            .await
+            .or_gql()?;
+        Ok(OperationNode(op))
+    }
+
+    /// Promote the standby holding the most WAL of an instance whose primary is lost, as the
+    /// failover watcher does by itself (`TOYGRES_HA_CHECK_SECS`,
+    /// `TOYGRES_FAILOVER_AFTER_CHECKS`). The old primary is stopped first; when its host
+    /// cannot be reached the failover stops and says so, unless `force` is true: use it only
+    /// when you know that host is down, or two primaries may take writes. Returns the
+    /// `failover` operation.
+    async fn failover(
+        &self,
+        ctx: &Context<'_>,
+        instance_id: ID,
+        #[graphql(default = false)] force: bool,
+    ) -> async_graphql::Result<OperationNode> {
+        let me = caller(ctx)?;
+        let inst = writable_instance(ctx, &instance_id).await?;
+        let op = failover::start(&api(ctx)?.db, inst.id, force, None, Some(me.user_id))
             .await
             .or_gql()?;
         Ok(OperationNode(op))

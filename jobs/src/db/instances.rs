@@ -373,13 +373,16 @@ impl Db {
         Ok(Page::of(items, first))
     }
 
-    /// Every local instance that should be serving, with its password, for the health sweep.
-    pub async fn instances_to_check(&self) -> Result<Vec<(Instance, String)>> {
+    /// Every instance that should be serving (only those with standbys, for the failover
+    /// watcher), with its password, for the health sweep.
+    pub async fn instances_to_check(&self, with_standbys: bool) -> Result<Vec<(Instance, String)>> {
         let rows: Vec<WithPassword> = sqlx::query_as(
             "SELECT i.*, s.password_sealed, s.password \
              FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
-             WHERE i.state = 'running' AND i.host IS NOT NULL AND i.port IS NOT NULL",
+             WHERE i.state = 'running' AND i.host IS NOT NULL AND i.port IS NOT NULL \
+               AND (NOT $1 OR i.standbys > 0)",
         )
+        .bind(with_standbys)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()

@@ -122,6 +122,17 @@ impl Db {
         Ok(claimed.rows_affected() == 1)
     }
 
+    /// Standby `id` was copied afresh from the primary.
+    pub async fn standby_rebuilt(&self, id: Uuid) -> Result<()> {
+        sqlx::query(
+            "UPDATE instance_members SET rebuild = false, updated_at = now() WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Forget standby `id`'s port, so that the next try picks another.
     pub async fn release_standby_port(&self, id: Uuid) -> Result<()> {
         sqlx::query("UPDATE instance_members SET port = NULL, updated_at = now() WHERE id = $1")
@@ -228,10 +239,14 @@ impl Db {
         op: crate::operation::OperationId,
         to: Uuid,
         planned: bool,
+        writes_stopped_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Handover> {
         Ok(sqlx::query_as(
-            "INSERT INTO instance_failovers (id, instance_id, operation_id, planned, from_member_id, to_member_id) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+            "INSERT INTO instance_failovers (id, instance_id, operation_id, planned, from_member_id, \
+                 to_member_id, writes_stopped_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (operation_id) DO UPDATE SET operation_id = EXCLUDED.operation_id \
+             RETURNING *",
         )
         .bind(Uuid::now_v7())
         .bind(inst.id)
@@ -239,8 +254,37 @@ impl Db {
         .bind(planned)
         .bind(inst.primary_member_id())
         .bind(to)
+        .bind(writes_stopped_at)
         .fetch_one(&mut **tx)
         .await?)
+    }
+
+    /// The handover operation `op` carries out, if it has chosen its standby yet.
+    pub async fn find_handover(
+        &self,
+        op: crate::operation::OperationId,
+    ) -> Result<Option<Handover>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM instance_failovers WHERE operation_id = $1")
+                .bind(op.0)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Record handover `h` in a transaction of its own (see [`Db::insert_handover`]); the
+    /// one recorded first when a retry records it again.
+    pub async fn record_handover(
+        &self,
+        inst: &Instance,
+        op: crate::operation::OperationId,
+        to: Uuid,
+        writes_stopped_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Handover> {
+        let mut tx = self.pool.begin().await?;
+        let h = Db::insert_handover(&mut tx, inst, op, to, false, writes_stopped_at).await?;
+        tx.commit().await?;
+        Ok(h)
     }
 
     /// The handover operation `op` carries out.
@@ -298,6 +342,8 @@ impl Db {
     /// writes resume (recorded). One transaction: the connection string names the new
     /// primary first from its commit on. Done already counts as done.
     pub async fn switch_primary(&self, h: &Handover) -> Result<()> {
+        // A failover's old primary failed: it is copied afresh before it serves again.
+        let rebuild = !h.planned;
         let mut tx = self.pool.begin().await?;
         let inst = Db::lock_instance(&mut tx, h.instance_id).await?;
         if inst.primary_member_id() == h.to_member_id {
@@ -310,7 +356,7 @@ impl Db {
             .ok_or(Error::NotFound { kind: "member" })?;
         sqlx::query(
             "UPDATE instance_members SET id = $2, server_id = $3, resource_name = $4, port = $5, \
-                 host = $6, state = 'creating', lag_bytes = NULL, replay_lag_ms = NULL, \
+                 host = $6, state = 'creating', rebuild = $7, lag_bytes = NULL, replay_lag_ms = NULL, \
                  checked_at = NULL, updated_at = now() \
              WHERE id = $1",
         )
@@ -320,6 +366,7 @@ impl Db {
         .bind(inst.resource_name())
         .bind(inst.port)
         .bind(&inst.host)
+        .bind(rebuild)
         .execute(&mut *tx)
         .await?;
         sqlx::query(

@@ -10,6 +10,7 @@
 //! Health (`healthy | unhealthy | unknown`) is orthogonal: the health sweep sets it for
 //! running instances.
 
+pub mod failover;
 mod kube;
 pub mod moves;
 pub mod standbys;
@@ -969,6 +970,14 @@ pub(crate) static ADD_STANDBY: Table<HostStep> = Table {
         mark: |_, _, _, _, _| Box::pin(async { Ok(()) }),
     },
 };
+/// `heal_standbys`: bring back the standbys that are down (rebuilding a failed primary
+/// left behind by a failover), then have a synchronous primary wait for them again. Started
+/// by the failover watcher; giving up leaves them down until its next try.
+pub(crate) static HEAL_STANDBYS: Table<HostStep> = Table {
+    steps: &[HostStep::StartStandbys],
+    run: |s, op, cx| Box::pin(steps::step(s, op, cx)),
+    give_up: GiveUp::NOTHING,
+};
 /// `remove_standby`: stop the standby it names, remove it and its slot. Giving up leaves it
 /// as it was.
 pub(crate) static REMOVE_STANDBY: Table<HostStep> = Table {
@@ -1086,7 +1095,7 @@ async fn change_with(
             Some(DesiredState::Running),
         ),
         Kind::RestartInstance => (&[S::Running], S::Stopping, Some(DesiredState::Running)),
-        Kind::RecoverInstance => (&[S::Running], S::Running, None),
+        Kind::RecoverInstance | Kind::HealStandbys => (&[S::Running], S::Running, None),
         other => {
             return Err(Error::InvalidInput(format!(
                 "{} does not change an instance",
@@ -1326,6 +1335,7 @@ mod tests {
             port,
             host: host.map(Into::into),
             state: standbys::StandbyState::Streaming,
+            rebuild: false,
             lag_bytes: None,
             replay_lag_ms: None,
             checked_at: None,

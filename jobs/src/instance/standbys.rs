@@ -81,6 +81,8 @@ pub struct Standby {
     pub host: Option<String>,
     /// Where it is.
     pub state: StandbyState,
+    /// Whether its data must be copied afresh before it serves (a failed primary).
+    pub rebuild: bool,
     /// How many bytes of WAL it has not replayed, when last measured.
     pub lag_bytes: Option<i64>,
     /// How far its replay trails the primary's commits, in milliseconds, when known.
@@ -378,9 +380,10 @@ pub(crate) async fn start_all(
             .allow_replication(&name, major, port, &password)
             .await?;
     }
+    let mut started = Vec::new();
     for s in &standbys {
         match start_one(inst, primary, s, cx).await {
-            Ok(true) => {}
+            Ok(true) => started.push(s.clone()),
             Ok(false) => return Ok(Started::PortTaken),
             Err(e) if strict => return Err(e),
             Err(e) => {
@@ -401,7 +404,9 @@ pub(crate) async fn start_all(
         }
     }
     if !strict {
-        synchronize(inst, primary, &standbys, None).await?;
+        // Commits wait only for standbys that run: one that is down would hold every
+        // commit until it is back.
+        synchronize(inst, primary, &started, None).await?;
         return Ok(Started::All);
     }
     let until = Instant::now() + WATCH;
@@ -465,12 +470,19 @@ async fn start_one(inst: &Instance, primary: &PgHost, s: &Standby, cx: &Context)
         Some(p) => p,
         None => allocate_port(s, &host, cx).await?,
     };
+    if s.rebuild {
+        // A failed primary may hold writes the new primary never saw: never serve them.
+        host.remove(&s.resource_name).await?;
+    }
     primary
         .ensure_slot(&inst.resource_name(), major, primary_port(inst)?, &s.slot())
         .await?;
     let upstream = upstream(inst, primary, s, cx).await?;
     host.ensure_standby(&s.resource_name, major, &upstream)
         .await?;
+    if s.rebuild {
+        cx.db.standby_rebuilt(s.id).await?;
+    }
     // A standby made before a switchover (or the old primary) follows the primary of now.
     host.follow(&s.resource_name, major, port, &upstream)
         .await?;

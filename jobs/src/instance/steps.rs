@@ -184,7 +184,7 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
 
 /// Whether standbys are what operation `op` is for, so that one that cannot start fails it.
 fn strict(op: &Operation) -> bool {
-    [Kind::CreateInstance, Kind::AddStandby]
+    [Kind::CreateInstance, Kind::AddStandby, Kind::HealStandbys]
         .iter()
         .any(|k| k.as_str() == op.kind)
 }

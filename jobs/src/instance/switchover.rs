@@ -134,7 +134,7 @@ pub async fn start(
         ),
     )
     .await?;
-    let h = Db::insert_handover(&mut tx, &inst, op.id, target.id, true).await?;
+    let h = Db::insert_handover(&mut tx, &inst, op.id, target.id, true, None).await?;
     tx.commit().await?;
     tracing::info!(instance = %id, to = %target.id, operation = %op.id, "switchover queued");
     Ok((h, op))

@@ -1035,6 +1035,24 @@ impl PgHost {
         Ok(())
     }
 
+    /// How much of the primary's WAL standby `name` holds: the furthest position it has
+    /// received (or, when it streams nothing now, replayed). The standby that holds the
+    /// most is the one to promote when its primary is lost.
+    pub async fn received(&self, name: &str, major: u32, port: u16) -> Result<u64> {
+        let out = self
+            .psql(
+                name,
+                major,
+                port,
+                "SELECT CASE WHEN pg_catalog.pg_last_wal_receive_lsn() IS NULL \
+                   OR pg_catalog.pg_last_wal_replay_lsn() > pg_catalog.pg_last_wal_receive_lsn() \
+                 THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_last_wal_receive_lsn() END;\n",
+                None,
+            )
+            .await?;
+        parse_lsn(&out)
+    }
+
     /// The standbys streaming from primary `name`, as it sees them.
     pub async fn replication(&self, name: &str, major: u32, port: u16) -> Result<Vec<Replica>> {
         let out = self
