@@ -518,3 +518,121 @@ async fn a_killed_primary_fails_over_to_its_standby_without_losing_an_acknowledg
         "the failover is among the instance's events: {body}"
     );
 }
+
+/// How many members (`host:port` in `members`) take writes now: never more than one.
+fn primaries(url: &str, members: &Value) -> usize {
+    in_recovery(url, members)
+        .iter()
+        .filter(|r| r.as_deref() == Ok("f"))
+        .count()
+}
+
+/// A control plane killed with -9 at each step of a switchover, then of a failover, resumes
+/// the operation when it starts again and finishes it once: at no point do two members take
+/// writes, and afterwards exactly one does, with the other streaming from it.
+#[tokio::test]
+async fn a_control_plane_killed_mid_switchover_or_failover_resumes_it_with_one_primary() {
+    let dir = scratch();
+    let base = [
+        FAST_HEALTH,
+        ("TOYGRES_HA_CHECK_SECS", "1"),
+        ("TOYGRES_FAILOVER_AFTER_CHECKS", "2"),
+        ("TOYGRES_WORKER_HEARTBEAT_SECS", "1"),
+        ("TOYGRES_WORKER_MISSED_HEARTBEATS", "1"),
+    ];
+    let t = serve(dir.path(), "setup", &base).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id = create_with_standbys(&t, &token, "crashy", 1, true).await;
+    let url = t.connection_string(&token, &id).await;
+    psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+    drop(t);
+
+    let steps = ["stop_primary", "promote", "switch", "follow"]
+        .map(|s| ("switchover", s))
+        .into_iter()
+        .chain(["promote", "switch", "follow"].map(|s| ("failover", s)));
+    for (round, (kind, step)) in steps.enumerate() {
+        let failpoint = format!("{kind}:{step}");
+        let mut crashing: Vec<(&str, &str)> = base.to_vec();
+        crashing.push(("TOYGRES_FAILPOINT", &failpoint));
+        let mut t = serve(dir.path(), "crashing", &crashing).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let members = t.instance(&token, &id, MEMBERS).await["members"].clone();
+        psql(&url, &format!("INSERT INTO ledger VALUES ({round})")).unwrap();
+        if kind == "switchover" {
+            let (_, body) = t
+                .gql(
+                    Some(&token),
+                    "mutation($id: ID!) { switchover(instanceId: $id) { id } }",
+                    json!({"id": id}),
+                )
+                .await;
+            assert!(body["errors"].is_null(), "{failpoint}: {body}");
+        } else {
+            let primary = members[0]["id"].as_str().unwrap();
+            let pid = postmaster_of(dir.path(), &resource_name(primary));
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .unwrap();
+        }
+        assert!(
+            !t.wait_exit().await.success(),
+            "{failpoint}: the failpoint crashed it"
+        );
+        drop(t);
+        assert!(
+            primaries(&url, &members) <= 1,
+            "{failpoint}: two members take writes while the control plane is down"
+        );
+
+        let t = serve(dir.path(), "restarted", &base).await;
+        let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "query($id: ID!) { instance(id: $id) { operations(first: 5) { id kind } } }",
+                json!({"id": id}),
+            )
+            .await;
+        let op = body["data"]["instance"]["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap_or_else(|| panic!("{failpoint}: no {kind} operation: {body}"));
+        let done = t.wait_operation(&token, op["id"].as_str().unwrap()).await;
+        assert_eq!(
+            done["status"],
+            "SUCCEEDED",
+            "{failpoint}: {done}\n{}",
+            t.log_text()
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let after = loop {
+            let after = t.instance(&token, &id, MEMBERS).await;
+            if after["members"][1]["state"] == "STREAMING" {
+                break after;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{failpoint}: the standby never streamed: {after}\n{}",
+                t.log_text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        assert_ne!(
+            after["members"][0]["id"], members[0]["id"],
+            "{failpoint}: the primary changed once"
+        );
+        assert_eq!(
+            in_recovery(&url, &after["members"]),
+            [Ok("f".to_owned()), Ok("t".to_owned())],
+            "{failpoint}"
+        );
+        let rows = psql(&url, "SELECT count(*) FROM ledger").unwrap();
+        assert_eq!(rows, (round + 1).to_string(), "{failpoint}: rows kept");
+        drop(t);
+    }
+}
