@@ -279,6 +279,25 @@ pub async fn plan_drain(tx: &mut Transaction<'_, Postgres>, server: &Server) -> 
         moves: Vec::new(),
         blocked: None,
     };
+    // Members of instances with standbys are not moved yet: switching over (for a primary)
+    // or removing and re-adding (for a standby) is the operator's, for now.
+    let member: Option<String> = sqlx::query_scalar(
+        "SELECT i.name FROM instances i \
+         WHERE i.state <> 'deleted' AND ((i.server_id = $1 AND i.standbys > 0) \
+            OR EXISTS (SELECT FROM instance_members m WHERE m.instance_id = i.id AND m.server_id = $1)) \
+         ORDER BY i.name LIMIT 1",
+    )
+    .bind(server.id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(name) = member {
+        plan.blocked = Some(format!(
+            "instance {name} has a primary or a standby on {} and standbys are not moved by \
+             drains yet: switch it over, or remove the standby, first",
+            server.name
+        ));
+        return Ok(plan);
+    }
     for (i, inst) in instances.iter().enumerate() {
         // A move streams from a running primary; a stopped or failed one is not moved.
         if inst.state != crate::instance::InstanceState::Running {
