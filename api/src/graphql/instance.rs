@@ -315,8 +315,8 @@ impl InstanceNode {
         self.0.port
     }
     /// `postgresql://user:password@host:port/database`. The password is included for admins
-    /// and operators of the project, and left out for viewers. Local and server instances
-    /// add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
+    /// and operators of the project, and left out for viewers. It ends in
+    /// `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
     /// as `toygres-ca.crt` where the client runs (or change the path).
     async fn connection_string(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let me = caller(ctx)?;

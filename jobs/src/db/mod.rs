@@ -15,7 +15,9 @@
 //!   announced rows.
 //! * `project_quotas`: a project's own limits; without a row, the installation's defaults.
 //! * `certificate_authority`, `instance_certificates`: the CA that issues instances' TLS
-//!   certificates (its key sealed), and when each instance's certificate expires.
+//!   certificates (its key sealed), and when each instance's certificate expires; for
+//!   Kubernetes instances also the certificate and its key (sealed), which every apply writes
+//!   into the instance's TLS Secret.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.

@@ -16,6 +16,8 @@ pub(crate) enum Secret {
     Superuser(InstanceId),
     /// The replication role of one move.
     Replicator(Uuid),
+    /// The private key of a Kubernetes instance's TLS certificate.
+    TlsKey(InstanceId),
 }
 
 impl Secret {
@@ -25,6 +27,7 @@ impl Secret {
             Secret::Password(id) => format!("instance/{}/password", id.0),
             Secret::Superuser(id) => format!("instance/{}/superuser", id.0),
             Secret::Replicator(id) => format!("move/{id}/replicator"),
+            Secret::TlsKey(id) => format!("instance/{}/tls-key", id.0),
         }
     }
 }

@@ -30,8 +30,9 @@ use crate::workflow::{Context, Kind};
 use crate::{Error, Result};
 
 use kube::KubeStep;
+pub(crate) use kube::observe_pods;
 pub use kube::{Passwords, kubernetes_spec};
-pub(crate) use kube::{check_drift, observe_pods};
+pub use kube::{check_drift, renew_certificates};
 pub use providers::kubernetes::ServiceType;
 use steps::stop_after_failure;
 pub(crate) use steps::{HostStep, host_of, step as host_step};
@@ -320,8 +321,9 @@ impl Instance {
     }
 
     /// `postgresql://user[:password]@host:port/database`, once it has an address. The
-    /// password is included only when given. Local and server instances serve TLS with a
-    /// certificate of the installation's CA, so theirs end in
+    /// password is included only when given. Instances serve TLS with a certificate of the
+    /// installation's CA (a Kubernetes instance from its first start, which precedes its
+    /// address), so the string ends in
     /// `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: libpq checks the certificate against
     /// the CA saved (from `certificateAuthority { pem }`) as `toygres-ca.crt` in the client's
     /// working directory (or wherever the client changes `sslrootcert` to).
@@ -336,14 +338,8 @@ impl Instance {
         } else {
             host.to_owned()
         };
-        let tls = match self.provider {
-            Provider::Local | Provider::Server => {
-                format!("?sslmode=verify-full&sslrootcert={CA_FILE_NAME}")
-            }
-            Provider::Kubernetes => String::new(),
-        };
         Some(format!(
-            "postgresql://{auth}@{host}:{port}/{}{tls}",
+            "postgresql://{auth}@{host}:{port}/{}?sslmode=verify-full&sslrootcert={CA_FILE_NAME}",
             percent_encode(&self.database_name)
         ))
     }
@@ -1147,6 +1143,16 @@ mod tests {
         assert_eq!(
             inst.connection_string(None).unwrap(),
             "postgresql://app@127.0.0.1:15432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
+        );
+        let on_kubernetes = Instance {
+            provider: Provider::Kubernetes,
+            host: Some("tg-0123456789ab.toygres.svc".into()),
+            port: Some(5432),
+            ..inst.clone()
+        };
+        assert_eq!(
+            on_kubernetes.connection_string(None).unwrap(),
+            "postgresql://app@tg-0123456789ab.toygres.svc:5432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
         );
         assert!(inst.resource_name().starts_with("tg-"));
         assert_eq!(

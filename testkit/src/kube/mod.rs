@@ -294,6 +294,18 @@ impl FakeKube {
     }
 }
 
+/// TLS files for an instance's Secret reached at `names`: a certificate of a CA made for them
+/// alone, as the control plane's CA would issue.
+pub fn tls_files(names: &[String]) -> providers::kubernetes::TlsFiles {
+    let ca = jobs::tls::Authority::ephemeral().expect("a CA in memory");
+    let issued = ca.issue(names).expect("a certificate");
+    providers::kubernetes::TlsFiles {
+        certificate: issued.certificate,
+        key: issued.key.to_string(),
+        ca: ca.pem().to_owned(),
+    }
+}
+
 impl Drop for FakeKube {
     fn drop(&mut self) {
         self.server.abort();

@@ -378,8 +378,8 @@ export type Instance = {
   backupsRetainedUntil: Maybe<Scalars['DateTime']['output']>;
   /**
    * `postgresql://user:password@host:port/database`. The password is included for admins
-   * and operators of the project, and left out for viewers. Local and server instances
-   * add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
+   * and operators of the project, and left out for viewers. It ends in
+   * `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
    * as `toygres-ca.crt` where the client runs (or change the path).
    */
   connectionString: Maybe<Scalars['String']['output']>;
