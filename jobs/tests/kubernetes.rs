@@ -669,3 +669,42 @@ async fn a_kubernetes_certificate_near_expiry_is_renewed_and_served_without_a_re
     assert_eq!(secret_certificate(&s, &inst), second);
     s.fake.shutdown().await;
 }
+
+/// A load balancer's address that appears or changes after the certificate was issued (a
+/// cloud gives it late, or moves it) is named in a new certificate at the next sweep.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_load_balancers_new_address_is_named_in_a_renewed_certificate(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = setup(c, settings()).await;
+    let (inst, op) = instance::create(&s.db, &input("moved"), &offer(), DEFAULT_PROJECT_ID, None)
+        .await
+        .unwrap();
+    succeed(&s.db, op).await;
+    let inst = s.db.instance(inst.id).await.unwrap();
+    let first = secret_certificate(&s, &inst);
+    assert!(!x509(&first, "-ext=subjectAltName").contains("DNS:db.lb.example"));
+
+    s.fake
+        .edit("services", NS, &inst.resource_name(), |svc| {
+            svc["status"]["loadBalancer"]["ingress"] =
+                serde_json::json!([{"hostname": "db.lb.example"}]);
+        })
+        .await;
+    // The reload reaches for the new address, which goes nowhere here: logged, and retried.
+    jobs::instance::renew_certificates(&s.cx).await.unwrap();
+
+    let second = secret_certificate(&s, &inst);
+    assert_ne!(x509(&second, "-serial"), x509(&first, "-serial"));
+    let names = x509(&second, "-ext=subjectAltName");
+    assert!(names.contains("DNS:db.lb.example"), "{names}");
+    assert!(
+        names.contains(&format!("DNS:{}.{NS}.svc", inst.resource_name())),
+        "{names}"
+    );
+    // Named now: the next sweep keeps it.
+    jobs::instance::renew_certificates(&s.cx).await.unwrap();
+    assert_eq!(secret_certificate(&s, &inst), second);
+    s.fake.shutdown().await;
+}
