@@ -708,3 +708,75 @@ async fn a_load_balancers_new_address_is_named_in_a_renewed_certificate(
     assert_eq!(secret_certificate(&s, &inst), second);
     s.fake.shutdown().await;
 }
+
+/// An instance made before Kubernetes instances served TLS (no certificate, no TLS Secret, a
+/// pod without the mount) is brought to TLS by the sweep: the drift check issues it a
+/// certificate and its repair applies the objects, whose new pod serves TLS.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn an_instance_from_before_tls_gets_a_certificate_and_a_pod_that_serves_it(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = setup(c, settings()).await;
+    let (inst, op) = instance::create(&s.db, &input("older"), &offer(), DEFAULT_PROJECT_ID, None)
+        .await
+        .unwrap();
+    succeed(&s.db, op).await;
+    let inst = s.db.instance(inst.id).await.unwrap();
+    let name = inst.resource_name();
+    // As an older Toygres left it.
+    s.fake.remove("secrets", NS, &format!("{name}-tls")).await;
+    s.fake
+        .edit("statefulsets", NS, &name, |sts| {
+            let pod = &mut sts["spec"]["template"]["spec"];
+            pod["containers"][0].as_object_mut().unwrap().remove("args");
+            let mounts = pod["containers"][0]["volumeMounts"].as_array_mut().unwrap();
+            mounts.retain(|m| m["name"] != "tls");
+            pod["volumes"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|v| v["name"] != "tls");
+        })
+        .await;
+    sqlx::query("DELETE FROM instance_certificates")
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+
+    jobs::instance::check_drift(&s.cx).await.unwrap();
+    assert!(s.db.certificate_expiry(inst.id).await.unwrap().is_some());
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let ops =
+            s.db.operations(
+                &jobs::db::OperationFilter {
+                    projects: vec![DEFAULT_PROJECT_ID],
+                    target_id: Some(inst.id.0),
+                    ..Default::default()
+                },
+                None,
+                20,
+            )
+            .await
+            .unwrap()
+            .items;
+        let recover = ops.iter().find(|o| o.kind == "recover_instance");
+        if let Some(op) = recover.filter(|o| o.status.is_final()) {
+            assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not repaired: {ops:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut conn = connect(&s, inst.id).await;
+    assert!(ssl_in_use(&mut conn).await);
+    conn.close().await.unwrap();
+    assert_eq!(
+        served_certificate(inst.host.as_deref().unwrap()),
+        secret_certificate(&s, &inst)
+    );
+    s.fake.shutdown().await;
+}
