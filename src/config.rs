@@ -38,7 +38,9 @@ pub(crate) enum Command {
 pub(crate) enum KubernetesCommand {
     /// Print, as YAML documents, exactly what the Kubernetes provider would apply for a new
     /// instance (for review and GitOps). The passwords in its Secret are freshly generated,
-    /// as for a new instance; `--without-secret` leaves the Secret out.
+    /// as for a new instance, and so is its TLS Secret's certificate, signed by a throwaway CA
+    /// (the provider's comes from the installation's CA); `--without-secret` leaves both
+    /// Secrets out.
     Manifests(Box<ManifestsArgs>),
 }
 
@@ -56,7 +58,7 @@ pub(crate) struct ManifestsArgs {
     /// The plan: small, medium or large.
     #[arg(long, default_value = "small")]
     pub(crate) plan: String,
-    /// Leave the Secret (which holds passwords) out.
+    /// Leave the Secrets (passwords, and the TLS key) out.
     #[arg(long)]
     pub(crate) without_secret: bool,
     #[command(flatten)]

@@ -474,7 +474,19 @@ fn manifests(args: &ManifestsArgs) -> anyhow::Result<()> {
         password: jobs::user::generate_password(),
         superuser: jobs::user::generate_password(),
     };
-    let spec = inst::kubernetes_spec(&draft, &settings, true, passwords)?;
+    // Named as the provider names a new instance before its Service has an address.
+    let ca = jobs::tls::Authority::ephemeral()?;
+    let issued = ca.issue(&jobs::tls::service_names(
+        &draft.resource_name(),
+        &settings.namespace,
+        None,
+    ))?;
+    let tls = providers::kubernetes::TlsFiles {
+        certificate: issued.certificate,
+        key: issued.key.to_string(),
+        ca: ca.pem().to_owned(),
+    };
+    let spec = inst::kubernetes_spec(&draft, &settings, true, passwords, tls)?;
     let manifests = providers::kubernetes::render(&spec);
     let yaml = if args.without_secret {
         manifests.to_yaml_without_secret()?

@@ -1,6 +1,6 @@
 //! Kubernetes instances through the real binary, against the fake API server whose kubelet
 //! runs each pod as a real PostgreSQL server: an operator creates one, watches it become
-//! healthy, connects and deletes it; and a control plane killed at any step of a create
+//! healthy, connects over TLS verified against the installation's CA and deletes it; and a control plane killed at any step of a create
 //! leaves no duplicate objects and finishes on restart.
 
 mod common;
@@ -55,17 +55,22 @@ async fn create(t: &Toygres, token: &str, name: &str) -> (String, String) {
     )
 }
 
-/// Connect with the connection string the API gives the operator, and ask who we are.
+/// Connect with the connection string the API gives the operator (`sslmode=verify-full`, the
+/// CA saved where it says), and ask who we are; TLS or the connection fails.
 async fn whoami(url: &str) -> String {
+    assert!(url.contains("?sslmode=verify-full&sslrootcert="), "{url}");
     let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
     let mut conn = sqlx::PgConnection::connect_with(&opts.disable_statement_logging())
         .await
         .unwrap();
-    let me: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let (me, ssl): (String, bool) = sqlx::query_as(
+        "SELECT current_user::text, ssl FROM pg_catalog.pg_stat_ssl WHERE pid = pg_catalog.pg_backend_pid()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     conn.close().await.unwrap();
+    assert!(ssl, "the session is encrypted");
     me
 }
 
@@ -98,9 +103,8 @@ async fn an_operator_creates_a_kubernetes_instance_watches_it_become_healthy_con
     assert_eq!(inst["serviceType"], "LOAD_BALANCER");
     assert_eq!(inst["port"], 5432);
     assert_eq!(inst["statusMessage"], Value::Null);
-    let url = inst["connectionString"]
-        .as_str()
-        .expect("a connection string");
+    let url = t.connection_string(&token, &id).await;
+    let url = url.as_str();
     assert_eq!(whoami(url).await, "app");
 
     let op = t.instance_op(&token, "deleteInstance", &id).await;
@@ -155,17 +159,22 @@ async fn a_control_plane_killed_at_any_step_of_a_kubernetes_create_leaves_no_dup
         let done = t.wait_operation(&token, &op).await;
         assert_eq!(done["status"], "SUCCEEDED", "{step}: {done}");
         assert_eq!(done["attempts"], 2, "{step}: the crashed try counted");
-        let inst = t.instance(&token, &id, "state connectionString").await;
+        let inst = t.instance(&token, &id, "state").await;
         assert_eq!(inst["state"], "RUNNING", "{step}");
         assert_eq!(
-            whoami(inst["connectionString"].as_str().unwrap()).await,
+            whoami(&t.connection_string(&token, &id).await).await,
             "app",
             "{step}"
         );
-        for plural in ["statefulsets", "secrets", "pods", "persistentvolumeclaims"] {
+        for plural in ["statefulsets", "pods", "persistentvolumeclaims"] {
             assert_eq!(fake.objects(plural).len(), 1, "{step}: {plural}");
         }
         assert_eq!(fake.objects("services").len(), 2, "{step}");
+        assert_eq!(
+            fake.objects("secrets").len(),
+            2,
+            "{step}: passwords and TLS"
+        );
         assert_eq!(fake.violations(), Vec::<String>::new(), "{step}");
         drop(t);
         fake.shutdown().await;

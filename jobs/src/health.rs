@@ -107,8 +107,9 @@ impl crate::leader::Duty for Sweeper {
     }
 
     async fn tick(&mut self) -> Result<()> {
-        // Before the checks, which expect every local and server instance to serve TLS.
+        // Before the checks, which expect every instance to serve TLS.
         crate::tls::renew_due(&self.cx).await?;
+        crate::instance::renew_certificates(&self.cx).await?;
         sweep(
             &self.cx,
             &self.config,

@@ -10,6 +10,11 @@
 //! PostgreSQL, which picks up the new files without a restart. Clients verify instances
 //! against the CA (`sslmode=verify-full`): the control plane's own connections, and moves'
 //! replication.
+//!
+//! A `KUBERNETES` instance's certificate names its client Service ([`service_names`]) and,
+//! behind a load balancer, the balancer's address; it is kept in `instance_certificates` with
+//! its key sealed ([`Kept`]), since every apply writes it into the instance's TLS Secret, and
+//! renewed by `instance::kube::renew_certificates` in the same sweep.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -65,6 +70,39 @@ pub struct Issued {
     pub key: Zeroizing<String>,
     /// When it expires.
     pub not_after: DateTime<Utc>,
+}
+
+/// A Kubernetes instance's certificate as the control plane keeps it.
+#[derive(Clone)]
+pub struct Kept {
+    /// The names it was issued for.
+    pub names: Vec<String>,
+    /// When it expires.
+    pub not_after: DateTime<Utc>,
+    /// The certificate, PEM.
+    pub certificate: String,
+    /// Its private key, PEM.
+    pub key: Zeroizing<String>,
+    /// Applied, but the running server has not been told to load it yet.
+    pub reload_pending: bool,
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kept")
+            .field("names", &self.names)
+            .field("not_after", &self.not_after)
+            .field("reload_pending", &self.reload_pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kept {
+    /// Whether it can go on being served at `names`: it names exactly those and does not
+    /// expire within [`RENEW_BEFORE`].
+    pub fn fits(&self, names: &[String]) -> bool {
+        self.names == names && self.not_after > Utc::now() + RENEW_BEFORE
+    }
 }
 
 impl Authority {
@@ -183,16 +221,36 @@ pub fn names_for(provider: Provider, listen: IpAddr) -> Vec<String> {
     names
 }
 
-/// `opts` for a connection of the control plane's own to `inst`: TLS checked against the CA
-/// `ca` (PEM) for name and issuer (`verify-full`) on local and server instances, which all
-/// serve it; TLS where offered on Kubernetes instances.
+/// The names a Kubernetes instance whose client Service is `service` in `namespace` is
+/// reached at: a load balancer's address (IP or host name) when it has one, then the
+/// Service's DNS names, short to fully qualified.
+pub fn service_names(service: &str, namespace: &str, balancer: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = balancer.map(str::to_owned).into_iter().collect();
+    names.extend([
+        format!("{service}.{namespace}.svc"),
+        service.to_owned(),
+        format!("{service}.{namespace}"),
+        format!("{service}.{namespace}.svc.{CLUSTER_DOMAIN}"),
+    ]);
+    names.dedup();
+    names
+}
+
+/// The cluster's DNS domain: Kubernetes's default, which nearly every cluster keeps.
+const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// `opts` for a connection of the control plane's own to `inst`, TLS checked against the CA
+/// `ca` (PEM): for issuer and name (`verify-full`) on local and server instances; for issuer
+/// alone (`verify-ca`) on Kubernetes instances, which the control plane may reach at a load
+/// balancer's address before their certificate names it (a cloud gives the address after
+/// the pod started; the certificate is renewed with it at the next sweep).
 pub fn client_options(opts: PgConnectOptions, inst: &Instance, ca: &str) -> PgConnectOptions {
-    match inst.provider {
-        Provider::Local | Provider::Server => opts
-            .ssl_mode(PgSslMode::VerifyFull)
-            .ssl_root_cert_from_pem(ca.as_bytes().to_vec()),
-        Provider::Kubernetes => opts.ssl_mode(PgSslMode::Prefer),
-    }
+    let mode = match inst.provider {
+        Provider::Local | Provider::Server => PgSslMode::VerifyFull,
+        Provider::Kubernetes => PgSslMode::VerifyCa,
+    };
+    opts.ssl_mode(mode)
+        .ssl_root_cert_from_pem(ca.as_bytes().to_vec())
 }
 
 /// Issue instance `inst` (a local or server instance) a certificate for its host, write it
@@ -273,6 +331,27 @@ mod tests {
         assert_eq!(names, ["10.0.0.7"]);
         let names = names_for(Provider::Local, "0.0.0.0".parse().unwrap());
         assert_eq!(names, ["0.0.0.0", "localhost", "127.0.0.1", "::1"]);
+    }
+
+    #[test]
+    fn kubernetes_instances_are_named_by_their_balancer_and_their_service() {
+        let names = service_names("tg-0123456789ab", "toygres", Some("203.0.113.7"));
+        assert_eq!(
+            names,
+            [
+                "203.0.113.7",
+                "tg-0123456789ab.toygres.svc",
+                "tg-0123456789ab",
+                "tg-0123456789ab.toygres",
+                "tg-0123456789ab.toygres.svc.cluster.local",
+            ]
+        );
+        assert_eq!(service_names("db", "ns", None)[0], "db.ns.svc");
+        let ca = Authority::ephemeral().unwrap();
+        assert!(
+            ca.issue(&names).is_ok(),
+            "an IP and DNS names in one certificate"
+        );
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn spec(id: &str) -> InstanceSpec {
         running: true,
         password: "app-password".into(),
         superuser_password: "superuser-password".into(),
+        tls: testkit::kube::tls_files(&[format!("tg-{}", &hex[hex.len() - 12..])]),
     }
 }
 
@@ -75,6 +76,7 @@ async fn create_applies_every_object_labelled_and_the_pod_turns_ready_after_poll
 
     for (plural, name) in [
         ("secrets", spec.name.clone()),
+        ("secrets", format!("{}-tls", spec.name)),
         ("services", spec.name.clone()),
         ("services", format!("{}-hl", spec.name)),
         ("statefulsets", spec.name.clone()),
@@ -92,7 +94,7 @@ async fn create_applies_every_object_labelled_and_the_pod_turns_ready_after_poll
         .into_iter()
         .filter(|r| r.method == "PATCH")
         .collect();
-    assert_eq!(patches.len(), 4);
+    assert_eq!(patches.len(), 5);
     assert!(
         patches
             .iter()
@@ -102,6 +104,13 @@ async fn create_applies_every_object_labelled_and_the_pod_turns_ready_after_poll
     let secret = fake.object("secrets", NS, &spec.name).unwrap();
     assert!(secret["data"]["password"].is_string());
     assert!(secret.get("stringData").is_none());
+    let tls = fake
+        .object("secrets", NS, &format!("{}-tls", spec.name))
+        .unwrap();
+    assert_eq!(tls["type"], "kubernetes.io/tls");
+    for key in ["tls.crt", "tls.key", "ca.crt"] {
+        assert!(tls["data"][key].is_string(), "{key}");
+    }
 
     let first = k8s.pod(&spec.name).await.unwrap();
     assert_eq!(
@@ -136,7 +145,7 @@ async fn applying_again_updates_in_place_and_duplicates_nothing() {
     assert_eq!(sts["spec"]["replicas"], 0);
     assert_eq!(fake.objects("statefulsets").len(), 1);
     assert_eq!(fake.objects("services").len(), 2);
-    assert_eq!(fake.objects("secrets").len(), 1);
+    assert_eq!(fake.objects("secrets").len(), 2);
     assert_eq!(
         k8s.pod(&spec.name).await.unwrap(),
         PodState::Absent,
@@ -313,15 +322,28 @@ async fn drift_names_what_was_deleted_or_changed_and_applying_repairs_it() {
         s["data"]["password"] = serde_json::json!("aGFja2Vk");
     })
     .await;
+    fake.edit("secrets", NS, &format!("{}-tls", spec.name), |s| {
+        s["data"]["tls.crt"] = serde_json::json!("aGFja2Vk");
+    })
+    .await;
+    fake.edit("statefulsets", NS, &spec.name, |sts| {
+        let pod = &mut sts["spec"]["template"]["spec"];
+        pod["containers"][0]["args"] = serde_json::json!(["postgres"]);
+        pod["volumes"] = serde_json::json!([]);
+    })
+    .await;
     let drift = k8s.drift(&manifests).await.unwrap();
     assert_eq!(
         drift,
         vec![
             "Secret/tg-0123456789ab key password was changed".to_owned(),
+            "Secret/tg-0123456789ab-tls key tls.crt was changed".to_owned(),
             "Service/tg-0123456789ab-hl is missing".to_owned(),
             "StatefulSet/tg-0123456789ab has 3 replicas, not 1".to_owned(),
             "StatefulSet/tg-0123456789ab image is postgres:9.6, not docker.io/library/postgres:17"
                 .to_owned(),
+            "StatefulSet/tg-0123456789ab arguments were changed".to_owned(),
+            "StatefulSet/tg-0123456789ab does not mount Secret/tg-0123456789ab-tls".to_owned(),
         ]
     );
 
@@ -406,6 +428,49 @@ async fn the_provider_connects_through_a_kubeconfig_file_and_context() {
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Permanent(_)), "{err:?}");
+}
+
+/// The fake kubelet writes a Secret volume with the mode the pod asks for, and PostgreSQL
+/// itself judges the key: one that others may read keeps the server from starting.
+#[tokio::test]
+async fn a_tls_key_that_others_may_read_keeps_the_pod_from_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeKube::start(Kubelet::Postgres {
+        root: dir.path().join("volumes"),
+    })
+    .await
+    .unwrap();
+    let k8s = Kubernetes::with_client(fake.client(), KubeSettings::default());
+    let mut spec = spec(ID);
+    spec.major = 15;
+    let mut m = render(&spec);
+    let pod = m
+        .statefulset
+        .spec
+        .as_mut()
+        .and_then(|s| s.template.spec.as_mut())
+        .unwrap();
+    for volume in pod.volumes.iter_mut().flatten() {
+        if let Some(secret) = volume.secret.as_mut() {
+            secret.default_mode = Some(0o444);
+        }
+    }
+    k8s.apply(&m).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = loop {
+        let state = k8s.pod(&spec.name).await.unwrap();
+        if matches!(&state, PodState::Waiting { reason, .. } if reason != "ContainerCreating")
+            || state.is_ready()
+        {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "still {state:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let problem = state.problem().unwrap_or_else(|| panic!("{state:?}"));
+    assert!(problem.starts_with("CrashLoopBackOff"), "{problem}");
+    assert!(problem.contains("private key file"), "{problem}");
+    fake.shutdown().await;
 }
 
 /// The whole life of an instance's objects on a real cluster: `KUBECONFIG` names it, and the

@@ -1062,7 +1062,11 @@ try {
     await head.getByText('RUNNING', { exact: true }).waitFor({ timeout: 120_000 });
     await head.getByText('HEALTHY', { exact: true }).waitFor({ timeout: 60_000 });
     const conn = await page.getByTestId('connection-string').innerText();
-    if (!/^postgresql:\/\/app:.*@[^/]+:5432\/app$/.test(conn)) throw new Error(`connection string: ${conn}`);
+    if (!/^postgresql:\/\/app:.*@[^/]+:5432\/app\?sslmode=verify-full&sslrootcert=toygres-ca\.crt$/.test(conn)) throw new Error(`connection string: ${conn}`);
+    await page.getByRole('button', { name: 'Download CA' }).waitFor();
+    // Over TLS, the certificate checked against the CA for the address connected to.
+    const ssl = await psql(url.split('/').pop(), 'SELECT ssl FROM pg_catalog.pg_stat_ssl WHERE pid = pg_catalog.pg_backend_pid()');
+    if (ssl !== 't') throw new Error(`the Kubernetes instance's session is not encrypted: ${ssl}`);
     if ((await page.getByTestId('status-message').count()) !== 0) throw new Error('a problem banner on a healthy instance');
     if (navigations.n) throw new Error('the page reloaded');
     await shot('15-kubernetes-running');

@@ -315,8 +315,8 @@ impl InstanceNode {
         self.0.port
     }
     /// `postgresql://user:password@host:port/database`. The password is included for admins
-    /// and operators of the project, and left out for viewers. Local and server instances
-    /// add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
+    /// and operators of the project, and left out for viewers. It ends in
+    /// `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
     /// as `toygres-ca.crt` where the client runs (or change the path). With standbys, every
     /// member is listed, the primary first, with `target_session_attrs=read-write`
     /// (libpq's multi-host form): a client that reconnects after a switchover or a failover

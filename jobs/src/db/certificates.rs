@@ -2,9 +2,16 @@
 
 use chrono::{DateTime, Utc};
 
+use zeroize::Zeroizing;
+
 use super::Db;
+use super::sealing::Secret;
 use crate::Result;
 use crate::instance::{Instance, InstanceId};
+use crate::tls::{Issued, Kept};
+
+/// A kept certificate's row: names, expiry, certificate, sealed key, reload pending.
+type KeptRow = (Vec<String>, DateTime<Utc>, String, Vec<u8>, bool);
 
 impl Db {
     /// The certificate authority (its certificate, and its key sealed), stored as
@@ -84,5 +91,84 @@ impl Db {
         .bind(before)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Kubernetes instance `id` now has certificate `issued` for `names`: kept whole (the key
+    /// sealed) for every apply to write into its Secret, with `reload_pending` when the
+    /// running server must be told to load it.
+    pub async fn keep_certificate(
+        &self,
+        id: InstanceId,
+        names: &[String],
+        issued: &Issued,
+        reload_pending: bool,
+    ) -> Result<()> {
+        let sealed = self.seal(Secret::TlsKey(id), &issued.key)?;
+        sqlx::query(
+            "INSERT INTO instance_certificates \
+                 (instance_id, names, not_after, certificate, sealed_key, reload_pending) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (instance_id) DO UPDATE \
+             SET names = excluded.names, not_after = excluded.not_after, issued_at = now(), \
+                 certificate = excluded.certificate, sealed_key = excluded.sealed_key, \
+                 reload_pending = excluded.reload_pending",
+        )
+        .bind(id)
+        .bind(names)
+        .bind(issued.not_after)
+        .bind(&issued.certificate)
+        .bind(sealed)
+        .bind(reload_pending)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The certificate kept for Kubernetes instance `id`, with its key, if it has one.
+    pub async fn kept_certificate(&self, id: InstanceId) -> Result<Option<Kept>> {
+        let row: Option<KeptRow> = sqlx::query_as(
+            "SELECT names, not_after, certificate, sealed_key, reload_pending \
+             FROM instance_certificates WHERE instance_id = $1 AND certificate IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((names, not_after, certificate, sealed, reload_pending)) = row else {
+            return Ok(None);
+        };
+        let key = self
+            .open(Secret::TlsKey(id), Some(&sealed), None)?
+            .map(Zeroizing::new)
+            .unwrap_or_default();
+        Ok(Some(Kept {
+            names,
+            not_after,
+            certificate,
+            key,
+            reload_pending,
+        }))
+    }
+
+    /// The server of instance `id` has loaded its kept certificate.
+    pub async fn certificate_reloaded(&self, id: InstanceId) -> Result<()> {
+        sqlx::query(
+            "UPDATE instance_certificates SET reload_pending = false WHERE instance_id = $1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// When instance `id`'s certificate was issued, if it has one.
+    pub async fn certificate_issued_at(&self, id: InstanceId) -> Result<Option<DateTime<Utc>>> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT issued_at FROM instance_certificates WHERE instance_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
     }
 }

@@ -17,7 +17,9 @@
 //! * `instance_members`, `instance_failovers`: each instance's standbys (the primary is the
 //!   instance row) and the switchovers between them, with their write pauses.
 //! * `certificate_authority`, `instance_certificates`: the CA that issues instances' TLS
-//!   certificates (its key sealed), and when each instance's certificate expires.
+//!   certificates (its key sealed), and when each instance's certificate expires; for
+//!   Kubernetes instances also the certificate and its key (sealed), which every apply writes
+//!   into the instance's TLS Secret.
 //!
 //! Every change a client watches fires `toygres_notify_change()` in the same transaction, so
 //! events reach `LISTEN`ers exactly when the change commits.

@@ -18,6 +18,8 @@ pub(crate) enum Secret {
     Replicator(Uuid),
     /// The replication role an instance's standbys stream with.
     InstanceReplicator(InstanceId),
+    /// The private key of a Kubernetes instance's TLS certificate.
+    TlsKey(InstanceId),
 }
 
 impl Secret {
@@ -28,6 +30,7 @@ impl Secret {
             Secret::Superuser(id) => format!("instance/{}/superuser", id.0),
             Secret::Replicator(id) => format!("move/{id}/replicator"),
             Secret::InstanceReplicator(id) => format!("instance/{}/replicator", id.0),
+            Secret::TlsKey(id) => format!("instance/{}/tls-key", id.0),
         }
     }
 }

@@ -10,13 +10,19 @@
 //! restart_instance: restart_pod → wait_ready → mark_running
 //! recover_instance: apply_objects → wait_ready → mark_running   (drift repaired by the sweep)
 //! ```
+//!
+//! TLS: `apply_objects` first makes sure the instance has a certificate of the installation's
+//! CA for its Service's names (and its load balancer's address once it has one), kept in the
+//! metadata database, which every apply writes into the instance's TLS Secret unchanged; the
+//! pod mounts it and serves it. The health sweep renews it ([`renew_certificates`]) before it
+//! expires or when the balancer's address appears or changes, and has the server reload it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use providers::kubernetes::{
-    InstanceSpec, KubeSettings, Kubernetes, PodState, ServiceType, render,
+    InstanceSpec, KubeSettings, Kubernetes, PodState, ServiceType, TlsFiles, render,
 };
 use providers::login::Login;
 use sqlx::postgres::PgConnectOptions;
@@ -24,6 +30,7 @@ use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 
 use super::{DeleteOptions, Instance, InstanceState, find_plan};
 use crate::operation::Operation;
+use crate::tls::{self, Kept};
 use crate::workflow::{Context, Kind, Next, steps};
 use crate::{Error, Result};
 
@@ -31,6 +38,10 @@ use crate::{Error, Result};
 const POLL: Duration = Duration::from_secs(2);
 /// How long a connection attempt to a new instance may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long after a renewed certificate is applied the sweep goes on reloading the server:
+/// the kubelet refreshes a mounted Secret within its sync period and cache's lifetime (a
+/// minute each by default), and a reload before that keeps the old files.
+const RELOAD_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 steps! {
     /// The steps of the instance workflows on Kubernetes.
@@ -73,6 +84,7 @@ pub fn kubernetes_spec(
     settings: &KubeSettings,
     running: bool,
     passwords: Passwords,
+    tls: TlsFiles,
 ) -> Result<InstanceSpec> {
     let plan = find_plan(&inst.plan).ok_or_else(|| {
         Error::InvalidInput(format!(
@@ -98,21 +110,81 @@ pub fn kubernetes_spec(
         running,
         password: passwords.password,
         superuser_password: passwords.superuser,
+        tls,
     })
 }
 
-/// What the provider applies for `inst`, with its stored passwords.
+/// What the provider applies for `inst`, with its stored passwords and its kept certificate
+/// (issued first if it has none: an instance made before Kubernetes instances served TLS).
 async fn spec(
     inst: &Instance,
     running: bool,
     k8s: &Kubernetes,
     cx: &Context,
 ) -> Result<InstanceSpec> {
+    let kept = match cx.db.kept_certificate(inst.id).await? {
+        Some(kept) => kept,
+        None => ensure_certificate(inst, k8s, cx).await?,
+    };
+    spec_with(inst, running, k8s, cx, &kept).await
+}
+
+async fn spec_with(
+    inst: &Instance,
+    running: bool,
+    k8s: &Kubernetes,
+    cx: &Context,
+    kept: &Kept,
+) -> Result<InstanceSpec> {
     let passwords = Passwords {
         password: cx.db.instance_password(inst.id).await?,
         superuser: cx.db.instance_superuser_password(inst.id).await?,
     };
-    kubernetes_spec(inst, k8s.settings(), running, passwords)
+    let tls = TlsFiles {
+        certificate: kept.certificate.clone(),
+        key: kept.key.to_string(),
+        ca: cx.tls.pem().to_owned(),
+    };
+    kubernetes_spec(inst, k8s.settings(), running, passwords, tls)
+}
+
+/// The names `inst`'s certificate should carry now: its client Service's, and its load
+/// balancer's address once the Service has one.
+async fn wanted_names(inst: &Instance, k8s: &Kubernetes) -> Result<Vec<String>> {
+    let name = inst.resource_name();
+    let namespace = &k8s.settings().namespace;
+    let in_cluster = format!("{name}.{namespace}.svc");
+    let balancer = match k8s.endpoint(&name).await {
+        Ok(endpoint) => endpoint.map(|e| e.address).filter(|a| *a != in_cluster),
+        // No Service yet: the first apply makes it.
+        Err(providers::Error::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(tls::service_names(&name, namespace, balancer.as_deref()))
+}
+
+/// `inst`'s kept certificate if it fits the names it is reached at now and is not due for
+/// renewal; otherwise a new one, kept (to be reloaded, when it replaces one a server may be
+/// serving).
+async fn ensure_certificate(inst: &Instance, k8s: &Kubernetes, cx: &Context) -> Result<Kept> {
+    let names = wanted_names(inst, k8s).await?;
+    let previous = cx.db.kept_certificate(inst.id).await?;
+    if let Some(kept) = previous.as_ref().filter(|k| k.fits(&names)) {
+        return Ok(kept.clone());
+    }
+    let issued = cx.tls.issue(&names)?;
+    let reload_pending = previous.is_some();
+    cx.db
+        .keep_certificate(inst.id, &names, &issued, reload_pending)
+        .await?;
+    tracing::info!(instance = %inst.id, ?names, "instance certificate issued");
+    Ok(Kept {
+        names,
+        not_after: issued.not_after,
+        certificate: issued.certificate,
+        key: issued.key,
+        reload_pending,
+    })
 }
 
 /// Run one step on the operation's Kubernetes instance.
@@ -137,7 +209,23 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
                     .set_instance_state_if(id, InstanceState::Stopping, InstanceState::Starting)
                     .await?;
             }
-            k8s.apply(&render(&spec(inst, true, k8s, cx).await?))
+            // The Services first, so that a load balancer given its address at once is named
+            // in the certificate the pod starts with (the Services do not carry the
+            // certificate: a new instance has none to render yet).
+            let files = match cx.db.kept_certificate(id).await? {
+                Some(kept) => kept,
+                None => Kept {
+                    names: Vec::new(),
+                    not_after: Utc::now(),
+                    certificate: String::new(),
+                    key: Default::default(),
+                    reload_pending: false,
+                },
+            };
+            k8s.apply_services(&render(&spec_with(inst, true, k8s, cx, &files).await?))
+                .await?;
+            let kept = ensure_certificate(inst, k8s, cx).await?;
+            k8s.apply(&render(&spec_with(inst, true, k8s, cx, &kept).await?))
                 .await?;
         }
         KubeStep::WaitReady => {
@@ -154,6 +242,7 @@ pub(crate) async fn step(step: KubeStep, op: &Operation, cx: &Context) -> Result
                 .port(endpoint.port)
                 .username(providers::kubernetes::manifests::SUPERUSER)
                 .password(&cx.db.instance_superuser_password(id).await?);
+            let opts = tls::client_options(opts, inst, cx.tls.pem());
             let password = cx.db.instance_password(id).await?;
             let login = Login {
                 username: &inst.username,
@@ -362,6 +451,7 @@ async fn connect(
         .application_name("toygres-ready")
         .options([providers::login::PINNED_SEARCH_PATH])
         .disable_statement_logging();
+    let opts = tls::client_options(opts, inst, cx.tls.pem());
     let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts))
         .await
         .map_err(|_| {
@@ -419,9 +509,79 @@ pub(crate) async fn observe_pods(cx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// The health sweep's renewal of Kubernetes instances' certificates (before its checks): a
+/// running instance's certificate that expires within [`tls::RENEW_BEFORE`], or that does not
+/// name its load balancer's address (which a cloud gives after the Service is made, and may
+/// change), is issued again and its TLS Secret applied; for [`RELOAD_WINDOW`] after that the
+/// server is reloaded at every sweep, which picks up the files once the kubelet has
+/// refreshed them. Instances without a certificate (made before Kubernetes instances served
+/// TLS) are left to the drift check, whose repair issues one and mounts it. One failure is
+/// logged and the rest go on; the next sweep tries again.
+pub async fn renew_certificates(cx: &Context) -> Result<()> {
+    let Some(k8s) = cx.kubernetes.as_ref() else {
+        return Ok(());
+    };
+    for inst in cx.db.kubernetes_instances_to_reconcile().await? {
+        let renewed = async {
+            let Some(kept) = cx.db.kept_certificate(inst.id).await? else {
+                return Ok(());
+            };
+            let kept = if kept.fits(&wanted_names(&inst, k8s).await?) {
+                kept
+            } else {
+                let kept = ensure_certificate(&inst, k8s, cx).await?;
+                k8s.apply_tls(&render(&spec_with(&inst, true, k8s, cx, &kept).await?))
+                    .await?;
+                kept
+            };
+            if kept.reload_pending {
+                reload(&inst, k8s, cx).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        if let Err(e) = renewed.await {
+            tracing::warn!(instance = %inst.id, "failed to renew a certificate: {e:#}");
+        }
+    }
+    Ok(())
+}
+
+/// Have `inst`'s server reload its configuration (and so its TLS files), while its renewed
+/// certificate is within [`RELOAD_WINDOW`]; after it, stop.
+async fn reload(inst: &Instance, k8s: &Kubernetes, cx: &Context) -> Result<()> {
+    let issued = cx.db.certificate_issued_at(inst.id).await?;
+    let window = chrono::Duration::from_std(RELOAD_WINDOW).map_err(anyhow::Error::from)?;
+    if issued.is_none_or(|at| Utc::now() - at > window) {
+        return cx.db.certificate_reloaded(inst.id).await;
+    }
+    let endpoint = k8s
+        .endpoint(&inst.resource_name())
+        .await?
+        .ok_or_else(|| Error::Other(anyhow::anyhow!("the load balancer has no address")))?;
+    let opts = PgConnectOptions::new()
+        .host(&endpoint.address)
+        .port(endpoint.port)
+        .username(providers::kubernetes::manifests::SUPERUSER)
+        .password(&cx.db.instance_superuser_password(inst.id).await?)
+        .database("postgres")
+        .application_name("toygres-reload")
+        .options([providers::login::PINNED_SEARCH_PATH])
+        .disable_statement_logging();
+    let opts = tls::client_options(opts, inst, cx.tls.pem());
+    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {CONNECT_TIMEOUT:?}"))?
+        .map_err(|e| anyhow::anyhow!("connect as the superuser: {e}"))?;
+    sqlx::query("SELECT pg_catalog.pg_reload_conf()")
+        .execute(&mut conn)
+        .await?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
 /// The health sweep's drift check: an object of a running instance deleted or changed behind
 /// our back is reported as an event, and a `recover_instance` operation applies it again.
-pub(crate) async fn check_drift(cx: &Context) -> Result<()> {
+pub async fn check_drift(cx: &Context) -> Result<()> {
     let Some(k8s) = cx.kubernetes.as_ref() else {
         return Ok(());
     };

@@ -33,8 +33,9 @@ use crate::workflow::{Context, Kind};
 use crate::{Error, Result};
 
 use kube::KubeStep;
+pub(crate) use kube::observe_pods;
 pub use kube::{Passwords, kubernetes_spec};
-pub(crate) use kube::{check_drift, observe_pods};
+pub use kube::{check_drift, renew_certificates};
 pub use providers::kubernetes::ServiceType;
 pub use standbys::{MAX_STANDBYS, Standby};
 use steps::stop_after_failure;
@@ -347,8 +348,9 @@ impl Instance {
     }
 
     /// `postgresql://user[:password]@host:port/database`, once it has an address. The
-    /// password is included only when given. Local and server instances serve TLS with a
-    /// certificate of the installation's CA, so theirs end in
+    /// password is included only when given. Instances serve TLS with a certificate of the
+    /// installation's CA (a Kubernetes instance from its first start, which precedes its
+    /// address), so the string ends in
     /// `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: libpq checks the certificate against
     /// the CA saved (from `certificateAuthority { pem }`) as `toygres-ca.crt` in the client's
     /// working directory (or wherever the client changes `sslrootcert` to).
@@ -414,18 +416,9 @@ impl Instance {
         if let Some(session) = session {
             params.push(format!("target_session_attrs={session}"));
         }
-        match self.provider {
-            Provider::Local | Provider::Server => {
-                params.push("sslmode=verify-full".to_owned());
-                params.push(format!("sslrootcert={CA_FILE_NAME}"));
-            }
-            Provider::Kubernetes => {}
-        }
-        let query = if params.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", params.join("&"))
-        };
+        params.push("sslmode=verify-full".to_owned());
+        params.push(format!("sslrootcert={CA_FILE_NAME}"));
+        let query = format!("?{}", params.join("&"));
         Some(format!(
             "postgresql://{auth}@{}/{}{query}",
             hosts.join(","),
@@ -1309,6 +1302,16 @@ mod tests {
         assert_eq!(
             inst.connection_string(None, &[]).unwrap(),
             "postgresql://app@127.0.0.1:15432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
+        );
+        let on_kubernetes = Instance {
+            provider: Provider::Kubernetes,
+            host: Some("tg-0123456789ab.toygres.svc".into()),
+            port: Some(5432),
+            ..inst.clone()
+        };
+        assert_eq!(
+            on_kubernetes.connection_string(None, &[]).unwrap(),
+            "postgresql://app@tg-0123456789ab.toygres.svc:5432/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
         );
         assert!(inst.resource_name().starts_with("tg-"));
         assert_eq!(

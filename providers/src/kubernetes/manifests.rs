@@ -8,8 +8,8 @@ use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
     PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe, ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort, ServiceSpec,
-    Volume, VolumeMount, VolumeResourceRequirements,
+    Probe, ResourceRequirements, Secret, SecretKeySelector, SecretVolumeSource, Service,
+    ServicePort, ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -33,6 +33,20 @@ pub const DATA_MOUNT: &str = "/var/lib/postgresql/data";
 pub const PGDATA: &str = "/var/lib/postgresql/data/pgdata";
 /// The official image's `postgres` user and group.
 pub const POSTGRES_UID: i64 = 999;
+/// Where the TLS Secret is mounted in the pod.
+pub const TLS_MOUNT: &str = "/etc/toygres/tls";
+/// The TLS Secret's keys (a `kubernetes.io/tls` Secret's two, and the CA as cert-manager
+/// names it).
+pub const TLS_CERT_KEY: &str = "tls.crt";
+/// The server's private key, PEM.
+pub const TLS_KEY_KEY: &str = "tls.key";
+/// The CA's certificate, PEM, for clients in the cluster that mount the Secret.
+pub const TLS_CA_KEY: &str = "ca.crt";
+/// The mode of the mounted TLS files: read-only to their owner (root, the kubelet) and to
+/// the pod's `fsGroup` ([`POSTGRES_UID`]), nothing to others. PostgreSQL takes a key owned
+/// by root that its group may read (and refuses one that others may); the kubelet would add
+/// the group's read bit for `fsGroup` anyway.
+pub const TLS_FILE_MODE: i32 = 0o440;
 
 /// How clients outside the StatefulSet reach the instance.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -136,6 +150,25 @@ pub struct InstanceSpec {
     pub password: String,
     /// The superuser's password.
     pub superuser_password: String,
+    /// The server's certificate, its key and the CA's certificate.
+    pub tls: TlsFiles,
+}
+
+/// What the TLS Secret holds, PEM each.
+#[derive(Clone)]
+pub struct TlsFiles {
+    /// The instance's certificate.
+    pub certificate: String,
+    /// Its private key.
+    pub key: String,
+    /// The certificate of the CA that issued it.
+    pub ca: String,
+}
+
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFiles").finish_non_exhaustive()
+    }
 }
 
 /// An instance's objects, in the order they are applied.
@@ -143,6 +176,8 @@ pub struct InstanceSpec {
 pub struct Manifests {
     /// The passwords.
     pub secret: Secret,
+    /// The server's certificate and key, and the CA (`kubernetes.io/tls`).
+    pub tls: Secret,
     /// The headless Service that gives the pod its stable DNS name.
     pub headless: Service,
     /// The Service clients connect to.
@@ -161,13 +196,14 @@ impl Manifests {
         }
         let mut out = String::new();
         doc(&mut out, &self.secret)?;
+        doc(&mut out, &self.tls)?;
         doc(&mut out, &self.headless)?;
         doc(&mut out, &self.client)?;
         doc(&mut out, &self.statefulset)?;
         Ok(out)
     }
 
-    /// The same without the Secret, for GitOps repositories that keep secrets elsewhere.
+    /// The same without the Secrets, for GitOps repositories that keep secrets elsewhere.
     pub fn to_yaml_without_secret(&self) -> Result<String, serde_norway::Error> {
         let mut out = String::new();
         for value in [
@@ -185,6 +221,11 @@ impl Manifests {
 /// The headless Service's name.
 pub fn headless_name(name: &str) -> String {
     format!("{name}-hl")
+}
+
+/// The TLS Secret's name.
+pub fn tls_name(name: &str) -> String {
+    format!("{name}-tls")
 }
 
 /// The one pod's name.
@@ -227,6 +268,7 @@ fn meta(spec: &InstanceSpec, name: String) -> ObjectMeta {
 pub fn render(spec: &InstanceSpec) -> Manifests {
     Manifests {
         secret: secret(spec),
+        tls: tls_secret(spec),
         headless: headless_service(spec),
         client: client_service(spec),
         statefulset: statefulset(spec),
@@ -246,6 +288,33 @@ fn secret(spec: &InstanceSpec) -> Secret {
         ])),
         ..Secret::default()
     }
+}
+
+fn tls_secret(spec: &InstanceSpec) -> Secret {
+    Secret {
+        metadata: meta(spec, tls_name(&spec.name)),
+        type_: Some("kubernetes.io/tls".into()),
+        string_data: Some(BTreeMap::from([
+            (TLS_CERT_KEY.into(), spec.tls.certificate.clone()),
+            (TLS_KEY_KEY.into(), spec.tls.key.clone()),
+            (TLS_CA_KEY.into(), spec.tls.ca.clone()),
+        ])),
+        ..Secret::default()
+    }
+}
+
+/// The server's arguments: the image's `postgres` command with TLS on, from the mounted
+/// Secret. The entrypoint passes them to the server it initializes the cluster with, too.
+fn postgres_args() -> Vec<String> {
+    vec![
+        "postgres".into(),
+        "-c".into(),
+        "ssl=on".into(),
+        "-c".into(),
+        format!("ssl_cert_file={TLS_MOUNT}/{TLS_CERT_KEY}"),
+        "-c".into(),
+        format!("ssl_key_file={TLS_MOUNT}/{TLS_KEY_KEY}"),
+    ]
 }
 
 fn service_port() -> ServicePort {
@@ -357,6 +426,7 @@ fn statefulset(spec: &InstanceSpec) -> StatefulSet {
         name: "postgres".into(),
         image: Some(spec.image.image(spec.major)),
         image_pull_policy: Some("IfNotPresent".into()),
+        args: Some(postgres_args()),
         ports: Some(vec![ContainerPort {
             name: Some("postgres".into()),
             container_port: i32::from(POSTGRES_PORT),
@@ -390,6 +460,13 @@ fn statefulset(spec: &InstanceSpec) -> StatefulSet {
                 mount_path: "/dev/shm".into(),
                 ..VolumeMount::default()
             },
+            // Not a subPath: the kubelet refreshes the files when the Secret changes.
+            VolumeMount {
+                name: "tls".into(),
+                mount_path: TLS_MOUNT.into(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
         ]),
         ..Container::default()
     };
@@ -419,18 +496,30 @@ fn statefulset(spec: &InstanceSpec) -> StatefulSet {
                     // A fast shutdown checkpoints first; give it time before SIGKILL.
                     termination_grace_period_seconds: Some(60),
                     containers: vec![container],
-                    volumes: Some(vec![Volume {
-                        name: "dshm".into(),
-                        empty_dir: Some(EmptyDirVolumeSource {
-                            medium: Some("Memory".into()),
-                            // Parallel queries' shared memory, within the pod's memory limit.
-                            size_limit: Some(quantity(format!(
-                                "{}Mi",
-                                (spec.resources.memory_mib / 4).max(64)
-                            ))),
-                        }),
-                        ..Volume::default()
-                    }]),
+                    volumes: Some(vec![
+                        Volume {
+                            name: "dshm".into(),
+                            empty_dir: Some(EmptyDirVolumeSource {
+                                medium: Some("Memory".into()),
+                                // Parallel queries' shared memory, within the pod's memory limit.
+                                size_limit: Some(quantity(format!(
+                                    "{}Mi",
+                                    (spec.resources.memory_mib / 4).max(64)
+                                ))),
+                            }),
+                            ..Volume::default()
+                        },
+                        Volume {
+                            name: "tls".into(),
+                            secret: Some(SecretVolumeSource {
+                                secret_name: Some(tls_name(&spec.name)),
+                                default_mode: Some(TLS_FILE_MODE),
+                                optional: Some(false),
+                                ..SecretVolumeSource::default()
+                            }),
+                            ..Volume::default()
+                        },
+                    ]),
                     ..PodSpec::default()
                 }),
             },
@@ -483,6 +572,11 @@ mod tests {
             running: true,
             password: "app-secret".into(),
             superuser_password: "super-secret".into(),
+            tls: TlsFiles {
+                certificate: "-----BEGIN CERTIFICATE-----\ninstance\n".into(),
+                key: "-----BEGIN PRIVATE KEY-----\nkey-secret\n".into(),
+                ca: "-----BEGIN CERTIFICATE-----\nca\n".into(),
+            },
         }
     }
 
@@ -491,6 +585,7 @@ mod tests {
         let m = render(&spec());
         for meta in [
             &m.secret.metadata,
+            &m.tls.metadata,
             &m.headless.metadata,
             &m.client.metadata,
             &m.statefulset.metadata,
@@ -541,6 +636,50 @@ mod tests {
         assert!(!yaml.contains("app-secret") && !yaml.contains("super-secret"));
         assert!(yaml.contains("secretKeyRef"));
         assert!(m.to_yaml().unwrap().contains("super-secret"));
+        assert!(!yaml.contains("key-secret"));
+    }
+
+    #[test]
+    fn the_server_serves_tls_from_the_mounted_secret_readable_by_its_group_alone() {
+        let m = render(&spec());
+        assert_eq!(m.tls.type_.as_deref(), Some("kubernetes.io/tls"));
+        assert_eq!(m.tls.metadata.name.as_deref(), Some("tg-0123456789ab-tls"));
+        let data = m.tls.string_data.as_ref().unwrap();
+        assert_eq!(
+            data.keys().map(String::as_str).collect::<Vec<_>>(),
+            [TLS_CA_KEY, TLS_CERT_KEY, TLS_KEY_KEY]
+        );
+        let pod = m.statefulset.spec.unwrap().template.spec.unwrap();
+        let volume = pod
+            .volumes
+            .unwrap()
+            .into_iter()
+            .find(|v| v.name == "tls")
+            .unwrap();
+        let source = volume.secret.unwrap();
+        assert_eq!(source.secret_name.as_deref(), Some("tg-0123456789ab-tls"));
+        assert_eq!(source.default_mode, Some(0o440));
+        let c = &pod.containers[0];
+        let mount = c
+            .volume_mounts
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|v| v.name == "tls")
+            .unwrap();
+        assert_eq!(
+            (mount.mount_path.as_str(), mount.read_only),
+            (TLS_MOUNT, Some(true))
+        );
+        assert!(
+            mount.sub_path.is_none(),
+            "a subPath mount is never refreshed"
+        );
+        let args = c.args.as_ref().unwrap().join(" ");
+        assert_eq!(
+            args,
+            "postgres -c ssl=on -c ssl_cert_file=/etc/toygres/tls/tls.crt -c ssl_key_file=/etc/toygres/tls/tls.key"
+        );
     }
 
     #[test]

@@ -5,10 +5,12 @@
 //!
 //! ```text
 //! Secret       <name>        password, superuser-password
+//! Secret       <name>-tls    kubernetes.io/tls: tls.crt, tls.key (the server's), ca.crt
 //! Service      <name>-hl     headless, gives the pod its DNS name
 //! Service      <name>        what clients connect to (ClusterIP or LoadBalancer)
 //! StatefulSet  <name>        one replica (none when stopped) of the official postgres image,
-//!                            a PVC `data-<name>-0` from its claim template
+//!                            a PVC `data-<name>-0` from its claim template, the TLS Secret
+//!                            mounted at /etc/toygres/tls and `ssl=on`
 //! ```
 //!
 //! Every call here is idempotent (apply, delete of what may be gone, reads), so callers retry
@@ -33,7 +35,7 @@ use serde::de::DeserializeOwned;
 
 pub use manifests::{
     INSTANCE_ID_LABEL, ImageSource, InstanceSpec, Manifests, POSTGRES_PORT, Resources, ServiceType,
-    render,
+    TlsFiles, render,
 };
 
 use crate::{Error, Result};
@@ -288,10 +290,26 @@ impl Kubernetes {
     pub async fn apply(&self, m: &Manifests) -> Result<()> {
         let id = instance_id(&m.statefulset.metadata)?;
         self.apply_one::<Secret>(&m.secret, &id).await?;
+        self.apply_one::<Secret>(&m.tls, &id).await?;
         self.apply_one::<Service>(&m.headless, &id).await?;
         self.apply_one::<Service>(&m.client, &id).await?;
         self.apply_one::<StatefulSet>(&m.statefulset, &id).await?;
         Ok(())
+    }
+
+    /// Apply the Services of `m` alone: made first, a load balancer that gets its address at
+    /// once has it before the certificate the pod starts with is issued.
+    pub async fn apply_services(&self, m: &Manifests) -> Result<()> {
+        let id = instance_id(&m.statefulset.metadata)?;
+        self.apply_one::<Service>(&m.headless, &id).await?;
+        self.apply_one::<Service>(&m.client, &id).await
+    }
+
+    /// Apply the TLS Secret of `m` alone (a renewed certificate): a running pod's kubelet
+    /// refreshes the mounted files, and nothing else changes.
+    pub async fn apply_tls(&self, m: &Manifests) -> Result<()> {
+        let id = instance_id(&m.statefulset.metadata)?;
+        self.apply_one::<Secret>(&m.tls, &id).await
     }
 
     async fn apply_one<K>(&self, object: &K, id: &str) -> Result<()>
@@ -414,8 +432,10 @@ impl Kubernetes {
                 .map_err(|e| classify(&e, "Service", &svc))?;
         }
         let secrets = self.api::<Secret>();
-        ignore_missing(retry(|| secrets.delete(name, &dp)).await)
-            .map_err(|e| classify(&e, "Secret", name))?;
+        for secret in [name.to_owned(), manifests::tls_name(name)] {
+            ignore_missing(retry(|| secrets.delete(&secret, &dp)).await)
+                .map_err(|e| classify(&e, "Secret", &secret))?;
+        }
         if !retain_pvc {
             let pvcs = self.api::<PersistentVolumeClaim>();
             for claim in self.claims(instance_id).await? {
@@ -460,8 +480,10 @@ impl Kubernetes {
                 left.push(format!("Service/{svc}"));
             }
         }
-        if self.exists::<Secret>(name).await? {
-            left.push(format!("Secret/{name}"));
+        for secret in [name.to_owned(), manifests::tls_name(name)] {
+            if self.exists::<Secret>(&secret).await? {
+                left.push(format!("Secret/{secret}"));
+            }
         }
         if !retain_pvc {
             left.extend(
@@ -490,23 +512,26 @@ impl Kubernetes {
     }
 
     /// How the live objects differ from `m` in what we set: missing objects, and changed
-    /// replicas, image, resources, service type, ports or passwords. Empty when in step.
+    /// replicas, image, arguments, TLS mount, resources, service type, ports, passwords or
+    /// certificate. Empty when in step.
     pub async fn drift(&self, m: &Manifests) -> Result<Vec<String>> {
         let mut drift = Vec::new();
         let name = m.statefulset.metadata.name.clone().unwrap_or_default();
 
         let secrets = self.api::<Secret>();
-        match retry(|| secrets.get_opt(&name))
-            .await
-            .map_err(|e| classify(&e, "Secret", &name))?
-        {
-            None => drift.push(format!("Secret/{name} is missing")),
-            Some(live) => {
-                let want = m.secret.string_data.clone().unwrap_or_default();
-                let have = live.data.unwrap_or_default();
-                for (key, value) in want {
-                    if have.get(&key).map(|b| b.0.as_slice()) != Some(value.as_bytes()) {
-                        drift.push(format!("Secret/{name} key {key} was changed"));
+        for want in [&m.secret, &m.tls] {
+            let secret = want.metadata.name.clone().unwrap_or_default();
+            match retry(|| secrets.get_opt(&secret))
+                .await
+                .map_err(|e| classify(&e, "Secret", &secret))?
+            {
+                None => drift.push(format!("Secret/{secret} is missing")),
+                Some(live) => {
+                    let have = live.data.unwrap_or_default();
+                    for (key, value) in want.string_data.iter().flatten() {
+                        if have.get(key).map(|b| b.0.as_slice()) != Some(value.as_bytes()) {
+                            drift.push(format!("Secret/{secret} key {key} was changed"));
+                        }
                     }
                 }
             }
@@ -579,6 +604,30 @@ impl Kubernetes {
                         }
                         if w.resources != h.resources {
                             drift.push(format!("StatefulSet/{name} resources were changed"));
+                        }
+                        if w.args != h.args {
+                            drift.push(format!("StatefulSet/{name} arguments were changed"));
+                        }
+                        let mount = |c: &k8s_openapi::api::core::v1::Container| {
+                            c.volume_mounts
+                                .iter()
+                                .flatten()
+                                .find(|v| v.name == "tls")
+                                .map(|v| v.mount_path.clone())
+                        };
+                        let secret = |s: &k8s_openapi::api::apps::v1::StatefulSetSpec| {
+                            s.template
+                                .spec
+                                .as_ref()
+                                .and_then(|p| p.volumes.iter().flatten().find(|v| v.name == "tls"))
+                                .and_then(|v| v.secret.as_ref())
+                                .and_then(|s| s.secret_name.clone())
+                        };
+                        if mount(&w) != mount(&h) || secret(&want) != secret(&have) {
+                            drift.push(format!(
+                                "StatefulSet/{name} does not mount Secret/{}",
+                                manifests::tls_name(&name)
+                            ));
                         }
                     }
                     _ => drift.push(format!("StatefulSet/{name} has no postgres container")),

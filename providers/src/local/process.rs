@@ -155,6 +155,11 @@ impl RunAs {
         self.uid
     }
 
+    /// The user's primary group's id.
+    pub fn gid(&self) -> u32 {
+        self.gid
+    }
+
     /// Give `root` and everything under it to the user, never following a symbolic link: a
     /// link is changed itself, and a linked directory is not entered.
     pub fn chown_tree(&self, root: &Path) -> Result<()> {

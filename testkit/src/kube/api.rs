@@ -385,6 +385,33 @@ pub(super) fn apply(
                 }
                 obj["data"] = Value::Object(data);
             }
+            // Validation, as the API server's: a Secret's type is immutable, and a TLS Secret
+            // holds a certificate and a key.
+            let kind = obj["type"].as_str().unwrap_or("Opaque");
+            if let Some(before) = &previous
+                && before["type"].as_str().unwrap_or("Opaque") != kind
+            {
+                return violation(
+                    shared,
+                    422,
+                    format!(
+                        "Secret \"{name}\" is invalid: type: Invalid value: \"{kind}\": field is immutable"
+                    ),
+                );
+            }
+            if kind == "kubernetes.io/tls" {
+                for required in ["tls.crt", "tls.key"] {
+                    if !obj["data"][required].is_string() {
+                        return violation(
+                            shared,
+                            422,
+                            format!(
+                                "Secret \"{name}\" is invalid: data[{required}]: Required value"
+                            ),
+                        );
+                    }
+                }
+            }
         }
         "services" => {
             let instance = obj["spec"]["selector"][providers::kubernetes::INSTANCE_ID_LABEL]
@@ -457,6 +484,20 @@ pub(super) fn validate(target: &Target, obj: &Value) -> Result<(), String> {
                 .is_none_or(Vec::is_empty)
             {
                 return Err("spec.template.spec.containers is required".into());
+            }
+            for volume in spec["template"]["spec"]["volumes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(mode) = volume["secret"].get("defaultMode")
+                    && mode.as_i64().is_none_or(|m| !(0..=0o777).contains(&m))
+                {
+                    return Err(format!(
+                        "spec.template.spec.volumes[{}].secret.defaultMode: Invalid value: {mode}: must be a number between 0 and 0777 (octal), both inclusive",
+                        volume["name"]
+                    ));
+                }
             }
         }
         "services" if spec_ports(obj).is_empty() => {

@@ -1,5 +1,13 @@
 //! The fake kubelet: the controllers' work (StatefulSets to pods, load balancers) and, with
 //! [`Kubelet::Postgres`], each pod run as a real PostgreSQL server through `PgHost`.
+//!
+//! A pod's Secret volumes are written as the kubelet's atomic writer writes them, under
+//! `<root>/.pods/<namespace>/<pod>/<volume>/` (no namespace can be named `.pods`): the files
+//! in a timestamped directory, `..data` linking to it and each key linking through `..data`,
+//! with the volume's modes, owned by root and the pod's `fsGroup` (on this machine, the group
+//! of the user that runs the servers); they are written again, by swapping `..data`, when the
+//! Secret changes. The server's `-c name=value` arguments are passed on, with paths inside
+//! the container's mounts turned into the paths of those directories here.
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -22,6 +30,241 @@ pub(super) async fn reconcile(shared: &Arc<Shared>) {
     if !(plan.0.is_empty() && plan.1.is_empty() && plan.2.is_empty()) {
         let _ = shared.node.send(plan);
     }
+    refresh_secret_volumes(shared);
+}
+
+/// The kubelet's periodic sync of mounted Secrets, done at once: every pod whose volumes are
+/// written gets the Secrets' current contents.
+fn refresh_secret_volumes(shared: &Shared) {
+    let Kubelet::Postgres { root } = &shared.kubelet else {
+        return;
+    };
+    let pods: Vec<Value> = {
+        let store = shared.store.lock().unwrap();
+        store
+            .objects
+            .iter()
+            .filter(|((p, _, _), _)| p == "pods")
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    // Under the writers' lock, so that a pod whose volumes are being written for its start
+    // is seen with them, or writes after the Secret changed.
+    let _writing = shared.volume_writes.lock().unwrap();
+    for pod in pods {
+        let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+        let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+        if pod_volumes(root, ns, name).is_dir()
+            && let Err((_, message)) = write_volumes_locked(shared, root, &pod)
+        {
+            tracing::warn!(
+                pod = name,
+                "fake kubelet: refresh a Secret volume: {message}"
+            );
+        }
+    }
+}
+
+/// Where the volumes of pod `pod` other than claims live.
+fn pod_volumes(root: &Path, ns: &str, pod: &str) -> PathBuf {
+    root.join(".pods").join(ns).join(pod)
+}
+
+/// Write `pod`'s Secret volumes from the Secrets as they are now (unchanged files are left
+/// alone), as the kubelet's atomic writer does. Returns each volume's name and directory.
+/// `Err((reason, message))` when a Secret the pod needs is missing.
+fn write_secret_volumes(
+    shared: &Shared,
+    root: &Path,
+    pod: &Value,
+) -> Result<Vec<(String, PathBuf)>, (String, String)> {
+    // One writer at a time, reading the Secret inside: the last write has the last contents.
+    let _writing = shared.volume_writes.lock().unwrap();
+    write_volumes_locked(shared, root, pod)
+}
+
+/// [`write_secret_volumes`], the writers' lock held.
+fn write_volumes_locked(
+    shared: &Shared,
+    root: &Path,
+    pod: &Value,
+) -> Result<Vec<(String, PathBuf)>, (String, String)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fail = |e: String| ("ContainerCreating".to_owned(), e);
+    let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+    let pod_name = pod["metadata"]["name"].as_str().unwrap_or_default();
+    let fs_group = pod["spec"]["securityContext"]["fsGroup"].as_i64();
+    let mut written = Vec::new();
+    for volume in pod["spec"]["volumes"].as_array().into_iter().flatten() {
+        let Some(source) = volume["secret"].as_object() else {
+            continue;
+        };
+        let volume_name = volume["name"].as_str().unwrap_or_default();
+        let secret = source
+            .get("secretName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let optional = source.get("optional").and_then(Value::as_bool) == Some(true);
+        let data = {
+            let store = shared.store.lock().unwrap();
+            store
+                .objects
+                .get(&("secrets".into(), ns.into(), secret.into()))
+                .map(|s| s["data"].as_object().cloned().unwrap_or_default())
+        };
+        let data = match data {
+            Some(data) => data,
+            None if optional => Default::default(),
+            None => {
+                return Err(fail(format!(
+                    "MountVolume.SetUp failed for volume \"{volume_name}\" : secret \"{secret}\" not found"
+                )));
+            }
+        };
+        let default_mode = source
+            .get("defaultMode")
+            .and_then(Value::as_u64)
+            .unwrap_or(0o644) as u32;
+        // (path in the volume, contents, mode): the listed items, or every key.
+        let mut files = Vec::new();
+        match source.get("items").and_then(Value::as_array) {
+            Some(items) => {
+                for item in items {
+                    let key = item["key"].as_str().unwrap_or_default();
+                    let value = data
+                        .get(key)
+                        .ok_or_else(|| fail(format!("secret \"{secret}\" has no key {key}")))?;
+                    let mode = item["mode"].as_u64().map_or(default_mode, |m| m as u32);
+                    files.push((
+                        item["path"].as_str().unwrap_or(key).to_owned(),
+                        value.clone(),
+                        mode,
+                    ));
+                }
+            }
+            None => {
+                for (key, value) in &data {
+                    files.push((key.clone(), value.clone(), default_mode));
+                }
+            }
+        }
+        let dir = pod_volumes(root, ns, pod_name).join(volume_name);
+        let mut files: Vec<(String, Vec<u8>, u32)> = files
+            .into_iter()
+            .map(|(path, value, mode)| {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(value.as_str().unwrap_or_default())
+                    .unwrap_or_default();
+                (path, bytes, mode)
+            })
+            .collect();
+        files.sort();
+        let unchanged = files.iter().all(|(path, bytes, _)| {
+            std::fs::read(dir.join("..data").join(path)).is_ok_and(|b| b == *bytes)
+        });
+        if unchanged && dir.join("..data").exists() {
+            written.push((volume_name.to_owned(), dir));
+            continue;
+        }
+        let io = |e: std::io::Error| fail(format!("write volume {volume_name}: {e}"));
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        for d in [
+            root.join(".pods"),
+            root.join(".pods").join(ns),
+            pod_volumes(root, ns, pod_name),
+            dir.clone(),
+        ] {
+            open_up(&d).map_err(|e| fail(format!("{e:#}")))?;
+        }
+        let stamp = format!(
+            "..{}",
+            k8s_openapi::jiff::Timestamp::now().strftime("%Y_%m_%d_%H_%M_%S.%f")
+        );
+        let fresh = dir.join(&stamp);
+        std::fs::create_dir(&fresh).map_err(io)?;
+        open_up(&fresh).map_err(|e| fail(format!("{e:#}")))?;
+        for (path, bytes, mode) in &files {
+            let mode = *mode;
+            let file = fresh.join(path);
+            std::fs::write(&file, bytes).map_err(io)?;
+            // Read-only with an fsGroup: the kubelet gives the files to root and that group
+            // and lets the group read. Without root, the server's user (us) owns them, and
+            // only it may read them.
+            let mode = match (&shared.run_as, fs_group) {
+                (Some(run_as), Some(_)) => {
+                    std::os::unix::fs::chown(&file, Some(0), Some(run_as.gid())).map_err(io)?;
+                    mode | 0o440
+                }
+                (Some(_), None) => mode,
+                (None, _) => mode & 0o700,
+            };
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).map_err(io)?;
+        }
+        let old = std::fs::read_link(dir.join("..data")).ok();
+        let link = dir.join("..data_tmp");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&stamp, &link).map_err(io)?;
+        std::fs::rename(&link, dir.join("..data")).map_err(io)?;
+        for (path, _, _) in &files {
+            let visible = dir.join(path);
+            if std::fs::symlink_metadata(&visible).is_err() {
+                std::os::unix::fs::symlink(Path::new("..data").join(path), &visible).map_err(io)?;
+            }
+        }
+        if let Some(old) = old.filter(|o| *o != Path::new(&stamp)) {
+            let _ = std::fs::remove_dir_all(dir.join(old));
+        }
+        written.push((volume_name.to_owned(), dir));
+    }
+    Ok(written)
+}
+
+/// The server's settings from the container's arguments (the image's `postgres` command and
+/// its `-c name=value` or `--name=value` options), with paths under a mount turned into the
+/// mount's directory here.
+fn server_settings(
+    container: &Value,
+    mounts: &[(String, PathBuf)],
+) -> Result<Vec<(String, String)>, (String, String)> {
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut args = args.as_slice();
+    if args.first() == Some(&"postgres") {
+        args = &args[1..];
+    }
+    let mut settings = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let setting = match args[i] {
+            "-c" => {
+                i += 1;
+                args.get(i).copied()
+            }
+            a => a.strip_prefix("--").or_else(|| a.strip_prefix("-c")),
+        };
+        let Some((name, value)) = setting.and_then(|s| s.split_once('=')) else {
+            return Err((
+                "CrashLoopBackOff".to_owned(),
+                format!("fake kubelet: postgres cannot take the arguments {args:?}"),
+            ));
+        };
+        let value = mounts
+            .iter()
+            .find_map(|(at, here)| {
+                value
+                    .strip_prefix(at.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .map(|rest| here.join(rest).display().to_string())
+            })
+            .unwrap_or_else(|| value.to_owned());
+        settings.push((name.replace('-', "_"), value));
+        i += 1;
+    }
+    Ok(settings)
 }
 
 /// The kubelet: stop, wipe and start, in the order the controller asked.
@@ -37,6 +280,11 @@ pub(super) async fn run_kubelet(
             let server = shared.servers.lock().await.remove(&pod_key);
             if let Some(server) = server {
                 server.stop().await;
+            }
+            if let Kubelet::Postgres { root } = &shared.kubelet
+                && let Some((ns, pod)) = pod_key.split_once('/')
+            {
+                let _ = std::fs::remove_dir_all(pod_volumes(root, ns, pod));
             }
         }
         for dir in to_wipe {
@@ -219,6 +467,10 @@ pub(super) fn plan(shared: &Shared, store: &mut Store) -> Plan {
         && let Ok(namespaces) = std::fs::read_dir(root)
     {
         for ns in namespaces.flatten() {
+            // Pods' own volumes, not claims.
+            if ns.file_name() == ".pods" {
+                continue;
+            }
             let Ok(claims) = std::fs::read_dir(ns.path()) else {
                 continue;
             };
@@ -360,10 +612,31 @@ pub(super) async fn run_pod(
         .as_str()
         .and_then(|ip| ip.parse().ok())
         .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    // The container's mounts: its claim, and the Secret volumes written for it.
+    let secrets = write_secret_volumes(shared, root, pod)?;
+    let mut mounts = Vec::new();
+    for m in container["volumeMounts"].as_array().into_iter().flatten() {
+        let name = m["name"].as_str().unwrap_or_default();
+        let at = m["mountPath"].as_str().unwrap_or_default().to_owned();
+        if name == "data" {
+            mounts.push((at, mount.clone()));
+        } else if let Some((_, dir)) = secrets.iter().find(|(v, _)| v == name) {
+            mounts.push((at, dir.clone()));
+        }
+    }
+    let mut settings = vec![
+        ("max_connections".to_owned(), "30".to_owned()),
+        ("shared_buffers".to_owned(), "16MB".to_owned()),
+    ];
+    settings.extend(server_settings(container, &mounts)?);
+    let settings: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let serve = Serve {
         port: providers::kubernetes::POSTGRES_PORT,
         listen: Some(ip),
-        settings: &[("max_connections", "30"), ("shared_buffers", "16MB")],
+        settings: &settings,
     };
     match host.start_cluster(&dir, major, &serve).await {
         Ok(pid) => Ok(Some(PodServer { host, dir, pid })),

@@ -5,8 +5,10 @@
 //! The kubelet either simulates pods ([`Kubelet::Simulated`]: a pod turns ready after a few
 //! reads) or runs each pod as a real PostgreSQL server from the installed binaries
 //! ([`Kubelet::Postgres`]), initialized as the official image does (`POSTGRES_USER`,
-//! `POSTGRES_PASSWORD` from the Secret the pod names), its data on the pod's claim, listening
-//! on a loopback address of its own at port 5432. A LoadBalancer Service's address is its
+//! `POSTGRES_PASSWORD` from the Secret the pod names), its data on the pod's claim, its Secret
+//! volumes written as the kubelet writes them (and refreshed when the Secrets change), run
+//! with the container's `-c` arguments, listening on a loopback address of its own at port
+//! 5432. A LoadBalancer Service's address is its
 //! pod's address, so clients reach the server through the Service, as in a cluster.
 //!
 //! Requests are checked as a real API server would (path, kind, apiVersion, name, namespace,
@@ -102,6 +104,8 @@ struct Shared {
     /// The kubelet's queue of work, done in order, as one node would.
     node: tokio::sync::mpsc::UnboundedSender<Plan>,
     run_as: Option<RunAs>,
+    /// Held while pods' Secret volumes are written, one writer at a time.
+    volume_writes: Mutex<()>,
 }
 
 /// A running fake API server. Dropping it stops the server and every pod's process.
@@ -151,6 +155,7 @@ impl FakeKube {
             servers: tokio::sync::Mutex::default(),
             node,
             run_as,
+            volume_writes: Mutex::default(),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -286,6 +291,18 @@ impl FakeKube {
         for (_, server) in servers {
             server.stop().await;
         }
+    }
+}
+
+/// TLS files for an instance's Secret reached at `names`: a certificate of a CA made for them
+/// alone, as the control plane's CA would issue.
+pub fn tls_files(names: &[String]) -> providers::kubernetes::TlsFiles {
+    let ca = jobs::tls::Authority::ephemeral().expect("a CA in memory");
+    let issued = ca.issue(names).expect("a certificate");
+    providers::kubernetes::TlsFiles {
+        certificate: issued.certificate,
+        key: issued.key.to_string(),
+        ca: ca.pem().to_owned(),
     }
 }
 

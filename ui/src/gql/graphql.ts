@@ -300,8 +300,19 @@ export type CreateInstanceInput = {
   serverId?: InputMaybe<Scalars['ID']['input']>;
   /** On Kubernetes, how clients reach it; the installation's default if omitted. */
   serviceType?: InputMaybe<ServiceType>;
+  /**
+   * How many standbys to give it, 0 to 2 (LOCAL and SERVER instances; each SERVER
+   * standby on a server of its own); none if omitted. They count toward the project's
+   * standby quota.
+   */
+  standbys?: InputMaybe<Scalars['Int']['input']>;
   /** Storage in GB, 1 to 16384; 10 if omitted. */
   storageGb?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * Whether each commit waits until a standby has it, so that a failover loses no
+   * acknowledged write; needs a standby. Not if omitted.
+   */
+  synchronous?: InputMaybe<Scalars['Boolean']['input']>;
   /** The login role; `app` if omitted. */
   username?: InputMaybe<Scalars['String']['input']>;
   /** PostgreSQL major version; the newest installed if omitted (see `versions`). */
@@ -339,6 +350,31 @@ export type DrainServerPayload = {
   plan: DrainPlan;
 };
 
+/** A switchover (planned) or a failover: the primary handed over to a standby. */
+export type Handover = {
+  __typename?: 'Handover';
+  /** When it was asked for. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it finished. */
+  finishedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The member that was primary. */
+  fromMemberId: Scalars['ID']['output'];
+  /** Its id. */
+  id: Scalars['ID']['output'];
+  /** The operation that carried it out. */
+  operationId: Scalars['ID']['output'];
+  /** Whether it was asked for (a switchover) rather than forced by a failure. */
+  planned: Scalars['Boolean']['output'];
+  /** The member that took over. */
+  toMemberId: Scalars['ID']['output'];
+  /** How long writes were unavailable, in milliseconds. */
+  unavailableMs: Maybe<Scalars['Float']['output']>;
+  /** When the connection string named the new primary: writes resumed. */
+  writesResumedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When writes stopped. */
+  writesStoppedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
 /** Whether an instance answers. */
 export type Health =
   /** The last check connected and queried. */
@@ -363,6 +399,26 @@ export type HealthCheck = {
   serverVersion: Maybe<Scalars['String']['output']>;
 };
 
+export type HighAvailability = {
+  __typename?: 'HighAvailability';
+  /** Its switchovers and failovers, newest first. */
+  handovers: Array<Handover>;
+  /** When its primary last changed, by a switchover or a failover. */
+  lastFailoverAt: Maybe<Scalars['DateTime']['output']>;
+  /** How many standbys it has. */
+  standbys: Scalars['Int']['output'];
+  /**
+   * Whether each commit waits until a standby has it (no acknowledged write is lost when
+   * the primary fails).
+   */
+  synchronous: Scalars['Boolean']['output'];
+};
+
+
+export type HighAvailabilityHandoversArgs = {
+  first?: Scalars['Int']['input'];
+};
+
 export type Instance = {
   __typename?: 'Instance';
   /** How its continuous WAL archiving is doing; null where it does not archive. */
@@ -378,9 +434,12 @@ export type Instance = {
   backupsRetainedUntil: Maybe<Scalars['DateTime']['output']>;
   /**
    * `postgresql://user:password@host:port/database`. The password is included for admins
-   * and operators of the project, and left out for viewers. Local and server instances
-   * add `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
-   * as `toygres-ca.crt` where the client runs (or change the path).
+   * and operators of the project, and left out for viewers. It ends in
+   * `?sslmode=verify-full&sslrootcert=toygres-ca.crt`: save `certificateAuthority { pem }`
+   * as `toygres-ca.crt` where the client runs (or change the path). With standbys, every
+   * member is listed, the primary first, with `target_session_attrs=read-write`
+   * (libpq's multi-host form): a client that reconnects after a switchover or a failover
+   * finds the new primary.
    */
   connectionString: Maybe<Scalars['String']['output']>;
   /** When it was created. */
@@ -400,6 +459,8 @@ export type Instance = {
   health: Health;
   /** Its latest health checks, newest first. */
   healthChecks: Array<HealthCheck>;
+  /** How it stays available: its standbys, whether commits wait for one, its switchovers. */
+  highAvailability: HighAvailability;
   /** The address clients connect to, once it runs. */
   host: Maybe<Scalars['String']['output']>;
   /** The instance's id. */
@@ -413,6 +474,8 @@ export type Instance = {
    * trailing the present by about the archive timeout plus a health interval.
    */
   latestRestoreTime: Maybe<Scalars['DateTime']['output']>;
+  /** Its members: the primary first, then its standbys (`addStandby`). */
+  members: Array<InstanceMember>;
   /** Its moves between servers, newest first. */
   moves: Array<InstanceMove>;
   /** Its name: a DNS-1123 label, unique among the project's live instances. */
@@ -427,6 +490,12 @@ export type Instance = {
   projectId: Scalars['ID']['output'];
   /** Where it runs. */
   provider: Provider;
+  /**
+   * For reads a standby can serve: every member, standbys preferred
+   * (`target_session_attrs=prefer-standby`, libpq 14 and later), the primary when no
+   * standby answers. The password as in `connectionString`.
+   */
+  readOnlyConnectionString: Maybe<Scalars['String']['output']>;
   /** Its restore drills, newest first: a failed one is worth an alarm. */
   restoreDrills: Array<RestoreDrill>;
   /** The instance it was restored from, if it was. */
@@ -548,6 +617,31 @@ export type InstanceFilter = {
   state?: InputMaybe<InstanceState>;
 };
 
+export type InstanceMember = {
+  __typename?: 'InstanceMember';
+  /** When the primary last reported on a standby. */
+  checkedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The address it serves at, once started. */
+  host: Maybe<Scalars['String']['output']>;
+  /** Its id: it names one data directory for its whole life, whichever role it has. */
+  id: Scalars['ID']['output'];
+  /**
+   * How many bytes of WAL a standby has not replayed yet, when last measured; 0 for the
+   * primary.
+   */
+  lagBytes: Maybe<Scalars['Float']['output']>;
+  /** Its port, once allocated. */
+  port: Maybe<Scalars['Int']['output']>;
+  /** How far a standby's replay trails the primary's commits, in milliseconds, when known. */
+  replayLagMs: Maybe<Scalars['Float']['output']>;
+  /** What it does. */
+  role: MemberRole;
+  /** The fleet server it runs on (`SERVER` instances). */
+  server: Maybe<Server>;
+  /** Where it is. */
+  state: MemberState;
+};
+
 export type InstanceMove = {
   __typename?: 'InstanceMove';
   /** When it was planned. */
@@ -657,6 +751,29 @@ export type Member = {
   userId: Scalars['ID']['output'];
 };
 
+/** What a member of an instance does. */
+export type MemberRole =
+  /** Takes writes; the connection string names it first. */
+  | 'PRIMARY'
+  /** Streams the primary's WAL; read-only, ready to take over. */
+  | 'STANDBY';
+
+/** Where a member is. */
+export type MemberState =
+  /** Being made, or rejoining as a standby after a switchover. */
+  | 'CREATING'
+  /**
+   * Not serving (a standby its primary does not see, or a primary that fails its checks
+   * or is stopped).
+   */
+  | 'DOWN'
+  /** A standby streaming, but more than 16 MiB behind. */
+  | 'LAGGING'
+  /** The primary, serving. */
+  | 'SERVING'
+  /** A standby streaming close behind the primary. */
+  | 'STREAMING';
+
 /** One point of a CPU and memory time series. */
 export type MetricPoint = {
   __typename?: 'MetricPoint';
@@ -692,6 +809,15 @@ export type MovePhase =
 /** Every mutation. */
 export type MutationRoot = {
   __typename?: 'MutationRoot';
+  /**
+   * Give a running LOCAL or SERVER instance one more standby (at most 2): on `serverId`, or
+   * for SERVER instances on the server the placement rule picks among those holding no
+   * member of the instance; LOCAL standbys are other server processes on this host.
+   * Counts toward the project's standby quota. Returns the `add_standby` operation; the
+   * new member shows in `members` at once, `CREATING` until it streams. Kubernetes
+   * instances answer `UNSUPPORTED`.
+   */
+  addStandby: Operation;
   /** Change the caller's own password, given the current one. */
   changePassword: Scalars['Boolean']['output'];
   /**
@@ -744,6 +870,15 @@ export type MutationRoot = {
   /** Enable a disabled user again (site admins). */
   enableUser: User;
   /**
+   * Promote the standby holding the most WAL of an instance whose primary is lost, as the
+   * failover watcher does by itself (`TOYGRES_HA_CHECK_SECS`,
+   * `TOYGRES_FAILOVER_AFTER_CHECKS`). The old primary is stopped first; when its host
+   * cannot be reached the failover stops and says so, unless `force` is true: use it only
+   * when you know that host is down, or two primaries may take writes. Returns the
+   * `failover` operation.
+   */
+  failover: Operation;
+  /**
    * Exchange an email and password for a token. Needs no token. At most one `login` per
    * request; failed logins are limited per account and per client address
    * (`RATE_LIMITED`, with `extensions.retryAfterSeconds`).
@@ -779,6 +914,12 @@ export type MutationRoot = {
   removeMember: Array<Member>;
   /** Drain the server, delete its VM, and mark it removed. */
   removeServer: Operation;
+  /**
+   * Remove a standby (`memberId`, from `members`): it stops, and its data and replication
+   * slot go. The primary cannot be removed: switch over first. Returns the
+   * `remove_standby` operation.
+   */
+  removeStandby: Operation;
   /** Rename a project (its admins). */
   renameProject: Project;
   /** Set a user's password (site admins). */
@@ -860,6 +1001,22 @@ export type MutationRoot = {
   startInstance: Operation;
   /** Stop a running instance, keeping its data. */
   stopInstance: Operation;
+  /**
+   * Hand a running instance's primary over to a standby (`toMemberId`, or the streaming
+   * one closest behind), for maintenance: writes pause while the primary shuts down and
+   * the standby, holding every committed write, is promoted; the old primary rejoins as a
+   * standby. The pause is recorded (`highAvailability.handovers`). Clients connected with
+   * the multi-host connection string find the new primary when they reconnect. Returns the
+   * `switchover` operation.
+   */
+  switchover: Operation;
+};
+
+
+/** Every mutation. */
+export type MutationRootAddStandbyArgs = {
+  instanceId: Scalars['ID']['input'];
+  serverId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -946,6 +1103,13 @@ export type MutationRootEnableUserArgs = {
 
 
 /** Every mutation. */
+export type MutationRootFailoverArgs = {
+  force?: Scalars['Boolean']['input'];
+  instanceId: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
 export type MutationRootLoginArgs = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
@@ -987,6 +1151,12 @@ export type MutationRootRemoveMemberArgs = {
 /** Every mutation. */
 export type MutationRootRemoveServerArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootRemoveStandbyArgs = {
+  memberId: Scalars['ID']['input'];
 };
 
 
@@ -1103,6 +1273,13 @@ export type MutationRootStartInstanceArgs = {
 /** Every mutation. */
 export type MutationRootStopInstanceArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Every mutation. */
+export type MutationRootSwitchoverArgs = {
+  instanceId: Scalars['ID']['input'];
+  toMemberId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Operation = {
