@@ -420,6 +420,23 @@ async fn standbys_are_added_to_running_instances_within_their_limits() {
     );
 }
 
+/// Wait until the instance's standby streams (its members, then), `what` saying which.
+async fn wait_standby_streaming(t: &Toygres, token: &str, id: &str, what: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let now = t.instance(token, id, MEMBERS).await;
+        if now["members"][1]["state"] == "STREAMING" {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the standby never streamed: {now}\n{}",
+            t.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// The pid of the postmaster serving data directory `name` under `dir`.
 fn postmaster_of(dir: &std::path::Path, name: &str) -> i32 {
     let pidfile = dir.join("data/instances").join(name).join("postmaster.pid");
@@ -482,19 +499,7 @@ async fn a_killed_primary_fails_over_to_its_standby_without_losing_an_acknowledg
     assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
 
     // The old primary rejoins, copied afresh from the new one.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let after = loop {
-        let after = t.instance(&token, &id, MEMBERS).await;
-        if after["members"][1]["state"] == "STREAMING" {
-            break after;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the old primary never came back: {after}\n{}",
-            t.log_text()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let after = wait_standby_streaming(&t, &token, &id, "the old primary").await;
     assert_eq!(after["members"][0]["id"], standby, "{after}");
     assert_eq!(after["members"][1]["id"], json!(id), "{after}");
     assert_eq!(
@@ -609,19 +614,7 @@ async fn a_control_plane_killed_mid_switchover_or_failover_resumes_it_with_one_p
             "{failpoint}: {done}\n{}",
             t.log_text()
         );
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        let after = loop {
-            let after = t.instance(&token, &id, MEMBERS).await;
-            if after["members"][1]["state"] == "STREAMING" {
-                break after;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{failpoint}: the standby never streamed: {after}\n{}",
-                t.log_text()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        };
+        let after = wait_standby_streaming(&t, &token, &id, &failpoint).await;
         assert_ne!(
             after["members"][0]["id"], members[0]["id"],
             "{failpoint}: the primary changed once"
@@ -635,4 +628,180 @@ async fn a_control_plane_killed_mid_switchover_or_failover_resumes_it_with_one_p
         assert_eq!(rows, (round + 1).to_string(), "{failpoint}: rows kept");
         drop(t);
     }
+}
+
+/// Standbys of SERVER instances, over real sshd hosts: the standby is placed on the other
+/// server; a primary whose postmaster is killed is failed over by itself with no
+/// acknowledged row lost, and the old primary rejoins on its server. A primary whose host
+/// is gone altogether (sshd and postmaster stopped) cannot be fenced: nothing fails over by
+/// itself, an event asks an operator, and `failover(force: true)` promotes the standby.
+#[tokio::test]
+async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_fenced() {
+    use common::fleet::{env, register, server_dir, server_root};
+    use testkit::sshd::{ClientKey, Sshd};
+
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(
+        std::net::Ipv4Addr::new(127, 0, 41, 1),
+        Some(&key.public),
+        None,
+    )
+    .await;
+    let b = Sshd::start_on(
+        std::net::Ipv4Addr::new(127, 0, 41, 2),
+        Some(&key.public),
+        None,
+    )
+    .await;
+    let root = server_root();
+    let dir = scratch();
+    let mut base = env(&key, root.path());
+    base.push(("TOYGRES_HA_CHECK_SECS", "1".to_owned()));
+    base.push(("TOYGRES_FAILOVER_AFTER_CHECKS", "2".to_owned()));
+    let t = serve(dir.path(), "serve", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let alpha = register(&t, &token, "alpha", &a, 4.0).await;
+    let beta = register(&t, &token, "beta", &b, 4.0).await;
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($s: ID!) { createInstance(input: {name: \"far\", provider: SERVER, serverId: $s, \
+               storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
+            json!({"s": alpha}),
+        )
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let op = body["data"]["createInstance"]["operation"]["id"]
+        .as_str()
+        .unwrap();
+    let done = t.wait_operation(&token, op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let placed = t
+        .instance(&token, &id, "members { id role server { id } state }")
+        .await;
+    assert_eq!(
+        placed["members"][0]["server"]["id"],
+        json!(alpha),
+        "{placed}"
+    );
+    assert_eq!(
+        placed["members"][1]["server"]["id"],
+        json!(beta),
+        "{placed}"
+    );
+    let standby = placed["members"][1]["id"].as_str().unwrap().to_owned();
+
+    let url = t.connection_string(&token, &id).await;
+    psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+    let writer = Writer::start(&url);
+    writer.wait_more(20).await;
+    let primary = {
+        let pidfile = server_dir(root.path(), &alpha)
+            .join("instances")
+            .join(resource_name(&id))
+            .join("postmaster.pid");
+        std::fs::read_to_string(pidfile)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse::<i32>()
+            .unwrap()
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(primary),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    writer.wait_more(20).await;
+    let acked = writer.finish();
+    let stored: Vec<i64> = psql(&url, "SELECT i FROM ledger ORDER BY i")
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
+    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+    let after = wait_standby_streaming(&t, &token, &id, "alpha's old primary").await;
+    assert_eq!(after["members"][0]["id"], standby, "{after}");
+    assert_eq!(
+        in_recovery(&url, &after["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned())]
+    );
+
+    // Now beta's host goes altogether: its sshd and its postmaster.
+    let primary = {
+        let pidfile = server_dir(root.path(), &beta)
+            .join("instances")
+            .join(resource_name(&standby))
+            .join("postmaster.pid");
+        std::fs::read_to_string(pidfile)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse::<i32>()
+            .unwrap()
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(primary),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    b.vanish();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "query($id: ID!) { instance(id: $id) { events(first: 20) { edges { node { kind } } } } }",
+                json!({"id": id}),
+            )
+            .await;
+        if body.to_string().contains("failover_needs_operator") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no event asks an operator: {body}\n{}",
+            t.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let held = t.instance(&token, &id, MEMBERS).await;
+    assert_eq!(
+        held["members"][0]["id"], standby,
+        "nothing failed over: {held}"
+    );
+
+    let done = run_op(
+        &t,
+        &token,
+        "mutation($id: ID!) { failover(instanceId: $id, force: true) { id } }",
+        "failover",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let forced = t.instance(&token, &id, MEMBERS).await;
+    assert_eq!(
+        forced["members"][0]["id"],
+        json!(id),
+        "alpha's member leads again: {forced}"
+    );
+    assert_eq!(
+        psql(&url, "SELECT count(*) >= 40 FROM ledger").unwrap(),
+        "t",
+        "the rows are all there"
+    );
+    psql(&url, "INSERT INTO ledger VALUES (-1)").unwrap();
+    assert_eq!(
+        forced["members"][1]["state"], "DOWN",
+        "beta is gone: {forced}"
+    );
+    drop(a);
 }

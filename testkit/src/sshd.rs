@@ -296,6 +296,49 @@ impl Sshd {
     }
 }
 
+impl Sshd {
+    /// The host goes away at once, as a machine that loses power: the daemon and every
+    /// session it forked (a client's shared connection included) are killed, so nothing
+    /// more reaches it over SSH.
+    pub fn vanish(mut self) {
+        let daemon = self.child.id();
+        let mut doomed = vec![daemon];
+        let mut i = 0;
+        while i < doomed.len() {
+            doomed.extend(children_of(doomed[i]));
+            i += 1;
+        }
+        for pid in doomed.iter().rev() {
+            if let Ok(pid) = i32::try_from(*pid) {
+                // One already gone is fine.
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        drop(self.child.wait());
+    }
+}
+
+/// The processes whose parent is `pid`, from `/proc`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|stat| {
+                // After the command's closing parenthesis: state, then the parent's pid.
+                stat.rsplit_once(") ")
+                    .and_then(|(_, rest)| rest.split(' ').nth(1)?.parse::<u32>().ok())
+                    == Some(pid)
+            })
+        })
+        .collect()
+}
+
 impl Drop for Sshd {
     fn drop(&mut self) {
         drop(self.child.kill());

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
+pub mod fleet;
 pub mod s3;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";

@@ -12,6 +12,10 @@ use crate::{Error, Result};
 
 /// Bump the instance's `updated_at`, which announces it (and its standbys) to subscribers.
 const TOUCH_INSTANCE: &str = "UPDATE instances SET updated_at = now() WHERE id = $1";
+/// Record how many standbys instance `$1` has now, which announces it.
+const COUNT_STANDBYS: &str = "UPDATE instances SET \
+     standbys = (SELECT count(*) FROM instance_members WHERE instance_id = $1), \
+     updated_at = now() WHERE id = $1";
 
 impl Db {
     /// Instance `id`'s standbys, oldest first.
@@ -78,13 +82,10 @@ impl Db {
         .bind(crate::instance::resource_name_of(id))
         .fetch_one(&mut **tx)
         .await?;
-        sqlx::query(
-            "UPDATE instances SET standbys = (SELECT count(*) FROM instance_members WHERE instance_id = $1), \
-                 updated_at = now() WHERE id = $1",
-        )
-        .bind(inst.id)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query(COUNT_STANDBYS)
+            .bind(inst.id)
+            .execute(&mut **tx)
+            .await?;
         Ok(standby)
     }
 
@@ -98,13 +99,10 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(instance) = instance {
-            sqlx::query(
-                "UPDATE instances SET standbys = (SELECT count(*) FROM instance_members WHERE instance_id = $1), \
-                     updated_at = now() WHERE id = $1",
-            )
-            .bind(instance)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(COUNT_STANDBYS)
+                .bind(instance)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -394,14 +392,14 @@ impl Db {
         Ok(())
     }
 
-    /// Handover `id` is over.
-    pub async fn finish_handover(&self, id: Uuid) -> Result<()> {
-        sqlx::query(
-            "UPDATE instance_failovers SET finished_at = coalesce(finished_at, now()) WHERE id = $1",
+    /// Handover `id` is over; as recorded.
+    pub async fn finish_handover(&self, id: Uuid) -> Result<Handover> {
+        Ok(sqlx::query_as(
+            "UPDATE instance_failovers SET finished_at = coalesce(finished_at, now()) \
+             WHERE id = $1 RETURNING *",
         )
         .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .fetch_one(&self.pool)
+        .await?)
     }
 }

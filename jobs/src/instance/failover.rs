@@ -211,26 +211,7 @@ async fn step(step: FailStep, op: &Operation, cx: &Context) -> Result<Next<FailS
             if let Started::PortTaken = standbys::start_all(&inst, &primary, cx, false).await? {
                 return Ok(Next::Hop(FailStep::Follow));
             }
-            cx.db.finish_handover(h.id).await?;
-            let h = cx.db.handover_of(op.id).await?;
-            cx.db
-                .cluster_event(
-                    "instance_failed_over",
-                    "warning",
-                    &format!(
-                        "the primary of {} was lost; a standby took over and writes were \
-                         unavailable for {:.0} ms",
-                        inst.name,
-                        h.unavailable_ms.unwrap_or_default()
-                    ),
-                    Some(inst.id),
-                    serde_json::json!({
-                        "from_member_id": h.from_member_id,
-                        "to_member_id": h.to_member_id,
-                        "unavailable_ms": h.unavailable_ms,
-                    }),
-                )
-                .await?;
+            standbys::announce_handover(&inst, h.id, cx).await?;
         }
     }
     Ok(Next::Continue)
@@ -306,51 +287,57 @@ async fn best_standby(inst: &Instance, cx: &Context) -> Result<Standby> {
 }
 
 /// A failover is giving up. A standby promoted already is recorded as the primary (forward
-/// only); otherwise the old primary, stopped by the fence, is started again in place.
-/// `false` (the instance is marked failed) when neither works.
+/// only: `false`, the instance marked failed, only when that cannot be recorded). Otherwise
+/// nothing changed hands: the old primary is started again in place where its host lets
+/// it, and the instance stays as it is, so that an operator can still `failover(force)`.
 async fn settle(op: &Operation, message: &str, cx: &Context) -> bool {
-    let settled = async {
+    tracing::warn!(operation = %op.id, "failover gave up: {message}");
+    let forward = async {
         let inst = super::target(op, cx).await?;
-        let major = major(&inst)?;
-        if let Some(h) = cx.db.find_handover(op.id).await?
-            && inst.primary_member_id() != h.to_member_id
-        {
-            let s = cx.db.standby(h.to_member_id).await?;
-            let host = standbys::host_of(&inst, &s, cx).await?;
-            let promoted = !host
-                .recovery(&s.resource_name, major, port_of(s.port)?)
-                .await?
-                .in_recovery;
-            if promoted {
-                cx.db.switch_primary(&h).await?;
-                cx.db.finish_handover(h.id).await?;
-                return Ok(());
-            }
-            cx.db.finish_handover(h.id).await?;
+        let Some(h) = cx.db.find_handover(op.id).await? else {
+            return Ok(false);
+        };
+        if inst.primary_member_id() == h.to_member_id {
+            return Ok(true);
         }
-        if inst.primary_member_id() == cx.db.instance(inst.id).await?.primary_member_id() {
-            let host = super::host_of(&inst, cx).await?;
-            let archiving = super::steps::archiving_of(&inst, cx).await?;
-            host.ensure_running(
-                &inst.resource_name(),
-                major,
-                port_of(inst.port)?,
-                archiving.as_ref(),
-            )
-            .await?;
+        let s = cx.db.standby(h.to_member_id).await?;
+        let host = standbys::host_of(&inst, &s, cx).await?;
+        let promoted = !host
+            .recovery(&s.resource_name, major(&inst)?, port_of(s.port)?)
+            .await?
+            .in_recovery;
+        if promoted {
+            cx.db.switch_primary(&h).await?;
         }
-        Ok::<_, Error>(())
+        cx.db.finish_handover(h.id).await?;
+        Ok::<_, Error>(promoted)
     };
-    match settled.await {
-        Ok(()) => {
-            tracing::warn!(operation = %op.id, "failover gave up: {message}");
-            true
-        }
+    match forward.await {
+        Ok(true) => return true,
+        Ok(false) => {}
         Err(e) => {
+            // A promoted standby that cannot be recorded: say so rather than guess.
             tracing::error!(operation = %op.id, "settling a failover failed: {e:#}");
-            false
+            return false;
         }
     }
+    let restarted = async {
+        let inst = super::target(op, cx).await?;
+        let host = super::host_of(&inst, cx).await?;
+        let archiving = super::steps::archiving_of(&inst, cx).await?;
+        host.ensure_running(
+            &inst.resource_name(),
+            major(&inst)?,
+            port_of(inst.port)?,
+            archiving.as_ref(),
+        )
+        .await?;
+        Ok::<_, Error>(())
+    };
+    if let Err(e) = restarted.await {
+        tracing::warn!(operation = %op.id, "the old primary could not be started in place: {e:#}");
+    }
+    true
 }
 
 /// Watch the primaries of instances with standbys whenever no other process does, until
@@ -362,6 +349,7 @@ pub async fn watch(cx: Context, config: HaConfig, shutdown: CancellationToken) {
         config,
         failing: HashMap::new(),
         healed: HashMap::new(),
+        started: HashMap::new(),
     };
     crate::leader::run(
         &duty.cx.db.clone(),
@@ -381,6 +369,10 @@ struct Watcher {
     failing: HashMap<InstanceId, (DateTime<Utc>, u32)>,
     /// When the standbys of an instance were last brought back.
     healed: HashMap<InstanceId, tokio::time::Instant>,
+    /// The failover started for an instance whose primary has not answered since: one that
+    /// failed (its old primary could not be fenced) is not tried again until the primary
+    /// answers; an operator decides.
+    started: HashMap<InstanceId, crate::operation::OperationId>,
 }
 
 impl crate::leader::Duty for Watcher {
@@ -397,6 +389,7 @@ impl crate::leader::Duty for Watcher {
             instances.iter().map(|(i, _)| i.id).collect();
         self.failing.retain(|id, _| live.contains(id));
         self.healed.retain(|id, _| live.contains(id));
+        self.started.retain(|id, _| live.contains(id));
         let checks =
             futures::future::join_all(instances.into_iter().map(|(inst, password)| async move {
                 let (Some(host), Some(port)) = (inst.host.clone(), inst.port) else {
@@ -416,8 +409,17 @@ impl crate::leader::Duty for Watcher {
         for (inst, healthy) in checks {
             if healthy {
                 self.failing.remove(&inst.id);
+                self.started.remove(&inst.id);
                 self.heal(&inst).await?;
                 continue;
+            }
+            if let Some(op) = self.started.get(&inst.id) {
+                let status = cx.db.operation(*op).await?.status;
+                if status != crate::operation::OperationStatus::Succeeded {
+                    // Still going, or given up for an operator.
+                    continue;
+                }
+                self.started.remove(&inst.id);
             }
             let entry = self.failing.entry(inst.id).or_insert((Utc::now(), 0));
             entry.1 += 1;
@@ -432,8 +434,9 @@ impl crate::leader::Duty for Watcher {
                 continue;
             }
             match start(&cx.db, inst.id, false, Some(since), None).await {
-                Ok(_) => {
+                Ok(op) => {
                     self.failing.remove(&inst.id);
+                    self.started.insert(inst.id, op.id);
                 }
                 // Another operation is on it (a switchover, a restart, a failover).
                 Err(Error::Conflict(_) | Error::NotFound { .. }) => {}

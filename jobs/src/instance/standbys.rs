@@ -621,6 +621,42 @@ pub(crate) async fn forget_new(op: &Operation, cx: &Context) -> bool {
     true
 }
 
+/// Handover `id` of `inst` is over: record it, and say so in the instance's events with the
+/// write pause it measured.
+pub(crate) async fn announce_handover(inst: &Instance, id: Uuid, cx: &Context) -> Result<()> {
+    let h = cx.db.finish_handover(id).await?;
+    let (kind, severity, what) = if h.planned {
+        (
+            "instance_switched_over",
+            "info",
+            "switched over to a standby",
+        )
+    } else {
+        (
+            "instance_failed_over",
+            "warning",
+            "lost its primary; a standby took over",
+        )
+    };
+    cx.db
+        .cluster_event(
+            kind,
+            severity,
+            &format!(
+                "{} {what}; writes were unavailable for {:.0} ms",
+                inst.name,
+                h.unavailable_ms.unwrap_or_default()
+            ),
+            Some(inst.id),
+            serde_json::json!({
+                "from_member_id": h.from_member_id,
+                "to_member_id": h.to_member_id,
+                "unavailable_ms": h.unavailable_ms,
+            }),
+        )
+        .await
+}
+
 /// The member an operation names in its input.
 pub(crate) fn member_of(op: &Operation) -> Option<Uuid> {
     op.input

@@ -261,25 +261,7 @@ async fn step(step: SwitchStep, op: &Operation, cx: &Context) -> Result<Next<Swi
                 Started::PortTaken => return Ok(Next::Hop(SwitchStep::Follow)),
                 Started::NotYet => return Ok(Next::Nap(Duration::from_millis(500))),
             }
-            cx.db.finish_handover(e.h.id).await?;
-            let h = cx.db.handover_of(op.id).await?;
-            cx.db
-                .cluster_event(
-                    "instance_switched_over",
-                    "info",
-                    &format!(
-                        "{} switched over to another member; writes were unavailable for {:.0} ms",
-                        inst.name,
-                        h.unavailable_ms.unwrap_or_default()
-                    ),
-                    Some(inst.id),
-                    serde_json::json!({
-                        "from_member_id": h.from_member_id,
-                        "to_member_id": h.to_member_id,
-                        "unavailable_ms": h.unavailable_ms,
-                    }),
-                )
-                .await?;
+            standbys::announce_handover(&inst, e.h.id, cx).await?;
         }
     }
     Ok(Next::Continue)
