@@ -9,10 +9,8 @@ import { OperationProgress } from './OperationProgress';
 import { apiError } from '../lib/errors';
 import { bytes, gb, pauseMs } from '../lib/fleet';
 import { dateTime, relativeTime } from '../lib/format';
+import { MAX_STANDBYS } from '../lib/instances';
 import { unfinished } from '../lib/states';
-
-/** The most standbys an instance may have (the API's `MAX_STANDBYS`). */
-export const MAX_STANDBYS = 2;
 
 /** The operations that change an instance's members: one under way is followed in the card. */
 const HA_KINDS = ['add_standby', 'remove_standby', 'switchover', 'failover'];
