@@ -229,10 +229,12 @@ describe('HighAvailabilityCard', () => {
     expect(add).toHaveAttribute('title', 'It has 2 standbys, the most it may have');
   });
 
-  it('disables Add standby and Fail over while the instance is stopped', () => {
-    renderCard({ instance: { ...orders, state: 'STOPPED' } });
+  it('disables every change of members while the instance is stopped', () => {
+    const { row } = renderCard({ instance: { ...orders, state: 'STOPPED' } });
     expect(screen.getByRole('button', { name: 'Add standby…' })).toBeDisabled();
     expect(screen.getByRole('button', { name: 'Fail over…' })).toBeDisabled();
+    expect(within(row('m2')).getByRole('button', { name: 'Switch over…' })).toBeDisabled();
+    expect(within(row('m2')).getByRole('button', { name: 'Remove…' })).toBeDisabled();
   });
 
   it('adds a LOCAL standby with no server to pick', async () => {

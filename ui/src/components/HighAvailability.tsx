@@ -255,9 +255,9 @@ function MembersTable({
                   {primary || m.replayLagMs == null ? '—' : replayLag(m.replayLagMs)}
                 </td>
                 {writer && (
-                  <td className="actions">
+                  <td className="num">
                     {!primary && (
-                      <>
+                      <div className="actions end">
                         <button
                           type="button"
                           className="btn btn-sm"
@@ -266,11 +266,17 @@ function MembersTable({
                           onClick={() => onAsk({ kind: 'switchover', member: m })}
                         >
                           Switch over…
-                        </button>{' '}
-                        <button type="button" className="btn btn-sm btn-danger" disabled={busy} onClick={() => onAsk({ kind: 'remove', member: m })}>
+                        </button>
+                        <button
+                          type="button"
+                          className="btn btn-sm"
+                          disabled={busy || !running}
+                          title={running ? 'Stop it and remove its data' : 'Standbys change only while the instance runs'}
+                          onClick={() => onAsk({ kind: 'remove', member: m })}
+                        >
                           Remove…
                         </button>
-                      </>
+                      </div>
                     )}
                   </td>
                 )}
