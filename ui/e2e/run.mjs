@@ -460,6 +460,13 @@ try {
     const clip = await page.evaluate(() => navigator.clipboard.readText());
     if (clip !== revealed) throw new Error(`clipboard has ${clip}, expected ${revealed}`);
     await page.getByTestId('health-chart').locator('.recharts-surface').first().waitFor({ timeout: 30_000 });
+    // High availability: one member, the primary, serving on this host; no standby to fail over to.
+    const ha = page.getByTestId('high-availability');
+    const primary = ha.locator('tr[data-role="PRIMARY"]');
+    await primary.getByText('SERVING').waitFor({ timeout: 30_000 });
+    if (!(await primary.innerText()).includes('this host')) throw new Error(`the primary's row: ${await primary.innerText()}`);
+    if ((await ha.locator('tr[data-role="STANDBY"]').count()) !== 0) throw new Error('a standby is listed');
+    if ((await ha.getByRole('button', { name: 'Fail over…' }).count()) !== 0) throw new Error('failover offered without a standby');
     await shot('07-detail');
   });
 

@@ -1,9 +1,10 @@
 import type { ReactNode } from 'react';
-import type { Health, InstanceState, MovePhase, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
+import type { Health, InstanceState, MemberState, MovePhase, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
 import {
   HEALTH,
   INSTANCE_STATE,
   KEY_STATE,
+  MEMBER_STATE,
   MOVE_PHASE,
   OPERATION_STATUS,
   OUTCOME,
@@ -49,6 +50,11 @@ export function HealthBadge({ health }: { health: Health }) {
       {health}
     </Badge>
   );
+}
+
+/** A member of an instance: `SERVING`, `STREAMING`, `LAGGING`… */
+export function MemberStateBadge({ state }: { state: MemberState }) {
+  return <StateOf look={lookOf(MEMBER_STATE, state)}>{state}</StateOf>;
 }
 
 /** An operation's status: `QUEUED`, `RUNNING`, `SUCCEEDED`… */

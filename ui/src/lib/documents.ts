@@ -104,12 +104,19 @@ export const InstanceDetailQuery = graphql(`
       host
       port
       connectionString
+      readOnlyConnectionString
       lastCheckedAt
       latencyMs
       serverVersion
       createdAt
       updatedAt
       restoredFrom
+      members {
+        ...InstanceMemberFields
+      }
+      highAvailability {
+        ...HighAvailabilityFields
+      }
       archiving {
         ...ArchivingFields
       }
@@ -153,6 +160,85 @@ export const InstanceDetailQuery = graphql(`
     }
     instancePlans {
       ...InstancePlanFields
+    }
+  }
+`);
+
+/** A member of an instance (its primary or a standby), as the High availability card shows it. */
+export const InstanceMemberFields = graphql(`
+  fragment InstanceMemberFields on InstanceMember {
+    id
+    role
+    server {
+      id
+      name
+    }
+    host
+    port
+    state
+    lagBytes
+    replayLagMs
+    checkedAt
+  }
+`);
+
+/** How an instance stays available: its standbys, whether commits wait, its handovers. */
+export const HighAvailabilityFields = graphql(`
+  fragment HighAvailabilityFields on HighAvailability {
+    standbys
+    synchronous
+    lastFailoverAt
+    handovers(first: 10) {
+      id
+      planned
+      fromMemberId
+      toMemberId
+      operationId
+      writesStoppedAt
+      writesResumedAt
+      unavailableMs
+      createdAt
+      finishedAt
+    }
+  }
+`);
+
+export const AddStandbyMutation = graphql(`
+  mutation AddStandby($instanceId: ID!, $serverId: ID) {
+    addStandby(instanceId: $instanceId, serverId: $serverId) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const RemoveStandbyMutation = graphql(`
+  mutation RemoveStandby($memberId: ID!) {
+    removeStandby(memberId: $memberId) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const SwitchoverMutation = graphql(`
+  mutation Switchover($instanceId: ID!, $toMemberId: ID) {
+    switchover(instanceId: $instanceId, toMemberId: $toMemberId) {
+      id
+      kind
+      status
+    }
+  }
+`);
+
+export const FailoverMutation = graphql(`
+  mutation Failover($instanceId: ID!, $force: Boolean! = false) {
+    failover(instanceId: $instanceId, force: $force) {
+      id
+      kind
+      status
     }
   }
 `);

@@ -68,7 +68,19 @@ export function advice(err: ApiError): string {
   }
 }
 
-export type CreateField = 'name' | 'provider' | 'server' | 'region' | 'version' | 'plan' | 'serviceType' | 'storageGb' | 'username' | 'database' | 'password';
+export type CreateField =
+  | 'name'
+  | 'provider'
+  | 'server'
+  | 'region'
+  | 'version'
+  | 'plan'
+  | 'serviceType'
+  | 'storageGb'
+  | 'username'
+  | 'database'
+  | 'password'
+  | 'standbys';
 
 /**
  * Attach a createInstance error to the form field it is about. The server says which field in
@@ -94,6 +106,8 @@ export function createErrorField(err: ApiError): CreateField | null {
   if (/^username\b/i.test(m)) return 'username';
   if (/^database\b/i.test(m)) return 'database';
   if (/^password\b/i.test(m)) return 'password';
+  // jobs/src/instance/mod.rs `validate`, and standbys.rs placing a SERVER standby.
+  if (/^standbys\b/i.test(m) || /^synchronous\b/i.test(m) || /^no server can take a standby/i.test(m)) return 'standbys';
   return null;
 }
 

@@ -1,5 +1,8 @@
 import type { InstancePlanFieldsFragment, ServiceType } from '../gql/graphql';
 
+/** The most standbys an instance may have (the API's `MAX_STANDBYS`). */
+export const MAX_STANDBYS = 2;
+
 export const SERVICE_TYPES: ServiceType[] = ['CLUSTER_IP', 'LOAD_BALANCER'];
 const SERVICE_TYPE_NAME: Record<ServiceType, string> = { CLUSTER_IP: 'Cluster IP', LOAD_BALANCER: 'Load balancer' };
 export const SERVICE_TYPE_HELP: Record<ServiceType, string> = {

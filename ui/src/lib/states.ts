@@ -1,4 +1,4 @@
-import type { Health, InstanceState, MovePhase, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
+import type { Health, InstanceState, MemberState, MovePhase, OperationStatus, Provider, Role, ServerState } from '../gql/graphql';
 
 /**
  * How the dashboard shows the states of things (instances, their health, operations, servers,
@@ -103,6 +103,16 @@ export const SERVER_TRANSITIONAL: ServerState[] = ['PROVISIONING', 'BOOTSTRAPPIN
 
 /** A fleet event's severity. */
 export const SEVERITY: Record<string, Look> = { info: { tone: 'info' }, warning: { tone: 'warn' }, critical: { tone: 'bad' } };
+
+// Standbys.
+
+export const MEMBER_STATE: Record<MemberState, Look> = {
+  SERVING: { tone: 'ok', help: 'The primary, serving' },
+  CREATING: { tone: 'busy', help: 'Being made, or rejoining as a standby after a switchover' },
+  STREAMING: { tone: 'ok', help: 'A standby streaming close behind the primary' },
+  LAGGING: { tone: 'warn', help: 'A standby streaming, but more than 16 MiB behind' },
+  DOWN: { tone: 'bad', help: 'Not serving: a standby its primary does not see, or a primary that fails its checks' },
+};
 
 // Moves.
 

@@ -30,6 +30,9 @@ describe('createErrorField maps server errors to fields', () => {
     ['INVALID_INPUT', 'serviceType applies to KUBERNETES instances only', 'serviceType'],
     ['INVALID_INPUT', 'PostgreSQL 12 is not available; available versions: [13, 14, 15, 16, 17, 18]', 'version'],
     ['FORBIDDEN', 'your role may not create instances', null],
+    ['INVALID_INPUT', 'standbys must be between 0 and 2 (got 3)', 'standbys'],
+    ['INVALID_INPUT', 'synchronous needs at least one standby to wait for', 'standbys'],
+    ['UNSUPPORTED', 'Kubernetes instances have no standbys yet', null],
   ] as const)('%s %s -> %s', (code, message, field) => {
     expect(createErrorField({ code, message })).toBe(field);
   });
@@ -144,6 +147,59 @@ describe('CreateInstanceForm with providers and plans', () => {
   });
 });
 
+describe('standbys', () => {
+  it('sends standbys and synchronous only with a standby, and never for KUBERNETES', () => {
+    expect(toInput({ ...blank, name: 'a', standbys: '0', synchronous: true })).toEqual({ name: 'a', storageGb: 10 });
+    expect(toInput({ ...blank, name: 'a', standbys: '2' })).toEqual({ name: 'a', storageGb: 10, standbys: 2 });
+    expect(toInput({ ...blank, name: 'a', provider: 'SERVER', standbys: '1', synchronous: true })).toEqual({ name: 'a', storageGb: 10, provider: 'SERVER', standbys: 1, synchronous: true });
+    expect(toInput({ ...blank, name: 'a', provider: 'KUBERNETES', standbys: '1', synchronous: true })).toEqual({ name: 'a', storageGb: 10, provider: 'KUBERNETES' });
+  });
+
+  it('allows 0 to 2 standbys', () => {
+    expect(validateCreate({ ...blank, name: 'a', standbys: '2' })).toEqual({});
+    expect(Object.keys(validateCreate({ ...blank, name: 'a', standbys: '3' }))).toEqual(['standbys']);
+    expect(Object.keys(validateCreate({ ...blank, name: 'a', standbys: '1.5' }))).toEqual(['standbys']);
+  });
+
+  it('enables synchronous commits only with a standby, and sends both', async () => {
+    const onSubmit = vi.fn().mockResolvedValue(null);
+    render(<CreateInstanceForm versions={[15]} providers={['LOCAL', 'KUBERNETES']} plans={plans} submitting={false} onSubmit={onSubmit} />);
+    const standbys = screen.getByLabelText('Standbys');
+    const synchronous = screen.getByLabelText('Synchronous commits');
+    expect(standbys).toHaveValue(0);
+    expect(synchronous).toBeDisabled();
+    await userEvent.clear(standbys);
+    await userEvent.type(standbys, '2');
+    expect(synchronous).toBeEnabled();
+    await userEvent.click(synchronous);
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(onSubmit).toHaveBeenCalledWith({ name: 'orders', storageGb: 10, plan: 'small', standbys: 2, synchronous: true });
+  });
+
+  it('hides standbys for KUBERNETES, and sends none after a look at them', async () => {
+    const onSubmit = vi.fn().mockResolvedValue(null);
+    render(<CreateInstanceForm versions={[15]} providers={['LOCAL', 'KUBERNETES']} plans={plans} submitting={false} onSubmit={onSubmit} />);
+    await userEvent.clear(screen.getByLabelText('Standbys'));
+    await userEvent.type(screen.getByLabelText('Standbys'), '1');
+    await userEvent.click(screen.getByLabelText('Synchronous commits'));
+    await userEvent.click(screen.getByLabelText('Kubernetes'));
+    expect(screen.queryByLabelText('Standbys')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Synchronous commits')).not.toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(onSubmit).toHaveBeenCalledWith({ name: 'orders', storageGb: 10, provider: 'KUBERNETES', plan: 'small' });
+  });
+
+  it('puts a refusal about standbys under their field', async () => {
+    const onSubmit = vi.fn().mockResolvedValue({ code: 'INVALID_INPUT', message: 'synchronous needs at least one standby to wait for' });
+    render(<CreateInstanceForm versions={[15]} submitting={false} onSubmit={onSubmit} />);
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    expect(await screen.findByText(/synchronous needs/)).toHaveAttribute('id', 'f-standbys-error');
+  });
+});
+
 describe('CreateInstancePage', () => {
   it("loads the chosen provider's versions and sends provider, plan and serviceType", async () => {
     const { client, sent } = mockClient((name, v) => {
@@ -179,6 +235,34 @@ describe('CreateInstancePage', () => {
     expect(sent.find((s) => s.name === 'CreateInstance')?.variables).toEqual({
       input: { name: 'orders', provider: 'KUBERNETES', version: 15, plan: 'small', serviceType: 'LOAD_BALANCER', storageGb: 10 },
     });
+  });
+});
+
+describe('CreateInstancePage with standbys', () => {
+  it('sends standbys and synchronous in createInstance', async () => {
+    const { client, sent } = mockClient((name) => {
+      if (name === 'InstanceOfferings') return { instanceProviders: ['LOCAL'], instancePlans: plans };
+      if (name === 'Versions') return { versions: [15] };
+      if (name === 'CreateInstance') return { createInstance: { instance: { id: 'i1', name: 'orders', state: 'CREATING' }, operation: { id: 'o1' } } };
+      throw new Error(`unexpected ${name}`);
+    });
+    render(
+      <Urql value={client}>
+        <MemoryRouter initialEntries={['/instances/new']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+          <Routes>
+            <Route path="/instances/new" element={<CreateInstancePage />} />
+            <Route path="/instances/:id" element={<p>the new instance</p>} />
+          </Routes>
+        </MemoryRouter>
+      </Urql>,
+    );
+    await userEvent.type(screen.getByLabelText('Name'), 'orders');
+    await userEvent.clear(screen.getByLabelText('Standbys'));
+    await userEvent.type(screen.getByLabelText('Standbys'), '1');
+    await userEvent.click(screen.getByLabelText('Synchronous commits'));
+    await userEvent.click(screen.getByRole('button', { name: 'Create instance' }));
+    await screen.findByText('the new instance');
+    expect(sent.find((s) => s.name === 'CreateInstance')?.variables).toEqual({ input: { name: 'orders', plan: 'small', storageGb: 10, standbys: 1, synchronous: true } });
   });
 });
 
@@ -227,6 +311,7 @@ describe('SERVER instances', () => {
 
     await userEvent.selectOptions(server, 's1');
     expect(region).toBeDisabled();
+    expect(screen.getByText('0 to 2, each on a server of its own, streaming its changes and ready to take over.')).toBeInTheDocument();
     expect(within(version).getByRole('option', { name: 'Newest (16)' })).toBeInTheDocument();
     expect(screen.getByText('PostgreSQL 15, 16 installed there.')).toBeInTheDocument();
     await userEvent.type(screen.getByLabelText('Name'), 'orders');

@@ -7,7 +7,7 @@ import { gb } from '../lib/fleet';
 import { InstancePlanPicker } from '../components/PlanPicker';
 import { apiError, createErrorField, type CreateField } from '../lib/errors';
 import { useProjects } from '../lib/projects';
-import { SERVICE_TYPES, SERVICE_TYPE_HELP, defaultPlan, serviceTypeName } from '../lib/instances';
+import { MAX_STANDBYS, SERVICE_TYPES, SERVICE_TYPE_HELP, defaultPlan, serviceTypeName } from '../lib/instances';
 import { PROVIDER, providerName } from '../lib/states';
 
 export interface CreateValues {
@@ -27,6 +27,10 @@ export interface CreateValues {
   serverId?: string;
   /** Fleet servers only, when no server is named: the region to place it in. */
   region?: string;
+  /** LOCAL and SERVER only: how many standbys, 0 to 2; none when empty or absent. */
+  standbys?: string;
+  /** With standbys only: whether each commit waits until a standby has it. */
+  synchronous?: boolean;
 }
 
 /** A server the create form offers for SERVER instances. */
@@ -65,6 +69,10 @@ export function validateCreate(v: CreateValues): FieldErrors {
       e[f] = "Use 1 to 63 lower-case letters, digits or '_', starting with a letter; not postgres or pg_*.";
   }
   if (v.password && v.password.length < 12) e.password = 'Use at least 12 characters, or leave it empty to generate one.';
+  if (v.standbys?.trim() && (v.provider ?? 'LOCAL') !== 'KUBERNETES') {
+    const n = Number(v.standbys);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_STANDBYS) e.standbys = `Standbys must be a whole number from 0 to ${MAX_STANDBYS}.`;
+  }
   return e;
 }
 
@@ -83,6 +91,12 @@ export function toInput(v: CreateValues): CreateInstanceInput {
   if (v.username.trim()) input.username = v.username.trim();
   if (v.database.trim()) input.database = v.database.trim();
   if (v.password) input.password = v.password;
+  // Kubernetes instances have no standbys (the API answers UNSUPPORTED); synchronous commits need one.
+  const standbys = provider === 'KUBERNETES' ? 0 : Number(v.standbys?.trim() || 0);
+  if (standbys > 0) {
+    input.standbys = standbys;
+    if (v.synchronous) input.synchronous = true;
+  }
   return input;
 }
 
@@ -118,6 +132,8 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
     serviceType: '',
     serverId: '',
     region: '',
+    standbys: '0',
+    synchronous: false,
     ...initial,
   }));
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -136,13 +152,15 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
     if (p === provider) return;
     // Each provider has its own versions; a service type means something on Kubernetes only,
     // a server and a region on fleet servers only.
-    setValues((x) => ({ ...x, provider: p, version: '', serviceType: '', serverId: '', region: '' }));
-    setErrors((x) => ({ ...x, provider: undefined, version: undefined, serviceType: undefined, server: undefined, region: undefined }));
+    // Standbys are for LOCAL and SERVER instances only.
+    setValues((x) => ({ ...x, provider: p, version: '', serviceType: '', serverId: '', region: '', ...(p === 'KUBERNETES' ? { standbys: '0', synchronous: false } : {}) }));
+    setErrors((x) => ({ ...x, provider: undefined, version: undefined, serviceType: undefined, server: undefined, region: undefined, standbys: undefined }));
     onProviderChange?.(p);
   };
   // On fleet servers, the versions are those of the servers it can go to.
   const shown = provider === 'SERVER' ? serverVersions(servers, values.serverId, values.region, versions) : versions;
   const regions = [...new Set((servers ?? []).map((s) => s.region))].sort();
+  const withStandbys = Number(values.standbys) > 0;
   const chosenServer = servers?.find((s) => s.id === values.serverId) ?? null;
 
   /** A field; `labelFor` false for a group of radio buttons, labelled by `f-<field>-label`. */
@@ -304,6 +322,35 @@ export function CreateInstanceForm({ versions, providers = ['LOCAL'], onProvider
         {field('username', 'Username', <input className="input" {...aria('username')} value={values.username} onChange={set('username')} placeholder="app" autoComplete="off" />, 'Defaults to app.')}
         {field('database', 'Database', <input className="input" {...aria('database')} value={values.database} onChange={set('database')} placeholder="same as username" autoComplete="off" />)}
       </div>
+      {provider !== 'KUBERNETES' && (
+        <div className="field-row">
+          {field(
+            'standbys',
+            'Standbys',
+            <input className="input" type="number" min={0} max={MAX_STANDBYS} {...aria('standbys')} value={values.standbys ?? '0'} onChange={set('standbys')} />,
+            provider === 'SERVER'
+              ? `0 to ${MAX_STANDBYS}, each on a server of its own, streaming its changes and ready to take over.`
+              : `0 to ${MAX_STANDBYS}: other server processes on this host, streaming its changes and ready to take over.`,
+          )}
+          <div className="field">
+            <label className="inline">
+              <input
+                type="checkbox"
+                checked={withStandbys && !!values.synchronous}
+                disabled={!withStandbys}
+                onChange={(e) => setValues((x) => ({ ...x, synchronous: e.target.checked }))}
+                aria-describedby="f-synchronous-hint"
+              />{' '}
+              Synchronous commits
+            </label>
+            <p className="field-hint" id="f-synchronous-hint">
+              {withStandbys
+                ? 'Each commit waits until a standby has it: a failover loses no acknowledged write, but commits take longer.'
+                : 'Needs a standby to wait for.'}
+            </p>
+          </div>
+        </div>
+      )}
       {field(
         'password',
         'Password',

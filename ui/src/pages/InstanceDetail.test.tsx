@@ -7,7 +7,7 @@ import { InstanceDetailPage } from './InstanceDetail';
 import { AuthProvider } from '../lib/auth';
 import { gqlError, mockClient } from '../test/mockClient';
 import type { InstanceDetailQuery } from '../gql/graphql';
-import { backupsAnswer } from '../test/fixtures';
+import { backupsAnswer, highAvailability, member } from '../test/fixtures';
 
 type Instance = NonNullable<InstanceDetailQuery['instance']>;
 
@@ -39,6 +39,9 @@ const instance: Instance = {
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:05Z',
   restoredFrom: null,
+  readOnlyConnectionString: null,
+  members: [],
+  highAvailability: highAvailability(),
   archiving: null,
   lastDrill: [],
   server: null,
@@ -142,6 +145,61 @@ describe('InstanceDetailPage for a local instance', () => {
     await userEvent.type(screen.getByLabelText(/Type orders to confirm/), 'orders{enter}');
     await screen.findByText('the list');
     expect(sent.find((s) => s.name === 'DeleteInstance')?.variables).toEqual({ id: 'i1', purgeBackups: false });
+  });
+});
+
+describe('InstanceDetailPage’s High availability', () => {
+  const withStandby: Instance = {
+    ...instance,
+    provider: 'LOCAL',
+    serviceType: null,
+    statusMessage: null,
+    state: 'RUNNING',
+    host: '127.0.0.1',
+    port: 5433,
+    connectionString: 'postgresql://app:secret-password@127.0.0.1:5433,127.0.0.1:5434/app?target_session_attrs=read-write',
+    readOnlyConnectionString: 'postgresql://app:secret-password@127.0.0.1:5433,127.0.0.1:5434/app?target_session_attrs=prefer-standby',
+    members: [member('m1', 'PRIMARY'), member('m2', 'STANDBY', { lagBytes: 0 })],
+    highAvailability: highAvailability({ standbys: 1 }),
+    events: { ...instance.events, nodes: [] },
+  };
+
+  it('lists the members, refetched when the instance changes, with the read-only connection string beside the other', async () => {
+    logIn();
+    const { push } = renderPage(withStandby);
+    const card = await screen.findByTestId('high-availability');
+    const role = (id: string) => card.querySelector(`tr[data-member="${id}"]`)?.getAttribute('data-role');
+    expect([role('m1'), role('m2')]).toEqual(['PRIMARY', 'STANDBY']);
+    expect(within(card).getByRole('button', { name: 'Switch over…' })).toBeEnabled();
+    const readOnly = screen.getByTestId('read-only-connection-string');
+    expect(readOnly).toHaveTextContent('target_session_attrs=prefer-standby');
+    expect(readOnly).not.toHaveTextContent('secret-password');
+    expect(screen.getAllByRole('button', { name: 'Copy' })).toHaveLength(2);
+
+    // A switchover elsewhere (the watcher's failover, another client): instanceUpdated refetches.
+    renderedAnswer.instance = {
+      ...withStandby,
+      members: [member('m2', 'PRIMARY', { port: 5434 }), member('m1', 'STANDBY', { port: 5433, state: 'CREATING' })],
+    };
+    act(() => push('InstanceUpdated', { instanceUpdated: { ...withStandby, updatedAt: '2026-01-01T00:00:09Z' } }, { id: 'i1' }));
+    await waitFor(() => expect(role('m1')).toBe('STANDBY'));
+    expect(role('m2')).toBe('PRIMARY');
+  });
+
+  it('offers a viewer no standby actions', async () => {
+    const user = { id: 'u2', email: 'v@example.com', isSiteAdmin: false, roles: [{ projectId: 'p1', projectName: 'default', role: 'VIEWER' }] };
+    localStorage.setItem('toygres.session', JSON.stringify({ token: 't', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), user }));
+    renderPage(withStandby);
+    const card = await screen.findByTestId('high-availability');
+    expect(within(card).getByRole('table', { name: 'Members' })).toBeInTheDocument();
+    expect(within(card).queryAllByRole('button')).toEqual([]);
+  });
+
+  it('shows no read-only connection string without a standby', async () => {
+    logIn();
+    renderPage({ ...withStandby, members: [member('m1', 'PRIMARY')], highAvailability: highAvailability() });
+    await screen.findByTestId('high-availability');
+    expect(screen.queryByTestId('read-only-connection-string')).not.toBeInTheDocument();
   });
 });
 

@@ -153,7 +153,7 @@ function InstanceDetail({ id }: { id: string }) {
         </div>
       ) : (
         <div role="tabpanel" id="panel-overview" aria-labelledby="tab-overview">
-          <InstanceOverview instance={inst} fetched={base} plan={plan} onGap={refetch} />
+          <InstanceOverview instance={inst} fetched={base} plan={plan} operate={operate} onGap={refetch} onChanged={refetch} />
         </div>
       )}
 

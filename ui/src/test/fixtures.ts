@@ -1,5 +1,7 @@
 import type {
   BackupFieldsFragment as Backup,
+  HighAvailabilityFieldsFragment as HighAvailability,
+  InstanceMemberFieldsFragment as Member,
   InstanceBackupsQuery,
   InstanceMoveFieldsFragment as Move,
   MovePhase,
@@ -79,4 +81,26 @@ export function backupsAnswer(over: Partial<Omit<BackupsInstance, 'backups'>> & 
       backups: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: backups },
     },
   };
+}
+
+/** A member `id` of instance i1: the primary serving on 127.0.0.1:5433, or a standby streaming on the next port. */
+export function member(id: string, role: Member['role'], over: Partial<Member> = {}): Member {
+  const primary = role === 'PRIMARY';
+  return {
+    id,
+    role,
+    server: null,
+    host: '127.0.0.1',
+    port: primary ? 5433 : 5434,
+    state: primary ? 'SERVING' : 'STREAMING',
+    lagBytes: primary ? 0 : null,
+    replayLagMs: null,
+    checkedAt: null,
+    ...over,
+  };
+}
+
+/** An instance's high availability with no standbys, no handovers: `over` adds them. */
+export function highAvailability(over: Partial<HighAvailability> = {}): HighAvailability {
+  return { standbys: 0, synchronous: false, lastFailoverAt: null, handovers: [], ...over };
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceDetailQuery, Role } from '../../gql/graphql';
 import { InstanceDetailPage } from '../InstanceDetail';
 import { P1, Route, renderApp } from '../../test/app';
-import { backup, backupsAnswer } from '../../test/fixtures';
+import { backup, backupsAnswer, highAvailability, member } from '../../test/fixtures';
 import { gqlError } from '../../test/mockClient';
 import { utc } from '../../lib/backups';
 
@@ -46,6 +46,9 @@ function detail(over: Partial<Instance> = {}): Instance {
     healthChecks: [],
     operations: [],
     events: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] },
+    readOnlyConnectionString: null,
+    members: [member('m1', 'PRIMARY')],
+    highAvailability: highAvailability(),
     ...over,
   };
 }

@@ -45,14 +45,17 @@ export function DownloadCa() {
   );
 }
 
-/** A connection string with its password masked until revealed, and a button that copies it. */
-export function ConnectionString({ value }: { value: string | null }) {
+/**
+ * A connection string with its password masked until revealed, and a button that copies it;
+ * `hints` false leaves out what the first string on the card already said (the CA, viewers).
+ */
+export function ConnectionString({ value, testId = 'connection-string', hints = true }: { value: string | null; testId?: string; hints?: boolean }) {
   const [revealed, setRevealed] = useState(false);
   if (!value) return <p className="muted">Available once the instance has a port.</p>;
   const secret = hasPassword(value);
   return (
     <div className="conn">
-      <code className="conn-value" data-testid="connection-string">
+      <code className="conn-value" data-testid={testId}>
         {revealed || !secret ? value : maskPassword(value)}
       </code>
       <div className="conn-actions">
@@ -64,27 +67,39 @@ export function ConnectionString({ value }: { value: string | null }) {
         <CopyButton text={value} />
         {value.includes('sslmode=verify-full') && <DownloadCa />}
       </div>
-      {value.includes('sslmode=verify-full') && (
+      {hints && value.includes('sslmode=verify-full') && (
         <p className="muted small">
           The instance serves TLS with a certificate of this installation's CA: save the CA as <code>{CA_FILE_NAME}</code> where your
           client runs (or point <code>sslrootcert</code> at it).
         </p>
       )}
-      {!secret && <p className="muted small">The password is shown only to admins and operators of the project.</p>}
+      {hints && !secret && <p className="muted small">The password is shown only to admins and operators of the project.</p>}
     </div>
   );
 }
 
-/** How to reach an instance: its connection string, host, port, user and database. */
+/**
+ * How to reach an instance: its connection string, host, port, user and database, and with
+ * standbys the `readOnly` connection string that prefers them.
+ */
 export function ConnectionCard({
   instance,
+  readOnly = null,
 }: {
   instance: { connectionString: string | null; host: string | null; port: number | null; username: string; database: string };
+  readOnly?: string | null;
 }) {
   return (
     <div className="card">
       <h2>Connection</h2>
       <ConnectionString value={instance.connectionString} />
+      {readOnly && (
+        <>
+          <h3>Read-only</h3>
+          <p className="muted small">For reads a standby can serve: standbys preferred, the primary when none answers (libpq 14 and later).</p>
+          <ConnectionString value={readOnly} testId="read-only-connection-string" hints={false} />
+        </>
+      )}
       <dl className="props">
         <dt>Host</dt>
         <dd className="mono">{instance.host ?? '—'}</dd>

@@ -3,6 +3,7 @@ import type { InstancePlanFieldsFragment } from '../../gql/graphql';
 import { ProviderBadge, ServerStateBadge } from '../../components/Badge';
 import { InstanceEvents } from '../../components/ClusterEvents';
 import { HealthChart } from '../../components/HealthChart';
+import { HighAvailabilityCard } from '../../components/HighAvailability';
 import { TargetOperations } from '../../components/TargetOperations';
 import { dateTime, relativeTime } from '../../lib/format';
 import { SERVICE_TYPE_HELP, instancePlanSize, serviceTypeName } from '../../lib/instances';
@@ -87,17 +88,28 @@ function InstanceFacts({ instance, fetched: { server }, plan }: OverviewProps) {
 }
 
 /**
- * The Overview tab: how to connect, what the instance is, its health history, moves, recent
- * operations and events. `onGap` refetches the instance when its events may have been missed.
+ * The Overview tab: how to connect, what the instance is, its members, health history, moves,
+ * recent operations and events. `onGap` refetches the instance when its events may have been
+ * missed, `onChanged` when an action here changed it; `operate` offers the actions.
  */
-export function InstanceOverview({ onGap, ...props }: OverviewProps & { onGap: () => void }) {
+export function InstanceOverview({ onGap, onChanged, operate, ...props }: OverviewProps & { onGap: () => void; onChanged: () => void; operate: boolean }) {
   const { instance, fetched } = props;
+  const standbys = fetched.members.some((m) => m.role === 'STANDBY');
   return (
     <>
       <div className="grid-2">
-        <ConnectionCard instance={instance} />
+        <ConnectionCard instance={instance} readOnly={standbys ? fetched.readOnlyConnectionString : null} />
         <InstanceFacts {...props} />
       </div>
+
+      <HighAvailabilityCard
+        instance={instance}
+        members={fetched.members}
+        ha={fetched.highAvailability}
+        operations={fetched.operations}
+        operate={operate}
+        onChanged={onChanged}
+      />
 
       <div className="card">
         <h2>Health history</h2>
