@@ -228,6 +228,45 @@ async fn a_job_whose_worker_died_is_finished_by_another_worker(
     testkit::script::release(&hold);
 }
 
+/// A queue whose every slot is busy holds up no other queue: each has its own pool.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_queue_with_every_slot_busy_holds_up_no_other_queue(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let one_at_a_time = WorkerConfig {
+        workers_per_queue: 1,
+        concurrency: 1,
+        batch_size: 1,
+        ..fast_workers()
+    };
+    let (_workers, _stop) = spawn_workers(&db, one_at_a_time);
+    let hold = format!("busy-{}", uuid::Uuid::new_v4());
+    let busy = testkit::script::start_script(&db, serde_json::json!({"hold": hold}))
+        .await
+        .unwrap();
+    wait_for(&db, &busy, |o| o.status == OperationStatus::Running).await;
+    // Queued behind it on the same queue, then moved to another one.
+    let other = testkit::script::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE queue_jobs SET queue = 'deploy' WHERE operation_id = $1")
+        .bind(other.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let done = wait_for(&db, &other, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(
+        db.operation(busy.id).await.unwrap().status,
+        OperationStatus::Running,
+        "still holding its queue's only slot"
+    );
+    testkit::script::release(&hold);
+    wait_for(&db, &busy, |o| o.status.is_final()).await;
+}
+
 /// Shutdown lets the running step finish, then hands the rest of the workflow to the next
 /// worker instead of dropping it.
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
