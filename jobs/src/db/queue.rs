@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use sqlx::types::Json;
+use sqlx::{FromRow as _, Row as _};
 use uuid::Uuid;
 
 use super::Db;
@@ -89,7 +89,7 @@ impl Db {
         limit: usize,
     ) -> Result<Vec<Fetched>> {
         let mut tx = self.worker_tx().await?;
-        let rows: Vec<(i64, Uuid, i32, Option<Json<Operation>>)> = sqlx::query_as(
+        let rows = sqlx::query(
             "WITH picked AS ( \
                  SELECT id FROM queue_jobs \
                  WHERE queue = $1 AND state = 'available' AND run_at <= now() \
@@ -113,7 +113,7 @@ impl Db {
                    AND NOT (t.attempts > 1 AND o.attempts >= o.max_attempts) \
                  RETURNING o.* \
              ) \
-             SELECT t.id, t.operation_id, t.attempts, row_to_json(b) \
+             SELECT t.id AS job_id, t.operation_id AS job_operation_id, t.attempts AS deliveries, b.* \
              FROM taken t LEFT JOIN begun b ON b.id = t.operation_id \
              ORDER BY t.id",
         )
@@ -123,15 +123,18 @@ impl Db {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(rows
-            .into_iter()
-            .map(|(job_id, operation_id, attempts, op)| Fetched {
-                job_id,
-                operation_id: OperationId(operation_id),
-                deliveries: attempts,
-                operation: op.map(|Json(op)| op),
+        rows.iter()
+            .map(|row| {
+                // The operation's columns are all NULL when the fetch did not start it.
+                let begun: Option<Uuid> = row.try_get("id")?;
+                Ok(Fetched {
+                    job_id: row.try_get("job_id")?,
+                    operation_id: OperationId(row.try_get("job_operation_id")?),
+                    deliveries: row.try_get("deliveries")?,
+                    operation: begun.map(|_| Operation::from_row(row)).transpose()?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Acknowledge `acks` of `worker`'s jobs and record how each delivery ended, in one
