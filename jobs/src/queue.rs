@@ -268,15 +268,18 @@ impl Pool {
             let full = fetched.len() == wanted;
             let mut seen = HashSet::new();
             for (job, permit) in fetched.into_iter().zip(permits) {
-                // Two jobs of one operation in a batch: the operation runs once.
-                let job = if seen.insert(job.operation_id) {
-                    job
-                } else {
-                    Fetched {
-                        operation: None,
-                        ..job
-                    }
-                };
+                if !seen.insert(job.operation_id) {
+                    // A second job of an operation this batch already runs: one is enough.
+                    drop(permit);
+                    let done = Ack {
+                        job_id: job.job_id,
+                        queue: self.queue.name(),
+                        operation_id: job.operation_id,
+                        finish: Finish::Nothing,
+                    };
+                    drop(acks.send(done).await);
+                    continue;
+                }
                 jobs.spawn(self.run_job(job, permit, acks.clone()));
             }
             while jobs.try_join_next().is_some() {}

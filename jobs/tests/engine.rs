@@ -228,6 +228,33 @@ async fn a_job_whose_worker_died_is_finished_by_another_worker(
     testkit::script::release(&hold);
 }
 
+/// Two jobs of one operation fetched together run it once.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn two_jobs_of_one_operation_in_a_batch_run_it_once(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let op = testkit::script::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO queue_jobs (queue, operation_id) VALUES ('system', $1)")
+        .bind(op.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let one_pool = WorkerConfig {
+        workers_per_queue: 1,
+        ..fast_workers()
+    };
+    let (_workers, _stop) = spawn_workers(&db, one_pool);
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    wait_for_no_jobs(&db).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.attempts, 1);
+    assert_eq!(steps(&db, &op).await, ["one", "two"], "each step once");
+}
+
 /// A queue whose every slot is busy holds up no other queue: each has its own pool.
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn a_queue_with_every_slot_busy_holds_up_no_other_queue(
