@@ -67,9 +67,8 @@ async fn main() -> anyhow::Result<()> {
 /// Logs go to standard error: plain text, coloured only on a terminal, or one JSON object a
 /// line with `TOYGRES_LOG_FORMAT=json` for log collectors.
 fn init_logging() -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        "info,sqlx=warn,apalis=warn,apalis_core=warn,apalis_postgres=warn,tower_http=info".into()
-    });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
     let format = std::env::var("TOYGRES_LOG_FORMAT").unwrap_or_default();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -119,7 +118,6 @@ async fn embedded_stop(embedded: Option<Embedded>) {
 
 async fn migrate(db: &Db) -> anyhow::Result<()> {
     db.migrate().await?;
-    jobs::queue::setup(db).await?;
     Ok(())
 }
 

@@ -388,7 +388,7 @@ async fn a_job_finished_by_a_worker_process_reaches_a_subscriber_of_an_api_proce
 
     use sqlx::Connection as _;
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-    let workers: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
+    let workers: i64 = sqlx::query_scalar("SELECT count(*) FROM queue_workers")
         .fetch_one(&mut conn)
         .await
         .unwrap();

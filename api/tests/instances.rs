@@ -11,7 +11,7 @@ const CREATE: &str = "mutation($i: CreateInstanceInput!) { createInstance(input:
 
 async fn counts(s: &common::Server) -> (i64, i64, i64) {
     sqlx::query_as(
-        "SELECT (SELECT count(*) FROM instances), (SELECT count(*) FROM operations), (SELECT count(*) FROM apalis.jobs)",
+        "SELECT (SELECT count(*) FROM instances), (SELECT count(*) FROM operations), (SELECT count(*) FROM queue_jobs)",
     )
     .fetch_one(s.db.pool())
     .await

@@ -39,7 +39,7 @@ async fn recorded(s: &common::Server) -> Value {
             'secrets', (SELECT count(*) FROM instance_secrets), \
             'servers', (SELECT count(*) FROM servers), \
             'operations', (SELECT count(*) FROM operations), \
-            'jobs', (SELECT count(*) FROM apalis.jobs), \
+            'jobs', (SELECT count(*) FROM queue_jobs), \
             'scalings', (SELECT count(*) FROM scaling_operations))",
     )
     .fetch_one(s.db.pool())

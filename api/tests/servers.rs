@@ -37,7 +37,7 @@ async fn with_hetzner(c: PgConnectOptions) -> (common::Server, FakeCloud) {
 async fn counts(s: &common::Server) -> (i64, i64, i64, i64) {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM servers), (SELECT count(*) FROM operations), \
-                (SELECT count(*) FROM apalis.jobs), (SELECT count(*) FROM scaling_operations)",
+                (SELECT count(*) FROM queue_jobs), (SELECT count(*) FROM scaling_operations)",
     )
     .fetch_one(s.db.pool())
     .await

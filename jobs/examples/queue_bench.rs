@@ -1,6 +1,7 @@
 //! Benchmark of the job engine: no-op operations through the same code the product uses
-//! (`engine::start` writes the operation and its job in one transaction; the apalis worker
-//! pools pick it up; the step engine runs it and records the outcome).
+//! (`engine::start` writes the operation, its timeline and its job in one statement; the
+//! worker pools fetch jobs in batches, marking their operations running; the step engine runs
+//! each; the acknowledgements record the outcomes in batches).
 //!
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
@@ -13,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use jobs::db::Db;
-use jobs::queue::{self, WorkerConfig};
+use jobs::queue::WorkerConfig;
 use jobs::{Context, RetryPolicy};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -42,7 +43,6 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let db = Db::from_pool(pool);
     db.migrate().await?;
-    queue::setup(&db).await?;
 
     let workers: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1);
     let config = WorkerConfig {
@@ -101,18 +101,15 @@ async fn main() -> anyhow::Result<()> {
     shutdown.cancel();
     workers.await??;
 
-    // The peer: apalis alone, same database, same batch and concurrency, a no-op handler and
-    // no operation rows: what the queue costs without our bookkeeping.
-    let (raw_enqueue, raw_process) = raw_apalis(&db, jobs, concurrency).await?;
     db.pool().close().await;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
         .execute(&mut admin)
         .await?;
 
-    println!("                toygres   apalis alone");
-    println!("enqueue      {enqueue_rate:>8.0}   {raw_enqueue:>8.0} jobs/s");
-    println!("process      {process_rate:>8.0}   {raw_process:>8.0} jobs/s");
-    println!("end-to-end   {e2e_rate:>8.0}          - jobs/s");
+    println!("                toygres");
+    println!("enqueue      {enqueue_rate:>8.0} jobs/s");
+    println!("process      {process_rate:>8.0} jobs/s");
+    println!("end-to-end   {e2e_rate:>8.0} jobs/s");
     println!(
         "idle enqueue-to-start latency: median {:.1} ms, p90 {:.1} ms",
         pct(0.5).as_secs_f64() * 1e3,
@@ -150,59 +147,4 @@ async fn wait_succeeded(db: &Db, total: usize) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-}
-
-async fn raw_apalis(db: &Db, jobs: usize, concurrency: usize) -> anyhow::Result<(f64, f64)> {
-    use apalis::prelude::*;
-    use apalis_postgres::{Config, PostgresStorage};
-
-    let storage = PostgresStorage::<u64>::new(db.pool())
-        .with_config(Config::default().queue("raw").batch_size(concurrency));
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for client in 0..ENQUEUERS {
-        let mut storage = storage.clone();
-        let share = jobs / ENQUEUERS + usize::from(client < jobs % ENQUEUERS);
-        tasks.spawn(async move {
-            for i in 0..share {
-                storage
-                    .push(i as u64)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("push: {e}"))?;
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done??;
-    }
-    let enqueue = jobs as f64 / start.elapsed().as_secs_f64();
-
-    async fn noop(_: u64) -> Result<(), BoxDynError> {
-        Ok(())
-    }
-    let start = Instant::now();
-    let worker = WorkerBuilder::new("raw-bench")
-        .backend(
-            storage
-                .with_pubsub()
-                .poll_with_interval(Duration::from_millis(100)),
-        )
-        .concurrency(concurrency)
-        .build(noop);
-    let run = tokio::spawn(async move { worker.run().await });
-    loop {
-        let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM apalis.jobs WHERE job_type = 'raw' AND status = 'Done'",
-        )
-        .fetch_one(db.pool())
-        .await?;
-        if done as usize >= jobs {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let process = jobs as f64 / start.elapsed().as_secs_f64();
-    run.abort();
-    Ok((enqueue, process))
 }

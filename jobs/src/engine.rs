@@ -15,15 +15,20 @@
 //! Giving up runs the workflow's clean-up (stop an instance, roll a move back), then marks the
 //! operation and its target failed in one transaction.
 //!
-//! A worker that dies mid-step leaves the job locked; the queue hands it to another worker
-//! once the dead one misses its heartbeats, and that delivery counts as a new attempt and
-//! resumes from the stored step. Steps are idempotent, so running one twice is safe.
+//! The queue does the bookkeeping around a delivery in batches: its fetch marks the operation
+//! running (counting the try), and its acknowledgement records what the delivery came to
+//! ([`Finish`]: succeeded, deliver again after a nap, retry after a failed try). Hops and
+//! giving up are written by the engine as they happen.
+//!
+//! A worker that dies mid-step leaves the job held; the queue hands it to another worker
+//! once the dead one's lease runs out, and that delivery counts as a new attempt and resumes
+//! from the stored step. Steps are idempotent, so running one twice is safe.
 
 use std::time::Duration;
 
 use sqlx::{Postgres, Transaction};
 
-use crate::db::{Db, NewOperation};
+use crate::db::{Db, Fetched, Finish, NewOperation};
 use crate::operation::{Operation, OperationId};
 use crate::queue::{self, WorkerConfig};
 use crate::registry::{self, Outcome};
@@ -34,67 +39,83 @@ use crate::{Error, Result};
 /// that hops in a circle cannot hold a worker forever.
 const MAX_HOPS_PER_DELIVERY: usize = 100;
 
-/// Record an operation and enqueue its first job in one transaction: either both exist or
-/// neither does.
+/// Record an operation and enqueue its first job, atomically: either both exist or neither
+/// does.
 pub async fn start(db: &Db, new: NewOperation) -> Result<Operation> {
-    let mut tx = db.begin().await?;
-    let op = start_in(&mut tx, new).await?;
-    tx.commit().await?;
-    Ok(op)
+    // One statement, so no transaction of our own is needed.
+    let mut conn = db.pool().acquire().await?;
+    start_on(&mut conn, new).await
 }
 
 /// Record an operation and enqueue its first job in the caller's transaction, which may
 /// change the operation's target too. Its first step is its workflow's.
 pub async fn start_in(tx: &mut Transaction<'_, Postgres>, new: NewOperation) -> Result<Operation> {
+    start_on(tx, new).await
+}
+
+async fn start_on(conn: &mut sqlx::PgConnection, new: NewOperation) -> Result<Operation> {
     let first = registry::first_step(new.kind, new.provider)?;
-    let op = Db::insert_operation(tx, &new, first).await?;
-    queue::enqueue(tx, new.kind.queue(), op.id, Duration::ZERO).await?;
+    let op = Db::insert_operation(conn, &new, first, new.kind.queue().name()).await?;
     tracing::info!(operation = %op.id, kind = %op.kind, "operation queued");
     Ok(op)
 }
 
 /// Run the worker pools of every queue until `shutdown`, each delivery moving its operation
-/// on through [`run`].
+/// on through [`deliver`].
 pub async fn run_workers(
     cx: Context,
     config: WorkerConfig,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Result<()> {
-    queue::serve(cx, config, shutdown, |operation, redelivered, cx| {
-        Box::pin(async move { run(operation, redelivered, &cx).await })
+    queue::serve(cx, config, shutdown, |fetched, cx| {
+        Box::pin(async move { deliver(fetched, &cx).await })
     })
     .await
 }
 
-/// Run one delivery of an operation's job. `redelivered` says an earlier delivery of the same
-/// job did not finish (its worker died), which counts as a failed try.
-#[tracing::instrument(skip(cx), fields(kind))]
-pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Result<()> {
-    if redelivered {
-        // The worker that had it died; if that was its last try, give up.
-        let current = match cx.db.operation(operation).await {
-            Ok(op) => op,
-            Err(Error::NotFound { .. }) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        if !current.status.is_final() && current.attempts >= current.max_attempts {
-            let message = format!(
-                "gave up after {} tries: the worker running it stopped",
-                current.attempts
-            );
-            return give_up(&current, &message, cx).await;
-        }
-    }
-    // One statement marks it running and counts the try; `None` means it is missing or
-    // already final (a duplicate delivery).
-    let Some(mut op) = cx.db.begin_run(operation, redelivered).await? else {
-        return Ok(());
+/// Run one delivery of an operation's job, which the queue's fetch has marked running (or
+/// not, see [`Fetched::operation`]), and say how it ended.
+#[tracing::instrument(skip_all, fields(operation = %fetched.operation_id, kind))]
+async fn deliver(fetched: Fetched, cx: &Context) -> Result<Finish> {
+    let redelivered = fetched.redelivered();
+    let Some(op) = fetched.operation else {
+        return settle_unstarted(fetched.operation_id, redelivered, cx).await;
     };
     tracing::Span::current().record("kind", op.kind.as_str());
     let Some(kind) = Kind::parse(&op.kind) else {
         let message = format!("this Toygres does not know operation kind {}", op.kind);
-        return give_up(&op, &message, cx).await;
+        give_up(&op, &message, cx).await?;
+        return Ok(Finish::Nothing);
     };
+    drive(kind, op, cx).await
+}
+
+/// A delivery the fetch did not start: the operation is missing or final (a duplicate
+/// delivery, nothing to do), or this redelivery found its last try used up by a worker that
+/// died, and it gives up.
+async fn settle_unstarted(
+    operation: OperationId,
+    redelivered: bool,
+    cx: &Context,
+) -> Result<Finish> {
+    let current = match cx.db.operation(operation).await {
+        Ok(op) => op,
+        Err(Error::NotFound { .. }) => return Ok(Finish::Nothing),
+        Err(e) => return Err(e),
+    };
+    if redelivered && !current.status.is_final() && current.attempts >= current.max_attempts {
+        let message = format!(
+            "gave up after {} tries: the worker running it stopped",
+            current.attempts
+        );
+        give_up(&current, &message, cx).await?;
+    }
+    Ok(Finish::Nothing)
+}
+
+/// Drive a running operation from its stored step, one step after another, until it finishes,
+/// naps, fails a try or hands over.
+async fn drive(kind: Kind, mut op: Operation, cx: &Context) -> Result<Finish> {
     let workflow = registry::workflow(kind);
     let mut measured = crate::telemetry::JobMeasurer::new(kind.queue().name(), &op.kind);
     for _ in 0..MAX_HOPS_PER_DELIVERY {
@@ -105,32 +126,27 @@ pub async fn run(operation: OperationId, redelivered: bool, cx: &Context) -> Res
                 failpoint(&op, next, cx);
                 if cx.shutdown.is_cancelled() {
                     // Hand the rest to whichever worker is up next.
-                    deliver_again(kind, &op, Duration::ZERO, cx).await?;
                     measured.outcome = "handed_over";
-                    return Ok(());
+                    return Ok(Finish::Again(Duration::ZERO));
                 }
             }
             Ok(Outcome::Nap(delay)) => {
-                deliver_again(kind, &op, delay, cx).await?;
                 measured.outcome = "napped";
-                return Ok(());
+                return Ok(Finish::Again(delay));
             }
             Ok(Outcome::Done) => {
-                cx.db.succeed(op.id).await?;
                 measured.outcome = "succeeded";
                 tracing::info!(operation = %op.id, "operation succeeded");
-                return Ok(());
+                return Ok(Finish::Succeeded);
             }
             Err(e) => {
-                fail_try(kind, &op, &e, cx).await?;
                 measured.outcome = "step_failed";
-                return Ok(());
+                return fail_try(&op, &e, cx).await;
             }
         }
     }
-    deliver_again(kind, &op, Duration::ZERO, cx).await?;
     measured.outcome = "handed_over";
-    Ok(())
+    Ok(Finish::Again(Duration::ZERO))
 }
 
 /// Crash tests (the `failpoints` feature): abort the process right after an operation of the
@@ -146,17 +162,9 @@ fn failpoint(op: &Operation, step: &str, cx: &Context) {
 #[cfg(not(feature = "failpoints"))]
 fn failpoint(_op: &Operation, _step: &str, _cx: &Context) {}
 
-/// End this delivery and enqueue another of the same operation, due after `delay`.
-async fn deliver_again(kind: Kind, op: &Operation, delay: Duration, cx: &Context) -> Result<()> {
-    let mut tx = cx.db.begin().await?;
-    queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Record a failed try: give up if retrying cannot help or no tries are left, else requeue
-/// it with backoff.
-async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Result<()> {
+/// Record a failed try: give up if retrying cannot help or no tries are left, else have it
+/// retried with backoff.
+async fn fail_try(op: &Operation, err: &Error, cx: &Context) -> Result<Finish> {
     let message = user_message(err);
     if err.is_permanent() || op.attempts >= op.max_attempts {
         tracing::warn!(operation = %op.id, error = err.label(), "operation failed: {err:#}");
@@ -165,15 +173,15 @@ async fn fail_try(kind: Kind, op: &Operation, err: &Error, cx: &Context) -> Resu
         } else {
             shorten(format!("gave up after {} tries: {message}", op.attempts))
         };
-        return give_up(op, &message, cx).await;
+        give_up(op, &message, cx).await?;
+        return Ok(Finish::Nothing);
     }
     let delay = cx.retry.next_retry(u32::try_from(op.attempts).unwrap_or(1));
     tracing::warn!(operation = %op.id, attempt = op.attempts, ?delay, "failed to {err:#}; will retry");
-    let mut tx = cx.db.begin().await?;
-    Db::requeue_after_failure(&mut tx, op.id, &message).await?;
-    queue::enqueue(&mut tx, kind.queue(), op.id, delay).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(Finish::Retry {
+        delay,
+        error: message,
+    })
 }
 
 /// The operation failed for good: its workflow cleans up what must not keep running, then

@@ -29,8 +29,9 @@ use crate::instance::{HealthCheck, Instance, InstanceId};
 use crate::workflow::{Context, Kind};
 use crate::{Error, Result};
 
-/// How long finished queue jobs are kept (operations keep the history users see).
-const FINISHED_JOB_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long jobs whose deliveries kept failing are kept for a human (finished jobs are deleted
+/// when acknowledged; operations keep the history users see).
+const FAILED_JOB_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The advisory lock whose holder sweeps ("toygres" in ASCII).
 const LEADER_LOCK: i64 = 0x0074_6f79_6772_6573;
@@ -122,9 +123,9 @@ impl crate::leader::Duty for Sweeper {
         crate::drill::schedule(&self.cx).await?;
         crate::instance::observe_pods(&self.cx).await?;
         crate::instance::check_drift(&self.cx).await?;
-        let pruned = crate::queue::prune_finished(&self.cx.db, FINISHED_JOB_RETENTION).await?;
+        let pruned = crate::queue::prune_failed(&self.cx.db, FAILED_JOB_RETENTION).await?;
         if pruned > 0 {
-            tracing::info!(pruned, "pruned finished jobs");
+            tracing::info!(pruned, "pruned failed jobs");
         }
         let pruned = self.cx.db.prune_audit(self.config.audit_retention).await?;
         if pruned > 0 {

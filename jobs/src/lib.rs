@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! * `db`: every SQL query, and `MIGRATOR`.
-//! * `queue`: the only module that names apalis; enqueueing and worker pools.
+//! * `queue`: the job queue on our own tables: enqueueing, worker pools, leases.
 //! * `workflow`: what every workflow shares: kinds, the context, typed steps, `Next`.
 //! * `engine`: the step engine that moves operations on, with retries and backoff.
 //! * `registry`: which steps, step function and give-up hook each kind has.

@@ -1,36 +1,56 @@
-//! The only module that names apalis: enqueueing operation jobs and running the worker pools.
+//! The job queue: enqueueing operation jobs and running the worker pools, on our own tables
+//! (`queue_jobs`, `queue_workers`; their SQL is in `db::queue`).
 //!
-//! Every job is `RunOperation { operation_id }`: the operation row holds the workflow's state,
-//! the job only says "move this operation on". Jobs are inserted with plain SQL inside the
-//! caller's transaction, so an operation and its job commit together; apalis's insert trigger
-//! wakes idle workers (LISTEN/NOTIFY) at that commit, and delayed jobs are found by polling.
+//! Every job says only "move operation X on": the operation row holds the workflow's state.
+//! Jobs are inserted inside the caller's transaction, so an operation and its job commit
+//! together; a trigger wakes idle workers (LISTEN/NOTIFY, one notification per queue per
+//! transaction) at that commit, and delayed jobs are found by polling.
 //!
-//! Each [`Queue`] has its own worker pool and concurrency, so housekeeping never starves user
-//! work. A worker that dies holds its jobs until it misses `missed_heartbeats` heartbeats; then
-//! a live worker on the same queue re-enqueues them, and their next delivery counts as a retry.
+//! ```text
+//!   fetch ── up to `batch_size` due jobs taken (FOR UPDATE SKIP LOCKED) and their
+//!            operations marked running, one statement
+//!   run   ── each job on its own task, at most `concurrency` at once per pool
+//!   ack   ── finished jobs deleted and their outcome recorded (succeeded, the next
+//!            delivery of a nap or a retry), many per transaction, WAL flushed
+//! ```
+//!
+//! Each [`Queue`] has its own worker pools and concurrency, so housekeeping never starves user
+//! work. A worker process renews its lease every `heartbeat`; one silent for longer than
+//! `heartbeat × (missed_heartbeats + 1)` is taken for dead by any live one, and the jobs it
+//! held are due again, their next delivery counting the try they were on.
 
+use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
-use apalis::prelude::*;
-use apalis_postgres::{Config as PgConfig, PostgresStorage};
-use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use sqlx::postgres::PgListener;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use futures::future::BoxFuture;
-
 use crate::Result;
-use crate::db::Db;
-use crate::operation::OperationId;
+use crate::db::{Ack, Db, Fetched, Finish, WAKE_CHANNEL};
 use crate::workflow::Context;
 
-/// How many deliveries a job gets from the queue itself. Our handler fails a delivery only
-/// when the database does (workflow errors are recorded on the operation and retried with
-/// backoff by the engine), so these are immediate retries after an infrastructure blip.
+/// Deliveries a job gets when the delivery itself fails (the database, a panic), after 1 s,
+/// 2 s, 4 s and 8 s; then it stays `failed` for a human. Workflow errors are not these: they
+/// are recorded on the operation and retried with backoff by the engine.
 const MAX_DELIVERIES: i32 = 5;
+/// The most acknowledgements written in one transaction.
+const MAX_ACK_BATCH: usize = 1024;
+/// The first wait before writing acknowledgements again after the database failed; it
+/// doubles up to [`ACK_RETRY_MAX`].
+const ACK_RETRY_MIN: Duration = Duration::from_millis(100);
+/// The longest wait between tries to write acknowledgements.
+const ACK_RETRY_MAX: Duration = Duration::from_secs(5);
+/// How long to wait before listening again after the listener's connection failed.
+const RELISTEN_DELAY: Duration = Duration::from_secs(1);
 
-/// A worker pool. Stored in `apalis.jobs.job_type`: never rename one without a migration.
+/// A worker pool. Stored in `queue_jobs.queue`: never rename one without a migration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Queue {
     /// Creating servers.
@@ -71,36 +91,29 @@ impl Queue {
     }
 }
 
-/// The one job type: move an operation on.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RunOperation {
-    /// The operation to run.
-    pub operation_id: Uuid,
-}
-
 /// How the worker pools run (`engine::run_workers`).
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
-    /// Fetching workers per queue. Each fetches a batch, runs it, and acknowledges it;
-    /// several overlap those round trips.
+    /// Pools per queue in this process, each with its own fetch loop and `concurrency`.
     pub workers_per_queue: usize,
-    /// Jobs run at once, per worker.
+    /// Jobs run at once, per pool.
     pub concurrency: usize,
-    /// Jobs fetched per poll, per queue (at most `concurrency`, so no process hoards work).
+    /// Jobs fetched at most per fetch, per pool (at most `concurrency`, so no process hoards
+    /// work).
     pub batch_size: usize,
-    /// How often each worker proves it is alive.
+    /// How often this process renews its lease on the jobs it runs.
     pub heartbeat: Duration,
-    /// Heartbeats a worker may miss before its jobs go to another worker.
+    /// Heartbeats a process may miss before its jobs go to another.
     pub missed_heartbeats: usize,
-    /// How often idle workers look for delayed jobs that came due (new jobs wake them at once).
+    /// How often idle pools look for delayed jobs that came due (new jobs wake them at once).
     pub poll_interval: Duration,
     /// How long running jobs may take to finish after shutdown starts.
     pub shutdown_timeout: Duration,
 }
 
 impl Default for WorkerConfig {
-    /// 8 jobs at once per queue, heartbeat every 10 s, jobs of a worker silent for 30 s
-    /// re-enqueued, delayed jobs found within 1 s, 30 s to finish on shutdown.
+    /// 8 jobs at once per queue, heartbeat every 10 s, jobs of a process silent for 40 s
+    /// delivered again, delayed jobs found within 1 s, 30 s to finish on shutdown.
     fn default() -> Self {
         Self {
             workers_per_queue: 1,
@@ -114,155 +127,353 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Create or upgrade apalis's own tables (schema `apalis`), which are not ours to migrate.
-pub async fn setup(db: &Db) -> Result<()> {
-    PostgresStorage::<()>::setup(db.pool())
-        .await
-        .map_err(|e| anyhow::anyhow!("set up the job queue: {e}"))?;
-    Ok(())
-}
-
-/// Enqueue a delivery of `operation` on `queue`, due after `delay`, inside the caller's
-/// transaction. The job id is a ULID (apalis's id type) made from a fresh UUIDv7, so ids sort
-/// by creation time.
-pub(crate) async fn enqueue(
-    conn: &mut PgConnection,
-    queue: Queue,
-    operation: OperationId,
-    delay: Duration,
-) -> Result<()> {
-    let id = ulid::Ulid::from_bytes(*Uuid::now_v7().as_bytes()).to_string();
-    let args = serde_json::to_vec(&RunOperation {
-        operation_id: operation.0,
-    })
-    .map_err(anyhow::Error::from)?;
-    // `run_at = now()` (not a client timestamp) so that apalis's insert trigger, which only
-    // announces jobs already due, fires for undelayed jobs.
-    sqlx::query(
-        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority) \
-         VALUES ($1, $2, $3, 'Pending', 0, $4, now() + make_interval(secs => $5), 0)",
-    )
-    .bind(id)
-    .bind(queue.name())
-    .bind(args)
-    .bind(MAX_DELIVERIES)
-    .bind(delay.as_secs_f64())
-    .execute(conn)
-    .await?;
-    Ok(())
+impl WorkerConfig {
+    /// How long a process may stay silent before its jobs go to another.
+    fn lease(&self) -> Duration {
+        let beats = u32::try_from(self.missed_heartbeats.max(1) + 1).unwrap_or(u32::MAX);
+        self.heartbeat.saturating_mul(beats)
+    }
 }
 
 /// Jobs on `queue` not yet finished.
 pub async fn depth(db: &Db, queue: Queue) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM apalis.jobs \
-         WHERE job_type = $1 AND status IN ('Pending', 'Queued', 'Running')",
-    )
-    .bind(queue.name())
-    .fetch_one(db.pool())
-    .await?)
+    db.queue_depth(queue.name()).await
 }
 
-/// Delete jobs that finished (done, killed, or failed with no tries left) more than
-/// `older_than` ago: apalis keeps every job row forever otherwise. Operations keep the
-/// user-visible history.
-pub async fn prune_finished(db: &Db, older_than: Duration) -> Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM apalis.jobs \
-         WHERE (status IN ('Done', 'Killed') OR (status = 'Failed' AND attempts >= max_attempts)) \
-           AND done_at < now() - make_interval(secs => $1)",
-    )
-    .bind(older_than.as_secs_f64())
-    .execute(db.pool())
-    .await?
-    .rows_affected())
+/// Delete jobs whose deliveries kept failing, made more than `older_than` ago (finished jobs
+/// are deleted when acknowledged; operations keep the history).
+pub async fn prune_failed(db: &Db, older_than: Duration) -> Result<u64> {
+    db.prune_failed_jobs(older_than).await
 }
 
-/// What a delivery of a job does: move the operation on (`redelivered` when an earlier
-/// delivery of the same job did not finish). The engine's `run`, given by the engine, so
-/// that the queue never calls the engine by name.
-pub(crate) type Deliver = fn(OperationId, bool, Context) -> BoxFuture<'static, Result<()>>;
+/// What a delivery of a job does: move the operation on, and say how the delivery ended. The
+/// engine's, given by the engine, so that the queue never calls the engine by name.
+pub(crate) type Deliver = fn(Fetched, Context) -> BoxFuture<'static, Result<Finish>>;
 
-/// What each worker holds.
-#[derive(Clone)]
-struct Worker {
-    cx: Context,
-    deliver: Deliver,
-}
-
-/// Run one worker pool per queue until `shutdown`, each delivery handed to `deliver`; then
-/// stop fetching and give running jobs up to `shutdown_timeout` to finish.
+/// Run the worker pools of every queue until `shutdown`, each delivery handed to `deliver`;
+/// then stop fetching, give running jobs up to `shutdown_timeout` to finish, and hand back
+/// those that did not.
 pub(crate) async fn serve(
     cx: Context,
     config: WorkerConfig,
     shutdown: CancellationToken,
     deliver: Deliver,
 ) -> Result<()> {
-    // Worker names must be unique per process start: a restarted process that reused its
-    // predecessor's name would keep that predecessor's orphaned jobs locked for good.
-    let instance = ulid::Ulid::from_bytes(*Uuid::now_v7().as_bytes());
-    let mut monitor = Monitor::new();
-    for (queue, n) in Queue::ALL
-        .into_iter()
-        .flat_map(|q| (0..config.workers_per_queue.max(1)).map(move |n| (q, n)))
-    {
-        let worker = Worker {
-            cx: cx.clone(),
-            deliver,
-        };
-        let config = config.clone();
-        monitor = monitor.register(move |restarts| {
-            let storage = PostgresStorage::<RunOperation>::new(worker.cx.db.pool()).with_config(
-                PgConfig::default()
-                    .queue(queue.name())
-                    .batch_size(config.batch_size.clamp(1, config.concurrency.max(1)))
-                    .heartbeat_interval(config.heartbeat)
-                    .missed_heartbeats(config.missed_heartbeats),
-            );
-            let backend = storage
-                .with_pubsub()
-                .poll_with_interval(config.poll_interval);
-            WorkerBuilder::new(format!("{}-{instance}-{n}-{restarts}", queue.name()))
-                .backend(backend)
-                .data(worker.clone())
-                .concurrency(config.concurrency)
-                .build(handle)
-        });
+    // A fresh id per process start: a restarted process must not inherit the jobs its
+    // predecessor held, which come back once that one's lease runs out.
+    let worker = Uuid::now_v7();
+    cx.db.heartbeat(worker).await?;
+
+    let mut wakers: HashMap<&'static str, Vec<Arc<Notify>>> = HashMap::new();
+    let mut pools = Vec::new();
+    for queue in Queue::ALL {
+        for _ in 0..config.workers_per_queue.max(1) {
+            let wake = Arc::new(Notify::new());
+            wakers.entry(queue.name()).or_default().push(wake.clone());
+            pools.push(Pool {
+                queue,
+                worker,
+                cx: cx.clone(),
+                config: config.clone(),
+                wake,
+                deliver,
+            });
+        }
     }
-    monitor
-        .should_restart(|ctx, err| {
-            tracing::warn!(worker = ctx.name(), "worker stopped, restarting: {err}");
-            true
-        })
-        .shutdown_timeout(config.shutdown_timeout)
-        .run_with_signal(async move {
-            shutdown.cancelled().await;
-            Ok(())
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("run worker pools: {e}"))?;
+    // Listen before the first fetch, so that no job committed after that fetch goes unseen.
+    let stop_helpers = CancellationToken::new();
+    let listener = Listener::start(&cx.db, wakers, stop_helpers.clone()).await?;
+    // In a set, so that dropping this future (a process dying, in tests) stops them too.
+    let mut helpers = JoinSet::new();
+    helpers.spawn(listener.run());
+    helpers.spawn(keep_alive(
+        cx.db.clone(),
+        worker,
+        config.clone(),
+        stop_helpers.clone(),
+    ));
+
+    let mut running = JoinSet::new();
+    for pool in pools {
+        running.spawn(pool.run(shutdown.clone()));
+    }
+    while running.join_next().await.is_some() {}
+    stop_helpers.cancel();
+    while helpers.join_next().await.is_some() {}
+    match cx.db.retire_worker(worker).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "jobs still running at shutdown handed back"),
+        Err(e) => tracing::error!("failed to hand back jobs at shutdown: {e:#}"),
+    }
     Ok(())
 }
 
-/// Adapt apalis's handler shape to the engine's. A panic in a workflow fails this delivery
-/// (the queue redelivers it) instead of leaving the job marked running.
-async fn handle(
-    job: RunOperation,
-    attempt: Attempt,
-    worker: Data<Worker>,
-) -> Result<(), BoxDynError> {
-    let redelivered = attempt.current() > 1;
-    let operation = OperationId(job.operation_id);
-    let run = tokio::spawn((worker.deliver)(operation, redelivered, worker.cx.clone()));
-    match run.await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => {
-            tracing::error!(%operation, "failed to run operation: {e:#}");
-            Err(e.into())
+/// One worker pool: a fetch loop for one queue, its running jobs, and their acknowledgements.
+struct Pool {
+    /// The queue it serves.
+    queue: Queue,
+    /// This process's worker id, which holds the jobs it takes.
+    worker: Uuid,
+    /// What deliveries need.
+    cx: Context,
+    /// Concurrency, batch size, poll interval, shutdown timeout.
+    config: WorkerConfig,
+    /// Notified when jobs of this queue became due.
+    wake: Arc<Notify>,
+    /// Runs one delivery.
+    deliver: Deliver,
+}
+
+impl Pool {
+    /// Fetch and run jobs until `shutdown`; then wait for the running ones up to the shutdown
+    /// timeout and write the last acknowledgements.
+    async fn run(self, shutdown: CancellationToken) {
+        let concurrency = self.config.concurrency.max(1);
+        let batch = self.config.batch_size.clamp(1, concurrency);
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let (acks, received) = mpsc::channel(concurrency * 4);
+        let mut acknowledging = JoinSet::new();
+        acknowledging.spawn(acknowledge(
+            self.cx.db.clone(),
+            self.worker,
+            received,
+            shutdown.clone(),
+        ));
+        let mut jobs = JoinSet::new();
+        'fetching: loop {
+            let first = tokio::select! {
+                () = shutdown.cancelled() => break 'fetching,
+                permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            };
+            let mut permits = vec![first];
+            while permits.len() < batch {
+                match slots.clone().try_acquire_owned() {
+                    Ok(permit) => permits.push(permit),
+                    Err(_) => break,
+                }
+            }
+            let wanted = permits.len();
+            let fetched = match self
+                .cx
+                .db
+                .fetch(self.queue.name(), self.worker, wanted)
+                .await
+            {
+                Ok(fetched) => fetched,
+                Err(e) => {
+                    tracing::warn!(queue = self.queue.name(), "failed to fetch jobs: {e:#}");
+                    Vec::new()
+                }
+            };
+            let full = fetched.len() == wanted;
+            let mut seen = HashSet::new();
+            for (job, permit) in fetched.into_iter().zip(permits) {
+                if !seen.insert(job.operation_id) {
+                    // A second job of an operation this batch already runs: one is enough.
+                    drop(permit);
+                    let done = Ack {
+                        job_id: job.job_id,
+                        queue: self.queue.name(),
+                        operation_id: job.operation_id,
+                        finish: Finish::Nothing,
+                    };
+                    drop(acks.send(done).await);
+                    continue;
+                }
+                jobs.spawn(self.run_job(job, permit, acks.clone()));
+            }
+            while jobs.try_join_next().is_some() {}
+            if !full {
+                tokio::select! {
+                    () = shutdown.cancelled() => break 'fetching,
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
         }
-        Err(join) => {
-            tracing::error!(%operation, "operation step panicked: {join}");
-            Err(join.into())
+        let finished = tokio::time::timeout(self.config.shutdown_timeout, async {
+            while jobs.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            // Their jobs stay held by this worker until `serve` hands them back.
+            jobs.abort_all();
+        }
+        drop(acks);
+        while acknowledging.join_next().await.is_some() {}
+    }
+
+    /// Run one job's delivery, and queue its acknowledgement. A delivery that fails or panics
+    /// gives its job back for a later delivery.
+    fn run_job(
+        &self,
+        job: Fetched,
+        permit: OwnedSemaphorePermit,
+        acks: mpsc::Sender<Ack>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let (db, worker, queue, deliver, cx) = (
+            self.cx.db.clone(),
+            self.worker,
+            self.queue,
+            self.deliver,
+            self.cx.clone(),
+        );
+        async move {
+            let (job_id, operation, deliveries) = (job.job_id, job.operation_id, job.deliveries);
+            let failed = match AssertUnwindSafe(deliver(job, cx)).catch_unwind().await {
+                Ok(Ok(finish)) => {
+                    let ack = Ack {
+                        job_id,
+                        queue: queue.name(),
+                        operation_id: operation,
+                        finish,
+                    };
+                    // Only fails when the pool stopped; the job is then handed back.
+                    drop(acks.send(ack).await);
+                    return drop(permit);
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(%operation, "failed to run operation: {e:#}");
+                    format!("{e:#}")
+                }
+                Err(_) => {
+                    tracing::error!(%operation, "operation step panicked");
+                    "the delivery panicked".to_owned()
+                }
+            };
+            drop(permit);
+            let delay = delivery_retry(deliveries);
+            if let Err(e) = db
+                .fail_delivery(worker, job_id, MAX_DELIVERIES, delay, &failed)
+                .await
+            {
+                // It stays held by this worker: handed back at shutdown, or taken over by
+                // another once this one's lease runs out.
+                tracing::error!(%operation, "failed to give a job back: {e:#}");
+            }
+        }
+    }
+}
+
+/// The wait before a job whose `deliveries`-th delivery failed is delivered again: 1 s, 2 s,
+/// 4 s, 8 s.
+fn delivery_retry(deliveries: i32) -> Duration {
+    let doublings = u32::try_from(deliveries.saturating_sub(1))
+        .unwrap_or(0)
+        .min(3);
+    Duration::from_secs(1 << doublings)
+}
+
+/// Write the acknowledgements `received`, as many per transaction as have arrived while the
+/// last one was being written. A failed write is tried again with backoff, and once shutdown
+/// has begun, given up after one more try (the jobs are then delivered again).
+async fn acknowledge(
+    db: Db,
+    worker: Uuid,
+    mut received: mpsc::Receiver<Ack>,
+    shutdown: CancellationToken,
+) {
+    let mut batch = Vec::new();
+    while let Some(first) = received.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_ACK_BATCH {
+            match received.try_recv() {
+                Ok(ack) => batch.push(ack),
+                Err(_) => break,
+            }
+        }
+        let mut wait = ACK_RETRY_MIN;
+        while let Err(e) = db.acknowledge(worker, &batch).await {
+            if shutdown.is_cancelled() && wait > ACK_RETRY_MIN {
+                tracing::error!(jobs = batch.len(), "failed to acknowledge jobs: {e:#}");
+                break;
+            }
+            tracing::warn!(
+                jobs = batch.len(),
+                "failed to acknowledge jobs, retrying: {e:#}"
+            );
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(ACK_RETRY_MAX);
+        }
+        batch.clear();
+    }
+}
+
+/// Renew this process's lease every heartbeat, and take back the jobs of processes whose
+/// lease ran out, until `stop`.
+async fn keep_alive(db: Db, worker: Uuid, config: WorkerConfig, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(config.heartbeat);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(e) = db.heartbeat(worker).await {
+            tracing::warn!("failed to renew the workers' lease: {e:#}");
+        }
+        match db.reclaim_from_dead_workers(config.lease()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "took back the jobs of a worker that stopped"),
+            Err(e) => tracing::warn!("failed to look for stopped workers: {e:#}"),
+        }
+    }
+}
+
+/// This process's one LISTEN connection, waking the pools of the queue each notification
+/// names.
+struct Listener {
+    listener: PgListener,
+    wakers: HashMap<&'static str, Vec<Arc<Notify>>>,
+    stop: CancellationToken,
+}
+
+impl Listener {
+    /// Listen on [`WAKE_CHANNEL`]; returns once the LISTEN is in place.
+    async fn start(
+        db: &Db,
+        wakers: HashMap<&'static str, Vec<Arc<Notify>>>,
+        stop: CancellationToken,
+    ) -> Result<Self> {
+        let mut listener = PgListener::connect_with(db.pool()).await?;
+        listener.listen(WAKE_CHANNEL).await?;
+        Ok(Self {
+            listener,
+            wakers,
+            stop,
+        })
+    }
+
+    async fn run(mut self) {
+        loop {
+            let received = tokio::select! {
+                () = self.stop.cancelled() => return,
+                r = self.listener.try_recv() => r,
+            };
+            match received {
+                Ok(Some(n)) => {
+                    for wake in self.wakers.get(n.payload()).into_iter().flatten() {
+                        wake.notify_one();
+                    }
+                }
+                // The connection dropped and sqlx listens again on the next call; wake every
+                // pool for what was announced in between.
+                Ok(None) => self.wake_all(),
+                Err(e) => {
+                    tracing::warn!("job listener failed: {e:#}");
+                    self.wake_all();
+                    tokio::select! {
+                        () = self.stop.cancelled() => return,
+                        () = tokio::time::sleep(RELISTEN_DELAY) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn wake_all(&self) {
+        for wake in self.wakers.values().flatten() {
+            wake.notify_one();
         }
     }
 }

@@ -185,7 +185,6 @@ mod tests {
         c: PgConnectOptions,
     ) {
         let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap());
-        crate::queue::setup(&db).await.unwrap();
         let cx = crate::fixtures::context(&db);
         let mut op = system_check::start(&db, DEFAULT_PROJECT_ID, None)
             .await

@@ -1,4 +1,4 @@
-//! The job engine run for real: operations through apalis's Postgres queue and our workers.
+//! The job engine run for real: operations through the Postgres job queue and our workers.
 
 use std::time::Duration;
 
@@ -28,17 +28,14 @@ fn fast_workers() -> WorkerConfig {
     }
 }
 
-/// The test database with room for every queue's listener plus the workers' queries: each
-/// worker pool holds one connection for LISTEN.
+/// The test database with room for the workers' listener and queries.
 async fn setup(_parent: PgPoolOptions, connect: PgConnectOptions) -> Db {
     let pool = PgPoolOptions::new()
         .max_connections(30)
         .connect_with(connect)
         .await
         .expect("connect");
-    let db = Db::from_pool(pool).sealed_with(testkit::master_key());
-    queue::setup(&db).await.expect("apalis setup");
-    db
+    Db::from_pool(pool).sealed_with(testkit::master_key())
 }
 
 /// Start a worker process's pools; the handle stands for the process.
@@ -168,11 +165,42 @@ async fn a_napping_step_is_run_again_by_a_later_delivery(
     assert_eq!(done.status, OperationStatus::Succeeded);
     assert_eq!(done.attempts, 1, "a nap is not a failed try");
     assert_eq!(steps(&db, &op).await, ["one", "two", "nap"]);
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs")
-        .fetch_one(db.pool())
+}
+
+/// A nap ends the delivery: the operation waits as a delayed job, holding no worker.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_napping_operation_waits_as_a_delayed_job(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
+    let op = testkit::script::start_script(&db, serde_json::json!({"nap_ms": 60_000}))
         .await
         .unwrap();
-    assert!(jobs >= 2, "the nap was a second, delayed job ({jobs} jobs)");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let waiting: Option<(String, bool)> = sqlx::query_as(
+            "SELECT state::text, run_at > now() + interval '30 seconds' FROM queue_jobs WHERE operation_id = $1",
+        )
+        .bind(op.id)
+        .fetch_optional(db.pool())
+        .await
+        .unwrap();
+        if let Some(waiting) = waiting
+            && waiting.1
+        {
+            assert_eq!(waiting.0, "available", "a delayed job held by no worker");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no delayed job");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let now = db.operation(op.id).await.unwrap();
+    assert_eq!(
+        (now.status, now.step.as_str()),
+        (OperationStatus::Running, "nap")
+    );
 }
 
 /// A worker process dies mid-step (its tasks are dropped, its heartbeats stop); another
@@ -198,6 +226,72 @@ async fn a_job_whose_worker_died_is_finished_by_another_worker(
     assert_eq!(done.attempts, 2, "the dead worker's try counts");
     assert_eq!(steps(&db, &op).await, ["one", "two"]);
     testkit::script::release(&hold);
+}
+
+/// Two jobs of one operation fetched together run it once.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn two_jobs_of_one_operation_in_a_batch_run_it_once(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let op = testkit::script::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO queue_jobs (queue, operation_id) VALUES ('system', $1)")
+        .bind(op.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let one_pool = WorkerConfig {
+        workers_per_queue: 1,
+        ..fast_workers()
+    };
+    let (_workers, _stop) = spawn_workers(&db, one_pool);
+    let done = wait_for(&db, &op, |o| o.status.is_final()).await;
+    wait_for_no_jobs(&db).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.attempts, 1);
+    assert_eq!(steps(&db, &op).await, ["one", "two"], "each step once");
+}
+
+/// A queue whose every slot is busy holds up no other queue: each has its own pool.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_queue_with_every_slot_busy_holds_up_no_other_queue(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let one_at_a_time = WorkerConfig {
+        workers_per_queue: 1,
+        concurrency: 1,
+        batch_size: 1,
+        ..fast_workers()
+    };
+    let (_workers, _stop) = spawn_workers(&db, one_at_a_time);
+    let hold = format!("busy-{}", uuid::Uuid::new_v4());
+    let busy = testkit::script::start_script(&db, serde_json::json!({"hold": hold}))
+        .await
+        .unwrap();
+    wait_for(&db, &busy, |o| o.status == OperationStatus::Running).await;
+    // Queued behind it on the same queue, then moved to another one.
+    let other = testkit::script::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE queue_jobs SET queue = 'deploy' WHERE operation_id = $1")
+        .bind(other.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let done = wait_for(&db, &other, |o| o.status.is_final()).await;
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(
+        db.operation(busy.id).await.unwrap().status,
+        OperationStatus::Running,
+        "still holding its queue's only slot"
+    );
+    testkit::script::release(&hold);
+    wait_for(&db, &busy, |o| o.status.is_final()).await;
 }
 
 /// Shutdown lets the running step finish, then hands the rest of the workflow to the next
@@ -251,7 +345,7 @@ async fn a_second_active_operation_on_a_target_is_refused_and_enqueues_nothing(
     let err = jobs::engine::start(&db, new()).await.unwrap_err();
     assert!(matches!(err, jobs::Error::Conflict(_)), "{err:?}");
     let (ops, queued): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM operations), (SELECT count(*) FROM apalis.jobs)",
+        "SELECT (SELECT count(*) FROM operations), (SELECT count(*) FROM queue_jobs)",
     )
     .fetch_one(db.pool())
     .await
@@ -269,26 +363,34 @@ async fn a_duplicate_delivery_of_a_finished_operation_changes_nothing(
     connect: PgConnectOptions,
 ) {
     let db = setup(opts, connect).await;
-    let (workers, stop) = spawn_workers(&db, fast_workers());
+    let (_workers, _stop) = spawn_workers(&db, fast_workers());
     let op = testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
     let done = wait_for(&db, &op, |o| o.status.is_final()).await;
-    stop.cancel();
-    workers.await.unwrap().unwrap();
-    let cx = Context {
-        db: db.clone(),
-        shutdown: CancellationToken::new(),
-        retry: RetryPolicy::default(),
-        local: testkit::local_host(),
-        fleet: Default::default(),
-        backup: None,
-        kubernetes: None,
-        failpoint: None,
-        tls: std::sync::Arc::new(jobs::tls::Authority::ephemeral().expect("a CA in memory")),
-    };
-    jobs::engine::run(op.id, true, &cx).await.unwrap();
+    sqlx::query("INSERT INTO queue_jobs (queue, operation_id) VALUES ('system', $1)")
+        .bind(op.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    wait_for_no_jobs(&db).await;
     assert_eq!(db.operation(op.id).await.unwrap(), done);
+}
+
+/// Wait until every job has been acknowledged (acknowledged jobs are deleted).
+async fn wait_for_no_jobs(db: &Db) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM queue_jobs")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if left == 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{left} jobs left");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
@@ -327,7 +429,7 @@ async fn committed_changes_reach_subscribers_and_rolled_back_ones_do_not(
 }
 
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
-async fn finished_jobs_are_pruned_after_the_retention_and_others_kept(
+async fn acknowledged_jobs_leave_no_row_and_failed_ones_are_pruned_after_the_retention(
     opts: PgPoolOptions,
     connect: PgConnectOptions,
 ) {
@@ -337,25 +439,31 @@ async fn finished_jobs_are_pruned_after_the_retention_and_others_kept(
         .await
         .unwrap();
     wait_for(&db, &done, |o| o.status.is_final()).await;
+    wait_for_no_jobs(&db).await;
     stop.cancel();
     workers.await.unwrap().unwrap();
-    // One finished long ago, one waiting.
-    sqlx::query("UPDATE apalis.jobs SET done_at = now() - interval '8 days' WHERE status = 'Done'")
-        .execute(db.pool())
+    // One whose deliveries kept failing long ago, one waiting.
+    let waiting = testkit::script::start_script(&db, serde_json::json!({}))
         .await
         .unwrap();
-    testkit::script::start_script(&db, serde_json::json!({}))
-        .await
-        .unwrap();
-    let pruned = queue::prune_finished(&db, Duration::from_secs(7 * 24 * 3600))
+    sqlx::query(
+        "INSERT INTO queue_jobs (queue, operation_id, state, attempts, last_error, created_at) \
+         VALUES ('system', $1, 'failed', 5, 'database down', now() - interval '8 days')",
+    )
+    .bind(done.id)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let pruned = queue::prune_failed(&db, Duration::from_secs(7 * 24 * 3600))
         .await
         .unwrap();
     assert_eq!(pruned, 1);
-    let left: Vec<String> = sqlx::query_scalar("SELECT status FROM apalis.jobs")
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
-    assert_eq!(left, ["Pending"]);
+    let left: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT operation_id, state::text FROM queue_jobs")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, [(waiting.id.0, "available".to_owned())]);
     assert_eq!(
         db.operation(done.id).await.unwrap().status,
         OperationStatus::Succeeded,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jobs::db::Db;
 use jobs::operation::{Operation, OperationStatus};
-use jobs::queue::{self, WorkerConfig};
+use jobs::queue::WorkerConfig;
 use jobs::server::{
     self, CloudProvider, Fleet, ProvisionServer, ScaleCluster, ServerState, SshCheck,
 };
@@ -57,7 +57,6 @@ async fn setup_with(
         .await
         .unwrap();
     let db = Db::from_pool(pool).sealed_with(testkit::master_key());
-    queue::setup(&db).await.unwrap();
     let fake = FakeCloud::start_with(kind, options).await.unwrap();
     let token = Token::new(fake.token());
     let cloud: Arc<dyn providers::cloud::Cloud> = match kind {

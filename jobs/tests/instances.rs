@@ -6,7 +6,7 @@ use std::time::Duration;
 use jobs::db::Db;
 use jobs::instance::{self, CreateInstance, InstanceState};
 use jobs::operation::OperationStatus;
-use jobs::queue::{self, WorkerConfig};
+use jobs::queue::WorkerConfig;
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::{Context, RetryPolicy};
 use sqlx::Connection as _;
@@ -22,7 +22,6 @@ async fn setup(connect: PgConnectOptions) -> (Db, Context, CancellationToken) {
         .await
         .unwrap();
     let db = Db::from_pool(pool).sealed_with(testkit::master_key());
-    queue::setup(&db).await.unwrap();
     let shutdown = CancellationToken::new();
     let cx = Context {
         db: db.clone(),

@@ -12,7 +12,7 @@ use jobs::instance::{
     self, CreateInstance, DeleteOptions, InstanceId, InstanceState, Offer, Provider,
 };
 use jobs::operation::{Operation, OperationId, OperationStatus};
-use jobs::queue::{self, WorkerConfig};
+use jobs::queue::WorkerConfig;
 use jobs::user::DEFAULT_PROJECT_ID;
 use jobs::workflow::Kind;
 use jobs::{Context, RetryPolicy};
@@ -46,7 +46,6 @@ async fn setup(connect: PgConnectOptions, settings: KubeSettings) -> Setup {
         .await
         .unwrap();
     let db = Db::from_pool(pool).sealed_with(testkit::master_key());
-    queue::setup(&db).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeKube::start(Kubelet::Postgres {
         root: dir.path().join("volumes"),

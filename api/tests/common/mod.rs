@@ -102,7 +102,6 @@ pub async fn start(connect: PgConnectOptions, options: Options) -> Server {
     let db = Db::from_pool(pool)
         .sealed_with(testkit::master_key())
         .with_default_quota(options.default_quota);
-    jobs::queue::setup(&db).await.expect("queue setup");
     let hash = jobs::user::hash_password(PASSWORD).await.unwrap();
     let mk = |email: &'static str, admin: bool, project: ProjectId, role: Role| {
         let db = db.clone();

@@ -8,7 +8,9 @@
 //! * `instances`, `servers`: intent plus the phase a workflow has reached. What can be derived
 //!   (connection strings, counts) is derived, not stored.
 //! * `operations`, `operation_steps`: the user-visible record of every job and its timeline.
-//!   The job queue's own tables belong to apalis and are created by its setup, not by us.
+//! * `queue_jobs`, `queue_workers`: the deliveries that move operations on, and the worker
+//!   processes holding them (a lease renewed by heartbeats). A job carries only its
+//!   operation's id; acknowledged jobs are deleted, since operations keep the history.
 //! * `scaling_operations`, `cluster_events`, `server_metrics`: the fleet's history.
 //! * `instance_secrets`, `instance_moves.replicator_password_sealed`: tenant database
 //!   passwords, sealed with the master key (the [`Sealer`] this handle holds), apart from the
@@ -33,6 +35,7 @@ mod metrics;
 mod moves;
 mod operations;
 mod projects;
+mod queue;
 mod quotas;
 mod sealing;
 mod servers;
@@ -56,6 +59,8 @@ pub use metrics::{MetricPoint, MetricSample};
 pub use moves::{InstanceMove, MovePhase, NewMove};
 pub use operations::{NewOperation, OperationFilter};
 pub use projects::{ApiToken, Member, Project};
+pub use queue::WAKE_CHANNEL;
+pub(crate) use queue::{Ack, Fetched, Finish};
 pub use servers::{NewServer, Reach, ScalingChildren, ServerFilter};
 pub use signing_keys::{KeyInfo, StoredKey};
 

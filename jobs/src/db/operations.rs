@@ -1,7 +1,7 @@
 //! Operations and their steps.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{Db, Page, violated_constraint};
@@ -46,7 +46,7 @@ pub struct OperationFilter {
     pub target_id: Option<Uuid>,
 }
 
-fn truncate_error(msg: &str) -> String {
+pub(super) fn truncate_error(msg: &str) -> String {
     if msg.len() <= MAX_ERROR_LEN {
         return msg.to_owned();
     }
@@ -58,17 +58,27 @@ fn truncate_error(msg: &str) -> String {
 }
 
 impl Db {
-    /// Record a new operation in `tx` (the caller enqueues its job in the same transaction).
-    /// A second active operation on the same target is a `Conflict`.
+    /// Record a new operation at `first_step`, its timeline's first entry and its first
+    /// delivery on `queue`, in one statement on `conn` (the caller's transaction, when the
+    /// operation comes with other changes): all three commit together. A second active
+    /// operation on the same target is a `Conflict`.
     pub async fn insert_operation(
-        tx: &mut Transaction<'_, Postgres>,
+        conn: &mut PgConnection,
         new: &NewOperation,
         first_step: &str,
+        queue: &str,
     ) -> Result<Operation> {
-        let op: Operation = sqlx::query_as(
-            "INSERT INTO operations \
-                 (id, project_id, kind, target_kind, target_id, step, max_attempts, input, requested_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+        sqlx::query_as(
+            "WITH op AS ( \
+                 INSERT INTO operations \
+                     (id, project_id, kind, target_kind, target_id, step, max_attempts, input, requested_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING * \
+             ), timeline AS ( \
+                 INSERT INTO operation_steps (operation_id, seq, step) SELECT id, 1, step FROM op \
+             ), job AS ( \
+                 INSERT INTO queue_jobs (queue, operation_id) SELECT $10, id FROM op \
+             ) \
+             SELECT * FROM op",
         )
         .bind(Uuid::now_v7())
         .bind(new.project_id)
@@ -79,20 +89,15 @@ impl Db {
         .bind(new.kind.max_attempts())
         .bind(&new.input)
         .bind(new.requested_by)
-        .fetch_one(&mut **tx)
+        .bind(queue)
+        .fetch_one(conn)
         .await
         .map_err(|e| match violated_constraint(&e) {
             Some("operations_one_active_per_target") => Error::Conflict(
                 "another operation is already queued or running on this target; wait for it to finish".to_owned(),
             ),
             _ => e.into(),
-        })?;
-        sqlx::query("INSERT INTO operation_steps (operation_id, seq, step) VALUES ($1, 1, $2)")
-            .bind(op.id)
-            .bind(&op.step)
-            .execute(&mut **tx)
-            .await?;
-        Ok(op)
+        })
     }
 
     /// One operation.
@@ -143,28 +148,6 @@ impl Db {
         .await?)
     }
 
-    /// A worker picked the operation up: it is `running`. A first run or a retry (status
-    /// `queued`) counts as one more try, and so does a run after a worker died
-    /// (`redelivered`). Returns `None` when the operation is missing or already final, so a
-    /// duplicate delivery does nothing.
-    pub async fn begin_run(&self, id: OperationId, redelivered: bool) -> Result<Option<Operation>> {
-        let mut tx = self.worker_tx().await?;
-        let op = sqlx::query_as(
-            "UPDATE operations SET \
-                 status = 'running', \
-                 attempts = CASE WHEN status = 'queued' OR $2 THEN least(attempts + 1, max_attempts) ELSE attempts END, \
-                 started_at = coalesce(started_at, now()), \
-                 updated_at = now() \
-             WHERE id = $1 AND status IN ('queued', 'running') RETURNING *",
-        )
-        .bind(id)
-        .bind(redelivered)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(op)
-    }
-
     /// Say why a live operation is waiting (shown as its `error` until it moves on: a
     /// success clears it, a failure replaces it).
     pub async fn note_waiting(&self, id: OperationId, message: &str) -> Result<()> {
@@ -203,20 +186,6 @@ impl Db {
         Ok(op)
     }
 
-    /// The operation finished as asked.
-    pub async fn succeed(&self, id: OperationId) -> Result<()> {
-        let mut tx = self.worker_tx().await?;
-        sqlx::query(
-            "UPDATE operations SET status = 'succeeded', error = NULL, finished_at = now(), updated_at = now() \
-             WHERE id = $1 AND status = 'running'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The operation gave up, with a reason a user can act on, in `tx`.
     pub async fn fail(
         tx: &mut Transaction<'_, Postgres>,
@@ -234,29 +203,11 @@ impl Db {
         Ok(())
     }
 
-    /// A try failed and another is due: back to `queued` with the error, in `tx` (the caller
-    /// schedules the retry's job in the same transaction).
-    pub async fn requeue_after_failure(
-        tx: &mut Transaction<'_, Postgres>,
-        id: OperationId,
-        error: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE operations SET status = 'queued', error = $2, updated_at = now() \
-             WHERE id = $1 AND status = 'running'",
-        )
-        .bind(id)
-        .bind(truncate_error(error))
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
     /// A transaction for a worker's bookkeeping inside a job, committed without waiting for
     /// the WAL flush. Safe because the queue acknowledges the job afterwards with an ordinary
     /// (flushed) commit, which flushes everything before it; if the database crashes first,
     /// both are lost together and the job is delivered again, and its steps are idempotent.
-    async fn worker_tx(&self) -> Result<Transaction<'static, Postgres>> {
+    pub(super) async fn worker_tx(&self) -> Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT set_config('synchronous_commit', 'off', true)")
             .execute(&mut *tx)

@@ -327,7 +327,6 @@ mod tests {
         let master = crate::MasterKey::from_bytes(&[7; 32]).unwrap();
         let db = Db::from_pool(PgPoolOptions::new().connect_with(c).await.unwrap())
             .sealed_with(std::sync::Arc::new(master));
-        crate::queue::setup(&db).await.unwrap();
         let cx = crate::fixtures::context(&db);
         let offer = Offer {
             local_versions: cx.local.versions(),
