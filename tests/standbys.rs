@@ -727,6 +727,24 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
     assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
     let after = wait_standby_streaming(&t, &token, &id, "alpha's old primary").await;
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "query($id: ID!) { instance(id: $id) { operations(first: 5) { id kind } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let failover = body["data"]["instance"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "failover")
+        .unwrap_or_else(|| panic!("no failover: {body}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = t.wait_operation(&token, &failover).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
     assert_eq!(after["members"][0]["id"], standby, "{after}");
     assert_eq!(
         in_recovery(&url, &after["members"]),

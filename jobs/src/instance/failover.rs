@@ -243,7 +243,7 @@ async fn fence(inst: &Instance, force: bool, cx: &Context) -> Result<()> {
             cx.db
                 .cluster_event(
                     "failover_needs_operator",
-                    "error",
+                    "critical",
                     &message,
                     Some(inst.id),
                     serde_json::json!({}),
@@ -413,10 +413,20 @@ impl crate::leader::Duty for Watcher {
                 self.heal(&inst).await?;
                 continue;
             }
-            if let Some(op) = self.started.get(&inst.id) {
-                let status = cx.db.operation(*op).await?.status;
-                if status != crate::operation::OperationStatus::Succeeded {
-                    // Still going, or given up for an operator.
+            if let Some(op) = self.started.get(&inst.id).copied() {
+                use crate::operation::OperationStatus as S;
+                let done = match cx.db.operation(op).await?.status {
+                    S::Succeeded | S::Cancelled => true,
+                    // One that handed over before it gave up leaves a new primary, which may
+                    // fail in its turn; one that did not waits for an operator.
+                    S::Failed => cx
+                        .db
+                        .find_handover(op)
+                        .await?
+                        .is_some_and(|h| h.writes_resumed_at.is_some()),
+                    S::Queued | S::Running => false,
+                };
+                if !done {
                     continue;
                 }
                 self.started.remove(&inst.id);
