@@ -111,7 +111,24 @@ impl Api {
         Ok((id, url))
     }
 
+    /// Delete instance `id` once no operation on it (a failover finishing) is under way.
     async fn delete(&self, id: &str) -> anyhow::Result<()> {
+        loop {
+            let ops = self
+                .gql(
+                    "query($id: ID!) { instance(id: $id) { operations(first: 5) { status } } }",
+                    json!({"id": id}),
+                )
+                .await?;
+            let busy = ops["instance"]["operations"].as_array().is_some_and(|o| {
+                o.iter()
+                    .any(|o| ["QUEUED", "RUNNING"].contains(&o["status"].as_str().unwrap_or("")))
+            });
+            if !busy {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let op = self
             .gql(
                 "mutation($id: ID!) { deleteInstance(id: $id) { id } }",
