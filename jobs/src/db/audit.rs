@@ -94,7 +94,9 @@ impl Db {
             "INSERT INTO audit_log (id, actor_user_id, actor, token_id, project_id, action, target_id, \
                  arguments, source_ip, user_agent, outcome, error_code, error_message) \
              VALUES ($1, $2, $3, $4, COALESCE($5, \
-                 (SELECT project_id FROM instances WHERE id = $7), \
+                 (SELECT project_id FROM instances WHERE id = $7 OR primary_member_id = $7 LIMIT 1), \
+                 (SELECT i.project_id FROM instance_members m JOIN instances i ON i.id = m.instance_id \
+                   WHERE m.id = $7), \
                  (SELECT project_id FROM servers WHERE id = $7), \
                  (SELECT project_id FROM operations WHERE id = $7), \
                  (SELECT project_id FROM api_tokens WHERE id = $7), \
