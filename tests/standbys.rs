@@ -418,6 +418,31 @@ async fn standbys_are_added_to_running_instances_within_their_limits() {
         1,
         "bad input made nothing: {body}"
     );
+
+    // Deleting the instance removes its standbys with it.
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { deleteInstance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    let op = body["data"]["deleteInstance"]["id"].as_str().unwrap();
+    assert_eq!(t.wait_operation(&token, op).await["status"], "SUCCEEDED");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("data/instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "no standby left behind: {left:?}");
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "{ project(id: \"00000000-0000-0000-0000-000000000001\") { usage { standbys } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["project"]["usage"]["standbys"], 0, "{body}");
 }
 
 /// Wait until the instance's standby streams (its members, then), `what` saying which.

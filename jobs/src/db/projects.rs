@@ -399,6 +399,11 @@ async fn purge_project(tx: &mut Transaction<'_, Postgres>, id: ProjectId) -> Res
         "DELETE FROM restore_drill_policies WHERE project_id = $1",
         // Nobody is left to restore its deleted instances: their kept backups are due now.
         "UPDATE retained_stanzas SET expires_at = now() WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
+        // Its instances' standbys are removed with them; their moves and switchovers are
+        // history.
+        "DELETE FROM instance_moves WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
+        "DELETE FROM instance_members WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
+        "DELETE FROM instance_failovers WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM instances WHERE project_id = $1",
         "UPDATE servers SET scaling_operation_id = NULL WHERE project_id = $1",
         "DELETE FROM scaling_operations WHERE project_id = $1",
