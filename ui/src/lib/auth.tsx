@@ -22,6 +22,9 @@ interface AuthValue {
   endedBecause: string | null;
   login(session: Session): void;
   logout(reason?: string): void;
+  /** The server refused the session: log out with `reason`, unless it is over already (a
+   * password change ends it, then requests still in flight are refused), whose reason stays. */
+  sessionEnded(reason: string): void;
 }
 
 const AuthContext = createContext<AuthValue | null>(null);
@@ -42,6 +45,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setSession(null);
   }, []);
 
+  const sessionEnded = useCallback(
+    (reason: string) => {
+      if (localStorage.getItem(KEY) !== null) logout(reason);
+    },
+    [logout],
+  );
+
   // End the session when the token expires.
   useEffect(() => {
     if (!session) return;
@@ -59,7 +69,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     return () => window.removeEventListener('storage', onStorage);
   }, []);
 
-  const value = useMemo(() => ({ session, endedBecause, login, logout }), [session, endedBecause, login, logout]);
+  const value = useMemo(
+    () => ({ session, endedBecause, login, logout, sessionEnded }),
+    [session, endedBecause, login, logout, sessionEnded],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

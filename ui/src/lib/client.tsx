@@ -95,9 +95,9 @@ export function makeClient(token: string | null, onUnauthenticated: (reason: str
 }
 
 export function ApiProvider({ children }: { children: ReactNode }) {
-  const { session, logout } = useAuth();
+  const { session, sessionEnded } = useAuth();
   const token = session?.token ?? null;
-  const { client, ws } = useMemo(() => makeClient(token, logout), [token, logout]);
+  const { client, ws } = useMemo(() => makeClient(token, sessionEnded), [token, sessionEnded]);
   useEffect(() => () => void ws?.dispose(), [ws]);
   return <Provider value={client}>{children}</Provider>;
 }
