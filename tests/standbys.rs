@@ -248,13 +248,7 @@ async fn a_switchover_under_a_writing_client_loses_no_acknowledged_row() {
         "{after}"
     );
 
-    let stored: Vec<i64> = psql(&url, "SELECT i FROM ledger ORDER BY i")
-        .unwrap()
-        .lines()
-        .map(|l| l.parse().unwrap())
-        .collect();
-    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
-    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+    assert_none_lost(&url, &acked);
     assert!(acked.len() >= 40);
 
     // The old primary goes: stopped, its data and its slot on the new primary removed.
@@ -445,6 +439,36 @@ async fn standbys_are_added_to_running_instances_within_their_limits() {
     assert_eq!(body["data"]["project"]["usage"]["standbys"], 0, "{body}");
 }
 
+/// Check that every row `acked` (acknowledged to the writer) is in the ledger at `url`.
+fn assert_none_lost(url: &str, acked: &[i64]) {
+    let stored: Vec<i64> = psql(url, "SELECT i FROM ledger ORDER BY i")
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
+    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+}
+
+/// The id of the newest operation of `kind` on instance `id`.
+async fn newest_operation(t: &Toygres, token: &str, id: &str, kind: &str) -> String {
+    let (_, body) = t
+        .gql(
+            Some(token),
+            "query($id: ID!) { instance(id: $id) { operations(first: 5) { id kind } } }",
+            json!({"id": id}),
+        )
+        .await;
+    body["data"]["instance"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .and_then(|o| o["id"].as_str())
+        .unwrap_or_else(|| panic!("no {kind} operation: {body}"))
+        .to_owned()
+}
+
 /// Wait until the instance's standby streams (its members, then), `what` saying which.
 async fn wait_standby_streaming(t: &Toygres, token: &str, id: &str, what: &str) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
@@ -462,9 +486,10 @@ async fn wait_standby_streaming(t: &Toygres, token: &str, id: &str, what: &str) 
     }
 }
 
-/// The pid of the postmaster serving data directory `name` under `dir`.
-fn postmaster_of(dir: &std::path::Path, name: &str) -> i32 {
-    let pidfile = dir.join("data/instances").join(name).join("postmaster.pid");
+/// The pid of the postmaster serving data directory `name` in `instances` (a host's
+/// directory of instances).
+fn postmaster_of(instances: &std::path::Path, name: &str) -> i32 {
+    let pidfile = instances.join(name).join("postmaster.pid");
     std::fs::read_to_string(&pidfile)
         .unwrap_or_else(|e| panic!("{}: {e}", pidfile.display()))
         .lines()
@@ -506,7 +531,7 @@ async fn a_killed_primary_fails_over_to_its_standby_without_losing_an_acknowledg
 
     let writer = Writer::start(&url);
     writer.wait_more(20).await;
-    let primary = postmaster_of(dir.path(), &resource_name(&id));
+    let primary = postmaster_of(&dir.path().join("data/instances"), &resource_name(&id));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(primary),
         nix::sys::signal::Signal::SIGKILL,
@@ -515,13 +540,7 @@ async fn a_killed_primary_fails_over_to_its_standby_without_losing_an_acknowledg
     writer.wait_more(20).await;
     let acked = writer.finish();
 
-    let stored: Vec<i64> = psql(&url, "SELECT i FROM ledger ORDER BY i")
-        .unwrap()
-        .lines()
-        .map(|l| l.parse().unwrap())
-        .collect();
-    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
-    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+    assert_none_lost(&url, &acked);
 
     // The old primary rejoins, copied afresh from the new one.
     let after = wait_standby_streaming(&t, &token, &id, "the old primary").await;
@@ -600,7 +619,7 @@ async fn a_control_plane_killed_mid_switchover_or_failover_resumes_it_with_one_p
             assert!(body["errors"].is_null(), "{failpoint}: {body}");
         } else {
             let primary = members[0]["id"].as_str().unwrap();
-            let pid = postmaster_of(dir.path(), &resource_name(primary));
+            let pid = postmaster_of(&dir.path().join("data/instances"), &resource_name(primary));
             nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,
@@ -619,20 +638,8 @@ async fn a_control_plane_killed_mid_switchover_or_failover_resumes_it_with_one_p
 
         let t = serve(dir.path(), "restarted", &base).await;
         let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let (_, body) = t
-            .gql(
-                Some(&token),
-                "query($id: ID!) { instance(id: $id) { operations(first: 5) { id kind } } }",
-                json!({"id": id}),
-            )
-            .await;
-        let op = body["data"]["instance"]["operations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["kind"] == kind)
-            .unwrap_or_else(|| panic!("{failpoint}: no {kind} operation: {body}"));
-        let done = t.wait_operation(&token, op["id"].as_str().unwrap()).await;
+        let op = newest_operation(&t, &token, &id, kind).await;
+        let done = t.wait_operation(&token, &op).await;
         assert_eq!(
             done["status"],
             "SUCCEEDED",
@@ -724,19 +731,10 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
     let writer = Writer::start(&url);
     writer.wait_more(20).await;
-    let primary = {
-        let pidfile = server_dir(root.path(), &alpha)
-            .join("instances")
-            .join(resource_name(&id))
-            .join("postmaster.pid");
-        std::fs::read_to_string(pidfile)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse::<i32>()
-            .unwrap()
-    };
+    let primary = postmaster_of(
+        &server_dir(root.path(), &alpha).join("instances"),
+        &resource_name(&id),
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(primary),
         nix::sys::signal::Signal::SIGKILL,
@@ -744,30 +742,9 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     .unwrap();
     writer.wait_more(20).await;
     let acked = writer.finish();
-    let stored: Vec<i64> = psql(&url, "SELECT i FROM ledger ORDER BY i")
-        .unwrap()
-        .lines()
-        .map(|l| l.parse().unwrap())
-        .collect();
-    let missing: Vec<&i64> = acked.iter().filter(|i| !stored.contains(i)).collect();
-    assert!(missing.is_empty(), "acknowledged rows lost: {missing:?}");
+    assert_none_lost(&url, &acked);
     let after = wait_standby_streaming(&t, &token, &id, "alpha's old primary").await;
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "query($id: ID!) { instance(id: $id) { operations(first: 5) { id kind } } }",
-            json!({"id": id}),
-        )
-        .await;
-    let failover = body["data"]["instance"]["operations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["kind"] == "failover")
-        .unwrap_or_else(|| panic!("no failover: {body}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let failover = newest_operation(&t, &token, &id, "failover").await;
     let done = t.wait_operation(&token, &failover).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
     assert_eq!(after["members"][0]["id"], standby, "{after}");
@@ -777,19 +754,10 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     );
 
     // Now beta's host goes altogether: its sshd and its postmaster.
-    let primary = {
-        let pidfile = server_dir(root.path(), &beta)
-            .join("instances")
-            .join(resource_name(&standby))
-            .join("postmaster.pid");
-        std::fs::read_to_string(pidfile)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse::<i32>()
-            .unwrap()
-    };
+    let primary = postmaster_of(
+        &server_dir(root.path(), &beta).join("instances"),
+        &resource_name(&standby),
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(primary),
         nix::sys::signal::Signal::SIGKILL,
