@@ -177,6 +177,27 @@ impl Cloud for DigitalOcean {
         Ok(None)
     }
 
+    async fn power_off(&self, provider_id: &str) -> Result<Option<ActionId>> {
+        let id = numeric_id(provider_id, "droplet")?;
+        let answer: Option<ActionResponse> = self
+            .api
+            .act(
+                &format!("/v2/droplets/{id}/actions"),
+                Some(&json!({"type": "power_off"})),
+            )
+            .await
+            .map_err(|e| context(e, "power off digitalocean droplet"))?;
+        let Some(answer) = answer else {
+            return Ok(None);
+        };
+        let action = answer.action.id.ok_or_else(|| {
+            Error::Permanent(anyhow!(
+                "digitalocean answered a power_off with an action without an id"
+            ))
+        })?;
+        Ok(Some(ActionId(action.to_string())))
+    }
+
     async fn action(&self, id: &ActionId) -> Result<ActionStatus> {
         let action_id = numeric_id(&id.0, "action")?;
         let found: ActionResponse = self
@@ -374,6 +395,8 @@ struct ActionResponse {
 
 #[derive(Deserialize)]
 struct Action {
+    #[serde(default)]
+    id: Option<u64>,
     #[serde(default)]
     status: String,
     #[serde(rename = "type")]

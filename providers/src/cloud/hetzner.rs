@@ -162,6 +162,16 @@ impl Cloud for Hetzner {
         Ok(deleted.action.map(|a| ActionId(a.id.to_string())))
     }
 
+    async fn power_off(&self, provider_id: &str) -> Result<Option<ActionId>> {
+        let id = server_id(provider_id)?;
+        let answer: Option<ActionResponse> = self
+            .api
+            .act(&format!("/servers/{id}/actions/poweroff"), None)
+            .await
+            .map_err(|e| context(e, "power off hetzner server"))?;
+        Ok(answer.map(|r| ActionId(r.action.id.to_string())))
+    }
+
     async fn action(&self, id: &ActionId) -> Result<ActionStatus> {
         let action_id = numeric_id(&id.0, "action")?;
         let path = format!("/actions/{action_id}");

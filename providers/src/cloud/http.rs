@@ -188,6 +188,19 @@ impl ApiClient {
         }
     }
 
+    /// `POST path` asking a resource to act (a body only when given): the answer as JSON, or
+    /// `None` on a 404 (the resource is gone).
+    pub(crate) async fn act<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Option<T>> {
+        match self.call(Method::POST, path, &[], body).await? {
+            Reply::Body(answer) => self.decode(path, &answer).map(Some),
+            Reply::NotFound => Ok(None),
+        }
+    }
+
     /// `DELETE path`: the answer's body (empty for a 204), or `None` on a 404.
     pub(crate) async fn delete(&self, path: &str) -> Result<Option<Vec<u8>>> {
         match self.call(Method::DELETE, path, &[], None).await? {
@@ -326,7 +339,7 @@ impl ApiClient {
         if status.is_success() {
             return Attempt::Done(Reply::Body(bytes));
         }
-        if status == StatusCode::NOT_FOUND && *method != Method::POST {
+        if status == StatusCode::NOT_FOUND {
             return Attempt::Done(Reply::NotFound);
         }
         let err = self.status_error(status, &bytes);

@@ -145,7 +145,7 @@ impl Vm {
     }
 }
 
-/// A provider action to wait for (creating or deleting a VM).
+/// A provider action to wait for (creating, deleting or powering off a VM).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionId(pub String);
 
@@ -215,6 +215,11 @@ pub trait Cloud: Send + Sync + fmt::Debug {
     /// Delete a VM. `Ok(None)` when it was already gone, else the action to wait for when the
     /// provider gives one (Hetzner does, DigitalOcean answers 204).
     async fn delete(&self, provider_id: &str) -> crate::Result<Option<ActionId>>;
+
+    /// Cut a VM's power at once, as pulling its plug would (Hetzner `poweroff`, DigitalOcean
+    /// `power_off`): for fencing a server that no longer answers. The action to wait for, or
+    /// `None` when the VM is gone already.
+    async fn power_off(&self, provider_id: &str) -> crate::Result<Option<ActionId>>;
 
     /// How an action is going.
     async fn action(&self, id: &ActionId) -> crate::Result<ActionStatus>;

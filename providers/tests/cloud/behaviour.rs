@@ -134,6 +134,34 @@ pub(crate) async fn a_create_action_is_polled_until_it_succeeds(kind: CloudKind)
     assert_no_violations(&fake);
 }
 
+pub(crate) async fn a_powered_off_vm_is_off_once_its_action_succeeds(kind: CloudKind) {
+    let fake = fake(kind).await;
+    let cloud = client(&fake);
+    let created = cloud.create(&new_vm(kind, &server_id())).await.unwrap();
+    let id = created.vm.provider_id;
+    cloud.get(&id).await.unwrap();
+    assert_eq!(
+        cloud.get(&id).await.unwrap().unwrap().status,
+        VmStatus::Running
+    );
+    let action = cloud
+        .power_off(&id)
+        .await
+        .unwrap()
+        .expect("a power-off comes with an action");
+    assert_eq!(cloud.action(&action).await.unwrap(), ActionStatus::Running);
+    assert_eq!(
+        cloud.action(&action).await.unwrap(),
+        ActionStatus::Succeeded
+    );
+    assert_eq!(cloud.get(&id).await.unwrap().unwrap().status, VmStatus::Off);
+    assert_eq!(fake.power_offs(), 1);
+    // A VM that is gone is as fenced as one that is off.
+    assert!(fake.remove_vm(id.parse().unwrap()));
+    assert_eq!(cloud.power_off(&id).await.unwrap(), None);
+    assert_no_violations(&fake);
+}
+
 pub(crate) async fn a_failed_create_action_is_reported_failed(kind: CloudKind) {
     let fake = quick_fake(kind).await;
     let cloud = client(&fake);

@@ -43,6 +43,7 @@ both_clouds!(
     find_by_server_id_finds_only_that_servers_vm,
     a_create_action_is_polled_until_it_succeeds,
     a_failed_create_action_is_reported_failed,
+    a_powered_off_vm_is_off_once_its_action_succeeds,
     a_429_is_waited_out_until_the_reset_then_succeeds,
     a_request_after_the_last_one_allowed_waits_for_the_reset,
     a_rate_limit_reset_beyond_the_longest_wait_is_transient_at_once,

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{FakeVm, Reply, State, VmRecord, error, id_param, now_rfc3339, query_values};
+use super::{
+    ActionRecord, FakeVm, Reply, State, VmRecord, error, id_param, now_rfc3339, query_values,
+};
 use providers::cloud::CloudKind;
 
 /// The most entries a page holds when `per_page` is not given (the description's default).
@@ -177,6 +179,11 @@ pub(super) fn handle(
         "droplets_create" => create_droplets(state, body.unwrap_or(&Value::Null)),
         "droplets_get" => get_droplet(state, id_param(params, "droplet_id")),
         "droplets_destroy" => destroy_droplet(state, id_param(params, "droplet_id")),
+        "dropletActions_post" => droplet_action(
+            state,
+            id_param(params, "droplet_id"),
+            body.unwrap_or(&Value::Null),
+        ),
         "actions_get" => get_action(state, id_param(params, "action_id")),
         "sizes_list" => list_sizes(state, query),
         other => error(
@@ -353,31 +360,53 @@ fn destroy_droplet(state: &mut State, id: Option<u64>) -> Reply {
     }
 }
 
+/// Start an action on a Droplet: only `power_off` is implemented.
+fn droplet_action(state: &mut State, id: Option<u64>, body: &Value) -> Reply {
+    let Some(id) = id.filter(|id| state.vms.contains_key(id)) else {
+        return not_found();
+    };
+    match body["type"].as_str() {
+        Some("power_off") => {}
+        other => {
+            return error(
+                CloudKind::DigitalOcean,
+                501,
+                "not_implemented",
+                &format!("the fake does not implement the droplet action {other:?}"),
+            );
+        }
+    }
+    let region = state.vms[&id].vm.region.clone();
+    let action = state.start_action("power_off", id, &region, None);
+    state.power_offs += 1;
+    Reply::json(201, json!({"action": action_json(&state.actions[&action])}))
+}
+
 fn get_action(state: &mut State, id: Option<u64>) -> Reply {
     let Some(id) = id.filter(|id| state.actions.contains_key(id)) else {
         return not_found();
     };
     state.poll_action(id);
-    let a = &state.actions[&id];
+    Reply::json(200, json!({"action": action_json(&state.actions[&id])}))
+}
+
+fn action_json(a: &ActionRecord) -> Value {
     let status = match &a.outcome {
         None => "in-progress",
         Some(Ok(())) => "completed",
         Some(Err(_)) => "errored",
     };
-    Reply::json(
-        200,
-        json!({"action": {
-            "id": a.id,
-            "status": status,
-            "type": a.command,
-            "started_at": a.started,
-            "completed_at": a.finished,
-            "resource_id": a.resource,
-            "resource_type": "droplet",
-            "region": region_json(&a.region),
-            "region_slug": a.region,
-        }}),
-    )
+    json!({
+        "id": a.id,
+        "status": status,
+        "type": a.command,
+        "started_at": a.started,
+        "completed_at": a.finished,
+        "resource_id": a.resource,
+        "resource_type": "droplet",
+        "region": region_json(&a.region),
+        "region_slug": a.region,
+    })
 }
 
 fn list_sizes(state: &State, query: &[(String, String)]) -> Reply {

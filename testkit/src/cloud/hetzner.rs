@@ -190,6 +190,7 @@ pub(super) fn handle(
         "create_server" => create_server(state, body.unwrap_or(&Value::Null)),
         "get_server" => get_server(state, id_param(params, "id")),
         "delete_server" => delete_server(state, id_param(params, "id")),
+        "power_off_server" => power_off_server(state, id_param(params, "id")),
         "get_action" | "get_server_action" => get_action(state, id_param(params, "id")),
         "list_server_types" => list_server_types(state, query),
         other => error(
@@ -383,6 +384,16 @@ fn delete_server(state: &mut State, id: Option<u64>) -> Reply {
         }
     };
     Reply::json(200, json!({"action": action_json(state, action)}))
+}
+
+fn power_off_server(state: &mut State, id: Option<u64>) -> Reply {
+    let Some(id) = id.filter(|id| state.vms.contains_key(id)) else {
+        return not_found("server", id);
+    };
+    let region = state.vms[&id].vm.region.clone();
+    let action = state.start_action("stop_server", id, &region, None);
+    state.power_offs += 1;
+    Reply::json(201, json!({"action": action_json(state, action)}))
 }
 
 fn get_action(state: &mut State, id: Option<u64>) -> Reply {

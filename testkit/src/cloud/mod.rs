@@ -196,6 +196,10 @@ struct Shared {
     state: Mutex<State>,
 }
 
+/// The actions that cut a VM's power: Hetzner's `poweroff` (its command `stop_server`) and
+/// DigitalOcean's `power_off`.
+const POWER_OFF_COMMANDS: &[&str] = &["stop_server", "power_off"];
+
 /// The fake's world.
 pub(crate) struct State {
     /// Where the fake is reached, for links in answers.
@@ -214,6 +218,7 @@ pub(crate) struct State {
     requests: usize,
     pub(crate) creates: usize,
     pub(crate) deletes: usize,
+    pub(crate) power_offs: usize,
 }
 
 /// A VM and what drives its state.
@@ -231,7 +236,8 @@ pub(crate) struct VmRecord {
 /// An action and what drives it.
 pub(crate) struct ActionRecord {
     pub(crate) id: u64,
-    /// Hetzner `command` / DigitalOcean `type`: `create_server`, `delete_server`, `create`.
+    /// Hetzner `command` / DigitalOcean `type`: `create_server`, `delete_server`,
+    /// `stop_server` (a power-off), `create`, `power_off`.
     pub(crate) command: String,
     pub(crate) resource: u64,
     pub(crate) region: String,
@@ -312,6 +318,7 @@ impl FakeCloud {
                 requests: 0,
                 creates: 0,
                 deletes: 0,
+                power_offs: 0,
             }),
         });
         let app = axum::Router::new()
@@ -374,6 +381,11 @@ impl FakeCloud {
     /// How many VMs it was asked to delete (and agreed).
     pub fn deletes(&self) -> usize {
         self.state().deletes
+    }
+
+    /// How many times it was asked to power a VM off (and agreed).
+    pub fn power_offs(&self) -> usize {
+        self.state().power_offs
     }
 
     /// The live VMs, by id.
@@ -519,7 +531,7 @@ impl State {
     }
 
     /// Poll an action: one poll less to run, or finish it, with its effects (a failed create
-    /// leaves its VM off; a finished delete removes it).
+    /// leaves its VM off; a finished delete removes it; a finished power-off leaves it off).
     pub(crate) fn poll_action(&mut self, id: u64) {
         let Some(action) = self.actions.get_mut(&id) else {
             return;
@@ -543,6 +555,11 @@ impl State {
         );
         if command.starts_with("delete") && !failed {
             self.vms.remove(&resource);
+        } else if POWER_OFF_COMMANDS.contains(&command.as_str())
+            && !failed
+            && let Some(record) = self.vms.get_mut(&resource)
+        {
+            record.vm.status = "off".to_owned();
         } else if failed
             && command.starts_with("create")
             && let Some(record) = self.vms.get_mut(&resource)
