@@ -23,7 +23,7 @@ async fn server(t: &Toygres, token: &str, id: &str) -> Value {
     let (_, body) = t
         .gql(
             Some(token),
-            "query($id: ID!) { server(id: $id) { state ipv4 providerId failureReason events(first: 50) { edges { node { kind message } } } operations { kind status attempts } } }",
+            "query($id: ID!) { server(id: $id) { state ipv4 sshPort providerId failureReason events(first: 50) { edges { node { kind message } } } operations { kind status attempts } } }",
             json!({"id": id}),
         )
         .await;
@@ -93,6 +93,11 @@ async fn a_server_is_provisioned_watched_live_drained_and_removed() {
     );
     let srv = server(&t, &token, &id).await;
     assert_eq!(srv["ipv4"], "127.0.0.1");
+    assert_eq!(
+        srv["sshPort"],
+        sshd.addr.port(),
+        "later logins go where SSH answered"
+    );
     assert_eq!(srv["events"]["edges"].as_array().unwrap().len(), 5);
 
     let (_, body) = t

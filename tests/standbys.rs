@@ -816,3 +816,152 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     );
     drop(a);
 }
+
+/// A primary on a cloud VM whose host is gone altogether (sshd and postmaster) is fenced by
+/// powering the VM off through the cloud's API, then failed over by itself with no
+/// acknowledged row lost; the server is marked failed, so nothing is placed on it again.
+#[tokio::test]
+async fn a_cloud_vm_primary_that_cannot_be_reached_is_powered_off_then_failed_over() {
+    use common::fleet::{env, register, server_dir, server_root};
+    use providers::cloud::{Cloud, CloudKind, Hetzner, NewVm, Token};
+    use testkit::cloud::FakeCloud;
+    use testkit::sshd::{ClientKey, Sshd};
+
+    let fake = FakeCloud::start(CloudKind::Hetzner).await;
+    let key = ClientKey::generate();
+    let a = Sshd::start_on(
+        std::net::Ipv4Addr::new(127, 0, 43, 1),
+        Some(&key.public),
+        None,
+    )
+    .await;
+    let b = Sshd::start_on(
+        std::net::Ipv4Addr::new(127, 0, 43, 2),
+        Some(&key.public),
+        None,
+    )
+    .await;
+    let root = server_root();
+    let dir = scratch();
+    let url = common::fresh_database().await;
+    let mut base = env(&key, root.path());
+    base.push(("TOYGRES_HA_CHECK_SECS", "1".to_owned()));
+    base.push(("TOYGRES_FAILOVER_AFTER_CHECKS", "2".to_owned()));
+    base.push(("TOYGRES_HETZNER_TOKEN", fake.token().to_owned()));
+    base.push(("TOYGRES_HETZNER_API_URL", fake.base_url()));
+    base.push(("TOYGRES_FLEET_POLL_MS", "50".to_owned()));
+    base.push(("DATABASE_URL", url.clone()));
+    let t = serve(dir.path(), "serve", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let alpha = register(&t, &token, "alpha", &a, 4.0).await;
+    let beta = register(&t, &token, "beta", &b, 4.0).await;
+
+    // Alpha stands for a Hetzner VM: the fake cloud holds a running VM for it, and its row
+    // names that VM as a provisioned server's does (a provisioned VM's SSH user is not root,
+    // which these sshd hosts need).
+    let cloud = Hetzner::new(&fake.base_url(), Token::new(fake.token())).unwrap();
+    let vm = cloud
+        .create(&NewVm {
+            name: format!("tg-{}", alpha.replace('-', "")),
+            server_id: alpha.clone(),
+            plan: "cx22".to_owned(),
+            region: "fsn1".to_owned(),
+            image: "debian-12".to_owned(),
+            ssh_keys: vec![],
+            user_data: String::new(),
+            labels: Default::default(),
+        })
+        .await
+        .unwrap()
+        .vm;
+    let vm_id: u64 = vm.provider_id.parse().unwrap();
+    assert!(fake.set_status(vm_id, "running"));
+    psql(
+        &url,
+        &format!(
+            "UPDATE servers SET provider = 'hetzner', provider_id = '{}' WHERE id = '{alpha}'",
+            vm.provider_id
+        ),
+    )
+    .unwrap();
+
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "mutation($s: ID!) { createInstance(input: {name: \"vm\", provider: SERVER, serverId: $s, \
+               storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
+            json!({"s": alpha}),
+        )
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let op = body["data"]["createInstance"]["operation"]["id"]
+        .as_str()
+        .unwrap();
+    let done = t.wait_operation(&token, op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let placed = t
+        .instance(&token, &id, "members { id role server { id } state }")
+        .await;
+    assert_eq!(
+        placed["members"][1]["server"]["id"],
+        json!(beta),
+        "{placed}"
+    );
+    let standby = placed["members"][1]["id"].as_str().unwrap().to_owned();
+
+    let url_app = t.connection_string(&token, &id).await;
+    psql(&url_app, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+    let writer = Writer::start(&url_app);
+    writer.wait_more(20).await;
+    let primary = postmaster_of(
+        &server_dir(root.path(), &alpha).join("instances"),
+        &resource_name(&id),
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(primary),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    a.vanish();
+    writer.wait_more(20).await;
+    let acked = writer.finish();
+    assert_none_lost(&url_app, &acked);
+
+    let failover = newest_operation(&t, &token, &id, "failover").await;
+    let done = t.wait_operation(&token, &failover).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let after = t.instance(&token, &id, MEMBERS).await;
+    assert_eq!(after["members"][0]["id"], standby, "{after}");
+    assert_eq!(fake.power_offs(), 1);
+    assert_eq!(
+        fake.vms()
+            .iter()
+            .find(|v| v.id == vm_id)
+            .map(|v| v.status.clone()),
+        Some("off".to_owned())
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    let (_, body) = t
+        .gql(
+            Some(&token),
+            "query($id: ID!) { server(id: $id) { state failureReason events(first: 50) { edges { node { kind } } } } }",
+            json!({"id": alpha}),
+        )
+        .await;
+    let server = &body["data"]["server"];
+    assert_eq!(server["state"], "FAILED", "{body}");
+    assert!(
+        server["failureReason"]
+            .as_str()
+            .is_some_and(|r| r.contains("powered off to fence")),
+        "{body}"
+    );
+    assert!(body.to_string().contains("vm_powered_off"), "{body}");
+    assert!(
+        !t.log_text().contains(fake.token()),
+        "the cloud token leaked into the log"
+    );
+}

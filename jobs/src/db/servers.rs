@@ -346,6 +346,19 @@ impl Db {
         Ok(())
     }
 
+    /// Record the port a provisioned server's SSH answered on (`TOYGRES_SSH_PORT`), so later
+    /// logins go there.
+    pub async fn set_server_ssh_port(&self, id: ServerId, port: u16) -> Result<()> {
+        sqlx::query(
+            "UPDATE servers SET ssh_port = $2, updated_at = now() WHERE id = $1 AND ssh_port <> $2",
+        )
+        .bind(id)
+        .bind(i32::from(port))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Set (or clear) the provider action being waited for.
     pub async fn set_pending_action(&self, id: ServerId, action: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE servers SET pending_action = $2, updated_at = now() WHERE id = $1")

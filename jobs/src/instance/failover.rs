@@ -10,10 +10,11 @@
 //! failover: fence → promote → switch → follow
 //! ```
 //! * `fence`: the old primary must never take writes again: it is stopped on its host.
-//!   When its host does not answer, Toygres does **not** go on by itself (two primaries
-//!   could serve): it raises a cluster event and fails; an operator who knows the host is
-//!   down calls `failover(force: true)`. (Powering a cloud VM off through its cloud's API is
-//!   not done yet: such servers are treated like registered hosts.)
+//!   When its host does not answer and is a cloud VM, the VM is powered off through its
+//!   cloud's API (and the server marked failed). When neither works (a registered host that
+//!   does not answer), Toygres does **not** go on by itself (two primaries could serve): it
+//!   raises a cluster event and fails; an operator who knows the host is down calls
+//!   `failover(force: true)`.
 //! * `promote`: the standby that has received the most WAL (in synchronous mode it holds
 //!   every acknowledged commit) is chosen, recorded, and promoted after replaying all it has.
 //! * `switch`: it becomes the instance's primary (the connection string names it first) and
@@ -48,6 +49,8 @@ use crate::{Error, Result};
 const LEADER_LOCK: i64 = 0x0074_6f79_6861_7761;
 /// How long fencing waits for the old primary's host to stop it.
 const FENCE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a cloud may take to power a VM off.
+const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a standby may take to say how much WAL it holds.
 const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the watcher tries to bring back the standbys of one instance.
@@ -217,8 +220,10 @@ async fn step(step: FailStep, op: &Operation, cx: &Context) -> Result<Next<FailS
     Ok(Next::Continue)
 }
 
-/// Make sure the old primary of `inst` takes no more writes: stop it on its host. A host
-/// that cannot be reached stops the failover unless `force`d: it might still serve.
+/// Make sure the old primary of `inst` takes no more writes: stop it on its host; when the
+/// host does not answer and is a cloud VM, power the VM off through its cloud's API. A host
+/// that can be neither reached nor powered off stops the failover unless `force`d: it might
+/// still serve.
 async fn fence(inst: &Instance, force: bool, cx: &Context) -> Result<()> {
     let stopped = async {
         let host = super::host_of(inst, cx).await?;
@@ -227,31 +232,98 @@ async fn fence(inst: &Instance, force: bool, cx: &Context) -> Result<()> {
             .map_err(|_| Error::Other(anyhow!("its host did not answer within 15 s")))?
             .map_err(Error::from)
     };
-    match stopped.await {
-        Ok(()) => Ok(()),
-        Err(e) if force => {
-            tracing::warn!(instance = %inst.id, "failing over without fencing, as asked: {e:#}");
-            Ok(())
-        }
-        Err(e) => {
-            let message = format!(
-                "the primary of {} is down, but its host could not be reached to stop it ({e}); \
-                 failing over could leave two primaries, so it waits for an operator: once sure \
-                 the host is down, call failover(force: true)",
-                inst.name
-            );
-            cx.db
-                .cluster_event(
-                    "failover_needs_operator",
-                    "critical",
-                    &message,
-                    Some(inst.id),
-                    serde_json::json!({}),
-                )
-                .await?;
-            Err(Error::Conflict(message))
+    let unreached = match stopped.await {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    if let Some(server) = inst.server_id {
+        let server = cx.db.server(server).await?;
+        if let Some(vm) = server.provider_id.as_deref()
+            && cx.fleet.is_configured(server.provider)
+        {
+            return power_off(inst, &server, vm, &unreached, cx).await;
         }
     }
+    if force {
+        tracing::warn!(instance = %inst.id, "failing over without fencing, as asked: {unreached:#}");
+        return Ok(());
+    }
+    let message = format!(
+        "the primary of {} is down, but its host could not be reached to stop it ({unreached}); \
+         failing over could leave two primaries, so it waits for an operator: once sure the \
+         host is down, call failover(force: true)",
+        inst.name
+    );
+    cx.db
+        .cluster_event(
+            "failover_needs_operator",
+            "critical",
+            &message,
+            Some(inst.id),
+            serde_json::json!({}),
+        )
+        .await?;
+    Err(Error::Conflict(message))
+}
+
+/// Fence the old primary of `inst` by cutting the power of `server`, cloud VM `vm`, whose SSH
+/// did not answer (`why`): wait for the cloud's action, check the VM is off (or gone), and mark
+/// the server failed, so nothing is placed on it again and its members are rebuilt
+/// elsewhere. Run again after a crash, it powers off an already-off VM: no harm.
+async fn power_off(
+    inst: &Instance,
+    server: &crate::server::Server,
+    vm: &str,
+    why: &Error,
+    cx: &Context,
+) -> Result<()> {
+    use providers::cloud::{ActionStatus, VmStatus};
+    let cloud = cx.fleet.cloud(server.provider)?;
+    tracing::warn!(instance = %inst.id, server = %server.id, "powering the old primary's VM off: {why:#}");
+    if let Some(action) = cloud.power_off(vm).await? {
+        let deadline = tokio::time::Instant::now() + POWER_OFF_TIMEOUT;
+        loop {
+            match cloud.action(&action).await? {
+                ActionStatus::Succeeded => break,
+                ActionStatus::Running if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(cx.fleet.poll).await;
+                }
+                ActionStatus::Running => {
+                    return Err(Error::Other(anyhow!(
+                        "powering off {} took longer than {} s",
+                        server.name,
+                        POWER_OFF_TIMEOUT.as_secs()
+                    )));
+                }
+                ActionStatus::Failed(reason) => {
+                    return Err(Error::Other(anyhow!(
+                        "powering off {} failed: {reason}",
+                        server.name
+                    )));
+                }
+            }
+        }
+    }
+    match cloud.get(vm).await? {
+        None => {}
+        Some(found) if found.status == VmStatus::Off => {}
+        Some(found) => {
+            return Err(Error::Other(anyhow!(
+                "{} is {:?} after it was powered off",
+                server.name,
+                found.status
+            )));
+        }
+    }
+    let reason = format!(
+        "powered off to fence the old primary of {}: its SSH did not answer ({why})",
+        inst.name
+    );
+    let mut tx = cx.db.begin().await?;
+    let server = Db::mark_server_failed(&mut tx, server.id, &reason).await?;
+    Db::server_event_in(&mut tx, &server, "vm_powered_off", "critical", &reason).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The standby of `inst` that holds the most WAL, among those that answer.

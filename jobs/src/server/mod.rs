@@ -128,7 +128,8 @@ pub enum ServerState {
     Removing,
     /// Gone.
     Removed,
-    /// Provisioning or removal gave up; `failure_reason` says why.
+    /// Provisioning or removal gave up, or its VM was powered off to fence a primary that
+    /// ran on it; `failure_reason` says why.
     Failed,
 }
 

@@ -566,6 +566,7 @@ async fn wait_ssh(server: &Server, cx: &Context) -> Result<Wait> {
     let addr = SocketAddr::new(ip, check.port);
     match super::wait_for_banner(addr, check.attempt_timeout).await {
         Ok(banner) => {
+            cx.db.set_server_ssh_port(server.id, check.port).await?;
             cx.db
                 .server_event(
                     server,

@@ -2078,7 +2078,10 @@ export type ServerState =
   | 'BOOTSTRAPPING'
   /** Nothing new is placed on it. */
   | 'DRAINING'
-  /** Provisioning or removal gave up; `failureReason` says why. */
+  /**
+   * Provisioning or removal gave up, or its VM was powered off to fence a primary that
+   * ran on it; `failureReason` says why.
+   */
   | 'FAILED'
   /** The VM is being created. */
   | 'PROVISIONING'

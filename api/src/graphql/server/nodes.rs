@@ -40,7 +40,8 @@ pub(crate) enum ServerStateValue {
     Removing,
     /// Gone.
     Removed,
-    /// Provisioning or removal gave up; `failureReason` says why.
+    /// Provisioning or removal gave up, or its VM was powered off to fence a primary that
+    /// ran on it; `failureReason` says why.
     Failed,
 }
 
