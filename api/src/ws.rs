@@ -20,18 +20,19 @@
 //! less than it did, ending every subscription on it.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures::{SinkExt as _, StreamExt as _};
+use futures::{FutureExt as _, SinkExt as _, Stream, StreamExt as _};
 use jobs::events::Event;
 use jobs::user::UserId;
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::{broadcast, mpsc};
-use tokio::task::AbortHandle;
+use tokio::sync::broadcast;
 use tokio::time::Instant;
+use tokio_stream::StreamMap;
 
 use crate::auth::{Caller, bearer};
 use crate::graphql::Origin;
@@ -39,8 +40,6 @@ use crate::{AppState, Limits};
 
 /// The subprotocol we speak.
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
-/// Messages a connection's subscriptions may queue before they wait for the socket.
-const OUTBOX: usize = 64;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -63,16 +62,9 @@ enum ClientMessage {
     },
 }
 
-/// What subscription tasks send to the connection loop.
-enum Outgoing {
-    /// A `next` message for subscription `id`.
-    Next(String, String),
-    /// Subscription `id` ran out: send `complete`.
-    Done(String),
-    /// Subscription `id` was refused before it started (its document failed to parse or
-    /// validate): send this `error` message, and no `complete`.
-    Refused(String, String),
-}
+/// One subscription's responses, each `Some`, then `None` once it ran out (so that the
+/// connection can send `complete`).
+type Responses = Pin<Box<dyn Stream<Item = Option<async_graphql::Response>> + Send>>;
 
 /// How much each connection reads ahead. tungstenite's default, 128 KiB, held for every idle
 /// subscriber, was most of what one cost; messages here are small.
@@ -163,13 +155,14 @@ fn close(code: u16, reason: &'static str) -> Message {
 
 async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(OUTBOX);
-    let mut subscriptions: HashMap<String, AbortHandle> = HashMap::new();
+    // Every subscription of the connection is driven by the connection's own task: no task,
+    // channel or buffer per subscription.
+    let mut subscriptions: StreamMap<String, Responses> = StreamMap::new();
     let mut caller: Option<Caller> = None;
     // The token the connection was opened with, to check again when access changes: a
     // disabled user, a revoked API token or a changed membership ends the connection at once.
     let mut token: Option<String> = None;
-    let mut access = state.cx.bus.subscribe();
+    let mut access = state.cx.bus.subscribe_access();
     let mut init_seen = false;
     // Held while the connection is open and signed in.
     let mut slot: Option<Slot> = None;
@@ -225,15 +218,13 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                     }
                 }
             }
-            Some(out) = out_rx.recv() => {
-                let text = match out {
-                    Outgoing::Next(id, payload) if subscriptions.contains_key(&id) => payload,
-                    Outgoing::Done(id) if subscriptions.remove(&id).is_some() => {
+            Some((id, response)) = subscriptions.next(), if !subscriptions.is_empty() => {
+                let text = match response {
+                    Some(response) => next_message(&id, &response),
+                    None => {
+                        subscriptions.remove(&id);
                         json!({"type": "complete", "id": id}).to_string()
                     }
-                    Outgoing::Refused(id, message) if subscriptions.remove(&id).is_some() => message,
-                    // A subscription the client already completed.
-                    Outgoing::Next(..) | Outgoing::Done(_) | Outgoing::Refused(..) => continue,
                 };
                 if sink.send(Message::Text(text.into())).await.is_err() {
                     break None;
@@ -272,12 +263,13 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                         let left = (authorized.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
                         expiry.as_mut().reset(Instant::now() + left);
                         caller = Some(authorized);
-                        json!({"type": "connection_ack"})
+                        json!({"type": "connection_ack"}).to_string()
                     }
                     ClientMessage::Ping { payload } => match payload {
                         Some(p) => json!({"type": "pong", "payload": p}),
                         None => json!({"type": "pong"}),
-                    },
+                    }
+                    .to_string(),
                     ClientMessage::Pong {} => continue,
                     ClientMessage::Subscribe { id, payload } => {
                         let Some(caller) = &caller else {
@@ -290,26 +282,27 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                             break Some(close(1008, "Too many subscriptions on this connection"));
                         }
                         let request = payload.data(origin.clone());
-                        let handle = spawn_subscription(&state, caller.clone(), id.clone(), request, out_tx.clone());
-                        subscriptions.insert(id, handle);
-                        continue;
+                        let (first, responses) = start_subscription(&state, caller.clone(), &id, request);
+                        if let Some(responses) = responses {
+                            subscriptions.insert(id, responses);
+                        }
+                        match first {
+                            Some(text) => text,
+                            None => continue,
+                        }
                     }
                     ClientMessage::Complete { id } => {
-                        if let Some(handle) = subscriptions.remove(&id) {
-                            handle.abort();
-                        }
+                        subscriptions.remove(&id);
                         continue;
                     }
                 };
-                if sink.send(Message::Text(reply.to_string().into())).await.is_err() {
+                if sink.send(Message::Text(reply.into())).await.is_err() {
                     break None;
                 }
             }
         }
     };
-    for handle in subscriptions.values() {
-        handle.abort();
-    }
+    drop(subscriptions);
     if let Some(frame) = closing {
         let _ = sink.send(frame).await;
         let _ = sink.close().await;
@@ -362,40 +355,69 @@ async fn authorize(
     }
 }
 
-fn spawn_subscription(
+/// Start subscription `id` of `caller`: its stream, polled once here so that it listens for
+/// events before the connection reads the client's next message (a client that sees the
+/// answer to a later `ping` knows the subscription is live), and the message to send at
+/// once, if that first poll gave one: `error` for a document that does not parse or
+/// validate (the stream is dropped then), a `next`, or a `complete`.
+fn start_subscription(
     state: &AppState,
     caller: Caller,
-    id: String,
+    id: &str,
     request: async_graphql::Request,
-    out: mpsc::Sender<Outgoing>,
-) -> AbortHandle {
+) -> (Option<String>, Option<Responses>) {
     let request = state.documents.prepare(request);
-    let mut responses = state.schema.execute_stream(request.data(caller));
-    tokio::spawn(async move {
-        let _open = OpenSubscription::new();
-        let mut first = true;
-        while let Some(response) = responses.next().await {
-            // The protocol answers a document that does not parse or validate with `error`
-            // and its GraphQL errors, which ends the operation; resolvers' errors carry a
-            // path and go in `next`.
-            if std::mem::take(&mut first)
-                && response.data == async_graphql::Value::Null
+    let open = OpenSubscription::new();
+    let mut responses: Responses = Box::pin(
+        state
+            .schema
+            .execute_stream(request.data(caller))
+            .map(Some)
+            .chain(futures::stream::once(async move {
+                drop(open);
+                None
+            })),
+    );
+    match responses.next().now_or_never() {
+        // Listening: the connection's loop polls it from now on.
+        None => (None, Some(responses)),
+        // The protocol answers a document that does not parse or validate with `error` and
+        // its GraphQL errors, which ends the operation; resolvers' errors carry a path and go
+        // in `next`.
+        Some(Some(Some(response)))
+            if response.data == async_graphql::Value::Null
                 && !response.errors.is_empty()
-                && response.errors.iter().all(|e| e.path.is_empty())
-            {
-                let message =
-                    json!({"type": "error", "id": id, "payload": response.errors}).to_string();
-                let _ = out.send(Outgoing::Refused(id, message)).await;
-                return;
-            }
-            let message = json!({"type": "next", "id": id, "payload": response}).to_string();
-            if out.send(Outgoing::Next(id.clone(), message)).await.is_err() {
-                return;
-            }
+                && response.errors.iter().all(|e| e.path.is_empty()) =>
+        {
+            let message = json!({"type": "error", "id": id, "payload": response.errors});
+            (Some(message.to_string()), None)
         }
-        let _ = out.send(Outgoing::Done(id)).await;
+        Some(Some(Some(response))) => (Some(next_message(id, &response)), Some(responses)),
+        Some(Some(None) | None) => (
+            Some(json!({"type": "complete", "id": id}).to_string()),
+            None,
+        ),
+    }
+}
+
+/// The `next` message carrying `response` for subscription `id`, serialized in one pass.
+fn next_message(id: &str, response: &async_graphql::Response) -> String {
+    #[derive(serde::Serialize)]
+    struct Next<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: &'a str,
+        payload: &'a async_graphql::Response,
+    }
+    serde_json::to_string(&Next {
+        kind: "next",
+        id,
+        payload: response,
     })
-    .abort_handle()
+    .unwrap_or_else(|e| {
+        tracing::error!("failed to serialize a subscription's response: {e}");
+        json!({"type": "error", "id": id, "payload": [{"message": "internal error"}]}).to_string()
+    })
 }
 
 /// Counts an open subscription for as long as it lives, however its task ends.

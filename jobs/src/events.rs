@@ -81,21 +81,26 @@ impl Event {
     }
 }
 
+/// How many access changes a connection may fall behind before it re-checks its caller.
+const ACCESS_CAPACITY: usize = 256;
+
 /// This process's fan-out of database events.
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    /// Only [`Event::AccessChanged`] and [`Event::Resync`]: what every open WebSocket
+    /// watches, so that the other events wake only the subscriptions that want them.
+    access: broadcast::Sender<Arc<Event>>,
 }
 
 impl EventBus {
     /// LISTEN on the events channel and fan out until `shutdown`. Returns once the LISTEN is in
     /// place, so that every change committed afterwards is seen.
     pub async fn start(db: &Db, shutdown: CancellationToken) -> Result<Self> {
-        let (tx, _) = broadcast::channel(BROADCAST_CAPACITY);
         let mut listener = PgListener::connect_with(db.pool()).await?;
         listener.listen(CHANNEL).await?;
-        let bus = Self { tx };
-        let fanout = bus.tx.clone();
+        let bus = Self::detached();
+        let fanout = bus.clone();
         tokio::spawn(async move {
             loop {
                 let received = tokio::select! {
@@ -104,19 +109,18 @@ impl EventBus {
                 };
                 match received {
                     Ok(Some(n)) => match Event::parse(n.payload()) {
-                        // No receivers is fine: nobody is subscribed right now.
-                        Ok(event) => drop(fanout.send(Arc::new(event))),
+                        Ok(event) => fanout.publish(event),
                         Err(e) => tracing::warn!("failed to parse event: {e:#}"),
                     },
                     // The connection dropped; sqlx reconnects and re-LISTENs on the next call,
                     // but anything sent in between is lost.
                     Ok(None) => {
                         tracing::warn!("event listener reconnecting; subscribers will resync");
-                        drop(fanout.send(Arc::new(Event::Resync)));
+                        fanout.publish(Event::Resync);
                     }
                     Err(e) => {
                         tracing::warn!("event listener failed: {e:#}");
-                        drop(fanout.send(Arc::new(Event::Resync)));
+                        fanout.publish(Event::Resync);
                         tokio::select! {
                             () = shutdown.cancelled() => return,
                             () = tokio::time::sleep(RELISTEN_DELAY) => {}
@@ -128,20 +132,33 @@ impl EventBus {
         Ok(bus)
     }
 
-    /// A bus fed by nothing but [`EventBus::publish`], for tests of subscribers.
+    /// A bus fed by nothing but [`EventBus::publish`]: for tests of subscribers, and what
+    /// [`EventBus::start`] feeds from the database.
     pub fn detached() -> Self {
         Self {
             tx: broadcast::channel(BROADCAST_CAPACITY).0,
+            access: broadcast::channel(ACCESS_CAPACITY).0,
         }
     }
 
-    /// Hand an event to this process's subscribers directly.
+    /// Hand an event to this process's subscribers directly. No receivers is fine: nobody
+    /// is subscribed right now.
     pub fn publish(&self, event: Event) {
-        drop(self.tx.send(Arc::new(event)));
+        let event = Arc::new(event);
+        if matches!(*event, Event::AccessChanged(_) | Event::Resync) {
+            drop(self.access.send(event.clone()));
+        }
+        drop(self.tx.send(event));
     }
 
     /// A receiver of every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+
+    /// A receiver of the changes of who may do what ([`Event::AccessChanged`]) and of
+    /// [`Event::Resync`] from now on.
+    pub fn subscribe_access(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.access.subscribe()
     }
 }
