@@ -52,14 +52,15 @@ $$;
 SQL
 
 # Both servers get the same number of database connections (PostGraphile's default, 10): the
-# shared PostgreSQL has 100 slots in all.
+# shared PostgreSQL has 100 slots in all. Both talk to it in plain TCP: node-postgres uses TLS
+# only when asked, while sqlx takes it whenever the server offers it (Debian's does).
 pool=${BENCH_POOL:-10}
 # The API alone (no workers or health sweeps), on its own database.
 toygres_port=$(free_port)
 start_toygres() {
     TOYGRES_DATA_DIR="$dir/data" TOYGRES_LISTEN="127.0.0.1:$toygres_port" TOYGRES_ROLE=api TOYGRES_DB_POOL_SIZE=$pool \
         TOYGRES_BOOTSTRAP_ADMIN_EMAIL=bench@example.com TOYGRES_BOOTSTRAP_ADMIN_PASSWORD=bench-password-1234 \
-        DATABASE_URL="$bench_pg/toygres_bench" "$bin" serve >>"$dir/toygres.log" 2>&1 &
+        DATABASE_URL="$bench_pg/toygres_bench?sslmode=disable" "$bin" serve >>"$dir/toygres.log" 2>&1 &
     toygres_pid=$!
     pids+=("$toygres_pid")
     until curl -sf "http://127.0.0.1:$toygres_port/readyz" >/dev/null; do
