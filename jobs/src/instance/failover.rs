@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::standbys::{self, Standby, StandbyState, Started};
-use super::{Instance, InstanceId, InstanceState, Kind};
+use super::{Instance, InstanceId, InstanceState, Kind, port_of};
 use crate::db::Db;
 use crate::operation::Operation;
 use crate::registry::{GiveUp, Table};
@@ -166,11 +166,6 @@ fn major(inst: &Instance) -> Result<u32> {
     Ok(u32::try_from(inst.pg_version).map_err(anyhow::Error::from)?)
 }
 
-fn port_of(p: Option<i32>) -> Result<u16> {
-    p.and_then(|p| u16::try_from(p).ok())
-        .ok_or_else(|| Error::Other(anyhow!("a member of the failover has no port")))
-}
-
 /// Run one step of the failover.
 async fn step(step: FailStep, op: &Operation, cx: &Context) -> Result<Next<FailStep>> {
     let inst = super::target(op, cx).await?;
@@ -198,7 +193,7 @@ async fn step(step: FailStep, op: &Operation, cx: &Context) -> Result<Next<FailS
             let s = cx.db.standby(h.to_member_id).await?;
             let host = standbys::host_of(&inst, &s, cx).await?;
             // Promoting replays everything it received first.
-            host.promote_after(&s.resource_name, major, port_of(s.port)?, 0)
+            host.promote_after(&s.resource_name, major, port_of(s.port, "the standby")?, 0)
                 .await?;
         }
         FailStep::Switch => {
@@ -209,7 +204,11 @@ async fn step(step: FailStep, op: &Operation, cx: &Context) -> Result<Next<FailS
             let h = chosen.ok_or_else(|| Error::Other(anyhow!("no standby was chosen")))?;
             let primary = super::host_of(&inst, cx).await?;
             primary
-                .lead(&inst.resource_name(), major, port_of(inst.port)?)
+                .lead(
+                    &inst.resource_name(),
+                    major,
+                    port_of(inst.port, "the primary")?,
+                )
                 .await?;
             if let Started::PortTaken = standbys::start_all(&inst, &primary, cx, false).await? {
                 return Ok(Next::Hop(FailStep::Follow));
@@ -336,7 +335,7 @@ async fn best_standby(inst: &Instance, cx: &Context) -> Result<Standby> {
         }
         let asked = async {
             let host = standbys::host_of(inst, &s, cx).await?;
-            let port = port_of(s.port)?;
+            let port = port_of(s.port, "the standby")?;
             tokio::time::timeout(ASK_TIMEOUT, host.received(&s.resource_name, major, port))
                 .await
                 .map_err(|_| Error::Other(anyhow!("no answer within 5 s")))?
@@ -375,7 +374,11 @@ async fn settle(op: &Operation, message: &str, cx: &Context) -> bool {
         let s = cx.db.standby(h.to_member_id).await?;
         let host = standbys::host_of(&inst, &s, cx).await?;
         let promoted = !host
-            .recovery(&s.resource_name, major(&inst)?, port_of(s.port)?)
+            .recovery(
+                &s.resource_name,
+                major(&inst)?,
+                port_of(s.port, "the standby")?,
+            )
             .await?
             .in_recovery;
         if promoted {
@@ -400,7 +403,7 @@ async fn settle(op: &Operation, message: &str, cx: &Context) -> bool {
         host.ensure_running(
             &inst.resource_name(),
             major(&inst)?,
-            port_of(inst.port)?,
+            port_of(inst.port, "the primary")?,
             archiving.as_ref(),
         )
         .await?;

@@ -860,6 +860,12 @@ impl Workflow for InstanceWorkflow {
     }
 }
 
+/// A stored port as a host takes it; `whose` names it in the error when there is none.
+pub(crate) fn port_of(port: Option<i32>, whose: &str) -> Result<u16> {
+    port.and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| Error::Other(anyhow::anyhow!("{whose} has no port")))
+}
+
 /// `create_instance`: a port, a data directory, the server, the login; or the Kubernetes
 /// objects, a ready pod, the login.
 pub(crate) static CREATE: InstanceWorkflow = InstanceWorkflow::new(

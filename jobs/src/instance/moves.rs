@@ -36,7 +36,7 @@ use providers::host::{PgHost, Upstream};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::{Instance, InstanceId};
+use super::{Instance, InstanceId, port_of};
 use crate::db::{InstanceMove, MovePhase};
 use crate::operation::Operation;
 use crate::registry::{GiveUp, Table};
@@ -118,11 +118,6 @@ async fn ends(m: &InstanceMove, cx: &Context) -> Result<Ends> {
     })
 }
 
-fn port(p: Option<i32>, what: &str) -> Result<u16> {
-    p.and_then(|p| u16::try_from(p).ok())
-        .ok_or_else(|| Error::Other(anyhow!("the move has no {what} port yet")))
-}
-
 /// Run one step of the move.
 async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveStep>> {
     let inst = &super::target(op, cx).await?;
@@ -152,7 +147,7 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                 .allow_replication(
                     &name,
                     major,
-                    port(m.source_port, "source")?,
+                    port_of(m.source_port, "the move's source")?,
                     password.as_deref().unwrap_or_default(),
                 )
                 .await?;
@@ -160,7 +155,7 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
         MoveStep::CopyData => {
             let upstream = Upstream {
                 address: e.source_address.clone(),
-                port: port(m.source_port, "source")?,
+                port: port_of(m.source_port, "the move's source")?,
                 password: cx
                     .db
                     .move_replicator_password(m.id)
@@ -180,7 +175,7 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                 .ensure_running(
                     &name,
                     major,
-                    port(m.target_port, "target")?,
+                    port_of(m.target_port, "the move's target")?,
                     super::steps::archiving_of(inst, cx).await?.as_ref(),
                 )
                 .await
@@ -197,8 +192,8 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                 .await?;
         }
         MoveStep::CatchUp => {
-            let source_port = port(m.source_port, "source")?;
-            let target_port = port(m.target_port, "target")?;
+            let source_port = port_of(m.source_port, "the move's source")?;
+            let target_port = port_of(m.target_port, "the move's target")?;
             let until = Instant::now() + WATCH;
             loop {
                 let primary = e.source.recovery(&name, major, source_port).await?;
@@ -239,7 +234,7 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
                     .ensure_running(
                         &name,
                         major,
-                        port(m.source_port, "source")?,
+                        port_of(m.source_port, "the move's source")?,
                         super::steps::archiving_of(inst, cx).await?.as_ref(),
                     )
                     .await?;
@@ -248,7 +243,12 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
             }
             cx.db.mark_promoting(m.id).await?;
             e.target
-                .promote_after(&name, major, port(m.target_port, "target")?, checkpoint)
+                .promote_after(
+                    &name,
+                    major,
+                    port_of(m.target_port, "the move's target")?,
+                    checkpoint,
+                )
                 .await?;
         }
         MoveStep::Switch => {
@@ -256,7 +256,7 @@ async fn step(step: MoveStep, op: &Operation, cx: &Context) -> Result<Next<MoveS
         }
         MoveStep::CleanUp => {
             e.target
-                .forget_upstream(&name, major, port(m.target_port, "target")?)
+                .forget_upstream(&name, major, port_of(m.target_port, "the move's target")?)
                 .await?;
             e.source.remove(&name).await?;
             cx.db.finish_move(m.id, MovePhase::Done, None).await?;

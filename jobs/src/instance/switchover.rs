@@ -25,7 +25,6 @@
 
 use std::time::Duration;
 
-use anyhow::anyhow;
 use tokio::time::Instant;
 
 use super::standbys::{self, Handover, Standby, Started};
@@ -171,12 +170,12 @@ async fn ends(op: &Operation, cx: &Context) -> Result<Ends> {
     let primary = End {
         host: super::host_of(&inst, cx).await?,
         name: inst.resource_name(),
-        port: port(inst.port)?,
+        port: super::port_of(inst.port, "the primary")?,
     };
     let other = End {
         host: standbys::host_of(&inst, &standby, cx).await?,
         name: standby.resource_name.clone(),
-        port: port(standby.port)?,
+        port: super::port_of(standby.port, "the standby")?,
     };
     let (old, new) = if switched {
         (other, primary)
@@ -190,11 +189,6 @@ async fn ends(op: &Operation, cx: &Context) -> Result<Ends> {
         old,
         new,
     })
-}
-
-fn port(p: Option<i32>) -> Result<u16> {
-    p.and_then(|p| u16::try_from(p).ok())
-        .ok_or_else(|| Error::Other(anyhow!("a member of the switchover has no port")))
 }
 
 /// Run one step of the switchover.
