@@ -62,22 +62,33 @@ impl Extension for AuditExtension {
         if info.parent_type != "MutationRoot" || info.path_node.parent.is_some() {
             return next.run(ctx, info).await;
         }
-        let action = info.name.to_owned();
-        let arguments = arguments(ctx, info.field);
-        let result = next.run(ctx, info).await;
-        // The mutation may have changed someone's access: this process's next request must
-        // not be answered from before it (other processes hear the change's notification).
-        if let Some(identities) = ctx.data_opt::<Arc<Identities>>() {
-            identities.forget_all();
-        }
-        if let Some(api) = ctx.data_opt::<ApiContext>() {
-            let entry = entry(ctx, action, arguments, &result);
-            if let Err(e) = api.db.record_audit(&entry).await {
-                tracing::error!(action = %entry.action, "failed to record an audit entry: {e:#}");
-            }
-        }
-        result
+        // Boxed apart: this future is made for every field of every request, and holding the
+        // audit's state inline made each of them large to move.
+        Box::pin(audited(ctx, info, next)).await
     }
+}
+
+/// Run mutation field `info` and record it in the audit log.
+async fn audited(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let action = info.name.to_owned();
+    let arguments = arguments(ctx, info.field);
+    let result = next.run(ctx, info).await;
+    // The mutation may have changed someone's access: this process's next request must not
+    // be answered from before it (other processes hear the change's notification).
+    if let Some(identities) = ctx.data_opt::<Arc<Identities>>() {
+        identities.forget_all();
+    }
+    if let Some(api) = ctx.data_opt::<ApiContext>() {
+        let entry = entry(ctx, action, arguments, &result);
+        if let Err(e) = api.db.record_audit(&entry).await {
+            tracing::error!(action = %entry.action, "failed to record an audit entry: {e:#}");
+        }
+    }
+    result
 }
 
 /// A field's arguments as JSON, variables filled in, secrets replaced.
