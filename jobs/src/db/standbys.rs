@@ -108,6 +108,30 @@ impl Db {
         Ok(())
     }
 
+    /// Standby `id` goes to `server`: its old copy is removed, and a fresh one is to be made
+    /// there (no port or address yet, `rebuild` set, `creating`); announced.
+    pub async fn repoint_standby(&self, id: Uuid, server: ServerId) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let instance: Option<InstanceId> = sqlx::query_scalar(
+            "UPDATE instance_members SET server_id = $2, port = NULL, host = NULL, \
+                 state = 'creating', rebuild = true, lag_bytes = NULL, replay_lag_ms = NULL, \
+                 checked_at = NULL, updated_at = now() \
+             WHERE id = $1 RETURNING instance_id",
+        )
+        .bind(id)
+        .bind(server)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(instance) = instance {
+            sqlx::query(TOUCH_INSTANCE)
+                .bind(instance)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Give standby `id` `port` unless it has one: `false` if it had one.
     pub async fn claim_standby_port(&self, id: Uuid, port: u16) -> Result<bool> {
         let claimed = sqlx::query(
