@@ -155,43 +155,9 @@ pub(crate) async fn insert_in(
     inst: &Instance,
     server: Option<ServerId>,
 ) -> Result<Standby> {
-    use crate::server::placement;
     check_supported(inst.provider)?;
     let server = match inst.provider {
-        Provider::Server => {
-            let mut taken: Vec<Option<ServerId>> =
-                sqlx::query_scalar("SELECT server_id FROM instance_members WHERE instance_id = $1")
-                    .bind(inst.id)
-                    .fetch_all(&mut **tx)
-                    .await?;
-            taken.push(inst.server_id);
-            if server.is_some() && taken.contains(&server) {
-                return Err(Error::InvalidInput(format!(
-                    "a member of instance {} runs on that server already: a standby must be on another",
-                    inst.name
-                )));
-            }
-            let all = placement::candidates(tx, inst.project_id).await?;
-            let pool: Vec<_> = placement::named_or_all(all, server)?
-                .into_iter()
-                .filter(|c| !taken.contains(&Some(c.server.id)))
-                .collect();
-            let at = placement::choose(&pool, &placement::Need::of(inst), None, None).map_err(
-                |why| {
-                    Error::InvalidInput(format!(
-                        "no server can take a standby of {}: each must be on a server of its own \
-                         ({})",
-                        inst.name,
-                        if why.is_empty() {
-                            "no other active server".to_owned()
-                        } else {
-                            why
-                        }
-                    ))
-                },
-            )?;
-            Some(pool[at].server.id)
-        }
+        Provider::Server => Some(place_apart(tx, inst, server).await?),
         _ if server.is_some() => {
             return Err(Error::InvalidInput(
                 "serverId applies to SERVER instances only".to_owned(),
@@ -200,6 +166,46 @@ pub(crate) async fn insert_in(
         _ => None,
     };
     Db::insert_standby(tx, inst, server).await
+}
+
+/// Where a new or relocated standby of SERVER instance `inst` goes: `server` if named (which
+/// must be able to take it), else the server the placement rule picks, in either case among
+/// those that hold no member of the instance (read in `tx`).
+async fn place_apart(
+    tx: &mut Transaction<'_, Postgres>,
+    inst: &Instance,
+    server: Option<ServerId>,
+) -> Result<ServerId> {
+    use crate::server::placement;
+    let mut taken: Vec<Option<ServerId>> =
+        sqlx::query_scalar("SELECT server_id FROM instance_members WHERE instance_id = $1")
+            .bind(inst.id)
+            .fetch_all(&mut **tx)
+            .await?;
+    taken.push(inst.server_id);
+    if server.is_some() && taken.contains(&server) {
+        return Err(Error::InvalidInput(format!(
+            "a member of instance {} runs on that server already: a standby must be on another",
+            inst.name
+        )));
+    }
+    let all = placement::candidates(tx, inst.project_id).await?;
+    let pool: Vec<_> = placement::named_or_all(all, server)?
+        .into_iter()
+        .filter(|c| !taken.contains(&Some(c.server.id)))
+        .collect();
+    let at = placement::choose(&pool, &placement::Need::of(inst), None, None).map_err(|why| {
+        Error::InvalidInput(format!(
+            "no server can take a standby of {}: each must be on a server of its own ({})",
+            inst.name,
+            if why.is_empty() {
+                "no other active server".to_owned()
+            } else {
+                why
+            }
+        ))
+    })?;
+    Ok(pool[at].server.id)
 }
 
 /// Give running instance `id` one more standby (on `server`, for SERVER instances, else where
@@ -341,7 +347,6 @@ pub(crate) async fn relocate_in(
     server: Option<ServerId>,
     requested_by: Option<crate::user::UserId>,
 ) -> Result<Operation> {
-    use crate::server::placement;
     check_supported(inst.provider)?;
     if inst.provider != Provider::Server {
         return Err(Error::InvalidInput(format!(
@@ -351,42 +356,25 @@ pub(crate) async fn relocate_in(
         )));
     }
     running(inst)?;
-    let members: Vec<Standby> =
-        sqlx::query_as("SELECT * FROM instance_members WHERE instance_id = $1 FOR UPDATE")
-            .bind(inst.id)
-            .fetch_all(&mut **tx)
-            .await?;
-    if !members.iter().any(|s| s.id == member) {
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM instance_members WHERE id = $1 AND instance_id = $2 FOR UPDATE",
+    )
+    .bind(member)
+    .bind(inst.id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if found.is_none() {
         return Err(Error::NotFound { kind: "member" });
     }
     // Its new server holds no member of the instance, itself included.
-    let mut taken: Vec<Option<ServerId>> = members.iter().map(|s| s.server_id).collect();
-    taken.push(inst.server_id);
-    if server.is_some() && taken.contains(&server) {
-        return Err(Error::InvalidInput(format!(
-            "a member of instance {} runs on that server already: a standby must be on another",
-            inst.name
-        )));
-    }
-    let all = placement::candidates(tx, inst.project_id).await?;
-    let pool: Vec<_> = placement::named_or_all(all, server)?
-        .into_iter()
-        .filter(|c| !taken.contains(&Some(c.server.id)))
-        .collect();
-    let at = placement::choose(&pool, &placement::Need::of(inst), None, None).map_err(|why| {
-        Error::InvalidInput(format!(
-            "no server can take this standby of {}: each member must be on a server of its \
-             own ({why})",
-            inst.name
-        ))
-    })?;
+    let target = place_apart(tx, inst, server).await?;
     crate::engine::start_in(
         tx,
         super::new_operation(
             inst,
             Kind::RelocateStandby,
             requested_by,
-            serde_json::json!({ "member_id": member, "server_id": pool[at].server.id }),
+            serde_json::json!({ "member_id": member, "server_id": target }),
         ),
     )
     .await
