@@ -51,6 +51,21 @@ impl Db {
         .ok_or(Error::NotFound { kind: "member" })
     }
 
+    /// Whether standby `id` runs on `server`, read in `tx`.
+    pub(crate) async fn standby_is_on(
+        tx: &mut Transaction<'_, Postgres>,
+        id: Uuid,
+        server: ServerId,
+    ) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT FROM instance_members WHERE id = $1 AND server_id = $2)",
+        )
+        .bind(id)
+        .bind(server)
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
     /// How many standbys instance `id` has in `tx`.
     pub(crate) async fn count_standbys(
         tx: &mut Transaction<'_, Postgres>,

@@ -404,17 +404,12 @@ async fn hand_over(op: &Operation, server: &Server, cx: &Context) -> Result<Wait
         let inst = Db::lock_instance(&mut tx, h.instance_id).await?;
         // The member may have left the server since the plan (an operator's switchover, a
         // removed standby): then there is nothing left to do for it.
-        let still_here =
-            match h.action {
-                HandOverAction::Switchover => inst.server_id == Some(server.id),
-                HandOverAction::RelocateStandby => sqlx::query_scalar::<_, bool>(
-                    "SELECT EXISTS (SELECT FROM instance_members WHERE id = $1 AND server_id = $2)",
-                )
-                .bind(h.member_id)
-                .bind(server.id)
-                .fetch_one(&mut *tx)
-                .await?,
-            };
+        let still_here = match h.action {
+            HandOverAction::Switchover => inst.server_id == Some(server.id),
+            HandOverAction::RelocateStandby => {
+                Db::standby_is_on(&mut tx, h.member_id, server.id).await?
+            }
+        };
         if !still_here || inst.state == crate::instance::InstanceState::Deleted {
             drop(tx);
             cx.db.finish_drain_handover(h.id).await?;
