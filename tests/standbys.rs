@@ -965,3 +965,285 @@ async fn a_cloud_vm_primary_that_cannot_be_reached_is_powered_off_then_failed_ov
         "the cloud token leaked into the log"
     );
 }
+
+/// Draining a server that holds the primary of an instance with a synchronous standby, over
+/// real sshd hosts, while a client writes through the multi-host connection string: the
+/// preview says the primary switches over to the standby's server, then its old copy is
+/// relocated to the third server; the drain does just that, so the primary is on the
+/// standby's old server and a fresh standby streams on the third, nothing of the instance is
+/// left on the drained server, and no acknowledged row is lost. `relocateStandby` refuses the
+/// primary and a server that holds a member already.
+#[tokio::test]
+async fn draining_a_server_switches_its_primary_over_and_relocates_its_standby() {
+    use common::fleet::{env, gql_ok, register, server_dir, server_root};
+    use testkit::sshd::{ClientKey, Sshd};
+
+    let key = ClientKey::generate();
+    let at = |host| {
+        Sshd::start_on(
+            std::net::Ipv4Addr::new(127, 0, 47, host),
+            Some(&key.public),
+            None,
+        )
+    };
+    let (a, b, c) = (at(1).await, at(2).await, at(3).await);
+    let root = server_root();
+    let dir = scratch();
+    let base = env(&key, root.path());
+    let t = serve(dir.path(), "serve", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let alpha = register(&t, &token, "alpha", &a, 4.0).await;
+    let beta = register(&t, &token, "beta", &b, 4.0).await;
+
+    let data = gql_ok(
+        &t,
+        &token,
+        "mutation($s: ID!) { createInstance(input: {name: \"drained\", provider: SERVER, serverId: $s, \
+           storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
+        json!({"s": alpha}),
+    )
+    .await;
+    let id = data["createInstance"]["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = data["createInstance"]["operation"]["id"].as_str().unwrap();
+    let done = t.wait_operation(&token, op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    // Only now a third server: the standby went to beta, the one other server then.
+    let gamma = register(&t, &token, "gamma", &c, 4.0).await;
+    const PLACED: &str = "members { id role host port state server { id } }";
+    let placed = t.instance(&token, &id, PLACED).await;
+    assert_eq!(
+        placed["members"][0]["server"]["id"],
+        json!(alpha),
+        "{placed}"
+    );
+    assert_eq!(
+        placed["members"][1]["server"]["id"],
+        json!(beta),
+        "{placed}"
+    );
+    assert_eq!(placed["members"][1]["state"], "STREAMING", "{placed}");
+    let standby = placed["members"][1]["id"].as_str().unwrap().to_owned();
+
+    let url = t.connection_string(&token, &id).await;
+    psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+    let writer = Writer::start(&url);
+    writer.wait_more(20).await;
+
+    let preview = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!) { drainServer(id: $id, dryRun: true) { operation { id } plan { blocked \
+           moves { position action instanceName memberId targetServerId targetServerName } } } }",
+        json!({"id": alpha}),
+    )
+    .await;
+    let plan = &preview["drainServer"]["plan"];
+    assert!(plan["blocked"].is_null(), "{preview}");
+    assert!(preview["drainServer"]["operation"].is_null(), "{preview}");
+    assert_eq!(
+        plan["moves"],
+        json!([
+            {"position": 1, "action": "SWITCHOVER", "instanceName": "drained", "memberId": standby,
+             "targetServerId": beta, "targetServerName": "beta"},
+            {"position": 2, "action": "RELOCATE_STANDBY", "instanceName": "drained", "memberId": id,
+             "targetServerId": gamma, "targetServerName": "gamma"},
+        ]),
+        "{preview}"
+    );
+
+    let drain = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!) { drainServer(id: $id) { operation { id } } }",
+        json!({"id": alpha}),
+    )
+    .await["drainServer"]["operation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = t.wait_operation(&token, &drain).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    writer.wait_more(20).await;
+    let acked = writer.finish();
+
+    let after = t.instance(&token, &id, PLACED).await;
+    let members = after["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{after}");
+    assert_eq!(
+        members[0]["id"],
+        json!(standby),
+        "the standby leads: {after}"
+    );
+    assert_eq!(members[0]["server"]["id"], json!(beta), "{after}");
+    assert_eq!(
+        members[1]["id"],
+        json!(id),
+        "the old primary follows: {after}"
+    );
+    assert_eq!(members[1]["server"]["id"], json!(gamma), "{after}");
+    assert_eq!(members[1]["state"], "STREAMING", "{after}");
+    assert_eq!(
+        in_recovery(&url, &after["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned())],
+        "exactly one member takes writes"
+    );
+    assert_none_lost(&url, &acked);
+    assert!(acked.len() >= 40);
+    // The primary waits for the relocated standby, and keeps a slot for it alone.
+    let primary = at_member(
+        &url,
+        members[0]["host"].as_str().unwrap(),
+        members[0]["port"].as_i64().unwrap(),
+    );
+    let slot = resource_name(&id).replace('-', "_");
+    assert_eq!(
+        psql(&primary, "SHOW synchronous_standby_names").unwrap(),
+        format!("ANY 1 (\"{slot}\")")
+    );
+    psql(&primary, "INSERT INTO ledger VALUES (-1)").unwrap();
+    let kinds = t
+        .instance(&token, &id, "operations(first: 10) { kind status }")
+        .await;
+    for kind in ["switchover", "relocate_standby"] {
+        assert!(
+            kinds["operations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["kind"] == kind && o["status"] == "SUCCEEDED"),
+            "a {kind} ran: {kinds}"
+        );
+    }
+    // Alpha holds nothing of the instance any more.
+    let on_alpha = server_dir(root.path(), &alpha).join("instances");
+    for member in [&id, &standby] {
+        assert!(
+            !on_alpha.join(resource_name(member)).exists(),
+            "{member} left on alpha"
+        );
+    }
+    let draining = gql_ok(
+        &t,
+        &token,
+        "query($id: ID!) { server(id: $id) { state } }",
+        json!({"id": alpha}),
+    )
+    .await;
+    assert_eq!(draining["server"]["state"], "DRAINING", "{draining}");
+
+    // The primary is not relocated, and a standby never goes next to another member.
+    for (member, server, code) in [
+        (standby.as_str(), None, "INVALID_INPUT"),
+        (id.as_str(), Some(beta.as_str()), "INVALID_INPUT"),
+        ("00000000-0000-7000-8000-000000000000", None, "NOT_FOUND"),
+    ] {
+        let (_, body) = t
+            .gql(
+                Some(&token),
+                "mutation($m: ID!, $s: ID) { relocateStandby(memberId: $m, serverId: $s) { id } }",
+                json!({"m": member, "s": server}),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], code,
+            "{member} {server:?}: {body}"
+        );
+    }
+    drop((a, b, c));
+}
+
+/// A control plane killed while its drain relocates a standby (right after the old copy was
+/// removed) resumes both when it starts again: the relocation makes the fresh copy, and the
+/// drain waits for that child instead of starting another, then succeeds. One switchover and
+/// one relocation ran, and the rows written before are all there.
+#[tokio::test]
+async fn a_drain_killed_mid_relocation_resumes_it_without_starting_another() {
+    use common::fleet::{env, gql_ok, register, server_root};
+    use testkit::sshd::{ClientKey, Sshd};
+
+    let key = ClientKey::generate();
+    let at = |host| {
+        Sshd::start_on(
+            std::net::Ipv4Addr::new(127, 0, 48, host),
+            Some(&key.public),
+            None,
+        )
+    };
+    let (a, b, c) = (at(1).await, at(2).await, at(3).await);
+    let root = server_root();
+    let dir = scratch();
+    let mut base = env(&key, root.path());
+    base.push(("TOYGRES_WORKER_HEARTBEAT_SECS", "1".to_owned()));
+    base.push(("TOYGRES_WORKER_MISSED_HEARTBEATS", "1".to_owned()));
+    let mut crashing = base.clone();
+    crashing.push((
+        "TOYGRES_FAILPOINT",
+        "relocate_standby:start_standbys".to_owned(),
+    ));
+    let mut t = serve(dir.path(), "crashing", &common::borrowed(&crashing)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let alpha = register(&t, &token, "alpha", &a, 4.0).await;
+    register(&t, &token, "beta", &b, 4.0).await;
+    let data = gql_ok(
+        &t,
+        &token,
+        "mutation($s: ID!) { createInstance(input: {name: \"crashy\", provider: SERVER, serverId: $s, \
+           storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
+        json!({"s": alpha}),
+    )
+    .await;
+    let id = data["createInstance"]["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = data["createInstance"]["operation"]["id"].as_str().unwrap();
+    let done = t.wait_operation(&token, op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let gamma = register(&t, &token, "gamma", &c, 4.0).await;
+    let url = t.connection_string(&token, &id).await;
+    psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
+    psql(&url, "INSERT INTO ledger SELECT generate_series(1, 100)").unwrap();
+
+    let drain = gql_ok(
+        &t,
+        &token,
+        "mutation($id: ID!) { drainServer(id: $id) { operation { id } } }",
+        json!({"id": alpha}),
+    )
+    .await["drainServer"]["operation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !t.wait_exit().await.success(),
+        "the failpoint crashed it:\n{}",
+        t.log_text()
+    );
+    drop(t);
+
+    let t = serve(dir.path(), "restarted", &common::borrowed(&base)).await;
+    let token = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let done = t.wait_operation(&token, &drain).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let after = t
+        .instance(
+            &token,
+            &id,
+            "members { id state server { id } } operations(first: 20) { kind status }",
+        )
+        .await;
+    assert_eq!(after["members"][1]["id"], json!(id), "{after}");
+    assert_eq!(after["members"][1]["server"]["id"], json!(gamma), "{after}");
+    assert_eq!(after["members"][1]["state"], "STREAMING", "{after}");
+    let ops = after["operations"].as_array().unwrap();
+    for kind in ["switchover", "relocate_standby"] {
+        let ran: Vec<_> = ops.iter().filter(|o| o["kind"] == kind).collect();
+        assert_eq!(ran.len(), 1, "one {kind}: {after}");
+        assert_eq!(ran[0]["status"], "SUCCEEDED", "{after}");
+    }
+    assert_eq!(psql(&url, "SELECT count(*) FROM ledger").unwrap(), "100");
+    drop((a, b, c));
+}

@@ -48,6 +48,7 @@ fn matrix() -> BTreeMap<&'static str, Need> {
         ("moveInstance", Operator),
         ("addStandby", Operator),
         ("removeStandby", Operator),
+        ("relocateStandby", Operator),
         ("switchover", Operator),
         ("failover", Operator),
         ("drainServer", Operator),

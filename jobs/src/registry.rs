@@ -8,6 +8,7 @@
 //! | instance kinds | `instance::{CREATE, DELETE, …}` (host and Kubernetes tables) | `instance::steps::step`, `instance::kube::step` | the instance stops and is marked failed |
 //! | `move_instance` | `moves::TABLE` | `moves::step` | rolled back before promotion |
 //! | `add_standby`, `remove_standby` | `instance::{ADD_STANDBY, REMOVE_STANDBY}` | `instance::steps::step` | the new standby is removed; the primary serves on |
+//! | `relocate_standby` | `instance::RELOCATE_STANDBY` | `instance::steps::step` | the standby stays where it got to (down, for `heal_standbys`); the primary serves on |
 //! | `switchover` | `switchover::TABLE` | `switchover::step` | before promotion the old primary serves again; after, forward only |
 //! | `failover` | `failover::TABLE` | `failover::step` | after promotion forward only; before it the old primary restarts in place |
 //! | `heal_standbys` | `instance::HEAL_STANDBYS` | `instance::steps::step` | the standbys stay down until the next try |
@@ -39,6 +40,7 @@ pub(crate) fn workflow(kind: Kind) -> &'static dyn Workflow {
         Kind::MoveInstance => &moves::TABLE,
         Kind::AddStandby => &instance::ADD_STANDBY,
         Kind::RemoveStandby => &instance::REMOVE_STANDBY,
+        Kind::RelocateStandby => &instance::RELOCATE_STANDBY,
         Kind::Switchover => &switchover::TABLE,
         Kind::Failover => &failover::TABLE,
         Kind::HealStandbys => &instance::HEAL_STANDBYS,

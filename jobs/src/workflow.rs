@@ -159,6 +159,8 @@ pub enum Kind {
     AddStandby,
     /// Remove one standby of an instance.
     RemoveStandby,
+    /// Copy a standby of an instance afresh onto another server and remove its old copy.
+    RelocateStandby,
     /// Hand an instance's primary over to a standby, losing no committed write.
     Switchover,
     /// Promote a standby of an instance whose primary is lost.
@@ -202,6 +204,7 @@ impl Kind {
         Kind::MoveInstance,
         Kind::AddStandby,
         Kind::RemoveStandby,
+        Kind::RelocateStandby,
         Kind::Switchover,
         Kind::Failover,
         Kind::HealStandbys,
@@ -231,6 +234,7 @@ impl Kind {
             Kind::MoveInstance => "move_instance",
             Kind::AddStandby => "add_standby",
             Kind::RemoveStandby => "remove_standby",
+            Kind::RelocateStandby => "relocate_standby",
             Kind::Switchover => "switchover",
             Kind::Failover => "failover",
             Kind::HealStandbys => "heal_standbys",
@@ -269,7 +273,10 @@ impl Kind {
             | Kind::HealStandbys => Queue::Deploy,
             Kind::DeleteInstance => Queue::Delete,
             Kind::ProvisionServer | Kind::ScaleCluster | Kind::RefreshPlans => Queue::Provision,
-            Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance => Queue::Drain,
+            // A relocation copies a standby's data, as a move does.
+            Kind::DrainServer | Kind::RemoveServer | Kind::MoveInstance | Kind::RelocateStandby => {
+                Queue::Drain
+            }
             Kind::RegisterServer => Queue::Provision,
             Kind::DiscardServer => Queue::Delete,
             Kind::BackupInstance | Kind::RestoreDrill => Queue::Backup,
@@ -296,6 +303,7 @@ impl Kind {
             // not count as tries.
             Kind::MoveInstance
             | Kind::Switchover
+            | Kind::RelocateStandby
             | Kind::RegisterServer
             | Kind::ProvisionServer
             | Kind::DrainServer

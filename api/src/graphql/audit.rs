@@ -134,15 +134,15 @@ fn redact(value: &mut serde_json::Value) {
     }
 }
 
-/// What a mutation acted on: its `id` argument, else the instance, user, server or instance
-/// member it names, else the `id` in its result (the thing it made).
+/// What a mutation acted on: its `id` argument, else the instance, user, instance member or
+/// server it names, else the `id` in its result (the thing it made).
 fn target(arguments: &serde_json::Value, result: Option<&Value>) -> Option<Uuid> {
     fn in_json(v: &serde_json::Value) -> Option<Uuid> {
         v.get("id")
             .and_then(|id| id.as_str())
             .and_then(|id| id.parse().ok())
     }
-    let named = ["instanceId", "userId", "serverId", "memberId"]
+    let named = ["instanceId", "userId", "memberId", "serverId"]
         .iter()
         .find_map(|k| {
             arguments

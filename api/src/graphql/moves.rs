@@ -9,7 +9,7 @@ use super::operation::OperationNode;
 use super::server::ServerNode;
 use crate::error::OrGql as _;
 use jobs::db::{InstanceMove, MovePhase};
-use jobs::server::placement::{DrainPlan, PlannedMove};
+use jobs::server::placement::{DrainAction, DrainPlan, PlannedMove};
 
 /// How far a move has come.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -135,17 +135,45 @@ impl InstanceMoveNode {
     }
 }
 
-/// One instance's place in a drain plan.
+/// What a drain does with a member of an instance on its server.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "DrainAction")]
+pub(crate) enum DrainActionValue {
+    /// The instance (it has no standbys) moves to the target: a copy there catches up and
+    /// takes over (a `move_instance` operation).
+    Move,
+    /// The primary hands over to its standby on the target, losing no committed write (a
+    /// `switchover` operation); the old primary stays behind as a standby, relocated next.
+    Switchover,
+    /// The standby (`memberId`) gets a fresh copy on the target, then its old copy and
+    /// replication slot go (a `relocate_standby` operation).
+    RelocateStandby,
+}
+
+mirror!(
+    DrainActionValue,
+    DrainAction,
+    Move,
+    Switchover,
+    RelocateStandby
+);
+
+/// One action of a drain plan.
 #[derive(SimpleObject)]
 #[graphql(name = "PlannedMove")]
 pub(crate) struct PlannedMoveValue {
     /// Its order in the drain, from 1.
     position: i32,
+    /// What is done: a move, a switchover or a standby's relocation.
+    action: DrainActionValue,
     /// The instance's id.
     instance_id: ID,
     /// The instance's name.
     instance_name: String,
-    /// The server it would go to.
+    /// The member concerned: the standby taking over (`SWITCHOVER`) or relocated
+    /// (`RELOCATE_STANDBY`); null for a `MOVE`.
+    member_id: Option<ID>,
+    /// The server it would go to (for `SWITCHOVER`, where the standby taking over is).
     target_server_id: ID,
     /// That server's name.
     target_server_name: String,
@@ -155,23 +183,27 @@ impl From<PlannedMove> for PlannedMoveValue {
     fn from(m: PlannedMove) -> Self {
         Self {
             position: m.position,
+            action: m.action.into(),
             instance_id: ID(m.instance_id.to_string()),
             instance_name: m.instance_name,
+            member_id: m.member_id.map(|id| ID(id.to_string())),
             target_server_id: ID(m.target_id.to_string()),
             target_server_name: m.target_name,
         }
     }
 }
 
-/// What draining a server does: each instance, where it goes, in order.
+/// What draining a server does: each instance, what becomes of it and where it goes, in
+/// order.
 #[derive(SimpleObject)]
 #[graphql(name = "DrainPlan")]
 pub(crate) struct DrainPlanValue {
     /// The server.
     server_id: ID,
-    /// The moves, in the order they run.
+    /// The actions, in the order they run: the switchovers and standbys' relocations of
+    /// instances with standbys first, one instance at a time, then the moves.
     moves: Vec<PlannedMoveValue>,
-    /// Why the drain cannot be done (nothing would move), when it cannot.
+    /// Why the drain cannot be done (nothing would happen), when it cannot.
     blocked: Option<String>,
 }
 

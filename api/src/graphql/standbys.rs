@@ -1,5 +1,5 @@
-//! High availability: an instance's members (its primary and standbys), adding and removing
-//! standbys, and switchovers.
+//! High availability: an instance's members (its primary and standbys), adding, removing
+//! and relocating standbys, and switchovers.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -280,6 +280,36 @@ impl StandbyMutation {
         };
         writable(me, found, |i| i.project_id, "member")?;
         let (_, op) = standbys::remove(db, member, Some(me.user_id))
+            .await
+            .or_gql()?;
+        Ok(OperationNode(op))
+    }
+
+    /// Move a standby (`memberId`, from `members`) of a running SERVER instance to another
+    /// server: `serverId`, or the server the placement rule picks among those holding no
+    /// member of the instance. The standby stops, its data and replication slot go from its
+    /// old server (a synchronous primary stops waiting for it first), and a fresh copy is
+    /// made on the new one, `CREATING` until it streams. The primary cannot be relocated:
+    /// switch over first. Drains do this for the standbys on the drained server. Returns the
+    /// `relocate_standby` operation. Kubernetes instances answer `UNSUPPORTED`.
+    async fn relocate_standby(
+        &self,
+        ctx: &Context<'_>,
+        member_id: ID,
+        server_id: Option<ID>,
+    ) -> async_graphql::Result<OperationNode> {
+        let me = caller(ctx)?;
+        let db = &api(ctx)?.db;
+        let member = parse_id(&member_id, "member")?;
+        let found = match db.instance_of_member(member).await {
+            Ok(id) => db.instance(id).await,
+            Err(e) => Err(e),
+        };
+        writable(me, found, |i| i.project_id, "member")?;
+        let server = server_id
+            .map(|s| parse_id(&s, "server").map(jobs::server::ServerId))
+            .transpose()?;
+        let (_, op) = standbys::relocate(db, member, server, Some(me.user_id))
             .await
             .or_gql()?;
         Ok(OperationNode(op))

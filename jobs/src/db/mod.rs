@@ -18,6 +18,9 @@
 //! * `project_quotas`: a project's own limits; without a row, the installation's defaults.
 //! * `instance_members`, `instance_failovers`: each instance's standbys (the primary is the
 //!   instance row) and the switchovers between them, with their write pauses.
+//! * `instance_moves`, `drain_handovers`: moves of instances between servers, and what a
+//!   drain does first with the members of instances with standbys on its server
+//!   (switchovers, relocations), each tied to the child operation carrying it out.
 //! * `certificate_authority`, `instance_certificates`: the CA that issues instances' TLS
 //!   certificates (its key sealed), and when each instance's certificate expires; for
 //!   Kubernetes instances also the certificate and its key (sealed), which every apply writes
@@ -56,7 +59,7 @@ pub use audit::{AuditEntry, NewAuditEntry};
 pub use backups::BackupTelemetry;
 pub use instances::{InstanceFilter, NewInstance};
 pub use metrics::{MetricPoint, MetricSample};
-pub use moves::{InstanceMove, MovePhase, NewMove};
+pub use moves::{DrainHandover, HandOverAction, InstanceMove, MovePhase, NewMove};
 pub use operations::{NewOperation, OperationFilter};
 pub use projects::{ApiToken, Member, Project};
 pub use queue::WAKE_CHANNEL;

@@ -373,3 +373,104 @@ impl Db {
         Ok(())
     }
 }
+
+/// What a drain does with a member of an instance with standbys, before its moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[sqlx(type_name = "drain_action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum HandOverAction {
+    /// The primary switches over to a standby elsewhere.
+    Switchover,
+    /// A standby is copied afresh elsewhere and its old copy removed.
+    RelocateStandby,
+}
+
+/// One hand-over a drain planned, as stored.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct DrainHandover {
+    /// Its id.
+    pub id: Uuid,
+    /// The drain that planned it.
+    pub drain_operation_id: OperationId,
+    /// Its place in the drain's order, from 1.
+    pub position: i32,
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// What is done.
+    pub action: HandOverAction,
+    /// The standby that takes over (a switchover) or that is relocated.
+    pub member_id: Uuid,
+    /// Where that standby is (a switchover) or goes (a relocation).
+    pub target_server_id: ServerId,
+    /// The child operation carrying it out, once started.
+    pub operation_id: Option<OperationId>,
+    /// When it was planned.
+    pub created_at: DateTime<Utc>,
+    /// When it was done, or found to be needed no more.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Db {
+    /// Record a hand-over drain `drain` planned, in `tx`.
+    pub(crate) async fn insert_drain_handover(
+        tx: &mut Transaction<'_, Postgres>,
+        drain: OperationId,
+        position: i32,
+        instance: InstanceId,
+        action: HandOverAction,
+        member: Uuid,
+        target: ServerId,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO drain_handovers \
+                 (id, drain_operation_id, position, instance_id, action, member_id, target_server_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(drain)
+        .bind(position)
+        .bind(instance)
+        .bind(action)
+        .bind(member)
+        .bind(target)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The hand-overs drain `drain` planned, in order.
+    pub async fn drain_handovers(&self, drain: OperationId) -> Result<Vec<DrainHandover>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM drain_handovers WHERE drain_operation_id = $1 ORDER BY position",
+        )
+        .bind(drain)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Tie hand-over `id` to the child operation carrying it out, in the transaction that
+    /// starts it.
+    pub(crate) async fn attach_drain_handover(
+        tx: &mut Transaction<'_, Postgres>,
+        id: Uuid,
+        op: OperationId,
+    ) -> Result<()> {
+        sqlx::query("UPDATE drain_handovers SET operation_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(op)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Hand-over `id` is done (or needed no more).
+    pub async fn finish_drain_handover(&self, id: Uuid) -> Result<()> {
+        sqlx::query(
+            "UPDATE drain_handovers SET finished_at = coalesce(finished_at, now()) WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

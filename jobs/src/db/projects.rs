@@ -402,6 +402,8 @@ async fn purge_project(tx: &mut Transaction<'_, Postgres>, id: ProjectId) -> Res
         // Its instances' standbys are removed with them; their moves and switchovers are
         // history.
         "DELETE FROM instance_moves WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
+        "DELETE FROM drain_handovers WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1) \
+            OR drain_operation_id IN (SELECT id FROM operations WHERE project_id = $1)",
         "DELETE FROM instance_members WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM instance_failovers WHERE instance_id IN (SELECT id FROM instances WHERE project_id = $1)",
         "DELETE FROM instances WHERE project_id = $1",

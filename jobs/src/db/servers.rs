@@ -502,11 +502,26 @@ impl Db {
         Ok(Page::of(items, first))
     }
 
-    /// How many operations are queued or running on the instances a server hosts.
+    /// How many operations are queued or running on the instances that have a member (the
+    /// primary or a standby) on a server.
     pub async fn active_operations_on_server_instances(&self, id: ServerId) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT count(*) FROM operations o JOIN instances i ON o.target_id = i.id \
-             WHERE i.server_id = $1 AND o.status IN ('queued', 'running')",
+             WHERE (i.server_id = $1 OR EXISTS (SELECT FROM instance_members m \
+                    WHERE m.instance_id = i.id AND m.server_id = $1)) \
+               AND o.status IN ('queued', 'running')",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Whether an operation that holds instance `id` (one not beside the others, as backups
+    /// are) is queued or running.
+    pub async fn instance_busy(&self, id: crate::instance::InstanceId) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT FROM operations WHERE target_id = $1 \
+                 AND status IN ('queued', 'running') AND kind <> 'backup_instance')",
         )
         .bind(id)
         .fetch_one(&self.pool)

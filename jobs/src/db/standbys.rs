@@ -51,6 +51,21 @@ impl Db {
         .ok_or(Error::NotFound { kind: "member" })
     }
 
+    /// Whether standby `id` runs on `server`, read in `tx`.
+    pub(crate) async fn standby_is_on(
+        tx: &mut Transaction<'_, Postgres>,
+        id: Uuid,
+        server: ServerId,
+    ) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT FROM instance_members WHERE id = $1 AND server_id = $2)",
+        )
+        .bind(id)
+        .bind(server)
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
     /// How many standbys instance `id` has in `tx`.
     pub(crate) async fn count_standbys(
         tx: &mut Transaction<'_, Postgres>,
@@ -100,6 +115,30 @@ impl Db {
                 .await?;
         if let Some(instance) = instance {
             sqlx::query(COUNT_STANDBYS)
+                .bind(instance)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Standby `id` goes to `server`: its old copy is removed, and a fresh one is to be made
+    /// there (no port or address yet, `rebuild` set, `creating`); announced.
+    pub async fn repoint_standby(&self, id: Uuid, server: ServerId) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let instance: Option<InstanceId> = sqlx::query_scalar(
+            "UPDATE instance_members SET server_id = $2, port = NULL, host = NULL, \
+                 state = 'creating', rebuild = true, lag_bytes = NULL, replay_lag_ms = NULL, \
+                 checked_at = NULL, updated_at = now() \
+             WHERE id = $1 RETURNING instance_id",
+        )
+        .bind(id)
+        .bind(server)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(instance) = instance {
+            sqlx::query(TOUCH_INSTANCE)
                 .bind(instance)
                 .execute(&mut *tx)
                 .await?;

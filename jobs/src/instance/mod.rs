@@ -985,6 +985,16 @@ pub(crate) static REMOVE_STANDBY: Table<HostStep> = Table {
     give_up: GiveUp::NOTHING,
 };
 
+/// `relocate_standby`: stop the standby it names and remove its data where it was (and its
+/// slot on the primary, which stops waiting for it), point it at its new server, then make it
+/// there afresh and wait until it streams. Giving up leaves it where it got to: down, for
+/// `heal_standbys` to bring back; the primary serves on.
+pub(crate) static RELOCATE_STANDBY: Table<HostStep> = Table {
+    steps: &[HostStep::DropOldCopy, HostStep::StartStandbys],
+    run: |s, op, cx| Box::pin(steps::step(s, op, cx)),
+    give_up: GiveUp::NOTHING,
+};
+
 /// An instance operation that gives up stops the instance, which is then marked failed.
 const GIVE_UP: GiveUp = GiveUp {
     clean_up: |op, _, cx| {

@@ -19,6 +19,9 @@
 //! stop_standbys    each standby stopped (stop, delete)
 //! remove_standbys  each standby's data removed and its row forgotten (delete)
 //! drop_standby     one standby stopped, its data and slot removed (remove_standby)
+//! drop_old_copy    one standby stopped, its data and slot removed where it was, and pointed
+//!                  at its new server, to be copied afresh there by start_standbys
+//!                  (relocate_standby, which drains use for the standbys on their server)
 //! ```
 //!
 //! Kubernetes instances have none for now (`UNSUPPORTED`).
@@ -152,43 +155,9 @@ pub(crate) async fn insert_in(
     inst: &Instance,
     server: Option<ServerId>,
 ) -> Result<Standby> {
-    use crate::server::placement;
     check_supported(inst.provider)?;
     let server = match inst.provider {
-        Provider::Server => {
-            let mut taken: Vec<Option<ServerId>> =
-                sqlx::query_scalar("SELECT server_id FROM instance_members WHERE instance_id = $1")
-                    .bind(inst.id)
-                    .fetch_all(&mut **tx)
-                    .await?;
-            taken.push(inst.server_id);
-            if server.is_some() && taken.contains(&server) {
-                return Err(Error::InvalidInput(format!(
-                    "a member of instance {} runs on that server already: a standby must be on another",
-                    inst.name
-                )));
-            }
-            let all = placement::candidates(tx, inst.project_id).await?;
-            let pool: Vec<_> = placement::named_or_all(all, server)?
-                .into_iter()
-                .filter(|c| !taken.contains(&Some(c.server.id)))
-                .collect();
-            let at = placement::choose(&pool, &placement::Need::of(inst), None, None).map_err(
-                |why| {
-                    Error::InvalidInput(format!(
-                        "no server can take a standby of {}: each must be on a server of its own \
-                         ({})",
-                        inst.name,
-                        if why.is_empty() {
-                            "no other active server".to_owned()
-                        } else {
-                            why
-                        }
-                    ))
-                },
-            )?;
-            Some(pool[at].server.id)
-        }
+        Provider::Server => Some(place_apart(tx, inst, server).await?),
         _ if server.is_some() => {
             return Err(Error::InvalidInput(
                 "serverId applies to SERVER instances only".to_owned(),
@@ -197,6 +166,46 @@ pub(crate) async fn insert_in(
         _ => None,
     };
     Db::insert_standby(tx, inst, server).await
+}
+
+/// Where a new or relocated standby of SERVER instance `inst` goes: `server` if named (which
+/// must be able to take it), else the server the placement rule picks, in either case among
+/// those that hold no member of the instance (read in `tx`).
+async fn place_apart(
+    tx: &mut Transaction<'_, Postgres>,
+    inst: &Instance,
+    server: Option<ServerId>,
+) -> Result<ServerId> {
+    use crate::server::placement;
+    let mut taken: Vec<Option<ServerId>> =
+        sqlx::query_scalar("SELECT server_id FROM instance_members WHERE instance_id = $1")
+            .bind(inst.id)
+            .fetch_all(&mut **tx)
+            .await?;
+    taken.push(inst.server_id);
+    if server.is_some() && taken.contains(&server) {
+        return Err(Error::InvalidInput(format!(
+            "a member of instance {} runs on that server already: a standby must be on another",
+            inst.name
+        )));
+    }
+    let all = placement::candidates(tx, inst.project_id).await?;
+    let pool: Vec<_> = placement::named_or_all(all, server)?
+        .into_iter()
+        .filter(|c| !taken.contains(&Some(c.server.id)))
+        .collect();
+    let at = placement::choose(&pool, &placement::Need::of(inst), None, None).map_err(|why| {
+        Error::InvalidInput(format!(
+            "no server can take a standby of {}: each must be on a server of its own ({})",
+            inst.name,
+            if why.is_empty() {
+                "no other active server".to_owned()
+            } else {
+                why
+            }
+        ))
+    })?;
+    Ok(pool[at].server.id)
 }
 
 /// Give running instance `id` one more standby (on `server`, for SERVER instances, else where
@@ -286,6 +295,89 @@ pub async fn remove(
     .await?;
     tx.commit().await?;
     Ok((inst, op))
+}
+
+/// Relocate standby `member` of its instance onto `server` (or, when `None`, the server the
+/// placement rule picks among those holding no member of the instance): record the
+/// `relocate_standby` operation that makes a fresh copy there and removes the old one, and
+/// enqueue it, in one transaction. The primary is not a standby: switch over first.
+pub async fn relocate(
+    db: &Db,
+    member: Uuid,
+    server: Option<ServerId>,
+    requested_by: Option<crate::user::UserId>,
+) -> Result<(Instance, Operation)> {
+    let mut tx = db.begin().await?;
+    let instance: Option<InstanceId> =
+        sqlx::query_scalar("SELECT instance_id FROM instance_members WHERE id = $1")
+            .bind(member)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(instance) = instance else {
+        let primary_of: Option<Provider> = sqlx::query_scalar(
+            "SELECT provider FROM instances WHERE coalesce(primary_member_id, id) = $1 \
+             AND state <> 'deleted'",
+        )
+        .bind(member)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Err(match primary_of {
+            Some(provider) => {
+                check_supported(provider)?;
+                Error::InvalidInput(
+                    "that member is the primary: switch over to a standby first, then relocate it"
+                        .to_owned(),
+                )
+            }
+            None => Error::NotFound { kind: "member" },
+        });
+    };
+    let inst = Db::lock_instance(&mut tx, instance).await?;
+    let op = relocate_in(&mut tx, &inst, member, server, requested_by).await?;
+    tx.commit().await?;
+    tracing::info!(instance = %inst.id, member = %member, operation = %op.id, "standby relocation queued");
+    Ok((inst, op))
+}
+
+/// [`relocate`] standby `member` of `inst` (locked in `tx`), in `tx`.
+pub(crate) async fn relocate_in(
+    tx: &mut Transaction<'_, Postgres>,
+    inst: &Instance,
+    member: Uuid,
+    server: Option<ServerId>,
+    requested_by: Option<crate::user::UserId>,
+) -> Result<Operation> {
+    check_supported(inst.provider)?;
+    if inst.provider != Provider::Server {
+        return Err(Error::InvalidInput(format!(
+            "the standbys of {} run on this host, not on fleet servers: there is no server to \
+             relocate one to",
+            inst.name
+        )));
+    }
+    running(inst)?;
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM instance_members WHERE id = $1 AND instance_id = $2 FOR UPDATE",
+    )
+    .bind(member)
+    .bind(inst.id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if found.is_none() {
+        return Err(Error::NotFound { kind: "member" });
+    }
+    // Its new server holds no member of the instance, itself included.
+    let target = place_apart(tx, inst, server).await?;
+    crate::engine::start_in(
+        tx,
+        super::new_operation(
+            inst,
+            Kind::RelocateStandby,
+            requested_by,
+            serde_json::json!({ "member_id": member, "server_id": target }),
+        ),
+    )
+    .await
 }
 
 fn running(inst: &Instance) -> Result<()> {
@@ -593,6 +685,62 @@ pub(crate) async fn drop_one(
     Ok(())
 }
 
+/// `relocate_standby`'s first step: stop the standby named in the operation, have the
+/// primary stop waiting for it, remove its data and its pgBackRest configuration where it
+/// was and drop its slot on the primary, then point it at the operation's server, without a
+/// port and to be copied afresh (`start_standbys` makes it there next). Each part finds what
+/// an earlier try did, so a try cut short is run again whole; once the member points at its
+/// new server the old copy is gone already. `false` when the standby is gone altogether
+/// (nothing left to relocate).
+pub(crate) async fn drop_old_copy(
+    inst: &Instance,
+    primary: &PgHost,
+    op: &Operation,
+    cx: &Context,
+) -> Result<bool> {
+    let (Some(member), Some(target)) = (member_of(op), server_of(op)) else {
+        return Err(Error::InvalidInput(
+            "a relocate_standby operation names no member or no server".to_owned(),
+        ));
+    };
+    let standbys = cx.db.standbys(inst.id).await?;
+    let Some(s) = standbys.iter().find(|s| s.id == member) else {
+        tracing::warn!(instance = %inst.id, member = %member, "the standby to relocate is gone");
+        return Ok(false);
+    };
+    if s.server_id == Some(target) {
+        return Ok(true);
+    }
+    // The primary stops waiting for it before it goes, so no commit hangs on it.
+    synchronize(inst, primary, &standbys, Some(member)).await?;
+    let host = host_of(inst, s, cx).await?;
+    host.remove(&s.resource_name).await?;
+    host.remove_backup_config(&s.resource_name).await?;
+    // Its walsender on the primary lets go of the slot as the standby stops.
+    let until = Instant::now() + WATCH;
+    loop {
+        match primary
+            .drop_slot(
+                &inst.resource_name(),
+                major(inst)?,
+                primary_port(inst)?,
+                &s.slot(),
+            )
+            .await
+        {
+            Ok(()) => break,
+            Err(providers::Error::Transient(e)) if Instant::now() < until => {
+                tracing::debug!(instance = %inst.id, member = %member, "slot not released yet: {e:#}");
+                tokio::time::sleep(LOOK).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    cx.db.repoint_standby(member, target).await?;
+    tracing::info!(instance = %inst.id, member = %member, server = %target, "old copy of a standby removed");
+    Ok(true)
+}
+
 /// `add_standby` gave up: the standby it was making goes (best effort: its data, then its
 /// row), and the instance, whose primary never stopped, stays as it is.
 pub(crate) async fn forget_new(op: &Operation, cx: &Context) -> bool {
@@ -663,6 +811,15 @@ pub(crate) fn member_of(op: &Operation) -> Option<Uuid> {
         .get("member_id")
         .and_then(|v| v.as_str())
         .and_then(|s| s.parse().ok())
+}
+
+/// The server an operation names in its input.
+fn server_of(op: &Operation) -> Option<ServerId> {
+    op.input
+        .get("server_id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse().ok())
+        .map(ServerId)
 }
 
 /// Read from `inst`'s primary how each standby streams, and record it. Run by the health

@@ -17,7 +17,8 @@
 //! Where an instance has standbys (see `standbys`), `create`, `start`, `restart` and
 //! `recover` end with `start_standbys`, `stop` and `delete` stop them after the primary
 //! (`stop_standbys`), and `delete` removes them (`remove_standbys`); `add_standby` is
-//! `start_standbys` alone and `remove_standby` is `drop_standby`.
+//! `start_standbys` alone, `remove_standby` is `drop_standby`, and `relocate_standby` is
+//! `drop_old_copy → start_standbys`.
 //!
 //! `start_server` first writes a new TLS certificate for the instance into its data directory
 //! (see `tls`).
@@ -60,6 +61,7 @@ steps! {
         StopStandbys => "stop_standbys",
         RemoveStandbys => "remove_standbys",
         DropStandby => "drop_standby",
+        DropOldCopy => "drop_old_copy",
     }
 }
 
@@ -174,6 +176,11 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
         HostStep::StopStandbys => standbys::stop_all(&inst, cx).await?,
         HostStep::RemoveStandbys => standbys::remove_all(&inst, cx).await?,
         HostStep::DropStandby => standbys::drop_one(&inst, &host, op, cx).await?,
+        HostStep::DropOldCopy => {
+            if !standbys::drop_old_copy(&inst, &host, op, cx).await? {
+                return Ok(Next::Done);
+            }
+        }
         HostStep::StopServer => host.ensure_stopped(&name).await?,
         HostStep::RemoveData => host.remove(&name).await?,
         HostStep::RemoveBackups => remove_backups(&inst, &host, op, cx).await?,
@@ -184,9 +191,14 @@ pub(crate) async fn step(step: HostStep, op: &Operation, cx: &Context) -> Result
 
 /// Whether standbys are what operation `op` is for, so that one that cannot start fails it.
 fn strict(op: &Operation) -> bool {
-    [Kind::CreateInstance, Kind::AddStandby, Kind::HealStandbys]
-        .iter()
-        .any(|k| k.as_str() == op.kind)
+    [
+        Kind::CreateInstance,
+        Kind::AddStandby,
+        Kind::HealStandbys,
+        Kind::RelocateStandby,
+    ]
+    .iter()
+    .any(|k| k.as_str() == op.kind)
 }
 
 /// The backup settings `inst` archives with, or `None` where backups are not available to

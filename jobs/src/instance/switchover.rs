@@ -79,6 +79,21 @@ pub async fn start(
 ) -> Result<(Handover, Operation)> {
     let mut tx = db.begin().await?;
     let inst = Db::lock_instance(&mut tx, id).await?;
+    let (h, op) = start_in(&mut tx, db, &inst, to, requested_by).await?;
+    tx.commit().await?;
+    tracing::info!(instance = %id, to = %h.to_member_id, operation = %op.id, "switchover queued");
+    Ok((h, op))
+}
+
+/// [`start`] the switchover of `inst` (locked in `tx`), in `tx`.
+pub(crate) async fn start_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    db: &Db,
+    inst: &Instance,
+    to: Option<uuid::Uuid>,
+    requested_by: Option<crate::user::UserId>,
+) -> Result<(Handover, Operation)> {
+    let id = inst.id;
     standbys::check_supported(inst.provider)?;
     if inst.state != InstanceState::Running {
         return Err(Error::Conflict(
@@ -124,18 +139,16 @@ pub async fn start(
         ));
     }
     let op = crate::engine::start_in(
-        &mut tx,
+        tx,
         super::new_operation(
-            &inst,
+            inst,
             Kind::Switchover,
             requested_by,
             serde_json::json!({ "member_id": target.id }),
         ),
     )
     .await?;
-    let h = Db::insert_handover(&mut tx, &inst, op.id, target.id, true, None).await?;
-    tx.commit().await?;
-    tracing::info!(instance = %id, to = %target.id, operation = %op.id, "switchover queued");
+    let h = Db::insert_handover(tx, inst, op.id, target.id, true, None).await?;
     Ok((h, op))
 }
 

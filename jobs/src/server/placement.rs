@@ -9,9 +9,14 @@
 //! Among those, it goes to the server with the **most free memory**, then the most free disk,
 //! then the fewest instances, then the first name.
 //!
-//! A drain places its server's instances one after the other, smallest storage first, each on
-//! the servers as the earlier placements left them; if one fits nowhere (or is not running:
-//! a move streams from a running primary), nothing moves.
+//! A drain first hands over the members of instances with standbys that its server holds,
+//! one instance at a time: a primary switches over to its standby streaming closest behind on
+//! another active server (the old primary is then a standby on the draining server), and each
+//! standby there is relocated, a fresh copy made on the server the rule picks among those
+//! holding no member of the instance. Then it places the other instances one after the
+//! other, smallest storage first, each on the servers as the earlier placements left them. If
+//! anything fits nowhere (or is not running: a move and a copy stream from a running primary,
+//! and a switchover needs a standby that streams), nothing happens.
 
 use std::collections::HashMap;
 
@@ -20,7 +25,8 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{Server, ServerId, ServerState};
-use crate::instance::{Instance, InstanceId, find_plan};
+use crate::instance::standbys::StandbyState;
+use crate::instance::{Instance, InstanceId, InstanceState, Standby, find_plan};
 use crate::user::ProjectId;
 use crate::{Error, Result};
 
@@ -237,16 +243,37 @@ pub async fn place_new(
     Ok(pool[at].server.id)
 }
 
-/// One instance's place in a drain.
+/// What a drain does with one member of an instance on its server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrainAction {
+    /// The instance (without standbys) moves to the target: a copy catches up, then takes
+    /// over (`move_instance`).
+    Move,
+    /// The primary hands over to its standby on the target (`switchover`); it stays behind as
+    /// a standby, relocated next.
+    Switchover,
+    /// The standby gets a fresh copy on the target and its old one is removed
+    /// (`relocate_standby`).
+    RelocateStandby,
+}
+
+/// One action of a drain.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlannedMove {
     /// Its order in the drain, from 1.
     pub position: i32,
+    /// What is done.
+    pub action: DrainAction,
     /// The instance.
     pub instance_id: InstanceId,
     /// Its name.
     pub instance_name: String,
-    /// Where it goes.
+    /// The member concerned: the standby that takes over (a switchover) or that is
+    /// relocated; `None` for a move.
+    pub member_id: Option<Uuid>,
+    /// Where it goes (a move, a relocation), or where the standby taking over is (a
+    /// switchover).
     pub target_id: ServerId,
     /// That server's name.
     pub target_name: String,
@@ -257,50 +284,121 @@ pub struct PlannedMove {
 pub struct DrainPlan {
     /// The server.
     pub server_id: ServerId,
-    /// The moves, in order.
+    /// The actions, in order: switchovers and relocations first, then the moves.
     pub moves: Vec<PlannedMove>,
-    /// Why it cannot be done, when it cannot: nothing moves then.
+    /// Why it cannot be done, when it cannot: nothing happens then.
     pub blocked: Option<String>,
 }
 
-/// Plan the drain of `server`: every live instance on it, smallest storage first, each onto
-/// the best other server as the earlier placements left it.
+/// One action of a drain, before it is numbered: what, the member, and the index of its
+/// target among the candidates.
+type Act = (DrainAction, Option<Uuid>, usize);
+
+/// How a drain of `drained` hands over `inst`, which has a member there and `standbys` (all
+/// of them), using up room on `all`: a switchover if its primary is there, to the standby
+/// streaming closest behind on another active server (a lagging one too: it catches up
+/// first), then the relocation of the member that is (or, after the switchover, will be) a
+/// standby there; or why it cannot be done.
+fn hand_over(
+    drained: &Server,
+    inst: &Instance,
+    standbys: &[Standby],
+    all: &mut [Candidate],
+) -> std::result::Result<Vec<Act>, String> {
+    let at = |id: Option<ServerId>| all.iter().position(|c| Some(c.server.id) == id);
+    let mut steps = Vec::new();
+    let leaving = if inst.server_id == Some(drained.id) {
+        let to = standbys
+            .iter()
+            .filter(|s| matches!(s.state, StandbyState::Streaming | StandbyState::Lagging))
+            .filter_map(|s| {
+                let i = at(s.server_id)?;
+                (all[i].server.state == ServerState::Active).then_some((s, i))
+            })
+            .min_by_key(|(s, _)| s.lag_bytes.unwrap_or(i64::MAX));
+        let Some((to, i)) = to else {
+            return Err(format!(
+                "instance {} has its primary on {} and no standby streaming on another active \
+                 server to switch over to: add one elsewhere (or wait until one streams) first",
+                inst.name, drained.name
+            ));
+        };
+        steps.push((DrainAction::Switchover, Some(to.id), i));
+        inst.primary_member_id()
+    } else {
+        match standbys.iter().find(|s| s.server_id == Some(drained.id)) {
+            Some(s) => s.id,
+            None => return Ok(steps),
+        }
+    };
+    // A member's new server holds no other member of the instance.
+    let taken: Vec<Option<ServerId>> = standbys
+        .iter()
+        .map(|s| s.server_id)
+        .chain([inst.server_id, Some(drained.id)])
+        .collect();
+    let open: Vec<usize> = (0..all.len())
+        .filter(|&i| !taken.contains(&Some(all[i].server.id)))
+        .collect();
+    let pool: Vec<Candidate> = open.iter().map(|&i| all[i].clone()).collect();
+    let need = Need::of(inst);
+    let chosen = choose(&pool, &need, None, None).map_err(|why| {
+        let what = if steps.is_empty() {
+            "its standby"
+        } else {
+            "its old primary (a standby after the switchover)"
+        };
+        format!(
+            "instance {} cannot relocate {what} off {}: each member needs a server of its own; {why}",
+            inst.name, drained.name
+        )
+    })?;
+    all[open[chosen]].take(&need);
+    steps.push((DrainAction::RelocateStandby, Some(leaving), open[chosen]));
+    Ok(steps)
+}
+
+/// Plan the drain of `server`: first the members of instances with standbys there, one
+/// instance at a time (see [`hand_over`]), then every other live instance on it, smallest
+/// storage first, each onto the best other server as the earlier placements left it.
 pub async fn plan_drain(tx: &mut Transaction<'_, Postgres>, server: &Server) -> Result<DrainPlan> {
     let mut all = candidates(tx, server.project_id).await?;
+    // Every live instance with a member here: its primary, or a standby.
     let instances: Vec<Instance> = sqlx::query_as(
-        "SELECT * FROM instances WHERE server_id = $1 AND state <> 'deleted' \
-         ORDER BY storage_gb, created_at, id",
+        "SELECT * FROM instances i WHERE i.state <> 'deleted' AND (i.server_id = $1 \
+            OR EXISTS (SELECT FROM instance_members m WHERE m.instance_id = i.id AND m.server_id = $1)) \
+         ORDER BY i.storage_gb, i.created_at, i.id",
     )
     .bind(server.id)
     .fetch_all(&mut **tx)
     .await?;
+    let ids: Vec<Uuid> = instances.iter().map(|i| i.id.0).collect();
+    let members: Vec<Standby> = sqlx::query_as(
+        "SELECT * FROM instance_members WHERE instance_id = ANY($1) ORDER BY created_at, id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let standbys_of = |inst: &Instance| -> Vec<Standby> {
+        members
+            .iter()
+            .filter(|m| m.instance_id == inst.id)
+            .cloned()
+            .collect()
+    };
     let mut plan = DrainPlan {
         server_id: server.id,
         moves: Vec::new(),
         blocked: None,
     };
-    // Members of instances with standbys are not moved yet: switching over (for a primary)
-    // or removing and re-adding (for a standby) is the operator's, for now.
-    let member: Option<String> = sqlx::query_scalar(
-        "SELECT i.name FROM instances i \
-         WHERE i.state <> 'deleted' AND ((i.server_id = $1 AND i.standbys > 0) \
-            OR EXISTS (SELECT FROM instance_members m WHERE m.instance_id = i.id AND m.server_id = $1)) \
-         ORDER BY i.name LIMIT 1",
-    )
-    .bind(server.id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(name) = member {
-        plan.blocked = Some(format!(
-            "instance {name} has a primary or a standby on {} and standbys are not moved by \
-             drains yet: switch it over, or remove the standby, first",
-            server.name
-        ));
-        return Ok(plan);
-    }
-    for (i, inst) in instances.iter().enumerate() {
-        // A move streams from a running primary; a stopped or failed one is not moved.
-        if inst.state != crate::instance::InstanceState::Running {
+    // Those with standbys hand over first; the others move after them.
+    let (with_standbys, alone): (Vec<&Instance>, Vec<&Instance>) = instances
+        .iter()
+        .partition(|i| members.iter().any(|m| m.instance_id == i.id));
+    let mut steps: Vec<(&Instance, Act)> = Vec::new();
+    for inst in with_standbys.into_iter().chain(alone) {
+        // A move, a copy and a switchover each stream from a running primary.
+        if inst.state != InstanceState::Running {
             plan.blocked = Some(
                 format!(
                     "instance {} is {:?}: start it (or delete it) before draining {}",
@@ -308,31 +406,47 @@ pub async fn plan_drain(tx: &mut Transaction<'_, Postgres>, server: &Server) -> 
                 )
                 .to_lowercase(),
             );
-            plan.moves.clear();
-            break;
+            return Ok(plan);
+        }
+        let standbys = standbys_of(inst);
+        if !standbys.is_empty() {
+            match hand_over(server, inst, &standbys, &mut all) {
+                Ok(s) => steps.extend(s.into_iter().map(|s| (inst, s))),
+                Err(why) => {
+                    plan.blocked = Some(why);
+                    return Ok(plan);
+                }
+            }
+            continue;
         }
         let need = Need::of(inst);
         match choose(&all, &need, None, Some(server.id)) {
             Ok(at) => {
                 all[at].take(&need);
-                plan.moves.push(PlannedMove {
-                    position: i32::try_from(i + 1).unwrap_or(i32::MAX),
-                    instance_id: inst.id,
-                    instance_name: inst.name.clone(),
-                    target_id: all[at].server.id,
-                    target_name: all[at].server.name.clone(),
-                });
+                steps.push((inst, (DrainAction::Move, None, at)));
             }
             Err(why) => {
                 plan.blocked = Some(format!(
                     "instance {} cannot move off {}: {why}",
                     inst.name, server.name
                 ));
-                plan.moves.clear();
-                break;
+                return Ok(plan);
             }
         }
     }
+    plan.moves = steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, (inst, (action, member_id, at)))| PlannedMove {
+            position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            action,
+            instance_id: inst.id,
+            instance_name: inst.name.clone(),
+            member_id,
+            target_id: all[at].server.id,
+            target_name: all[at].server.name.clone(),
+        })
+        .collect();
     Ok(plan)
 }
 
@@ -408,6 +522,134 @@ mod tests {
         ] {
             assert!(why.contains(part), "{why}");
         }
+    }
+
+    /// A SERVER instance with one member on each of `servers`, the primary on the first:
+    /// the instance and its standbys, in `states`.
+    fn ha(servers: &[&Candidate], states: &[StandbyState]) -> (Instance, Vec<Standby>) {
+        let offer = crate::instance::Offer {
+            local_versions: vec![15],
+            ..Default::default()
+        };
+        let input = crate::instance::CreateInstance {
+            name: "ha".to_owned(),
+            ..Default::default()
+        };
+        let inst = Instance {
+            provider: crate::instance::Provider::Server,
+            server_id: Some(servers[0].server.id),
+            state: InstanceState::Running,
+            standbys: i32::try_from(servers.len() - 1).unwrap(),
+            ..Instance::draft(&input, &offer).unwrap()
+        };
+        let now = chrono::Utc::now();
+        let standbys = servers[1..]
+            .iter()
+            .zip(states)
+            .enumerate()
+            .map(|(i, (c, state))| Standby {
+                id: Uuid::now_v7(),
+                instance_id: inst.id,
+                server_id: Some(c.server.id),
+                resource_name: format!("tg-00000000000{i}"),
+                port: Some(5433),
+                host: Some("127.0.0.2".to_owned()),
+                state: *state,
+                rebuild: false,
+                lag_bytes: Some(i64::try_from(i).unwrap()),
+                replay_lag_ms: None,
+                checked_at: None,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        (inst, standbys)
+    }
+
+    #[test]
+    fn a_primary_switches_over_to_a_standby_elsewhere_then_its_old_copy_is_relocated() {
+        let mut c = vec![
+            server("a", 4096, 100),
+            server("b", 4096, 100),
+            server("c", 2048, 100),
+            server("d", 8192, 100),
+        ];
+        let (inst, standbys) = ha(&[&c[0], &c[1]], &[StandbyState::Streaming]);
+        let drained = c[0].server.clone();
+        let steps = hand_over(&drained, &inst, &standbys, &mut c).unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                (DrainAction::Switchover, Some(standbys[0].id), 1),
+                (
+                    DrainAction::RelocateStandby,
+                    Some(inst.primary_member_id()),
+                    3
+                ),
+            ],
+            "to the standby's server, then the old primary to the roomiest server left"
+        );
+        assert_eq!(c[3].used_memory_mb, 512, "the relocation uses up room");
+
+        // A standby on the drained server is relocated alone, never next to another member.
+        let mut c = vec![
+            server("a", 4096, 100),
+            server("b", 8192, 100),
+            server("c", 2048, 100),
+        ];
+        let (inst, standbys) = ha(&[&c[0], &c[1]], &[StandbyState::Down]);
+        let drained = c[1].server.clone();
+        let steps = hand_over(&drained, &inst, &standbys, &mut c).unwrap();
+        assert_eq!(
+            steps,
+            vec![(DrainAction::RelocateStandby, Some(standbys[0].id), 2)]
+        );
+    }
+
+    #[test]
+    fn a_drain_without_a_streaming_standby_elsewhere_or_a_server_to_relocate_to_is_blocked() {
+        let mut c = vec![
+            server("a", 4096, 100),
+            server("b", 4096, 100),
+            server("c", 4096, 100),
+        ];
+        let drained = c[0].server.clone();
+        let (inst, down) = ha(&[&c[0], &c[1]], &[StandbyState::Down]);
+        let why = hand_over(&drained, &inst, &down, &mut c).unwrap_err();
+        assert!(
+            why.contains("no standby streaming on another active server"),
+            "{why}"
+        );
+
+        c[1].server.state = ServerState::Draining;
+        let (inst, streaming) = ha(&[&c[0], &c[1]], &[StandbyState::Streaming]);
+        let why = hand_over(&drained, &inst, &streaming, &mut c).unwrap_err();
+        assert!(
+            why.contains("no standby streaming on another active server"),
+            "{why}"
+        );
+
+        // Two servers: the old primary would have nowhere to go but next to the new one.
+        let mut two = vec![server("a", 4096, 100), server("b", 4096, 100)];
+        let drained = two[0].server.clone();
+        let (inst, streaming) = ha(&[&two[0], &two[1]], &[StandbyState::Streaming]);
+        let why = hand_over(&drained, &inst, &streaming, &mut two).unwrap_err();
+        assert!(why.contains("cannot relocate its old primary"), "{why}");
+        assert!(why.contains("no other server to place it on"), "{why}");
+
+        // Two standbys on three servers: the one on the drained server has nowhere to go.
+        let mut three = vec![
+            server("a", 4096, 100),
+            server("b", 4096, 100),
+            server("c", 4096, 100),
+        ];
+        let (inst, standbys) = ha(
+            &[&three[0], &three[1], &three[2]],
+            &[StandbyState::Streaming, StandbyState::Streaming],
+        );
+        let drained = three[2].server.clone();
+        let why = hand_over(&drained, &inst, &standbys, &mut three).unwrap_err();
+        assert!(why.contains("cannot relocate its standby off c"), "{why}");
     }
 
     #[test]

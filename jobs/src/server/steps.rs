@@ -4,17 +4,22 @@
 //! ```text
 //! provision_server: create_vm → wait_action → wait_running → wait_ssh → first_contact → mark_active
 //! register_server:  first_contact → mark_active
-//! drain_server:     mark_draining → wait_operations → plan_moves → move_instances → mark_drained
-//! remove_server:    mark_draining → wait_operations → plan_moves → move_instances → delete_vm
-//!                   → wait_gone → mark_removed     (a registered host has no VM: only forgotten)
+//! drain_server:     mark_draining → wait_operations → hand_over → plan_moves → move_instances
+//!                   → mark_drained
+//! remove_server:    mark_draining → wait_operations → hand_over → plan_moves → move_instances
+//!                   → delete_vm → wait_gone → mark_removed
+//!                   (a registered host has no VM: only forgotten)
 //! discard_server:   delete_vm → wait_gone            (after a failed provision; state stays failed)
 //! scale_cluster:    wait_children                    (its provisions and removals were enqueued with it)
 //! refresh_plans:    fetch_plans
 //! ```
 //! `first_contact` logs in over SSH (when a key is configured), records the host key the server
-//! presents (trust on first use) and what it has: versions, memory, disk. `plan_moves` places
-//! each instance on the server elsewhere (or stops the drain, before anything moves, saying
-//! why); `move_instances` runs their moves one after the other, each its own `move_instance`
+//! presents (trust on first use) and what it has: versions, memory, disk. `hand_over` plans
+//! the whole drain (or stops it, before anything happens, saying why), then, one instance with
+//! standbys at a time, switches a primary on the server over to a standby elsewhere and
+//! relocates the standbys on the server, each its own `switchover` or `relocate_standby`
+//! operation; `plan_moves` places each remaining instance on the server elsewhere;
+//! `move_instances` runs their moves one after the other, each its own `move_instance`
 //! operation that reports its progress.
 //!
 //! A provision that gives up marks the server `failed` with the reason and, unless the fleet
@@ -46,6 +51,7 @@ steps! {
         MarkActive => "mark_active",
         MarkDraining => "mark_draining",
         WaitOperations => "wait_operations",
+        HandOver => "hand_over",
         PlanMoves => "plan_moves",
         MoveInstances => "move_instances",
         MarkDrained => "mark_drained",
@@ -86,6 +92,7 @@ pub(crate) static REGISTER: Table<ServerStep> =
 pub(crate) static DRAIN: Table<ServerStep> = fleet(&[
     ServerStep::MarkDraining,
     ServerStep::WaitOperations,
+    ServerStep::HandOver,
     ServerStep::PlanMoves,
     ServerStep::MoveInstances,
     ServerStep::MarkDrained,
@@ -94,6 +101,7 @@ pub(crate) static DRAIN: Table<ServerStep> = fleet(&[
 pub(crate) static REMOVE: Table<ServerStep> = fleet(&[
     ServerStep::MarkDraining,
     ServerStep::WaitOperations,
+    ServerStep::HandOver,
     ServerStep::PlanMoves,
     ServerStep::MoveInstances,
     ServerStep::DeleteVm,
@@ -125,6 +133,7 @@ async fn step(step: ServerStep, op: &Operation, cx: &Context) -> Result<Next<Ser
         ServerStep::WaitRunning => wait_running(&server, cx).await?,
         ServerStep::WaitSsh => wait_ssh(&server, cx).await?,
         ServerStep::FirstContact => first_contact(kind, op, &server, cx).await?,
+        ServerStep::HandOver => hand_over(op, &server, cx).await?,
         ServerStep::PlanMoves => plan_moves(op, &server, cx).await?,
         ServerStep::MoveInstances => move_instances(op, &server, cx).await?,
         ServerStep::MarkActive => {
@@ -295,9 +304,169 @@ async fn first_contact(
     Ok(None)
 }
 
-/// Place every instance on the draining server elsewhere and record the moves, in order; or,
-/// if one fits nowhere, stop before anything moves and say why. Done once per operation.
+/// Plan the drain and record its hand-overs (switchovers and relocations of the members of
+/// instances with standbys on the server), in order, once per operation; or, if anything of
+/// the drain cannot be done, stop before anything happens and say why. Then carry them out
+/// one after the other: start the next as a child operation, recorded with it in one
+/// transaction (so a drain resumed after a crash waits for that child rather than start
+/// another), wait for it, go on. A child that fails fails the drain; what was done stays done.
+async fn hand_over(op: &Operation, server: &Server, cx: &Context) -> Result<Wait> {
+    use super::placement::DrainAction;
+    use crate::db::HandOverAction;
+    use crate::operation::OperationStatus;
+    let mut planned = cx.db.drain_handovers(op.id).await?;
+    if planned.is_empty() {
+        let mut tx = cx.db.begin().await?;
+        let server = Db::lock_server(&mut tx, server.id).await?;
+        let plan = super::placement::plan_drain(&mut tx, &server).await?;
+        if let Some(why) = plan.blocked {
+            return Err(Error::Conflict(format!("nothing was moved: {why}")));
+        }
+        let handovers: Vec<_> = plan
+            .moves
+            .iter()
+            .filter_map(|m| {
+                let action = match m.action {
+                    DrainAction::Move => return None,
+                    DrainAction::Switchover => HandOverAction::Switchover,
+                    DrainAction::RelocateStandby => HandOverAction::RelocateStandby,
+                };
+                Some((m, action, m.member_id?))
+            })
+            .collect();
+        if handovers.is_empty() {
+            return Ok(None);
+        }
+        for (m, action, member) in &handovers {
+            Db::insert_drain_handover(
+                &mut tx,
+                op.id,
+                m.position,
+                m.instance_id,
+                *action,
+                *member,
+                m.target_id,
+            )
+            .await?;
+        }
+        Db::server_event_in(
+            &mut tx,
+            &server,
+            "drain_planned",
+            "info",
+            &format!(
+                "the members of instances with standbys on {} will be handed over first: {}",
+                server.name,
+                handovers
+                    .iter()
+                    .map(|(m, action, _)| match action {
+                        HandOverAction::Switchover =>
+                            format!("{} switches over to {}", m.instance_name, m.target_name),
+                        HandOverAction::RelocateStandby =>
+                            format!("{}'s standby → {}", m.instance_name, m.target_name),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        planned = cx.db.drain_handovers(op.id).await?;
+    }
+    for h in planned {
+        if h.finished_at.is_some() {
+            continue;
+        }
+        let what = match h.action {
+            HandOverAction::Switchover => "switching an instance's primary over",
+            HandOverAction::RelocateStandby => "relocating a standby",
+        };
+        if let Some(child) = h.operation_id {
+            let child = cx.db.operation(child).await?;
+            match child.status {
+                OperationStatus::Succeeded => {
+                    cx.db.finish_drain_handover(h.id).await?;
+                    continue;
+                }
+                OperationStatus::Failed | OperationStatus::Cancelled => {
+                    return Err(Error::Conflict(format!(
+                        "{what} off {} failed, so the drain stopped: {}",
+                        server.name,
+                        child.error.as_deref().unwrap_or("unknown error")
+                    )));
+                }
+                OperationStatus::Queued | OperationStatus::Running => {
+                    return Ok(Some(cx.fleet.poll));
+                }
+            }
+        }
+        let mut tx = cx.db.begin().await?;
+        let inst = Db::lock_instance(&mut tx, h.instance_id).await?;
+        // The member may have left the server since the plan (an operator's switchover, a
+        // removed standby): then there is nothing left to do for it.
+        let still_here = match h.action {
+            HandOverAction::Switchover => inst.server_id == Some(server.id),
+            HandOverAction::RelocateStandby => {
+                Db::standby_is_on(&mut tx, h.member_id, server.id).await?
+            }
+        };
+        if !still_here || inst.state == crate::instance::InstanceState::Deleted {
+            drop(tx);
+            cx.db.finish_drain_handover(h.id).await?;
+            continue;
+        }
+        let started = match h.action {
+            HandOverAction::Switchover => crate::instance::switchover::start_in(
+                &mut tx,
+                &cx.db,
+                &inst,
+                Some(h.member_id),
+                op.requested_by,
+            )
+            .await
+            .map(|(_, child)| child),
+            HandOverAction::RelocateStandby => {
+                crate::instance::standbys::relocate_in(
+                    &mut tx,
+                    &inst,
+                    h.member_id,
+                    Some(h.target_server_id),
+                    op.requested_by,
+                )
+                .await
+            }
+        };
+        match started {
+            Ok(child) => {
+                Db::attach_drain_handover(&mut tx, h.id, child.id).await?;
+                tx.commit().await?;
+            }
+            Err(e) => {
+                drop(tx);
+                // Another operation holds the instance: wait for it.
+                let busy =
+                    matches!(e, Error::Conflict(_)) && cx.db.instance_busy(h.instance_id).await?;
+                if !busy && e.is_permanent() {
+                    return Err(Error::Conflict(format!(
+                        "{what} off {} could not start, so the drain stopped: {e}",
+                        server.name
+                    )));
+                }
+                if !busy {
+                    return Err(e);
+                }
+            }
+        }
+        return Ok(Some(cx.fleet.poll));
+    }
+    Ok(None)
+}
+
+/// Place every instance left on the draining server (those with standbys were handed over)
+/// elsewhere and record the moves, in order; or, if one fits nowhere, stop before anything
+/// moves and say why. Done once per operation.
 async fn plan_moves(op: &Operation, server: &Server, cx: &Context) -> Result<Wait> {
+    use super::placement::DrainAction;
     if !cx.db.drain_moves(op.id).await?.is_empty() {
         return Ok(None);
     }
@@ -306,6 +475,12 @@ async fn plan_moves(op: &Operation, server: &Server, cx: &Context) -> Result<Wai
     let plan = super::placement::plan_drain(&mut tx, &server).await?;
     if let Some(why) = plan.blocked {
         return Err(Error::Conflict(format!("nothing was moved: {why}")));
+    }
+    if let Some(m) = plan.moves.iter().find(|m| m.action != DrainAction::Move) {
+        return Err(Error::Conflict(format!(
+            "instance {} has a member on {} again: drain it again",
+            m.instance_name, server.name
+        )));
     }
     for planned in &plan.moves {
         Db::insert_move(
@@ -759,7 +934,7 @@ async fn after_failure(
         Kind::RemoveServer
             if matches!(
                 ServerStep::parse(&op.step),
-                Some(ServerStep::PlanMoves | ServerStep::MoveInstances)
+                Some(ServerStep::HandOver | ServerStep::PlanMoves | ServerStep::MoveInstances)
             ) =>
         {
             Db::cancel_planned_moves(tx, op.id).await?;

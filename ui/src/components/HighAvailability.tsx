@@ -13,7 +13,7 @@ import { MAX_STANDBYS } from '../lib/instances';
 import { unfinished } from '../lib/states';
 
 /** The operations that change an instance's members: one under way is followed in the card. */
-const HA_KINDS = ['add_standby', 'remove_standby', 'switchover', 'failover'];
+const HA_KINDS = ['add_standby', 'remove_standby', 'relocate_standby', 'switchover', 'failover'];
 
 /** What the card needs of the instance. */
 export interface HaInstance {

@@ -16,8 +16,8 @@ const plan = {
   serverId: 's1',
   blocked: null,
   moves: [
-    { position: 2, instanceId: 'i2', instanceName: 'two', targetServerId: 's2', targetServerName: 'beta' },
-    { position: 1, instanceId: 'i1', instanceName: 'one', targetServerId: 's2', targetServerName: 'beta' },
+    { position: 2, action: 'MOVE' as const, instanceId: 'i2', instanceName: 'two', memberId: null, targetServerId: 's2', targetServerName: 'beta' },
+    { position: 1, action: 'MOVE' as const, instanceId: 'i1', instanceName: 'one', memberId: null, targetServerId: 's2', targetServerName: 'beta' },
   ],
 };
 
@@ -44,7 +44,7 @@ describe('DrainPreview', () => {
     wrap(<DrainPreview serverName="alpha" plan={plan} onStart={onStart} onCancel={onCancel} />);
     expect(screen.getByRole('heading', { name: 'Drain alpha?' })).toBeInTheDocument();
     const rows = within(screen.getByRole('table', { name: 'Drain plan' })).getAllByRole('row').slice(1);
-    expect(rows.map((r) => r.textContent)).toEqual(['1one→ beta', '2two→ beta']);
+    expect(rows.map((r) => r.textContent)).toEqual(['1oneMove→ beta', '2twoMove→ beta']);
     expect(within(rows[0]).getByRole('link', { name: 'one' })).toHaveAttribute('href', '/instances/i1');
     expect(within(rows[0]).getByRole('link', { name: 'beta' })).toHaveAttribute('href', '/servers/s2');
     expect(screen.getByText(/Nothing has changed yet/)).toBeInTheDocument();
@@ -53,6 +53,23 @@ describe('DrainPreview', () => {
     expect(onStart).toHaveBeenCalledTimes(1);
     await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(onCancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows a switchover and a standby relocation before the moves, with their targets', () => {
+    const ha = {
+      serverId: 's1',
+      blocked: null,
+      moves: [
+        { position: 1, action: 'SWITCHOVER' as const, instanceId: 'i3', instanceName: 'ha', memberId: 'm2', targetServerId: 's2', targetServerName: 'beta' },
+        { position: 2, action: 'RELOCATE_STANDBY' as const, instanceId: 'i3', instanceName: 'ha', memberId: 'm1', targetServerId: 's3', targetServerName: 'gamma' },
+        { position: 3, action: 'MOVE' as const, instanceId: 'i1', instanceName: 'one', memberId: null, targetServerId: 's2', targetServerName: 'beta' },
+      ],
+    };
+    wrap(<DrainPreview serverName="alpha" plan={ha} onStart={() => {}} onCancel={() => {}} />);
+    const rows = within(screen.getByRole('table', { name: 'Drain plan' })).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.textContent)).toEqual(['1haSwitch over→ beta', '2haRelocate standby→ gamma', '3oneMove→ beta']);
+    expect(rows.map((r) => r.dataset.action)).toEqual(['SWITCHOVER', 'RELOCATE_STANDBY', 'MOVE']);
+    expect(screen.getByText(/a primary hands over to its standby on another server/)).toBeInTheDocument();
   });
 
   it('says why a drain cannot be done, and offers no way to start it', () => {
@@ -189,6 +206,11 @@ describe('DrainProgress', () => {
   it('says when a drain had nothing to move', async () => {
     renderProgress(drainOp('SUCCEEDED', []));
     expect(await screen.findByTestId('drain-summary')).toHaveTextContent('Nothing had to move');
+  });
+
+  it('says when a drain hands over the members of instances with standbys', async () => {
+    renderProgress({ operation: { ...drainOp('RUNNING', []).operation, step: 'hand_over' } });
+    expect(await screen.findByTestId('drain-summary')).toHaveTextContent('Switching primaries over to standbys elsewhere and relocating standbys');
   });
 });
 

@@ -3,7 +3,7 @@ import { Link } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { ActiveServersQuery, DrainProgressQuery, MoveInstanceMutation, MoveProgressQuery, OperationUpdatedSubscription } from '../lib/documents';
 import { ConfirmDialog } from './ConfirmDialog';
-import type { DrainPlanFieldsFragment, InstanceMoveFieldsFragment as Move, MovePhase } from '../gql/graphql';
+import type { DrainAction, DrainPlanFieldsFragment, InstanceMoveFieldsFragment as Move, MovePhase } from '../gql/graphql';
 import { PhaseBadge, StatusBadge } from './Badge';
 import { apiError } from '../lib/errors';
 import { bytes, gb, pauseMs } from '../lib/fleet';
@@ -131,7 +131,17 @@ export function movesSummary(moves: readonly Move[]): string {
   return parts.join(', ');
 }
 
-/** A drain's plan before it starts: each instance and where it goes, in order, or why it cannot be done. */
+/** What each action of a drain plan is called. */
+export const DRAIN_ACTION: Record<DrainAction, string> = {
+  MOVE: 'Move',
+  SWITCHOVER: 'Switch over',
+  RELOCATE_STANDBY: 'Relocate standby',
+};
+
+/**
+ * A drain's plan before it starts: each action (a move, a switchover to a standby elsewhere, a standby's relocation) and
+ * where it goes, in order, or why it cannot be done.
+ */
 export function DrainPreview({
   serverName,
   plan,
@@ -148,6 +158,7 @@ export function DrainPreview({
   onCancel: () => void;
 }) {
   const blocked = plan.blocked;
+  const handsOver = plan.moves.some((m) => m.action !== 'MOVE');
   return (
     <div className={`card drain-preview ${blocked ? 'drain-blocked' : ''}`} data-testid="drain-preview" aria-labelledby="drain-preview-title" role="region">
       <h2 id="drain-preview-title">{blocked ? `${serverName} cannot be drained` : `Drain ${serverName}?`}</h2>
@@ -165,6 +176,8 @@ export function DrainPreview({
       ) : (
         <>
           <p className="muted">
+            {handsOver &&
+              'First, one instance with standbys at a time, a primary hands over to its standby on another server, and each standby on this server gets a fresh copy elsewhere. '}
             One after the other, each instance gets a copy on its new server that streams its changes and takes over once caught up; writes pause only for
             each cutover. Then nothing new is placed on {serverName}. Nothing has changed yet.
           </p>
@@ -173,20 +186,22 @@ export function DrainPreview({
               <tr>
                 <th className="num">#</th>
                 <th>Instance</th>
-                <th>Moves to</th>
+                <th>Action</th>
+                <th>To</th>
               </tr>
             </thead>
             <tbody>
               {[...plan.moves]
                 .sort((a, b) => a.position - b.position)
                 .map((m) => (
-                  <tr key={m.instanceId} data-instance={m.instanceName} data-target={m.targetServerName}>
+                  <tr key={m.position} data-instance={m.instanceName} data-action={m.action} data-target={m.targetServerName}>
                     <td className="num">{m.position}</td>
                     <td>
                       <Link to={`/instances/${m.instanceId}`} className="strong">
                         {m.instanceName}
                       </Link>
                     </td>
+                    <td>{DRAIN_ACTION[m.action]}</td>
                     <td>
                       <span aria-hidden>→ </span>
                       <Link to={`/servers/${m.targetServerId}`}>{m.targetServerName}</Link>
@@ -267,7 +282,13 @@ export function DrainProgress({ id, onChange, link = true }: { id: string; onCha
           )}
           {op.moves.length === 0 ? (
             <p className="muted" data-testid="drain-summary">
-              {unfinished(op.status) ? 'Planning the moves…' : op.status === 'SUCCEEDED' ? 'Nothing had to move: the server hosted no instances.' : 'No instance was moved.'}
+              {unfinished(op.status)
+                ? op.step === 'hand_over'
+                  ? 'Switching primaries over to standbys elsewhere and relocating standbys, one instance at a time…'
+                  : 'Planning the moves…'
+                : op.status === 'SUCCEEDED'
+                  ? 'Nothing had to move: the server hosted no instances, or only members of instances with standbys, which were handed over.'
+                  : 'No instance was moved.'}
             </p>
           ) : (
             <>

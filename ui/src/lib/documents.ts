@@ -620,8 +620,10 @@ export const DrainPlanFields = graphql(`
     blocked
     moves {
       position
+      action
       instanceId
       instanceName
+      memberId
       targetServerId
       targetServerName
     }

@@ -61,8 +61,8 @@ const plan = {
   serverId: 's1',
   blocked: null,
   moves: [
-    { position: 1, instanceId: 'i1', instanceName: 'one', targetServerId: 's2', targetServerName: 'beta' },
-    { position: 2, instanceId: 'i2', instanceName: 'two', targetServerId: 's2', targetServerName: 'beta' },
+    { position: 1, action: 'MOVE', instanceId: 'i1', instanceName: 'one', memberId: null, targetServerId: 's2', targetServerName: 'beta' },
+    { position: 2, action: 'MOVE', instanceId: 'i2', instanceName: 'two', memberId: null, targetServerId: 's2', targetServerName: 'beta' },
   ],
 };
 

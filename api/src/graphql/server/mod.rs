@@ -304,10 +304,14 @@ impl ServerMutation {
 
     /// Move every instance off the server, one after the other, each to the best other
     /// active server (see the placement rule in the docs), and place nothing new on it. One
-    /// operation, with a `move_instance` operation per instance. With `dryRun`, only return
-    /// the plan: each instance, its target and the order, or why it cannot be done. Without
-    /// room for every instance elsewhere, the drain is refused (`CONFLICT`) before anything
-    /// moves.
+    /// operation, with a `move_instance` operation per instance. An instance with standbys
+    /// is not moved: first, one instance at a time, a primary on the server switches over to
+    /// a standby streaming elsewhere (`switchover`), and each standby on the server, the old
+    /// primary included, is copied afresh onto another server (`relocate_standby`). With
+    /// `dryRun`, only return the plan: each action, its target and the order, or why it
+    /// cannot be done. Without room for everything elsewhere (or a standby streaming
+    /// elsewhere to switch over to), the drain is refused (`CONFLICT`) before anything
+    /// happens.
     async fn drain_server(
         &self,
         ctx: &Context<'_>,

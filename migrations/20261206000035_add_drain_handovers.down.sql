@@ -1,0 +1,2 @@
+DROP TABLE drain_handovers;
+DROP TYPE drain_action;
