@@ -911,6 +911,14 @@ async fn a_cloud_vm_primary_that_cannot_be_reached_is_powered_off_then_failed_ov
         "{placed}"
     );
     let standby = placed["members"][1]["id"].as_str().unwrap().to_owned();
+    // A third server, for the old primary's copy once alpha is lost.
+    let c = Sshd::start_on(
+        std::net::Ipv4Addr::new(127, 0, 43, 3),
+        Some(&key.public),
+        None,
+    )
+    .await;
+    let gamma = register(&t, &token, "gamma", &c, 4.0).await;
 
     let url_app = t.connection_string(&token, &id).await;
     psql(&url_app, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
@@ -960,6 +968,27 @@ async fn a_cloud_vm_primary_that_cannot_be_reached_is_powered_off_then_failed_ov
         "{body}"
     );
     assert!(body.to_string().contains("vm_powered_off"), "{body}");
+    // The old primary's member cannot come back on alpha: it is copied afresh on gamma.
+    let healed = wait_standby_streaming(&t, &token, &id, "the relocated old primary").await;
+    let placed = t
+        .instance(&token, &id, "members { id role server { id } state }")
+        .await;
+    assert_eq!(placed["members"][1]["id"], json!(id), "{placed}");
+    assert_eq!(
+        placed["members"][1]["server"]["id"],
+        json!(gamma),
+        "{placed}"
+    );
+    let relocation = newest_operation(&t, &token, &id, "relocate_standby").await;
+    assert_eq!(
+        t.wait_operation(&token, &relocation).await["status"],
+        "SUCCEEDED"
+    );
+    assert_eq!(
+        in_recovery(&url_app, &healed["members"]),
+        [Ok("f".to_owned()), Ok("t".to_owned())]
+    );
+    assert_eq!(fake.power_offs(), 1, "powered off once");
     assert!(
         !t.log_text().contains(fake.token()),
         "the cloud token leaked into the log"

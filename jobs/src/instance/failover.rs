@@ -534,16 +534,19 @@ impl crate::leader::Duty for Watcher {
 
 impl Watcher {
     /// Bring back the standbys of `inst` (healthy) that are down, at most every
-    /// [`HEAL_EVERY`]: a `heal_standbys` operation rebuilds or restarts them.
+    /// [`HEAL_EVERY`]: one on a server lost for good (powered off to fence it, say) is
+    /// relocated to another server by a `relocate_standby` operation; otherwise a
+    /// `heal_standbys` operation rebuilds or restarts them where they are.
     async fn heal(&mut self, inst: &Instance) -> Result<()> {
-        let down = self
+        let down: Vec<Standby> = self
             .cx
             .db
             .standbys(inst.id)
             .await?
-            .iter()
-            .any(|s| s.rebuild || s.state == StandbyState::Down);
-        if !down
+            .into_iter()
+            .filter(|s| s.rebuild || s.state == StandbyState::Down)
+            .collect();
+        if down.is_empty()
             || self
                 .healed
                 .get(&inst.id)
@@ -551,9 +554,29 @@ impl Watcher {
         {
             return Ok(());
         }
-        self.healed.insert(inst.id, tokio::time::Instant::now());
+        // Another operation on the instance (the failover that left these standbys down, say)
+        // is waited for: the next check tries again, not a minute later.
+        for s in &down {
+            if !standbys::on_lost_server(s, &self.cx).await? {
+                continue;
+            }
+            match standbys::relocate(&self.cx.db, s.id, None, None).await {
+                Ok((_, op)) => {
+                    self.healed.insert(inst.id, tokio::time::Instant::now());
+                    tracing::info!(instance = %inst.id, member = %s.id, operation = %op.id, "relocating a standby whose server is lost");
+                    return Ok(());
+                }
+                Err(Error::Conflict(_)) => return Ok(()),
+                // No server can take the standby now.
+                Err(e @ (Error::NotFound { .. } | Error::InvalidInput(_))) => {
+                    tracing::warn!(instance = %inst.id, member = %s.id, "cannot relocate a standby whose server is lost: {e}");
+                }
+                Err(e) => return Err(e),
+            }
+        }
         match super::change(&self.cx.db, inst.id, Kind::HealStandbys, None).await {
             Ok(op) => {
+                self.healed.insert(inst.id, tokio::time::Instant::now());
                 tracing::info!(instance = %inst.id, operation = %op.id, "bringing standbys back");
                 Ok(())
             }

@@ -669,9 +669,15 @@ pub(crate) async fn drop_one(
     };
     // The primary stops waiting for it before it goes, so no commit hangs on it.
     synchronize(inst, primary, &standbys, Some(member)).await?;
-    let host = host_of(inst, s, cx).await?;
-    host.remove(&s.resource_name).await?;
-    host.remove_backup_config(&s.resource_name).await?;
+    if on_lost_server(s, cx).await? {
+        // Its server was powered off to fence it, or is gone: the old copy cannot be reached,
+        // never runs again by itself, and goes with the server.
+        tracing::info!(instance = %inst.id, member = %member, "the standby's server is lost; its old copy stays there");
+    } else {
+        let host = host_of(inst, s, cx).await?;
+        host.remove(&s.resource_name).await?;
+        host.remove_backup_config(&s.resource_name).await?;
+    }
     primary
         .drop_slot(
             &inst.resource_name(),
@@ -713,9 +719,15 @@ pub(crate) async fn drop_old_copy(
     }
     // The primary stops waiting for it before it goes, so no commit hangs on it.
     synchronize(inst, primary, &standbys, Some(member)).await?;
-    let host = host_of(inst, s, cx).await?;
-    host.remove(&s.resource_name).await?;
-    host.remove_backup_config(&s.resource_name).await?;
+    if on_lost_server(s, cx).await? {
+        // Its server was powered off to fence it, or is gone: the old copy cannot be reached,
+        // never runs again by itself, and goes with the server.
+        tracing::info!(instance = %inst.id, member = %member, "the standby's server is lost; its old copy stays there");
+    } else {
+        let host = host_of(inst, s, cx).await?;
+        host.remove(&s.resource_name).await?;
+        host.remove_backup_config(&s.resource_name).await?;
+    }
     // Its walsender on the primary lets go of the slot as the standby stops.
     let until = Instant::now() + WATCH;
     loop {
@@ -739,6 +751,19 @@ pub(crate) async fn drop_old_copy(
     cx.db.repoint_standby(member, target).await?;
     tracing::info!(instance = %inst.id, member = %member, server = %target, "old copy of a standby removed");
     Ok(true)
+}
+
+/// Whether standby `s` is on a server that is lost for good: failed (its VM powered off to
+/// fence it, or never made) or removed.
+pub(crate) async fn on_lost_server(s: &Standby, cx: &Context) -> Result<bool> {
+    use crate::server::ServerState;
+    let Some(server) = s.server_id else {
+        return Ok(false);
+    };
+    Ok(matches!(
+        cx.db.server(server).await?.state,
+        ServerState::Failed | ServerState::Removed
+    ))
 }
 
 /// `add_standby` gave up: the standby it was making goes (best effort: its data, then its
