@@ -695,37 +695,7 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     let alpha = register(&t, &token, "alpha", &a, 4.0).await;
     let beta = register(&t, &token, "beta", &b, 4.0).await;
 
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "mutation($s: ID!) { createInstance(input: {name: \"far\", provider: SERVER, serverId: $s, \
-               storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
-            json!({"s": alpha}),
-        )
-        .await;
-    let id = body["data"]["createInstance"]["instance"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned();
-    let op = body["data"]["createInstance"]["operation"]["id"]
-        .as_str()
-        .unwrap();
-    let done = t.wait_operation(&token, op).await;
-    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
-    let placed = t
-        .instance(&token, &id, "members { id role server { id } state }")
-        .await;
-    assert_eq!(
-        placed["members"][0]["server"]["id"],
-        json!(alpha),
-        "{placed}"
-    );
-    assert_eq!(
-        placed["members"][1]["server"]["id"],
-        json!(beta),
-        "{placed}"
-    );
-    let standby = placed["members"][1]["id"].as_str().unwrap().to_owned();
+    let (id, standby) = create_across(&t, &token, "far", &alpha, &beta).await;
 
     let url = t.connection_string(&token, &id).await;
     psql(&url, "CREATE TABLE ledger (i bigint PRIMARY KEY)").unwrap();
@@ -817,6 +787,42 @@ async fn server_standbys_fail_over_by_themselves_unless_the_old_host_cannot_be_f
     drop(a);
 }
 
+/// Create SERVER instance `name` with one synchronous standby, its primary on server
+/// `primary`, and wait until it runs with its standby on server `standby`: its id and the
+/// standby's member id.
+async fn create_across(
+    t: &Toygres,
+    token: &str,
+    name: &str,
+    primary: &str,
+    standby: &str,
+) -> (String, String) {
+    let (_, body) = t
+        .gql(
+            Some(token),
+            "mutation($n: String!, $s: ID!) { createInstance(input: {name: $n, provider: SERVER, \
+               serverId: $s, storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
+            json!({"n": name, "s": primary}),
+        )
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let op = body["data"]["createInstance"]["operation"]["id"]
+        .as_str()
+        .unwrap();
+    let done = t.wait_operation(token, op).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
+    let placed = t
+        .instance(token, &id, "members { id role server { id } state }")
+        .await;
+    assert_eq!(placed["members"][0]["server"]["id"], primary, "{placed}");
+    assert_eq!(placed["members"][1]["server"]["id"], standby, "{placed}");
+    let member = placed["members"][1]["id"].as_str().unwrap().to_owned();
+    (id, member)
+}
+
 /// A primary on a cloud VM whose host is gone altogether (sshd and postmaster) is fenced by
 /// powering the VM off through the cloud's API, then failed over by itself with no
 /// acknowledged row lost; the server is marked failed, so nothing is placed on it again.
@@ -885,32 +891,7 @@ async fn a_cloud_vm_primary_that_cannot_be_reached_is_powered_off_then_failed_ov
     )
     .unwrap();
 
-    let (_, body) = t
-        .gql(
-            Some(&token),
-            "mutation($s: ID!) { createInstance(input: {name: \"vm\", provider: SERVER, serverId: $s, \
-               storageGb: 1, standbys: 1, synchronous: true}) { instance { id } operation { id } } }",
-            json!({"s": alpha}),
-        )
-        .await;
-    let id = body["data"]["createInstance"]["instance"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned();
-    let op = body["data"]["createInstance"]["operation"]["id"]
-        .as_str()
-        .unwrap();
-    let done = t.wait_operation(&token, op).await;
-    assert_eq!(done["status"], "SUCCEEDED", "{done}\n{}", t.log_text());
-    let placed = t
-        .instance(&token, &id, "members { id role server { id } state }")
-        .await;
-    assert_eq!(
-        placed["members"][1]["server"]["id"],
-        json!(beta),
-        "{placed}"
-    );
-    let standby = placed["members"][1]["id"].as_str().unwrap().to_owned();
+    let (id, standby) = create_across(&t, &token, "vm", &alpha, &beta).await;
     // A third server, for the old primary's copy once alpha is lost.
     let c = Sshd::start_on(
         std::net::Ipv4Addr::new(127, 0, 43, 3),
