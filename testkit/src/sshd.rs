@@ -159,6 +159,13 @@ impl Sshd {
             let probe = std::net::TcpListener::bind((ip, 0)).expect("bind a probe port");
             probe.local_addr().expect("probe address").port()
         };
+        // Sessions get a home of their own: bash run by sshd reads ~/.bashrc, and this
+        // machine's root's runs `pyenv init`, whose rehash waits up to a minute on a lock that
+        // a session killed mid-rehash (a host made to vanish) leaves behind, stalling every
+        // later command of every test host.
+        let home = dir.join("home");
+        std::fs::create_dir_all(&home).expect("create the sessions' home");
+        let mut setenv = vec![format!("HOME={}", home.display())];
         let mut extra = String::new();
         if !lacking.is_empty() {
             let bin = dir.join("bin");
@@ -179,8 +186,9 @@ impl Sshd {
                     }
                 }
             }
-            extra = format!("SetEnv PATH={}\n", bin.display());
+            setenv.push(format!("PATH={}", bin.display()));
         }
+        extra.push_str(&format!("SetEnv {}\n", setenv.join(" ")));
         if unruly {
             // A hanging session looks once a second whether its host is gone, so that it
             // ends with the test rather than outliving it.

@@ -436,9 +436,12 @@ impl Toygres {
     }
 }
 
-/// The pids of postgres postmasters serving a data directory under `dir`.
+/// The pids of postgres postmasters serving a data directory under `dir`. A backend the
+/// postmaster has just forked shows the postmaster's command line until it sets its own
+/// title, so a process whose parent is one of them is not counted.
 pub fn postmasters_under(dir: &Path) -> Vec<i32> {
     let mut pids = Vec::new();
+    let mut parents = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
             continue;
@@ -456,9 +459,22 @@ pub fn postmasters_under(dir: &Path) -> Vec<i32> {
             .any(|w| w[0] == "-D" && Path::new(&w[1]).starts_with(dir));
         if is_postmaster && serves {
             pids.push(pid);
+            parents.push(parent_of(pid));
         }
     }
-    pids
+    pids.iter()
+        .zip(&parents)
+        .filter(|(_, parent)| !parent.is_some_and(|p| pids.contains(&p)))
+        .map(|(pid, _)| *pid)
+        .collect()
+}
+
+/// The parent of process `pid`, from `/proc/<pid>/stat` (its fourth field, after the
+/// parenthesised name).
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after) = stat.rsplit_once(')')?;
+    after.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `(name, value)` pairs borrowed, for [`serve`] and [`spawn`].

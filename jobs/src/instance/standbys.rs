@@ -651,7 +651,8 @@ pub(crate) async fn remove_all(inst: &Instance, cx: &Context) -> Result<()> {
 }
 
 /// `remove_standby`'s step: stop the standby named in the operation, stop waiting for it,
-/// remove its data and drop its slot on the primary, then forget it.
+/// remove its data (unless its server is lost for good) and drop its slot on the primary,
+/// then forget it.
 pub(crate) async fn drop_one(
     inst: &Instance,
     primary: &PgHost,
@@ -669,15 +670,7 @@ pub(crate) async fn drop_one(
     };
     // The primary stops waiting for it before it goes, so no commit hangs on it.
     synchronize(inst, primary, &standbys, Some(member)).await?;
-    if on_lost_server(s, cx).await? {
-        // Its server was powered off to fence it, or is gone: the old copy cannot be reached,
-        // never runs again by itself, and goes with the server.
-        tracing::info!(instance = %inst.id, member = %member, "the standby's server is lost; its old copy stays there");
-    } else {
-        let host = host_of(inst, s, cx).await?;
-        host.remove(&s.resource_name).await?;
-        host.remove_backup_config(&s.resource_name).await?;
-    }
+    remove_copy(inst, s, cx).await?;
     primary
         .drop_slot(
             &inst.resource_name(),
@@ -719,15 +712,7 @@ pub(crate) async fn drop_old_copy(
     }
     // The primary stops waiting for it before it goes, so no commit hangs on it.
     synchronize(inst, primary, &standbys, Some(member)).await?;
-    if on_lost_server(s, cx).await? {
-        // Its server was powered off to fence it, or is gone: the old copy cannot be reached,
-        // never runs again by itself, and goes with the server.
-        tracing::info!(instance = %inst.id, member = %member, "the standby's server is lost; its old copy stays there");
-    } else {
-        let host = host_of(inst, s, cx).await?;
-        host.remove(&s.resource_name).await?;
-        host.remove_backup_config(&s.resource_name).await?;
-    }
+    remove_copy(inst, s, cx).await?;
     // Its walsender on the primary lets go of the slot as the standby stops.
     let until = Instant::now() + WATCH;
     loop {
@@ -751,6 +736,20 @@ pub(crate) async fn drop_old_copy(
     cx.db.repoint_standby(member, target).await?;
     tracing::info!(instance = %inst.id, member = %member, server = %target, "old copy of a standby removed");
     Ok(true)
+}
+
+/// Remove standby `s`'s data and pgBackRest configuration from its host. On a server lost
+/// for good (powered off to fence it, or gone) the copy cannot be reached, never runs again by
+/// itself, and goes with the server: it is left there.
+async fn remove_copy(inst: &Instance, s: &Standby, cx: &Context) -> Result<()> {
+    if on_lost_server(s, cx).await? {
+        tracing::info!(instance = %inst.id, member = %s.id, "the standby's server is lost; its old copy stays there");
+        return Ok(());
+    }
+    let host = host_of(inst, s, cx).await?;
+    host.remove(&s.resource_name).await?;
+    host.remove_backup_config(&s.resource_name).await?;
+    Ok(())
 }
 
 /// Whether standby `s` is on a server that is lost for good: failed (its VM powered off to
