@@ -12,6 +12,8 @@
 //!   run   ── each job on its own task, at most `concurrency` at once per pool
 //!   ack   ── finished jobs deleted and their outcome recorded (succeeded, the next
 //!            delivery of a nap or a retry), many per transaction, WAL flushed
+//!   announce ── the changes of each fetch and acknowledgement, once it committed, in
+//!            order, by one task per process (see `db::queue` for why not while committing)
 //! ```
 //!
 //! Each [`Queue`] has its own worker pools and concurrency, so housekeeping never starves user
@@ -33,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::db::{Ack, Db, Fetched, Finish, WAKE_CHANNEL};
+use crate::db::{Ack, Announcements, Db, Fetched, Finish, WAKE_CHANNEL};
 use crate::workflow::Context;
 
 /// Deliveries a job gets when the delivery itself fails (the database, a panic), after 1 s,
@@ -165,6 +167,7 @@ pub(crate) async fn serve(
     cx.db.heartbeat(worker).await?;
 
     let mut wakers: HashMap<&'static str, Vec<Arc<Notify>>> = HashMap::new();
+    let (announcer, owed) = mpsc::unbounded_channel();
     let mut pools = Vec::new();
     for queue in Queue::ALL {
         for _ in 0..config.workers_per_queue.max(1) {
@@ -177,15 +180,19 @@ pub(crate) async fn serve(
                 config: config.clone(),
                 wake,
                 deliver,
+                announcer: announcer.clone(),
             });
         }
     }
+    drop(announcer);
     // Listen before the first fetch, so that no job committed after that fetch goes unseen.
     let stop_helpers = CancellationToken::new();
     let listener = Listener::start(&cx.db, wakers, stop_helpers.clone()).await?;
     // In a set, so that dropping this future (a process dying, in tests) stops them too.
     let mut helpers = JoinSet::new();
     helpers.spawn(listener.run());
+    // Ends once every pool has stopped (and dropped its sender), after the last announcement.
+    helpers.spawn(announce(cx.db.clone(), owed));
     helpers.spawn(keep_alive(
         cx.db.clone(),
         worker,
@@ -222,6 +229,8 @@ struct Pool {
     wake: Arc<Notify>,
     /// Runs one delivery.
     deliver: Deliver,
+    /// Where the announcements owed by fetches and acknowledgements go, in order.
+    announcer: mpsc::UnboundedSender<Announcements>,
 }
 
 impl Pool {
@@ -237,6 +246,7 @@ impl Pool {
             self.cx.db.clone(),
             self.worker,
             received,
+            self.announcer.clone(),
             shutdown.clone(),
         ));
         let mut jobs = JoinSet::new();
@@ -259,7 +269,12 @@ impl Pool {
                 .fetch(self.queue.name(), self.worker, wanted)
                 .await
             {
-                Ok(fetched) => fetched,
+                Ok((fetched, announcements)) => {
+                    // Queued before any of these jobs can be acknowledged: subscribers hear
+                    // "running" before "succeeded".
+                    drop(self.announcer.send(announcements));
+                    fetched
+                }
                 Err(e) => {
                     tracing::warn!(queue = self.queue.name(), "failed to fetch jobs: {e:#}");
                     Vec::new()
@@ -371,6 +386,7 @@ async fn acknowledge(
     db: Db,
     worker: Uuid,
     mut received: mpsc::Receiver<Ack>,
+    announcer: mpsc::UnboundedSender<Announcements>,
     shutdown: CancellationToken,
 ) {
     let mut batch = Vec::new();
@@ -383,19 +399,38 @@ async fn acknowledge(
             }
         }
         let mut wait = ACK_RETRY_MIN;
-        while let Err(e) = db.acknowledge(worker, &batch).await {
-            if shutdown.is_cancelled() && wait > ACK_RETRY_MIN {
-                tracing::error!(jobs = batch.len(), "failed to acknowledge jobs: {e:#}");
-                break;
+        loop {
+            match db.acknowledge(worker, &batch).await {
+                Ok(announcements) => {
+                    drop(announcer.send(announcements));
+                    break;
+                }
+                Err(e) if shutdown.is_cancelled() && wait > ACK_RETRY_MIN => {
+                    tracing::error!(jobs = batch.len(), "failed to acknowledge jobs: {e:#}");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        jobs = batch.len(),
+                        "failed to acknowledge jobs, retrying: {e:#}"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(ACK_RETRY_MAX);
+                }
             }
-            tracing::warn!(
-                jobs = batch.len(),
-                "failed to acknowledge jobs, retrying: {e:#}"
-            );
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(ACK_RETRY_MAX);
         }
         batch.clear();
+    }
+}
+
+/// Send the announcements `owed` by this process's fetches and acknowledgements, in the order
+/// they committed, as many per statement as are waiting; until every sender is gone.
+async fn announce(db: Db, mut owed: mpsc::UnboundedReceiver<Announcements>) {
+    while let Some(mut next) = owed.recv().await {
+        while let Ok(later) = owed.try_recv() {
+            next.append(later);
+        }
+        db.announce(next).await;
     }
 }
 
