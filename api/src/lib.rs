@@ -86,7 +86,10 @@ impl Default for Limits {
 /// Everything a request handler needs.
 #[derive(Clone)]
 pub struct AppState {
+    /// The schema queries and subscriptions run on.
     schema: ApiSchema,
+    /// The same schema with the audit log's extension, for mutations.
+    mutations: ApiSchema,
     /// The same schema without the depth and complexity limits, for introspection alone.
     introspection: ApiSchema,
     cx: ApiContext,
@@ -100,13 +103,26 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The schema an operation on `root` runs on: mutations on the one that audits them.
+    fn schema_for(&self, root: Option<async_graphql::parser::types::OperationType>) -> &ApiSchema {
+        match root {
+            Some(async_graphql::parser::types::OperationType::Mutation) => &self.mutations,
+            _ => &self.schema,
+        }
+    }
+
     /// Build the schema over `cx`.
     pub fn new(cx: ApiContext, limits: Limits) -> Self {
-        // One throttle for both schemas, so that every login of this process counts.
+        // One throttle for every schema, so that every login of this process counts.
         let throttle = Arc::new(LoginThrottle::new(limits.login));
         let identities = Identities::following(&cx.bus);
         Self {
             schema: graphql::builder()
+                .data(cx.clone())
+                .data(throttle.clone())
+                .data(identities.clone())
+                .finish(),
+            mutations: graphql::mutation_builder()
                 .data(cx.clone())
                 .data(throttle.clone())
                 .data(identities.clone())
@@ -124,10 +140,11 @@ impl AppState {
     }
 }
 
-/// The schema, with `cx` as its data and logins limited by [`LoginLimits::default`].
+/// The schema mutations run on (every one recorded in the audit log), with `cx` as its data
+/// and logins limited by [`LoginLimits::default`].
 pub fn schema(cx: ApiContext) -> ApiSchema {
     let throttle = Arc::new(LoginThrottle::new(LoginLimits::default()));
-    graphql::builder().data(cx).data(throttle).finish()
+    graphql::mutation_builder().data(cx).data(throttle).finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

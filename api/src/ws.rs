@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{FutureExt as _, SinkExt as _, Stream, StreamExt as _};
@@ -366,13 +367,29 @@ fn start_subscription(
     id: &str,
     request: async_graphql::Request,
 ) -> (Option<String>, Option<Responses>) {
-    let request = state.documents.prepare(request);
+    let prepared = match state.documents.prepare(request) {
+        Ok(prepared) => prepared,
+        Err(refusal) => {
+            let message = json!({"type": "error", "id": id, "payload": refusal});
+            return (Some(message.to_string()), None);
+        }
+    };
+    // Queries and mutations are counted as over HTTP; subscriptions are not operations that end.
+    let counted = (prepared.root != Some(OperationType::Subscription)).then_some(prepared.label);
     let open = OpenSubscription::new();
     let mut responses: Responses = Box::pin(
         state
-            .schema
-            .execute_stream(request.data(caller))
-            .map(Some)
+            .schema_for(prepared.root)
+            .execute_stream(prepared.request.data(caller))
+            .map(move |mut response| {
+                crate::graphql::documents::code_limit_errors(&mut response);
+                if let Some(label) = &counted
+                    && !crate::http::request_error(&response)
+                {
+                    crate::graphql::measure::count(label, response.errors.is_empty());
+                }
+                Some(response)
+            })
             .chain(futures::stream::once(async move {
                 drop(open);
                 None
