@@ -12,8 +12,9 @@
 //!   run   ── each job on its own task, at most `concurrency` at once per pool
 //!   ack   ── finished jobs deleted and their outcome recorded (succeeded, the next
 //!            delivery of a nap or a retry), many per transaction, WAL flushed
-//!   announce ── the changes of each fetch and acknowledgement, once it committed, in
-//!            order, by one task per process (see `db::queue` for why not while committing)
+//!   announce ── the changes of each fetch and acknowledgement, right after it committed
+//!            (see `db::queue` for why not while committing): a fetch's before its jobs
+//!            start, so that no later change of their operations is heard first
 //! ```
 //!
 //! Each [`Queue`] has its own worker pools and concurrency, so housekeeping never starves user
@@ -35,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::db::{Ack, Announcements, Db, Fetched, Finish, WAKE_CHANNEL};
+use crate::db::{Ack, Db, Fetched, Finish, WAKE_CHANNEL};
 use crate::workflow::Context;
 
 /// Deliveries a job gets when the delivery itself fails (the database, a panic), after 1 s,
@@ -167,7 +168,6 @@ pub(crate) async fn serve(
     cx.db.heartbeat(worker).await?;
 
     let mut wakers: HashMap<&'static str, Vec<Arc<Notify>>> = HashMap::new();
-    let (announcer, owed) = mpsc::unbounded_channel();
     let mut pools = Vec::new();
     for queue in Queue::ALL {
         for _ in 0..config.workers_per_queue.max(1) {
@@ -180,19 +180,15 @@ pub(crate) async fn serve(
                 config: config.clone(),
                 wake,
                 deliver,
-                announcer: announcer.clone(),
             });
         }
     }
-    drop(announcer);
     // Listen before the first fetch, so that no job committed after that fetch goes unseen.
     let stop_helpers = CancellationToken::new();
     let listener = Listener::start(&cx.db, wakers, stop_helpers.clone()).await?;
     // In a set, so that dropping this future (a process dying, in tests) stops them too.
     let mut helpers = JoinSet::new();
     helpers.spawn(listener.run());
-    // Ends once every pool has stopped (and dropped its sender), after the last announcement.
-    helpers.spawn(announce(cx.db.clone(), owed));
     helpers.spawn(keep_alive(
         cx.db.clone(),
         worker,
@@ -229,8 +225,6 @@ struct Pool {
     wake: Arc<Notify>,
     /// Runs one delivery.
     deliver: Deliver,
-    /// Where the announcements owed by fetches and acknowledgements go, in order.
-    announcer: mpsc::UnboundedSender<Announcements>,
 }
 
 impl Pool {
@@ -246,7 +240,6 @@ impl Pool {
             self.cx.db.clone(),
             self.worker,
             received,
-            self.announcer.clone(),
             shutdown.clone(),
         ));
         let mut jobs = JoinSet::new();
@@ -270,9 +263,9 @@ impl Pool {
                 .await
             {
                 Ok((fetched, announcements)) => {
-                    // Queued before any of these jobs can be acknowledged: subscribers hear
-                    // "running" before "succeeded".
-                    drop(self.announcer.send(announcements));
+                    // Before the jobs run: what they change next (a step, a failure, their
+                    // acknowledgement) is announced after "running", never before it.
+                    self.cx.db.announce(announcements).await;
                     fetched
                 }
                 Err(e) => {
@@ -386,7 +379,6 @@ async fn acknowledge(
     db: Db,
     worker: Uuid,
     mut received: mpsc::Receiver<Ack>,
-    announcer: mpsc::UnboundedSender<Announcements>,
     shutdown: CancellationToken,
 ) {
     let mut batch = Vec::new();
@@ -402,7 +394,7 @@ async fn acknowledge(
         loop {
             match db.acknowledge(worker, &batch).await {
                 Ok(announcements) => {
-                    drop(announcer.send(announcements));
+                    db.announce(announcements).await;
                     break;
                 }
                 Err(e) if shutdown.is_cancelled() && wait > ACK_RETRY_MIN => {
@@ -420,17 +412,6 @@ async fn acknowledge(
             }
         }
         batch.clear();
-    }
-}
-
-/// Send the announcements `owed` by this process's fetches and acknowledgements, in the order
-/// they committed, as many per statement as are waiting; until every sender is gone.
-async fn announce(db: Db, mut owed: mpsc::UnboundedReceiver<Announcements>) {
-    while let Some(mut next) = owed.recv().await {
-        while let Ok(later) = owed.try_recv() {
-            next.append(later);
-        }
-        db.announce(next).await;
     }
 }
 
