@@ -83,9 +83,21 @@ impl Default for Limits {
     }
 }
 
-/// Everything a request handler needs.
+/// Everything a request handler needs. Cloned for every request (axum's `State`), so it is
+/// one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// The schema queries and subscriptions run on.
     schema: ApiSchema,
     /// The same schema with the audit log's extension, for mutations.
@@ -102,7 +114,7 @@ pub struct AppState {
     sockets: Arc<ws::Sockets>,
 }
 
-impl AppState {
+impl Shared {
     /// The schema an operation on `root` runs on: mutations on the one that audits them.
     fn schema_for(&self, root: Option<async_graphql::parser::types::OperationType>) -> &ApiSchema {
         match root {
@@ -110,13 +122,15 @@ impl AppState {
             _ => &self.schema,
         }
     }
+}
 
+impl AppState {
     /// Build the schema over `cx`.
     pub fn new(cx: ApiContext, limits: Limits) -> Self {
         // One throttle for every schema, so that every login of this process counts.
         let throttle = Arc::new(LoginThrottle::new(limits.login));
         let identities = Identities::following(&cx.bus);
-        Self {
+        Self(Arc::new(Shared {
             schema: graphql::builder()
                 .data(cx.clone())
                 .data(throttle.clone())
@@ -136,7 +150,7 @@ impl AppState {
             limits,
             identities,
             documents: Arc::default(),
-        }
+        }))
     }
 }
 
@@ -156,13 +170,14 @@ pub fn sdl() -> String {
 /// and the dashboard on every other `GET`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let db = state.cx.db.clone();
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route("/metrics", get(http::telemetry))
         .route("/playground", get(ui::playground))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state.clone())
-        .merge(probes(state.cx.db))
+        .with_state(state)
+        .merge(probes(db))
         .fallback(get(ui::serve))
         .layer(axum::middleware::from_fn(http::measure))
         .layer(axum::middleware::from_fn(http::origin))
