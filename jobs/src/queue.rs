@@ -13,8 +13,9 @@
 //!   ack   ── finished jobs deleted and their outcome recorded (succeeded, the next
 //!            delivery of a nap or a retry), many per transaction, WAL flushed
 //!   announce ── the changes of each fetch and acknowledgement, right after it committed
-//!            (see `db::queue` for why not while committing): a fetch's before its jobs
-//!            start, so that no later change of their operations is heard first
+//!            (see `db::queue` for why not while committing), in order, by one task per
+//!            process; a fetch's jobs start once its changes are out, so that nothing they
+//!            change later is heard first
 //! ```
 //!
 //! Each [`Queue`] has its own worker pools and concurrency, so housekeeping never starves user
@@ -30,13 +31,13 @@ use std::time::Duration;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use sqlx::postgres::PgListener;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::db::{Ack, Db, Fetched, Finish, WAKE_CHANNEL};
+use crate::db::{Ack, Announcements, Db, Fetched, Finish, WAKE_CHANNEL};
 use crate::workflow::Context;
 
 /// Deliveries a job gets when the delivery itself fails (the database, a panic), after 1 s,
@@ -168,6 +169,7 @@ pub(crate) async fn serve(
     cx.db.heartbeat(worker).await?;
 
     let mut wakers: HashMap<&'static str, Vec<Arc<Notify>>> = HashMap::new();
+    let (announcer, owed) = mpsc::unbounded_channel();
     let mut pools = Vec::new();
     for queue in Queue::ALL {
         for _ in 0..config.workers_per_queue.max(1) {
@@ -180,15 +182,19 @@ pub(crate) async fn serve(
                 config: config.clone(),
                 wake,
                 deliver,
+                announcer: announcer.clone(),
             });
         }
     }
+    drop(announcer);
     // Listen before the first fetch, so that no job committed after that fetch goes unseen.
     let stop_helpers = CancellationToken::new();
     let listener = Listener::start(&cx.db, wakers, stop_helpers.clone()).await?;
     // In a set, so that dropping this future (a process dying, in tests) stops them too.
     let mut helpers = JoinSet::new();
     helpers.spawn(listener.run());
+    // Ends once every pool has stopped (and dropped its sender), after the last announcement.
+    helpers.spawn(announce(cx.db.clone(), owed));
     helpers.spawn(keep_alive(
         cx.db.clone(),
         worker,
@@ -225,6 +231,8 @@ struct Pool {
     wake: Arc<Notify>,
     /// Runs one delivery.
     deliver: Deliver,
+    /// Where the announcements owed by fetches and acknowledgements go, in order.
+    announcer: mpsc::UnboundedSender<Owed>,
 }
 
 impl Pool {
@@ -240,6 +248,7 @@ impl Pool {
             self.cx.db.clone(),
             self.worker,
             received,
+            self.announcer.clone(),
             shutdown.clone(),
         ));
         let mut jobs = JoinSet::new();
@@ -263,9 +272,16 @@ impl Pool {
                 .await
             {
                 Ok((fetched, announcements)) => {
-                    // Before the jobs run: what they change next (a step, a failure, their
-                    // acknowledgement) is announced after "running", never before it.
-                    self.cx.db.announce(announcements).await;
+                    // Out before the jobs run: what they change next (a step, a failure) is
+                    // heard after "running", never before it.
+                    let (sent, out) = oneshot::channel();
+                    let owed = Owed {
+                        announcements,
+                        sent: Some(sent),
+                    };
+                    if self.announcer.send(owed).is_ok() {
+                        drop(out.await);
+                    }
                     fetched
                 }
                 Err(e) => {
@@ -379,6 +395,7 @@ async fn acknowledge(
     db: Db,
     worker: Uuid,
     mut received: mpsc::Receiver<Ack>,
+    announcer: mpsc::UnboundedSender<Owed>,
     shutdown: CancellationToken,
 ) {
     let mut batch = Vec::new();
@@ -394,7 +411,11 @@ async fn acknowledge(
         loop {
             match db.acknowledge(worker, &batch).await {
                 Ok(announcements) => {
-                    db.announce(announcements).await;
+                    // Not waited for: the next acknowledgements need not wait for these.
+                    drop(announcer.send(Owed {
+                        announcements,
+                        sent: None,
+                    }));
                     break;
                 }
                 Err(e) if shutdown.is_cancelled() && wait > ACK_RETRY_MIN => {
@@ -412,6 +433,31 @@ async fn acknowledge(
             }
         }
         batch.clear();
+    }
+}
+
+/// Announcements owed by a fetch or an acknowledgement, and who waits for them to be out.
+struct Owed {
+    announcements: Announcements,
+    sent: Option<oneshot::Sender<()>>,
+}
+
+/// Send the announcements `owed` by this process's fetches and acknowledgements, in the order
+/// they committed, as many per statement as are waiting, and tell whoever waits; until every
+/// sender is gone.
+async fn announce(db: Db, mut owed: mpsc::UnboundedReceiver<Owed>) {
+    while let Some(first) = owed.recv().await {
+        let mut batch = first.announcements;
+        let mut waiting: Vec<_> = first.sent.into_iter().collect();
+        while let Ok(next) = owed.try_recv() {
+            batch.append(next.announcements);
+            waiting.extend(next.sent);
+        }
+        db.announce(batch).await;
+        for sent in waiting {
+            // The fetch that waited may have stopped since; nobody to tell then.
+            let _ = sent.send(());
+        }
     }
 }
 

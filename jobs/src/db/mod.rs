@@ -63,7 +63,7 @@ pub use moves::{DrainHandover, HandOverAction, InstanceMove, MovePhase, NewMove}
 pub use operations::{NewOperation, OperationFilter};
 pub use projects::{ApiToken, Member, Project};
 pub use queue::WAKE_CHANNEL;
-pub(crate) use queue::{Ack, Fetched, Finish};
+pub(crate) use queue::{Ack, Announcements, Fetched, Finish};
 pub use servers::{NewServer, Reach, ScalingChildren, ServerFilter};
 pub use signing_keys::{KeyInfo, StoredKey};
 

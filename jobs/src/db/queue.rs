@@ -71,10 +71,17 @@ pub(crate) enum Finish {
     Nothing,
 }
 
-/// Notifications owed by a transaction that announced after commit, in order: (channel,
+/// Notifications owed by transactions that announced after commit, in order: (channel,
 /// payload).
 #[derive(Debug, Default)]
 pub(crate) struct Announcements(Vec<(String, String)>);
+
+impl Announcements {
+    /// The notifications of `later` after these.
+    pub(crate) fn append(&mut self, later: Announcements) {
+        self.0.extend(later.0);
+    }
+}
 
 /// One job's acknowledgement.
 #[derive(Clone, Debug)]
@@ -248,7 +255,7 @@ impl Db {
         Ok(Announcements(announced))
     }
 
-    /// Send the notifications owed by a transaction that announced after commit, in order, in
+    /// Send the notifications owed by transactions that announced after commit, in order, in
     /// a transaction of their own that does not wait for the WAL flush (notifications are
     /// not kept anyway). A failure is logged: the changes are committed, and only live
     /// subscribers and idle workers miss them (idle workers poll).
