@@ -97,6 +97,8 @@ pub struct AppState {
     documents: Arc<graphql::documents::Documents>,
     /// Open WebSocket connections, per user.
     sockets: Arc<ws::Sockets>,
+    /// Subscriptions sharing one stream and one answer, by request and viewer.
+    groups: Arc<ws::Groups>,
 }
 
 impl AppState {
@@ -116,6 +118,7 @@ impl AppState {
                 .data(throttle)
                 .finish(),
             sockets: Arc::new(ws::Sockets::new(limits.ws_max_connections_per_user)),
+            groups: Arc::default(),
             cx,
             limits,
             identities,
