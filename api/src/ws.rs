@@ -81,8 +81,10 @@ type Payload = Arc<str>;
 type Source = Pin<Box<dyn Stream<Item = Option<Payload>> + Send>>;
 
 /// How much each connection reads ahead. tungstenite's default, 128 KiB, held for every idle
-/// subscriber, was most of what one cost; messages here are small.
-const READ_BUFFER: usize = 4 * 1024;
+/// subscriber, was most of what one cost; messages here are small (a `subscribe` of a
+/// dashboard's document, a `connection_init` with a token), and a larger one grows the
+/// buffer to hold it.
+const READ_BUFFER: usize = 1024;
 
 /// The WebSocket connections open to this process, counted per user.
 #[derive(Debug)]
@@ -221,7 +223,9 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                     Err(broadcast::error::RecvError::Closed) => false,
                 };
                 if recheck && let (Some(before), Some(token)) = (&caller, &token) {
-                    match Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token).await {
+                    // Boxed: the check's future is large and rare, and would otherwise make
+                    // every idle connection's task as large.
+                    match Box::pin(Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token)).await {
                         // More access (a project made or joined): later subscriptions get it.
                         Ok(now) if !reduced(before, &now) => caller = Some(now),
                         Ok(_) => break Some(close(4403, "Forbidden: access reduced; reconnect")),
@@ -266,7 +270,7 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                             break Some(close(4429, "Too many initialisation requests"));
                         }
                         init_seen = true;
-                        let Some((authorized, presented)) = authorize(&state, payload.as_ref()).await else {
+                        let Some((authorized, presented)) = Box::pin(authorize(&state, payload.as_ref())).await else {
                             break Some(close(4403, "Forbidden"));
                         };
                         let Some(admitted) = state.sockets.admit(authorized.user_id) else {
