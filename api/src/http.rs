@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::error::code;
-use crate::graphql::{Origin, introspection, too_complex};
+use crate::graphql::{Origin, documents, introspection, measure, too_complex};
 use jobs::telemetry::TELEMETRY;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -205,20 +205,33 @@ async fn execute(
     media: MediaType,
 ) -> Response {
     let anonymous = caller.is_none();
-    let request = state.documents.prepare(request);
-    let response = match caller {
-        Some(caller) => match introspection::classify(&request) {
-            introspection::Kind::Bounded => state.introspection.execute(request.data(caller)).await,
-            introspection::Kind::Ordinary => state.schema.execute(request.data(caller)).await,
-            introspection::Kind::Unbounded => {
-                async_graphql::Response::from_errors(vec![too_complex(introspection::refusal())])
+    let response = match state.documents.prepare(request) {
+        Err(refusal) => async_graphql::Response::from_errors(refusal),
+        Ok(prepared) => {
+            let request = prepared.request;
+            let schema = state.schema_for(prepared.root);
+            let mut response =
+                match caller {
+                    Some(caller) => match introspection::classify(&request) {
+                        introspection::Kind::Bounded => {
+                            state.introspection.execute(request.data(caller)).await
+                        }
+                        introspection::Kind::Ordinary => schema.execute(request.data(caller)).await,
+                        introspection::Kind::Unbounded => async_graphql::Response::from_errors(
+                            vec![too_complex(introspection::refusal())],
+                        ),
+                    },
+                    None => schema.execute(request.disable_introspection()).await,
+                };
+            documents::code_limit_errors(&mut response);
+            if !request_error(&response) {
+                measure::count(&prepared.label, response.errors.is_empty());
             }
-        },
-        None => state.schema.execute(request.disable_introspection()).await,
+            response
+        }
     };
     let no_data = response.data == async_graphql::Value::Null && !response.errors.is_empty();
-    // Parse and validation errors carry no path; a resolver's error always has one.
-    let request_error = no_data && response.errors.iter().all(|e| e.path.is_empty());
+    let request_error = request_error(&response);
     let only_unauthenticated = no_data
         && anonymous
         && response.errors.iter().all(|e| {
@@ -250,6 +263,14 @@ async fn execute(
         return resp;
     }
     with_media(StatusCode::OK, media, body)
+}
+
+/// Whether `response` refuses the request as a whole: it did not parse or validate (such
+/// errors carry no path; a resolver's error always has one), so nothing ran.
+pub(crate) fn request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// `GET /graphql`: a WebSocket upgrade for subscriptions, the playground for a browser; other

@@ -83,10 +83,25 @@ impl Default for Limits {
     }
 }
 
-/// Everything a request handler needs.
+/// Everything a request handler needs. Cloned for every request (axum's `State`), so it is
+/// one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
+    /// The schema queries and subscriptions run on.
     schema: ApiSchema,
+    /// The same schema with the audit log's extension, for mutations.
+    mutations: ApiSchema,
     /// The same schema without the depth and complexity limits, for introspection alone.
     introspection: ApiSchema,
     cx: ApiContext,
@@ -101,14 +116,29 @@ pub struct AppState {
     groups: Arc<ws::Groups>,
 }
 
+impl Shared {
+    /// The schema an operation on `root` runs on: mutations on the one that audits them.
+    fn schema_for(&self, root: Option<async_graphql::parser::types::OperationType>) -> &ApiSchema {
+        match root {
+            Some(async_graphql::parser::types::OperationType::Mutation) => &self.mutations,
+            _ => &self.schema,
+        }
+    }
+}
+
 impl AppState {
     /// Build the schema over `cx`.
     pub fn new(cx: ApiContext, limits: Limits) -> Self {
-        // One throttle for both schemas, so that every login of this process counts.
+        // One throttle for every schema, so that every login of this process counts.
         let throttle = Arc::new(LoginThrottle::new(limits.login));
         let identities = Identities::following(&cx.bus);
-        Self {
+        Self(Arc::new(Shared {
             schema: graphql::builder()
+                .data(cx.clone())
+                .data(throttle.clone())
+                .data(identities.clone())
+                .finish(),
+            mutations: graphql::mutation_builder()
                 .data(cx.clone())
                 .data(throttle.clone())
                 .data(identities.clone())
@@ -123,14 +153,15 @@ impl AppState {
             limits,
             identities,
             documents: Arc::default(),
-        }
+        }))
     }
 }
 
-/// The schema, with `cx` as its data and logins limited by [`LoginLimits::default`].
+/// The schema mutations run on (every one recorded in the audit log), with `cx` as its data
+/// and logins limited by [`LoginLimits::default`].
 pub fn schema(cx: ApiContext) -> ApiSchema {
     let throttle = Arc::new(LoginThrottle::new(LoginLimits::default()));
-    graphql::builder().data(cx).data(throttle).finish()
+    graphql::mutation_builder().data(cx).data(throttle).finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.
@@ -142,13 +173,14 @@ pub fn sdl() -> String {
 /// and the dashboard on every other `GET`.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let db = state.cx.db.clone();
     Router::new()
         .route("/graphql", get(http::graphql_get).post(http::graphql_post))
         .route("/metrics", get(http::telemetry))
         .route("/playground", get(ui::playground))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state.clone())
-        .merge(probes(state.cx.db))
+        .with_state(state)
+        .merge(probes(db))
         .fallback(get(ui::serve))
         .layer(axum::middleware::from_fn(http::measure))
         .layer(axum::middleware::from_fn(http::origin))

@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{FutureExt as _, SinkExt as _, Stream, StreamExt as _};
@@ -390,13 +391,35 @@ fn start_subscription(
     request: async_graphql::Request,
 ) -> (Option<String>, Option<Source>) {
     let key = shared::Key::new(&request, &caller);
-    // The group's stream passed validation for the very same request and viewer.
+    // The group's stream passed the same checks for the very same request and viewer.
     if let Some(member) = key.as_ref().and_then(|key| state.groups.join(key)) {
         return (None, Some(member));
     }
-    let mut request = state.documents.prepare(request);
-    let shared = key.filter(|_| is_subscription(&mut request));
-    let mut responses: Responses = Box::pin(state.schema.execute_stream(request.data(caller)));
+    let prepared = match state.documents.prepare(request) {
+        Ok(prepared) => prepared,
+        Err(refusal) => {
+            let message = json!({"type": "error", "id": id, "payload": refusal});
+            return (Some(message.to_string()), None);
+        }
+    };
+    let subscription = prepared.root == Some(OperationType::Subscription);
+    let shared = key.filter(|_| subscription);
+    // Queries and mutations are counted as over HTTP; subscriptions are not operations that end.
+    let counted = (!subscription).then_some(prepared.label);
+    let mut responses: Responses = Box::pin(
+        state
+            .schema_for(prepared.root)
+            .execute_stream(prepared.request.data(caller))
+            .map(move |mut response| {
+                crate::graphql::documents::code_limit_errors(&mut response);
+                if let Some(label) = &counted
+                    && !crate::http::request_error(&response)
+                {
+                    crate::graphql::measure::count(label, response.errors.is_empty());
+                }
+                response
+            }),
+    );
     match responses.next().now_or_never() {
         // Listening: the group's task, or the connection's loop, polls it from now on.
         None => match shared {
@@ -424,26 +447,6 @@ fn start_subscription(
             None,
         ),
     }
-}
-
-/// Whether `request` runs a subscription operation (one that may be shared); a document that
-/// does not parse, or names no operation it has, is left to the schema to refuse.
-fn is_subscription(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    let operation = match (&document.operations, name) {
-        (DocumentOperations::Single(operation), None) => Some(operation),
-        (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    operation.is_some_and(|o| o.node.ty == OperationType::Subscription)
 }
 
 /// A source of answers of its own: `responses`, serialized, counted as an open subscription

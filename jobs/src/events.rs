@@ -44,8 +44,8 @@ pub enum Event {
     AccessChanged(AccessChange),
     /// A JWT signing key was added, or changed state: processes load the key set again.
     SigningKeysChanged,
-    /// The listener lost its connection: events may have been missed, so subscribers should
-    /// refetch what they show.
+    /// The listener lost its connection, or a worker died with changes it had not announced
+    /// yet: events may have been missed, so subscribers should refetch what they show.
     Resync,
 }
 
@@ -58,9 +58,14 @@ pub struct AccessChange {
     pub token_id: Option<uuid::Uuid>,
 }
 
+/// The payload that announces [`Event::Resync`] to every process: sent when changes may have
+/// been committed without being announced (a worker died between the two).
+pub const RESYNC_PAYLOAD: &str = r#"{"table":"resync"}"#;
+
 #[derive(Deserialize)]
 struct Notification {
     table: String,
+    #[serde(default)]
     row: serde_json::Value,
 }
 
@@ -76,6 +81,7 @@ impl Event {
             "server_metrics" => Event::MetricSample(serde_json::from_value(n.row)?),
             "access" => Event::AccessChanged(serde_json::from_value(n.row)?),
             "signing_keys" => Event::SigningKeysChanged,
+            "resync" => Event::Resync,
             other => anyhow::bail!("notification from unexpected table {other}"),
         })
     }

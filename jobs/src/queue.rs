@@ -12,6 +12,9 @@
 //!   run   ── each job on its own task, at most `concurrency` at once per pool
 //!   ack   ── finished jobs deleted and their outcome recorded (succeeded, the next
 //!            delivery of a nap or a retry), many per transaction, WAL flushed
+//!   announce ── the changes of each fetch and acknowledgement, right after it committed
+//!            (see `db::queue` for why not while committing): a fetch's before its jobs
+//!            start, so that no later change of their operations is heard first
 //! ```
 //!
 //! Each [`Queue`] has its own worker pools and concurrency, so housekeeping never starves user
@@ -259,7 +262,12 @@ impl Pool {
                 .fetch(self.queue.name(), self.worker, wanted)
                 .await
             {
-                Ok(fetched) => fetched,
+                Ok((fetched, announcements)) => {
+                    // Before the jobs run: what they change next (a step, a failure, their
+                    // acknowledgement) is announced after "running", never before it.
+                    self.cx.db.announce(announcements).await;
+                    fetched
+                }
                 Err(e) => {
                     tracing::warn!(queue = self.queue.name(), "failed to fetch jobs: {e:#}");
                     Vec::new()
@@ -383,17 +391,25 @@ async fn acknowledge(
             }
         }
         let mut wait = ACK_RETRY_MIN;
-        while let Err(e) = db.acknowledge(worker, &batch).await {
-            if shutdown.is_cancelled() && wait > ACK_RETRY_MIN {
-                tracing::error!(jobs = batch.len(), "failed to acknowledge jobs: {e:#}");
-                break;
+        loop {
+            match db.acknowledge(worker, &batch).await {
+                Ok(announcements) => {
+                    db.announce(announcements).await;
+                    break;
+                }
+                Err(e) if shutdown.is_cancelled() && wait > ACK_RETRY_MIN => {
+                    tracing::error!(jobs = batch.len(), "failed to acknowledge jobs: {e:#}");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        jobs = batch.len(),
+                        "failed to acknowledge jobs, retrying: {e:#}"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(ACK_RETRY_MAX);
+                }
             }
-            tracing::warn!(
-                jobs = batch.len(),
-                "failed to acknowledge jobs, retrying: {e:#}"
-            );
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(ACK_RETRY_MAX);
         }
         batch.clear();
     }

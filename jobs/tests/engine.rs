@@ -428,6 +428,65 @@ async fn committed_changes_reach_subscribers_and_rolled_back_ones_do_not(
     shutdown.cancel();
 }
 
+/// The queue announces its own changes after they commit; the engine's writes (steps,
+/// giving up) go through the triggers. Subscribers still hear each operation's changes in the
+/// order they happened, and its last event is its final state.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn subscribers_hear_each_operations_changes_in_the_order_they_happened(
+    opts: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let db = setup(opts, connect).await;
+    let shutdown = CancellationToken::new();
+    let bus = EventBus::start(&db, shutdown.clone()).await.unwrap();
+    let mut events = bus.subscribe();
+    let (workers, stop) = spawn_workers(&db, fast_workers());
+    let walks = testkit::script::start_script(&db, serde_json::json!({}))
+        .await
+        .unwrap();
+    let fails = testkit::script::start_script(&db, serde_json::json!({"fail_permanent": true}))
+        .await
+        .unwrap();
+    let mut heard: std::collections::HashMap<_, Vec<(OperationStatus, String)>> =
+        Default::default();
+    let mut finished = 0;
+    while finished < 2 {
+        let event = tokio::time::timeout(PATIENCE, events.recv())
+            .await
+            .expect("both operations finish")
+            .unwrap();
+        if let Event::Operation(op) = &*event {
+            heard
+                .entry(op.id)
+                .or_default()
+                .push((op.status, op.step.clone()));
+            finished += usize::from(op.status.is_final());
+        }
+    }
+    use OperationStatus::{Failed, Queued, Running, Succeeded};
+    let said = |status, step: &str| (status, step.to_owned());
+    assert_eq!(
+        heard[&walks.id],
+        [
+            said(Queued, "one"),
+            said(Running, "one"),
+            said(Running, "two"),
+            said(Succeeded, "two"),
+        ]
+    );
+    assert_eq!(
+        heard[&fails.id],
+        [
+            said(Queued, "one"),
+            said(Running, "one"),
+            said(Failed, "one"),
+        ]
+    );
+    stop.cancel();
+    workers.await.unwrap().unwrap();
+    shutdown.cancel();
+}
+
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn acknowledged_jobs_leave_no_row_and_failed_ones_are_pruned_after_the_retention(
     opts: PgPoolOptions,

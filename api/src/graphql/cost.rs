@@ -8,13 +8,9 @@
 //! spreading fragments costs linear time to check however much it would expand.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{ErrorExtensionValues, ServerError};
 
 use crate::error::code;
 
@@ -24,53 +20,6 @@ pub const MAX_ROOT_FIELDS: usize = 20;
 pub const MAX_ALIASES: usize = 50;
 /// The most `login` fields one document may hold.
 pub const MAX_LOGINS: usize = 1;
-
-/// The schema extension.
-pub(crate) struct Cost;
-
-impl ExtensionFactory for Cost {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CostExtension)
-    }
-}
-
-struct CostExtension;
-
-#[async_trait::async_trait]
-impl Extension for CostExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        check(&document).map_err(too_complex)?;
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let limit = e.message.starts_with("Query is too complex")
-                        || e.message.starts_with("Query is nested too deep");
-                    if limit && e.extensions.is_none() {
-                        too_complex(e.message)
-                    } else {
-                        e
-                    }
-                })
-                .collect()
-        })
-    }
-}
 
 /// A refusal with `extensions.code = QUERY_TOO_COMPLEX`.
 pub(crate) fn too_complex(message: String) -> ServerError {
@@ -98,7 +47,7 @@ impl Counts {
 }
 
 /// `Ok` when every operation of `document` stays within the limits, else what to say.
-fn check(document: &ExecutableDocument) -> Result<(), String> {
+pub(crate) fn check(document: &ExecutableDocument) -> Result<(), String> {
     let mut walk = Walk {
         document,
         fragments: HashMap::new(),

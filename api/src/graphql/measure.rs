@@ -8,99 +8,39 @@
 //! fragment nested too deep, a document that could not be parsed).
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 
-use async_graphql::Response;
-use async_graphql::Variables;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-};
+use async_graphql::Positioned;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Positioned, ServerResult};
 use jobs::telemetry::TELEMETRY;
 
 /// How deep root fragments are followed when looking for root fields.
 const MAX_FRAGMENT_DEPTH: usize = 4;
 
-/// The schema extension.
-pub(crate) struct Measure;
+/// The label of what cannot be told.
+pub(crate) const OTHER: &str = "other";
 
-impl ExtensionFactory for Measure {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(MeasureExtension::default())
-    }
+/// Count one executed operation, labelled `label`, by whether it answered without errors.
+pub(crate) fn count(label: &str, ok: bool) {
+    TELEMETRY
+        .graphql_operations
+        .with_label_values(&[label, if ok { "ok" } else { "error" }])
+        .inc();
 }
 
-/// One request's measurement: the parsed document, kept from parsing until execution.
-#[derive(Default)]
-struct MeasureExtension {
-    document: Mutex<Option<ExecutableDocument>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for MeasureExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut kept) = self.document.lock() {
-            *kept = Some(document.clone());
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let label = self
-            .document
-            .lock()
-            .ok()
-            .and_then(|d| d.as_ref().map(|d| operation_label(d, operation_name)))
-            .unwrap_or_else(|| "other".to_owned());
-        let response = next.run(ctx, operation_name).await;
-        let outcome = if response.errors.is_empty() {
-            "ok"
-        } else {
-            "error"
-        };
-        TELEMETRY
-            .graphql_operations
-            .with_label_values(&[label.as_str(), outcome])
-            .inc();
-        response
-    }
-}
-
-/// The label of operation `name` (or the document's only one) of `document`: its root
-/// field's name, `multiple` or `other`.
-fn operation_label(document: &ExecutableDocument, name: Option<&str>) -> String {
-    let operation: Option<&Positioned<OperationDefinition>> = match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
+/// The label of `operation` of `document`: its root field's name, `multiple` or `other`.
+pub(crate) fn label(
+    document: &ExecutableDocument,
+    operation: &Positioned<OperationDefinition>,
+) -> String {
     let mut fields = BTreeSet::new();
-    let complete = operation
-        .is_some_and(|op| root_fields(document, &op.node.selection_set.node, 0, &mut fields));
+    let complete = root_fields(document, &operation.node.selection_set.node, 0, &mut fields);
     match fields.len() {
-        1 if complete => fields.pop_first().unwrap_or_else(|| "other".to_owned()),
-        0 => "other".to_owned(),
+        1 if complete => fields.pop_first().unwrap_or_else(|| OTHER.to_owned()),
+        0 => OTHER.to_owned(),
         _ if complete => "multiple".to_owned(),
-        _ => "other".to_owned(),
+        _ => OTHER.to_owned(),
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) use cost::too_complex;
 pub use cost::{MAX_ALIASES, MAX_LOGINS, MAX_ROOT_FIELDS};
 mod instance;
 pub(crate) mod introspection;
-mod measure;
+pub(crate) mod measure;
 mod moves;
 mod operation;
 mod page;
@@ -97,11 +97,19 @@ pub const MAX_DEPTH: usize = 12;
 /// at least 20,000.
 pub const MAX_COMPLEXITY: usize = 10_000;
 
-/// The schema with its limits and no data; `schema` adds the context.
+/// The schema with its limits and no data, for queries and subscriptions; `schema` adds the
+/// context. No extensions: with one, async-graphql sends every field of every answer through
+/// the extensions' chain. What extensions would do for every request is done before the
+/// schema runs ([`documents`]).
 pub(crate) fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     introspection_builder()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema mutations run on: [`builder`]'s, and every mutation recorded in the audit log.
+pub(crate) fn mutation_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    builder().extension(audit::Audit)
 }
 
 /// The schema without the depth and complexity limits, for documents that
@@ -115,9 +123,6 @@ pub(crate) fn introspection_builder() -> SchemaBuilder<QueryRoot, MutationRoot, 
     .limit_recursive_depth(32)
     .limit_directives(10)
     .disable_suggestions()
-    .extension(cost::Cost)
-    .extension(measure::Measure)
-    .extension(audit::Audit)
 }
 
 /// The caller, or `UNAUTHENTICATED`.

@@ -72,6 +72,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// How long a caller waits for a pooled connection before the request fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A pooled connection idle for longer is checked (a round trip) before it is handed out; one
+/// in steady use is not, since its last statement just proved it alive.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The database handle every part of Toygres shares.
 #[derive(Clone, Debug)]
@@ -90,6 +93,16 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx's own test pings on every acquire: a second round trip for every request.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(opts)
             .await?;
         Ok(Self::from_pool(pool))

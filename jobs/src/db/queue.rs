@@ -7,6 +7,14 @@
 //! deletes the jobs. Inserting a due job wakes idle workers through the `queue_jobs_wake` trigger
 //! (`pg_notify` on [`WAKE_CHANNEL`] with the queue's name; PostgreSQL folds identical
 //! notifications of a transaction into one).
+//!
+//! The fetch and the acknowledgement announce their changes (the operations' events, the
+//! wake-ups of due jobs) themselves, right after they commit, instead of from the triggers
+//! while they commit: PostgreSQL lets only one transaction that sent notifications commit at a
+//! time in the whole cluster, holding a lock through its WAL flush, so notifying from the
+//! acknowledgement's flushed commit held every fetch and enqueue up for that flush. If this
+//! process dies between a commit and its announcement, the events are lost: the worker that
+//! takes the dead one's lease over then tells every subscriber to refetch (`Event::Resync`).
 
 use std::time::Duration;
 
@@ -63,6 +71,11 @@ pub(crate) enum Finish {
     Nothing,
 }
 
+/// Notifications owed by a transaction that announced after commit, in order: (channel,
+/// payload).
+#[derive(Debug, Default)]
+pub(crate) struct Announcements(Vec<(String, String)>);
+
 /// One job's acknowledgement.
 #[derive(Clone, Debug)]
 pub(crate) struct Ack {
@@ -78,21 +91,27 @@ pub(crate) struct Ack {
 
 impl Db {
     /// Take up to `limit` due jobs of `queue` for `worker`, oldest first, and mark their
-    /// operations running, in one statement. A first run or a retry (status `queued`) counts
-    /// one more try, and so does a redelivery; a redelivery of an operation's last try is not
-    /// started (the engine gives it up). Committed without waiting for the WAL flush, as the
-    /// engine's other bookkeeping is: if the database loses it, the jobs are simply due again.
+    /// operations running, in one statement; returns them and the announcements owed (see
+    /// [`Db::announce`]). A first run or a retry (status `queued`) counts one more try, and so
+    /// does a redelivery; a redelivery of an operation's last try is not started (the engine
+    /// gives it up). Committed without waiting for the WAL flush, as the engine's other
+    /// bookkeeping is: if the database loses it, the jobs are simply due again.
     pub(crate) async fn fetch(
         &self,
         queue: &str,
         worker: Uuid,
         limit: usize,
-    ) -> Result<Vec<Fetched>> {
-        let mut tx = self.worker_tx().await?;
+    ) -> Result<(Vec<Fetched>, Announcements)> {
+        // `quiet` runs once, before any row changes: the statement's transaction then commits
+        // without a flush and without notifications (the triggers stay silent in it).
         let rows = sqlx::query(
-            "WITH picked AS ( \
+            "WITH quiet AS MATERIALIZED ( \
+                 SELECT set_config('synchronous_commit', 'off', true), \
+                        set_config('toygres.announce_after_commit', 'on', true) \
+             ), picked AS ( \
                  SELECT id FROM queue_jobs \
                  WHERE queue = $1 AND state = 'available' AND run_at <= now() \
+                   AND EXISTS (SELECT FROM quiet) \
                  ORDER BY run_at, id \
                  LIMIT $3 \
                  FOR UPDATE SKIP LOCKED \
@@ -111,7 +130,9 @@ impl Db {
                  FROM taken t \
                  WHERE o.id = t.operation_id AND o.status IN ('queued', 'running') \
                    AND NOT (t.attempts > 1 AND o.attempts >= o.max_attempts) \
-                 RETURNING o.* \
+                 RETURNING o.*, \
+                     json_build_object('table', 'operations', 'op', 'UPDATE', 'row', row_to_json(o))::text \
+                         AS announcement \
              ) \
              SELECT t.id AS job_id, t.operation_id AS job_operation_id, t.attempts AS deliveries, b.* \
              FROM taken t LEFT JOIN begun b ON b.id = t.operation_id \
@@ -120,10 +141,18 @@ impl Db {
         .bind(queue)
         .bind(worker)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
-        tx.commit().await?;
-        rows.iter()
+        let mut announcements = Announcements::default();
+        for row in &rows {
+            if let Some(event) = row.try_get::<Option<String>, _>("announcement")? {
+                announcements
+                    .0
+                    .push((crate::events::CHANNEL.to_owned(), event));
+            }
+        }
+        let fetched = rows
+            .iter()
             .map(|row| {
                 // The operation's columns are all NULL when the fetch did not start it.
                 let begun: Option<Uuid> = row.try_get("id")?;
@@ -134,7 +163,8 @@ impl Db {
                     operation: begun.map(|_| Operation::from_row(row)).transpose()?,
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        Ok((fetched, announcements))
     }
 
     /// Acknowledge `acks` of `worker`'s jobs and record how each delivery ended, in one
@@ -142,8 +172,10 @@ impl Db {
     /// history), succeeded operations marked so, failed tries put back to `queued`, and the
     /// next deliveries of napping and retrying operations enqueued. A job `worker` no longer
     /// holds (its lease ran out and the job went to another worker) is left alone, and so is
-    /// its operation: the delivery now holding it decides.
-    pub(crate) async fn acknowledge(&self, worker: Uuid, acks: &[Ack]) -> Result<()> {
+    /// its operation: the delivery now holding it decides. Returns the announcements owed
+    /// (see [`Db::announce`]): the operations' changes, and wake-ups for the deliveries due at
+    /// once.
+    pub(crate) async fn acknowledge(&self, worker: Uuid, acks: &[Ack]) -> Result<Announcements> {
         let mut jobs = Vec::with_capacity(acks.len());
         let mut finishes = Vec::with_capacity(acks.len());
         let mut queues = Vec::with_capacity(acks.len());
@@ -168,9 +200,11 @@ impl Db {
             delays.push(delay.as_secs_f64());
             errors.push(error);
         }
-        sqlx::query(
+        // `acks` sets the transaction to announce after commit before any row changes.
+        let announced: Vec<(String, String)> = sqlx::query_as(
             "WITH acks AS ( \
-                 SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[]) \
+                 SELECT a.* FROM set_config('toygres.announce_after_commit', 'on', true), \
+                     unnest($2::bigint[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[]) \
                      AS a(job_id, finish, queue, operation_id, delay, error) \
              ), acked AS ( \
                  DELETE FROM queue_jobs j USING acks a \
@@ -180,14 +214,25 @@ impl Db {
                  UPDATE operations o SET status = 'succeeded', error = NULL, finished_at = now(), updated_at = now() \
                  FROM acked a \
                  WHERE a.finish = 'succeeded' AND o.id = a.operation_id AND o.status = 'running' \
+                 RETURNING o.* \
              ), retried AS ( \
                  UPDATE operations o SET status = 'queued', error = a.error, updated_at = now() \
                  FROM acked a \
                  WHERE a.finish = 'retry' AND o.id = a.operation_id AND o.status = 'running' \
+                 RETURNING o.* \
+             ), again AS ( \
+                 INSERT INTO queue_jobs (queue, operation_id, run_at) \
+                 SELECT queue, operation_id, now() + make_interval(secs => delay) \
+                 FROM acked WHERE finish IN ('again', 'retry') \
+                 RETURNING queue, run_at <= now() AS due \
+             ), changed AS ( \
+                 SELECT * FROM succeeded UNION ALL SELECT * FROM retried \
              ) \
-             INSERT INTO queue_jobs (queue, operation_id, run_at) \
-             SELECT queue, operation_id, now() + make_interval(secs => delay) \
-             FROM acked WHERE finish IN ('again', 'retry')",
+             SELECT $8, \
+                 json_build_object('table', 'operations', 'op', 'UPDATE', 'row', row_to_json(c))::text \
+             FROM changed c \
+             UNION ALL \
+             SELECT DISTINCT $9, queue FROM again WHERE due",
         )
         .bind(worker)
         .bind(&jobs)
@@ -196,9 +241,37 @@ impl Db {
         .bind(&operations)
         .bind(&delays)
         .bind(&errors)
-        .execute(&self.pool)
+        .bind(crate::events::CHANNEL)
+        .bind(WAKE_CHANNEL)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(())
+        Ok(Announcements(announced))
+    }
+
+    /// Send the notifications owed by a transaction that announced after commit, in order, in
+    /// a transaction of their own that does not wait for the WAL flush (notifications are
+    /// not kept anyway). A failure is logged: the changes are committed, and only live
+    /// subscribers and idle workers miss them (idle workers poll).
+    pub(crate) async fn announce(&self, announcements: Announcements) {
+        if announcements.0.is_empty() {
+            return;
+        }
+        let (channels, payloads): (Vec<String>, Vec<String>) = announcements.0.into_iter().unzip();
+        let sent = sqlx::query(
+            "SELECT count(pg_notify(n.channel, n.payload)) \
+             FROM set_config('synchronous_commit', 'off', true), \
+                 unnest($1::text[], $2::text[]) AS n(channel, payload)",
+        )
+        .bind(&channels)
+        .bind(&payloads)
+        .execute(&self.pool)
+        .await;
+        if let Err(e) = sent {
+            tracing::warn!(
+                notifications = channels.len(),
+                "failed to announce committed job changes: {e:#}"
+            );
+        }
     }
 
     /// A delivery itself failed (the database, a panic): give the job back to be delivered
@@ -242,19 +315,30 @@ impl Db {
 
     /// Forget workers silent for longer than `lease` and make the jobs they held due again;
     /// each job's next delivery counts the try it was on. Returns how many jobs came back.
+    ///
+    /// A dead worker may have committed changes it never announced (see the module's notes),
+    /// so forgetting one also announces [`crate::events::Event::Resync`]: every subscriber is
+    /// told to refetch.
     pub(crate) async fn reclaim_from_dead_workers(&self, lease: Duration) -> Result<u64> {
-        Ok(sqlx::query(
+        let (reclaimed, _told): (i64, i64) = sqlx::query_as(
             "WITH dead AS ( \
                  DELETE FROM queue_workers WHERE last_seen < now() - make_interval(secs => $1) \
                  RETURNING id \
+             ), back AS ( \
+                 UPDATE queue_jobs SET state = 'available', worker_id = NULL, locked_at = NULL, run_at = now() \
+                 WHERE state = 'running' AND worker_id IN (SELECT id FROM dead) \
+                 RETURNING 1 \
+             ), told AS ( \
+                 SELECT pg_notify($2, $3) WHERE EXISTS (SELECT FROM dead) \
              ) \
-             UPDATE queue_jobs SET state = 'available', worker_id = NULL, locked_at = NULL, run_at = now() \
-             WHERE state = 'running' AND worker_id IN (SELECT id FROM dead)",
+             SELECT (SELECT count(*) FROM back), (SELECT count(*) FROM told)",
         )
         .bind(lease.as_secs_f64())
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        .bind(crate::events::CHANNEL)
+        .bind(crate::events::RESYNC_PAYLOAD)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(reclaimed).unwrap_or(0))
     }
 
     /// `worker` stops: the jobs it still holds are due again (their next delivery counts the
@@ -326,6 +410,20 @@ mod tests {
         .unwrap()
     }
 
+    /// A fetch, announced as the worker pools announce it.
+    async fn take(db: &Db, queue: &str, worker: Uuid, limit: usize) -> Result<Vec<Fetched>> {
+        let (fetched, announcements) = db.fetch(queue, worker, limit).await?;
+        db.announce(announcements).await;
+        Ok(fetched)
+    }
+
+    /// An acknowledgement, announced as the worker pools announce it.
+    async fn finish(db: &Db, worker: Uuid, acks: &[Ack]) -> Result<()> {
+        let announcements = db.acknowledge(worker, acks).await?;
+        db.announce(announcements).await;
+        Ok(())
+    }
+
     fn ack(job: &Fetched, finish: Finish) -> Ack {
         Ack {
             job_id: job.job_id,
@@ -340,7 +438,7 @@ mod tests {
         let db = Db::from_pool(pool);
         let ops = queued(&db, 3).await;
         let worker = Uuid::now_v7();
-        let fetched = db.fetch("system", worker, 2).await.unwrap();
+        let fetched = take(&db, "system", worker, 2).await.unwrap();
         assert_eq!(fetched.len(), 2);
         for (job, op) in fetched.iter().zip(&ops) {
             assert_eq!(job.operation_id, op.id, "oldest first");
@@ -364,7 +462,7 @@ mod tests {
             ]
         );
         assert!(
-            db.fetch("deploy", worker, 8).await.unwrap().is_empty(),
+            take(&db, "deploy", worker, 8).await.unwrap().is_empty(),
             "per queue"
         );
     }
@@ -376,7 +474,7 @@ mod tests {
         let db = Db::from_pool(pool);
         let ops = queued(&db, 3).await;
         let worker = Uuid::now_v7();
-        let fetched = db.fetch("system", worker, 3).await.unwrap();
+        let fetched = take(&db, "system", worker, 3).await.unwrap();
         let acks = [
             ack(&fetched[0], Finish::Succeeded),
             ack(&fetched[1], Finish::Again(Duration::from_secs(3600))),
@@ -388,7 +486,7 @@ mod tests {
                 },
             ),
         ];
-        db.acknowledge(worker, &acks).await.unwrap();
+        finish(&db, worker, &acks).await.unwrap();
         let succeeded = db.operation(ops[0].id).await.unwrap();
         assert_eq!(succeeded.status, OperationStatus::Succeeded);
         assert!(succeeded.finished_at.is_some());
@@ -415,20 +513,21 @@ mod tests {
         let db = Db::from_pool(pool);
         let op = queued(&db, 1).await.remove(0);
         let worker = Uuid::now_v7();
-        let first = db.fetch("system", worker, 1).await.unwrap();
-        db.acknowledge(
+        let first = take(&db, "system", worker, 1).await.unwrap();
+        finish(
+            &db,
             worker,
             &[ack(&first[0], Finish::Again(Duration::from_secs(60)))],
         )
         .await
         .unwrap();
-        assert!(db.fetch("system", worker, 1).await.unwrap().is_empty());
+        assert!(take(&db, "system", worker, 1).await.unwrap().is_empty());
         // The clock moves on a minute.
         sqlx::query("UPDATE queue_jobs SET run_at = run_at - interval '60 seconds'")
             .execute(db.pool())
             .await
             .unwrap();
-        let due = db.fetch("system", worker, 1).await.unwrap();
+        let due = take(&db, "system", worker, 1).await.unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].operation_id, op.id);
         assert!(!due[0].redelivered(), "a nap's delivery is a fresh one");
@@ -449,7 +548,7 @@ mod tests {
         let (dead, live) = (Uuid::now_v7(), Uuid::now_v7());
         db.heartbeat(dead).await.unwrap();
         db.heartbeat(live).await.unwrap();
-        let taken = db.fetch("system", dead, 1).await.unwrap();
+        let taken = take(&db, "system", dead, 1).await.unwrap();
         assert_eq!(
             db.reclaim_from_dead_workers(lease).await.unwrap(),
             0,
@@ -463,19 +562,29 @@ mod tests {
         .execute(db.pool())
         .await
         .unwrap();
+        let mut listener = PgListener::connect_with(db.pool()).await.unwrap();
+        listener.listen(crate::events::CHANNEL).await.unwrap();
         assert_eq!(db.reclaim_from_dead_workers(lease).await.unwrap(), 1);
+        let told = listener.recv().await.unwrap();
+        assert!(
+            matches!(
+                crate::events::Event::parse(told.payload()).unwrap(),
+                crate::events::Event::Resync
+            ),
+            "its unannounced changes may be missed: subscribers refetch"
+        );
         assert_eq!(
             db.reclaim_from_dead_workers(lease).await.unwrap(),
             0,
             "once"
         );
-        let again = db.fetch("system", live, 1).await.unwrap();
+        let again = take(&db, "system", live, 1).await.unwrap();
         assert_eq!(again.len(), 1);
         assert!(again[0].redelivered());
         let resumed = again[0].operation.as_ref().expect("resumed");
         assert_eq!(resumed.attempts, 2, "the dead worker's try counts");
 
-        db.acknowledge(dead, &[ack(&taken[0], Finish::Succeeded)])
+        finish(&db, dead, &[ack(&taken[0], Finish::Succeeded)])
             .await
             .unwrap();
         assert_eq!(
@@ -504,7 +613,7 @@ mod tests {
             .execute(db.pool())
             .await
             .unwrap();
-        let fetched = db.fetch("system", Uuid::now_v7(), 1).await.unwrap();
+        let fetched = take(&db, "system", Uuid::now_v7(), 1).await.unwrap();
         assert!(fetched[0].redelivered());
         assert_eq!(fetched[0].operation, None, "left for the engine to give up");
     }
@@ -520,7 +629,7 @@ mod tests {
             assert_eq!(listener.recv().await.unwrap().payload(), "system");
         }
         let worker = Uuid::now_v7();
-        let fetched = db.fetch("system", worker, 4).await.unwrap();
+        let fetched = take(&db, "system", worker, 4).await.unwrap();
         let mut acks: Vec<Ack> = fetched
             .iter()
             .map(|job| ack(job, Finish::Again(Duration::ZERO)))
@@ -528,25 +637,104 @@ mod tests {
         acks[2].queue = "deploy";
         acks[3].queue = "backup";
         acks[3].finish = Finish::Again(Duration::from_secs(60));
-        db.acknowledge(worker, &acks).await.unwrap();
-        sqlx::query("SELECT pg_notify($1, 'end')")
-            .bind(WAKE_CHANNEL)
-            .execute(db.pool())
+        finish(&db, worker, &acks).await.unwrap();
+        let mut woken: Vec<_> = heard(&db, &mut listener)
             .await
-            .unwrap();
-        let mut woken = Vec::new();
-        loop {
-            let payload = listener.recv().await.unwrap().payload().to_owned();
-            if payload == "end" {
-                break;
-            }
-            woken.push(payload);
-        }
+            .into_iter()
+            .map(|(_, queue)| queue)
+            .collect();
         woken.sort();
         assert_eq!(
             woken,
             ["deploy", "system"],
             "one per queue with due jobs, none for later"
+        );
+    }
+
+    /// The notifications on `channels` up to a marker sent now, in order.
+    async fn heard(db: &Db, listener: &mut PgListener) -> Vec<(String, String)> {
+        sqlx::query("SELECT pg_notify($1, 'end')")
+            .bind(WAKE_CHANNEL)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let mut heard = Vec::new();
+        loop {
+            let n = listener.recv().await.unwrap();
+            if n.channel() == WAKE_CHANNEL && n.payload() == "end" {
+                return heard;
+            }
+            heard.push((n.channel().to_owned(), n.payload().to_owned()));
+        }
+    }
+
+    /// The operations' changes an event payload announces: (id, status).
+    fn changes(heard: &[(String, String)]) -> Vec<(OperationId, OperationStatus)> {
+        heard
+            .iter()
+            .filter(|(channel, _)| channel == crate::events::CHANNEL)
+            .map(
+                |(_, payload)| match crate::events::Event::parse(payload).unwrap() {
+                    crate::events::Event::Operation(op) => (op.id, op.status),
+                    other => panic!("unexpected event {other:?}"),
+                },
+            )
+            .collect()
+    }
+
+    /// The fetch and the acknowledgement commit without notifying (the triggers stay silent)
+    /// and announce each change once, after their commit.
+    #[sqlx::test(migrator = "crate::db::MIGRATOR")]
+    async fn a_fetch_and_an_acknowledgement_announce_each_change_once(pool: PgPool) {
+        let db = Db::from_pool(pool);
+        let ops = queued(&db, 3).await;
+        let mut listener = PgListener::connect_with(db.pool()).await.unwrap();
+        listener
+            .listen_all([crate::events::CHANNEL, WAKE_CHANNEL])
+            .await
+            .unwrap();
+        let worker = Uuid::now_v7();
+        let fetched = take(&db, "system", worker, 3).await.unwrap();
+        let running: Vec<_> = ops
+            .iter()
+            .map(|op| (op.id, OperationStatus::Running))
+            .collect();
+        let after_fetch = heard(&db, &mut listener).await;
+        assert_eq!(changes(&after_fetch), running, "no wake-up either");
+        assert_eq!(after_fetch.len(), 3);
+
+        let acks = [
+            ack(&fetched[0], Finish::Succeeded),
+            ack(
+                &fetched[1],
+                Finish::Retry {
+                    delay: Duration::ZERO,
+                    error: "try again".to_owned(),
+                },
+            ),
+            ack(&fetched[2], Finish::Again(Duration::from_secs(60))),
+        ];
+        finish(&db, worker, &acks).await.unwrap();
+        let after_ack = heard(&db, &mut listener).await;
+        let mut announced = changes(&after_ack);
+        announced.sort_by_key(|(id, _)| id.0);
+        assert_eq!(
+            announced,
+            [
+                (ops[0].id, OperationStatus::Succeeded),
+                (ops[1].id, OperationStatus::Queued),
+            ],
+            "the napping operation did not change"
+        );
+        let woken: Vec<_> = after_ack
+            .iter()
+            .filter(|(channel, _)| channel == WAKE_CHANNEL)
+            .map(|(_, queue)| queue.as_str())
+            .collect();
+        assert_eq!(
+            woken,
+            ["system"],
+            "the retry is due at once, the nap is not"
         );
     }
 
