@@ -9,6 +9,10 @@
 //! server's resident memory idle with them; start one operation and time its first event from
 //! the mutation being sent to the last subscriber receiving it; close them all and measure the
 //! memory again over the fifteen seconds after the server counts no open subscription.
+//!
+//! Every subscriber sends the same document, so the server shares one answer among them all.
+//! `BENCH_DISTINCT=1` gives each subscriber a document of its own (the same one with a
+//! different comment), so that nothing is shared: the cost of subscribers who differ.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +38,8 @@ struct Bench {
     token: String,
     pid: i32,
     http: reqwest::Client,
+    /// Whether each subscriber's document is its own.
+    distinct: bool,
 }
 
 impl Bench {
@@ -105,7 +111,13 @@ impl Bench {
             }
         }
         for sub in 0..count {
-            let subscribe = json!({"type": "subscribe", "id": sub.to_string(), "payload": {"query": SUBSCRIPTION}});
+            let query = if self.distinct {
+                format!("{SUBSCRIPTION} # subscriber {}", first + sub)
+            } else {
+                SUBSCRIPTION.to_owned()
+            };
+            let subscribe =
+                json!({"type": "subscribe", "id": sub.to_string(), "payload": {"query": query}});
             ws.send(Message::text(subscribe.to_string())).await?;
         }
         Ok(tokio::spawn(async move {
@@ -191,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
         token,
         pid,
         http,
+        distinct: std::env::var("BENCH_DISTINCT").is_ok_and(|v| v == "1"),
     });
 
     println!(

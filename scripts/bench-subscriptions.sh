@@ -3,6 +3,7 @@
 # database, and runs examples/subscriptions_bench.rs against it: one change pushed to 1,000,
 # 10,000 and 20,000 WebSocket subscribers, the server's memory with them and after they leave.
 #   BENCH_SUBSCRIBERS (1000,10000,20000) the counts to run.
+#   BENCH_DISTINCT=1 gives every subscriber a document of its own, so that none share answers.
 #   TOYGRES_BIN (target/release/toygres) the server to measure, BENCH_BIN the client.
 set -euo pipefail
 cd "$(dirname "$0")/.."

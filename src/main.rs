@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use clap::Parser as _;
 use jobs::db::Db;
 use jobs::events::EventBus;
@@ -241,6 +242,14 @@ async fn run(
             },
         );
         let shutdown = shutdown.clone();
+        // Answers, and above all the messages pushed to subscribers, are small writes: each
+        // goes out at once instead of waiting, under Nagle's algorithm, for the client to
+        // acknowledge the one before.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!("failed to set TCP_NODELAY on a connection: {e}");
+            }
+        });
         tasks.spawn(async move {
             axum::serve(
                 listener,

@@ -112,6 +112,8 @@ pub struct Shared {
     documents: Arc<graphql::documents::Documents>,
     /// Open WebSocket connections, per user.
     sockets: Arc<ws::Sockets>,
+    /// Subscriptions sharing one stream and one answer, by request and viewer.
+    groups: Arc<ws::Groups>,
 }
 
 impl Shared {
@@ -146,6 +148,7 @@ impl AppState {
                 .data(throttle)
                 .finish(),
             sockets: Arc::new(ws::Sockets::new(limits.ws_max_connections_per_user)),
+            groups: Arc::default(),
             cx,
             limits,
             identities,

@@ -18,6 +18,11 @@
 //! The token is checked in `connection_init`, and again whenever the database announces a
 //! change of access that concerns it; the connection closes (4403) when it expires or allows
 //! less than it did, ending every subscription on it.
+//!
+//! Each connection is one task, which reads the client's messages and its subscriptions'
+//! answers and writes them to the socket. Subscriptions with the same request by callers who
+//! see the same share one stream and one serialized answer per event ([`shared`]); each
+//! connection only splices its subscription's id into the `next` message.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -38,6 +43,9 @@ use tokio_stream::StreamMap;
 use crate::auth::{Caller, bearer};
 use crate::graphql::Origin;
 use crate::{AppState, Limits};
+pub(crate) use shared::Groups;
+
+mod shared;
 
 /// The subprotocol we speak.
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
@@ -63,13 +71,21 @@ enum ClientMessage {
     },
 }
 
-/// One subscription's responses, each `Some`, then `None` once it ran out (so that the
-/// connection can send `complete`).
-type Responses = Pin<Box<dyn Stream<Item = Option<async_graphql::Response>> + Send>>;
+/// An operation's responses, as async-graphql's stream gives them.
+type Responses = Pin<Box<dyn Stream<Item = async_graphql::Response> + Send>>;
+
+/// A response serialized once, for the `payload` of every `next` message that carries it.
+type Payload = Arc<str>;
+
+/// One subscription's answers, each `Some`, then `None` once it ran out (so that the
+/// connection can send `complete`): its own stream's, or its group's (see [`shared`]).
+type Source = Pin<Box<dyn Stream<Item = Option<Payload>> + Send>>;
 
 /// How much each connection reads ahead. tungstenite's default, 128 KiB, held for every idle
-/// subscriber, was most of what one cost; messages here are small.
-const READ_BUFFER: usize = 4 * 1024;
+/// subscriber, was most of what one cost; messages here are small (a `subscribe` of a
+/// dashboard's document, a `connection_init` with a token), and a larger one grows the
+/// buffer to hold it.
+const READ_BUFFER: usize = 1024;
 
 /// The WebSocket connections open to this process, counted per user.
 #[derive(Debug)]
@@ -156,9 +172,9 @@ fn close(code: u16, reason: &'static str) -> Message {
 
 async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
     let (mut sink, mut stream) = socket.split();
-    // Every subscription of the connection is driven by the connection's own task: no task,
-    // channel or buffer per subscription.
-    let mut subscriptions: StreamMap<String, Responses> = StreamMap::new();
+    // Every subscription of the connection is read by the connection's own task: no task or
+    // channel of its own; a shared one's group queues its answers for it.
+    let mut subscriptions: StreamMap<String, Source> = StreamMap::new();
     let mut caller: Option<Caller> = None;
     // The token the connection was opened with, to check again when access changes: a
     // disabled user, a revoked API token or a changed membership ends the connection at once.
@@ -208,7 +224,9 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                     Err(broadcast::error::RecvError::Closed) => false,
                 };
                 if recheck && let (Some(before), Some(token)) = (&caller, &token) {
-                    match Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token).await {
+                    // Boxed: the check's future is large and rare, and would otherwise make
+                    // every idle connection's task as large.
+                    match Box::pin(Caller::from_token(&state.cx.keys, &state.cx.db, &state.identities, token)).await {
                         // More access (a project made or joined): later subscriptions get it.
                         Ok(now) if !reduced(before, &now) => caller = Some(now),
                         Ok(_) => break Some(close(4403, "Forbidden: access reduced; reconnect")),
@@ -221,7 +239,7 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
             }
             Some((id, response)) = subscriptions.next(), if !subscriptions.is_empty() => {
                 let text = match response {
-                    Some(response) => next_message(&id, &response),
+                    Some(payload) => next_message(&id, &payload),
                     None => {
                         subscriptions.remove(&id);
                         json!({"type": "complete", "id": id}).to_string()
@@ -253,7 +271,7 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                             break Some(close(4429, "Too many initialisation requests"));
                         }
                         init_seen = true;
-                        let Some((authorized, presented)) = authorize(&state, payload.as_ref()).await else {
+                        let Some((authorized, presented)) = Box::pin(authorize(&state, payload.as_ref())).await else {
                             break Some(close(4403, "Forbidden"));
                         };
                         let Some(admitted) = state.sockets.admit(authorized.user_id) else {
@@ -356,17 +374,27 @@ async fn authorize(
     }
 }
 
-/// Start subscription `id` of `caller`: its stream, polled once here so that it listens for
-/// events before the connection reads the client's next message (a client that sees the
-/// answer to a later `ping` knows the subscription is live), and the message to send at
-/// once, if that first poll gave one: `error` for a document that does not parse or
-/// validate (the stream is dropped then), a `next`, or a `complete`.
+/// Start subscription `id` of `caller`: its source of answers, listening for events before
+/// the connection reads the client's next message (a client that sees the answer to a later
+/// `ping` knows the subscription is live), and the message to send at once, if any: `error`
+/// for a document that does not parse or validate (there is no source then), a `next`, or a
+/// `complete`.
+///
+/// A subscription joins the group of the same request by the same viewer if one runs, and
+/// is answered from its stream (see [`shared`]); else its own stream is polled once here,
+/// and a subscription operation still listening after that starts a group for others to
+/// join. Queries and mutations, which answer once, keep their own stream.
 fn start_subscription(
     state: &AppState,
     caller: Caller,
     id: &str,
     request: async_graphql::Request,
-) -> (Option<String>, Option<Responses>) {
+) -> (Option<String>, Option<Source>) {
+    let key = shared::Key::new(&request, &caller);
+    // The group's stream passed the same checks for the very same request and viewer.
+    if let Some(member) = key.as_ref().and_then(|key| state.groups.join(key)) {
+        return (None, Some(member));
+    }
     let prepared = match state.documents.prepare(request) {
         Ok(prepared) => prepared,
         Err(refusal) => {
@@ -374,9 +402,10 @@ fn start_subscription(
             return (Some(message.to_string()), None);
         }
     };
+    let subscription = prepared.root == Some(OperationType::Subscription);
+    let shared = key.filter(|_| subscription);
     // Queries and mutations are counted as over HTTP; subscriptions are not operations that end.
-    let counted = (prepared.root != Some(OperationType::Subscription)).then_some(prepared.label);
-    let open = OpenSubscription::new();
+    let counted = (!subscription).then_some(prepared.label);
     let mut responses: Responses = Box::pin(
         state
             .schema_for(prepared.root)
@@ -388,20 +417,19 @@ fn start_subscription(
                 {
                     crate::graphql::measure::count(label, response.errors.is_empty());
                 }
-                Some(response)
-            })
-            .chain(futures::stream::once(async move {
-                drop(open);
-                None
-            })),
+                response
+            }),
     );
     match responses.next().now_or_never() {
-        // Listening: the connection's loop polls it from now on.
-        None => (None, Some(responses)),
+        // Listening: the group's task, or the connection's loop, polls it from now on.
+        None => match shared {
+            Some(key) => (None, Some(state.groups.start(key, responses))),
+            None => (None, Some(own(responses))),
+        },
         // The protocol answers a document that does not parse or validate with `error` and
         // its GraphQL errors, which ends the operation; resolvers' errors carry a path and go
         // in `next`.
-        Some(Some(Some(response)))
+        Some(Some(response))
             if response.data == async_graphql::Value::Null
                 && !response.errors.is_empty()
                 && response.errors.iter().all(|e| e.path.is_empty()) =>
@@ -409,32 +437,48 @@ fn start_subscription(
             let message = json!({"type": "error", "id": id, "payload": response.errors});
             (Some(message.to_string()), None)
         }
-        Some(Some(Some(response))) => (Some(next_message(id, &response)), Some(responses)),
-        Some(Some(None) | None) => (
+        // An answer at once: not a subscription that waits for events, so not shared.
+        Some(Some(response)) => (
+            Some(next_message(id, &payload(&response))),
+            Some(own(responses)),
+        ),
+        Some(None) => (
             Some(json!({"type": "complete", "id": id}).to_string()),
             None,
         ),
     }
 }
 
-/// The `next` message carrying `response` for subscription `id`, serialized in one pass.
-fn next_message(id: &str, response: &async_graphql::Response) -> String {
-    #[derive(serde::Serialize)]
-    struct Next<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        id: &'a str,
-        payload: &'a async_graphql::Response,
-    }
-    serde_json::to_string(&Next {
-        kind: "next",
-        id,
-        payload: response,
-    })
-    .unwrap_or_else(|e| {
-        tracing::error!("failed to serialize a subscription's response: {e}");
-        json!({"type": "error", "id": id, "payload": [{"message": "internal error"}]}).to_string()
-    })
+/// A source of answers of its own: `responses`, serialized, counted as an open subscription
+/// while it lives.
+fn own(responses: Responses) -> Source {
+    let open = OpenSubscription::new();
+    Box::pin(
+        responses
+            .map(|response| Some(payload(&response)))
+            .chain(futures::stream::once(async move {
+                drop(open);
+                None
+            })),
+    )
+}
+
+/// `response` serialized, for the `payload` of a `next` message.
+fn payload(response: &async_graphql::Response) -> Payload {
+    serde_json::to_string(response)
+        .unwrap_or_else(|e| {
+            tracing::error!("failed to serialize a subscription's response: {e}");
+            json!({"data": null, "errors": [{"message": "internal error", "extensions": {"code": crate::error::code::INTERNAL}}]})
+                .to_string()
+        })
+        .into()
+}
+
+/// The `next` message carrying `payload` (already JSON) for subscription `id`.
+fn next_message(id: &str, payload: &str) -> String {
+    // The id is the client's text: quoted and escaped as JSON.
+    let id = serde_json::Value::from(id);
+    format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#)
 }
 
 /// Counts an open subscription for as long as it lives, however its task ends.

@@ -614,3 +614,50 @@ async fn an_api_token_stops_when_its_maker_falls_below_its_role_or_leaves(
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(me_status(&s, &secret).await, 401);
 }
+
+/// Connections sharing one subscription's answers are each closed when their caller's access
+/// shrinks; a subscriber of another user with the same document keeps its subscription.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_reduced_caller_sharing_a_subscription_is_closed_and_others_keep_theirs(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let admin = s.token(s.users.admin);
+    let follow = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { operationUpdated { id } }"}});
+    let mut sockets = Vec::new();
+    for token in [
+        s.token(s.users.operator),
+        s.token(s.users.operator),
+        admin.clone(),
+    ] {
+        let mut ws = s.ws_as(&token).await;
+        send(&mut ws, follow.clone()).await;
+        send(&mut ws, json!({"type": "ping"})).await;
+        assert_eq!(common::recv(&mut ws).await["type"], "pong");
+        sockets.push(ws);
+    }
+    let mut admins = sockets.pop().unwrap();
+
+    let project = jobs::user::DEFAULT_PROJECT_ID.0.to_string();
+    let vars = json!({"p": project, "u": s.users.operator.to_string(), "r": "VIEWER"});
+    let (_, body) = s.gql(Some(&admin), SET_ROLE, vars).await;
+    assert!(body["errors"].is_null(), "{body}");
+    for ws in &mut sockets {
+        assert_eq!(close_code(ws).await, 4403);
+    }
+
+    let (_, body) = s
+        .gql(
+            Some(&admin),
+            "mutation { runSystemCheck { id } }",
+            json!({}),
+        )
+        .await;
+    let id = data(&body, "runSystemCheck")["id"].clone();
+    let msg = common::recv(&mut admins).await;
+    assert_eq!(
+        msg["payload"]["data"]["operationUpdated"]["id"], id,
+        "{msg}"
+    );
+}

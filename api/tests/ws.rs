@@ -388,3 +388,126 @@ async fn a_connection_past_the_per_user_cap_closes_with_1013(
     send(&mut again, init).await;
     assert_eq!(recv(&mut again).await["type"], "connection_ack");
 }
+
+/// Subscribe `ws` to [`FOLLOW`] as `id`, and wait until it listens: messages are handled in
+/// order, so the pong to a later ping proves it.
+async fn follow(ws: &mut common::Ws, id: &str) {
+    send(
+        ws,
+        json!({"id": id, "type": "subscribe", "payload": {"query": FOLLOW}}),
+    )
+    .await;
+    send(ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(ws).await["type"], "pong");
+}
+
+/// Start a system check in the caller's default project; its id.
+async fn run_check(s: &common::Server, token: &str) -> serde_json::Value {
+    let (_, body) = s
+        .gql(Some(token), "mutation { runSystemCheck { id } }", json!({}))
+        .await;
+    let id = body["data"]["runSystemCheck"]["id"].clone();
+    assert!(id.is_string(), "{body}");
+    id
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn subscribers_with_the_same_document_each_get_the_one_answer_under_their_own_id(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let mut first = s.ws_as(&token).await;
+    let mut second = s.ws_as(&token).await;
+    follow(&mut first, "a").await;
+    // Ids that need escaping are spliced in as JSON, as the client sent them.
+    follow(&mut first, "quote\"d").await;
+    follow(&mut second, "b").await;
+
+    let id = run_check(&s, &token).await;
+    let mut payloads = Vec::new();
+    let mut ids = Vec::new();
+    for on_first in [true, true, false] {
+        let ws = if on_first { &mut first } else { &mut second };
+        let msg = recv(ws).await;
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert_eq!(
+            msg["payload"]["data"]["operationUpdated"]["id"], id,
+            "{msg}"
+        );
+        ids.push(msg["id"].as_str().unwrap().to_owned());
+        payloads.push(msg["payload"].clone());
+    }
+    // A connection's subscriptions answer in no set order.
+    ids[..2].sort();
+    assert_eq!(ids, ["a", "quote\"d", "b"]);
+    assert!(payloads.windows(2).all(|w| w[0] == w[1]), "{payloads:?}");
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_subscriber_with_the_same_document_never_sees_a_project_it_cannot_while_its_neighbour_does(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let mut viewer = s.ws_as(&s.token(s.users.viewer)).await;
+    let mut outsider = s.ws_as(&s.token(s.users.outsider)).await;
+    follow(&mut viewer, "1").await;
+    follow(&mut outsider, "1").await;
+
+    // One in the default project: the viewer sees it, the outsider must not.
+    let ours = run_check(&s, &s.token(s.users.admin)).await;
+    let msg = recv(&mut viewer).await;
+    assert_eq!(
+        msg["payload"]["data"]["operationUpdated"]["id"], ours,
+        "{msg}"
+    );
+    // Then one in the outsider's project, which must be the first thing they receive.
+    let (_, body) = s
+        .gql(
+            Some(&s.token(s.users.outsider)),
+            "mutation($p: ID) { runSystemCheck(projectId: $p) { id } }",
+            json!({"p": s.users.other_project.0}),
+        )
+        .await;
+    let theirs = body["data"]["runSystemCheck"]["id"].clone();
+    let msg = recv(&mut outsider).await;
+    assert_eq!(
+        msg["payload"]["data"]["operationUpdated"]["id"], theirs,
+        "{msg}"
+    );
+}
+
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn a_subscriber_leaving_does_not_end_the_subscriptions_it_shared(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.viewer);
+    let mut staying = s.ws_as(&token).await;
+    let mut completing = s.ws_as(&token).await;
+    let mut closing = s.ws_as(&token).await;
+    follow(&mut staying, "1").await;
+    follow(&mut completing, "1").await;
+    follow(&mut closing, "1").await;
+
+    send(&mut completing, json!({"id": "1", "type": "complete"})).await;
+    send(&mut completing, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut completing).await["type"], "pong");
+    closing.close(None).await.unwrap();
+    // Read to its end: the server has seen the close.
+    while closing.next().await.is_some() {}
+
+    let id = run_check(&s, &s.token(s.users.admin)).await;
+    let msg = recv(&mut staying).await;
+    assert_eq!(msg["id"], "1", "{msg}");
+    assert_eq!(
+        msg["payload"]["data"]["operationUpdated"]["id"], id,
+        "{msg}"
+    );
+    // The one that completed hears nothing more: the pong to a later ping comes first.
+    send(&mut completing, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut completing).await["type"], "pong");
+}

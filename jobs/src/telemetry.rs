@@ -29,6 +29,9 @@ pub struct Telemetry {
     pub graphql_operations: IntCounterVec,
     /// Subscriptions open now.
     pub active_subscriptions: IntGauge,
+    /// Subscription streams running now: one for each set of open subscriptions that share
+    /// their answers (same document, variables and caller), so at most `active_subscriptions`.
+    pub subscription_streams: IntGauge,
     /// Job deliveries by queue, kind and outcome.
     pub job_runs: IntCounterVec,
     /// Job delivery time by kind.
@@ -142,6 +145,14 @@ impl Telemetry {
         registry
             .register(Box::new(active_subscriptions.clone()))
             .expect("unique metric");
+        let subscription_streams = IntGauge::new(
+            "graphql_subscription_streams",
+            "GraphQL subscription streams running now, each shared by the open subscriptions with the same document, variables and caller",
+        )
+        .expect("valid gauge");
+        registry
+            .register(Box::new(subscription_streams.clone()))
+            .expect("unique metric");
         Self {
             http_requests: counter(
                 "http_requests_total",
@@ -159,6 +170,7 @@ impl Telemetry {
                 &["operation", "outcome"],
             ),
             active_subscriptions,
+            subscription_streams,
             job_runs: counter(
                 "job_runs_total",
                 "Job deliveries",
