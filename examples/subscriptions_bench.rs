@@ -81,7 +81,7 @@ impl Bench {
     }
 
     /// A connection with `count` subscriptions, subscribers `first` onwards: connected,
-    /// acknowledged and subscribed; every operation id a subscription is told about goes to
+    /// acknowledged, subscribed and listening (a ping answered after them); every operation id a subscription is told about goes to
     /// `seen` with the time it arrived.
     async fn connection(
         &self,
@@ -120,20 +120,38 @@ impl Bench {
                 json!({"type": "subscribe", "id": sub.to_string(), "payload": {"query": query}});
             ws.send(Message::text(subscribe.to_string())).await?;
         }
+        // The server answers a ping after every subscription sent before it listens: without
+        // this, the first change could be made before the server had read the last ones.
+        ws.send(Message::text(json!({"type": "ping"}).to_string()))
+            .await?;
+        loop {
+            let Some(message) = ws.next().await else {
+                anyhow::bail!("closed before the pong");
+            };
+            if let Message::Text(text) = message?
+                && serde_json::from_str::<Value>(&text)?["type"] == "pong"
+            {
+                break;
+            }
+        }
         Ok(tokio::spawn(async move {
             while let Some(Ok(message)) = ws.next().await {
                 let Message::Text(text) = message else {
                     continue;
                 };
                 let arrived = Instant::now();
-                let Ok(body) = serde_json::from_str::<Value>(&text) else {
+                // Read only as far as the subscription's id and the operation's: the client
+                // shares the server's two cores.
+                let Ok(next) = serde_json::from_str::<Next<'_>>(&text) else {
                     continue;
                 };
-                let sub: Option<usize> = body["id"].as_str().and_then(|id| id.parse().ok());
-                if let (Some(sub), Some(id)) = (
-                    sub,
-                    body["payload"]["data"]["operationUpdated"]["id"].as_str(),
-                ) {
+                let sub: Option<usize> = next.id.and_then(|id| id.parse().ok());
+                let operation = next
+                    .payload
+                    .and_then(|p| p.data)
+                    .and_then(|d| d.operation_updated)
+                    .map(|o| o.id);
+                if let (Some(sub), Some(id)) = (sub, operation) {
                     drop(seen.send(Heard {
                         subscriber: first + sub,
                         operation: id.to_owned(),
@@ -143,6 +161,32 @@ impl Bench {
             }
         }))
     }
+}
+
+/// A `next` message, as far as the benchmark reads it.
+#[derive(serde::Deserialize)]
+struct Next<'a> {
+    #[serde(borrow)]
+    id: Option<&'a str>,
+    #[serde(borrow)]
+    payload: Option<NextPayload<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct NextPayload<'a> {
+    #[serde(borrow)]
+    data: Option<NextData<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct NextData<'a> {
+    #[serde(borrow, rename = "operationUpdated")]
+    operation_updated: Option<Updated<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Updated<'a> {
+    id: &'a str,
 }
 
 /// One event of an operation, as one subscriber received it.
