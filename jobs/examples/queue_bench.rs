@@ -177,6 +177,8 @@ async fn count_succeeded(
             };
             let notification = match received {
                 Ok(n) => n,
+                // Its pool closes as the benchmark ends.
+                Err(_) if stop.is_cancelled() => return,
                 Err(e) => return eprintln!("the change feed failed: {e:#}"),
             };
             if let Ok(change) = serde_json::from_str::<Change<'_>>(notification.payload())
