@@ -81,14 +81,7 @@ async fn subscribers_see_only_their_projects_operations(_p: PgPoolOptions, c: Pg
         json!({}),
     )
     .await;
-    let (_, body) = s
-        .gql(
-            Some(&s.token(s.users.outsider)),
-            "mutation($p: ID) { runSystemCheck(projectId: $p) { id } }",
-            json!({"p": s.users.other_project.0}),
-        )
-        .await;
-    let theirs = body["data"]["runSystemCheck"]["id"].clone();
+    let theirs = run_check_in(&s, &s.token(s.users.outsider), s.users.other_project.0).await;
     let msg = recv(&mut ws).await;
     assert_eq!(
         msg["payload"]["data"]["operationUpdated"]["id"], theirs,
@@ -411,6 +404,20 @@ async fn run_check(s: &common::Server, token: &str) -> serde_json::Value {
     id
 }
 
+/// Start a system check in `project` as `token`'s user; its operation's id.
+async fn run_check_in(s: &common::Server, token: &str, project: uuid::Uuid) -> serde_json::Value {
+    let (_, body) = s
+        .gql(
+            Some(token),
+            "mutation($p: ID) { runSystemCheck(projectId: $p) { id } }",
+            json!({"p": project}),
+        )
+        .await;
+    let id = body["data"]["runSystemCheck"]["id"].clone();
+    assert!(id.is_string(), "{body}");
+    id
+}
+
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn subscribers_with_the_same_document_each_get_the_one_answer_under_their_own_id(
     _p: PgPoolOptions,
@@ -464,14 +471,7 @@ async fn a_subscriber_with_the_same_document_never_sees_a_project_it_cannot_whil
         "{msg}"
     );
     // Then one in the outsider's project, which must be the first thing they receive.
-    let (_, body) = s
-        .gql(
-            Some(&s.token(s.users.outsider)),
-            "mutation($p: ID) { runSystemCheck(projectId: $p) { id } }",
-            json!({"p": s.users.other_project.0}),
-        )
-        .await;
-    let theirs = body["data"]["runSystemCheck"]["id"].clone();
+    let theirs = run_check_in(&s, &s.token(s.users.outsider), s.users.other_project.0).await;
     let msg = recv(&mut outsider).await;
     assert_eq!(
         msg["payload"]["data"]["operationUpdated"]["id"], theirs,
