@@ -110,22 +110,23 @@ impl Db {
         limit: usize,
     ) -> Result<(Vec<Fetched>, Announcements)> {
         // `quiet` runs once, before any row changes: the statement's transaction then commits
-        // without a flush and without notifications (the triggers stay silent in it).
+        // without a flush and without notifications (the triggers stay silent in it). The jobs
+        // and operations are found by `= ANY(ARRAY(...))`: joined to a CTE of a few rows
+        // instead, the planner may scan both whole tables for every fetch.
         let rows = sqlx::query(
             "WITH quiet AS MATERIALIZED ( \
                  SELECT set_config('synchronous_commit', 'off', true), \
                         set_config('toygres.announce_after_commit', 'on', true) \
-             ), picked AS ( \
-                 SELECT id FROM queue_jobs \
-                 WHERE queue = $1 AND state = 'available' AND run_at <= now() \
-                   AND EXISTS (SELECT FROM quiet) \
-                 ORDER BY run_at, id \
-                 LIMIT $3 \
-                 FOR UPDATE SKIP LOCKED \
              ), taken AS ( \
                  UPDATE queue_jobs j SET \
                      state = 'running', worker_id = $2, locked_at = now(), attempts = j.attempts + 1 \
-                 FROM picked WHERE j.id = picked.id \
+                 WHERE j.id = ANY(ARRAY( \
+                     SELECT id FROM queue_jobs \
+                     WHERE queue = $1 AND state = 'available' AND run_at <= now() \
+                       AND EXISTS (SELECT FROM quiet) \
+                     ORDER BY run_at, id \
+                     LIMIT $3 \
+                     FOR UPDATE SKIP LOCKED)) \
                  RETURNING j.id, j.operation_id, j.attempts \
              ), begun AS ( \
                  UPDATE operations o SET \
@@ -135,7 +136,8 @@ impl Db {
                      started_at = coalesce(o.started_at, now()), \
                      updated_at = now() \
                  FROM taken t \
-                 WHERE o.id = t.operation_id AND o.status IN ('queued', 'running') \
+                 WHERE o.id = t.operation_id AND o.id = ANY(ARRAY(SELECT operation_id FROM taken)) \
+                   AND o.status IN ('queued', 'running') \
                    AND NOT (t.attempts > 1 AND o.attempts >= o.max_attempts) \
                  RETURNING o.*, \
                      json_build_object('table', 'operations', 'op', 'UPDATE', 'row', row_to_json(o))::text \
