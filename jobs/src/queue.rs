@@ -51,6 +51,12 @@ const MAX_ACK_BATCH: usize = 1024;
 const ACK_RETRY_MIN: Duration = Duration::from_millis(100);
 /// The longest wait between tries to write acknowledgements.
 const ACK_RETRY_MAX: Duration = Duration::from_secs(5);
+/// Connections of the queue's own (see `serve`): the fetch loops, the acknowledgement
+/// writers, the announcer and the lease share them.
+const BOOKKEEPING_CONNECTIONS: u32 = 4;
+/// How long a fetch in a backlog waits for more of the pool's slots to come free, so that
+/// it takes a full batch (see `Pool::run`).
+const BACKLOG_LINGER: Duration = Duration::from_millis(2);
 /// How long to wait before listening again after the listener's connection failed.
 const RELISTEN_DELAY: Duration = Duration::from_secs(1);
 
@@ -166,7 +172,16 @@ pub(crate) async fn serve(
     // A fresh id per process start: a restarted process must not inherit the jobs its
     // predecessor held, which come back once that one's lease runs out.
     let worker = Uuid::now_v7();
-    cx.db.heartbeat(worker).await?;
+    // The queue's own statements (fetch, acknowledge, announce, the lease) run on a few
+    // connections of their own: a workflow's queries can never hold up the queue, and each
+    // connection plans those statements once (PostgreSQL plans a prepared statement afresh on
+    // each connection for its first runs), where the shared pool would spread them over many.
+    let books = Db::connect(
+        (*cx.db.pool().connect_options()).clone(),
+        BOOKKEEPING_CONNECTIONS,
+    )
+    .await?;
+    books.heartbeat(worker).await?;
 
     let mut wakers: HashMap<&'static str, Vec<Arc<Notify>>> = HashMap::new();
     let (announcer, owed) = mpsc::unbounded_channel();
@@ -179,6 +194,7 @@ pub(crate) async fn serve(
                 queue,
                 worker,
                 cx: cx.clone(),
+                books: books.clone(),
                 config: config.clone(),
                 wake,
                 deliver,
@@ -194,9 +210,9 @@ pub(crate) async fn serve(
     let mut helpers = JoinSet::new();
     helpers.spawn(listener.run());
     // Ends once every pool has stopped (and dropped its sender), after the last announcement.
-    helpers.spawn(announce(cx.db.clone(), owed));
+    helpers.spawn(announce(books.clone(), owed));
     helpers.spawn(keep_alive(
-        cx.db.clone(),
+        books.clone(),
         worker,
         config.clone(),
         stop_helpers.clone(),
@@ -209,11 +225,12 @@ pub(crate) async fn serve(
     while running.join_next().await.is_some() {}
     stop_helpers.cancel();
     while helpers.join_next().await.is_some() {}
-    match cx.db.retire_worker(worker).await {
+    match books.retire_worker(worker).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(jobs = n, "jobs still running at shutdown handed back"),
         Err(e) => tracing::error!("failed to hand back jobs at shutdown: {e:#}"),
     }
+    books.pool().close().await;
     Ok(())
 }
 
@@ -225,6 +242,8 @@ struct Pool {
     worker: Uuid,
     /// What deliveries need.
     cx: Context,
+    /// The queue's own connections, for its bookkeeping.
+    books: Db,
     /// Concurrency, batch size, poll interval, shutdown timeout.
     config: WorkerConfig,
     /// Notified when jobs of this queue became due.
@@ -245,29 +264,45 @@ impl Pool {
         let (acks, received) = mpsc::channel(concurrency * 4);
         let mut acknowledging = JoinSet::new();
         acknowledging.spawn(acknowledge(
-            self.cx.db.clone(),
+            self.books.clone(),
             self.worker,
             received,
             self.announcer.clone(),
             shutdown.clone(),
         ));
         let mut jobs = JoinSet::new();
+        // Whether the last fetch came back full: more due jobs are likely waiting.
+        let mut backlog = false;
         'fetching: loop {
             let first = tokio::select! {
                 () = shutdown.cancelled() => break 'fetching,
                 permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             };
             let mut permits = vec![first];
+            // In a backlog, the slots of the batch just run come free within moments of each
+            // other: wait a little for them, so that one fetch takes many jobs rather than
+            // many fetches one each. Otherwise take the free slots at once.
+            let linger = backlog.then(|| tokio::time::Instant::now() + BACKLOG_LINGER);
             while permits.len() < batch {
-                match slots.clone().try_acquire_owned() {
-                    Ok(permit) => permits.push(permit),
-                    Err(_) => break,
+                let more = match (slots.clone().try_acquire_owned(), linger) {
+                    (Ok(permit), _) => Some(permit),
+                    (Err(_), Some(until)) => {
+                        let permit = tokio::time::timeout_at(until, slots.clone().acquire_owned());
+                        permit
+                            .await
+                            .ok()
+                            .map(|p| p.expect("the semaphore is never closed"))
+                    }
+                    (Err(_), None) => None,
+                };
+                match more {
+                    Some(permit) => permits.push(permit),
+                    None => break,
                 }
             }
             let wanted = permits.len();
             let fetched = match self
-                .cx
-                .db
+                .books
                 .fetch(self.queue.name(), self.worker, wanted)
                 .await
             {
@@ -290,6 +325,7 @@ impl Pool {
                 }
             };
             let full = fetched.len() == wanted;
+            backlog = full;
             let mut seen = HashSet::new();
             for (job, permit) in fetched.into_iter().zip(permits) {
                 if !seen.insert(job.operation_id) {
@@ -336,7 +372,7 @@ impl Pool {
         acks: mpsc::Sender<Ack>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let (db, worker, queue, deliver, cx) = (
-            self.cx.db.clone(),
+            self.books.clone(),
             self.worker,
             self.queue,
             self.deliver,
