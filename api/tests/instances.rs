@@ -387,3 +387,58 @@ async fn instances_are_listed_with_filters_and_pages(_p: PgPoolOptions, c: PgCon
     let (_, body) = s.gql(Some(&token), "{ versions }", json!({})).await;
     assert!(!body["data"]["versions"].as_array().unwrap().is_empty());
 }
+
+/// A caller in several projects sees one list, newest first across them, paged as one.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn instances_of_several_projects_are_listed_newest_first_as_one(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c, Options::default()).await;
+    let token = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(
+            Some(&token),
+            "mutation { createProject(name: \"second\") { id } }",
+            json!({}),
+        )
+        .await;
+    let second = body["data"]["createProject"]["id"].clone();
+    assert!(second.is_string(), "{body}");
+    // Made alternately in the default project and the second one.
+    for (name, project) in [
+        ("a1", Value::Null),
+        ("b1", second.clone()),
+        ("a2", Value::Null),
+        ("b2", second.clone()),
+        ("a3", Value::Null),
+    ] {
+        let (_, body) = s
+            .gql(
+                Some(&token),
+                CREATE,
+                json!({"i": {"name": name, "projectId": project}}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{name}: {body}");
+    }
+    let q = "query($after: String) { instances(first: 2, after: $after) { nodes { name } pageInfo { hasNextPage endCursor } } }";
+    let mut pages = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let (_, body) = s.gql(Some(&token), q, json!({"after": after})).await;
+        let page = &body["data"]["instances"];
+        let names: Vec<String> = page["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect();
+        pages.push(names);
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(pages, [vec!["a3", "b2"], vec!["a2", "b1"], vec!["a1"]]);
+}

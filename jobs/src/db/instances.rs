@@ -351,15 +351,22 @@ impl Db {
         first: i64,
     ) -> Result<Page<Instance>> {
         let projects: Vec<Uuid> = filter.projects.iter().map(|p| p.0).collect();
-        let items: Vec<Instance> = sqlx::query_as(
-            "SELECT * FROM instances \
-             WHERE project_id = ANY($1) \
-               AND (CASE WHEN $2::instance_state IS NULL THEN state <> 'deleted' ELSE state = $2 END) \
-               AND ($3::health_status IS NULL OR health = $3) \
-               AND ($4::instance_provider IS NULL OR provider = $4) \
-               AND ($5::text IS NULL OR strpos(name, $5) > 0) \
-               AND ($6::uuid IS NULL OR id < $6) \
-             ORDER BY id DESC LIMIT $7",
+        // Each project's newest first along its index, at most a page of each, then merged:
+        // with `project_id = ANY($1)` instead, PostgreSQL reads every instance of the
+        // projects and sorts them all for each page.
+        let rows = sqlx::query(
+            "SELECT i.* FROM (SELECT DISTINCT unnest($1::uuid[])) AS p(id) \
+             CROSS JOIN LATERAL ( \
+                 SELECT * FROM instances \
+                 WHERE project_id = p.id \
+                   AND (CASE WHEN $2::instance_state IS NULL THEN state <> 'deleted' ELSE state = $2 END) \
+                   AND ($3::health_status IS NULL OR health = $3) \
+                   AND ($4::instance_provider IS NULL OR provider = $4) \
+                   AND ($5::text IS NULL OR strpos(name, $5) > 0) \
+                   AND ($6::uuid IS NULL OR id < $6) \
+                 ORDER BY id DESC LIMIT $7 \
+             ) i \
+             ORDER BY i.id DESC LIMIT $7",
         )
         .bind(&projects)
         .bind(filter.state)
@@ -370,6 +377,41 @@ impl Db {
         .bind(first + 1)
         .fetch_all(&self.pool)
         .await?;
+        let items = super::decode_rows!(
+            &rows,
+            Instance {
+                id,
+                project_id,
+                name,
+                provider,
+                pg_version,
+                storage_gb,
+                state,
+                health,
+                failure_reason,
+                created_by,
+                created_at,
+                updated_at,
+                desired_state,
+                username,
+                database_name,
+                host,
+                port,
+                last_checked_at,
+                latency_ms,
+                server_version,
+                deleted_at,
+                plan,
+                service_type,
+                status_message,
+                server_id,
+                primary_member_id,
+                data_name,
+                standbys,
+                synchronous,
+                last_failover_at,
+            }
+        )?;
         Ok(Page::of(items, first))
     }
 
