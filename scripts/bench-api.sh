@@ -232,8 +232,8 @@ tck = os.sysconf("SC_CLK_TCK")
 def speed(query, side):
     r = rows[(query, side)]
     return f"{statistics.median(x[0] for x in r):,.0f} req/s, p99 {statistics.median(x[1] for x in r):.1f} ms"
-def cpu(side):
-    r = rows[("byid", side)]
+def cpu(query, side):
+    r = rows[(query, side)]
     per = lambda t, n: t / tck / n * 1e6
     return (f"{statistics.median(per(x[3], x[2]) for x in r):.0f} µs / "
             f"{statistics.median(per(x[4], x[2]) for x in r):.0f} µs")
@@ -245,7 +245,8 @@ print("| | Toygres | PostGraphile 4.14 (one Node thread) |")
 print("| --- | ---: | ---: |")
 print(f"| one instance by id (`instance(id)`, 6 fields) | {speed('byid', 'toygres')} | {speed('byid', 'peer')} |")
 print(f"| list of 100 instances, 5 fields | {speed('list', 'toygres')} | {speed('list', 'peer')} |")
-print(f"| CPU per by-id request, server / PostgreSQL | {cpu('toygres')} | {cpu('peer')} |")
+print(f"| CPU per by-id request, server / PostgreSQL | {cpu('byid', 'toygres')} | {cpu('byid', 'peer')} |")
+print(f"| CPU per list request, server / PostgreSQL | {cpu('list', 'toygres')} | {cpu('list', 'peer')} |")
 print(f"| SQL statements per by-id request | {ts} | {ps} |")
 print()
 print(f"Machine: {cores} cores; 1-minute load average after each run: {min(loads):.2f} to {max(loads):.2f}.")
