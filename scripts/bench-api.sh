@@ -50,6 +50,11 @@ CREATE FUNCTION instances_connection_string(i instances) RETURNS text LANGUAGE s
     FROM instance_secrets s WHERE s.instance_id = i.id
 $$;
 SQL
+# Statistics for both, as autovacuum would gather them on a live installation: the machine's
+# PostgreSQL may run without autovacuum (this one does), and without statistics the planner
+# guesses (it read and sorted all 1,000 instances for each of Toygres's pages).
+psql_on toygres_bench -c 'ANALYZE'
+psql_on peer_bench -c 'ANALYZE'
 
 # Both servers get the same number of database connections (PostGraphile's default, 10): the
 # shared PostgreSQL has 100 slots in all. Both talk to it in plain TCP: node-postgres uses TLS

@@ -351,22 +351,15 @@ impl Db {
         first: i64,
     ) -> Result<Page<Instance>> {
         let projects: Vec<Uuid> = filter.projects.iter().map(|p| p.0).collect();
-        // Each project's newest first along its index, at most a page of each, then merged:
-        // with `project_id = ANY($1)` instead, PostgreSQL reads every instance of the
-        // projects and sorts them all for each page.
         let rows = sqlx::query(
-            "SELECT i.* FROM (SELECT DISTINCT unnest($1::uuid[])) AS p(id) \
-             CROSS JOIN LATERAL ( \
-                 SELECT * FROM instances \
-                 WHERE project_id = p.id \
-                   AND (CASE WHEN $2::instance_state IS NULL THEN state <> 'deleted' ELSE state = $2 END) \
-                   AND ($3::health_status IS NULL OR health = $3) \
-                   AND ($4::instance_provider IS NULL OR provider = $4) \
-                   AND ($5::text IS NULL OR strpos(name, $5) > 0) \
-                   AND ($6::uuid IS NULL OR id < $6) \
-                 ORDER BY id DESC LIMIT $7 \
-             ) i \
-             ORDER BY i.id DESC LIMIT $7",
+            "SELECT * FROM instances \
+             WHERE project_id = ANY($1) \
+               AND (CASE WHEN $2::instance_state IS NULL THEN state <> 'deleted' ELSE state = $2 END) \
+               AND ($3::health_status IS NULL OR health = $3) \
+               AND ($4::instance_provider IS NULL OR provider = $4) \
+               AND ($5::text IS NULL OR strpos(name, $5) > 0) \
+               AND ($6::uuid IS NULL OR id < $6) \
+             ORDER BY id DESC LIMIT $7",
         )
         .bind(&projects)
         .bind(filter.state)
