@@ -324,8 +324,7 @@ impl Pool {
                     Vec::new()
                 }
             };
-            let full = fetched.len() == wanted;
-            backlog = full;
+            backlog = fetched.len() == wanted;
             let mut seen = HashSet::new();
             for (job, permit) in fetched.into_iter().zip(permits) {
                 if !seen.insert(job.operation_id) {
@@ -343,7 +342,7 @@ impl Pool {
                 jobs.spawn(self.run_job(job, permit, acks.clone()));
             }
             while jobs.try_join_next().is_some() {}
-            if !full {
+            if !backlog {
                 tokio::select! {
                     () = shutdown.cancelled() => break 'fetching,
                     () = self.wake.notified() => {}
