@@ -105,9 +105,16 @@ fn in_recovery(url: &str, members: &Value) -> Vec<Result<String, String>> {
 
 /// A client that inserts rows 1, 2, 3, … one connection each, through the multi-host
 /// connection string, retrying a row until it is acknowledged; the rows acknowledged.
+///
+/// A retry may find its row there already: a commit that was waiting for the synchronous
+/// standby when the primary shut down is durable (the standby has it) though the client
+/// saw only an error. So the insert does nothing on a conflict, as a client that retries
+/// must.
 struct Writer {
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Vec<i64>>>,
+    /// Why the last failed insert failed.
+    last_error: Arc<Mutex<Option<String>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -115,19 +122,32 @@ impl Writer {
     fn start(url: &str) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(Mutex::new(Vec::new()));
-        let (s, a, url) = (stop.clone(), acked.clone(), url.to_owned());
+        let last_error = Arc::new(Mutex::new(None));
+        let (s, a, e, url) = (
+            stop.clone(),
+            acked.clone(),
+            last_error.clone(),
+            url.to_owned(),
+        );
         let thread = std::thread::spawn(move || {
             let mut next = 1_i64;
             while !s.load(Ordering::SeqCst) {
-                if psql(&url, &format!("INSERT INTO ledger VALUES ({next})")).is_ok() {
-                    a.lock().unwrap().push(next);
-                    next += 1;
+                match psql(
+                    &url,
+                    &format!("INSERT INTO ledger VALUES ({next}) ON CONFLICT DO NOTHING"),
+                ) {
+                    Ok(_) => {
+                        a.lock().unwrap().push(next);
+                        next += 1;
+                    }
+                    Err(why) => *e.lock().unwrap() = Some(why),
                 }
             }
         });
         Self {
             stop,
             acked,
+            last_error,
             thread: Some(thread),
         }
     }
@@ -143,8 +163,9 @@ impl Writer {
         while self.acked() < from + n {
             assert!(
                 std::time::Instant::now() < deadline,
-                "the writer is stuck at {} rows",
-                self.acked()
+                "the writer is stuck at {} rows; its last error: {:?}",
+                self.acked(),
+                self.last_error.lock().unwrap()
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
