@@ -2,6 +2,7 @@
 //! master key, rotated and retired.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
@@ -17,7 +18,10 @@ use super::{AUDIENCE, AuthError, Claims, ISSUER, LEEWAY, MIN_SECRET_LEN, MasterK
 /// database (encrypted with the master key), which rotates and is reloaded in every process
 /// when it changes.
 pub struct Keys {
-    set: std::sync::RwLock<KeySet>,
+    /// Swapped whole when the keys change; each request takes a reference, not a copy.
+    set: std::sync::RwLock<Arc<KeySet>>,
+    /// What a token must say besides its signature, the same for every token.
+    validation: Validation,
     /// When an unknown key id last made us reload: at most once a second, so that tokens
     /// with made-up key ids cannot make every request query the database.
     last_miss: std::sync::Mutex<Option<std::time::Instant>>,
@@ -26,8 +30,20 @@ pub struct Keys {
     ttl: Duration,
 }
 
+/// What every token must carry: our algorithm, a valid expiry and start (with [`LEEWAY`]),
+/// our issuer and audience, and all of the claims we issue.
+fn validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = LEEWAY.as_secs();
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+    validation
+}
+
 /// The keys in force.
-#[derive(Clone)]
 struct KeySet {
     signing_kid: String,
     signing: EncodingKey,
@@ -65,7 +81,11 @@ impl Keys {
             )[..16]
         );
         Ok(Self {
-            set: std::sync::RwLock::new(KeySet::of(&[(kid.clone(), secret.to_vec())], &kid)),
+            set: std::sync::RwLock::new(Arc::new(KeySet::of(
+                &[(kid.clone(), secret.to_vec())],
+                &kid,
+            ))),
+            validation: validation(),
             last_miss: std::sync::Mutex::new(None),
             master: None,
             ttl,
@@ -83,7 +103,8 @@ impl Keys {
     ) -> anyhow::Result<Self> {
         let set = load(db, &master).await?;
         Ok(Self {
-            set: std::sync::RwLock::new(set),
+            set: std::sync::RwLock::new(Arc::new(set)),
+            validation: validation(),
             last_miss: std::sync::Mutex::new(None),
             master: Some(master),
             ttl,
@@ -100,7 +121,7 @@ impl Keys {
         *self
             .set
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = set;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
         Ok(())
     }
 
@@ -124,16 +145,18 @@ impl Keys {
         self.master.is_some()
     }
 
-    fn current(&self) -> KeySet {
-        self.set
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    fn current(&self) -> Arc<KeySet> {
+        Arc::clone(
+            &self
+                .set
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// The id of the key that signs new tokens.
     pub fn signing_kid(&self) -> String {
-        self.current().signing_kid
+        self.current().signing_kid.clone()
     }
 
     /// A token for `user`, valid from now for the configured lifetime.
@@ -162,25 +185,24 @@ impl Keys {
 
     /// Check a token's signature and claims. Says nothing about whether its user still exists.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        self.verify_with(token, &Self::kid_of(token)?)
+    }
+
+    /// The key id a token names, if it is signed with the algorithm we sign with: `alg:
+    /// none` and RS/ES "key confusion" fail here.
+    fn kid_of(token: &str) -> Result<String, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken)?;
-        // Only the algorithm we sign with; `alg: none` and RS/ES "key confusion" fail here.
-        if header.alg != Algorithm::HS256 {
-            return Err(AuthError::InvalidToken);
+        match header.kid {
+            Some(kid) if header.alg == Algorithm::HS256 => Ok(kid),
+            _ => Err(AuthError::InvalidToken),
         }
+    }
+
+    /// [`verify`](Self::verify) `token`, which names key `kid`.
+    fn verify_with(&self, token: &str, kid: &str) -> Result<Claims, AuthError> {
         let set = self.current();
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| set.verifying.get(kid))
-            .ok_or(AuthError::InvalidToken)?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY.as_secs();
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        let key = set.verifying.get(kid).ok_or(AuthError::InvalidToken)?;
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|_| AuthError::InvalidToken)
     }
@@ -188,17 +210,16 @@ impl Keys {
     /// [`verify`](Self::verify), loading the stored keys again first when the token names a
     /// key this process has not loaded yet (another process rotated a moment ago).
     pub async fn verify_fresh(&self, db: &Db, token: &str) -> Result<Claims, AuthError> {
+        let kid = Self::kid_of(token)?;
         if self.master.is_some()
-            && let Ok(header) = jsonwebtoken::decode_header(token)
-            && let Some(kid) = header.kid.as_deref()
-            && !self.current().verifying.contains_key(kid)
+            && !self.current().verifying.contains_key(&kid)
             && self.may_reload_for_a_miss()
         {
             self.reload(db)
                 .await
                 .map_err(|e| AuthError::Internal(jobs::Error::Other(e)))?;
         }
-        self.verify(token)
+        self.verify_with(token, &kid)
     }
 
     fn may_reload_for_a_miss(&self) -> bool {
