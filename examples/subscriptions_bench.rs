@@ -7,7 +7,8 @@
 //! For each count of subscribers (`BENCH_SUBSCRIBERS`, default `1000,10000,20000`): open that
 //! many WebSocket connections, each with one `operationUpdated` subscription; measure the
 //! server's resident memory idle with them; start one operation and time its first event from
-//! the mutation being sent to the last subscriber receiving it; close them all and measure the
+//! the mutation being sent to the last subscriber receiving it, with the CPU the server and
+//! this client used meanwhile (they share the machine); close them all and measure the
 //! memory again over the fifteen seconds after the server counts no open subscription.
 //!
 //! Every subscriber sends the same document, so the server shares one answer among them all.
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const SUBSCRIPTION: &str = "subscription { operationUpdated { id status } }";
 const START: &str = "mutation { runSystemCheck { id } }";
@@ -30,6 +32,8 @@ const OPENING: usize = 200;
 /// The most connections opened: each is a file in the server and in this client, and this
 /// machine allows a process 20,000.
 const MAX_CONNECTIONS: usize = 15_000;
+/// Each connection's read buffer, as the server's.
+const READ_BUFFER: usize = 4096;
 /// How long memory is watched after the subscribers leave.
 const SETTLE: Duration = Duration::from_secs(15);
 
@@ -96,7 +100,12 @@ impl Bench {
                 .parse()
                 .expect("a valid header value"),
         );
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+        // tungstenite zeroes its read buffer's free space (128 KiB by default) before every
+        // read: most of this client's CPU, which it shares with the server, before this.
+        // Messages here are a few hundred bytes.
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), false).await?;
         let init = json!({"type": "connection_init",
                           "payload": {"authorization": format!("Bearer {}", self.token)}});
         ws.send(Message::text(init.to_string())).await?;
@@ -135,6 +144,9 @@ impl Bench {
             }
         }
         Ok(tokio::spawn(async move {
+            // The operation each subscription last reported: only its first message about an
+            // operation counts, and the client shares the server's two cores.
+            let mut reported: Vec<Option<String>> = vec![None; count];
             while let Some(Ok(message)) = ws.next().await {
                 let Message::Text(text) = message else {
                     continue;
@@ -151,7 +163,11 @@ impl Bench {
                     .and_then(|p| p.data)
                     .and_then(|d| d.operation_updated)
                     .map(|o| o.id);
-                if let (Some(sub), Some(id)) = (sub, operation) {
+                if let (Some(sub), Some(id)) = (sub, operation)
+                    && let Some(last) = reported.get_mut(sub)
+                    && last.as_deref() != Some(id)
+                {
+                    *last = Some(id.to_owned());
                     drop(seen.send(Heard {
                         subscriber: first + sub,
                         operation: id.to_owned(),
@@ -189,6 +205,28 @@ struct Updated<'a> {
     id: &'a str,
 }
 
+/// The CPU time process `pid` (or `self`) has used, in milliseconds (user and system, at the
+/// kernel's clock tick: 10 ms here).
+fn cpu_ms(pid: &str) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which may hold spaces: utime and stime are 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    let tick = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(i)
+            .ok_or_else(|| anyhow::anyhow!("short /proc/{pid}/stat"))?
+            .parse()?)
+    };
+    Ok((tick(11)? + tick(12)?) * 1000 / TICKS_PER_SECOND)
+}
+
+/// The kernel's clock ticks per second (`getconf CLK_TCK`), which Linux fixes at 100 for
+/// user space.
+const TICKS_PER_SECOND: u64 = 100;
+
 /// One event of an operation, as one subscriber received it.
 struct Heard {
     subscriber: usize,
@@ -203,7 +241,8 @@ async fn last_arrival(
     n: usize,
 ) -> anyhow::Result<Instant> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    // Each subscriber hears every change of the operation; its first counts.
+    // Each reader reports a subscription's first message about an operation; the set makes
+    // sure none counts twice.
     let mut heard = std::collections::HashSet::new();
     let mut last = None;
     while heard.len() < n {
@@ -251,9 +290,9 @@ async fn main() -> anyhow::Result<()> {
     });
 
     println!(
-        "| subscribers (connections) | one change, to the last | server RSS idle with them | per subscription | RSS 15 s after they leave |"
+        "| subscribers (connections) | one change, to the last | CPU meanwhile, server / this client | server RSS idle with them | per subscription | RSS 15 s after they leave |"
     );
-    println!("| ---: | ---: | ---: | ---: | ---: |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
     for n in counts {
         let before = bench.rss_kib()?;
         let (seen_tx, mut seen) = mpsc::unbounded_channel();
@@ -279,10 +318,13 @@ async fn main() -> anyhow::Result<()> {
         while seen.try_recv().is_ok() {}
         let idle = bench.rss_kib()?;
 
+        let (server_before, client_before) = (cpu_ms(&bench.pid.to_string())?, cpu_ms("self")?);
         let sent = Instant::now();
         let id = bench.start_operation().await?;
         let last = last_arrival(&mut seen, &id, n).await?;
         let fanout = last.duration_since(sent);
+        let server_cpu = cpu_ms(&bench.pid.to_string())? - server_before;
+        let client_cpu = cpu_ms("self")? - client_before;
 
         for reader in &readers {
             reader.abort();
@@ -302,7 +344,7 @@ async fn main() -> anyhow::Result<()> {
             after = after.min(bench.rss_kib()?);
         }
         println!(
-            "| {n} ({connections}) | {:.0} ms | {:.0} MiB | {:.1} KiB | {:.0} MiB (before: {:.0} MiB) |",
+            "| {n} ({connections}) | {:.0} ms | {server_cpu} / {client_cpu} ms | {:.0} MiB | {:.1} KiB | {:.0} MiB (before: {:.0} MiB) |",
             fanout.as_secs_f64() * 1000.0,
             idle as f64 / 1024.0,
             idle.saturating_sub(before) as f64 / n as f64,

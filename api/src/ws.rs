@@ -87,6 +87,14 @@ type Source = Pin<Box<dyn Stream<Item = Option<Payload>> + Send>>;
 /// buffer to hold it.
 const READ_BUFFER: usize = 1024;
 
+/// How much written data the connection gathers before writing to the socket: answers ready
+/// together go out in one write, flushed when there are no more (see [`serve`]).
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// The most answers gathered into one write; the others wait for the next turn, so that one
+/// busy connection does not hold its worker thread.
+const MAX_BATCH: usize = 64;
+
 /// The WebSocket connections open to this process, counted per user.
 #[derive(Debug)]
 pub(crate) struct Sockets {
@@ -148,8 +156,8 @@ impl Drop for Slot {
 
 /// Accept the upgrade, speaking `graphql-transport-ws`. Frames and messages larger than the
 /// later limit are refused while they are read, before being buffered whole; the smaller
-/// limit before `connection_ack` is checked on each message. Each message is written out at
-/// once (no write buffer kept to batch them in).
+/// limit before `connection_ack` is checked on each message. Answers ready together are
+/// written together ([`WRITE_BUFFER`]).
 pub(crate) fn upgrade(ws: WebSocketUpgrade, state: AppState, origin: Origin) -> Response {
     let limits: &Limits = &state.limits;
     let max = limits
@@ -157,7 +165,7 @@ pub(crate) fn upgrade(ws: WebSocketUpgrade, state: AppState, origin: Origin) -> 
         .max(limits.ws_max_init_message_bytes);
     ws.protocols([PROTOCOL])
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| serve(socket, state, origin))
@@ -237,15 +245,31 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                     }
                 }
             }
-            Some((id, response)) = subscriptions.next(), if !subscriptions.is_empty() => {
-                let text = match response {
-                    Some(payload) => next_message(&id, &payload),
-                    None => {
-                        subscriptions.remove(&id);
-                        json!({"type": "complete", "id": id}).to_string()
+            Some(first) = subscriptions.next(), if !subscriptions.is_empty() => {
+                // Every answer ready by now goes out in one write: a change is often followed
+                // at once by the next (an operation created, started, done), and a socket write
+                // costs more than the message.
+                let mut ready = Some(first);
+                let mut written = 0;
+                let mut failed = false;
+                while let Some((id, response)) = ready.take() {
+                    let text = match response {
+                        Some(payload) => next_message(&id, &payload),
+                        None => {
+                            subscriptions.remove(&id);
+                            json!({"type": "complete", "id": id}).to_string()
+                        }
+                    };
+                    if sink.feed(Message::Text(text.into())).await.is_err() {
+                        failed = true;
+                        break;
                     }
-                };
-                if sink.send(Message::Text(text.into())).await.is_err() {
+                    written += 1;
+                    if written < MAX_BATCH {
+                        ready = subscriptions.next().now_or_never().flatten();
+                    }
+                }
+                if failed || sink.flush().await.is_err() {
                     break None;
                 }
             }
