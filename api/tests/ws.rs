@@ -418,6 +418,67 @@ async fn run_check_in(s: &common::Server, token: &str, project: uuid::Uuid) -> s
     id
 }
 
+/// Answers ready at the same moment go out together, a bounded number per write: more of
+/// them than one write takes (80 subscriptions on one connection, each told of an operation
+/// queued, running and done at once) all arrive, each subscription's in the order of events.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn more_answers_ready_at_once_than_one_write_takes_all_arrive_in_order(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    const SUBSCRIPTIONS: usize = 80;
+    let s = start(
+        c,
+        Options {
+            workers: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let token = s.token(s.users.operator);
+    let mut ws = s.ws_as(&token).await;
+    for n in 0..SUBSCRIPTIONS {
+        follow(&mut ws, &n.to_string()).await;
+    }
+
+    let id = run_check(&s, &token).await;
+    let mut seen: Vec<Vec<String>> = vec![Vec::new(); SUBSCRIPTIONS];
+    let mut done = 0;
+    while done < SUBSCRIPTIONS {
+        let msg = recv(&mut ws).await;
+        assert_eq!(msg["type"], "next", "{msg}");
+        let op = &msg["payload"]["data"]["operationUpdated"];
+        assert_eq!(op["id"], id, "{msg}");
+        let n: usize = msg["id"].as_str().unwrap().parse().unwrap();
+        let status = op["status"].as_str().unwrap().to_owned();
+        if status == "SUCCEEDED" {
+            done += 1;
+        }
+        seen[n].push(status);
+    }
+    let rank = |status: &String| {
+        ["QUEUED", "RUNNING", "SUCCEEDED"]
+            .iter()
+            .position(|s| s == status)
+    };
+    for (n, statuses) in seen.iter().enumerate() {
+        assert_eq!(
+            statuses.first().map(String::as_str),
+            Some("QUEUED"),
+            "{n}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.last().map(String::as_str),
+            Some("SUCCEEDED"),
+            "{n}: {statuses:?}"
+        );
+        assert!(
+            statuses.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])),
+            "{n}: {statuses:?}"
+        );
+    }
+}
+
 #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
 async fn subscribers_with_the_same_document_each_get_the_one_answer_under_their_own_id(
     _p: PgPoolOptions,
