@@ -198,7 +198,7 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
         tokio::time::sleep_until(Instant::now() + std::time::Duration::from_secs(86400 * 365));
     tokio::pin!(expiry);
 
-    let closing: Option<Message> = loop {
+    let closing: Option<Message> = 'connection: loop {
         tokio::select! {
             () = &mut init_deadline, if !init_seen => {
                 break Some(close(4408, "Connection initialisation timeout"));
@@ -251,7 +251,6 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                 // costs more than the message.
                 let mut ready = Some(first);
                 let mut written = 0;
-                let mut failed = false;
                 while let Some((id, response)) = ready.take() {
                     let text = match response {
                         Some(payload) => next_message(&id, &payload),
@@ -261,15 +260,14 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                         }
                     };
                     if sink.feed(Message::Text(text.into())).await.is_err() {
-                        failed = true;
-                        break;
+                        break 'connection None;
                     }
                     written += 1;
                     if written < MAX_BATCH {
                         ready = subscriptions.next().now_or_never().flatten();
                     }
                 }
-                if failed || sink.flush().await.is_err() {
+                if sink.flush().await.is_err() {
                     break None;
                 }
             }
