@@ -7,9 +7,12 @@
 //! * `ws`: the `graphql-transport-ws` protocol on `GET /graphql`, close codes included.
 //! * `ui`: the dashboard's static files, embedded at build time, on every other path.
 //! * `auth`: JWT keys, token issue and verification, and the [`Caller`] a request acts for.
+//! * `cache`: rows kept between requests, dropped as the database announces their changes
+//!   (callers' identities, instances read by id).
 //! * `error`: GraphQL errors with a stable `extensions.code`.
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 mod graphql;
 mod http;

@@ -207,28 +207,18 @@ async fn serve(socket: WebSocket, state: AppState, origin: Origin) {
                 break Some(close(4403, "Forbidden: token expired"));
             }
             event = access.recv(), if caller.is_some() => {
-                // The cache of identities hears the same events on its own; it must not
-                // answer the re-check with what the event just made stale.
+                // The cache of identities heard the event before this connection did: the
+                // re-check sees the state after it.
                 let recheck = match &event {
                     Ok(event) => match &**event {
                         Event::AccessChanged(change) => {
-                            let affected = caller.as_ref().is_some_and(|c| c.is_affected_by(change));
-                            if affected {
-                                state.identities.forget(change);
-                            }
-                            affected
+                            caller.as_ref().is_some_and(|c| c.is_affected_by(change))
                         }
                         // Missed events may have included a change of access.
-                        Event::Resync => {
-                            state.identities.forget_all();
-                            true
-                        }
+                        Event::Resync => true,
                         _ => false,
                     },
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        state.identities.forget_all();
-                        true
-                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
                     Err(broadcast::error::RecvError::Closed) => false,
                 };
                 if recheck && let (Some(before), Some(token)) = (&caller, &token) {

@@ -4,21 +4,17 @@
 //! An entry is dropped when the database announces a change of that user's access (the
 //! `access` notifications: a user disabled, deleted, renamed or given a new password or session
 //! epoch, a membership made, changed or removed, a project renamed), and everything is dropped
-//! when events may have been missed (the listener reconnected, or this process lagged) and
-//! after any mutation this process ran, so that its own caller's next request never sees the
-//! state from before it. Another process's change reaches this one with its notification, a
-//! few milliseconds after the commit.
-//!
-//! A load that raced a drop is not kept: every drop moves a generation on, and a load made in
-//! an older generation is used for its request alone.
+//! when events may have been missed and after any mutation this process ran, so that its own
+//! caller's next request never sees the state from before it. Another process's change reaches
+//! this one with its notification, a few milliseconds after the commit. See [`crate::cache`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::Arc;
 
 use jobs::db::Db;
-use jobs::events::{AccessChange, Event, EventBus};
+use jobs::events::{AccessChange, Event, EventBus, Follower};
 use jobs::user::{Membership, User, UserId};
-use tokio::sync::broadcast::error::RecvError;
+
+use crate::cache::Cache;
 
 /// The most users kept; past it the cache starts again empty.
 const CAPACITY: usize = 10_000;
@@ -33,89 +29,54 @@ pub struct Identity {
 }
 
 /// This process's cache of identities.
-#[derive(Debug, Default)]
-pub struct Identities {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    users: HashMap<UserId, Arc<Identity>>,
-    generation: u64,
-}
+#[derive(Debug)]
+pub struct Identities(Cache<UserId, Identity>);
 
 impl Identities {
     /// An empty cache that drops entries on the access events of `bus`, for as long as it is
     /// alive.
     pub fn following(bus: &EventBus) -> Arc<Self> {
-        let identities = Arc::new(Self::default());
-        let weak = Arc::downgrade(&identities);
-        let mut events = bus.subscribe();
-        tokio::spawn(async move {
-            loop {
-                let event = events.recv().await;
-                let Some(identities) = Weak::upgrade(&weak) else {
-                    return;
-                };
-                match event {
-                    Ok(event) => match &*event {
-                        Event::AccessChanged(change) => identities.forget(change),
-                        Event::Resync => identities.forget_all(),
-                        _ => {}
-                    },
-                    Err(RecvError::Lagged(_)) => identities.forget_all(),
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
+        let identities = Arc::new(Self(Cache::new(CAPACITY, bus)));
+        bus.follow(&identities);
         identities
     }
 
     /// The user `id` and their memberships: from the cache, or loaded and kept.
     pub async fn get(&self, db: &Db, id: UserId) -> jobs::Result<Arc<Identity>> {
-        let generation = {
-            let inner = self.lock();
-            if let Some(identity) = inner.users.get(&id) {
-                return Ok(identity.clone());
-            }
-            inner.generation
-        };
-        let identity = Arc::new(Identity {
-            user: db.user(id).await?,
-            memberships: db.memberships(id).await?,
-        });
-        let mut inner = self.lock();
-        if inner.generation == generation {
-            if inner.users.len() >= CAPACITY {
-                inner.users.clear();
-            }
-            inner.users.insert(id, identity.clone());
-        }
-        Ok(identity)
+        self.0
+            .get(id, async {
+                Ok(Identity {
+                    user: db.user(id).await?,
+                    memberships: db.memberships(id).await?,
+                })
+            })
+            .await
     }
 
     /// Drop what `change` concerns: its user, or everyone when it names no user.
     pub fn forget(&self, change: &AccessChange) {
-        let mut inner = self.lock();
-        inner.generation += 1;
         match change.user_id {
-            Some(user) => drop(inner.users.remove(&user)),
+            Some(user) => self.0.forget(&user),
             // A token's change is checked on every request; a change without a user (a project
             // renamed) may concern anyone.
             None if change.token_id.is_some() => {}
-            None => inner.users.clear(),
+            None => self.0.forget_all(),
         }
     }
 
     /// Drop everything.
     pub fn forget_all(&self) {
-        let mut inner = self.lock();
-        inner.generation += 1;
-        inner.users.clear();
+        self.0.forget_all();
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+impl Follower for Identities {
+    fn hear(&self, event: &Event) {
+        match event {
+            Event::AccessChanged(change) => self.forget(change),
+            Event::Resync => self.forget_all(),
+            _ => {}
+        }
     }
 }
 
@@ -139,12 +100,12 @@ mod tests {
     }
 
     #[sqlx::test(migrator = "jobs::db::MIGRATOR")]
-    async fn a_cached_identity_is_dropped_when_its_access_changes_and_a_racing_load_is_not_kept(
+    async fn a_cached_identity_is_dropped_when_its_access_changes(
         _p: sqlx::postgres::PgPoolOptions,
         c: sqlx::postgres::PgConnectOptions,
     ) {
         let (pool, db, user) = one_user(c).await;
-        let identities = Identities::default();
+        let identities = Identities::following(&EventBus::detached());
         let first = identities.get(&db, user).await.unwrap();
         let again = identities.get(&db, user).await.unwrap();
         assert!(Arc::ptr_eq(&first, &again), "the second get is cached");
@@ -182,28 +143,6 @@ mod tests {
             &cached,
             &identities.get(&db, user).await.unwrap()
         ));
-
-        // A load that began before a drop serves its request but is not kept. The table is
-        // locked so that the load is surely still waiting when the drop comes.
-        identities.forget_all();
-        let mut lock = pool.begin().await.unwrap();
-        sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-            .execute(&mut *lock)
-            .await
-            .unwrap();
-        let generation = identities.lock().generation;
-        let load = identities.get(&db, user);
-        tokio::pin!(load);
-        let started = futures::poll!(load.as_mut());
-        assert!(started.is_pending(), "the load waits for the locked table");
-        identities.forget_all();
-        assert!(identities.lock().generation > generation);
-        lock.commit().await.unwrap();
-        load.await.unwrap();
-        assert!(
-            identities.lock().users.is_empty(),
-            "the raced load was kept"
-        );
     }
 
     /// Another process's change reaches this one as a notification: a membership removed, a
