@@ -135,16 +135,19 @@ impl AppState {
         // One throttle for every schema, so that every login of this process counts.
         let throttle = Arc::new(LoginThrottle::new(limits.login));
         let identities = Identities::following(&cx.bus);
+        let instances = graphql::InstanceCache::following(&cx.bus);
         Self(Arc::new(Shared {
             schema: graphql::builder()
                 .data(cx.clone())
                 .data(throttle.clone())
                 .data(identities.clone())
+                .data(instances.clone())
                 .finish(),
             mutations: graphql::mutation_builder()
                 .data(cx.clone())
                 .data(throttle.clone())
                 .data(identities.clone())
+                .data(instances)
                 .finish(),
             introspection: graphql::introspection_builder()
                 .data(cx.clone())

@@ -442,3 +442,88 @@ async fn instances_of_several_projects_are_listed_newest_first_as_one(
     }
     assert_eq!(pages, [vec!["a3", "b2"], vec!["a2", "b1"], vec!["a1"]]);
 }
+
+/// A read by id is kept in memory: it answers while the instances table is locked, still only
+/// to those who may see it. A change committed by another connection (as another process
+/// would) reaches it with its notification, and this process's own mutation at once.
+#[sqlx::test(migrator = "jobs::db::MIGRATOR")]
+async fn an_instance_read_by_id_is_kept_until_its_change_is_announced(
+    _p: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let s = start(c.clone(), Options::default()).await;
+    let operator = s.token(s.users.operator);
+    let (_, body) = s
+        .gql(
+            Some(&operator),
+            CREATE,
+            json!({"i": {"name": "kept", "password": "a-secret-password-1"}}),
+        )
+        .await;
+    let id = body["data"]["createInstance"]["instance"]["id"].clone();
+    let q = "query($id: ID!) { instance(id: $id) { state connectionString } }";
+    let read = |token: String| {
+        let (s, id) = (&s, id.clone());
+        async move { s.gql(Some(&token), q, json!({"id": id})).await.1 }
+    };
+    let first = read(operator.clone()).await;
+    assert_eq!(first["data"]["instance"]["state"], "CREATING", "{first}");
+
+    let other = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(c)
+        .await
+        .unwrap();
+    let mut lock = other.begin().await.unwrap();
+    sqlx::query("LOCK TABLE instances IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let kept = tokio::time::timeout(common::PATIENCE, read(operator.clone()))
+        .await
+        .expect("the read waited for the locked table: it was not kept");
+    assert_eq!(kept, first);
+    let outsider = tokio::time::timeout(common::PATIENCE, read(s.token(s.users.outsider)))
+        .await
+        .unwrap();
+    assert_eq!(outsider["data"]["instance"], Value::Null, "{outsider}");
+
+    // What creating it would have done, had workers run.
+    for sql in [
+        "UPDATE instances SET state = 'running', host = '127.0.0.1', port = 15998 WHERE id = $1::uuid",
+        "UPDATE operations SET status = 'succeeded', finished_at = now() WHERE target_id = $1::uuid",
+        "DELETE FROM queue_jobs WHERE operation_id IN (SELECT id FROM operations WHERE target_id = $1::uuid)",
+    ] {
+        sqlx::query(sql)
+            .bind(id.as_str().unwrap())
+            .execute(&mut *lock)
+            .await
+            .unwrap();
+    }
+    lock.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let now = read(operator.clone()).await;
+        if now["data"]["instance"]["connectionString"]
+            == "postgresql://app:a-secret-password-1@127.0.0.1:15998/app?sslmode=verify-full&sslrootcert=toygres-ca.crt"
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change never reached the kept read: {now}"
+        );
+        tokio::task::yield_now().await;
+    }
+
+    let (_, body) = s
+        .gql(
+            Some(&operator),
+            "mutation($id: ID!) { stopInstance(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let after = read(operator).await;
+    assert_eq!(after["data"]["instance"]["state"], "STOPPING", "{after}");
+}

@@ -10,6 +10,7 @@ use async_graphql::{Context, ID, Object, Request, ServerResult, Value, Variables
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::instance::InstanceCache;
 use super::page::{Connection, Paging};
 use super::{api, caller, parse_id};
 use crate::ApiContext;
@@ -77,10 +78,14 @@ async fn audited(
     let action = info.name.to_owned();
     let arguments = arguments(ctx, info.field);
     let result = next.run(ctx, info).await;
-    // The mutation may have changed someone's access: this process's next request must not
-    // be answered from before it (other processes hear the change's notification).
+    // The mutation may have changed someone's access or an instance: this process's next
+    // request must not be answered from before it (other processes hear the change's
+    // notification).
     if let Some(identities) = ctx.data_opt::<Arc<Identities>>() {
         identities.forget_all();
+    }
+    if let Some(instances) = ctx.data_opt::<Arc<InstanceCache>>() {
+        instances.forget_all();
     }
     if let Some(api) = ctx.data_opt::<ApiContext>() {
         let entry = entry(ctx, action, arguments, &result);

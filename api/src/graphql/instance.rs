@@ -1,5 +1,7 @@
 //! Postgres instances: create, follow, connect, stop, start, restart, delete.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
@@ -7,13 +9,50 @@ use futures::Stream;
 use super::operation::OperationNode;
 use super::page::{Connection, Paging, page_size};
 use super::{api, caller, parse_id, visible, writable, writable_project};
+use crate::cache::Cache;
 use crate::error::OrGql as _;
-use jobs::events::Event;
+use jobs::db::SealedInstance;
+use jobs::events::{Event, EventBus, Follower};
 use jobs::instance::{
     self as inst, Health, Instance, InstanceId, InstanceState, Provider, ServiceType,
 };
 
 use jobs::workflow::Kind;
+
+/// The most instances [`InstanceCache`] keeps; past it the cache starts again empty.
+const CACHE_CAPACITY: usize = 10_000;
+
+/// Instances by id, their passwords still sealed, kept between requests so that reading one
+/// costs no query (see [`crate::cache`]).
+#[derive(Debug)]
+pub(crate) struct InstanceCache(Cache<InstanceId, SealedInstance>);
+
+impl InstanceCache {
+    /// An empty cache that drops an instance when the database announces its change, for as
+    /// long as it is alive.
+    pub(crate) fn following(bus: &EventBus) -> Arc<Self> {
+        let cache = Arc::new(Self(Cache::new(CACHE_CAPACITY, bus)));
+        bus.follow(&cache);
+        cache
+    }
+
+    /// Drop everything.
+    pub(crate) fn forget_all(&self) {
+        self.0.forget_all();
+    }
+}
+
+impl Follower for InstanceCache {
+    fn hear(&self, event: &Event) {
+        match event {
+            Event::Instance(instance) => self.0.forget(&instance.id),
+            // A project's purge deletes its instances, which announces no instance, only its
+            // memberships going.
+            Event::AccessChanged(_) | Event::Resync => self.0.forget_all(),
+            _ => {}
+        }
+    }
+}
 
 /// The most health checks one request returns.
 const MAX_HEALTH_CHECKS: i32 = 100;
@@ -589,13 +628,24 @@ impl InstanceQuery {
         let me = caller(ctx)?;
         let id = InstanceId(parse_id(&id, "instance")?);
         let db = &api(ctx)?.db;
-        // The connection string needs the password: read both in one statement.
-        if ctx.look_ahead().field("connectionString").exists() {
-            let found = db.instance_with_password(id).await;
-            return Ok(visible(me, found, |(i, _)| i.project_id)?
-                .map(|(instance, password)| InstanceNode(instance, password)));
-        }
-        Ok(visible(me, db.instance(id).await, |i| i.project_id)?.map(InstanceNode::from))
+        let load = db.sealed_instance(id);
+        let found = match ctx.data_opt::<Arc<InstanceCache>>() {
+            Some(cache) => cache.0.get(id, load).await,
+            None => load.await.map(Arc::new),
+        };
+        let Some(row) = visible(me, found, |r| r.instance.project_id)? else {
+            return Ok(None);
+        };
+        // The password is unsealed for the connection strings alone.
+        let look = ctx.look_ahead();
+        let password = if look.field("connectionString").exists()
+            || look.field("readOnlyConnectionString").exists()
+        {
+            db.unseal_password(&row).or_gql()?
+        } else {
+            None
+        };
+        Ok(Some(InstanceNode(row.instance.clone(), password)))
     }
 
     /// Instances the caller may see, newest first.

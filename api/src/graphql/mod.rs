@@ -26,6 +26,7 @@ mod cost;
 pub(crate) mod documents;
 pub(crate) use cost::too_complex;
 pub use cost::{MAX_ALIASES, MAX_LOGINS, MAX_ROOT_FIELDS};
+pub(crate) use instance::InstanceCache;
 mod instance;
 pub(crate) mod introspection;
 pub(crate) mod measure;

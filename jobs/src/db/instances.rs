@@ -63,11 +63,13 @@ pub struct InstanceFilter {
 }
 
 /// An instance's row with its role's password columns (sealed, or in the clear from before
-/// sealing), as the queries that read both return them.
-#[derive(sqlx::FromRow)]
-struct WithPassword {
+/// sealing), as the queries that read both return them. The password stays sealed until
+/// [`Db::unseal_password`]: this is what may be kept in memory between requests.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SealedInstance {
+    /// The instance.
     #[sqlx(flatten)]
-    instance: Instance,
+    pub instance: Instance,
     password_sealed: Option<Vec<u8>>,
     password: Option<String>,
 }
@@ -320,13 +322,10 @@ impl Db {
             })
     }
 
-    /// An instance and its role's password (`None` without a secret row), in one statement,
-    /// for a caller who asked for the connection string.
-    pub async fn instance_with_password(
-        &self,
-        id: InstanceId,
-    ) -> Result<(Instance, Option<String>)> {
-        let row: WithPassword = sqlx::query_as(
+    /// An instance, deleted ones included, and its role's password still sealed, in one
+    /// statement.
+    pub async fn sealed_instance(&self, id: InstanceId) -> Result<SealedInstance> {
+        sqlx::query_as(
             "SELECT i.*, s.password_sealed, s.password \
              FROM instances i LEFT JOIN instance_secrets s ON s.instance_id = i.id \
              WHERE i.id = $1",
@@ -334,13 +333,16 @@ impl Db {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or(Error::NotFound { kind: "instance" })?;
-        let password = self.open(
-            Secret::Password(id),
+        .ok_or(Error::NotFound { kind: "instance" })
+    }
+
+    /// The role's password of `row` (`None` without a secret row).
+    pub fn unseal_password(&self, row: &SealedInstance) -> Result<Option<String>> {
+        self.open(
+            Secret::Password(row.instance.id),
             row.password_sealed.as_deref(),
-            row.password,
-        )?;
-        Ok((row.instance, password))
+            row.password.clone(),
+        )
     }
 
     /// A page of instances, newest first.
@@ -411,7 +413,7 @@ impl Db {
     /// Every instance that should be serving (only those with standbys, for the failover
     /// watcher), with its password, for the health sweep.
     pub async fn instances_to_check(&self, with_standbys: bool) -> Result<Vec<(Instance, String)>> {
-        let rows: Vec<WithPassword> = sqlx::query_as(
+        let rows: Vec<SealedInstance> = sqlx::query_as(
             "SELECT i.*, s.password_sealed, s.password \
              FROM instances i JOIN instance_secrets s ON s.instance_id = i.id \
              WHERE i.state = 'running' AND i.host IS NOT NULL AND i.port IS NOT NULL \

@@ -57,7 +57,7 @@ use crate::quota::Quota;
 
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use backups::BackupTelemetry;
-pub use instances::{InstanceFilter, NewInstance};
+pub use instances::{InstanceFilter, NewInstance, SealedInstance};
 pub use metrics::{MetricPoint, MetricSample};
 pub use moves::{DrainHandover, HandOverAction, InstanceMove, MovePhase, NewMove};
 pub use operations::{NewOperation, OperationFilter};
