@@ -161,7 +161,11 @@ impl EventBus {
                         tracing::warn!("event listener reconnecting; subscribers will resync");
                         fanout.listening.store(false, Ordering::SeqCst);
                         listener = loop {
-                            match listen(&db).await {
+                            let attempt = tokio::select! {
+                                () = shutdown.cancelled() => return,
+                                r = listen(&db) => r,
+                            };
+                            match attempt {
                                 Ok(listener) => break listener,
                                 Err(e) => tracing::warn!("event listener failed: {e:#}"),
                             }
